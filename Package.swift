@@ -1,0 +1,49 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Pinwheel",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pinwheel", targets: ["pinwheel"]),
+        .library(name: "PinwheelCore", targets: ["PinwheelCore"]),
+        .library(name: "PinwheelGit", targets: ["PinwheelGit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // libgit2 from the system (Debian: libgit2-dev 1.5.1).
+        .systemLibrary(
+            name: "CGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        // A small, safe Swift API over libgit2: the only module that talks to git.
+        .target(
+            name: "PinwheelGit",
+            dependencies: ["CGit2"]
+        ),
+        // The pure model: config format, validation, desired state, diff. No I/O but reading the files handed to it.
+        .target(
+            name: "PinwheelCore",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        // The command-line tool.
+        .executableTarget(
+            name: "pinwheel",
+            dependencies: [
+                "PinwheelCore",
+                "PinwheelGit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "PinwheelCoreTests", dependencies: ["PinwheelCore"]),
+        .testTarget(name: "PinwheelGitTests", dependencies: ["PinwheelGit"]),
+        .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,4 @@
+#ifndef PINWHEEL_CGIT2_SHIM_H
+#define PINWHEEL_CGIT2_SHIM_H
+#include <git2.h>
+#endif
