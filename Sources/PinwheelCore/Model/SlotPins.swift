@@ -1,0 +1,21 @@
+/// The contents of one slot: the file it was read from and its exact pins, sorted by normalised name.
+public struct SlotPins: Sendable, Hashable, Codable {
+    /// The requirements file, relative to the environment folder.
+    public var file: String
+    public var pins: [Pin]
+
+    public init(file: String, pins: [Pin]) {
+        self.file = file
+        self.pins = pins.sorted { $0.normalizedName < $1.normalizedName }
+    }
+
+    public func pin(named name: String) -> Pin? {
+        let normalized = Pin.normalize(name)
+        return pins.first { $0.normalizedName == normalized }
+    }
+
+    /// The requirements file content as installed on a host: one pin per line, sorted, so equal pins give equal text.
+    public var requirementsText: String {
+        pins.map { $0.requirement + "\n" }.joined()
+    }
+}

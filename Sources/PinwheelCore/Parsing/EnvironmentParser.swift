@@ -1,0 +1,425 @@
+import Foundation
+import Yams
+
+/// Reads `Environments/<name>/environment.yaml` (and the slot files it names) into an `Environment`.
+///
+/// Reports every problem it finds; returns an environment only when there were none.
+struct EnvironmentParser {
+    /// What the parser needs from the rest of the repository.
+    struct Context {
+        /// The environment's folder, e.g. `Environments/production`.
+        var folder: String
+        /// The bytes of a file relative to the repository root, nil when absent.
+        var readFile: (String) -> Data?
+        /// The policy of that name, nil (with its errors already reported) when it is missing or invalid.
+        var policy: (String) -> PolicyLookup
+    }
+
+    enum PolicyLookup {
+        case found(Policy)
+        case invalid
+        case missing(known: [String])
+    }
+
+    let name: String
+    let reader: ConfigReader
+    let context: Context
+
+    private var log: DiagnosticLog { reader.log }
+
+    func parse() -> Environment? {
+        let errorsBefore = log.diagnostics.count
+        let environment = parseFields()
+        let failed = log.diagnostics[errorsBefore...].contains { $0.severity == .error }
+        return failed ? nil : environment
+    }
+
+    private func parseFields() -> Environment? {
+        if !ValueRules.isIdentifier(name) {
+            log.error("the environment name `\(name)` is not a valid name", at: SourceLocation(path: reader.path),
+                      hint: "rename the folder: a letter, then letters, digits, `-` or `_`")
+        }
+        let required = ["app", "python", "source", "active", "slots", "programs", "policy", "hosts"]
+        guard let root = reader.mapping(reader.document.root, "environment.yaml", required: required, optional: ["defaults"]) else {
+            return nil
+        }
+        let app = root["app"].flatMap { identifier($0, "`app`") }
+        let python = root["python"].flatMap { node -> String? in
+            guard let value = reader.string(node, "`python`") else { return nil }
+            guard ValueRules.isAbsolutePath(value) else {
+                reader.error("`python` must be the absolute path of an interpreter on the hosts, found `\(value)`", at: node,
+                             hint: "for example `/usr/bin/python3`")
+                return nil
+            }
+            return value
+        }
+        let source = root["source"].flatMap(parseSource)
+        let active = root["active"].flatMap { reader.choice($0, "`active`", as: Slot.self) }
+        let slots = root["slots"].flatMap(parseSlots)
+        let programs = root["programs"].flatMap(parsePrograms)
+        let policy = root["policy"].flatMap(parsePolicy)
+        var defaults = SettingsPatch()
+        if let node = root["defaults"], let fields = reader.mapping(node, "`defaults`", optional: SettingsPatch.keys) {
+            defaults = SettingsPatch(fields, reader: reader, context: " in `defaults`")
+        }
+        let hosts = root["hosts"].flatMap { parseHosts($0, defaults: defaults, app: app ?? "app", programs: programs ?? []) }
+
+        guard let app, let python, let source, let active, let slots, let programs, let policy, let hosts else { return nil }
+        return Environment(name: name, app: app, python: python, source: source, active: active, slots: slots,
+                           programs: programs, policy: policy, hosts: hosts)
+    }
+
+    // MARK: Sections
+
+    private func identifier(_ node: Node, _ what: String) -> String? {
+        guard let value = reader.string(node, what) else { return nil }
+        guard ValueRules.isIdentifier(value) else {
+            reader.error("\(what) must be a name: a letter, then letters, digits, `-` or `_` (63 at most), found `\(value)`", at: node)
+            return nil
+        }
+        return value
+    }
+
+    private func parseSource(_ node: Node) -> PackageSource? {
+        guard let fields = reader.mapping(node, "`source`", optional: ["index", "wheelhouse"]) else { return nil }
+        switch (fields["index"], fields["wheelhouse"]) {
+        case (nil, nil):
+            reader.error("`source` must set `index` (a package index URL) or `wheelhouse` (a folder of wheels on each host)", at: node)
+            return nil
+        case (.some, .some):
+            reader.error("`source` sets both `index` and `wheelhouse`; choose one", at: node)
+            return nil
+        case let (.some(indexNode), nil):
+            guard let url = reader.string(indexNode, "`source.index`") else { return nil }
+            if let problem = ValueRules.urlProblem(url) {
+                reader.error("`source.index` \(problem), found `\(url)`", at: indexNode,
+                             hint: problem.contains("credentials") ? "give hosts their index credentials in pip's or uv's own config" : "for example `https://pypi.example.com/simple/`")
+                return nil
+            }
+            return .index(url)
+        case let (nil, .some(wheelNode)):
+            guard let path = reader.string(wheelNode, "`source.wheelhouse`") else { return nil }
+            guard ValueRules.isAbsolutePath(path) else {
+                reader.error("`source.wheelhouse` must be an absolute path on the hosts, found `\(path)`", at: wheelNode)
+                return nil
+            }
+            return .wheelhouse(path)
+        }
+    }
+
+    private func parseSlots(_ node: Node) -> PerSlot<SlotPins>? {
+        guard let entries = reader.namedMapping(node, "`slots`") else { return nil }
+        var found: [Slot: SlotPins] = [:]
+        var files: [String: String] = [:]
+        var failed = false
+        for entry in entries {
+            guard let slot = Slot(rawValue: entry.name) else {
+                reader.error("unknown slot `\(entry.name)`", at: entry.keyNode, hint: "an environment has exactly two slots, `A` and `B`")
+                failed = true
+                continue
+            }
+            guard let file = reader.string(entry.value, "slot `\(slot)`") else {
+                failed = true
+                continue
+            }
+            guard ValueRules.isRelativeFile(file) else {
+                reader.error("slot `\(slot)` must name a requirements file beside environment.yaml, found `\(file)`", at: entry.value,
+                             hint: "for example `\(slot).txt`")
+                failed = true
+                continue
+            }
+            if let other = files[file] {
+                reader.error("slots `\(other)` and `\(slot)` name the same file `\(file)`", at: entry.value,
+                             hint: "each slot needs its own file, for example `A.txt` and `B.txt`")
+                failed = true
+                continue
+            }
+            files[file] = slot.rawValue
+            let path = "\(context.folder)/\(file)"
+            guard let data = context.readFile(path) else {
+                reader.error("slot `\(slot)` names `\(file)`, which does not exist in \(context.folder)/", at: entry.value,
+                             hint: "create it with the slot's pins (`pip freeze` or `uv pip compile` output)")
+                failed = true
+                continue
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                log.error("the slot file is not UTF-8 text", at: SourceLocation(path: path))
+                failed = true
+                continue
+            }
+            let pins = RequirementsParser(path: path, log: log).parse(text)
+            found[slot] = SlotPins(file: file, pins: pins)
+        }
+        for slot in Slot.allCases where found[slot] == nil && !entries.contains(where: { $0.name == slot.rawValue }) {
+            reader.error("`slots` is missing slot `\(slot)`", at: node, hint: "an environment has exactly two slots, `A` and `B`")
+            failed = true
+        }
+        guard !failed, let a = found[.a], let b = found[.b] else { return nil }
+        return PerSlot(a: a, b: b)
+    }
+
+    private func parsePrograms(_ node: Node) -> [Program]? {
+        guard let entries = reader.namedMapping(node, "`programs`") else { return nil }
+        guard !entries.isEmpty else {
+            reader.error("`programs` is empty", at: node, hint: "name at least one program to run in each slot")
+            return nil
+        }
+        var programs: [Program] = []
+        var failed = false
+        for entry in entries {
+            if let program = parseProgram(entry.name, keyNode: entry.keyNode, entry.value) {
+                programs.append(program)
+            } else {
+                failed = true
+            }
+        }
+        return failed ? nil : programs.sorted { $0.name < $1.name }
+    }
+
+    private func parseProgram(_ name: String, keyNode: Node, _ node: Node) -> Program? {
+        let errorsBefore = log.diagnostics.count
+        if !ValueRules.isIdentifier(name) {
+            reader.error("program name `\(name)` must be a name: a letter, then letters, digits, `-` or `_`", at: keyNode)
+        }
+        let what = "program `\(name)`"
+        guard let fields = reader.mapping(node, what, required: ["command"], optional: ["processes", "port", "health"]) else {
+            return nil
+        }
+        var command: String?
+        if let node = fields["command"], let value = reader.string(node, "`command` of \(what)") {
+            if let problem = ValueRules.commandProblem(value) {
+                reader.error("`command` of \(what) \(problem)", at: node)
+            } else {
+                command = value
+            }
+        }
+        let processes = fields["processes"].map { reader.integer($0, "`processes` of \(what)", in: 1...64) } ?? 1
+        let ports = fields["port"].flatMap { slotPorts($0, "`port` of \(what)") }
+        var health: HealthCheck?
+        if let node = fields["health"] {
+            health = parseHealth(node, what)
+            if fields["port"] == nil {
+                reader.error("\(what) has a `health` check but no `port`", at: node,
+                             hint: "health checks are HTTP requests to the program's port; remove `health` or add `port: {A: ..., B: ...}`")
+            }
+        } else if let portNode = fields["port"] {
+            reader.error("\(what) has a `port` but no `health` check", at: portNode,
+                         hint: "add `health: {path: /healthz}` so traffic only moves to processes that answer")
+        }
+        if let commandNode = fields["command"], let command {
+            checkPlaceholders(command, node: commandNode, what: what, hasPort: fields["port"] != nil)
+        }
+        guard log.diagnostics.count == errorsBefore, let command, let processes else { return nil }
+        return Program(name: name, command: command, processes: processes, ports: ports, health: health)
+    }
+
+    private func checkPlaceholders(_ command: String, node: Node, what: String, hasPort: Bool) {
+        var rest = Substring(command)
+        while let open = rest.firstIndex(of: "{") {
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                reader.error("`command` of \(what) has a `{` without a matching `}`", at: node,
+                             hint: "the only placeholder is `{port}`")
+                return
+            }
+            let placeholder = String(rest[rest.index(after: open)..<close])
+            if placeholder != "port" {
+                reader.error("`command` of \(what) has an unknown placeholder `{\(placeholder)}`", at: node,
+                             hint: ConfigReader.suggestion(for: placeholder, among: ["port"]))
+            } else if !hasPort {
+                reader.error("`command` of \(what) uses `{port}` but the program has no `port`", at: node,
+                             hint: "add `port: {A: ..., B: ...}` to the program")
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+    }
+
+    private func slotPorts(_ node: Node, _ what: String) -> PerSlot<Int>? {
+        guard let fields = reader.mapping(node, what, required: ["A", "B"]) else { return nil }
+        let a = fields["A"].flatMap { reader.integer($0, "\(what) for slot A", in: 1...65535) }
+        let b = fields["B"].flatMap { reader.integer($0, "\(what) for slot B", in: 1...65535) }
+        guard let a, let b else { return nil }
+        return PerSlot(a: a, b: b)
+    }
+
+    private func parseHealth(_ node: Node, _ what: String) -> HealthCheck? {
+        guard let fields = reader.mapping(node, "`health` of \(what)", required: ["path"], optional: ["status", "timeout"]) else {
+            return nil
+        }
+        var check = HealthCheck()
+        var failed = false
+        if let node = fields["path"] {
+            if let path = reader.string(node, "`health.path` of \(what)") {
+                if ValueRules.isURLPath(path) {
+                    check.path = path
+                } else {
+                    reader.error("`health.path` of \(what) must be a URL path starting with `/`, such as `/healthz`, found `\(path)`", at: node)
+                    failed = true
+                }
+            } else {
+                failed = true
+            }
+        }
+        if let node = fields["status"] {
+            if let status = reader.integer(node, "`health.status` of \(what)", in: 100...599) { check.status = status } else { failed = true }
+        }
+        if let node = fields["timeout"] {
+            if let timeout = reader.duration(node, "`health.timeout` of \(what)", in: .init(milliseconds: 1)...ConfigDuration.seconds(300)) {
+                check.timeout = timeout
+            } else {
+                failed = true
+            }
+        }
+        return failed ? nil : check
+    }
+
+    private func parsePolicy(_ node: Node) -> Policy? {
+        guard let name = identifier(node, "`policy`") else { return nil }
+        switch context.policy(name) {
+        case let .found(policy):
+            return policy
+        case .invalid:
+            reader.error("policy `\(name)` has errors (reported in Policies/\(name).yaml)", at: node)
+            return nil
+        case let .missing(known):
+            reader.error("policy `\(name)` does not exist: there is no Policies/\(name).yaml", at: node,
+                         hint: ConfigReader.suggestion(for: name, among: known) ?? "create Policies/\(name).yaml")
+            return nil
+        }
+    }
+
+    // MARK: Hosts
+
+    private func parseHosts(_ node: Node, defaults: SettingsPatch, app: String, programs: [Program]) -> [Host]? {
+        guard let items = reader.sequence(node, "`hosts`") else { return nil }
+        guard !items.isEmpty else {
+            reader.error("`hosts` is empty", at: node, hint: "list at least one host with its `name` and `address`")
+            return nil
+        }
+        var hosts: [(host: Host, node: Node)] = []
+        var failed = false
+        for (index, item) in items.enumerated() {
+            if let host = parseHost(item, index: index, defaults: defaults, app: app, programs: programs) {
+                hosts.append((host, item))
+            } else {
+                failed = true
+            }
+        }
+        if !checkUnique(hosts) { failed = true }
+        return failed ? nil : hosts.map(\.host)
+    }
+
+    private func parseHost(_ node: Node, index: Int, defaults: SettingsPatch, app: String, programs: [Program]) -> Host? {
+        let errorsBefore = log.diagnostics.count
+        let what = "host #\(index + 1)"
+        guard let fields = reader.mapping(node, what, required: ["name", "address"], optional: SettingsPatch.keys + ["programs"]) else {
+            return nil
+        }
+        var name: String?
+        if let nameNode = fields["name"], let value = reader.string(nameNode, "`name` of \(what)") {
+            if ValueRules.isHostName(value) {
+                name = value
+            } else {
+                reader.error("host name `\(value)` may only contain letters, digits, `.`, `-` and `_`", at: nameNode)
+            }
+        }
+        let label = name.map { "host `\($0)`" } ?? what
+        var address: String?
+        if let addressNode = fields["address"], let value = reader.string(addressNode, "`address` of \(label)") {
+            if ValueRules.isAddress(value) {
+                address = value
+            } else {
+                reader.error("`address` of \(label) must be an IP address, a DNS name or `local`, found `\(value)`", at: addressNode)
+            }
+        }
+        let patch = defaults.overridden(by: SettingsPatch(fields, reader: reader, context: " of \(label)"))
+        var settings = patch.settings(app: app)
+        let isLocal = address == "local"
+        if !isLocal {
+            if settings.user == nil {
+                reader.error("\(label) has no `user` to log in as", at: node, hint: "set `user` in `defaults` or on the host")
+            }
+            if patch.knownHosts == nil {
+                reader.error("\(label) has no `knownHosts` file; host keys are always checked", at: node,
+                             hint: "set `knownHosts` in `defaults` (e.g. a `known_hosts` file beside environment.yaml made with `ssh-keyscan`)")
+            }
+        }
+        if let knownHosts = patch.knownHosts, !knownHosts.value.hasPrefix("/"), !knownHosts.value.hasPrefix("~/"), !isLocal {
+            let path = "\(context.folder)/\(knownHosts.value)"
+            if context.readFile(path) == nil {
+                reader.error("the known-hosts file `\(knownHosts.value)` does not exist in \(context.folder)/", at: knownHosts.node,
+                             hint: "create it with `ssh-keyscan -t ed25519 HOST >> \(path)`")
+            } else {
+                settings.knownHosts = path
+            }
+        }
+        var ports: [String: PerSlot<Int>] = [:]
+        if let programsNode = fields["programs"], let entries = reader.namedMapping(programsNode, "`programs` of \(label)") {
+            for entry in entries {
+                guard let program = programs.first(where: { $0.name == entry.name }) else {
+                    reader.error("\(label) overrides program `\(entry.name)`, which the environment does not define", at: entry.keyNode,
+                                 hint: ConfigReader.suggestion(for: entry.name, among: programs.map(\.name)))
+                    continue
+                }
+                guard let override = reader.mapping(entry.value, "program `\(entry.name)` of \(label)", optional: ["port"]) else { continue }
+                if let portNode = override["port"] {
+                    guard program.isWeb else {
+                        reader.error("\(label) sets a port for program `\(entry.name)`, which has no port", at: portNode)
+                        continue
+                    }
+                    if let value = slotPorts(portNode, "`port` of program `\(entry.name)` on \(label)") {
+                        ports[entry.name] = value
+                    }
+                }
+            }
+        }
+        guard log.diagnostics.count == errorsBefore, let name, let address else { return nil }
+        let host = Host(name: name, address: address, settings: settings, ports: ports)
+        checkPortCollisions(host, programs: programs, node: fields["programs"] ?? node)
+        guard log.diagnostics.count == errorsBefore else { return nil }
+        return host
+    }
+
+    /// No two processes of any slot on one host may listen on the same port: both slots run side by side.
+    private func checkPortCollisions(_ host: Host, programs: [Program], node: Node) {
+        var owners: [Int: String] = [:]
+        for program in programs where program.isWeb {
+            for slot in Slot.allCases {
+                for (index, port) in host.processPorts(of: program, in: slot).enumerated() {
+                    let owner = "program `\(program.name)` slot \(slot) process \(index)"
+                    if port > 65535 {
+                        reader.error("on host `\(host.name)`, \(owner) would listen on port \(port), above 65535", at: node)
+                    } else if let other = owners[port] {
+                        reader.error("on host `\(host.name)`, \(owner) and \(other) would both listen on port \(port)", at: node,
+                                     hint: "slots run side by side: give each slot its own port range, at least `processes` apart")
+                    } else {
+                        owners[port] = owner
+                    }
+                }
+            }
+        }
+    }
+
+    private func checkUnique(_ hosts: [(host: Host, node: Node)]) -> Bool {
+        var names: [String: Node] = [:]
+        var endpoints: [String: String] = [:]
+        var ok = true
+        for (host, node) in hosts {
+            if let first = names[host.name] {
+                reader.error("host name `\(host.name)` is used twice", at: node,
+                             hint: "it is first used at line \(first.mark?.line ?? 0); host names must be unique")
+                ok = false
+            } else {
+                names[host.name] = node
+            }
+            let endpoint = host.isLocal ? "local:\(host.settings.root)" : "\(host.address):\(host.settings.port)"
+            if let other = endpoints[endpoint], other != host.name {
+                reader.error("hosts `\(other)` and `\(host.name)` are the same machine (\(endpoint))", at: node,
+                             hint: host.isLocal ? "give each local host its own `root`" : "each host needs its own address or port")
+                ok = false
+            } else {
+                endpoints[endpoint] = host.name
+            }
+        }
+        return ok
+    }
+}

@@ -1,0 +1,265 @@
+import Foundation
+
+/// Reads a slot file: a pip requirements file in which every requirement is an exact pin.
+///
+/// The accepted form is what `pip freeze` and `uv pip compile --generate-hashes` write, so users keep their tools;
+/// anything that would let a host resolve versions by itself (ranges, URLs, includes, editable installs) is refused.
+struct RequirementsParser {
+    let path: String
+    let log: DiagnosticLog
+
+    /// One logical line (after joining `\` continuations), with the file position of each of its characters.
+    private struct LogicalLine {
+        var text: [Character] = []
+        var positions: [(line: Int, column: Int)] = []
+        var firstLine = 1
+
+        func location(_ offset: Int, path: String) -> SourceLocation {
+            guard !positions.isEmpty else { return SourceLocation(path: path, line: firstLine, column: 1) }
+            let position = positions[min(max(offset, 0), positions.count - 1)]
+            return SourceLocation(path: path, line: position.line, column: position.column)
+        }
+    }
+
+    func parse(_ text: String) -> [Pin] {
+        var pins: [Pin] = []
+        var firstSeen: [String: Int] = [:]
+        var withoutHashes: [(pin: Pin, location: SourceLocation)] = []
+        var firstHashed: SourceLocation?
+        for line in logicalLines(text) {
+            guard let (pin, location) = parse(line) else { continue }
+            if let previous = firstSeen[pin.normalizedName] {
+                log.error("`\(pin.name)` is pinned twice", at: location,
+                          hint: "it is already pinned on line \(previous); keep one pin per package")
+                continue
+            }
+            firstSeen[pin.normalizedName] = location.line
+            if pin.hashes.isEmpty {
+                withoutHashes.append((pin, location))
+            } else if firstHashed == nil {
+                firstHashed = location
+            }
+            pins.append(pin)
+        }
+        if let firstHashed {
+            for (pin, location) in withoutHashes {
+                log.error("`\(pin.name)` has no `--hash` while other pins have one", at: location,
+                          hint: "pip checks hashes for all pins or none (line \(firstHashed.line) has one); regenerate with `uv pip compile --generate-hashes`")
+            }
+        }
+        if pins.isEmpty && !log.hasErrors {
+            log.error("the slot file pins no package", at: SourceLocation(path: path),
+                      hint: "list every package of the slot as `name==version`, as `pip freeze` prints them")
+        }
+        return pins
+    }
+
+    private func logicalLines(_ text: String) -> [LogicalLine] {
+        var lines: [LogicalLine] = []
+        var current = LogicalLine()
+        var continuing = false
+        let physical = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for (index, raw) in physical.enumerated() {
+            var chars = Array(raw)
+            if chars.last == "\r" { chars.removeLast() }
+            if !continuing {
+                current = LogicalLine()
+                current.firstLine = index + 1
+            }
+            let continues = chars.last == "\\"
+            if continues { chars.removeLast() }
+            for (column, character) in chars.enumerated() {
+                current.text.append(character)
+                current.positions.append((index + 1, column + 1))
+            }
+            if continues && index + 1 < physical.count {
+                // The joined text gets a space where the line break was, as pip does.
+                current.text.append(" ")
+                current.positions.append((index + 1, chars.count + 1))
+                continuing = true
+            } else {
+                lines.append(current)
+                continuing = false
+            }
+        }
+        return lines
+    }
+
+    /// Drops a comment: `#` at the start or after white space, to the end of the line.
+    private func stripComment(_ text: [Character]) -> [Character] {
+        for (index, character) in text.enumerated() where character == "#" {
+            if index == 0 || text[index - 1].isWhitespace {
+                return Array(text[..<index])
+            }
+        }
+        return text
+    }
+
+    private func parse(_ line: LogicalLine) -> (Pin, SourceLocation)? {
+        let text = stripComment(line.text)
+        // Tokens split on white space, with their offsets.
+        var tokens: [(text: String, offset: Int)] = []
+        var index = 0
+        while index < text.count {
+            if text[index].isWhitespace {
+                index += 1
+                continue
+            }
+            let start = index
+            while index < text.count, !text[index].isWhitespace { index += 1 }
+            tokens.append((String(text[start..<index]), start))
+        }
+        guard let first = tokens.first else { return nil }
+        let firstLocation = line.location(first.offset, path: path)
+
+        if first.text.hasPrefix("-") {
+            reportOption(first.text, at: firstLocation)
+            return nil
+        }
+        // The requirement runs until the first option token.
+        let optionStart = tokens.firstIndex { $0.text.hasPrefix("--") } ?? tokens.count
+        let requirementEnd = optionStart < tokens.count ? tokens[optionStart].offset : text.count
+        let requirement = String(text[first.offset..<requirementEnd]).trimmingCharacters(in: .whitespaces)
+
+        var hashes: [String] = []
+        var tokenIndex = optionStart
+        var failed = false
+        while tokenIndex < tokens.count {
+            let token = tokens[tokenIndex]
+            let location = line.location(token.offset, path: path)
+            var value: String?
+            if token.text.hasPrefix("--hash=") {
+                value = String(token.text.dropFirst("--hash=".count))
+            } else if token.text == "--hash", tokenIndex + 1 < tokens.count {
+                tokenIndex += 1
+                value = tokens[tokenIndex].text
+            } else {
+                log.error("`\(token.text)` is not allowed after a pin", at: location,
+                          hint: "only `--hash=sha256:<hex>` may follow a pin; put index options in `source:` of environment.yaml")
+                failed = true
+                tokenIndex += 1
+                continue
+            }
+            if let value, Self.isValidHash(value) {
+                hashes.append(value)
+            } else {
+                log.error("`\(token.text)` is not a valid hash", at: location,
+                          hint: "write `--hash=sha256:` followed by 64 lowercase hex digits")
+                failed = true
+            }
+            tokenIndex += 1
+        }
+
+        guard let pin = parseRequirement(requirement, offset: first.offset, line: line) else { return nil }
+        if failed { return nil }
+        var result = pin
+        result.hashes = hashes
+        return (result, firstLocation)
+    }
+
+    private func parseRequirement(_ requirement: String, offset: Int, line: LogicalLine) -> Pin? {
+        let location = line.location(offset, path: path)
+        var spec = requirement
+        var marker: String?
+        if let semicolon = requirement.firstIndex(of: ";") {
+            spec = String(requirement[..<semicolon]).trimmingCharacters(in: .whitespaces)
+            let markerText = String(requirement[requirement.index(after: semicolon)...]).trimmingCharacters(in: .whitespaces)
+            let markerOffset = offset + requirement.distance(from: requirement.startIndex, to: semicolon) + 1
+            guard !markerText.isEmpty, Self.isValidMarker(markerText) else {
+                log.error("the environment marker `\(markerText)` is not valid", at: line.location(markerOffset, path: path),
+                          hint: "markers may use names, quoted strings, comparisons, `and`, `or` and parentheses, such as `python_version >= \"3.10\"`")
+                return nil
+            }
+            marker = markerText
+        }
+        if spec.contains("@") || spec.contains("://") {
+            log.error("`\(spec)` installs from a URL", at: location,
+                      hint: "pin a version from the index instead: `name==version`")
+            return nil
+        }
+        if spec.contains("[") {
+            log.error("`\(spec)` asks for extras", at: location,
+                      hint: "slots are installed with `--no-deps`: pin every package the extra brings in as its own `name==version` line")
+            return nil
+        }
+        let operators = ["===", "==", "~=", "!=", "<=", ">=", "<", ">"]
+        guard let range = operators.lazy.compactMap({ spec.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) else {
+            let name = spec.trimmingCharacters(in: .whitespaces)
+            log.error("`\(name)` is not pinned", at: location,
+                      hint: Self.isValidName(name) ? "write an exact version: `\(name)==VERSION`" : "write `name==version`")
+            return nil
+        }
+        let name = String(spec[..<range.lowerBound]).trimmingCharacters(in: .whitespaces)
+        let afterName = spec[range.lowerBound...]
+        let op = operators.first { afterName.hasPrefix($0) }!
+        let version = String(afterName.dropFirst(op.count)).trimmingCharacters(in: .whitespaces)
+        guard Self.isValidName(name) else {
+            log.error("`\(name)` is not a valid package name", at: location,
+                      hint: "package names are letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit (PEP 508)")
+            return nil
+        }
+        guard op == "==", !version.contains(","), !version.contains("*") else {
+            log.error("`\(spec)` is a range, not an exact pin", at: location,
+                      hint: "every slot pins exact versions: write `\(name)==VERSION`")
+            return nil
+        }
+        guard Self.isValidVersion(version) else {
+            let versionOffset = offset + spec.distance(from: spec.startIndex, to: range.upperBound)
+            log.error("`\(version)` is not a valid version of `\(name)`", at: line.location(versionOffset, path: path),
+                      hint: "versions follow PEP 440, such as `1.2.0`, `2.0.0rc1` or `1.0.post1`")
+            return nil
+        }
+        return Pin(name: name, version: version, marker: marker)
+    }
+
+    private func reportOption(_ option: String, at location: SourceLocation) {
+        let name = option.split(separator: "=").first.map(String.init) ?? option
+        switch name {
+        case "-e", "--editable":
+            log.error("editable installs (`\(name)`) are not allowed in a slot", at: location,
+                      hint: "build the package and pin its version: `name==version`")
+        case "-r", "--requirement", "-c", "--constraint":
+            log.error("`\(name)` includes another file, which a slot may not do", at: location,
+                      hint: "write every pin in this file; `uv pip compile` or `pip freeze` produce it")
+        case "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--no-index":
+            log.error("`\(name)` is not allowed in a slot file", at: location,
+                      hint: "set where packages come from in `source:` of environment.yaml")
+        default:
+            log.error("the option `\(name)` is not allowed in a slot file", at: location,
+                      hint: "a slot file holds only `name==version` lines, optionally with `--hash=`")
+        }
+    }
+
+    // MARK: Shapes
+
+    /// PEP 508 names: letters, digits, `.`, `_`, `-`, starting and ending with a letter or digit.
+    static func isValidName(_ name: String) -> Bool {
+        let scalars = Array(name.unicodeScalars)
+        guard let first = scalars.first, let last = scalars.last, scalars.count <= 200 else { return false }
+        func alnum(_ s: Unicode.Scalar) -> Bool { ValueRules.isLetter(s) || ValueRules.isDigit(s) }
+        return alnum(first) && alnum(last) && scalars.allSatisfy { alnum($0) || $0 == "." || $0 == "_" || $0 == "-" }
+    }
+
+    /// PEP 440 versions (the specification's own pattern, case-insensitive).
+    static func isValidVersion(_ version: String) -> Bool {
+        guard version.utf8.count <= 100 else { return false }
+        let pattern = #"^v?(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?[0-9]*)?(?:-[0-9]+|[-_.]?(?:post|rev|r)[-_.]?[0-9]*)?(?:[-_.]?dev[-_.]?[0-9]*)?(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?$"#
+        return version.range(of: pattern, options: [.regularExpression, .caseInsensitive]) != nil
+    }
+
+    /// `algorithm:hexdigest` with an algorithm pip accepts.
+    static func isValidHash(_ value: String) -> Bool {
+        let parts = value.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2 else { return false }
+        let lengths = ["sha256": 64, "sha384": 96, "sha512": 128]
+        guard let length = lengths[String(parts[0])] else { return false }
+        return parts[1].count == length && parts[1].unicodeScalars.allSatisfy { ValueRules.isDigit($0) || ("a"..."f").contains($0) }
+    }
+
+    /// Markers are passed through to pip, so they are limited to the characters their grammar uses.
+    static func isValidMarker(_ marker: String) -> Bool {
+        marker.utf8.count <= 500 && marker.unicodeScalars.allSatisfy {
+            ValueRules.isLetter($0) || ValueRules.isDigit($0) || " _.'\"<>=!~()".unicodeScalars.contains($0)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Yams
+
+/// Host settings as written in `defaults` or on one host: every field optional, merged field by field.
+struct SettingsPatch {
+    static let keys = ["user", "port", "identity", "knownHosts", "root", "supervisor", "nginx"]
+
+    var user: String?
+    var port: Int?
+    var identity: String?
+    var knownHosts: (value: String, node: Node)?
+    var root: String?
+    var supervisorInclude: String?
+    var supervisorCtl: String?
+    var nginxUpstream: String?
+    var nginxTest: String?
+    var nginxReload: String?
+    var nginxCheck: String?
+
+    /// Reads the setting keys of `fields` (other keys are the caller's), reporting bad values.
+    init(_ fields: Fields, reader: ConfigReader, context: String) {
+        if let node = fields["user"], let value = reader.string(node, "`user`\(context)") {
+            if ValueRules.isUserName(value) {
+                user = value
+            } else {
+                reader.error("`user`\(context) must be a user name (lowercase letters, digits, `_`, `-`), found `\(value)`", at: node)
+            }
+        }
+        if let node = fields["port"] {
+            port = reader.integer(node, "`port`\(context)", in: 1...65535)
+        }
+        if let node = fields["identity"], let value = reader.string(node, "`identity`\(context)") {
+            if ValueRules.isLocalPath(value) {
+                identity = value
+            } else {
+                reader.error("`identity`\(context) must be the path of a private key file, found `\(value)`", at: node,
+                             hint: "paths may contain letters, digits and `._/+@,=-`, and may start with `~/`")
+            }
+        }
+        if let node = fields["knownHosts"], let value = reader.string(node, "`knownHosts`\(context)") {
+            if ValueRules.isLocalPath(value) {
+                knownHosts = (value, node)
+            } else {
+                reader.error("`knownHosts`\(context) must be the path of a known-hosts file, found `\(value)`", at: node,
+                             hint: "a path relative to the environment folder, or an absolute one")
+            }
+        }
+        if let node = fields["root"] {
+            root = Self.absolutePath(node, "`root`\(context)", reader: reader)
+        }
+        if let node = fields["supervisor"],
+           let nested = reader.mapping(node, "`supervisor`\(context)", optional: ["include", "ctl"]) {
+            supervisorInclude = nested["include"].flatMap { Self.absolutePath($0, "`supervisor.include`\(context)", reader: reader) }
+            supervisorCtl = nested["ctl"].flatMap { Self.command($0, "`supervisor.ctl`\(context)", reader: reader) }
+        }
+        if let node = fields["nginx"],
+           let nested = reader.mapping(node, "`nginx`\(context)", optional: ["upstream", "test", "reload", "check"]) {
+            nginxUpstream = nested["upstream"].flatMap { Self.absolutePath($0, "`nginx.upstream`\(context)", reader: reader) }
+            nginxTest = nested["test"].flatMap { Self.command($0, "`nginx.test`\(context)", reader: reader) }
+            nginxReload = nested["reload"].flatMap { Self.command($0, "`nginx.reload`\(context)", reader: reader) }
+            if let node = nested["check"], let value = reader.string(node, "`nginx.check`\(context)") {
+                if let problem = ValueRules.urlProblem(value) {
+                    reader.error("`nginx.check`\(context) \(problem), found `\(value)`", at: node)
+                } else {
+                    nginxCheck = value
+                }
+            }
+        }
+    }
+
+    init() {}
+
+    /// `self` with the fields that `other` sets replaced.
+    func overridden(by other: SettingsPatch) -> SettingsPatch {
+        var merged = self
+        merged.user = other.user ?? user
+        merged.port = other.port ?? port
+        merged.identity = other.identity ?? identity
+        merged.knownHosts = other.knownHosts ?? knownHosts
+        merged.root = other.root ?? root
+        merged.supervisorInclude = other.supervisorInclude ?? supervisorInclude
+        merged.supervisorCtl = other.supervisorCtl ?? supervisorCtl
+        merged.nginxUpstream = other.nginxUpstream ?? nginxUpstream
+        merged.nginxTest = other.nginxTest ?? nginxTest
+        merged.nginxReload = other.nginxReload ?? nginxReload
+        merged.nginxCheck = other.nginxCheck ?? nginxCheck
+        return merged
+    }
+
+    /// The effective settings, with built-in defaults for what nobody set.
+    func settings(app: String) -> HostSettings {
+        let supervisor = SupervisorSettings()
+        let nginx = NginxSettings(upstream: "/etc/nginx/pinwheel/\(app).conf")
+        return HostSettings(
+            user: user,
+            port: port ?? 22,
+            identity: identity,
+            knownHosts: knownHosts?.value,
+            root: root ?? "/srv/pinwheel",
+            supervisor: SupervisorSettings(include: supervisorInclude ?? supervisor.include, ctl: supervisorCtl ?? supervisor.ctl),
+            nginx: NginxSettings(upstream: nginxUpstream ?? nginx.upstream, test: nginxTest ?? nginx.test,
+                                 reload: nginxReload ?? nginx.reload, check: nginxCheck)
+        )
+    }
+
+    private static func absolutePath(_ node: Node, _ what: String, reader: ConfigReader) -> String? {
+        guard let value = reader.string(node, what) else { return nil }
+        guard ValueRules.isAbsolutePath(value) else {
+            reader.error("\(what) must be an absolute path, found `\(value)`", at: node,
+                         hint: "start with `/`; paths may contain letters, digits and `._/+@,=-`, and no `..`")
+            return nil
+        }
+        return value
+    }
+
+    private static func command(_ node: Node, _ what: String, reader: ConfigReader) -> String? {
+        guard let value = reader.string(node, what) else { return nil }
+        if let problem = ValueRules.commandProblem(value) {
+            reader.error("\(what) \(problem)", at: node)
+            return nil
+        }
+        return value
+    }
+}

@@ -1,0 +1,22 @@
+import Foundation
+
+/// Where the config repository's files are read from: the files on disk, or a commit read through libgit2.
+///
+/// The model only ever reads through this, so validation gives the same answers for a work tree and a commit.
+public protocol ConfigSource {
+    /// The bytes of the file at `path` (relative to the repository root), or nil when there is no such file.
+    func readFile(_ path: String) throws -> Data?
+    /// The entries of the folder at `path`, or nil when there is no such folder.
+    func entries(of path: String) throws -> [ConfigEntry]?
+}
+
+/// One entry of a folder in the config repository.
+public struct ConfigEntry: Sendable, Hashable {
+    public var name: String
+    public var isDirectory: Bool
+
+    public init(name: String, isDirectory: Bool) {
+        self.name = name
+        self.isDirectory = isDirectory
+    }
+}

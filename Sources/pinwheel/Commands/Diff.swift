@@ -1,0 +1,56 @@
+import ArgumentParser
+import PinwheelCore
+
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Say what a commit range changes in an environment's desired state.",
+        discussion: "In the words a reviewer reads in a pull request: \"slot B: hello-service 1.0.0 → 1.1.0\", \"active: A → B\"."
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The config repository (a git repository).", valueName: "path"))
+    var repo: String = "."
+
+    @Option(name: .long, help: ArgumentHelp("The commit before.", valueName: "rev"))
+    var from: String
+
+    @Option(name: .long, help: ArgumentHelp("The commit after.", valueName: "rev"))
+    var to: String = "HEAD"
+
+    @Argument(help: ArgumentHelp("The environment.", valueName: "env"))
+    var environment: String
+
+    func run() throws {
+        let before = try desiredState(at: from)
+        let after = try desiredState(at: to)
+        let changes = EnvironmentDiff.changes(from: before, to: after)
+        if changes.isEmpty {
+            print("\(environment): no change to the desired state")
+        } else {
+            for change in changes { print(change) }
+        }
+    }
+
+    /// The environment at `revision`, nil when it does not exist there; an invalid config is an error.
+    private func desiredState(at revision: String) throws -> Environment? {
+        let options = try RepositoryOptions.parse(["--repo", repo, "--rev", revision])
+        let loader = ConfigLoader(source: try wrapUsage { try options.source() })
+        guard try wrapUsage({ try loader.environmentNames() }).contains(environment) else { return nil }
+        let report = try loadReport(options, [environment])
+        guard let desired = report.environments[environment], !report.hasErrors else {
+            StandardError.write("pinwheel: \(environment) is not valid at \(revision):")
+            for diagnostic in report.diagnostics { print(diagnostic) }
+            throw ExitCode(1)
+        }
+        return desired
+    }
+}
+
+func wrapUsage<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as UsageError {
+        throw error
+    } catch {
+        throw UsageError("\(error)")
+    }
+}
