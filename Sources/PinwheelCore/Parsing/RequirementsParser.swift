@@ -58,10 +58,10 @@ struct RequirementsParser {
         var lines: [LogicalLine] = []
         var current = LogicalLine()
         var continuing = false
-        let physical = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // "\r\n" is one Character in Swift: normalise line ends before splitting.
+        let physical = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
         for (index, raw) in physical.enumerated() {
             var chars = Array(raw)
-            if chars.last == "\r" { chars.removeLast() }
             if !continuing {
                 current = LogicalLine()
                 current.firstLine = index + 1
