@@ -1,0 +1,50 @@
+/// What a reconcile must do on one host, in three phases that a rollout can schedule fleet-wide:
+/// make the active slot ready, switch nginx to it, then make the idle slot ready.
+///
+/// Keeping the switch separate from the idle slot's install is what makes a rollback fast: every host
+/// switches back to its warm slot before any host starts installing.
+public struct HostPlan: Sendable, Hashable, Codable {
+    public enum Step: Sendable, Hashable, Codable, CustomStringConvertible {
+        /// Build the slot's virtualenv with its pins and write its programs' supervisord config.
+        case prepare(Slot)
+        /// Start (or restart) the slot's programs.
+        case start(Slot)
+        /// Check the slot's health: web processes answer, workers are RUNNING.
+        case check(Slot)
+        /// Point nginx at the slot.
+        case route(Slot)
+
+        public var description: String {
+            switch self {
+            case let .prepare(slot): return "prepare \(slot)"
+            case let .start(slot): return "start \(slot)"
+            case let .check(slot): return "check \(slot)"
+            case let .route(slot): return "switch to \(slot)"
+            }
+        }
+    }
+
+    public var host: String
+    /// Steps that make the active slot ready to serve; they touch no traffic.
+    public var activate: [Step]
+    /// The switch, when nginx must be pointed (again) at the active slot.
+    public var route: Step?
+    /// Steps that make the idle slot ready for an instant rollback; they run after the switch.
+    public var idle: [Step]
+
+    public init(host: String, activate: [Step] = [], route: Step? = nil, idle: [Step] = []) {
+        self.host = host
+        self.activate = activate
+        self.route = route
+        self.idle = idle
+    }
+
+    /// Every step, in the order they run on a host carried out alone.
+    public var steps: [Step] { activate + (route.map { [$0] } ?? []) + idle }
+
+    /// Nothing to do: the host matches.
+    public var isEmpty: Bool { steps.isEmpty }
+
+    /// Whether anything is installed (the slow part).
+    public var installs: Bool { steps.contains { if case .prepare = $0 { return true } else { return false } } }
+}

@@ -1,0 +1,77 @@
+import Foundation
+
+/// Everything that defines one slot on one host: what gets installed, how its programs run, and where.
+///
+/// Its fingerprint is written into the slot's manifest on the host; a slot whose manifest carries the
+/// desired fingerprint needs no install. Anything that would change what runs changes the fingerprint.
+public struct SlotSpec: Sendable, Hashable, Codable {
+    public struct ProgramSpec: Sendable, Hashable, Codable {
+        public var name: String
+        /// The supervisord program name, e.g. `hello-web-A`.
+        public var supervisorName: String
+        public var command: String
+        public var processes: Int
+        /// The port of each process; empty for programs without a port.
+        public var ports: [Int]
+        public var health: HealthCheck?
+    }
+
+    public var environment: String
+    public var app: String
+    public var slot: Slot
+    public var python: String
+    public var source: PackageSource
+    /// The requirements file as installed: sorted pins, one per line.
+    public var requirements: String
+    public var hashed: Bool
+    public var programs: [ProgramSpec]
+
+    /// A stable digest of all the fields above.
+    public var fingerprint: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(self)) ?? Data()
+        return Fingerprint.hex(of: data)
+    }
+
+    public var webPrograms: [ProgramSpec] { programs.filter { !$0.ports.isEmpty } }
+}
+
+extension Environment {
+    /// The spec of `slot` on `host`, with the host's own ports.
+    public func slotSpec(_ slot: Slot, on host: Host) -> SlotSpec {
+        let pins = slots[slot].pins
+        return SlotSpec(
+            environment: name,
+            app: app,
+            slot: slot,
+            python: python,
+            source: source,
+            requirements: slots[slot].requirementsText,
+            hashed: pins.contains { !$0.hashes.isEmpty },
+            programs: programs.map { program in
+                SlotSpec.ProgramSpec(
+                    name: program.name,
+                    supervisorName: supervisorName(of: program, in: slot),
+                    command: program.command,
+                    processes: program.processes,
+                    ports: host.processPorts(of: program, in: slot),
+                    health: program.health
+                )
+            }
+        )
+    }
+}
+
+/// FNV-1a, 64 bits: a fast, dependency-free digest for change detection (not for security).
+enum Fingerprint {
+    static func hex(of data: Data) -> String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in data {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        let text = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
+    }
+}

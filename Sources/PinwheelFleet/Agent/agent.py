@@ -1,0 +1,471 @@
+# Pinwheel's host agent: sent over SSH (or run locally) with its request, one script per phase.
+# Standard library only, Python 3.7+. Every value arrives as JSON, never through a shell; only the commands
+# that are commands by design (supervisor ctl, nginx test/reload) are run by a shell.
+import base64
+import concurrent.futures
+import datetime
+import fcntl
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+MARKER = "PINWHEEL-RESULT "
+
+
+class StepFailed(Exception):
+    pass
+
+
+class Agent:
+    def __init__(self, request):
+        self.request = request
+        self.env = request["environment"]
+        self.app = request["app"]
+        self.base = os.path.join(request["root"], self.env)
+        self.slots_dir = os.path.join(self.base, "slots")
+        self.log_dir = os.path.join(self.base, "logs")
+        self.supervisor = request["supervisor"]
+        self.nginx = request["nginx"]
+        self.specs = request["slots"]
+        self.health = request["health"]
+        self.commit = request.get("commit")
+        self.output = []
+
+    # ---- helpers -------------------------------------------------------------------------------------
+
+    def say(self, text):
+        self.output.append(text)
+
+    def shell(self, command, timeout=120):
+        """Runs a command that is a command by design (from the config), through the shell."""
+        completed = subprocess.run(command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   timeout=timeout, universal_newlines=True)
+        return completed.returncode, completed.stdout
+
+    def run(self, argv, timeout=600, env=None):
+        """Runs a program with arguments, no shell."""
+        completed = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
+                                   universal_newlines=True, env=env)
+        return completed.returncode, completed.stdout
+
+    def ctl(self, *words, timeout=120):
+        return self.shell(self.supervisor["ctl"] + " " + " ".join(shlex.quote(w) for w in words), timeout=timeout)
+
+    def slot_link(self, slot):
+        return os.path.join(self.slots_dir, slot)
+
+    def slot_dir(self, slot, fingerprint):
+        return os.path.join(self.slots_dir, "%s-%s" % (slot, fingerprint))
+
+    def conf_path(self, slot):
+        return os.path.join(self.supervisor["include"], "%s-%s-%s.conf" % (self.app, self.env, slot))
+
+    def read_manifest(self, path):
+        try:
+            with open(os.path.join(path, "manifest.json")) as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return None
+
+    def write_atomically(self, path, text):
+        directory = os.path.dirname(path)
+        os.makedirs(directory, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".pinwheel-")
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+
+    def http_status(self, url, timeout):
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                return response.status, None
+        except urllib.error.HTTPError as error:
+            return error.code, None
+        except Exception as error:  # connection refused, timeout, ...
+            return None, str(getattr(error, "reason", error))
+
+    # ---- observe -------------------------------------------------------------------------------------
+
+    def supervisor_states(self):
+        """Process states by group name, from one `ctl status`."""
+        code, text = self.ctl("status")
+        states = {}
+        problem = None
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) < 2:
+                continue
+            name, state = parts[0], parts[1]
+            if state.isupper() and state.isalpha():
+                group = name.split(":", 1)[0]
+                states.setdefault(group, []).append(state)
+        if not states and code not in (0, 3):
+            problem = "supervisorctl: " + text.strip()[-500:]
+        return states, problem
+
+    def check_web(self, spec):
+        """Every web process's health check, once; returns the problems."""
+        checks = []
+        for program in spec["programs"]:
+            health = program.get("health")
+            for port in program["ports"]:
+                if health:
+                    checks.append((program["name"], port, health))
+        problems = []
+        if not checks:
+            return problems
+
+        def probe(check):
+            name, port, health = check
+            url = "http://127.0.0.1:%d%s" % (port, health["path"])
+            status, error = self.http_status(url, health["timeoutMilliseconds"] / 1000.0)
+            if status != health["status"]:
+                found = "status %s" % status if status is not None else error
+                return "%s on port %d: %s answered %s, expected %d" % (name, port, health["path"], found, health["status"])
+            return None
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(16, len(checks))) as pool:
+            for problem in pool.map(probe, checks):
+                if problem:
+                    problems.append(problem)
+        return problems
+
+    def observe(self, states=None):
+        if states is None:
+            states, supervisor_problem = self.supervisor_states()
+        else:
+            supervisor_problem = None
+        result = {"slots": {}}
+        for slot, spec in self.specs.items():
+            manifest = self.read_manifest(self.slot_link(slot))
+            processes = {p["supervisorName"]: states.get(p["supervisorName"], []) for p in spec["programs"]}
+            problems = []
+            if supervisor_problem:
+                problems.append(supervisor_problem)
+            if manifest is not None:
+                problems += self.check_web(spec)
+                for program in spec["programs"]:
+                    got = processes[program["supervisorName"]]
+                    if not got or any(state != "RUNNING" for state in got):
+                        problems.append("%s: %s" % (program["supervisorName"], ", ".join(got) or "not known to supervisord"))
+            else:
+                problems.append("not prepared")
+            result["slots"][slot] = {"manifest": manifest, "processes": processes,
+                                     "healthy": manifest is not None and not problems, "problems": problems}
+        routed, fingerprint = self.read_upstream()
+        result["routed"] = routed
+        result["routedFingerprint"] = fingerprint
+        return result
+
+    def read_upstream(self):
+        try:
+            with open(self.nginx["upstream"]) as handle:
+                first = handle.readline()
+        except OSError:
+            return None, None
+        fields = dict(part.split("=", 1) for part in first.split() if "=" in part)
+        if not first.startswith("# pinwheel ") or fields.get("environment") != self.env:
+            return None, None
+        return fields.get("slot"), fields.get("fingerprint")
+
+    # ---- steps ---------------------------------------------------------------------------------------
+
+    def installer(self):
+        uv = shutil.which("uv") or next((p for p in ("/usr/local/bin/uv", os.path.expanduser("~/.local/bin/uv")) if os.path.exists(p)), None)
+        return uv
+
+    def prepare(self, slot):
+        spec = self.specs[slot]
+        fingerprint = spec["fingerprint"]
+        target = self.slot_dir(slot, fingerprint)
+        manifest = self.read_manifest(target)
+        if manifest and manifest.get("fingerprint") == fingerprint:
+            self.say("slot %s: %s already built, reusing it" % (slot, os.path.basename(target)))
+        else:
+            self.build(slot, spec, target)
+        self.write_supervisor_conf(slot, spec, target)
+        # The link is the slot: renaming a new link over it is atomic, so the slot is the old build or the new, never half.
+        os.makedirs(self.slots_dir, exist_ok=True)
+        link = self.slot_link(slot)
+        temporary = link + ".new"
+        if os.path.lexists(temporary):
+            os.remove(temporary)
+        os.symlink(os.path.basename(target), temporary)
+        os.replace(temporary, link)
+        self.apply_supervisor()
+        self.collect_garbage(slot, keep={os.path.basename(target)})
+
+    def build(self, slot, spec, target):
+        if os.path.exists(target):
+            shutil.rmtree(target)
+        os.makedirs(target)
+        try:
+            requirements = os.path.join(target, "requirements.txt")
+            with open(requirements, "w") as handle:
+                handle.write(spec["requirements"])
+            venv = os.path.join(target, "venv")
+            source = self.request["source"]
+            if "index" in source:
+                where = ["--index-url", source["index"]]
+            else:
+                where = ["--no-index", "--find-links", source["wheelhouse"]]
+            hashes = ["--require-hashes"] if spec["hashed"] else []
+            uv = self.installer()
+            started = time.time()
+            if uv:
+                installer = "uv"
+                self.checked([uv, "venv", "--quiet", "--python", self.request["python"], venv], "creating the virtualenv")
+                self.checked([uv, "pip", "install", "--quiet", "--python", os.path.join(venv, "bin", "python"),
+                              "--no-deps"] + hashes + where + ["-r", requirements], "installing the pins")
+            else:
+                installer = "pip"
+                self.checked([self.request["python"], "-m", "venv", venv], "creating the virtualenv")
+                self.checked([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "--quiet", "--no-input",
+                              "--disable-pip-version-check", "--no-deps"] + hashes + where + ["-r", requirements],
+                             "installing the pins")
+            manifest = {
+                "fingerprint": spec["fingerprint"],
+                "pins": [line.split(" ", 1)[0] for line in spec["requirements"].splitlines() if line],
+                "commit": self.commit,
+                "preparedAt": datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z",
+                "installer": installer,
+            }
+            self.write_atomically(os.path.join(target, "manifest.json"), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            self.say("slot %s: built %s with %s in %.1fs" % (slot, os.path.basename(target), installer, time.time() - started))
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+
+    def checked(self, argv, what):
+        code, text = self.run(argv)
+        if code != 0:
+            raise StepFailed("%s failed (exit %d):\n%s" % (what, code, text.strip()[-4000:]))
+
+    def supervisor_conf(self, slot, spec, target):
+        bin_dir = os.path.join(target, "venv", "bin")
+        sections = []
+        for program in spec["programs"]:
+            command = program["command"].replace("%", "%%")
+            words = command.split(None, 1)
+            if "/" not in words[0]:
+                words[0] = os.path.join(bin_dir, words[0])
+            command = " ".join(words)
+            name = program["supervisorName"]
+            ports = program["ports"]
+            lines = ["[program:%s]" % name]
+            if ports:
+                command = command.replace("{port}", "%(process_num)d")
+                lines += ["numprocs=%d" % len(ports), "numprocs_start=%d" % ports[0]]
+            else:
+                lines += ["numprocs=%d" % program["processes"], "numprocs_start=0"]
+            lines += [
+                "command=%s" % command,
+                "process_name=%(program_name)s_%(process_num)d",
+                "directory=%s" % target,
+                "autostart=true",
+                "autorestart=true",
+                "startsecs=1",
+                "startretries=3",
+                "stopasgroup=true",
+                "killasgroup=true",
+                "stopwaitsecs=10",
+                "redirect_stderr=true",
+                "stdout_logfile=%s" % os.path.join(self.log_dir, "%s_%%(process_num)d.log" % name),
+                "stdout_logfile_maxbytes=10MB",
+                "stdout_logfile_backups=2",
+                "environment=PINWHEEL_ENVIRONMENT=\"%s\",PINWHEEL_SLOT=\"%s\"" % (self.env, slot),
+            ]
+            sections.append("\n".join(lines))
+        header = "; Managed by Pinwheel: environment %s, slot %s, fingerprint %s. Do not edit.\n" % (self.env, slot, spec["fingerprint"])
+        return header + "\n\n".join(sections) + "\n"
+
+    def write_supervisor_conf(self, slot, spec, target):
+        os.makedirs(self.log_dir, exist_ok=True)
+        text = self.supervisor_conf(slot, spec, target)
+        path = self.conf_path(slot)
+        try:
+            with open(path) as handle:
+                if handle.read() == text:
+                    return False
+        except OSError:
+            pass
+        self.write_atomically(path, text)
+        return True
+
+    def apply_supervisor(self):
+        code, text = self.ctl("reread")
+        if code != 0:
+            raise StepFailed("supervisorctl reread failed:\n" + text.strip())
+        code, text = self.ctl("update")
+        if code != 0:
+            raise StepFailed("supervisorctl update failed:\n" + text.strip())
+
+    def start(self, slot):
+        spec = self.specs[slot]
+        target = os.path.realpath(self.slot_link(slot))
+        if self.read_manifest(target) is None:
+            raise StepFailed("slot %s is not prepared" % slot)
+        if self.write_supervisor_conf(slot, spec, target):
+            self.apply_supervisor()
+        states, _ = self.supervisor_states()
+        for program in spec["programs"]:
+            name = program["supervisorName"]
+            got = states.get(name, [])
+            if got and all(state == "RUNNING" for state in got):
+                continue
+            if not got:
+                self.apply_supervisor()
+            code, text = self.ctl("start", name + ":*")
+            if code != 0 and "already started" not in text:
+                self.say(text.strip())
+
+    def check(self, slot):
+        spec = self.specs[slot]
+        retries = max(1, self.health["retries"])
+        interval = self.health["intervalMilliseconds"] / 1000.0
+        problems = []
+        for attempt in range(retries):
+            states, supervisor_problem = self.supervisor_states()
+            problems = [supervisor_problem] if supervisor_problem else []
+            for program in spec["programs"]:
+                got = states.get(program["supervisorName"], [])
+                if not got or any(state != "RUNNING" for state in got):
+                    problems.append("%s: %s" % (program["supervisorName"], ", ".join(got) or "not known to supervisord"))
+            if not problems:
+                problems = self.check_web(spec)
+            if not problems:
+                self.say("slot %s healthy after %d attempt%s" % (slot, attempt + 1, "" if attempt == 0 else "s"))
+                return
+            if attempt + 1 < retries:
+                time.sleep(interval)
+        raise StepFailed("slot %s failed its health check after %d attempts:\n  %s%s" % (
+            slot, retries, "\n  ".join(problems), self.log_tail(spec)))
+
+    def log_tail(self, spec):
+        tails = []
+        for program in spec["programs"]:
+            for index in (program["ports"] or range(program["processes"]))[:1]:
+                path = os.path.join(self.log_dir, "%s_%d.log" % (program["supervisorName"], index))
+                try:
+                    with open(path, errors="replace") as handle:
+                        lines = handle.read().splitlines()[-15:]
+                except OSError:
+                    continue
+                if lines:
+                    tails.append("\n--- last lines of %s ---\n%s" % (path, "\n".join(lines)))
+        return "".join(tails)
+
+    def upstream_text(self, slot):
+        spec = self.specs[slot]
+        lines = ["# pinwheel environment=%s slot=%s fingerprint=%s" % (self.env, slot, spec["fingerprint"]),
+                 "# Managed by Pinwheel: the active slot's web processes. Do not edit."]
+        for program in spec["programs"]:
+            if not program["ports"]:
+                continue
+            lines.append("upstream %s-%s {" % (self.app, program["name"]))
+            lines += ["    server 127.0.0.1:%d;" % port for port in program["ports"]]
+            lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    def route(self, slot):
+        path = self.nginx["upstream"]
+        try:
+            with open(path) as handle:
+                previous = handle.read()
+        except OSError:
+            previous = None
+        self.write_atomically(path, self.upstream_text(slot))
+
+        def restore(reason):
+            if previous is None:
+                os.remove(path)
+            else:
+                self.write_atomically(path, previous)
+            raise StepFailed(reason)
+
+        code, text = self.shell(self.nginx["test"])
+        if code != 0:
+            restore("`%s` failed; the previous upstream file is back:\n%s" % (self.nginx["test"], text.strip()))
+        code, text = self.shell(self.nginx["reload"])
+        if code != 0:
+            restore("`%s` failed; the previous upstream file is back:\n%s" % (self.nginx["reload"], text.strip()))
+        check = self.nginx.get("check")
+        if check:
+            status, error = None, None
+            for _ in range(20):
+                status, error = self.http_status(check, 2)
+                if status is not None and 200 <= status < 400:
+                    break
+                time.sleep(0.1)
+            else:
+                try:
+                    restore("%s answered %s through nginx after the switch; switched back" % (check, status or error))
+                finally:
+                    self.shell(self.nginx["reload"])
+        self.say("nginx now routes to slot %s" % slot)
+
+    def collect_garbage(self, slot, keep):
+        """Keeps the current build and the one before it, so reverting a release re-links instead of reinstalling."""
+        builds = []
+        for name in os.listdir(self.slots_dir):
+            if name.startswith(slot + "-") and name not in keep:
+                path = os.path.join(self.slots_dir, name)
+                builds.append((os.path.getmtime(path), path))
+        for _, path in sorted(builds, reverse=True)[1:]:
+            shutil.rmtree(path, ignore_errors=True)
+
+    # ---- requests ------------------------------------------------------------------------------------
+
+    def execute(self, steps):
+        os.makedirs(self.base, exist_ok=True)
+        lock = open(os.path.join(self.base, ".lock"), "a")
+        deadline = time.time() + self.request.get("lockTimeoutSeconds", 300)
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    return {"ok": False, "steps": [], "error": "another Pinwheel run holds the lock on %s" % self.base}
+                time.sleep(0.1)
+        done = []
+        try:
+            for step in steps:
+                started = time.time()
+                self.output = []
+                try:
+                    getattr(self, step["action"])(step["slot"])
+                except StepFailed as failure:
+                    done.append({"step": step, "ok": False, "seconds": time.time() - started, "output": self.output, "error": str(failure)})
+                    return {"ok": False, "steps": done, "error": str(failure), "observation": self.observe()}
+                except Exception as error:
+                    message = "%s: %s" % (type(error).__name__, error)
+                    done.append({"step": step, "ok": False, "seconds": time.time() - started, "output": self.output, "error": message})
+                    return {"ok": False, "steps": done, "error": message, "observation": self.observe()}
+                done.append({"step": step, "ok": True, "seconds": time.time() - started, "output": self.output})
+            return {"ok": True, "steps": done, "observation": self.observe()}
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
+
+
+def main(encoded):
+    request = json.loads(base64.b64decode(encoded).decode("utf-8"))
+    agent = Agent(request)
+    try:
+        if request["action"] == "observe":
+            result = {"ok": True, "observation": agent.observe()}
+        else:
+            result = agent.execute(request["steps"])
+    except Exception as error:
+        result = {"ok": False, "error": "%s: %s" % (type(error).__name__, error)}
+    sys.stdout.write(MARKER + json.dumps(result) + "\n")
+    sys.stdout.flush()
