@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // libgit2 from the system (Debian: libgit2-dev 1.5.1).
@@ -31,18 +32,28 @@ let package = Package(
             name: "PinwheelCore",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        // The fleet side: the host agent, the SSH and local transports, carrying plans out on hosts.
+        .target(
+            name: "PinwheelFleet",
+            dependencies: [
+                "PinwheelCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
         // The command-line tool.
         .executableTarget(
             name: "pinwheel",
             dependencies: [
                 "PinwheelCore",
                 "PinwheelGit",
+                "PinwheelFleet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "PinwheelCoreTests", dependencies: ["PinwheelCore"]),
         .testTarget(name: "PinwheelGitTests", dependencies: ["PinwheelGit"]),
+        .testTarget(name: "PinwheelFleetTests", dependencies: ["PinwheelFleet", "PinwheelCore"]),
         .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit"]),
     ],
     swiftLanguageModes: [.v6]

@@ -12,7 +12,7 @@ struct PinwheelCommand: AsyncParsableCommand {
             or the operation failed, 2 usage error or unreadable repository.
             """,
         version: "0.1.0",
-        subcommands: [Validate.self, Show.self, Diff.self]
+        subcommands: [Validate.self, Show.self, Diff.self, Plan.self, Apply.self]
     )
 }
 
@@ -26,6 +26,8 @@ enum Main {
             } else {
                 try command.run()
             }
+        } catch ExitCodeError.invalid {
+            Foundation.exit(1)
         } catch let error as UsageError {
             FileHandle.standardError.write(Data("pinwheel: error: \(error.message)\n".utf8))
             Foundation.exit(2)

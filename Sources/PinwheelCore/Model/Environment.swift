@@ -16,10 +16,10 @@ public struct Environment: Sendable, Hashable, Codable {
     public var programs: [Program]
     public var policy: Policy
     /// In file order.
-    public var hosts: [Host]
+    public var hosts: [FleetHost]
 
     public init(name: String, app: String, python: String, source: PackageSource, active: Slot,
-                slots: PerSlot<SlotPins>, programs: [Program], policy: Policy, hosts: [Host]) {
+                slots: PerSlot<SlotPins>, programs: [Program], policy: Policy, hosts: [FleetHost]) {
         self.name = name
         self.app = app
         self.python = python
@@ -33,7 +33,7 @@ public struct Environment: Sendable, Hashable, Codable {
 
     public var idle: Slot { active.other }
 
-    public func host(named name: String) -> Host? {
+    public func host(named name: String) -> FleetHost? {
         hosts.first { $0.name == name }
     }
 

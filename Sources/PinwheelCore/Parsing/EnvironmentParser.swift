@@ -289,13 +289,13 @@ struct EnvironmentParser {
 
     // MARK: Hosts
 
-    private func parseHosts(_ node: Node, defaults: SettingsPatch, app: String, programs: [Program]) -> [Host]? {
+    private func parseHosts(_ node: Node, defaults: SettingsPatch, app: String, programs: [Program]) -> [FleetHost]? {
         guard let items = reader.sequence(node, "`hosts`") else { return nil }
         guard !items.isEmpty else {
             reader.error("`hosts` is empty", at: node, hint: "list at least one host with its `name` and `address`")
             return nil
         }
-        var hosts: [(host: Host, node: Node)] = []
+        var hosts: [(host: FleetHost, node: Node)] = []
         var failed = false
         for (index, item) in items.enumerated() {
             if let host = parseHost(item, index: index, defaults: defaults, app: app, programs: programs) {
@@ -308,7 +308,7 @@ struct EnvironmentParser {
         return failed ? nil : hosts.map(\.host)
     }
 
-    private func parseHost(_ node: Node, index: Int, defaults: SettingsPatch, app: String, programs: [Program]) -> Host? {
+    private func parseHost(_ node: Node, index: Int, defaults: SettingsPatch, app: String, programs: [Program]) -> FleetHost? {
         let errorsBefore = log.diagnostics.count
         let what = "host #\(index + 1)"
         guard let fields = reader.mapping(node, what, required: ["name", "address"], optional: SettingsPatch.keys + ["programs"]) else {
@@ -373,14 +373,14 @@ struct EnvironmentParser {
             }
         }
         guard log.diagnostics.count == errorsBefore, let name, let address else { return nil }
-        let host = Host(name: name, address: address, settings: settings, ports: ports)
+        let host = FleetHost(name: name, address: address, settings: settings, ports: ports)
         checkPortCollisions(host, programs: programs, node: fields["programs"] ?? node)
         guard log.diagnostics.count == errorsBefore else { return nil }
         return host
     }
 
     /// No two processes of any slot on one host may listen on the same port: both slots run side by side.
-    private func checkPortCollisions(_ host: Host, programs: [Program], node: Node) {
+    private func checkPortCollisions(_ host: FleetHost, programs: [Program], node: Node) {
         var owners: [Int: String] = [:]
         for program in programs where program.isWeb {
             for slot in Slot.allCases {
@@ -399,7 +399,7 @@ struct EnvironmentParser {
         }
     }
 
-    private func checkUnique(_ hosts: [(host: Host, node: Node)]) -> Bool {
+    private func checkUnique(_ hosts: [(host: FleetHost, node: Node)]) -> Bool {
         var names: [String: Node] = [:]
         var endpoints: [String: String] = [:]
         var ok = true

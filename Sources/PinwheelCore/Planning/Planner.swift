@@ -1,6 +1,6 @@
 /// Decides what a host needs: a pure function of the desired state and what the host reported.
 public enum Planner {
-    public static func plan(_ desired: Environment, host: Host, observed: HostObservation) -> HostPlan {
+    public static func plan(_ desired: Environment, host: FleetHost, observed: HostObservation) -> HostPlan {
         let active = desired.active
         let idle = active.other
         var plan = HostPlan(host: host.name)

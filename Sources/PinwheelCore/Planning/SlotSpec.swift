@@ -39,7 +39,7 @@ public struct SlotSpec: Sendable, Hashable, Codable {
 
 extension Environment {
     /// The spec of `slot` on `host`, with the host's own ports.
-    public func slotSpec(_ slot: Slot, on host: Host) -> SlotSpec {
+    public func slotSpec(_ slot: Slot, on host: FleetHost) -> SlotSpec {
         let pins = slots[slot].pins
         return SlotSpec(
             environment: name,

@@ -1,3 +1,10 @@
+/// The host agent: a Python program (standard library only) sent to each host with its request, one per phase.
+///
+/// It runs on the host's own interpreter (`python:` of the environment), so hosts need nothing installed
+/// beyond what a Python web service host has. Values reach it as JSON, never through a shell.
+enum AgentScript {
+    /// The program; the request is appended as `main("<base64 JSON>")`.
+    static let source = #"""
 # Pinwheel's host agent: sent over SSH (or run locally) with its request, one script per phase.
 # Standard library only, Python 3.7+. Every value arrives as JSON, never through a shell; only the commands
 # that are commands by design (supervisor ctl, nginx test/reload) are run by a shell.
@@ -23,6 +30,133 @@ class StepFailed(Exception):
     pass
 
 
+class Supervisor:
+    """Talks to supervisord over its XML-RPC socket when the `ctl` command lets us find it (no process to start:
+    each supervisorctl costs ~0.2 s of CPU), and through the `ctl` command otherwise."""
+
+    def __init__(self, ctl, shell):
+        self.ctl_command = ctl
+        self.shell = shell
+        self.proxy = None
+        try:
+            url = self.server_url(ctl)
+            if url:
+                self.proxy = self.connect(url)
+                self.proxy.supervisor.getState()
+        except Exception:
+            self.proxy = None
+
+    @staticmethod
+    def server_url(ctl):
+        words = shlex.split(ctl)
+        if not words or os.path.basename(words[0]) != "supervisorctl":
+            return None
+        config, url = None, None
+        index = 1
+        while index < len(words):
+            word = words[index]
+            if word in ("-c", "--configuration") and index + 1 < len(words):
+                config = words[index + 1]
+                index += 1
+            elif word.startswith("--configuration="):
+                config = word.split("=", 1)[1]
+            elif word in ("-s", "--serverurl") and index + 1 < len(words):
+                url = words[index + 1]
+                index += 1
+            elif word in ("-u", "--username", "-p", "--password", "-r", "--history-file"):
+                return None
+            index += 1
+        if url:
+            return url
+        candidates = [config] if config else ["/etc/supervisor/supervisord.conf", "/etc/supervisord.conf"]
+        for path in candidates:
+            try:
+                import configparser
+                parser = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
+                parser.read(path)
+                if parser.has_option("supervisorctl", "username"):
+                    return None
+                if parser.has_option("supervisorctl", "serverurl"):
+                    return parser.get("supervisorctl", "serverurl").strip()
+                if parser.has_option("unix_http_server", "file"):
+                    return "unix://" + parser.get("unix_http_server", "file").strip()
+            except Exception:
+                continue
+        return None
+
+    @staticmethod
+    def connect(url):
+        import http.client
+        import socket
+        import xmlrpc.client
+        if url.startswith("unix://"):
+            path = url[len("unix://"):]
+
+            class UnixConnection(http.client.HTTPConnection):
+                def connect(self):
+                    self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    self.sock.settimeout(30)
+                    self.sock.connect(path)
+
+            class UnixTransport(xmlrpc.client.Transport):
+                def make_connection(self, host):
+                    return UnixConnection("localhost")
+
+            return xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=UnixTransport())
+        if url.startswith("http://"):
+            return xmlrpc.client.ServerProxy(url.rstrip("/") + "/RPC2")
+        return None
+
+    def ctl(self, *words):
+        return self.shell(self.ctl_command + " " + " ".join(shlex.quote(w) for w in words))
+
+    def states(self):
+        """Process states by group name, and a problem when supervisord cannot be asked."""
+        states = {}
+        if self.proxy is not None:
+            try:
+                for info in self.proxy.supervisor.getAllProcessInfo():
+                    states.setdefault(info["group"], []).append(info["statename"])
+                return states, None
+            except Exception as error:
+                return {}, "supervisord: %s" % error
+        code, text = self.ctl("status")
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isupper() and parts[1].isalpha():
+                states.setdefault(parts[0].split(":", 1)[0], []).append(parts[1])
+        if not states and code not in (0, 3):
+            return {}, "supervisorctl: " + text.strip()[-500:]
+        return states, None
+
+    def update(self):
+        """What `supervisorctl update` does: reread the config, add, change and remove groups."""
+        if self.proxy is None:
+            code, text = self.ctl("update")
+            if code != 0:
+                raise StepFailed("supervisorctl update failed:\n" + text.strip())
+            return
+        try:
+            added, changed, removed = self.proxy.supervisor.reloadConfig()[0]
+            for group in removed + changed:
+                self.proxy.supervisor.stopProcessGroup(group)
+                self.proxy.supervisor.removeProcessGroup(group)
+            for group in added + changed:
+                self.proxy.supervisor.addProcessGroup(group)
+        except Exception as error:
+            raise StepFailed("supervisord could not load the new config: %s" % error)
+
+    def start_group(self, group):
+        if self.proxy is None:
+            code, text = self.ctl("start", group + ":*")
+            return text.strip() if code != 0 and "already started" not in text else None
+        try:
+            self.proxy.supervisor.startProcessGroup(group, False)
+            return None
+        except Exception as error:
+            return str(error)
+
+
 class Agent:
     def __init__(self, request):
         self.request = request
@@ -37,6 +171,7 @@ class Agent:
         self.health = request["health"]
         self.commit = request.get("commit")
         self.output = []
+        self.supervisord = Supervisor(self.supervisor["ctl"], self.shell)
 
     # ---- helpers -------------------------------------------------------------------------------------
 
@@ -54,9 +189,6 @@ class Agent:
         completed = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
                                    universal_newlines=True, env=env)
         return completed.returncode, completed.stdout
-
-    def ctl(self, *words, timeout=120):
-        return self.shell(self.supervisor["ctl"] + " " + " ".join(shlex.quote(w) for w in words), timeout=timeout)
 
     def slot_link(self, slot):
         return os.path.join(self.slots_dir, slot)
@@ -83,6 +215,16 @@ class Agent:
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
 
+    def http_check(self, url, timeout):
+        """Status and X-Pinwheel-Slot header of a GET through nginx."""
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                return response.status, response.headers.get("X-Pinwheel-Slot"), None
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers.get("X-Pinwheel-Slot"), None
+        except Exception as error:
+            return None, None, str(getattr(error, "reason", error))
+
     def http_status(self, url, timeout):
         try:
             with urllib.request.urlopen(url, timeout=timeout) as response:
@@ -93,23 +235,6 @@ class Agent:
             return None, str(getattr(error, "reason", error))
 
     # ---- observe -------------------------------------------------------------------------------------
-
-    def supervisor_states(self):
-        """Process states by group name, from one `ctl status`."""
-        code, text = self.ctl("status")
-        states = {}
-        problem = None
-        for line in text.splitlines():
-            parts = line.split()
-            if len(parts) < 2:
-                continue
-            name, state = parts[0], parts[1]
-            if state.isupper() and state.isalpha():
-                group = name.split(":", 1)[0]
-                states.setdefault(group, []).append(state)
-        if not states and code not in (0, 3):
-            problem = "supervisorctl: " + text.strip()[-500:]
-        return states, problem
 
     def check_web(self, spec):
         """Every web process's health check, once; returns the problems."""
@@ -140,7 +265,7 @@ class Agent:
 
     def observe(self, states=None):
         if states is None:
-            states, supervisor_problem = self.supervisor_states()
+            states, supervisor_problem = self.supervisord.states()
         else:
             supervisor_problem = None
         result = {"slots": {}}
@@ -272,7 +397,7 @@ class Agent:
                 "directory=%s" % target,
                 "autostart=true",
                 "autorestart=true",
-                "startsecs=1",
+                "startsecs=%d" % (0 if ports else 1),
                 "startretries=3",
                 "stopasgroup=true",
                 "killasgroup=true",
@@ -301,12 +426,7 @@ class Agent:
         return True
 
     def apply_supervisor(self):
-        code, text = self.ctl("reread")
-        if code != 0:
-            raise StepFailed("supervisorctl reread failed:\n" + text.strip())
-        code, text = self.ctl("update")
-        if code != 0:
-            raise StepFailed("supervisorctl update failed:\n" + text.strip())
+        self.supervisord.update()
 
     def start(self, slot):
         spec = self.specs[slot]
@@ -315,7 +435,7 @@ class Agent:
             raise StepFailed("slot %s is not prepared" % slot)
         if self.write_supervisor_conf(slot, spec, target):
             self.apply_supervisor()
-        states, _ = self.supervisor_states()
+        states, _ = self.supervisord.states()
         for program in spec["programs"]:
             name = program["supervisorName"]
             got = states.get(name, [])
@@ -323,9 +443,9 @@ class Agent:
                 continue
             if not got:
                 self.apply_supervisor()
-            code, text = self.ctl("start", name + ":*")
-            if code != 0 and "already started" not in text:
-                self.say(text.strip())
+            problem = self.supervisord.start_group(name)
+            if problem:
+                self.say("starting %s: %s" % (name, problem))
 
     def check(self, slot):
         spec = self.specs[slot]
@@ -333,7 +453,7 @@ class Agent:
         interval = self.health["intervalMilliseconds"] / 1000.0
         problems = []
         for attempt in range(retries):
-            states, supervisor_problem = self.supervisor_states()
+            states, supervisor_problem = self.supervisord.states()
             problems = [supervisor_problem] if supervisor_problem else []
             for program in spec["programs"]:
                 got = states.get(program["supervisorName"], [])
@@ -363,10 +483,16 @@ class Agent:
                     tails.append("\n--- last lines of %s ---\n%s" % (path, "\n".join(lines)))
         return "".join(tails)
 
+    def slot_variable(self):
+        return "$pinwheel_%s_slot" % self.app.replace("-", "_")
+
     def upstream_text(self, slot):
         spec = self.specs[slot]
         lines = ["# pinwheel environment=%s slot=%s fingerprint=%s" % (self.env, slot, spec["fingerprint"]),
-                 "# Managed by Pinwheel: the active slot's web processes. Do not edit."]
+                 "# Managed by Pinwheel: the active slot's web processes. Do not edit.",
+                 "# %s names the slot; `add_header X-Pinwheel-Slot %s always;` lets Pinwheel verify a switch." % (
+                     self.slot_variable(), self.slot_variable()),
+                 "geo %s { default %s; }" % (self.slot_variable(), slot)]
         for program in spec["programs"]:
             if not program["ports"]:
                 continue
@@ -399,15 +525,20 @@ class Agent:
             restore("`%s` failed; the previous upstream file is back:\n%s" % (self.nginx["reload"], text.strip()))
         check = self.nginx.get("check")
         if check:
-            status, error = None, None
-            for _ in range(20):
-                status, error = self.http_status(check, 2)
+            # nginx reloads gracefully: old workers may answer for a moment. When the server block adds the
+            # X-Pinwheel-Slot header, wait until the new slot answers; otherwise any success will do.
+            answer = None
+            for _ in range(50):
+                status, header, error = self.http_check(check, 2)
+                answer = "status %s" % status if status is not None else error
                 if status is not None and 200 <= status < 400:
-                    break
+                    if header is None or header == slot:
+                        break
+                    answer = "slot %s (X-Pinwheel-Slot)" % header
                 time.sleep(0.1)
             else:
                 try:
-                    restore("%s answered %s through nginx after the switch; switched back" % (check, status or error))
+                    restore("%s answered %s through nginx after the switch to %s; switched back" % (check, answer, slot))
                 finally:
                     self.shell(self.nginx["reload"])
         self.say("nginx now routes to slot %s" % slot)
@@ -442,6 +573,8 @@ class Agent:
                 started = time.time()
                 self.output = []
                 try:
+                    if step["action"] not in ("prepare", "start", "check", "route") or step["slot"] not in self.specs:
+                        raise StepFailed("unknown step %r" % (step,))
                     getattr(self, step["action"])(step["slot"])
                 except StepFailed as failure:
                     done.append({"step": step, "ok": False, "seconds": time.time() - started, "output": self.output, "error": str(failure)})
@@ -469,3 +602,5 @@ def main(encoded):
         result = {"ok": False, "error": "%s: %s" % (type(error).__name__, error)}
     sys.stdout.write(MARKER + json.dumps(result) + "\n")
     sys.stdout.flush()
+"""#
+}

@@ -1,5 +1,5 @@
 /// One machine of an environment, with its effective settings (defaults merged with its own overrides).
-public struct Host: Sendable, Hashable, Codable {
+public struct FleetHost: Sendable, Hashable, Codable {
     public var name: String
     /// An IP address or DNS name, or `local` for this machine without SSH.
     public var address: String

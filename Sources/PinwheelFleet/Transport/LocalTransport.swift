@@ -1,0 +1,14 @@
+/// Runs the agent on this machine, without SSH: for single-machine use and the demo (`address: local`).
+public struct LocalTransport: Transport {
+    public init() {}
+
+    public func run(python: String, script: String, timeout: Duration) async throws -> CommandOutput {
+        do {
+            return try await CommandRunner.run(python, ["-"], input: script, timeout: timeout)
+        } catch let error as FleetError {
+            throw error
+        } catch {
+            throw FleetError(.agent, "cannot run \(python): \(error)")
+        }
+    }
+}

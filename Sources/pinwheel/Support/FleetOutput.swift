@@ -1,0 +1,76 @@
+import Foundation
+import PinwheelCore
+import PinwheelFleet
+
+/// How `plan` and `apply` report hosts, as text for people and JSON for programs.
+struct HostSummary: Encodable {
+    var host: String
+    var outcome: String
+    var steps: [String]
+    var error: String?
+    var routed: String?
+    var slots: [String: SlotSummary]
+    var seconds: Double
+
+    struct SlotSummary: Encodable {
+        var pins: [String]
+        var healthy: Bool
+        var problems: [String]
+    }
+
+    init(_ report: HostReport, planned: Bool) {
+        host = report.host
+        outcome = planned ? (report.error == nil ? (report.plan?.isEmpty == true ? "converged" : "changes") : "unreachable") : report.outcome.rawValue
+        steps = planned ? (report.plan?.steps.map(\.description) ?? []) : report.phases.flatMap { $0.outcomes.map(\.step.description) }
+        error = report.error?.message
+        let observation = report.after ?? report.before
+        routed = observation?.routed?.rawValue
+        var slots: [String: SlotSummary] = [:]
+        if let observation {
+            for slot in Slot.allCases {
+                let state = observation.slots[slot]
+                slots[slot.rawValue] = SlotSummary(pins: state.manifest?.pins ?? [], healthy: state.healthy, problems: state.problems)
+            }
+        }
+        self.slots = slots
+        seconds = Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) / 1e18
+    }
+
+    /// One or more lines for a terminal.
+    var text: String {
+        let width = 12
+        var line = host.padding(toLength: max(width, host.count + 1), withPad: " ", startingAt: 0)
+        line += outcome.padding(toLength: 12, withPad: " ", startingAt: 0)
+        if let routed {
+            let pins = slots[routed]?.pins.joined(separator: " ") ?? ""
+            line += "serving \(routed) \(pins)"
+        } else {
+            line += "serving nothing yet"
+        }
+        if !steps.isEmpty {
+            line += " — " + steps.joined(separator: ", ")
+        }
+        line += String(format: " (%.1fs)", seconds)
+        if let error {
+            line += "\n    " + error.replacingOccurrences(of: "\n", with: "\n    ")
+        }
+        return line
+    }
+}
+
+/// Prints a line per host event as it happens, to standard error.
+struct ProgressPrinter {
+    static func event(_ event: FleetEvent) {
+        switch event {
+        case let .observed(host, plan):
+            StandardError.write("  \(host): " + (plan.isEmpty ? "matches" : "needs " + plan.steps.map(\.description).joined(separator: ", ")))
+        case let .unreachable(host, error):
+            StandardError.write("  \(host): \(error.code): \(error.message)")
+        case let .phase(result):
+            let steps = result.outcomes.map { "\($0.step)\($0.ok ? "" : " FAILED")" }.joined(separator: ", ")
+            let seconds = Double(result.duration.components.seconds) + Double(result.duration.components.attoseconds) / 1e18
+            StandardError.write(String(format: "  %@: %@ (%.1fs)%@", result.host, steps.isEmpty ? "nothing done" : steps, seconds,
+                                       result.ok ? "" : " — \(result.error?.code.description ?? "failed")"))
+        }
+    }
+}
