@@ -11,8 +11,10 @@ extension Repository {
             let rc = git_revparse_single(&object, handle, revision)
             if rc < 0 {
                 var error = GitError.fromLibgit2(rc, context: "resolve revision '\(revision)'")
-                if rc == GIT_EUNBORNBRANCH.rawValue {
+                if rc == GIT_EUNBORNBRANCH.rawValue
+                    || (revision.hasPrefix("HEAD") && git_repository_head_unborn(handle) == 1) {
                     error.code = .unborn
+                    error.hint = "the branch has no commits yet"
                 } else if error.code == .notFound || error.code == .invalidRevision || error.code == .other {
                     error.code = .invalidRevision
                     error.hint = "no branch, tag or commit by that name"
