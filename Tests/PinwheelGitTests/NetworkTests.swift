@@ -86,18 +86,42 @@ import Testing
         try await Self.expectTimeout(scheme: "ssh")
     }
 
+    /// The TLS stream wraps our standard stream, so a TLS handshake with a silent server is
+    /// bounded by the same deadline.
+    @Test func deadlineAbortsAHungHTTPSRemote() async throws {
+        try await Self.expectTimeout(scheme: "https")
+    }
+
+    @Test func cancellingTheTaskAbortsAHungFetch() async throws {
+        let box = try Sandbox()
+        let server = try SilentServer()
+        defer { server.stop() }
+        let repo = try Repository.create(at: box.path("cache.git"), bare: true)
+        try repo.setRemote("origin", url: "http://127.0.0.1:\(server.port)/x.git")
+        let clock = ContinuousClock()
+        let start = clock.now
+        let task = Task { try await repo.fetch(options: RemoteOptions(deadline: .seconds(30))) }
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        let result = await task.result
+        #expect(clock.now - start < .seconds(3))
+        #expect(throws: GitError.self) { try result.get() }
+        if case .failure(let error as GitError) = result { #expect(error.code == .cancelled) }
+    }
+
     static func expectTimeout(scheme: String) async throws {
         let box = try Sandbox()
         let server = try SilentServer()
         defer { server.stop() }
         let repo = try Repository.create(at: box.path("cache.git"), bare: true)
-        let url = scheme == "ssh" ? "ssh://git@127.0.0.1:\(server.port)/x.git" : "http://127.0.0.1:\(server.port)/x.git"
+        let url = scheme == "ssh" ? "ssh://git@127.0.0.1:\(server.port)/x.git" : "\(scheme)://127.0.0.1:\(server.port)/x.git"
         try repo.setRemote("origin", url: url)
         let options = RemoteOptions(credentials: .none, knownHosts: box.path("known_hosts"), deadline: .seconds(1))
         let clock = ContinuousClock()
         let start = clock.now
         let error = await #expect(throws: GitError.self) { try await repo.fetch(options: options) }
         let elapsed = clock.now - start
+        print("\(scheme) timeout after \(elapsed): \(error.map { String(describing: $0) } ?? "none")")
         #expect(error?.code == .timeout, "got \(String(describing: error))")
         #expect(error?.description.contains("127.0.0.1") == true)
         #expect(elapsed < .seconds(4), "took \(elapsed)")
