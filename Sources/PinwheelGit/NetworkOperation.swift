@@ -67,7 +67,7 @@ final class NetworkOperation: Sendable {
                 let thread = Thread {
                     pw_op_set_current(operation.op)
                     let result = Result<T, GitError> { () throws(GitError) -> T in
-                        if Task.isCancelled { throw GitError(.cancelled, "cancelled", context: target) }
+                        if operation.wasCancelled { throw GitError(.cancelled, "cancelled", context: target) }
                         return try body(operation)
                     }
                     pw_op_set_current(nil)
