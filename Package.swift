@@ -23,9 +23,14 @@ let package = Package(
             providers: [.apt(["libgit2-dev"])]
         ),
         // A small, safe Swift API over libgit2: the only module that talks to git.
+        // C helpers for PinwheelGit: a deadline-aware socket stream registered with libgit2.
+        .target(
+            name: "CGit2Shims",
+            dependencies: ["CGit2"]
+        ),
         .target(
             name: "PinwheelGit",
-            dependencies: ["CGit2"]
+            dependencies: ["CGit2", "CGit2Shims"]
         ),
         // The pure model: config format, validation, desired state, diff. No I/O but reading the files handed to it.
         .target(
