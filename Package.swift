@@ -22,12 +22,12 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"])]
         ),
-        // A small, safe Swift API over libgit2: the only module that talks to git.
         // C helpers for PinwheelGit: a deadline-aware socket stream registered with libgit2.
         .target(
             name: "CGit2Shims",
             dependencies: ["CGit2"]
         ),
+        // A small, safe Swift API over libgit2: the only module that talks to git.
         .target(
             name: "PinwheelGit",
             dependencies: ["CGit2", "CGit2Shims"]

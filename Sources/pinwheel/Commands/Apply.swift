@@ -32,7 +32,7 @@ struct Apply: AsyncParsableCommand {
         if !quiet {
             StandardError.write("apply \(environment): active slot \(desired.active), \(desired.hosts.count) host\(desired.hosts.count == 1 ? "" : "s")")
         }
-        let reconciler = FleetReconciler(environment: desired, transports: transports, commit: repository.rev) { event in
+        let reconciler = FleetReconciler(environment: desired, transports: transports, commit: (source as? CommitConfigSource)?.commit.hex) { event in
             if !quiet { ProgressPrinter.event(event) }
         }
         let reports = await reconciler.apply()

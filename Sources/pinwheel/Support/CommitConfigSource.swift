@@ -4,11 +4,23 @@ import PinwheelGit
 
 /// Reads the config repository at one commit through libgit2, without a work tree.
 struct CommitConfigSource: ConfigSource {
-    // TODO: wire to PinwheelGit when the git layer lands.
+    let repository: Repository
+    let commit: ObjectID
+
     init(repositoryPath: String, revision: String) throws {
-        throw UsageError("--rev is not available yet")
+        do {
+            repository = try Repository(openingAt: repositoryPath)
+            commit = try repository.resolve(revision)
+        } catch {
+            throw UsageError("\(error)")
+        }
     }
 
-    func readFile(_ path: String) throws -> Data? { nil }
-    func entries(of path: String) throws -> [ConfigEntry]? { nil }
+    func readFile(_ path: String) throws -> Data? {
+        try repository.readFile(path, at: commit)
+    }
+
+    func entries(of path: String) throws -> [ConfigEntry]? {
+        try repository.listDirectory(path, at: commit)?.map { ConfigEntry(name: $0.name, isDirectory: $0.kind == .directory) }
+    }
 }
