@@ -138,8 +138,22 @@ class Supervisor:
             return
         try:
             added, changed, removed = self.proxy.supervisor.reloadConfig()[0]
-            for group in removed + changed:
-                self.proxy.supervisor.stopProcessGroup(group)
+            # Stop every outgoing group at once and wait for all of them, instead of one `wait=True` stop per group,
+            # each of which costs a tick of supervisord's one-second loop.
+            stopping = set(removed + changed)
+            for group in stopping:
+                try:
+                    self.proxy.supervisor.stopProcessGroup(group, False)
+                except Exception:
+                    pass
+            deadline = time.time() + 30
+            while stopping and time.time() < deadline:
+                busy = [info for info in self.proxy.supervisor.getAllProcessInfo()
+                        if info["group"] in stopping and info["statename"] in ("RUNNING", "STARTING", "STOPPING", "BACKOFF")]
+                if not busy:
+                    break
+                time.sleep(0.05)
+            for group in stopping:
                 self.proxy.supervisor.removeProcessGroup(group)
             for group in added + changed:
                 self.proxy.supervisor.addProcessGroup(group)

@@ -7,10 +7,19 @@ struct HostSummary: Encodable {
     var host: String
     var outcome: String
     var steps: [String]
+    /// What each step did on the host, with its own output.
+    var log: [StepLog]
     var error: String?
     var routed: String?
     var slots: [String: SlotSummary]
     var seconds: Double
+
+    struct StepLog: Encodable {
+        var step: String
+        var ok: Bool
+        var seconds: Double
+        var output: [String]
+    }
 
     struct SlotSummary: Encodable {
         var pins: [String]
@@ -22,6 +31,7 @@ struct HostSummary: Encodable {
         host = report.host
         outcome = planned ? (report.error == nil ? (report.plan?.isEmpty == true ? "converged" : "changes") : "unreachable") : report.outcome.rawValue
         steps = planned ? (report.plan?.steps.map(\.description) ?? []) : report.phases.flatMap { $0.outcomes.map(\.step.description) }
+        log = report.phases.flatMap { $0.outcomes.map { StepLog(step: $0.step.description, ok: $0.ok, seconds: $0.seconds, output: $0.output) } }
         error = report.error?.message
         let observation = report.after ?? report.before
         routed = observation?.routed?.rawValue
