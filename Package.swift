@@ -58,8 +58,17 @@ let package = Package(
         ),
         .testTarget(name: "PinwheelCoreTests", dependencies: ["PinwheelCore"]),
         .testTarget(name: "PinwheelGitTests", dependencies: ["PinwheelGit"]),
-        .testTarget(name: "PinwheelFleetTests", dependencies: ["PinwheelFleet", "PinwheelCore"]),
-        .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit"]),
+        // Helpers the test targets share: a real loopback fleet, temporary folders, running commands.
+        .target(
+            name: "PinwheelTestSupport",
+            dependencies: [
+                "PinwheelCore",
+                "PinwheelFleet",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+        .testTarget(name: "PinwheelFleetTests", dependencies: ["PinwheelFleet", "PinwheelCore", "PinwheelTestSupport"]),
+        .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit", "PinwheelTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
