@@ -73,8 +73,7 @@ final class ShellSafetyTests {
     @Test func requestsReachTheHostAsBase64() throws {
         let environment = hostileEnvironment()
         let script = try AgentRequest(.observe, environment: environment, host: environment.hosts[0], commit: nil).script()
-        let call = try #require(script.split(separator: "\n").last)
-        #expect(call.hasPrefix("main(\"") && call.hasSuffix("\")"))
-        #expect(!call.contains("touch"), "no config text appears in the program itself")
+        #expect(script.contains("REQUEST = \""))
+        #expect(!script.contains("touch"), "no config text appears in the program itself")
     }
 }

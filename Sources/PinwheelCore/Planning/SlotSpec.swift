@@ -64,8 +64,8 @@ extension Environment {
 }
 
 /// FNV-1a, 64 bits: a fast, dependency-free digest for change detection (not for security).
-enum Fingerprint {
-    static func hex(of data: Data) -> String {
+public enum Fingerprint {
+    public static func hex(of data: Data) -> String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in data {
             hash ^= UInt64(byte)

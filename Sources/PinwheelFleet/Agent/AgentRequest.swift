@@ -116,11 +116,40 @@ struct AgentRequest: Encodable, Sendable {
         self.slots = slots
     }
 
-    /// The program sent to the host: the agent followed by this request, base64 so no byte of it is ever parsed as code.
+    /// The program sent to the host: a small loader, the request and the agent, both base64 so that no byte of
+    /// them is ever parsed as code. The loader keeps the compiled agent in `<root>/.pinwheel/`, so a host compiles
+    /// each version of the agent once, not on every round trip.
     func script() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let request = try encoder.encode(self).base64EncodedString()
-        return AgentScript.source + "\nmain(\"\(request)\")\n"
+        return """
+            import base64, json, marshal, os, sys
+            REQUEST = "\(request)"
+            DIGEST = "\(AgentScript.digest)"
+            SOURCE = "\(AgentScript.encodedSource)"
+            def load():
+                root = json.loads(base64.b64decode(REQUEST))["root"]
+                path = os.path.join(root, ".pinwheel", "agent-%s-%s.bin" % (DIGEST, sys.implementation.cache_tag))
+                try:
+                    with open(path, "rb") as handle:
+                        return marshal.load(handle)
+                except Exception:
+                    pass
+                code = compile(base64.b64decode(SOURCE).decode("utf-8"), "pinwheel-agent", "exec")
+                try:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    temporary = "%s.%d" % (path, os.getpid())
+                    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+                        marshal.dump(code, handle)
+                    os.replace(temporary, path)
+                except Exception:
+                    pass
+                return code
+            agent = {"__name__": "pinwheel_agent"}
+            exec(load(), agent)
+            agent["main"](REQUEST)
+
+            """
     }
 }

@@ -1,33 +1,162 @@
+import Foundation
+import PinwheelCore
+
 /// The host agent: a Python program (standard library only) sent to each host with its request, one per phase.
 ///
 /// It runs on the host's own interpreter (`python:` of the environment), so hosts need nothing installed
 /// beyond what a Python web service host has. Values reach it as JSON, never through a shell.
 enum AgentScript {
-    /// The program; the request is appended as `main("<base64 JSON>")`.
+    /// The agent's source, base64.
+    static let encodedSource = Data(source.utf8).base64EncodedString()
+
+    /// Names the compiled agent cached on hosts: a new agent gets a new name.
+    static let digest = Fingerprint.hex(of: Data(source.utf8))
+
+    /// The agent; `main("<base64 JSON request>")` runs a request.
     static let source = #"""
 # Pinwheel's host agent: sent over SSH (or run locally) with its request, one script per phase.
 # Standard library only, Python 3.7+. Every value arrives as JSON, never through a shell; only the commands
 # that are commands by design (supervisor ctl, nginx test/reload) are run by a shell.
+# Observing must be cheap (it runs on every host on every reconcile), so only light modules are imported here;
+# the heavy ones (subprocess, shutil, tempfile, ...) are imported where a step needs them, and HTTP and XML-RPC
+# are spoken directly over sockets instead of through http.client, whose import alone costs ~35 ms.
 import base64
-import concurrent.futures
-import datetime
 import fcntl
 import json
 import os
-import shlex
-import shutil
-import subprocess
+import socket
 import sys
-import tempfile
+import threading
 import time
-import urllib.error
-import urllib.request
 
 MARKER = "PINWHEEL-RESULT "
 
 
 class StepFailed(Exception):
     pass
+
+
+def http_get(url, timeout):
+    """A GET over a plain socket: (status, lower-cased headers). Only http:// URLs, as the config allows."""
+    if not url.startswith("http://"):
+        raise ValueError("only http:// is checked from the host")
+    rest = url[len("http://"):]
+    authority, _, path = rest.partition("/")
+    if authority.startswith("["):
+        host, _, port = authority[1:].partition("]")
+        port = port.lstrip(":")
+    else:
+        host, _, port = authority.partition(":")
+    connection = socket.create_connection((host, int(port or 80)), timeout=timeout)
+    try:
+        connection.sendall(("GET /%s HTTP/1.0\r\nHost: %s\r\nUser-Agent: pinwheel\r\nConnection: close\r\n\r\n"
+                            % (path, authority)).encode("latin-1"))
+        data = b""
+        while b"\r\n\r\n" not in data and len(data) < 65536:
+            chunk = connection.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        connection.close()
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    parts = head[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+        raise ValueError("no HTTP answer")
+    headers = {}
+    for line in head[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(parts[1]), headers
+
+
+class XMLRPC:
+    """Just enough XML-RPC for supervisord, over its unix socket or TCP, without importing xmlrpc.client."""
+
+    def __init__(self, path=None, address=None):
+        self.path = path
+        self.address = address
+
+    @staticmethod
+    def escape(text):
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    def encode(self, value):
+        if isinstance(value, bool):
+            return "<value><boolean>%d</boolean></value>" % value
+        if isinstance(value, int):
+            return "<value><int>%d</int></value>" % value
+        return "<value><string>%s</string></value>" % self.escape(str(value))
+
+    def call(self, method, *params):
+        body = ("<?xml version='1.0'?><methodCall><methodName>%s</methodName><params>%s</params></methodCall>" % (
+            method, "".join("<param>%s</param>" % self.encode(p) for p in params))).encode("utf-8")
+        if self.path:
+            connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            connection.settimeout(60)
+            connection.connect(self.path)
+        else:
+            connection = socket.create_connection(self.address, timeout=60)
+        try:
+            connection.sendall(b"POST /RPC2 HTTP/1.0\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: "
+                               + str(len(body)).encode() + b"\r\n\r\n" + body)
+            chunks = []
+            while True:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        finally:
+            connection.close()
+        data = b"".join(chunks)
+        head, _, payload = data.partition(b"\r\n\r\n")
+        if b" 200 " not in head.split(b"\r\n", 1)[0]:
+            raise RuntimeError("supervisord answered " + head.split(b"\r\n", 1)[0].decode("latin-1"))
+        return self.decode(payload)
+
+    def decode(self, payload):
+        import xml.parsers.expat
+        stack = [[]]
+        text = []
+        fault = [False]
+
+        def start(name, attributes):
+            if name in ("array", "struct", "data"):
+                stack.append([])
+            elif name == "fault":
+                fault[0] = True
+            del text[:]
+
+        def end(name):
+            content = "".join(text)
+            del text[:]
+            if name in ("string", "name"):
+                stack[-1].append(content)
+            elif name in ("int", "i4"):
+                stack[-1].append(int(content))
+            elif name == "boolean":
+                stack[-1].append(content.strip() == "1")
+            elif name == "double":
+                stack[-1].append(float(content))
+            elif name == "array":
+                items = stack.pop()
+                stack[-1].append(items[0] if items and isinstance(items[0], list) and len(items) == 1 else items)
+            elif name == "data":
+                items = stack.pop()
+                stack[-1].append(items)
+            elif name == "struct":
+                items = stack.pop()
+                stack[-1].append(dict(zip(items[0::2], items[1::2])))
+
+        parser = xml.parsers.expat.ParserCreate()
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.CharacterDataHandler = text.append
+        parser.Parse(payload, True)
+        result = stack[0][0] if stack[0] else None
+        if fault[0]:
+            raise RuntimeError("supervisord fault: %s" % (result.get("faultString") if isinstance(result, dict) else result))
+        return result
 
 
 class Supervisor:
@@ -42,12 +171,13 @@ class Supervisor:
             url = self.server_url(ctl)
             if url:
                 self.proxy = self.connect(url)
-                self.proxy.supervisor.getState()
+                self.proxy.call("supervisor.getState")
         except Exception:
             self.proxy = None
 
     @staticmethod
     def server_url(ctl):
+        import shlex
         words = shlex.split(ctl)
         if not words or os.path.basename(words[0]) != "supervisorctl":
             return None
@@ -86,28 +216,15 @@ class Supervisor:
 
     @staticmethod
     def connect(url):
-        import http.client
-        import socket
-        import xmlrpc.client
         if url.startswith("unix://"):
-            path = url[len("unix://"):]
-
-            class UnixConnection(http.client.HTTPConnection):
-                def connect(self):
-                    self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                    self.sock.settimeout(30)
-                    self.sock.connect(path)
-
-            class UnixTransport(xmlrpc.client.Transport):
-                def make_connection(self, host):
-                    return UnixConnection("localhost")
-
-            return xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=UnixTransport())
+            return XMLRPC(path=url[len("unix://"):])
         if url.startswith("http://"):
-            return xmlrpc.client.ServerProxy(url.rstrip("/") + "/RPC2")
+            host, _, port = url[len("http://"):].rstrip("/").partition(":")
+            return XMLRPC(address=(host, int(port or 80)))
         return None
 
     def ctl(self, *words):
+        import shlex
         return self.shell(self.ctl_command + " " + " ".join(shlex.quote(w) for w in words))
 
     def states(self):
@@ -115,7 +232,7 @@ class Supervisor:
         states = {}
         if self.proxy is not None:
             try:
-                for info in self.proxy.supervisor.getAllProcessInfo():
+                for info in self.proxy.call("supervisor.getAllProcessInfo"):
                     states.setdefault(info["group"], []).append(info["statename"])
                 return states, None
             except Exception as error:
@@ -137,26 +254,26 @@ class Supervisor:
                 raise StepFailed("supervisorctl update failed:\n" + text.strip())
             return
         try:
-            added, changed, removed = self.proxy.supervisor.reloadConfig()[0]
+            added, changed, removed = self.proxy.call("supervisor.reloadConfig")[0]
             # Stop every outgoing group at once and wait for all of them, instead of one `wait=True` stop per group,
             # each of which costs a tick of supervisord's one-second loop.
             stopping = set(removed + changed)
             for group in stopping:
                 try:
-                    self.proxy.supervisor.stopProcessGroup(group, False)
+                    self.proxy.call("supervisor.stopProcessGroup", group, False)
                 except Exception:
                     pass
             deadline = time.time() + 30
             while stopping and time.time() < deadline:
-                busy = [info for info in self.proxy.supervisor.getAllProcessInfo()
+                busy = [info for info in self.proxy.call("supervisor.getAllProcessInfo")
                         if info["group"] in stopping and info["statename"] in ("RUNNING", "STARTING", "STOPPING", "BACKOFF")]
                 if not busy:
                     break
                 time.sleep(0.05)
             for group in stopping:
-                self.proxy.supervisor.removeProcessGroup(group)
+                self.proxy.call("supervisor.removeProcessGroup", group)
             for group in added + changed:
-                self.proxy.supervisor.addProcessGroup(group)
+                self.proxy.call("supervisor.addProcessGroup", group)
         except Exception as error:
             raise StepFailed("supervisord could not load the new config: %s" % error)
 
@@ -165,7 +282,7 @@ class Supervisor:
             code, text = self.ctl("start", group + ":*")
             return text.strip() if code != 0 and "already started" not in text else None
         try:
-            self.proxy.supervisor.startProcessGroup(group, False)
+            self.proxy.call("supervisor.startProcessGroup", group, False)
             return None
         except Exception as error:
             return str(error)
@@ -194,12 +311,14 @@ class Agent:
 
     def shell(self, command, timeout=120):
         """Runs a command that is a command by design (from the config), through the shell."""
+        import subprocess
         completed = subprocess.run(command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    timeout=timeout, universal_newlines=True)
         return completed.returncode, completed.stdout
 
     def run(self, argv, timeout=600, env=None):
         """Runs a program with arguments, no shell."""
+        import subprocess
         completed = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
                                    universal_newlines=True, env=env)
         return completed.returncode, completed.stdout
@@ -223,6 +342,7 @@ class Agent:
     def write_atomically(self, path, text):
         directory = os.path.dirname(path)
         os.makedirs(directory, exist_ok=True)
+        import tempfile
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=".pinwheel-")
         with os.fdopen(handle, "w") as stream:
             stream.write(text)
@@ -230,23 +350,16 @@ class Agent:
         os.replace(temporary, path)
 
     def http_check(self, url, timeout):
-        """Status and X-Pinwheel-Slot header of a GET through nginx."""
+        """Status and X-Pinwheel-Slot header of a GET, or (None, None, error)."""
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                return response.status, response.headers.get("X-Pinwheel-Slot"), None
-        except urllib.error.HTTPError as error:
-            return error.code, error.headers.get("X-Pinwheel-Slot"), None
+            status, headers = http_get(url, timeout)
+            return status, headers.get("x-pinwheel-slot"), None
         except Exception as error:
-            return None, None, str(getattr(error, "reason", error))
+            return None, None, str(error) or type(error).__name__
 
     def http_status(self, url, timeout):
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                return response.status, None
-        except urllib.error.HTTPError as error:
-            return error.code, None
-        except Exception as error:  # connection refused, timeout, ...
-            return None, str(getattr(error, "reason", error))
+        status, _, error = self.http_check(url, timeout)
+        return status, error
 
     # ---- observe -------------------------------------------------------------------------------------
 
@@ -271,13 +384,22 @@ class Agent:
                 return "%s on port %d: %s answered %s, expected %d" % (name, port, health["path"], found, health["status"])
             return None
 
-        with concurrent.futures.ThreadPoolExecutor(max_workers=min(16, len(checks))) as pool:
-            for problem in pool.map(probe, checks):
-                if problem:
-                    problems.append(problem)
+        results = [None] * len(checks)
+
+        def run(index):
+            results[index] = probe(checks[index])
+
+        threads = [threading.Thread(target=run, args=(index,)) for index in range(len(checks))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        problems = [problem for problem in results if problem]
         return problems
 
-    def observe(self, states=None):
+    def observe(self, states=None, probe=True):
+        """What the host has. Without `probe`, web processes are not asked for their health: after a successful
+        phase, the phase's own checks said it, and skipping the requests keeps a switch cheap."""
         if states is None:
             states, supervisor_problem = self.supervisord.states()
         else:
@@ -290,7 +412,8 @@ class Agent:
             if supervisor_problem:
                 problems.append(supervisor_problem)
             if manifest is not None:
-                problems += self.check_web(spec)
+                if probe:
+                    problems += self.check_web(spec)
                 for program in spec["programs"]:
                     got = processes[program["supervisorName"]]
                     if not got or any(state != "RUNNING" for state in got):
@@ -318,10 +441,12 @@ class Agent:
     # ---- steps ---------------------------------------------------------------------------------------
 
     def installer(self):
+        import shutil
         uv = shutil.which("uv") or next((p for p in ("/usr/local/bin/uv", os.path.expanduser("~/.local/bin/uv")) if os.path.exists(p)), None)
         return uv
 
     def prepare(self, slot):
+        import shutil
         spec = self.specs[slot]
         fingerprint = spec["fingerprint"]
         target = self.slot_dir(slot, fingerprint)
@@ -343,6 +468,8 @@ class Agent:
         self.collect_garbage(slot, keep={os.path.basename(target)})
 
     def build(self, slot, spec, target):
+        import datetime
+        import shutil
         if os.path.exists(target):
             shutil.rmtree(target)
         os.makedirs(target)
@@ -542,14 +669,14 @@ class Agent:
             # nginx reloads gracefully: old workers may answer for a moment. When the server block adds the
             # X-Pinwheel-Slot header, wait until the new slot answers; otherwise any success will do.
             answer = None
-            for _ in range(50):
+            for _ in range(250):
                 status, header, error = self.http_check(check, 2)
                 answer = "status %s" % status if status is not None else error
                 if status is not None and 200 <= status < 400:
                     if header is None or header == slot:
                         break
                     answer = "slot %s (X-Pinwheel-Slot)" % header
-                time.sleep(0.1)
+                time.sleep(0.02)
             else:
                 try:
                     restore("%s answered %s through nginx after the switch to %s; switched back" % (check, answer, slot))
@@ -559,6 +686,7 @@ class Agent:
 
     def collect_garbage(self, slot, keep):
         """Keeps the current build and the one before it, so reverting a release re-links instead of reinstalling."""
+        import shutil
         builds = []
         for name in os.listdir(self.slots_dir):
             if name.startswith(slot + "-") and name not in keep:
@@ -598,7 +726,7 @@ class Agent:
                     done.append({"step": step, "ok": False, "seconds": time.time() - started, "output": self.output, "error": message})
                     return {"ok": False, "steps": done, "error": message, "observation": self.observe()}
                 done.append({"step": step, "ok": True, "seconds": time.time() - started, "output": self.output})
-            return {"ok": True, "steps": done, "observation": self.observe()}
+            return {"ok": True, "steps": done, "observation": self.observe(probe=False)}
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()

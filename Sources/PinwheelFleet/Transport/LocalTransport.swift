@@ -4,7 +4,7 @@ public struct LocalTransport: Transport {
 
     public func run(python: String, script: String, timeout: Duration) async throws -> CommandOutput {
         do {
-            return try await CommandRunner.run(python, ["-"], input: script, timeout: timeout)
+            return try await CommandRunner.run(python, ["-I", "-S", "-"], input: script, timeout: timeout)
         } catch let error as FleetError {
             throw error
         } catch {
