@@ -1,4 +1,5 @@
 import Foundation
+import PinwheelFleet
 import Subprocess
 #if canImport(System)
 import System
@@ -30,7 +31,7 @@ public enum Shell {
             executable.contains("/") ? .path(FilePath(executable)) : .name(executable),
             arguments: Arguments(arguments),
             environment: .inherit.updating(variables),
-            input: .string(input),
+            input: .fileDescriptor(try CommandRunner.inputFile(input), closeAfterSpawningProcess: true),
             output: .string(limit: 16 << 20),
             error: .string(limit: 16 << 20)
         )

@@ -7,10 +7,10 @@ import SystemPackage
 #endif
 
 /// Runs a local program with input on stdin, collecting its output, killed when the deadline passes.
-enum CommandRunner {
+public enum CommandRunner {
     static let outputLimit = 32 << 20
 
-    static func run(_ path: String, _ arguments: [String], input: String, timeout: Duration,
+    public static func run(_ path: String, _ arguments: [String], input: String, timeout: Duration,
                     environment: [String: String] = [:]) async throws -> CommandOutput {
         try await withThrowingTaskGroup(of: CommandOutput?.self) { group in
             group.addTask {
@@ -18,12 +18,15 @@ enum CommandRunner {
                 // On a deadline: SIGTERM, then SIGKILL if it lingers.
                 options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
                 let variables = Dictionary(uniqueKeysWithValues: environment.map { (Subprocess.Environment.Key(rawValue: $0.key)!, Optional($0.value)) })
+                // Standard input comes from an unlinked temporary file, not a pipe that Subprocess writes: a child
+                // that exits before reading (ssh to a host that is down) must not leave a writer behind.
+                let stdin = try inputFile(input)
                 let result = try await Subprocess.run(
                     .path(FilePath(path)),
                     arguments: Arguments(arguments),
                     environment: .inherit.updating(variables),
                     platformOptions: options,
-                    input: .string(input),
+                    input: .fileDescriptor(stdin, closeAfterSpawningProcess: true),
                     output: .string(limit: outputLimit),
                     error: .string(limit: outputLimit)
                 )
@@ -45,5 +48,22 @@ enum CommandRunner {
             }
             return output
         }
+    }
+
+    /// A read-only descriptor of a file holding `text`, already unlinked so nothing is left behind.
+    public static func inputFile(_ text: String) throws -> FileDescriptor {
+        var template = Array((NSTemporaryDirectory() + "/pinwheel-input.XXXXXX").utf8CString)
+        let fd = mkstemp(&template)
+        guard fd >= 0 else { throw FleetError(.agent, "cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        unlink(template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+        let descriptor = FileDescriptor(rawValue: fd)
+        do {
+            _ = try descriptor.writeAll(Array(text.utf8))
+            _ = try descriptor.seek(offset: 0, from: .start)
+        } catch {
+            try? descriptor.close()
+            throw FleetError(.agent, "cannot write a temporary file: \(error)")
+        }
+        return descriptor
     }
 }
