@@ -1,0 +1,127 @@
+import Foundation
+import Yams
+
+/// What the controller observed and did for one environment, committed to the status branch as
+/// `Environments/<name>/status.yaml` so that git says what the fleet runs.
+public struct EnvironmentStatus: Sendable, Hashable, Codable {
+    /// The status branch the controller writes, never the branch people merge into.
+    public static let defaultBranch = "pinwheel/status"
+
+    public enum Result: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Every host serves the desired active slot and is healthy.
+        case converged
+        /// A rollout is under way.
+        case progressing
+        /// Some hosts failed or were unreachable, within what the policy tolerates.
+        case degraded
+        /// The rollout stopped: more hosts failed than the policy tolerates.
+        case halted
+        /// The desired commit's config is not valid: nothing from it was applied.
+        case invalid
+    }
+
+    public struct HostStatus: Sendable, Hashable, Codable {
+        /// The slot nginx routes to on the host, nil when unknown (unreachable, or nothing routed yet).
+        public var serving: Slot?
+        /// `name==version` of each slot's pins, as its manifest says.
+        public var slots: [String: [String]]
+        public var healthy: Bool
+        public var error: String?
+
+        public init(serving: Slot?, slots: [String: [String]], healthy: Bool, error: String? = nil) {
+            self.serving = serving
+            self.slots = slots
+            self.healthy = healthy
+            self.error = error
+        }
+    }
+
+    public var environment: String
+    /// The config commit this status is about.
+    public var desired: String
+    public var result: Result
+    public var message: String
+    /// When it was observed, ISO 8601.
+    public var time: String
+    /// The desired active slot.
+    public var active: Slot?
+    /// The desired active slot's pins.
+    public var pins: [String]
+    public var hosts: [String: HostStatus]
+    /// The validator's errors, for `invalid`.
+    public var errors: [String]
+    /// The revert the controller committed for a halted release, when it did.
+    public var revert: String?
+
+    public init(environment: String, desired: String, result: Result, message: String, time: String, active: Slot?,
+                pins: [String], hosts: [String: HostStatus], errors: [String] = [], revert: String? = nil) {
+        self.environment = environment
+        self.desired = desired
+        self.result = result
+        self.message = message
+        self.time = time
+        self.active = active
+        self.pins = pins
+        self.hosts = hosts
+        self.errors = errors
+        self.revert = revert
+    }
+
+    /// The file's path in the status branch.
+    public static func path(of environment: String) -> String {
+        "Environments/\(environment)/status.yaml"
+    }
+
+    /// Whether `other` says the same about the fleet, ignoring when it was observed: no new status commit then.
+    public func saysTheSame(as other: EnvironmentStatus) -> Bool {
+        var a = self
+        var b = other
+        a.time = ""
+        b.time = ""
+        return a == b
+    }
+
+    public var healthyHosts: Int {
+        hosts.values.filter { $0.healthy && $0.serving == active && $0.error == nil }.count
+    }
+
+    /// The commit message's summary line, e.g.
+    /// `production: converged at 3f2a1c9 — slot B, hello-service 1.1.0, 20/20 hosts`.
+    public var summary: String {
+        let short = String(desired.prefix(7))
+        var line = "\(environment): \(result.rawValue) at \(short)"
+        if result == .invalid {
+            return line + " — \(errors.count) error\(errors.count == 1 ? "" : "s"), nothing applied"
+        }
+        if let active {
+            line += " — slot \(active)"
+        }
+        let versions = pins.map { $0.replacingOccurrences(of: "==", with: " ") }
+        if !versions.isEmpty {
+            line += ", " + (versions.count > 3 ? versions.prefix(3).joined(separator: ", ") + ", …" : versions.joined(separator: ", "))
+        }
+        line += ", \(healthyHosts)/\(hosts.count) hosts"
+        return line
+    }
+
+    /// The full commit message: summary, the message, and trailers that `history` reads back.
+    public var commitMessage: String {
+        var text = summary + "\n\n" + message + "\n"
+        if !errors.isEmpty {
+            text += "\n" + errors.prefix(20).joined(separator: "\n") + "\n"
+        }
+        text += "\nPinwheel-Environment: \(environment)\nPinwheel-Desired: \(desired)\nPinwheel-Result: \(result.rawValue)\n"
+        if let revert {
+            text += "Pinwheel-Revert: \(revert)\n"
+        }
+        return text
+    }
+
+    public func yaml() throws -> String {
+        try YAMLEncoder().encode(self)
+    }
+
+    public static func parse(_ text: String) throws -> EnvironmentStatus {
+        try YAMLDecoder().decode(EnvironmentStatus.self, from: text)
+    }
+}
