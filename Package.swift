@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // libgit2 from the system (Debian: libgit2-dev 1.5.1).
@@ -45,6 +46,17 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
+        // The controller: watches the config repository, rolls out by policy, commits status back.
+        .target(
+            name: "PinwheelController",
+            dependencies: [
+                "PinwheelCore",
+                "PinwheelFleet",
+                "PinwheelGit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The command-line tool.
         .executableTarget(
             name: "pinwheel",
@@ -52,6 +64,7 @@ let package = Package(
                 "PinwheelCore",
                 "PinwheelGit",
                 "PinwheelFleet",
+                "PinwheelController",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PinwheelController
 import PinwheelCore
 import PinwheelFleet
 
@@ -26,7 +27,7 @@ struct Apply: AsyncParsableCommand {
 
     func run() async throws {
         let (desired, source) = try repository.environment(environment)
-        let transports = try FleetSetup.transports(for: desired, source: source)
+        let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source) }
         let started = ContinuousClock.now
         let quiet = self.quiet || json
         if !quiet {

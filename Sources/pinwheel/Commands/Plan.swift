@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PinwheelController
 import PinwheelCore
 import PinwheelFleet
 
@@ -18,7 +19,7 @@ struct Plan: AsyncParsableCommand {
 
     func run() async throws {
         let (desired, source) = try repository.environment(environment)
-        let transports = try FleetSetup.transports(for: desired, source: source)
+        let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source) }
         let reconciler = FleetReconciler(environment: desired, transports: transports, commit: (source as? CommitConfigSource)?.commit.hex)
         let reports = await reconciler.plan()
         let summaries = reports.map { HostSummary($0, planned: true) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PinwheelController
 import PinwheelCore
 
 /// Where the config comes from: the files on disk, or a commit of the repository read through libgit2.
@@ -12,7 +13,11 @@ struct RepositoryOptions: ParsableArguments {
     /// The config source these options name.
     func source() throws -> any ConfigSource {
         if let rev {
-            return try CommitConfigSource(repositoryPath: repo, revision: rev)
+            do {
+                return try CommitConfigSource(repositoryPath: repo, revision: rev)
+            } catch {
+                throw UsageError("\(error)")
+            }
         }
         return DirectoryConfigSource(root: repo)
     }

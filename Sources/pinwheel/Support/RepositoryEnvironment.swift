@@ -1,0 +1,22 @@
+import Foundation
+import PinwheelCore
+
+extension RepositoryOptions {
+    /// The valid environment `name` with the source it was read from; prints the errors and exits 1 when invalid.
+    func environment(_ name: String) throws -> (Environment, any ConfigSource) {
+        let source = try wrapUsage { try self.source() }
+        let report = try loadReport(self, [name])
+        guard let environment = report.environments[name], !report.hasErrors else {
+            for diagnostic in report.diagnostics { print(diagnostic) }
+            StandardError.write("pinwheel: \(name) is not valid; nothing was done")
+            throw ExitCodeError.invalid
+        }
+        return (environment, source)
+    }
+}
+
+/// Exit statuses with a meaning.
+enum ExitCodeError: Error {
+    /// The config is invalid, or not every host converged.
+    case invalid
+}
