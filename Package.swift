@@ -67,6 +67,7 @@ let package = Package(
                 "PinwheelController",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "PinwheelCoreTests", dependencies: ["PinwheelCore"]),

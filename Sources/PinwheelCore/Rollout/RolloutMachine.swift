@@ -31,6 +31,13 @@ public struct RolloutMachine: Sendable {
         /// Whether the controller should commit a revert of the desired commit.
         public var revert: Bool
         public var message: String
+
+        public init(result: EnvironmentStatus.Result, failures: [String: String], revert: Bool, message: String) {
+            self.result = result
+            self.failures = failures
+            self.revert = revert
+            self.message = message
+        }
     }
 
     private enum Stage: Sendable, Equatable {

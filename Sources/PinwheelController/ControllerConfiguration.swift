@@ -1,0 +1,51 @@
+import Foundation
+import PinwheelCore
+import PinwheelGit
+
+/// How `pinwheel watch` runs.
+public struct ControllerConfiguration: Sendable {
+    /// The config repository: a URL libgit2 can fetch (`ssh://`, `https://`, `file://`) or a local path.
+    public var repository: String
+    public var branch: String
+    public var statusBranch: String
+    /// How often the branch is polled.
+    public var interval: Duration
+    /// How often every host is observed to catch drift.
+    public var driftInterval: Duration
+    /// Where the bare cache clone lives.
+    public var cacheDirectory: String
+    /// The environments to manage; all when empty.
+    public var environments: [String]
+    public var remote: RemoteOptions
+    /// Who the controller's commits (status, reverts) are by.
+    public var authorName: String
+    public var authorEmail: String
+    /// The SSH control sockets' folder.
+    public var controlDirectory: String
+
+    public init(repository: String, branch: String = "main", statusBranch: String = EnvironmentStatus.defaultBranch,
+                interval: Duration = .seconds(5), driftInterval: Duration = .seconds(60), cacheDirectory: String? = nil,
+                environments: [String] = [], remote: RemoteOptions = RemoteOptions(),
+                authorName: String = "Pinwheel", authorEmail: String = "pinwheel@localhost",
+                controlDirectory: String = "/tmp/pinwheel-ssh-\(getuid())") {
+        self.repository = repository
+        self.branch = branch
+        self.statusBranch = statusBranch
+        self.interval = interval
+        self.driftInterval = driftInterval
+        self.cacheDirectory = cacheDirectory ?? ControllerConfiguration.defaultCache(for: repository)
+        self.environments = environments
+        self.remote = remote
+        self.authorName = authorName
+        self.authorEmail = authorEmail
+        self.controlDirectory = controlDirectory
+    }
+
+    /// `~/.cache/pinwheel/<name>-<digest of the URL>`: one cache per repository.
+    public static func defaultCache(for repository: String) -> String {
+        let home = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
+            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache")
+        let name = (repository as NSString).lastPathComponent.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+        return "\(home)/pinwheel/\(name.isEmpty ? "repo" : name)-\(Fingerprint.hex(of: Data(repository.utf8)).prefix(12))"
+    }
+}

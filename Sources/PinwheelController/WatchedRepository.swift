@@ -1,0 +1,136 @@
+import Foundation
+import PinwheelCore
+import PinwheelGit
+
+/// The config repository as the controller sees it: a bare cache clone kept current by fetching, from which
+/// commits are read without a work tree, and through which the controller writes back (status, reverts).
+public final class WatchedRepository: @unchecked Sendable {
+    public let url: String
+    public let branch: String
+    public let statusBranch: String
+    public let repository: Repository
+    let remote: RemoteOptions
+    let author: Signature
+    /// How many times a push rejected because someone else pushed first is rebuilt on the new tip and retried.
+    let pushAttempts = 5
+
+    /// Opens the cache at `cache`, or clones `url` there (bare) when there is none yet.
+    public static func open(url: String, branch: String, statusBranch: String, cache: String,
+                            remote: RemoteOptions, author: Signature) async throws -> WatchedRepository {
+        let repository: Repository
+        if FileManager.default.fileExists(atPath: cache + "/HEAD") {
+            repository = try Repository(openingAt: cache)
+            if try repository.remoteURL("origin") != url {
+                try repository.setRemote("origin", url: url)
+            }
+        } else {
+            try FileManager.default.createDirectory(atPath: (cache as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            repository = try await Repository.clone(from: url, to: cache, bare: true, options: remote)
+        }
+        return WatchedRepository(url: url, branch: branch, statusBranch: statusBranch, repository: repository,
+                                 remote: remote, author: author)
+    }
+
+    init(url: String, branch: String, statusBranch: String, repository: Repository, remote: RemoteOptions, author: Signature) {
+        self.url = url
+        self.branch = branch
+        self.statusBranch = statusBranch
+        self.repository = repository
+        self.remote = remote
+        self.author = author
+    }
+
+    private var branchRef: String { "refs/remotes/origin/\(branch)" }
+    private var statusRef: String { "refs/remotes/origin/\(statusBranch)" }
+
+    /// Fetches, and returns the branch's tip. A fetch where nothing changed costs one round trip to the remote.
+    @discardableResult
+    public func fetch() async throws -> ObjectID {
+        _ = try await repository.fetch(remote: "origin", options: remote)
+        return try tip()
+    }
+
+    /// The branch's tip as last fetched.
+    public func tip() throws -> ObjectID {
+        guard let tip = try repository.referenceTarget(branchRef) else {
+            throw GitError(.notFound, "the remote has no branch \(branch)", hint: "check --branch")
+        }
+        return tip
+    }
+
+    public func source(at commit: ObjectID) -> CommitConfigSource {
+        CommitConfigSource(repository: repository, commit: commit)
+    }
+
+    public func commitInfo(_ commit: ObjectID) throws -> CommitInfo {
+        try repository.commitInfo(commit)
+    }
+
+    /// The newest status the status branch holds for `environment`.
+    public func latestStatus(of environment: String) throws -> EnvironmentStatus? {
+        guard let tip = try repository.referenceTarget(statusRef),
+              let data = try repository.readFile(EnvironmentStatus.path(of: environment), at: tip) else { return nil }
+        return try? EnvironmentStatus.parse(String(decoding: data, as: UTF8.self))
+    }
+
+    /// Commits `status` to the status branch and pushes it. When someone else pushed first, fetches and commits
+    /// again on the new tip, so both writers' commits survive.
+    @discardableResult
+    public func writeStatus(_ status: EnvironmentStatus) async throws -> ObjectID {
+        let file = FileChange.write(EnvironmentStatus.path(of: status.environment), Data(try status.yaml().utf8))
+        return try await commitAndPush(branch: statusBranch, remoteRef: statusRef) {
+            try self.repository.commit(changes: [file], onBranch: self.statusBranch, message: status.commitMessage,
+                                       author: self.signature())
+        }
+    }
+
+    /// Commits a revert of `commit` on the branch and pushes it, retrying on the new tip when the branch moved.
+    public func revert(_ commit: ObjectID, message: String) async throws -> ObjectID {
+        try await commitAndPush(branch: branch, remoteRef: branchRef) {
+            try self.repository.revert(commit, onBranch: self.branch, message: message, author: self.signature())
+        }
+    }
+
+    private func signature() -> Signature {
+        Signature(name: author.name, email: author.email, date: Date())
+    }
+
+    private func commitAndPush(branch: String, remoteRef: String, make: () throws -> ObjectID) async throws -> ObjectID {
+        var rejection: GitError?
+        for attempt in 0..<pushAttempts {
+            if attempt > 0 {
+                _ = try await repository.fetch(remote: "origin", options: remote)
+            }
+            // Build on the remote's tip: the local branch is only a staging place for the push.
+            try resetStagingBranch(branch, to: remoteRef)
+            let commit = try make()
+            rejection = await push(branch)
+            guard let error = rejection else {
+                _ = try? await repository.fetch(remote: "origin", options: remote)
+                return commit
+            }
+            guard error.code == .nonFastForward else { throw error }
+        }
+        throw rejection ?? GitError(.nonFastForward, "could not push \(branch)")
+    }
+
+    private func resetStagingBranch(_ branch: String, to remoteRef: String) throws {
+        let local = "refs/heads/\(branch)"
+        if let base = try repository.referenceTarget(remoteRef) {
+            try repository.setReference(local, to: base, logMessage: "pinwheel: start from origin/\(branch)")
+        } else if try repository.referenceTarget(local) != nil, branch != self.branch {
+            try repository.deleteReference(local)
+        }
+    }
+
+    /// Pushes `branch`; the error when it was refused.
+    private func push(_ branch: String) async -> GitError? {
+        do {
+            try await repository.push(branch: branch, to: "origin", options: remote)
+            return nil
+        } catch {
+            return error
+        }
+    }
+}

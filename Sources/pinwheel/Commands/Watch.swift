@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PinwheelController
+import PinwheelCore
+import PinwheelGit
+import ServiceLifecycle
+
+struct Watch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the controller: make the fleet follow the config repository's branch.",
+        discussion: """
+            Keeps a cache clone of the repository, polls the branch every interval (a poll where nothing changed is \
+            one fetch), and reconciles every environment whose desired state changed, by its policy: prepare, \
+            canary, batches. What it observed is committed to the status branch. Every drift interval all hosts \
+            are observed; `drift: heal` reconciles what drifted. SIGTERM finishes the host steps under way and \
+            stops. Logs go to standard error, one logfmt line per event.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The config repository: a URL (ssh://, https://, file://) or a path.", valueName: "url-or-path"))
+    var repo: String
+
+    @Option(help: "The branch people merge into.")
+    var branch = "main"
+
+    @Option(name: .customLong("status-branch"), help: "Where the controller commits status.")
+    var statusBranch = EnvironmentStatus.defaultBranch
+
+    @Option(help: ArgumentHelp("How often to poll the branch.", valueName: "duration"))
+    var interval = "5s"
+
+    @Option(name: .customLong("drift-interval"), help: ArgumentHelp("How often to observe every host for drift.", valueName: "duration"))
+    var driftInterval = "60s"
+
+    @Option(help: ArgumentHelp("Where the cache clone lives (default ~/.cache/pinwheel/...).", valueName: "path"))
+    var cache: String?
+
+    @Option(name: .customLong("git-identity"), help: ArgumentHelp("Private key (ed25519) for an ssh:// repository; the SSH agent otherwise.", valueName: "path"))
+    var gitIdentity: String?
+
+    @Option(name: .customLong("git-known-hosts"), help: ArgumentHelp("Known-hosts file for an ssh:// repository (default ~/.ssh/known_hosts).", valueName: "path"))
+    var gitKnownHosts: String?
+
+    @Option(name: .customLong("git-token-env"), help: ArgumentHelp("Environment variable holding a token for an https:// repository.", valueName: "name"))
+    var gitTokenEnvironment: String?
+
+    @Option(name: .customLong("author"), help: ArgumentHelp("Who the controller's commits are by.", valueName: "name <email>"))
+    var author = "Pinwheel <pinwheel@localhost>"
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    @Argument(help: ArgumentHelp("Environments to manage (all when none are named).", valueName: "env"))
+    var environments: [String] = []
+
+    func validate() throws {
+        guard ConfigDuration(parsing: interval) != nil, ConfigDuration(parsing: driftInterval) != nil else {
+            throw ValidationError("durations are written like 500ms, 5s, 1m")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
+        guard parsedAuthor != nil else { throw ValidationError("--author must look like `Name <email>`") }
+    }
+
+    private var parsedAuthor: (name: String, email: String)? {
+        guard let open = author.firstIndex(of: "<"), author.hasSuffix(">") else { return nil }
+        let name = author[..<open].trimmingCharacters(in: .whitespaces)
+        let email = String(author[author.index(after: open)..<author.index(before: author.endIndex)])
+        return name.isEmpty || email.isEmpty ? nil : (name, email)
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = LogfmtHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "pinwheel.watch")
+        let configuration = ControllerConfiguration(
+            repository: Self.absolute(repo),
+            branch: branch,
+            statusBranch: statusBranch,
+            interval: ConfigDuration(parsing: interval)!.duration,
+            driftInterval: ConfigDuration(parsing: driftInterval)!.duration,
+            cacheDirectory: cache.map(Self.absolute),
+            environments: environments,
+            remote: RemoteOptions(credentials: credentials, knownHosts: gitKnownHosts, deadline: .seconds(30)),
+            authorName: parsedAuthor!.name,
+            authorEmail: parsedAuthor!.email
+        )
+        let controller = Controller(configuration: configuration, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: ControllerService(controller: controller))],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+    }
+
+    private var credentials: RemoteOptions.Credentials {
+        if let gitTokenEnvironment { return .token(environmentVariable: gitTokenEnvironment) }
+        let user = repo.hasPrefix("ssh://") ? (URL(string: repo)?.user ?? "git") : "git"
+        if let gitIdentity { return .sshKey(user: user, privateKey: NSString(string: gitIdentity).expandingTildeInPath, publicKey: nil, passphrase: nil) }
+        return repo.hasPrefix("ssh://") ? .sshAgent(user: user) : .none
+    }
+
+    /// Paths become absolute (the cache is keyed by them); URLs stay as they are.
+    static func absolute(_ location: String) -> String {
+        if location.contains("://") || location.hasPrefix("/") { return location }
+        return URL(fileURLWithPath: location).standardizedFileURL.path
+    }
+}

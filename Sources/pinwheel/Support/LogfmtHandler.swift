@@ -1,0 +1,38 @@
+import Foundation
+import Logging
+
+/// One line per event in logfmt (`time=… level=info msg="…" env=production host=web-01 commit=3f2a1c9`), to
+/// standard error: easy to read, and easy for log shippers to parse.
+struct LogfmtHandler: LogHandler {
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+    let label: String
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        var text = "time=\(Self.timestamp()) level=\(event.level) msg=\(Self.quote(event.message.description))"
+        for key in merged.keys.sorted() {
+            text += " \(key)=\(Self.quote(merged[key]!.description))"
+        }
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    private static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+
+    static func quote(_ value: String) -> String {
+        let plain = !value.isEmpty && value.unicodeScalars.allSatisfy { $0.value > 0x20 && $0 != "\"" && $0 != "=" && $0 != "\\" && $0.value < 0x7F }
+        if plain { return value }
+        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+        return "\"\(escaped)\""
+    }
+}
