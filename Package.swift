@@ -79,7 +79,12 @@ let package = Package(
                 "PinwheelCore",
                 "PinwheelFleet",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "PinwheelControllerTests",
+            dependencies: ["PinwheelController", "PinwheelCore", "PinwheelFleet", "PinwheelGit", "PinwheelTestSupport"]
         ),
         .testTarget(name: "PinwheelFleetTests", dependencies: ["PinwheelFleet", "PinwheelCore", "PinwheelTestSupport"]),
         .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit", "PinwheelTestSupport"]),

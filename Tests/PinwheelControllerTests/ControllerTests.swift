@@ -1,0 +1,242 @@
+import Foundation
+import PinwheelCore
+import PinwheelGit
+import PinwheelTestSupport
+import Testing
+@testable import PinwheelController
+
+/// The controller against a real loopback fleet and a real bare "remote" that people push to.
+@Suite("Controller", .serialized)
+struct ControllerTests {
+    static let first = 141
+    static let indexPort = 19143
+
+    struct World {
+        let fleet: TestFleet
+        let config: ConfigRemote
+        let logs: CapturedLogs
+        let controller: Controller
+        let statusReader: Repository
+
+        /// The newest status the remote's status branch holds.
+        func status() throws -> EnvironmentStatus? {
+            guard let tip = try? statusReader.resolve("refs/heads/pinwheel/status"),
+                  let data = try statusReader.readFile(EnvironmentStatus.path(of: fleet.environmentName), at: tip) else { return nil }
+            return try EnvironmentStatus.parse(String(decoding: data, as: UTF8.self))
+        }
+
+        func statusMessages() async throws -> [String] {
+            try await config.inRemote(["log", "--format=%s", "pinwheel/status"]).split(separator: "\n").map(String.init)
+        }
+
+        func bodies() async throws -> [String] {
+            var bodies: [String] = []
+            for index in 0..<fleet.hosts { bodies.append(try await fleet.get(index).body) }
+            return bodies
+        }
+    }
+
+    func world(hosts: Int = 3, onFailure: String = "halt") async throws -> World {
+        let fleet = try await TestFleet.start(hosts: hosts, first: Self.first, indexPort: Self.indexPort)
+        try fleet.write("Policies/local.yaml", """
+            rollout: {prepare: 20, canary: 1, batch: 50%, pause: 0s, maxFailures: 0, onFailure: \(onFailure)}
+            health: {retries: 12, interval: 250ms}
+            drift: heal
+
+            """)
+        let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
+        let logs = CapturedLogs()
+        let configuration = ControllerConfiguration(
+            repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
+            cacheDirectory: "\(fleet.directory)/cache", authorName: "Pinwheel", authorEmail: "pinwheel@test",
+            controlDirectory: "\(fleet.directory)/cm")
+        let controller = Controller(configuration: configuration, logger: logs.logger())
+        return World(fleet: fleet, config: config, logs: logs, controller: controller,
+                     statusReader: try Repository(openingAt: config.remote))
+    }
+
+    @Test func aReleaseIsRolledOutAndTheStatusNamesItsCommit() async throws {
+        let world = try await world()
+        await world.controller.poll()
+        let first = try #require(try world.status())
+        #expect(first.result == .converged)
+        #expect(first.desired == (try await world.config.head()))
+        #expect(first.hosts.values.allSatisfy { $0.serving == .a && $0.healthy })
+
+        try world.fleet.setPins(.b, "hello-service==1.1.0")
+        try world.fleet.setActive(.b)
+        let release = try await world.config.commitAndPush("fleet: release hello-service 1.1.0")
+        await world.controller.poll()
+        let status = try #require(try world.status())
+        #expect(status.desired == release)
+        #expect(status.result == .converged)
+        #expect(status.active == .b)
+        #expect(status.pins == ["hello-service==1.1.0"])
+        #expect(status.hosts.values.allSatisfy { $0.serving == .b && $0.healthy && $0.slots["B"] == ["hello-service==1.1.0"] })
+        let messages = try await world.statusMessages()
+        #expect(messages.first == "fleet: converged at \(release.prefix(7)) — slot B, hello-service 1.1.0, 3/3 hosts")
+        let bodies = try await world.fleet.waitUntilServing("hello-service 1.1.0")
+        #expect(bodies.allSatisfy { $0.hasPrefix("hello-service 1.1.0") })
+        // The canary went first, alone.
+        let switches = world.logs.all.filter { $0.message.hasPrefix("switching to slot B") }.map { $0.metadata["stage"] ?? "" }
+        #expect(switches == ["canary", "batch 1"])
+
+        // Nothing new: a poll changes nothing and commits nothing.
+        let before = try await world.statusMessages().count
+        await world.controller.poll()
+        #expect(try await world.statusMessages().count == before)
+    }
+
+    @Test func aRevertSwitchesBackBeforeAnyInstall() async throws {
+        let world = try await world()
+        await world.controller.poll()
+        try world.fleet.setPins(.b, "hello-service==1.1.0")
+        try world.fleet.setActive(.b)
+        try await world.config.commitAndPush("fleet: release hello-service 1.1.0")
+        await world.controller.poll()
+        let mark = world.logs.all.count
+
+        let revert = try await world.config.revertAndPush()
+        await world.controller.poll()
+        let events = world.logs.all.dropFirst(mark).map(\.message)
+        let switched = try #require(events.firstIndex { $0.hasPrefix("switching to slot A") })
+        let preparedIdle = try #require(events.firstIndex { $0 == "preparing the idle slot" })
+        #expect(switched < preparedIdle, "every host switches before the idle slot is re-prepared")
+        #expect(!events.contains("preparing the active slot"), "the old slot was warm: nothing to install before the switch")
+        #expect(world.logs.all.dropFirst(mark).first { $0.message.hasPrefix("switching to slot A") }?.metadata["stage"] == "all")
+        let status = try #require(try world.status())
+        #expect(status.desired == revert)
+        #expect(status.result == .converged && status.active == .a)
+        #expect(try await world.bodies().allSatisfy { $0.hasPrefix("hello-service 1.0.0") })
+    }
+
+    @Test func aBrokenReleaseIsHaltedAndRevertedByTheController() async throws {
+        let world = try await world(onFailure: "revert")
+        await world.controller.poll()
+        try world.fleet.setPins(.b, "hello-service==9.9.9")
+        try world.fleet.setActive(.b)
+        let broken = try await world.config.commitAndPush("fleet: release hello-service 9.9.9")
+        await world.controller.poll()
+
+        let halted = try #require(try await world.statusMessages().first)
+        #expect(halted.hasPrefix("fleet: halted at \(broken.prefix(7))"))
+        let log = try await world.config.inRemote(["log", "--format=%an|%s", "main"]).split(separator: "\n")
+        #expect(log.first == "Pinwheel|Revert \"fleet: release hello-service 9.9.9\"")
+        let revertMessage = try await world.config.inRemote(["log", "-1", "--format=%B", "main"])
+        #expect(revertMessage.contains("This reverts commit \(broken)"))
+        #expect(revertMessage.contains("Pinwheel halted the rollout of fleet"))
+        #expect(try await world.bodies().allSatisfy { $0.hasPrefix("hello-service 1.0.0") }, "no host ever switched to 9.9.9")
+        for index in 0..<world.fleet.hosts {
+            #expect(try await world.fleet.get(index).slot == "A")
+        }
+        // The next poll applies the revert: A stays, B's pins go back.
+        await world.controller.poll()
+        let status = try #require(try world.status())
+        #expect(status.result == .converged)
+        #expect(status.desired == (try await world.config.inRemote(["rev-parse", "main"])).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    @Test func anInvalidCommitAppliesNothingUntilTheNextValidOne() async throws {
+        let world = try await world(hosts: 2)
+        await world.controller.poll()
+        let before = try await world.fleet.snapshot(0)
+        try world.fleet.setPins(.b, "hello-service>=1.1.0")
+        try world.fleet.setActive(.b)
+        let invalid = try await world.config.commitAndPush("fleet: a range by mistake")
+        await world.controller.poll()
+        let status = try #require(try world.status())
+        #expect(status.result == .invalid)
+        #expect(status.desired == invalid)
+        #expect(status.errors.contains { $0.contains("Environments/fleet/B.txt:1:1: error: `hello-service>=1.1.0` is a range") })
+        #expect(try await world.fleet.snapshot(0) == before, "nothing was applied")
+
+        try world.fleet.setPins(.b, "hello-service==1.1.0")
+        let fixed = try await world.config.commitAndPush("fleet: pin it")
+        await world.controller.poll()
+        let after = try #require(try world.status())
+        #expect(after.result == .converged && after.desired == fixed)
+        #expect(try await world.bodies().allSatisfy { $0.hasPrefix("hello-service 1.1.0") })
+    }
+
+    @Test func theRemoteGoingAwayAndComingBackIsSurvived() async throws {
+        let world = try await world(hosts: 1)
+        await world.controller.poll()
+        let away = world.config.remote + ".away"
+        try FileManager.default.moveItem(atPath: world.config.remote, toPath: away)
+        await world.controller.poll()
+        var health = await world.controller.health()
+        #expect(health.lastError?.contains("unreachable") == true)
+        #expect(health.status == "degraded")
+        #expect(try await world.fleet.get(0).body.hasPrefix("hello-service 1.0.0"), "the hosts keep the last applied state")
+
+        try FileManager.default.moveItem(atPath: away, toPath: world.config.remote)
+        try world.fleet.setPins(.b, "hello-service==2.0.0")
+        try world.fleet.setActive(.b)
+        try await world.config.commitAndPush("fleet: release 2.0.0 while the controller could not see the remote")
+        await world.controller.poll()
+        health = await world.controller.health()
+        #expect(health.lastError == nil)
+        #expect(health.status == "ok")
+        #expect(try await world.fleet.get(0).body.hasPrefix("hello-service 2.0.0"))
+    }
+
+    @Test func theRunLoopWakesOnATriggerAndStopsCleanly() async throws {
+        let world = try await world(hosts: 1)
+        let controller = world.controller
+        let loop = Task { await controller.run() }
+        // The first poll converges the fleet.
+        for _ in 0..<100 where (try? world.status())??.result != .converged {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try world.fleet.setActive(.b)
+        let flip = try await world.config.commitAndPush("fleet: switch to B")
+        controller.trigger("test")
+        for _ in 0..<100 where (try? world.status())??.desired != flip {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(try world.status()?.desired == flip)
+        await controller.stop()
+        await loop.value
+        #expect(world.logs.messages.last == "stopped")
+    }
+}
+
+/// Two writers of the status branch: both commits survive.
+@Suite("Status branch")
+struct StatusBranchTests {
+    @Test func aConcurrentWriterIsFetchedAndBuiltUpon() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinwheel-status-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory + "/work/Environments/e", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data("x".utf8).write(to: URL(fileURLWithPath: directory + "/work/Environments/e/README"))
+        let config = try await ConfigRemote(from: directory + "/work", in: directory)
+        let watched = try await WatchedRepository.open(url: config.remote, branch: "main", statusBranch: "pinwheel/status",
+                                                       cache: directory + "/cache", remote: RemoteOptions(),
+                                                       author: Signature(name: "Pinwheel", email: "p@test"))
+        try await watched.fetch()
+        func status(_ environment: String, _ message: String) -> EnvironmentStatus {
+            EnvironmentStatus(environment: environment, desired: String(repeating: "a", count: 40), result: .converged,
+                              message: message, time: "2026-11-23T00:00:00Z", active: .a, pins: [], hosts: [:])
+        }
+        try await watched.writeStatus(status("e", "first"))
+
+        // Another writer pushes to the status branch after our last fetch.
+        let other = directory + "/other"
+        _ = try await Shell.run("/usr/bin/git", ["clone", "-q", "-b", "pinwheel/status", config.remote, other])
+        try FileManager.default.createDirectory(atPath: other + "/Environments/f", withIntermediateDirectories: true)
+        try Data(try status("f", "other writer").yaml().utf8).write(to: URL(fileURLWithPath: other + "/Environments/f/status.yaml"))
+        for arguments in [["add", "-A"], ["-c", "user.name=Other", "-c", "user.email=o@test", "commit", "-qm", "f: written by another controller"],
+                          ["push", "-q", "origin", "pinwheel/status"]] {
+            let output = try await Shell.run("/usr/bin/git", ["-C", other] + arguments)
+            #expect(output.status == 0, "\(output.standardError)")
+        }
+
+        try await watched.writeStatus(status("e", "second"))
+        let log = try await config.inRemote(["log", "--format=%s", "pinwheel/status"]).split(separator: "\n").map(String.init)
+        #expect(log.count == 3)
+        #expect(log[1] == "f: written by another controller")
+        #expect(log[0].hasPrefix("e: converged at aaaaaaa") && log[2].hasPrefix("e: converged at aaaaaaa"))
+        let files = try await config.inRemote(["ls-tree", "-r", "--name-only", "pinwheel/status"])
+        #expect(files.contains("Environments/e/status.yaml") && files.contains("Environments/f/status.yaml"))
+    }
+}
