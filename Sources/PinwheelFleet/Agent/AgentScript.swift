@@ -668,14 +668,21 @@ class Agent:
         if check:
             # nginx reloads gracefully: old workers may answer for a moment. When the server block adds the
             # X-Pinwheel-Slot header, wait until the new slot answers; otherwise any success will do.
+            # Old workers may still accept a connection or two while they shut down: wait for three answers
+            # from the new slot in a row.
             answer = None
+            confirmed = 0
             for _ in range(250):
                 status, header, error = self.http_check(check, 2)
                 answer = "status %s" % status if status is not None else error
-                if status is not None and 200 <= status < 400:
-                    if header is None or header == slot:
+                if status is not None and 200 <= status < 400 and (header is None or header == slot):
+                    confirmed += 1
+                    if confirmed == 3 or header is None:
                         break
+                    continue
+                if status is not None and 200 <= status < 400:
                     answer = "slot %s (X-Pinwheel-Slot)" % header
+                confirmed = 0
                 time.sleep(0.02)
             else:
                 try:

@@ -1,0 +1,122 @@
+import Foundation
+import PinwheelTestSupport
+import Testing
+
+/// `pinwheel watch` as a process: killed with SIGKILL in the middle of a rollout and restarted, or stopped with
+/// SIGTERM.
+@Suite("pinwheel watch as a process", .serialized)
+struct WatchProcessTests {
+    static let first = 181
+    static let indexPort = 19145
+
+    /// A running `pinwheel watch`, its log in a file.
+    final class Watcher {
+        let process = Process()
+        let log: String
+
+        init(remote: String, cache: String, log: String) throws {
+            self.log = log
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            process.executableURL = CLIRunner.productsDirectory.appendingPathComponent("pinwheel")
+            process.arguments = ["watch", "--repo", remote, "--interval", "200ms", "--cache", cache, "--drift-interval", "1h"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            try process.run()
+        }
+
+        var text: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+        /// Where the log ends now: `waitFor(_:after:)` looks only at what comes later.
+        var mark: Int { text.utf8.count }
+
+        func since(_ mark: Int) -> String {
+            String(decoding: Array(text.utf8).dropFirst(mark), as: UTF8.self)
+        }
+
+        func waitFor(_ fragment: String, after mark: Int = 0, timeout: Duration = .seconds(60)) async throws {
+            let deadline = ContinuousClock.now + timeout
+            while !since(mark).contains(fragment) {
+                guard ContinuousClock.now < deadline else {
+                    Issue.record("no `\(fragment)` in the log within \(timeout):\n\(text)")
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+
+        func signal(_ signal: Int32) {
+            kill(process.processIdentifier, signal)
+        }
+    }
+
+    func setUp(pause: String) async throws -> (TestFleet, ConfigRemote) {
+        let fleet = try await TestFleet.start(hosts: 3, first: Self.first, indexPort: Self.indexPort)
+        try fleet.write("Policies/local.yaml", """
+            rollout: {prepare: 20, canary: 1, batch: 1, pause: \(pause), maxFailures: 0, onFailure: halt}
+            health: {retries: 12, interval: 250ms}
+            drift: heal
+
+            """)
+        return (fleet, try await ConfigRemote(from: fleet.config, in: fleet.directory))
+    }
+
+    @Test func aRestartAfterSIGKILLMidRolloutConverges() async throws {
+        let (fleet, config) = try await setUp(pause: "1500ms")
+        let cache = "\(fleet.directory)/cache"
+        let first = try Watcher(remote: config.remote, cache: cache, log: "\(fleet.directory)/watch1.log")
+        try await first.waitFor("status committed", timeout: .seconds(90))
+
+        try fleet.setPins(.b, "hello-service==1.1.0")
+        try fleet.setActive(.b)
+        let mark = first.mark
+        let release = try await config.commitAndPush("fleet: release 1.1.0")
+        // Kill it after the canary switched, in the pause before the next batch.
+        try await first.waitFor("pausing between batches", after: mark)
+        first.signal(SIGKILL)
+        first.process.waitUntilExit()
+        #expect(first.process.terminationReason == .uncaughtSignal)
+        var serving: [String] = []
+        for index in 0..<fleet.hosts {
+            var answer = try await fleet.get(index)
+            // nginx reloads gracefully: give an old worker a moment to finish.
+            for _ in 0..<20 where index == 0 && !answer.body.hasPrefix("hello-service 1.1.0") {
+                try await Task.sleep(for: .milliseconds(100))
+                answer = try await fleet.get(index)
+            }
+            #expect(answer.status == 200, "every host serves a healthy slot, switched or not")
+            serving.append(answer.body)
+        }
+        let upstream = (try? String(contentsOfFile: "\(fleet.hostFolder(0))/nginx/pinwheel/hello.conf", encoding: .utf8)) ?? ""
+        #expect(serving.filter { $0.hasPrefix("hello-service 1.1.0") }.count == 1,
+                "only the canary had switched: \(serving)\n\(upstream)\n\(first.since(mark))")
+
+        let second = try Watcher(remote: config.remote, cache: cache, log: "\(fleet.directory)/watch2.log")
+        defer { second.signal(SIGKILL); second.process.waitUntilExit() }
+        try await second.waitFor("converged at \(release.prefix(7))")
+        let bodies = try await fleet.waitUntilServing("hello-service 1.1.0")
+        #expect(bodies.allSatisfy { $0.hasPrefix("hello-service 1.1.0") }, "\(bodies)")
+        // It observed and carried on: the canary needed nothing more.
+        #expect(second.text.contains("hosts=2/3"), "\(second.text)")
+    }
+
+    @Test func sigtermFinishesTheStepUnderWayAndStops() async throws {
+        let (fleet, config) = try await setUp(pause: "3s")
+        let watcher = try Watcher(remote: config.remote, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log")
+        try await watcher.waitFor("status committed", timeout: .seconds(90))
+        try fleet.setPins(.b, "hello-service==1.1.0")
+        try fleet.setActive(.b)
+        let mark = watcher.mark
+        try await config.commitAndPush("fleet: release 1.1.0")
+        try await watcher.waitFor("pausing between batches", after: mark)
+        let signalled = ContinuousClock.now
+        watcher.signal(SIGTERM)
+        watcher.process.waitUntilExit()
+        #expect(ContinuousClock.now - signalled < .seconds(10))
+        #expect(watcher.process.terminationStatus == 0, "\(watcher.text)")
+        #expect(watcher.text.contains("msg=stopped"))
+        #expect(!watcher.since(mark).contains("batch 1"), "no new step after the signal:\n\(watcher.text)")
+        for index in 0..<fleet.hosts {
+            #expect(try await fleet.get(index).status == 200)
+        }
+    }
+}
