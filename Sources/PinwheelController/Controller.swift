@@ -200,23 +200,13 @@ public actor Controller {
         // Observe every host, in parallel.
         var observations: [String: HostObservation] = [:]
         var unreachable: [String: String] = [:]
-        await withTaskGroup(of: (String, Result<HostObservation, any Error>).self) { group in
-            for (name, agent) in agents {
-                group.addTask {
-                    do {
-                        return (name, .success(try await agent.observe()))
-                    } catch {
-                        return (name, .failure(error))
-                    }
-                }
-            }
-            for await (name, result) in group {
-                switch result {
-                case let .success(observation): observations[name] = observation
-                case let .failure(error):
-                    unreachable[name] = (error as? FleetError)?.message ?? "\(error)"
-                    log.error("host unreachable", metadata: ["host": "\(name)", "error": "\(unreachable[name]!)"])
-                }
+        let found = await Self.observeAll(agents)
+        for (name, result) in found {
+            switch result {
+            case let .observed(observation): observations[name] = observation
+            case let .unreachable(message):
+                unreachable[name] = message
+                log.error("host unreachable", metadata: ["host": "\(name)", "error": "\(message)"])
             }
         }
         let plans = desired.hosts.compactMap { host in
@@ -349,6 +339,36 @@ public actor Controller {
     }
 
     // MARK: Helpers
+
+    private enum Observed: Sendable {
+        case observed(HostObservation)
+        case unreachable(String)
+    }
+
+    /// Observes every host at once.
+    private static func observeAll(_ agents: [String: HostAgent]) async -> [String: Observed] {
+        await withTaskGroup(of: ObservedHost.self) { group in
+            for (name, agent) in agents {
+                group.addTask {
+                    do {
+                        return ObservedHost(name: name, result: .observed(try await agent.observe()))
+                    } catch {
+                        return ObservedHost(name: name, result: .unreachable((error as? FleetError)?.message ?? "\(error)"))
+                    }
+                }
+            }
+            var results: [String: Observed] = [:]
+            for await host in group {
+                results[host.name] = host.result
+            }
+            return results
+        }
+    }
+
+    private struct ObservedHost: Sendable {
+        var name: String
+        var result: Observed
+    }
 
     static func now() -> String {
         ISO8601DateFormatter().string(from: Date())
