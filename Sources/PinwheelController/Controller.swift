@@ -19,6 +19,9 @@ public actor Controller {
     private var lastTip: ObjectID?
     /// What was last carried out for each environment: its desired state and the commit it came from.
     private var applied: [String: (environment: Environment, commit: ObjectID)] = [:]
+    /// What each environment's hosts reported at the end of its last reconcile, to switch back to warm slots in
+    /// one round trip.
+    private var lastObservations: [String: [String: HostObservation]] = [:]
     /// The last status committed for each environment.
     private var statuses: [String: EnvironmentStatus] = [:]
     private var lastPoll: Date?
@@ -197,6 +200,11 @@ public actor Controller {
             return
         }
 
+        let executor = RolloutExecutor(environment: desired, agents: agents, logger: log, shouldStop: { [weak self] in
+            await self?.shouldStop ?? true
+        })
+        await switchToWarmSlotsFirst(desired, executor: executor, log: log)
+
         // Observe every host, in parallel.
         var observations: [String: HostObservation] = [:]
         var unreachable: [String: String] = [:]
@@ -217,10 +225,8 @@ public actor Controller {
             log.info("rolling out", metadata: ["active": "\(desired.active)", "hosts": "\(changing.count)/\(desired.hosts.count)"])
         }
 
-        let executor = RolloutExecutor(environment: desired, agents: agents, logger: log, shouldStop: { [weak self] in
-            await self?.shouldStop ?? true
-        })
         let result = await executor.run(plans: plans, observations: observations)
+        lastObservations[desired.name] = result.observations
         var outcome = result.outcome
         if !unreachable.isEmpty && outcome.result == .converged {
             outcome.result = .degraded
@@ -244,6 +250,30 @@ public actor Controller {
             // The revert is a new commit: reconcile it at once, it puts the idle slot back.
             forceNextPoll = true
             wakeup.signal()
+        }
+    }
+
+    /// A rollback's fast path: when what every host reported last time says the change is only a switch to slots
+    /// that are already warm, switch them now — each host verifying its slot first — before observing anything.
+    /// The regular reconcile that follows then finds the switch done and only re-prepares idle slots.
+    private func switchToWarmSlotsFirst(_ desired: Environment, executor: RolloutExecutor, log: Logger) async {
+        guard let cached = lastObservations[desired.name] else { return }
+        var hosts: [String] = []
+        for host in desired.hosts {
+            guard let observed = cached[host.name] else { return }
+            let plan = Planner.plan(desired, host: host, observed: observed)
+            guard plan.activate.isEmpty else { return }
+            if plan.route != nil { hosts.append(host.name) }
+        }
+        guard !hosts.isEmpty else { return }
+        log.info("switching to warm slot \(desired.active) first", metadata: ["hosts": "\(hosts.count)"])
+        var latest: [String: HostObservation] = [:]
+        let failed = await executor.runPhase(hosts, limit: hosts.count, into: &latest) { _ in
+            [.verify(desired.active), .route(desired.active)]
+        }
+        if !failed.isEmpty {
+            log.warning("some hosts were not as last seen; they are observed and planned afresh",
+                        metadata: ["hosts": "\(failed.keys.sorted().joined(separator: ","))"])
         }
     }
 

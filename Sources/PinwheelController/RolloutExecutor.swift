@@ -66,7 +66,7 @@ struct RolloutExecutor {
     }
 
     /// Runs each host's steps, at most `limit` at once; returns the hosts that failed, with the reason.
-    private func runPhase(_ hosts: [String], limit: Int, into latest: inout [String: HostObservation],
+    func runPhase(_ hosts: [String], limit: Int, into latest: inout [String: HostObservation],
                           steps: @escaping @Sendable (String) -> [HostPlan.Step]) async -> [String: String] {
         let agents = self.agents
         let logger = self.logger

@@ -13,6 +13,10 @@ public struct HostPlan: Sendable, Hashable, Codable {
         case check(Slot)
         /// Point nginx at the slot.
         case route(Slot)
+        /// Fail at once unless the slot is prepared exactly as desired, running and healthy. The planner never
+        /// emits it: the controller puts it before a switch it planned from what hosts reported earlier, so a
+        /// rollback moves traffic in one round trip and a host that changed meanwhile refuses instead.
+        case verify(Slot)
 
         public var description: String {
             switch self {
@@ -20,6 +24,7 @@ public struct HostPlan: Sendable, Hashable, Codable {
             case let .start(slot): return "start \(slot)"
             case let .check(slot): return "check \(slot)"
             case let .route(slot): return "switch to \(slot)"
+            case let .verify(slot): return "verify \(slot)"
             }
         }
     }

@@ -18,6 +18,7 @@ struct AgentRequest: Encodable, Sendable {
             case let .start(slot): self = Step(action: "start", slot: slot)
             case let .check(slot): self = Step(action: "check", slot: slot)
             case let .route(slot): self = Step(action: "route", slot: slot)
+            case let .verify(slot): self = Step(action: "verify", slot: slot)
             }
         }
 
@@ -32,6 +33,7 @@ struct AgentRequest: Encodable, Sendable {
             case "start": return .start(slot)
             case "check": return .check(slot)
             case "route": return .route(slot)
+            case "verify": return .verify(slot)
             default: return nil
             }
         }

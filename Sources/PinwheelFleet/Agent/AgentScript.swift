@@ -610,6 +610,24 @@ class Agent:
         raise StepFailed("slot %s failed its health check after %d attempts:\n  %s%s" % (
             slot, retries, "\n  ".join(problems), self.log_tail(spec)))
 
+    def verify(self, slot):
+        """The slot is built exactly as the request specifies, all its processes run, and its web processes answer:
+        checked once, no waiting. A host that changed since it was last observed refuses here."""
+        spec = self.specs[slot]
+        manifest = self.read_manifest(self.slot_link(slot))
+        if manifest is None or manifest.get("fingerprint") != spec["fingerprint"]:
+            raise StepFailed("slot %s is not prepared as desired" % slot)
+        states, problem = self.supervisord.states()
+        problems = [problem] if problem else []
+        for program in spec["programs"]:
+            got = states.get(program["supervisorName"], [])
+            if not got or any(state != "RUNNING" for state in got):
+                problems.append("%s: %s" % (program["supervisorName"], ", ".join(got) or "not known to supervisord"))
+        if not problems:
+            problems = self.check_web(spec)
+        if problems:
+            raise StepFailed("slot %s is not ready: %s" % (slot, "; ".join(problems)))
+
     def log_tail(self, spec):
         tails = []
         for program in spec["programs"]:
@@ -722,7 +740,7 @@ class Agent:
                 started = time.time()
                 self.output = []
                 try:
-                    if step["action"] not in ("prepare", "start", "check", "route") or step["slot"] not in self.specs:
+                    if step["action"] not in ("prepare", "start", "check", "route", "verify") or step["slot"] not in self.specs:
                         raise StepFailed("unknown step %r" % (step,))
                     getattr(self, step["action"])(step["slot"])
                 except StepFailed as failure:
