@@ -78,7 +78,8 @@ public struct ControlServer: Service {
             configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? address.port
-                logger.info("control server listening", metadata: ["address": "\(address.host):\(port)"])
+                let bound = address.host.contains(":") ? "[\(address.host)]:\(port)" : "\(address.host):\(port)"
+                logger.info("control server listening", metadata: ["address": "\(bound)"])
                 state.listening(on: port)
             },
             logger: logger

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 
 @testable import PinwheelWebhooks
@@ -198,5 +199,27 @@ struct ControlServerTests {
             await #expect(throws: ControlServerError.self) { try await second.run() }
             await #expect(throws: ControlServerError.notListening) { try await second.listeningPort() }
         }
+    }
+
+    /// Without a ServiceGroup (or when the group cancels): cancelling the task stops the server and
+    /// closes the port.
+    @Test func cancellingTheTaskStopsTheServer() async throws {
+        let server = ControlServer(
+            address: try ControlAddress(parsing: "127.0.0.1:0"),
+            secret: nil,
+            logger: Logger(label: "test.control") { _ in SwiftLogNoOpLogHandler() },
+            onPush: { _ in },
+            health: { HealthReport(status: "ok") }
+        )
+        let task = Task { try await server.run() }
+        let port = try await server.listeningPort()
+        #expect(port > 0)
+        let harness = ServerHarness(port: port, pushes: PushRecorder(), logs: LogCapture())
+        let before = try await harness.send("GET", "/healthz")
+        #expect(before.status == 200)
+        task.cancel()
+        _ = await task.result
+        await #expect(throws: RawHTTPClient.Failure.self) { try await harness.send("GET", "/healthz") }
+        await #expect(throws: ControlServerError.notListening) { try await server.listeningPort() }
     }
 }
