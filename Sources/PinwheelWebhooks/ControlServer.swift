@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// | route | answer |
 /// | --- | --- |
 /// | `POST /hooks/github`, `/hooks/gitlab`, `/hooks/generic` | 202 push accepted (trigger called), 200 authentic but ignored, 401 rejected, 404 no secret configured, 413 body too large |
-/// | `GET /healthz` | the ``HealthReport`` as JSON; 200, or 503 when its status is "down" |
+/// | `GET /healthz` | the ``HealthReport`` as JSON; 200 when its status is "ok" or "degraded", else 503 |
 /// | anything else | 404 |
 ///
 /// Each request is logged (method, path, status, and for hooks the verdict's reason); the secret,
@@ -116,7 +116,7 @@ public struct ControlServer: Service {
         var json = try encoder.encode(report)
         json.append(UInt8(ascii: "\n"))
         return Response(
-            status: report.status == "down" ? .serviceUnavailable : .ok,
+            status: report.isServing ? .ok : .serviceUnavailable,
             headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: json))
         )

@@ -1,6 +1,8 @@
 /// What `GET /healthz` answers, as JSON. The controller builds it from its own state; the server
 /// only encodes it and picks the status code: 200 for "ok" and "degraded" (the controller is up and
 /// working, perhaps with failing hosts), 503 for "down" (so a supervisor or load balancer acts).
+/// Any other status is also answered 503: a typo in the controller should fail health checks
+/// loudly, not pass them. Absent optional fields are left out of the JSON.
 public struct HealthReport: Codable, Sendable, Equatable {
     /// "ok", "degraded" or "down".
     public var status: String
@@ -16,5 +18,10 @@ public struct HealthReport: Codable, Sendable, Equatable {
         self.lastPoll = lastPoll
         self.lastError = lastError
         self.environments = environments
+    }
+
+    /// Whether `/healthz` answers 200: the status is "ok" or "degraded".
+    public var isServing: Bool {
+        status == "ok" || status == "degraded"
     }
 }

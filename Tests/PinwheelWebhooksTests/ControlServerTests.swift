@@ -113,8 +113,15 @@ struct ControlServerTests {
         try await ServerHarness.run(secret: secret, health: { HealthReport(status: "down", lastError: "config repository unreadable") }) { server in
             let reply = try await server.send("GET", "/healthz")
             #expect(reply.status == 503)
-            #expect(reply.body.contains(#""status":"down""#))
+            #expect(reply.body == #"{"environments":{},"lastError":"config repository unreadable","status":"down"}"# + "\n")
         }
+    }
+
+    @Test func healthzStatusCodes() {
+        #expect(HealthReport(status: "ok").isServing)
+        #expect(HealthReport(status: "degraded").isServing)
+        #expect(!HealthReport(status: "down").isServing)
+        #expect(!HealthReport(status: "OK ").isServing)
     }
 
     @Test func unknownPathsAndMethodsAre404() async throws {
