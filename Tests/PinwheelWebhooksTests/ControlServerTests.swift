@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Testing
 
 @testable import PinwheelWebhooks
@@ -227,6 +228,37 @@ struct ControlServerTests {
         task.cancel()
         _ = await task.result
         await #expect(throws: RawHTTPClient.Failure.self) { try await harness.send("GET", "/healthz") }
+        await #expect(throws: ControlServerError.notListening) { try await server.listeningPort() }
+    }
+
+    /// A graceful shutdown of the controller's ServiceGroup lets a request in flight finish.
+    @Test func gracefulShutdownFinishesRequestsInFlight() async throws {
+        let started = AsyncStream.makeStream(of: Void.self)
+        let server = ControlServer(
+            address: try ControlAddress(parsing: "127.0.0.1:0"),
+            secret: nil,
+            logger: Logger(label: "test.control") { _ in SwiftLogNoOpLogHandler() },
+            onPush: { _ in },
+            health: {
+                started.continuation.yield()
+                try? await Task.sleep(for: .milliseconds(300))
+                return HealthReport(status: "ok", environments: ["staging": "converged"])
+            }
+        )
+        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [], logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let port = try await server.listeningPort()
+            let harness = ServerHarness(port: port, pushes: PushRecorder(), logs: LogCapture())
+            async let reply = harness.send("GET", "/healthz")
+            var iterator = started.stream.makeAsyncIterator()
+            await iterator.next()
+            await group.triggerGracefulShutdown()
+            let answer = try await reply
+            #expect(answer.status == 200)
+            #expect(answer.body.contains("converged"))
+            try await tasks.waitForAll()
+        }
         await #expect(throws: ControlServerError.notListening) { try await server.listeningPort() }
     }
 }
