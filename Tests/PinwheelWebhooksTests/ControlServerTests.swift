@@ -204,7 +204,10 @@ struct ControlServerTests {
                 onPush: { _ in },
                 health: { HealthReport(status: "ok") }
             )
-            await #expect(throws: ControlServerError.self) { try await second.run() }
+            let error = await #expect(throws: ControlServerError.self) { try await second.run() }
+            let message = error.map { "\($0)" } ?? ""
+            #expect(message.hasPrefix("control server cannot listen on 127.0.0.1:\(server.port): "), "\(message)")
+            #expect(message.contains("in use"), "\(message)")
             await #expect(throws: ControlServerError.notListening) { try await second.listeningPort() }
         }
     }
