@@ -15,6 +15,11 @@ public struct SecretBytes: Sendable, Equatable, CustomStringConvertible, CustomD
         self.bytes = Array(string.utf8)
     }
 
+    /// Constant-time, like every other comparison against a secret here.
+    public static func == (lhs: SecretBytes, rhs: SecretBytes) -> Bool {
+        ConstantTime.tokenEqual(lhs.bytes, rhs.bytes)
+    }
+
     public var description: String { "<redacted>" }
     public var debugDescription: String { "<redacted>" }
     public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
