@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let package = Package(
@@ -8,12 +8,16 @@ let package = Package(
         .executable(name: "pinwheel", targets: ["pinwheel"]),
         .library(name: "PinwheelCore", targets: ["PinwheelCore"]),
         .library(name: "PinwheelGit", targets: ["PinwheelGit"]),
+        .library(name: "PinwheelWebhooks", targets: ["PinwheelWebhooks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        // No default traits: the control server needs neither swift-configuration nor full Foundation,
+        // and leaving them out keeps the build shorter.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
@@ -55,6 +59,17 @@ let package = Package(
                 "PinwheelGit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "PinwheelWebhooks",
+            ]
+        ),
+        // The controller's HTTP control endpoint: push webhooks (GitHub, GitLab, generic) and /healthz.
+        // Depends on no other Pinwheel module, so the controller can depend on it.
+        .target(
+            name: "PinwheelWebhooks",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The command-line tool.
@@ -87,6 +102,14 @@ let package = Package(
             dependencies: ["PinwheelController", "PinwheelCore", "PinwheelFleet", "PinwheelGit", "PinwheelTestSupport"]
         ),
         .testTarget(name: "PinwheelFleetTests", dependencies: ["PinwheelFleet", "PinwheelCore", "PinwheelTestSupport"]),
+        .testTarget(
+            name: "PinwheelWebhooksTests",
+            dependencies: [
+                "PinwheelWebhooks",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit", "PinwheelTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,124 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The controller's HTTP control endpoint: push webhooks that make it reconcile at once instead of
+/// at the next poll, and `/healthz` for supervisors and load balancers.
+///
+/// A `Service`: the controller adds it to its `ServiceGroup`, and a graceful shutdown of the group
+/// stops accepting connections and lets requests in flight finish.
+///
+/// | route | answer |
+/// | --- | --- |
+/// | `POST /hooks/github`, `/hooks/gitlab`, `/hooks/generic` | 202 push accepted (trigger called), 200 authentic but ignored, 401 rejected, 404 no secret configured, 413 body too large |
+/// | `GET /healthz` | the ``HealthReport`` as JSON; 200 when its status is "ok" or "degraded", else 503 |
+/// | anything else | 404 |
+///
+/// Each request is logged (method, path, status, and for hooks the verdict's reason); the secret,
+/// the body and the query string never are.
+public struct ControlServer: Service {
+    /// The default limit on a webhook body: GitHub caps payloads at 25 MB, but a push to a config
+    /// repository is a few KiB; anything near a MiB is not a push worth reading.
+    public static let defaultMaxBodyBytes = 1 << 20
+
+    /// Where it listens.
+    public let address: ControlAddress
+    private let hooks: HookHandler
+    private let health: @Sendable () async -> HealthReport
+    private let logger: Logger
+    private let state = ListeningState()
+
+    /// - Parameters:
+    ///   - address: where to listen; see ``ControlAddress``.
+    ///   - secret: the webhook secret, loaded with ``WebhookSecret/load(environment:)``; nil turns the
+    ///     hook routes off (they answer 404), and the server serves `/healthz` only.
+    ///   - maxBodyBytes: bodies larger than this are refused with 413 before they are verified.
+    ///   - logger: where requests are logged.
+    ///   - onPush: called once per authentic push, before the 202 is sent. It must return at once
+    ///     (signal the reconcile loop, do not run the reconcile): the git host waits for the answer
+    ///     and gives up after about ten seconds.
+    ///   - health: builds the `/healthz` answer on each request.
+    public init(
+        address: ControlAddress,
+        secret: SecretBytes?,
+        maxBodyBytes: Int = ControlServer.defaultMaxBodyBytes,
+        logger: Logger = Logger(label: "pinwheel.control"),
+        onPush: @escaping @Sendable (WebhookEvent) async -> Void,
+        health: @escaping @Sendable () async -> HealthReport
+    ) {
+        self.address = address
+        self.hooks = HookHandler(
+            verifier: secret.map(WebhookVerifier.init(secret:)),
+            maxBodyBytes: maxBodyBytes,
+            onPush: onPush,
+            logger: logger
+        )
+        self.health = health
+        self.logger = logger
+    }
+
+    /// The port the server is bound to, once it is: waits while it starts. Useful with port 0.
+    ///
+    /// - Throws: ``ControlServerError/notListening`` when the server stopped or failed to start.
+    public func listeningPort() async throws -> Int {
+        try await state.port()
+    }
+
+    /// Serves until the task is cancelled or the enclosing `ServiceGroup` shuts down gracefully.
+    /// Call it once per `ControlServer`.
+    ///
+    /// - Throws: ``ControlServerError/cannotListen(address:reason:)`` when the socket cannot be bound.
+    public func run() async throws {
+        let state = self.state
+        let address = self.address
+        let logger = self.logger
+        let application = Application(
+            responder: RequestLogResponder(wrapping: makeRouter().buildResponder(), logger: logger),
+            configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? address.port
+                let bound = address.host.contains(":") ? "[\(address.host)]:\(port)" : "\(address.host):\(port)"
+                logger.info("control server listening", metadata: ["address": "\(bound)"])
+                state.listening(on: port)
+            },
+            logger: logger
+        )
+        defer { state.stopped() }
+        do {
+            try await application.run()
+        } catch {
+            if !state.hasListened {
+                throw ControlServerError.cannotListen(address: address.description, reason: "\(error)")
+            }
+            throw error
+        }
+    }
+
+    private func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        let hooks = self.hooks
+        for form in WebhookForm.allCases {
+            router.post("hooks/\(form.rawValue)") { request, context in
+                try await hooks.handle(form, request: request, context: context)
+            }
+        }
+        let health = self.health
+        router.get("healthz") { _, _ in
+            try Self.healthResponse(await health())
+        }
+        return router
+    }
+
+    static func healthResponse(_ report: HealthReport) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var json = try encoder.encode(report)
+        json.append(UInt8(ascii: "\n"))
+        return Response(
+            status: report.isServing ? .ok : .serviceUnavailable,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: json))
+        )
+    }
+}
