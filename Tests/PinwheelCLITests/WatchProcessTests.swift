@@ -14,11 +14,13 @@ struct WatchProcessTests {
         let process = Process()
         let log: String
 
-        init(remote: String, cache: String, log: String) throws {
+        init(remote: String, cache: String, log: String, interval: String = "200ms", extra: [String] = [],
+             environment: [String: String] = [:]) throws {
             self.log = log
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             process.executableURL = CLIRunner.productsDirectory.appendingPathComponent("pinwheel")
-            process.arguments = ["watch", "--repo", remote, "--interval", "200ms", "--cache", cache, "--drift-interval", "1h"]
+            process.arguments = ["watch", "--repo", remote, "--interval", interval, "--cache", cache, "--drift-interval", "1h"] + extra
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             process.standardOutput = FileHandle.nullDevice
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             try process.run()
@@ -118,5 +120,33 @@ struct WatchProcessTests {
         for index in 0..<fleet.hosts {
             #expect(try await fleet.get(index).status == 200)
         }
+    }
+
+    @Test func aPushWebhookTriggersAPollAtOnce() async throws {
+        let (fleet, config) = try await setUp(pause: "0s")
+        let port = 19460
+        let watcher = try Watcher(remote: config.remote, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log",
+                                  interval: "1h", extra: ["--listen", "127.0.0.1:\(port)", "--webhook-secret-env", "PINWHEEL_TEST_SECRET"],
+                                  environment: ["PINWHEEL_TEST_SECRET": "s3cret-for-tests"])
+        defer { watcher.signal(SIGTERM); watcher.process.waitUntilExit() }
+        try await watcher.waitFor("status committed", timeout: .seconds(90))
+
+        let health = try await Shell.run("curl", ["-s", "--max-time", "3", "http://127.0.0.1:\(port)/healthz"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(health.standardOutput.utf8)) as? [String: Any])
+        #expect(report["status"] as? String == "ok")
+        #expect((report["environments"] as? [String: String])?["fleet"] == "converged")
+
+        try fleet.setActive(.b)
+        let mark = watcher.mark
+        let flip = try await config.commitAndPush("fleet: switch to B")
+        let wrong = try await Shell.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+                                                 "-H", "Authorization: Bearer wrong", "-d", "{}", "http://127.0.0.1:\(port)/hooks/generic"])
+        #expect(wrong.standardOutput == "401")
+        let accepted = try await Shell.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+                                                    "-H", "Authorization: Bearer s3cret-for-tests", "-d", "{\"ref\": \"refs/heads/main\"}",
+                                                    "http://127.0.0.1:\(port)/hooks/generic"])
+        #expect(accepted.standardOutput == "202")
+        try await watcher.waitFor("converged at \(flip.prefix(7))", after: mark, timeout: .seconds(30))
+        #expect(!watcher.text.contains("s3cret-for-tests"), "the secret never reaches the log")
     }
 }

@@ -4,6 +4,7 @@ import Logging
 import PinwheelController
 import PinwheelCore
 import PinwheelGit
+import PinwheelWebhooks
 import ServiceLifecycle
 
 struct Watch: AsyncParsableCommand {
@@ -48,6 +49,15 @@ struct Watch: AsyncParsableCommand {
     @Option(name: .customLong("author"), help: ArgumentHelp("Who the controller's commits are by.", valueName: "name <email>"))
     var author = "Pinwheel <pinwheel@localhost>"
 
+    @Option(help: ArgumentHelp("Serve push webhooks and /healthz here (an IP address and port on this machine).", valueName: "host:port"))
+    var listen: String?
+
+    @Option(name: .customLong("webhook-secret-env"), help: ArgumentHelp("Environment variable holding the webhooks' secret.", valueName: "name"))
+    var webhookSecretEnvironment: String?
+
+    @Option(name: .customLong("webhook-secret-file"), help: ArgumentHelp("File holding the webhooks' secret.", valueName: "path"))
+    var webhookSecretFile: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
@@ -60,6 +70,16 @@ struct Watch: AsyncParsableCommand {
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
         guard parsedAuthor != nil else { throw ValidationError("--author must look like `Name <email>`") }
+        if webhookSecretEnvironment != nil && webhookSecretFile != nil {
+            throw ValidationError("give the webhook secret once: --webhook-secret-env or --webhook-secret-file")
+        }
+        if let listen {
+            do {
+                _ = try ControlAddress(parsing: listen)
+            } catch {
+                throw ValidationError("--listen \(listen): \(error)")
+            }
+        }
     }
 
     private var parsedAuthor: (name: String, email: String)? {
@@ -90,8 +110,27 @@ struct Watch: AsyncParsableCommand {
             authorEmail: parsedAuthor!.email
         )
         let controller = Controller(configuration: configuration, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ControllerService(controller: controller))]
+        if let listen {
+            let secret: SecretBytes?
+            do {
+                secret = try (webhookSecretEnvironment.map { WebhookSecret.environment($0) }
+                    ?? webhookSecretFile.map { WebhookSecret.file($0) })?.load()
+            } catch {
+                throw UsageError("\(error)")
+            }
+            let server = ControlServer(
+                address: try ControlAddress(parsing: listen), secret: secret, logger: Logger(label: "pinwheel.control"),
+                onPush: { event in controller.trigger(event.reason) },
+                health: {
+                    let health = await controller.health()
+                    return HealthReport(status: health.status, lastPoll: health.lastPoll.map { ISO8601DateFormatter().string(from: $0) },
+                                        lastError: health.lastError, environments: health.environments)
+                })
+            services.append(.init(service: server))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: ControllerService(controller: controller))],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
