@@ -32,7 +32,7 @@ public final class TestFleet: @unchecked Sendable {
         try await Shell.script("fleet", arguments)
         try fleet.write("Policies/local.yaml", """
             rollout: {prepare: 20, canary: 1, batch: 50%, pause: 0s, maxFailures: 0, onFailure: halt}
-            health: {retries: 20, interval: 250ms}
+            health: {retries: 40, interval: 250ms}
             drift: heal
 
             """)

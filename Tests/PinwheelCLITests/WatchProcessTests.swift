@@ -55,7 +55,7 @@ struct WatchProcessTests {
         let fleet = try await TestFleet.start(hosts: 3, first: Self.first, indexPort: Self.indexPort)
         try fleet.write("Policies/local.yaml", """
             rollout: {prepare: 20, canary: 1, batch: 1, pause: \(pause), maxFailures: 0, onFailure: halt}
-            health: {retries: 12, interval: 250ms}
+            health: {retries: 40, interval: 250ms}
             drift: heal
 
             """)

@@ -40,7 +40,7 @@ struct ControllerTests {
         let fleet = try await TestFleet.start(hosts: hosts, first: Self.first, indexPort: Self.indexPort)
         try fleet.write("Policies/local.yaml", """
             rollout: {prepare: 20, canary: 1, batch: 50%, pause: 0s, maxFailures: 0, onFailure: \(onFailure)}
-            health: {retries: 12, interval: 250ms}
+            health: {retries: 40, interval: 250ms}
             drift: heal
 
             """)

@@ -414,10 +414,7 @@ class Agent:
             if manifest is not None:
                 if probe:
                     problems += self.check_web(spec)
-                for program in spec["programs"]:
-                    got = processes[program["supervisorName"]]
-                    if not got or any(state != "RUNNING" for state in got):
-                        problems.append("%s: %s" % (program["supervisorName"], ", ".join(got) or "not known to supervisord"))
+                problems += self.process_problems(spec, states)
             else:
                 problems.append("not prepared")
             result["slots"][slot] = {"manifest": manifest, "processes": processes,
@@ -588,20 +585,29 @@ class Agent:
             if problem:
                 self.say("starting %s: %s" % (name, problem))
 
+    def slot_problems(self, spec):
+        """Why the slot is not ready now: processes not RUNNING, or web processes not answering; empty when it is."""
+        states, problem = self.supervisord.states()
+        problems = [problem] if problem else []
+        problems += self.process_problems(spec, states)
+        return problems or self.check_web(spec)
+
+    @staticmethod
+    def process_problems(spec, states):
+        problems = []
+        for program in spec["programs"]:
+            got = states.get(program["supervisorName"], [])
+            if not got or any(state != "RUNNING" for state in got):
+                problems.append("%s: %s" % (program["supervisorName"], ", ".join(got) or "not known to supervisord"))
+        return problems
+
     def check(self, slot):
         spec = self.specs[slot]
         retries = max(1, self.health["retries"])
         interval = self.health["intervalMilliseconds"] / 1000.0
         problems = []
         for attempt in range(retries):
-            states, supervisor_problem = self.supervisord.states()
-            problems = [supervisor_problem] if supervisor_problem else []
-            for program in spec["programs"]:
-                got = states.get(program["supervisorName"], [])
-                if not got or any(state != "RUNNING" for state in got):
-                    problems.append("%s: %s" % (program["supervisorName"], ", ".join(got) or "not known to supervisord"))
-            if not problems:
-                problems = self.check_web(spec)
+            problems = self.slot_problems(spec)
             if not problems:
                 self.say("slot %s healthy after %d attempt%s" % (slot, attempt + 1, "" if attempt == 0 else "s"))
                 return
@@ -617,14 +623,7 @@ class Agent:
         manifest = self.read_manifest(self.slot_link(slot))
         if manifest is None or manifest.get("fingerprint") != spec["fingerprint"]:
             raise StepFailed("slot %s is not prepared as desired" % slot)
-        states, problem = self.supervisord.states()
-        problems = [problem] if problem else []
-        for program in spec["programs"]:
-            got = states.get(program["supervisorName"], [])
-            if not got or any(state != "RUNNING" for state in got):
-                problems.append("%s: %s" % (program["supervisorName"], ", ".join(got) or "not known to supervisord"))
-        if not problems:
-            problems = self.check_web(spec)
+        problems = self.slot_problems(spec)
         if problems:
             raise StepFailed("slot %s is not ready: %s" % (slot, "; ".join(problems)))
 
