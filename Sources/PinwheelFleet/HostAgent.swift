@@ -25,6 +25,33 @@ public struct HostAgent: Sendable {
         return observation
     }
 
+    /// What a host reported, and the switch it made in the same round trip, if it made one.
+    public struct Observed: Sendable {
+        public var observation: HostObservation
+        public var switched: PhaseResult?
+    }
+
+    /// Observes the host and, when the observation shows `slot` prepared as desired and healthy but not routed
+    /// to, switches to it in the same round trip: what a rollback needs, one round trip per host instead of two.
+    public func observe(routingIfReady slot: Slot, timeout: Duration = .seconds(30)) async throws -> Observed {
+        let started = ContinuousClock.now
+        var request = AgentRequest(.observe, environment: environment, host: host, commit: commit)
+        request.routeIfReady = slot
+        let reply = try await send(request, timeout: timeout)
+        guard reply.ok, let observation = reply.observation else {
+            throw FleetError(.agent, "\(host.name): the agent could not observe the host: \(reply.error ?? "no observation")")
+        }
+        guard let routed = reply.routed else { return Observed(observation: observation, switched: nil) }
+        var result = PhaseResult(host: host.name, requested: [.verify(slot), .route(slot)])
+        result.outcomes = Self.outcomes(routed.steps)
+        result.observation = routed.observation
+        if !routed.ok {
+            result.error = Self.failure(host: host.name, outcomes: result.outcomes, error: routed.error)
+        }
+        result.duration = ContinuousClock.now - started
+        return Observed(observation: observation, switched: result)
+    }
+
     /// Runs `steps` in order, stopping at the first that fails; the host keeps serving what it served.
     public func execute(_ steps: [HostPlan.Step], timeout: Duration = .seconds(900)) async -> PhaseResult {
         let started = ContinuousClock.now
@@ -32,14 +59,10 @@ public struct HostAgent: Sendable {
         do {
             let reply = try await send(AgentRequest(.execute, steps: steps, environment: environment, host: host, commit: commit),
                                        timeout: timeout)
-            result.outcomes = (reply.steps ?? []).compactMap { step in
-                step.step.planStep.map { StepOutcome(step: $0, ok: step.ok, seconds: step.seconds, output: step.output, error: step.error) }
-            }
+            result.outcomes = Self.outcomes(reply.steps)
             result.observation = reply.observation
             if !reply.ok {
-                let failed = result.outcomes.first { !$0.ok }
-                let what = failed.map { "\($0.step) failed" } ?? "the agent failed"
-                result.error = FleetError(.stepFailed, "\(host.name): \(what): \(reply.error ?? "no detail")")
+                result.error = Self.failure(host: host.name, outcomes: result.outcomes, error: reply.error)
             }
         } catch let error as FleetError {
             result.error = error
@@ -48,6 +71,17 @@ public struct HostAgent: Sendable {
         }
         result.duration = ContinuousClock.now - started
         return result
+    }
+
+    private static func outcomes(_ steps: [AgentReply.StepResult]?) -> [StepOutcome] {
+        (steps ?? []).compactMap { step in
+            step.step.planStep.map { StepOutcome(step: $0, ok: step.ok, seconds: step.seconds, output: step.output, error: step.error) }
+        }
+    }
+
+    private static func failure(host: String, outcomes: [StepOutcome], error: String?) -> FleetError {
+        let what = outcomes.first { !$0.ok }.map { "\($0.step) failed" } ?? "the agent failed"
+        return FleetError(.stepFailed, "\(host): \(what): \(error ?? "no detail")")
     }
 
     private func send(_ request: AgentRequest, timeout: Duration) async throws -> AgentReply {

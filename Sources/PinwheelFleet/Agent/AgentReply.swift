@@ -15,6 +15,15 @@ struct AgentReply: Decodable, Sendable {
     var error: String?
     var steps: [StepResult]?
     var observation: HostObservation?
+    /// The switch made in the same round trip as an observation (`routeIfReady`).
+    var routed: Routed?
+
+    struct Routed: Decodable, Sendable {
+        var ok: Bool
+        var error: String?
+        var steps: [StepResult]?
+        var observation: HostObservation?
+    }
 
     static let marker = "PINWHEEL-RESULT "
 

@@ -79,6 +79,8 @@ struct AgentRequest: Encodable, Sendable {
     var commit: String?
     var lockTimeoutSeconds: Int
     var slots: [String: SlotRequest]
+    /// With `observe`: switch to this slot at once when the observation shows it ready and not yet routed to.
+    var routeIfReady: Slot?
 
     init(_ action: Action, steps: [HostPlan.Step] = [], environment: Environment, host: FleetHost, commit: String?) {
         self.action = action

@@ -616,6 +616,15 @@ class Agent:
         raise StepFailed("slot %s failed its health check after %d attempts:\n  %s%s" % (
             slot, retries, "\n  ".join(problems), self.log_tail(spec)))
 
+    def ready_to_route(self, slot, observation):
+        """Whether the observation says the slot is prepared as desired and healthy, and nginx is not yet routed to it."""
+        spec = self.specs[slot]
+        state = observation["slots"][slot]
+        manifest = state["manifest"]
+        if not manifest or manifest.get("fingerprint") != spec["fingerprint"] or not state["healthy"]:
+            return False
+        return observation["routed"] != slot or observation["routedFingerprint"] != spec["fingerprint"]
+
     def verify(self, slot):
         """The slot is built exactly as the request specifies, all its processes run, and its web processes answer:
         checked once, no waiting. A host that changed since it was last observed refuses here."""
@@ -761,7 +770,12 @@ def main(encoded):
     agent = Agent(request)
     try:
         if request["action"] == "observe":
-            result = {"ok": True, "observation": agent.observe()}
+            observation = agent.observe()
+            result = {"ok": True, "observation": observation}
+            slot = request.get("routeIfReady")
+            if slot and agent.ready_to_route(slot, observation):
+                # The switch the plan would make anyway, in the same round trip; verified again under the lock.
+                result["routed"] = agent.execute([{"action": "verify", "slot": slot}, {"action": "route", "slot": slot}])
         else:
             result = agent.execute(request["steps"])
     except Exception as error:

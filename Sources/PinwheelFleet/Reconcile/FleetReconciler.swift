@@ -28,16 +28,39 @@ public struct FleetReconciler: Sendable {
 
     /// Observes every host and plans what it needs; changes nothing.
     public func plan() async -> [HostReport] {
+        await observeAndPlan(switchingIfReady: false)
+    }
+
+    /// With `switchingIfReady`, a host whose active slot is already prepared and healthy but not routed to switches
+    /// in the observing round trip itself (the switch its plan would start with), so a rollback costs one round
+    /// trip per host; the plan is then made from what the host has after the switch.
+    private func observeAndPlan(switchingIfReady: Bool) async -> [HostReport] {
         let timeout = observeTimeout
         let events = self.events
         let environment = self.environment
         return await forEach(agents, limit: max(parallelism, 32)) { agent in
             let started = ContinuousClock.now
             do {
-                let observation = try await agent.observe(timeout: timeout)
+                var observation: HostObservation
+                var switched: PhaseResult?
+                if switchingIfReady {
+                    let observed = try await agent.observe(routingIfReady: environment.active, timeout: timeout)
+                    observation = observed.observation
+                    switched = observed.switched
+                } else {
+                    observation = try await agent.observe(timeout: timeout)
+                }
+                let before = observation
+                if let switched {
+                    events(.phase(switched))
+                    if let after = switched.observation { observation = after }
+                }
                 let plan = Planner.plan(environment, host: agent.host, observed: observation)
-                events(.observed(agent.host.name, plan))
-                return HostReport(host: agent.host.name, before: observation, plan: plan, duration: ContinuousClock.now - started)
+                if switched == nil { events(.observed(agent.host.name, plan)) }
+                var report = HostReport(host: agent.host.name, before: before, plan: plan, duration: .zero)
+                if let switched { report.record(switched) }
+                report.duration = ContinuousClock.now - started
+                return report
             } catch {
                 let failure = error as? FleetError ?? FleetError(.agent, "\(error)")
                 events(.unreachable(agent.host.name, failure))
@@ -48,7 +71,7 @@ public struct FleetReconciler: Sendable {
 
     /// Makes every reachable host match the environment.
     public func apply() async -> [HostReport] {
-        let planned = await plan()
+        let planned = await observeAndPlan(switchingIfReady: true)
         let agentsByName = Dictionary(uniqueKeysWithValues: agents.map { ($0.host.name, $0) })
         let timeout = phaseTimeout
         let events = self.events
