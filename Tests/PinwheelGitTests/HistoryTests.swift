@@ -91,19 +91,17 @@ import Testing
         #expect(try repo.history(of: "target", from: head, limit: 5).map(\.summary) == ["c294", "c287", "c280", "c273", "c266"])
     }
 
-    @Test func historyStaysFastOnTenThousandCommits() throws {
+    /// Correctness on a long history; its speed is measured by `Benchmarks/history`, not asserted here.
+    @Test func historyOfALongRepository() throws {
         let box = try Sandbox()
         let work = box.path("big.git")
         _ = try Repository.create(at: work, bare: true)
         try Self.generate(10_000, every: 100, in: work, box: box)
         let repo = try Repository(openingAt: work)
         let head = try repo.resolve("main")
-        let clock = ContinuousClock()
-        var history: [CommitInfo] = []
-        let elapsed = try clock.measure { history = try repo.history(of: "target/file", from: head) }
+        let history = try repo.history(of: "target/file", from: head)
         #expect(history.count == 101)
-        // Well under a second in release builds; generous for debug builds on a shared machine.
-        #expect(elapsed < .seconds(3), "history over 10,000 commits took \(elapsed)")
-        print("history over 10,000 commits: \(elapsed)")
+        #expect(history.map(\.committer.date) == history.map(\.committer.date).sorted(by: >), "newest first")
+        #expect(Set(history.map(\.id)).count == 101)
     }
 }

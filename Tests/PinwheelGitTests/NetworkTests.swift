@@ -104,7 +104,9 @@ import Testing
         try await Task.sleep(for: .milliseconds(300))
         task.cancel()
         let result = await task.result
-        #expect(clock.now - start < .seconds(3))
+        // Bounded well below the 30 s deadline; generous because a loaded CI machine (tests in parallel on 2 cores)
+        // can take seconds to resume the awaiting task.
+        #expect(clock.now - start < .seconds(12))
         #expect(throws: GitError.self) { try result.get() }
         if case .failure(let error as GitError) = result { #expect(error.code == .cancelled) }
     }
@@ -124,7 +126,9 @@ import Testing
         print("\(scheme) timeout after \(elapsed): \(error.map { String(describing: $0) } ?? "none")")
         #expect(error?.code == .timeout, "got \(String(describing: error))")
         #expect(error?.description.contains("127.0.0.1") == true)
-        #expect(elapsed < .seconds(4), "took \(elapsed)")
+        // Aborted near the 1 s deadline; the bound is generous because a loaded CI machine (tests in parallel on
+        // 2 cores) can take seconds to resume the awaiting task. A hang would never return.
+        #expect(elapsed < .seconds(12), "took \(elapsed)")
         #expect(elapsed >= .milliseconds(900))
         #expect(server.connectionCount >= 1)
 
@@ -134,6 +138,6 @@ import Testing
             _ = try await Repository.clone(from: url, to: box.path("clone"), options: options)
         }
         #expect(cloneError?.code == .timeout)
-        #expect(clock.now - cloneStart < .seconds(4))
+        #expect(clock.now - cloneStart < .seconds(12))
     }
 }
