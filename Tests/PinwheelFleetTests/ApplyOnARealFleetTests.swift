@@ -23,6 +23,11 @@ struct ApplyOnARealFleetTests {
         let fleet = try await startFleet()
         let reports = try await fleet.apply()
         #expect(reports.allSatisfy { $0.outcome == .changed }, "\(reports.map { $0.error?.message ?? "" })")
+        // Installing anyway, each host prepares its idle slot in the same round trip, right after its switch.
+        for report in reports {
+            #expect(report.phases.count == 1)
+            #expect(report.phases.first?.requested == [.prepare(.a), .start(.a), .check(.a), .route(.a), .prepare(.b), .start(.b), .check(.b)])
+        }
         for index in 0..<fleet.hosts {
             let answer = try await fleet.get(index)
             #expect(answer.status == 200)

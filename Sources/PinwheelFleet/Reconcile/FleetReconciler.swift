@@ -76,19 +76,23 @@ public struct FleetReconciler: Sendable {
         let timeout = phaseTimeout
         let events = self.events
 
-        // Phase 1: make the active slot ready and switch to it.
+        // Phase 1: make the active slot ready and switch to it. A host that installs its active slot anyway goes on
+        // to its idle slot in the same round trip: only hosts that merely switch wait for the whole fleet's switch.
         let first = planned.filter { $0.error == nil && !(($0.plan?.activate ?? []).isEmpty && $0.plan?.route == nil) }
         let firstResults = await forEach(first, limit: parallelism) { report -> PhaseResult in
             let plan = report.plan!
-            let result = await agentsByName[report.host]!.execute(plan.activate + (plan.route.map { [$0] } ?? []), timeout: timeout)
+            let result = await agentsByName[report.host]!.execute(Self.firstPhase(of: plan), timeout: timeout)
             events(.phase(result))
             return result
         }
         var reports = Dictionary(uniqueKeysWithValues: planned.map { ($0.host, $0) })
         for result in firstResults { reports[result.host]?.record(result) }
 
-        // Phase 2: prepare idle slots, on hosts that did not fail.
-        let second = planned.filter { reports[$0.host]?.error == nil && !($0.plan?.idle ?? []).isEmpty }
+        // Phase 2: prepare idle slots, on hosts that did not fail and did not do it already.
+        let second = planned.filter { report in
+            guard reports[report.host]?.error == nil, let plan = report.plan, !plan.idle.isEmpty else { return false }
+            return Self.firstPhase(of: plan).count == plan.activate.count + (plan.route == nil ? 0 : 1)
+        }
         let secondResults = await forEach(second, limit: parallelism) { report -> PhaseResult in
             let result = await agentsByName[report.host]!.execute(report.plan!.idle, timeout: timeout)
             events(.phase(result))
@@ -103,6 +107,13 @@ public struct FleetReconciler: Sendable {
             reports[name]?.remaining = remaining
         }
         return planned.map { reports[$0.host]! }
+    }
+
+    /// What a host does in the first phase: its active slot's steps and the switch, and its idle slot's steps too
+    /// when it is installing anyway.
+    static func firstPhase(of plan: HostPlan) -> [HostPlan.Step] {
+        let installs = plan.activate.contains { if case .prepare = $0 { return true } else { return false } }
+        return plan.activate + (plan.route.map { [$0] } ?? []) + (installs ? plan.idle : [])
     }
 }
 
