@@ -68,7 +68,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PinwheelFleetTests", dependencies: ["PinwheelFleet", "PinwheelCore", "PinwheelTestSupport"]),
-        .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit", "PinwheelTestSupport"]),
+        .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit", "PinwheelCore", "PinwheelTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,6 +7,11 @@ struct CommitConfigSource: ConfigSource {
     let repository: Repository
     let commit: ObjectID
 
+    init(repository: Repository, commit: ObjectID) {
+        self.repository = repository
+        self.commit = commit
+    }
+
     init(repositoryPath: String, revision: String) throws {
         do {
             repository = try Repository(openingAt: repositoryPath)
