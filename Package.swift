@@ -110,7 +110,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit", "PinwheelTestSupport"]),
+        .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit", "PinwheelCore", "PinwheelTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

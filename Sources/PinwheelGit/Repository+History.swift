@@ -2,7 +2,7 @@ import CGit2
 
 extension Repository {
     /// Commits reachable from `commit` that changed `path` (all commits when `path` is nil),
-    /// newest first (by commit time), at most `limit` of them.
+    /// newest first (by commit time, never a parent before its child), at most `limit` of them.
     ///
     /// A commit touched the path when the path's blob/tree id differs from the one in its
     /// first parent (or, for a root commit, when the path exists). This compares ids only,
@@ -14,7 +14,7 @@ extension Repository {
             var walk: OpaquePointer?
             try check(git_revwalk_new(&walk, handle), "start history walk")
             defer { git_revwalk_free(walk) }
-            try check(git_revwalk_sorting(walk, GIT_SORT_TIME.rawValue), "sort history walk")
+            try check(git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue), "sort history walk")
             var start = commit.oid
             try check(git_revwalk_push(walk, &start), "walk history from \(commit.short)")
 

@@ -12,7 +12,8 @@ struct PinwheelCommand: AsyncParsableCommand {
             or the operation failed, 2 usage error or unreadable repository.
             """,
         version: "0.1.0",
-        subcommands: [Validate.self, Show.self, Diff.self, Plan.self, Apply.self, Watch.self]
+        subcommands: [Validate.self, Show.self, Diff.self, Plan.self, Apply.self, Watch.self, Status.self, Release.self,
+                      Rollback.self, History.self]
     )
 }
 

@@ -1,0 +1,46 @@
+import Foundation
+
+/// What one status commit says, read back from its message's summary and trailers (see
+/// ``EnvironmentStatus/commitMessage``), without reading the status file.
+public struct StatusRecord: Sendable, Hashable, Codable {
+    public var environment: String
+    /// The full id of the config commit the status is about.
+    public var desired: String
+    public var result: String
+    /// Healthy hosts serving the desired slot and all hosts, from the summary's `N/M hosts`.
+    public var healthyHosts: Int?
+    public var hosts: Int?
+    public var revert: String?
+    public var summary: String
+
+    public init(environment: String, desired: String, result: String, healthyHosts: Int?, hosts: Int?,
+                revert: String?, summary: String) {
+        self.environment = environment
+        self.desired = desired
+        self.result = result
+        self.healthyHosts = healthyHosts
+        self.hosts = hosts
+        self.revert = revert
+        self.summary = summary
+    }
+
+    /// The record of a status commit, nil when its trailers are not a Pinwheel status (no
+    /// `Pinwheel-Environment` or `Pinwheel-Desired`).
+    public static func parse(summary: String, trailers: [(key: String, value: String)]) -> StatusRecord? {
+        func value(_ key: String) -> String? {
+            trailers.last { $0.key.caseInsensitiveCompare(key) == .orderedSame }?.value.trimmingCharacters(in: .whitespaces)
+        }
+        guard let environment = value("Pinwheel-Environment"), let desired = value("Pinwheel-Desired") else { return nil }
+        let counts = hostCounts(in: summary)
+        return StatusRecord(environment: environment, desired: desired.lowercased(), result: value("Pinwheel-Result") ?? "unknown",
+                            healthyHosts: counts?.healthy, hosts: counts?.total, revert: value("Pinwheel-Revert"), summary: summary)
+    }
+
+    /// `N/M hosts` at the end of a summary line.
+    static func hostCounts(in summary: String) -> (healthy: Int, total: Int)? {
+        guard let range = summary.range(of: #"([0-9]+)/([0-9]+) hosts$"#, options: .regularExpression) else { return nil }
+        let numbers = summary[range].dropLast(" hosts".count).split(separator: "/").compactMap { Int($0) }
+        guard numbers.count == 2 else { return nil }
+        return (numbers[0], numbers[1])
+    }
+}

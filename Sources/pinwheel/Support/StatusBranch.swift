@@ -1,0 +1,30 @@
+import Foundation
+import PinwheelCore
+import PinwheelGit
+
+/// Where the status branch is read from.
+///
+/// The controller commits to the local `pinwheel/status` and pushes it; a clone has only
+/// `origin/pinwheel/status`. When both exist, the remote-tracking one is read if it is ahead of
+/// the local one (the local one is an ancestor: stale), otherwise the local one (it is the same,
+/// or has commits not pushed yet). A name that is neither is resolved as a revision.
+enum StatusBranch {
+    static func tip(_ repository: Repository, branch: String) throws -> (ref: String, tip: ObjectID)? {
+        let local = try repository.referenceTarget("refs/heads/\(branch)")
+        let remote = try repository.referenceTarget("refs/remotes/origin/\(branch)")
+        switch (local, remote) {
+        case let (local?, remote?):
+            if local != remote, try repository.isDescendant(remote, of: local) {
+                return ("origin/\(branch)", remote)
+            }
+            return (branch, local)
+        case let (local?, nil):
+            return (branch, local)
+        case let (nil, remote?):
+            return ("origin/\(branch)", remote)
+        case (nil, nil):
+            if let id = try? repository.resolve(branch) { return (branch, id) }
+            return nil
+        }
+    }
+}
