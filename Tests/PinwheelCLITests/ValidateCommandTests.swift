@@ -20,7 +20,7 @@ struct ValidateCommandTests {
         #expect(result.status == 1)
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.contains("Environments/staging/B.txt:1:1: error: `hello-service>=1.0` is a range, not an exact pin; every slot pins exact versions: write `hello-service==VERSION`"))
-        #expect(lines.contains { $0.hasPrefix("Environments/staging/environment.yaml:12:5: error: unknown key `proceses` in program `web`; did you mean `processes`?") })
+        #expect(lines.contains { $0.hasPrefix("Environments/staging/environment.yaml:13:5: error: unknown key `proceses` in program `web`; did you mean `processes`?") })
         #expect(result.stderr.contains("errors found"))
     }
 
@@ -47,7 +47,7 @@ struct ValidateCommandTests {
         let text = try CLIRunner.run(["show", "production", "--repo", CLIRunner.packageRoot.path])
         #expect(text.status == 0)
         #expect(text.stdout.contains("slot A (A.txt) [active]:"))
-        #expect(text.stdout.contains("web-04: deploy@10.0.0.14:2222"))
+        #expect(text.stdout.contains("web-04: deploy@web-04.prod.example.invalid:2222"))
         #expect(text.stdout.contains("web ports: A 9100,9101,9102,9103; B 9200,9201,9202,9203"))
 
         let json = try CLIRunner.run(["show", "production", "--json", "--repo", CLIRunner.packageRoot.path])
