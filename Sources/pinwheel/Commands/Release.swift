@@ -25,11 +25,7 @@ struct Release: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The commit message (default: ENV: release NAME VERSION, then the diff).", valueName: "text"))
     var message: String?
 
-    @Flag(name: .long, help: "Push the branch after committing.")
-    var push = false
-
-    @Option(name: .long, help: ArgumentHelp("The remote to push to.", valueName: "name"))
-    var remote: String = "origin"
+    @OptionGroup var publishing: PushOptions
 
     @Argument(help: ArgumentHelp("The environment.", valueName: "env"))
     var environment: String
@@ -111,8 +107,8 @@ struct Release: AsyncParsableCommand {
         }
         print("committed \(commit.hex) on \(target)")
         for line in diff { print(line) }
-        if push {
-            try await GitSupport.push(repository, branch: target, remote: remote)
+        if publishing.push {
+            try await GitSupport.push(repository, branch: target, remote: publishing.remote)
         }
     }
 }

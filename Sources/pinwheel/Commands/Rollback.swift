@@ -20,11 +20,7 @@ struct Rollback: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The commit to revert (default: the newest that changed the environment).", valueName: "rev"))
     var to: String?
 
-    @Flag(name: .long, help: "Push the branch after committing.")
-    var push = false
-
-    @Option(name: .long, help: ArgumentHelp("The remote to push to.", valueName: "name"))
-    var remote: String = "origin"
+    @OptionGroup var publishing: PushOptions
 
     @Argument(help: ArgumentHelp("The environment.", valueName: "env"))
     var environment: String
@@ -98,8 +94,8 @@ struct Rollback: AsyncParsableCommand {
         } else {
             for line in diff { print(line) }
         }
-        if push {
-            try await GitSupport.push(repository, branch: branch, remote: remote)
+        if publishing.push {
+            try await GitSupport.push(repository, branch: branch, remote: publishing.remote)
         }
     }
 }
