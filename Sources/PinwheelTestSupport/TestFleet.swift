@@ -137,12 +137,13 @@ public final class TestFleet: @unchecked Sendable {
         return (status, body.trimmingCharacters(in: .whitespacesAndNewlines), slot)
     }
 
-    /// What each host's nginx serves at `/`, polled until every host answers `expected` or `timeout` passes.
-    public func waitUntilServing(_ expected: String, timeout: Duration = .seconds(5)) async throws -> [String] {
+    /// What each host's nginx serves at `/` (every host, or those of `indexes`), polled until each answers
+    /// `expected` or `timeout` passes: nginx reloads gracefully, so an old worker may answer for a moment.
+    public func waitUntilServing(_ expected: String, hosts indexes: [Int]? = nil, timeout: Duration = .seconds(5)) async throws -> [String] {
         let deadline = ContinuousClock.now + timeout
         while true {
             var bodies: [String] = []
-            for index in 0..<hosts {
+            for index in indexes ?? Array(0..<hosts) {
                 bodies.append(try await get(index).body)
             }
             if bodies.allSatisfy({ $0.contains(expected) }) || ContinuousClock.now > deadline {
