@@ -405,7 +405,7 @@ public actor Controller {
     }
 
     static func seconds(_ duration: Duration) -> String {
-        String(format: "%.2f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        String(format: "%.2f", duration.inSeconds)
     }
 }
 

@@ -70,35 +70,21 @@ struct RolloutExecutor {
                           steps: @escaping @Sendable (String) -> [HostPlan.Step]) async -> [String: String] {
         let agents = self.agents
         let logger = self.logger
-        let results: [PhaseResult] = await withTaskGroup(of: PhaseResult?.self) { group in
-            var collected: [PhaseResult] = []
-            var iterator = hosts.makeIterator()
-            func addNext() -> Bool {
-                guard let host = iterator.next() else { return false }
-                group.addTask {
-                    guard let agent = agents[host] else { return nil }
-                    let result = await agent.execute(steps(host))
-                    var metadata: Logger.Metadata = ["host": "\(host)", "steps": "\(result.requested.map(\.description).joined(separator: ", "))",
-                                                     "seconds": "\(String(format: "%.2f", Double(result.duration.components.seconds) + Double(result.duration.components.attoseconds) / 1e18))"]
-                    if let error = result.error {
-                        metadata["error"] = "\(error.message)"
-                        logger.error("host step failed", metadata: metadata)
-                    } else {
-                        logger.info("host step done", metadata: metadata)
-                    }
-                    return result
-                }
-                return true
+        let results: [PhaseResult?] = await concurrentMap(hosts, limit: limit) { host in
+            guard let agent = agents[host] else { return nil }
+            let result = await agent.execute(steps(host))
+            var metadata: Logger.Metadata = ["host": "\(host)", "steps": "\(result.requested.map(\.description).joined(separator: ", "))",
+                                             "seconds": "\(String(format: "%.2f", result.duration.inSeconds))"]
+            if let error = result.error {
+                metadata["error"] = "\(error.message)"
+                logger.error("host step failed", metadata: metadata)
+            } else {
+                logger.info("host step done", metadata: metadata)
             }
-            for _ in 0..<max(limit, 1) where addNext() {}
-            while let result = await group.next() {
-                if let result { collected.append(result) }
-                _ = addNext()
-            }
-            return collected
+            return result
         }
         var failed: [String: String] = [:]
-        for result in results {
+        for result in results.compactMap({ $0 }) {
             if let observation = result.observation { latest[result.host] = observation }
             if let error = result.error { failed[result.host] = error.message }
         }

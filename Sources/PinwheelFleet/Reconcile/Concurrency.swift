@@ -1,5 +1,5 @@
 /// Runs `body` on every item with at most `limit` running at once; results in the items' order.
-func forEach<Item: Sendable, Result: Sendable>(
+public func concurrentMap<Item: Sendable, Result: Sendable>(
     _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async -> Result
 ) async -> [Result] {
     await withTaskGroup(of: (Int, Result).self) { group in
@@ -19,5 +19,12 @@ func forEach<Item: Sendable, Result: Sendable>(
             }
         }
         return results.map { $0! }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, for logs and reports.
+    public var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

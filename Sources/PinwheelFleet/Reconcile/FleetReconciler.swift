@@ -38,7 +38,7 @@ public struct FleetReconciler: Sendable {
         let timeout = observeTimeout
         let events = self.events
         let environment = self.environment
-        return await forEach(agents, limit: max(parallelism, 32)) { agent in
+        return await concurrentMap(agents, limit: max(parallelism, 32)) { agent in
             let started = ContinuousClock.now
             do {
                 var observation: HostObservation
@@ -79,7 +79,7 @@ public struct FleetReconciler: Sendable {
         // Phase 1: make the active slot ready and switch to it. A host that installs its active slot anyway goes on
         // to its idle slot in the same round trip: only hosts that merely switch wait for the whole fleet's switch.
         let first = planned.filter { $0.error == nil && !(($0.plan?.activate ?? []).isEmpty && $0.plan?.route == nil) }
-        let firstResults = await forEach(first, limit: parallelism) { report -> PhaseResult in
+        let firstResults = await concurrentMap(first, limit: parallelism) { report -> PhaseResult in
             let plan = report.plan!
             let result = await agentsByName[report.host]!.execute(Self.firstPhase(of: plan), timeout: timeout)
             events(.phase(result))
@@ -93,7 +93,7 @@ public struct FleetReconciler: Sendable {
             guard reports[report.host]?.error == nil, let plan = report.plan, !plan.idle.isEmpty else { return false }
             return Self.firstPhase(of: plan).count == plan.activate.count + (plan.route == nil ? 0 : 1)
         }
-        let secondResults = await forEach(second, limit: parallelism) { report -> PhaseResult in
+        let secondResults = await concurrentMap(second, limit: parallelism) { report -> PhaseResult in
             let result = await agentsByName[report.host]!.execute(report.plan!.idle, timeout: timeout)
             events(.phase(result))
             return result

@@ -46,7 +46,7 @@ struct Apply: AsyncParsableCommand {
             let elapsed = ContinuousClock.now - started
             print(String(format: "apply: %d host%@ in %.1fs — %d converged, %d changed, %d failed, %d unreachable",
                          reports.count, reports.count == 1 ? "" : "s",
-                         Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                         elapsed.inSeconds,
                          count(.converged), count(.changed), count(.failed), count(.unreachable)))
         }
         if reports.contains(where: { $0.outcome == .failed || $0.outcome == .unreachable }) {

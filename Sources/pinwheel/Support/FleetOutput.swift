@@ -43,7 +43,7 @@ struct HostSummary: Encodable {
             }
         }
         self.slots = slots
-        seconds = Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) / 1e18
+        seconds = report.duration.inSeconds
     }
 
     /// One or more lines for a terminal.
@@ -78,7 +78,7 @@ struct ProgressPrinter {
             StandardError.write("  \(host): \(error.code): \(error.message)")
         case let .phase(result):
             let steps = result.outcomes.map { "\($0.step)\($0.ok ? "" : " FAILED")" }.joined(separator: ", ")
-            let seconds = Double(result.duration.components.seconds) + Double(result.duration.components.attoseconds) / 1e18
+            let seconds = result.duration.inSeconds
             StandardError.write(String(format: "  %@: %@ (%.1fs)%@", result.host, steps.isEmpty ? "nothing done" : steps, seconds,
                                        result.ok ? "" : " — \(result.error?.code.description ?? "failed")"))
         }
