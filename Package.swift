@@ -19,6 +19,7 @@ let package = Package(
         // and leaving them out keeps the build shorter.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // libgit2 from the system (Debian: libgit2-dev 1.5.1).
@@ -40,7 +41,11 @@ let package = Package(
         // The pure model: config format, validation, desired state, diff. No I/O but reading the files handed to it.
         .target(
             name: "PinwheelCore",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                // SHA-256 for slot fingerprints and content names.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // The fleet side: the host agent, the SSH and local transports, carrying plans out on hosts.
         .target(

@@ -10,7 +10,7 @@ enum AgentScript {
     static let encodedSource = Data(source.utf8).base64EncodedString()
 
     /// Names the compiled agent cached on hosts: a new agent gets a new name.
-    static let digest = Fingerprint.hex(of: Data(source.utf8))
+    static let digest = ContentDigest.hex(of: source.utf8)
 
     /// The agent; `main("<base64 JSON request>")` runs a request.
     static let source = #"""
@@ -30,6 +30,15 @@ import threading
 import time
 
 MARKER = "PINWHEEL-RESULT "
+PROTOCOL = 2
+
+
+def parse_duration(text):
+    """Seconds in a duration as the config writes it: 500ms, 2s, 1.5s, 1m, 1h."""
+    for suffix, factor in (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)):
+        if text.endswith(suffix):
+            return float(text[:-len(suffix)]) * factor
+    raise ValueError("not a duration: %r" % (text,))
 
 
 class StepFailed(Exception):
@@ -291,14 +300,15 @@ class Supervisor:
 class Agent:
     def __init__(self, request):
         self.request = request
+        settings = request["settings"]
         self.env = request["environment"]
         self.app = request["app"]
-        self.base = os.path.join(request["root"], self.env)
+        self.base = os.path.join(settings["root"], self.env)
         self.slots_dir = os.path.join(self.base, "slots")
         self.log_dir = os.path.join(self.base, "logs")
-        self.supervisor = request["supervisor"]
-        self.nginx = request["nginx"]
-        self.specs = request["slots"]
+        self.supervisor = settings["supervisor"]
+        self.nginx = settings["nginx"]
+        self.specs = dict((slot, dict(value["spec"], fingerprint=value["fingerprint"])) for slot, value in request["slots"].items())
         self.health = request["health"]
         self.commit = request.get("commit")
         self.output = []
@@ -378,7 +388,7 @@ class Agent:
         def probe(check):
             name, port, health = check
             url = "http://127.0.0.1:%d%s" % (port, health["path"])
-            status, error = self.http_status(url, health["timeoutMilliseconds"] / 1000.0)
+            status, error = self.http_status(url, parse_duration(health["timeout"]))
             if status != health["status"]:
                 found = "status %s" % status if status is not None else error
                 return "%s on port %d: %s answered %s, expected %d" % (name, port, health["path"], found, health["status"])
@@ -475,7 +485,7 @@ class Agent:
             with open(requirements, "w") as handle:
                 handle.write(spec["requirements"])
             venv = os.path.join(target, "venv")
-            source = self.request["source"]
+            source = spec["source"]
             if "index" in source:
                 where = ["--index-url", source["index"]]
             else:
@@ -485,12 +495,12 @@ class Agent:
             started = time.time()
             if uv:
                 installer = "uv"
-                self.checked([uv, "venv", "--quiet", "--python", self.request["python"], venv], "creating the virtualenv")
+                self.checked([uv, "venv", "--quiet", "--python", spec["python"], venv], "creating the virtualenv")
                 self.checked([uv, "pip", "install", "--quiet", "--python", os.path.join(venv, "bin", "python"),
                               "--no-deps"] + hashes + where + ["-r", requirements], "installing the pins")
             else:
                 installer = "pip"
-                self.checked([self.request["python"], "-m", "venv", venv], "creating the virtualenv")
+                self.checked([spec["python"], "-m", "venv", venv], "creating the virtualenv")
                 self.checked([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "--quiet", "--no-input",
                               "--disable-pip-version-check", "--no-deps"] + hashes + where + ["-r", requirements],
                              "installing the pins")
@@ -604,26 +614,17 @@ class Agent:
     def check(self, slot):
         spec = self.specs[slot]
         retries = max(1, self.health["retries"])
-        interval = self.health["intervalMilliseconds"] / 1000.0
+        interval = parse_duration(self.health["interval"])
         problems = []
         for attempt in range(retries):
             problems = self.slot_problems(spec)
             if not problems:
                 self.say("slot %s healthy after %d attempt%s" % (slot, attempt + 1, "" if attempt == 0 else "s"))
-                return
+                return False
             if attempt + 1 < retries:
                 time.sleep(interval)
         raise StepFailed("slot %s failed its health check after %d attempts:\n  %s%s" % (
             slot, retries, "\n  ".join(problems), self.log_tail(spec)))
-
-    def ready_to_route(self, slot, observation):
-        """Whether the observation says the slot is prepared as desired and healthy, and nginx is not yet routed to it."""
-        spec = self.specs[slot]
-        state = observation["slots"][slot]
-        manifest = state["manifest"]
-        if not manifest or manifest.get("fingerprint") != spec["fingerprint"] or not state["healthy"]:
-            return False
-        return observation["routed"] != slot or observation["routedFingerprint"] != spec["fingerprint"]
 
     def verify(self, slot):
         """The slot is built exactly as the request specifies, all its processes run, and its web processes answer:
@@ -635,6 +636,7 @@ class Agent:
         problems = self.slot_problems(spec)
         if problems:
             raise StepFailed("slot %s is not ready: %s" % (slot, "; ".join(problems)))
+        return False
 
     def log_tail(self, spec):
         tails = []
@@ -669,13 +671,18 @@ class Agent:
         return "\n".join(lines) + "\n"
 
     def route(self, slot):
+        """Points nginx at the slot; returns False when the upstream file already did (nothing to reload)."""
         path = self.nginx["upstream"]
         try:
             with open(path) as handle:
                 previous = handle.read()
         except OSError:
             previous = None
-        self.write_atomically(path, self.upstream_text(slot))
+        text = self.upstream_text(slot)
+        if previous == text:
+            self.say("nginx already routes to slot %s" % slot)
+            return False
+        self.write_atomically(path, text)
 
         def restore(reason):
             if previous is None:
@@ -740,7 +747,7 @@ class Agent:
                 break
             except OSError:
                 if time.time() > deadline:
-                    return {"ok": False, "steps": [], "error": "another Pinwheel run holds the lock on %s" % self.base}
+                    return {"ok": False, "code": "locked", "steps": [], "error": "another Pinwheel run holds the lock on %s" % self.base}
                 time.sleep(0.1)
         done = []
         try:
@@ -750,7 +757,7 @@ class Agent:
                 try:
                     if step["action"] not in ("prepare", "start", "check", "route", "verify") or step["slot"] not in self.specs:
                         raise StepFailed("unknown step %r" % (step,))
-                    getattr(self, step["action"])(step["slot"])
+                    changed = getattr(self, step["action"])(step["slot"])
                 except StepFailed as failure:
                     done.append({"step": step, "ok": False, "seconds": time.time() - started, "output": self.output, "error": str(failure)})
                     return {"ok": False, "steps": done, "error": str(failure), "observation": self.observe()}
@@ -758,8 +765,9 @@ class Agent:
                     message = "%s: %s" % (type(error).__name__, error)
                     done.append({"step": step, "ok": False, "seconds": time.time() - started, "output": self.output, "error": message})
                     return {"ok": False, "steps": done, "error": message, "observation": self.observe()}
-                done.append({"step": step, "ok": True, "seconds": time.time() - started, "output": self.output})
-            return {"ok": True, "steps": done, "observation": self.observe(probe=False)}
+                done.append({"step": step, "ok": True, "seconds": time.time() - started, "output": self.output,
+                             "changed": changed is not False})
+            return {"ok": True, "steps": done, "observation": self.observe(probe=bool(self.request.get("fullObservation")))}
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()
@@ -767,19 +775,21 @@ class Agent:
 
 def main(encoded):
     request = json.loads(base64.b64decode(encoded).decode("utf-8"))
-    agent = Agent(request)
     try:
-        if request["action"] == "observe":
-            observation = agent.observe()
-            result = {"ok": True, "observation": observation}
-            slot = request.get("routeIfReady")
-            if slot and agent.ready_to_route(slot, observation):
-                # The switch the plan would make anyway, in the same round trip; verified again under the lock.
-                result["routed"] = agent.execute([{"action": "verify", "slot": slot}, {"action": "route", "slot": slot}])
+        if request.get("protocol") != PROTOCOL:
+            result = {"ok": False, "code": "protocol", "error": "the host agent speaks protocol %d, the request is protocol %s"
+                      % (PROTOCOL, request.get("protocol"))}
         else:
-            result = agent.execute(request["steps"])
+            agent = Agent(request)
+            if request["action"] == "observe":
+                result = {"ok": True, "observation": agent.observe()}
+            else:
+                result = agent.execute(request["steps"])
+                if not result["ok"]:
+                    result.setdefault("code", "stepFailed")
     except Exception as error:
-        result = {"ok": False, "error": "%s: %s" % (type(error).__name__, error)}
+        result = {"ok": False, "code": "internal", "error": "%s: %s" % (type(error).__name__, error)}
+    result["protocol"] = PROTOCOL
     sys.stdout.write(MARKER + json.dumps(result) + "\n")
     sys.stdout.flush()
 """#
