@@ -1,9 +1,38 @@
-# Pinwheel's host agent: sent over SSH (or run locally) with its request, one script per phase.
-# Standard library only, Python 3.7+. Every value arrives as JSON, never through a shell; only the commands
-# that are commands by design (supervisor ctl, nginx test/reload) are run by a shell.
-# Observing must be cheap (it runs on every host on every reconcile), so only light modules are imported here;
-# the heavy ones (subprocess, shutil, tempfile, ...) are imported where a step needs them, and HTTP and XML-RPC
-# are spoken directly over sockets instead of through http.client, whose import alone costs ~35 ms.
+"""Pinwheel's host agent, protocol 2.
+
+Sent over SSH (or run locally) with its request and run as `python3 -I -S`; the Swift side embeds this file in the
+pinwheel binary, and its loader calls `main(REQUEST)` with the base64 of the request JSON. The agent answers with
+one line, `PINWHEEL-RESULT <reply JSON>`, on standard output.
+
+The agent holds no decision logic: the controller plans, and the agent carries out the steps it is given in order,
+stopping at the first failure, and reports what the host has (the observation).
+
+Standard library only, Python 3.8+. Every value arrives as JSON, never through a shell; only the fields that are
+commands by design (supervisor `ctl`, nginx `test` and `reload`) are run by a shell.
+
+Observing must be cheap (it runs on every host on every reconcile), so only light modules are imported here; the
+heavy ones (subprocess, shutil, tempfile, ...) are imported where a step needs them, and HTTP and XML-RPC are spoken
+directly over sockets instead of through http.client, whose import alone costs ~35 ms.
+
+Reply codes (`code` of the reply):
+    protocol     the request is not protocol 2
+    badRequest   the request is malformed: a missing key, a wrong type, an unknown step or slot, a bad duration
+    locked       another Pinwheel run held the host's lock past `lockTimeoutSeconds`
+    stepFailed   a step failed; the failed step (the last one in `steps`) has its own code
+    internal     the agent itself failed outside any step (a bug, or a host it cannot read)
+
+Step codes (`code` of a step result), mirrored by the Swift side from STEP_CODES:
+    install      creating the virtualenv or installing the pins failed
+    supervisor   supervisord could not load the new program config
+    health       the slot did not pass its health check within the retries
+    notPrepared  the slot is not built as the request specifies (no manifest, or another fingerprint)
+    notReady     verify: the slot is prepared, but a process is not running or a web process does not answer
+    nginxTest    `nginx.test` rejected the new upstream file (the previous file is back)
+    nginxReload  `nginx.reload` failed (the previous file is back)
+    nginxVerify  `nginx.check` did not answer from the new slot after the reload (switched back)
+    hook         reserved for deploy hooks, which the agent does not run yet
+    internal     an unexpected exception inside the step
+"""
 import base64
 import fcntl
 import json
@@ -13,11 +42,42 @@ import sys
 import threading
 import time
 
+PROTOCOL = 2
 MARKER = "PINWHEEL-RESULT "
+STEP_ACTIONS = ("prepare", "start", "check", "route", "verify")
+STEP_CODES = ("install", "supervisor", "health", "notPrepared", "notReady", "nginxTest", "nginxReload",
+              "nginxVerify", "hook", "internal")
+DEFAULT_LOCK_TIMEOUT_SECONDS = 600
+# After a switch, `nginx.check` is asked up to this many times, 20 ms apart (about five seconds in all).
+ROUTE_VERIFY_ATTEMPTS = 250
 
 
 class StepFailed(Exception):
-    pass
+    """A step could not be carried out; `code` is one of STEP_CODES and the message says what a person can do."""
+
+    def __init__(self, code, message):
+        Exception.__init__(self, message)
+        self.code = code
+
+
+class BadRequest(Exception):
+    """The request does not have the shape of protocol 2: answered with code `badRequest`, nothing is done."""
+
+
+DURATION_UNITS = (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0))
+
+
+def parse_duration(text):
+    """Seconds (float) of a duration written as in the config: `500ms`, `2s`, `1.5s`, `1m`, `1h`.
+
+    Parsed by hand rather than with `re`, which observing would otherwise import on every host."""
+    if isinstance(text, str):
+        for unit, seconds in DURATION_UNITS:
+            number = text[:-len(unit)]
+            if (text.endswith(unit) and number and number.count(".") <= 1
+                    and any(c.isdigit() for c in number) and all(c in "0123456789." for c in number)):
+                return float(number) * seconds
+    raise ValueError("%r is not a duration (write e.g. 500ms, 2s, 1.5s, 1m, 1h)" % (text,))
 
 
 def http_get(url, timeout):
@@ -235,7 +295,7 @@ class Supervisor:
         if self.proxy is None:
             code, text = self.ctl("update")
             if code != 0:
-                raise StepFailed("supervisorctl update failed:\n" + text.strip())
+                raise StepFailed("supervisor", "supervisorctl update failed:\n" + text.strip())
             return
         try:
             added, changed, removed = self.proxy.call("supervisor.reloadConfig")[0]
@@ -259,7 +319,7 @@ class Supervisor:
             for group in added + changed:
                 self.proxy.call("supervisor.addProcessGroup", group)
         except Exception as error:
-            raise StepFailed("supervisord could not load the new config: %s" % error)
+            raise StepFailed("supervisor", "supervisord could not load the new config: %s" % error)
 
     def start_group(self, group):
         if self.proxy is None:
@@ -272,26 +332,124 @@ class Supervisor:
             return str(error)
 
 
+def field(mapping, key, kinds, where, optional=False):
+    """`mapping[key]`, checked to be one of `kinds`; a missing or mistyped field is a BadRequest naming it."""
+    if not isinstance(mapping, dict):
+        raise BadRequest("%s is not an object" % where)
+    if key not in mapping or mapping[key] is None:
+        if optional:
+            return None
+        raise BadRequest("%s has no %r" % (where, key))
+    value = mapping[key]
+    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+    # JSON true is not a number, though Python's bool is an int.
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise BadRequest("%s.%s has the wrong type (%s)" % (where, key, type(value).__name__))
+    return value
+
+
+def duration_field(mapping, key, where):
+    try:
+        return parse_duration(field(mapping, key, str, where))
+    except ValueError as error:
+        raise BadRequest("%s.%s: %s" % (where, key, error))
+
+
+def validate(request):
+    """Checks the whole request before anything is done, so a malformed one changes nothing on the host.
+
+    Names that become paths (slots, fingerprints) are checked to be plain words: they name folders."""
+    field(request, "action", str, "request")
+    if request["action"] not in ("observe", "execute"):
+        raise BadRequest("request.action %r is neither observe nor execute" % request["action"])
+    for key in ("environment", "app"):
+        field(request, key, str, "request")
+    settings = field(request, "settings", dict, "request")
+    field(settings, "root", str, "settings")
+    supervisor = field(settings, "supervisor", dict, "settings")
+    for key in ("include", "ctl"):
+        field(supervisor, key, str, "settings.supervisor")
+    nginx = field(settings, "nginx", dict, "settings")
+    for key in ("upstream", "test", "reload"):
+        field(nginx, key, str, "settings.nginx")
+    field(nginx, "check", str, "settings.nginx", optional=True)
+    health = field(request, "health", dict, "request")
+    field(health, "retries", int, "health")
+    duration_field(health, "interval", "health")
+    field(request, "commit", str, "request", optional=True)
+    field(request, "lockTimeoutSeconds", (int, float), "request", optional=True)
+    slots = field(request, "slots", dict, "request")
+    if not slots:
+        raise BadRequest("request.slots is empty")
+    for slot, entry in slots.items():
+        where = "slots.%s" % slot
+        if not slot.isalnum():
+            raise BadRequest("slot name %r is not a plain word" % slot)
+        fingerprint = field(entry, "fingerprint", str, where)
+        if not fingerprint or any(c not in "0123456789abcdef" for c in fingerprint):
+            raise BadRequest("%s.fingerprint %r is not lowercase hex" % (where, fingerprint))
+        spec = field(entry, "spec", dict, where)
+        where += ".spec"
+        field(spec, "python", str, where)
+        source = field(spec, "source", dict, where)
+        if not isinstance(source.get("index"), str) and not isinstance(source.get("wheelhouse"), str):
+            raise BadRequest("%s.source has neither 'index' nor 'wheelhouse'" % where)
+        field(spec, "requirements", str, where)
+        field(spec, "hashed", bool, where)
+        programs = field(spec, "programs", list, where)
+        for index, program in enumerate(programs):
+            place = "%s.programs[%d]" % (where, index)
+            for key in ("name", "supervisorName", "command"):
+                field(program, key, str, place)
+            field(program, "processes", int, place)
+            ports = field(program, "ports", list, place)
+            if not all(isinstance(port, int) and not isinstance(port, bool) for port in ports):
+                raise BadRequest("%s.ports are not all numbers" % place)
+            check = field(program, "health", dict, place, optional=True)
+            if check is not None:
+                field(check, "path", str, place + ".health")
+                field(check, "status", int, place + ".health")
+                duration_field(check, "timeout", place + ".health")
+    if request["action"] == "execute":
+        for index, step in enumerate(field(request, "steps", list, "request")):
+            place = "steps[%d]" % index
+            action = field(step, "action", str, place)
+            if action not in STEP_ACTIONS:
+                raise BadRequest("%s.action %r is not one of %s" % (place, action, ", ".join(STEP_ACTIONS)))
+            if field(step, "slot", str, place) not in slots:
+                raise BadRequest("%s.slot %r is not one of the request's slots" % (place, step["slot"]))
+
+
 class Agent:
+    """Carries out one request's steps on this host and observes it; decides nothing."""
+
     def __init__(self, request):
-        self.request = request
+        settings = request["settings"]
         self.env = request["environment"]
         self.app = request["app"]
-        self.base = os.path.join(request["root"], self.env)
+        self.base = os.path.join(settings["root"], self.env)
         self.slots_dir = os.path.join(self.base, "slots")
         self.log_dir = os.path.join(self.base, "logs")
-        self.supervisor = request["supervisor"]
-        self.nginx = request["nginx"]
-        self.specs = request["slots"]
-        self.health = request["health"]
+        self.supervisor_settings = settings["supervisor"]
+        self.nginx = settings["nginx"]
+        self.slots = request["slots"]
+        self.retries = max(1, request["health"]["retries"])
+        self.interval = parse_duration(request["health"]["interval"])
         self.commit = request.get("commit")
+        self.lock_timeout = request.get("lockTimeoutSeconds") or DEFAULT_LOCK_TIMEOUT_SECONDS
         self.output = []
-        self.supervisord = Supervisor(self.supervisor["ctl"], self.shell)
+        self.supervisord = Supervisor(self.supervisor_settings["ctl"], self.shell)
 
     # ---- helpers -------------------------------------------------------------------------------------
 
     def say(self, text):
         self.output.append(text)
+
+    def spec(self, slot):
+        return self.slots[slot]["spec"]
+
+    def fingerprint(self, slot):
+        return self.slots[slot]["fingerprint"]
 
     def shell(self, command, timeout=120):
         """Runs a command that is a command by design (from the config), through the shell."""
@@ -300,40 +458,55 @@ class Agent:
                                    timeout=timeout, universal_newlines=True)
         return completed.returncode, completed.stdout
 
-    def run(self, argv, timeout=600, env=None):
+    def run(self, argv, timeout=600):
         """Runs a program with arguments, no shell."""
         import subprocess
         completed = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
-                                   universal_newlines=True, env=env)
+                                   universal_newlines=True)
         return completed.returncode, completed.stdout
 
     def slot_link(self, slot):
         return os.path.join(self.slots_dir, slot)
 
-    def slot_dir(self, slot, fingerprint):
-        return os.path.join(self.slots_dir, "%s-%s" % (slot, fingerprint))
+    def slot_dir(self, slot):
+        """The build of the slot the request asks for: named after its fingerprint, so an equal build is reused."""
+        return os.path.join(self.slots_dir, "%s-%s" % (slot, self.fingerprint(slot)))
 
     def conf_path(self, slot):
-        return os.path.join(self.supervisor["include"], "%s-%s-%s.conf" % (self.app, self.env, slot))
+        return os.path.join(self.supervisor_settings["include"], "%s-%s-%s.conf" % (self.app, self.env, slot))
 
-    def read_manifest(self, path):
+    @staticmethod
+    def read_manifest(path):
+        """The manifest of the build at `path`; None when it is missing or unreadable (a build cut short)."""
         try:
             with open(os.path.join(path, "manifest.json")) as handle:
-                return json.load(handle)
+                manifest = json.load(handle)
         except (OSError, ValueError):
             return None
+        return manifest if isinstance(manifest, dict) else None
 
-    def write_atomically(self, path, text):
-        directory = os.path.dirname(path)
-        os.makedirs(directory, exist_ok=True)
-        import tempfile
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".pinwheel-")
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+    def write_manifest(self, slot, target, installer):
+        """Written last, so a build is only taken for complete when it has one."""
+        import datetime
+        manifest = {
+            "fingerprint": self.fingerprint(slot),
+            "pins": [line.split(" ", 1)[0] for line in self.spec(slot)["requirements"].splitlines() if line],
+            "commit": self.commit,
+            "preparedAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "installer": installer,
+        }
+        write_atomically(os.path.join(target, "manifest.json"), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        return manifest
 
-    def http_check(self, url, timeout):
+    @staticmethod
+    def write_requirements(spec, target):
+        path = os.path.join(target, "requirements.txt")
+        with open(path, "w") as handle:
+            handle.write(spec["requirements"])
+        return path
+
+    @staticmethod
+    def http_check(url, timeout):
         """Status and X-Pinwheel-Slot header of a GET, or (None, None, error)."""
         try:
             status, headers = http_get(url, timeout)
@@ -341,28 +514,17 @@ class Agent:
         except Exception as error:
             return None, None, str(error) or type(error).__name__
 
-    def http_status(self, url, timeout):
-        status, _, error = self.http_check(url, timeout)
-        return status, error
-
     # ---- observe -------------------------------------------------------------------------------------
 
     def check_web(self, spec):
-        """Every web process's health check, once; returns the problems."""
-        checks = []
-        for program in spec["programs"]:
-            health = program.get("health")
-            for port in program["ports"]:
-                if health:
-                    checks.append((program["name"], port, health))
-        problems = []
-        if not checks:
-            return problems
+        """Every web process's health check, once and all at the same time; returns the problems."""
+        checks = [(program["name"], port, program["health"])
+                  for program in spec["programs"] if program.get("health") for port in program["ports"]]
 
         def probe(check):
             name, port, health = check
             url = "http://127.0.0.1:%d%s" % (port, health["path"])
-            status, error = self.http_status(url, health["timeoutMilliseconds"] / 1000.0)
+            status, _, error = self.http_check(url, parse_duration(health["timeout"]))
             if status != health["status"]:
                 found = "status %s" % status if status is not None else error
                 return "%s on port %d: %s answered %s, expected %d" % (name, port, health["path"], found, health["status"])
@@ -378,18 +540,15 @@ class Agent:
             thread.start()
         for thread in threads:
             thread.join()
-        problems = [problem for problem in results if problem]
-        return problems
+        return [problem for problem in results if problem]
 
-    def observe(self, states=None, probe=True):
-        """What the host has. Without `probe`, web processes are not asked for their health: after a successful
-        phase, the phase's own checks said it, and skipping the requests keeps a switch cheap."""
-        if states is None:
-            states, supervisor_problem = self.supervisord.states()
-        else:
-            supervisor_problem = None
+    def observe(self, probe=True):
+        """What the host has. Without `probe`, web processes are not asked for their health: after successful
+        steps, the steps' own checks said it, and skipping the requests keeps a switch cheap."""
+        states, supervisor_problem = self.supervisord.states()
         result = {"slots": {}}
-        for slot, spec in self.specs.items():
+        for slot in self.slots:
+            spec = self.spec(slot)
             manifest = self.read_manifest(self.slot_link(slot))
             processes = {p["supervisorName"]: states.get(p["supervisorName"], []) for p in spec["programs"]}
             problems = []
@@ -398,17 +557,16 @@ class Agent:
             if manifest is not None:
                 if probe:
                     problems += self.check_web(spec)
-                problems += self.process_problems(spec, states)
+                problems += process_problems(spec, states)
             else:
                 problems.append("not prepared")
             result["slots"][slot] = {"manifest": manifest, "processes": processes,
                                      "healthy": manifest is not None and not problems, "problems": problems}
-        routed, fingerprint = self.read_upstream()
-        result["routed"] = routed
-        result["routedFingerprint"] = fingerprint
+        result["routed"], result["routedFingerprint"] = self.read_upstream()
         return result
 
     def read_upstream(self):
+        """The slot and fingerprint the upstream file routes to, from its first line; (None, None) without one."""
         try:
             with open(self.nginx["upstream"]) as handle:
                 first = handle.readline()
@@ -419,74 +577,70 @@ class Agent:
             return None, None
         return fields.get("slot"), fields.get("fingerprint")
 
-    # ---- steps ---------------------------------------------------------------------------------------
+    # ---- prepare -------------------------------------------------------------------------------------
 
-    def installer(self):
+    @staticmethod
+    def installer():
         import shutil
-        uv = shutil.which("uv") or next((p for p in ("/usr/local/bin/uv", os.path.expanduser("~/.local/bin/uv")) if os.path.exists(p)), None)
-        return uv
+        return shutil.which("uv") or next(
+            (p for p in ("/usr/local/bin/uv", os.path.expanduser("~/.local/bin/uv")) if os.path.exists(p)), None)
 
     def prepare(self, slot):
-        import shutil
-        spec = self.specs[slot]
-        fingerprint = spec["fingerprint"]
-        target = self.slot_dir(slot, fingerprint)
+        """Builds the slot in a new folder (or reuses an equal build) and only then moves the slot's link to it, so a
+        failed install leaves the slot as it was, still serving."""
+        target = self.slot_dir(slot)
         manifest = self.read_manifest(target)
-        if manifest and manifest.get("fingerprint") == fingerprint:
+        if manifest and manifest.get("fingerprint") == self.fingerprint(slot):
             self.say("slot %s: %s already built, reusing it" % (slot, os.path.basename(target)))
         else:
-            self.build(slot, spec, target)
-        self.write_supervisor_conf(slot, spec, target)
+            self.build(slot, target)
+        self.write_supervisor_conf(slot, target)
         # The link is the slot: renaming a new link over it is atomic, so the slot is the old build or the new, never half.
-        os.makedirs(self.slots_dir, exist_ok=True)
         link = self.slot_link(slot)
         temporary = link + ".new"
         if os.path.lexists(temporary):
             os.remove(temporary)
         os.symlink(os.path.basename(target), temporary)
         os.replace(temporary, link)
-        self.apply_supervisor()
-        self.collect_garbage(slot, keep={os.path.basename(target)})
+        self.supervisord.update()
+        self.collect_garbage(slot, keep=os.path.basename(target))
 
-    def build(self, slot, spec, target):
-        import datetime
+    def build(self, slot, target):
+        """Creates the virtualenv from the slot's own interpreter and installs exactly its pins.
+
+        Bytecode is compiled at install time (uv's --compile-bytecode, pip's default), so a new slot does not
+        compile its whole stack on first start, inside the health check's window."""
         import shutil
+        spec = self.spec(slot)
         if os.path.exists(target):
             shutil.rmtree(target)
         os.makedirs(target)
         try:
-            requirements = os.path.join(target, "requirements.txt")
-            with open(requirements, "w") as handle:
-                handle.write(spec["requirements"])
+            requirements = self.write_requirements(spec, target)
             venv = os.path.join(target, "venv")
-            source = self.request["source"]
+            source = spec["source"]
             if "index" in source:
                 where = ["--index-url", source["index"]]
             else:
                 where = ["--no-index", "--find-links", source["wheelhouse"]]
             hashes = ["--require-hashes"] if spec["hashed"] else []
             uv = self.installer()
-            started = time.time()
+            started = time.monotonic()
             if uv:
                 installer = "uv"
-                self.checked([uv, "venv", "--quiet", "--python", self.request["python"], venv], "creating the virtualenv")
-                self.checked([uv, "pip", "install", "--quiet", "--python", os.path.join(venv, "bin", "python"),
+                self.checked([uv, "venv", "--quiet", "--python", spec["python"], venv], "creating the virtualenv")
+                self.checked([uv, "pip", "install", "--quiet", "--compile-bytecode",
+                              "--python", os.path.join(venv, "bin", "python"),
                               "--no-deps"] + hashes + where + ["-r", requirements], "installing the pins")
             else:
                 installer = "pip"
-                self.checked([self.request["python"], "-m", "venv", venv], "creating the virtualenv")
+                self.checked([spec["python"], "-m", "venv", venv], "creating the virtualenv")
                 self.checked([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "--quiet", "--no-input",
                               "--disable-pip-version-check", "--no-deps"] + hashes + where + ["-r", requirements],
                              "installing the pins")
-            manifest = {
-                "fingerprint": spec["fingerprint"],
-                "pins": [line.split(" ", 1)[0] for line in spec["requirements"].splitlines() if line],
-                "commit": self.commit,
-                "preparedAt": datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z",
-                "installer": installer,
-            }
-            self.write_atomically(os.path.join(target, "manifest.json"), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-            self.say("slot %s: built %s with %s in %.1fs" % (slot, os.path.basename(target), installer, time.time() - started))
+            self.write_manifest(slot, target, installer)
+            self.say("slot %s: built %s with %s in %.1fs" % (slot, os.path.basename(target), installer,
+                                                             time.monotonic() - started))
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
@@ -494,9 +648,24 @@ class Agent:
     def checked(self, argv, what):
         code, text = self.run(argv)
         if code != 0:
-            raise StepFailed("%s failed (exit %d):\n%s" % (what, code, text.strip()[-4000:]))
+            raise StepFailed("install", "%s failed (exit %d):\n%s" % (what, code, text.strip()[-4000:]))
 
-    def supervisor_conf(self, slot, spec, target):
+    def collect_garbage(self, slot, keep):
+        """Keeps the current build and the one before it, so reverting a release re-links instead of reinstalling."""
+        import shutil
+        builds = []
+        for name in os.listdir(self.slots_dir):
+            if name.startswith(slot + "-") and name != keep:
+                path = os.path.join(self.slots_dir, name)
+                builds.append((os.path.getmtime(path), path))
+        for _, path in sorted(builds, reverse=True)[1:]:
+            shutil.rmtree(path, ignore_errors=True)
+
+    # ---- start and check -----------------------------------------------------------------------------
+
+    def supervisor_conf(self, slot, target):
+        """The supervisord programs of the slot's build at `target`: web processes numbered by their ports."""
+        spec = self.spec(slot)
         bin_dir = os.path.join(target, "venv", "bin")
         sections = []
         for program in spec["programs"]:
@@ -531,12 +700,14 @@ class Agent:
                 "environment=PINWHEEL_ENVIRONMENT=\"%s\",PINWHEEL_SLOT=\"%s\"" % (self.env, slot),
             ]
             sections.append("\n".join(lines))
-        header = "; Managed by Pinwheel: environment %s, slot %s, fingerprint %s. Do not edit.\n" % (self.env, slot, spec["fingerprint"])
+        header = "; Managed by Pinwheel: environment %s, slot %s, fingerprint %s. Do not edit.\n" % (
+            self.env, slot, self.fingerprint(slot))
         return header + "\n\n".join(sections) + "\n"
 
-    def write_supervisor_conf(self, slot, spec, target):
+    def write_supervisor_conf(self, slot, target):
+        """Writes the slot's programs; False when the file already says exactly that (supervisord needs no update)."""
         os.makedirs(self.log_dir, exist_ok=True)
-        text = self.supervisor_conf(slot, spec, target)
+        text = self.supervisor_conf(slot, target)
         path = self.conf_path(slot)
         try:
             with open(path) as handle:
@@ -544,19 +715,16 @@ class Agent:
                     return False
         except OSError:
             pass
-        self.write_atomically(path, text)
+        write_atomically(path, text)
         return True
 
-    def apply_supervisor(self):
-        self.supervisord.update()
-
     def start(self, slot):
-        spec = self.specs[slot]
+        spec = self.spec(slot)
         target = os.path.realpath(self.slot_link(slot))
         if self.read_manifest(target) is None:
-            raise StepFailed("slot %s is not prepared" % slot)
-        if self.write_supervisor_conf(slot, spec, target):
-            self.apply_supervisor()
+            raise StepFailed("notPrepared", "slot %s is not prepared" % slot)
+        if self.write_supervisor_conf(slot, target):
+            self.supervisord.update()
         states, _ = self.supervisord.states()
         for program in spec["programs"]:
             name = program["supervisorName"]
@@ -564,7 +732,7 @@ class Agent:
             if got and all(state == "RUNNING" for state in got):
                 continue
             if not got:
-                self.apply_supervisor()
+                self.supervisord.update()
             problem = self.supervisord.start_group(name)
             if problem:
                 self.say("starting %s: %s" % (name, problem))
@@ -573,54 +741,34 @@ class Agent:
         """Why the slot is not ready now: processes not RUNNING, or web processes not answering; empty when it is."""
         states, problem = self.supervisord.states()
         problems = [problem] if problem else []
-        problems += self.process_problems(spec, states)
+        problems += process_problems(spec, states)
         return problems or self.check_web(spec)
 
-    @staticmethod
-    def process_problems(spec, states):
-        problems = []
-        for program in spec["programs"]:
-            got = states.get(program["supervisorName"], [])
-            if not got or any(state != "RUNNING" for state in got):
-                problems.append("%s: %s" % (program["supervisorName"], ", ".join(got) or "not known to supervisord"))
-        return problems
-
     def check(self, slot):
-        spec = self.specs[slot]
-        retries = max(1, self.health["retries"])
-        interval = self.health["intervalMilliseconds"] / 1000.0
+        spec = self.spec(slot)
         problems = []
-        for attempt in range(retries):
+        for attempt in range(self.retries):
             problems = self.slot_problems(spec)
             if not problems:
                 self.say("slot %s healthy after %d attempt%s" % (slot, attempt + 1, "" if attempt == 0 else "s"))
                 return
-            if attempt + 1 < retries:
-                time.sleep(interval)
-        raise StepFailed("slot %s failed its health check after %d attempts:\n  %s%s" % (
-            slot, retries, "\n  ".join(problems), self.log_tail(spec)))
-
-    def ready_to_route(self, slot, observation):
-        """Whether the observation says the slot is prepared as desired and healthy, and nginx is not yet routed to it."""
-        spec = self.specs[slot]
-        state = observation["slots"][slot]
-        manifest = state["manifest"]
-        if not manifest or manifest.get("fingerprint") != spec["fingerprint"] or not state["healthy"]:
-            return False
-        return observation["routed"] != slot or observation["routedFingerprint"] != spec["fingerprint"]
+            if attempt + 1 < self.retries:
+                time.sleep(self.interval)
+        raise StepFailed("health", "slot %s failed its health check after %d attempts:\n  %s%s" % (
+            slot, self.retries, "\n  ".join(problems), self.log_tail(spec)))
 
     def verify(self, slot):
         """The slot is built exactly as the request specifies, all its processes run, and its web processes answer:
         checked once, no waiting. A host that changed since it was last observed refuses here."""
-        spec = self.specs[slot]
         manifest = self.read_manifest(self.slot_link(slot))
-        if manifest is None or manifest.get("fingerprint") != spec["fingerprint"]:
-            raise StepFailed("slot %s is not prepared as desired" % slot)
-        problems = self.slot_problems(spec)
+        if manifest is None or manifest.get("fingerprint") != self.fingerprint(slot):
+            raise StepFailed("notPrepared", "slot %s is not prepared as desired" % slot)
+        problems = self.slot_problems(self.spec(slot))
         if problems:
-            raise StepFailed("slot %s is not ready: %s" % (slot, "; ".join(problems)))
+            raise StepFailed("notReady", "slot %s is not ready: %s" % (slot, "; ".join(problems)))
 
     def log_tail(self, spec):
+        """The last lines of each program's first log: the host's own words on why a check failed."""
         tails = []
         for program in spec["programs"]:
             for index in (program["ports"] or range(program["processes"]))[:1]:
@@ -634,17 +782,19 @@ class Agent:
                     tails.append("\n--- last lines of %s ---\n%s" % (path, "\n".join(lines)))
         return "".join(tails)
 
+    # ---- route ---------------------------------------------------------------------------------------
+
     def slot_variable(self):
         return "$pinwheel_%s_slot" % self.app.replace("-", "_")
 
     def upstream_text(self, slot):
-        spec = self.specs[slot]
-        lines = ["# pinwheel environment=%s slot=%s fingerprint=%s" % (self.env, slot, spec["fingerprint"]),
+        """The nginx upstream file for the slot; its first line records what it routes to, for observing."""
+        lines = ["# pinwheel environment=%s slot=%s fingerprint=%s" % (self.env, slot, self.fingerprint(slot)),
                  "# Managed by Pinwheel: the active slot's web processes. Do not edit.",
                  "# %s names the slot; `add_header X-Pinwheel-Slot %s always;` lets Pinwheel verify a switch." % (
                      self.slot_variable(), self.slot_variable()),
                  "geo %s { default %s; }" % (self.slot_variable(), slot)]
-        for program in spec["programs"]:
+        for program in self.spec(slot)["programs"]:
             if not program["ports"]:
                 continue
             lines.append("upstream %s-%s {" % (self.app, program["name"]))
@@ -659,110 +809,164 @@ class Agent:
                 previous = handle.read()
         except OSError:
             previous = None
-        self.write_atomically(path, self.upstream_text(slot))
+        write_atomically(path, self.upstream_text(slot))
 
-        def restore(reason):
+        def restore(code, reason):
             if previous is None:
                 os.remove(path)
             else:
-                self.write_atomically(path, previous)
-            raise StepFailed(reason)
+                write_atomically(path, previous)
+            raise StepFailed(code, reason)
 
         code, text = self.shell(self.nginx["test"])
         if code != 0:
-            restore("`%s` failed; the previous upstream file is back:\n%s" % (self.nginx["test"], text.strip()))
+            restore("nginxTest", "`%s` failed; the previous upstream file is back:\n%s" % (self.nginx["test"], text.strip()))
         code, text = self.shell(self.nginx["reload"])
         if code != 0:
-            restore("`%s` failed; the previous upstream file is back:\n%s" % (self.nginx["reload"], text.strip()))
+            restore("nginxReload", "`%s` failed; the previous upstream file is back:\n%s" % (
+                self.nginx["reload"], text.strip()))
         check = self.nginx.get("check")
         if check:
-            # nginx reloads gracefully: old workers may answer for a moment. When the server block adds the
-            # X-Pinwheel-Slot header, wait until the new slot answers; otherwise any success will do.
-            # Old workers may still accept a connection or two while they shut down: wait for three answers
-            # from the new slot in a row.
-            answer = None
-            confirmed = 0
-            for _ in range(250):
-                status, header, error = self.http_check(check, 2)
-                answer = "status %s" % status if status is not None else error
-                if status is not None and 200 <= status < 400 and (header is None or header == slot):
-                    confirmed += 1
-                    if confirmed == 3 or header is None:
-                        break
-                    continue
-                if status is not None and 200 <= status < 400:
-                    answer = "slot %s (X-Pinwheel-Slot)" % header
-                confirmed = 0
-                time.sleep(0.02)
-            else:
+            answered, answer = self.answered_by(check, slot)
+            if not answered:
                 try:
-                    restore("%s answered %s through nginx after the switch to %s; switched back" % (check, answer, slot))
+                    restore("nginxVerify", "%s answered %s through nginx after the switch to %s; switched back" % (
+                        check, answer, slot))
                 finally:
                     self.shell(self.nginx["reload"])
         self.say("nginx now routes to slot %s" % slot)
 
-    def collect_garbage(self, slot, keep):
-        """Keeps the current build and the one before it, so reverting a release re-links instead of reinstalling."""
-        import shutil
-        builds = []
-        for name in os.listdir(self.slots_dir):
-            if name.startswith(slot + "-") and name not in keep:
-                path = os.path.join(self.slots_dir, name)
-                builds.append((os.path.getmtime(path), path))
-        for _, path in sorted(builds, reverse=True)[1:]:
-            shutil.rmtree(path, ignore_errors=True)
+    def answered_by(self, check, slot):
+        """Whether `check`, fetched through nginx, answers from the slot within ROUTE_VERIFY_ATTEMPTS, and the
+        last answer, for the error.
+
+        nginx reloads gracefully: old workers may still accept a connection or two while they shut down. When the
+        server block adds the X-Pinwheel-Slot header, three answers in a row must come from the new slot; without
+        the header any success will do."""
+        answer = None
+        confirmed = 0
+        for _ in range(ROUTE_VERIFY_ATTEMPTS):
+            status, header, error = self.http_check(check, 2)
+            answer = "status %s" % status if status is not None else error
+            if status is not None and 200 <= status < 400:
+                if header is None:
+                    return True, answer
+                if header == slot:
+                    confirmed += 1
+                    if confirmed == 3:
+                        return True, answer
+                    continue
+                answer = "slot %s (X-Pinwheel-Slot)" % header
+            confirmed = 0
+            time.sleep(0.02)
+        return False, answer
 
     # ---- requests ------------------------------------------------------------------------------------
 
-    def execute(self, steps):
+    def lock(self):
+        """The host's lock, so two runs never interleave; None when another run held it past the timeout."""
         os.makedirs(self.base, exist_ok=True)
-        lock = open(os.path.join(self.base, ".lock"), "a")
-        deadline = time.time() + self.request.get("lockTimeoutSeconds", 300)
+        handle = open(os.path.join(self.base, ".lock"), "a")
+        deadline = time.monotonic() + self.lock_timeout
         while True:
             try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return handle
             except OSError:
-                if time.time() > deadline:
-                    return {"ok": False, "steps": [], "error": "another Pinwheel run holds the lock on %s" % self.base}
+                if time.monotonic() > deadline:
+                    handle.close()
+                    return None
                 time.sleep(0.1)
+
+    def execute(self, steps):
+        """Runs the steps in order under the host's lock, stopping at the first failure."""
+        lock = self.lock()
+        if lock is None:
+            return reply(False, "locked", "another Pinwheel run held the lock on %s for more than %s seconds; "
+                         "try again when it is done" % (self.base, self.lock_timeout), observation=self.observe())
         done = []
         try:
             for step in steps:
-                started = time.time()
+                started = time.monotonic()
                 self.output = []
                 try:
-                    if step["action"] not in ("prepare", "start", "check", "route", "verify") or step["slot"] not in self.specs:
-                        raise StepFailed("unknown step %r" % (step,))
                     getattr(self, step["action"])(step["slot"])
-                except StepFailed as failure:
-                    done.append({"step": step, "ok": False, "seconds": time.time() - started, "output": self.output, "error": str(failure)})
-                    return {"ok": False, "steps": done, "error": str(failure), "observation": self.observe()}
                 except Exception as error:
-                    message = "%s: %s" % (type(error).__name__, error)
-                    done.append({"step": step, "ok": False, "seconds": time.time() - started, "output": self.output, "error": message})
-                    return {"ok": False, "steps": done, "error": message, "observation": self.observe()}
-                done.append({"step": step, "ok": True, "seconds": time.time() - started, "output": self.output})
-            return {"ok": True, "steps": done, "observation": self.observe(probe=False)}
+                    if isinstance(error, StepFailed):
+                        code, message = error.code, str(error)
+                    else:
+                        code, message = "internal", "%s: %s" % (type(error).__name__, error)
+                    done.append(step_result(step, False, started, self.output, code, message))
+                    return reply(False, "stepFailed", "%s %s: %s" % (step["action"], step["slot"], message),
+                                 steps=done, observation=self.observe())
+                done.append(step_result(step, True, started, self.output))
+            return reply(True, steps=done, observation=self.observe(probe=False))
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()
 
 
-def main(encoded):
-    request = json.loads(base64.b64decode(encoded).decode("utf-8"))
-    agent = Agent(request)
+def process_problems(spec, states):
+    """The slot's programs whose processes are not all RUNNING, as supervisord states them."""
+    problems = []
+    for program in spec["programs"]:
+        got = states.get(program["supervisorName"], [])
+        if not got or any(state != "RUNNING" for state in got):
+            problems.append("%s: %s" % (program["supervisorName"], ", ".join(got) or "not known to supervisord"))
+    return problems
+
+
+def write_atomically(path, text):
+    """Writes to a temporary file beside `path` and renames it into place: readers see the old file or the new."""
+    import tempfile
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".pinwheel-")
+    with os.fdopen(handle, "w") as stream:
+        stream.write(text)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
+
+
+def step_result(step, ok, started, output, code=None, error=None):
+    return {"step": step, "ok": ok, "seconds": round(time.monotonic() - started, 3), "output": output,
+            "code": code, "error": error}
+
+
+def reply(ok, code=None, error=None, steps=(), observation=None):
+    """A protocol 2 reply; every key is always present."""
+    return {"protocol": PROTOCOL, "ok": ok, "code": code, "error": error, "steps": list(steps),
+            "observation": observation}
+
+
+def handle(request):
+    """The reply to a decoded request."""
+    if not isinstance(request, dict):
+        return reply(False, "badRequest", "the request is not a JSON object")
+    if request.get("protocol") != PROTOCOL:
+        return reply(False, "protocol", "the host agent speaks protocol %d, the request is protocol %s; the agent and "
+                     "the pinwheel that sent the request must come from the same build" % (
+                         PROTOCOL, request.get("protocol", 1)))
     try:
+        validate(request)
+    except BadRequest as error:
+        return reply(False, "badRequest", "malformed request: %s" % error)
+    try:
+        agent = Agent(request)
         if request["action"] == "observe":
-            observation = agent.observe()
-            result = {"ok": True, "observation": observation}
-            slot = request.get("routeIfReady")
-            if slot and agent.ready_to_route(slot, observation):
-                # The switch the plan would make anyway, in the same round trip; verified again under the lock.
-                result["routed"] = agent.execute([{"action": "verify", "slot": slot}, {"action": "route", "slot": slot}])
-        else:
-            result = agent.execute(request["steps"])
+            return reply(True, observation=agent.observe())
+        return agent.execute(request["steps"])
     except Exception as error:
-        result = {"ok": False, "error": "%s: %s" % (type(error).__name__, error)}
+        return reply(False, "internal", "the host agent failed: %s: %s" % (type(error).__name__, error))
+
+
+def main(encoded):
+    """Runs the request `encoded` (base64 of its JSON) and prints the one result line."""
+    try:
+        request = json.loads(base64.b64decode(encoded).decode("utf-8"))
+    except Exception as error:
+        result = reply(False, "badRequest", "the request is not base64 JSON: %s" % error)
+    else:
+        result = handle(request)
     sys.stdout.write(MARKER + json.dumps(result) + "\n")
     sys.stdout.flush()
