@@ -218,6 +218,9 @@ class PrepareTests(TestCase):
         self.assertEqual(sorted(os.listdir(host.slots_dir)), sorted(["A", "A-" + FINGERPRINT_A, "A-old2", "B-other"]))
         self.assertTrue(os.path.exists(host.conf_path("A")))
         self.assertEqual(reply["observation"]["slots"]["A"]["manifest"]["fingerprint"], FINGERPRINT_A)
+        self.assertTrue(reply["steps"][0]["changed"])
+        again = agent.handle(make_request(self.root, steps=[{"action": "prepare", "slot": "A"}]))
+        self.assertFalse(again["steps"][0]["changed"], again)
 
 
 class HTTPTests(unittest.TestCase):
@@ -289,8 +292,21 @@ class HealthCheckTests(TestCase):
         self.assertEqual(reply["code"], None)
         step = reply["steps"][0]
         self.assertEqual(step["step"], {"action": "check", "slot": "A"})
-        self.assertEqual((step["ok"], step["code"], step["error"]), (True, None, None))
+        self.assertEqual((step["ok"], step["changed"], step["code"], step["error"]), (True, False, None, None))
         self.assertEqual(step["output"], ["slot A healthy after 3 attempts"])
+
+    def test_full_observation_asks_the_web_processes_again(self):
+        host = agent.Agent(make_request(self.root))
+        os.makedirs(host.slot_dir("A"))
+        host.write_manifest("A", host.slot_dir("A"), "uv")
+        os.symlink(os.path.basename(host.slot_dir("A")), host.slot_link("A"))
+        for full, healthy in ((False, True), (True, False)):
+            with web_server([200, 503]) as port:
+                request = self.check_request(port)
+                request["fullObservation"] = full
+                reply = agent.handle(request)
+            self.assertTrue(reply["ok"], reply)
+            self.assertEqual(reply["observation"]["slots"]["A"]["healthy"], healthy, full)
 
     def test_check_fails_with_code_health_when_the_slot_never_answers_ok(self):
         with web_server([503]) as port:
@@ -299,7 +315,7 @@ class HealthCheckTests(TestCase):
             elapsed = time.monotonic() - started
         self.assertEqual((reply["ok"], reply["code"]), (False, "stepFailed"))
         step = reply["steps"][-1]
-        self.assertEqual((step["ok"], step["code"]), (False, "health"))
+        self.assertEqual((step["ok"], step["changed"], step["code"]), (False, None, "health"))
         self.assertIn("after 5 attempts", step["error"])
         self.assertIn("web on port %d: /healthz answered status 503, expected 200" % port, step["error"])
         self.assertIn(step["error"], reply["error"])
@@ -333,8 +349,18 @@ class StepTests(TestCase):
         reply = agent.handle(make_request(self.root, steps=[{"action": "route", "slot": "B"}]))
         self.assertTrue(reply["ok"], reply)
         self.assertEqual(reply["steps"][0]["output"], ["nginx now routes to slot B"])
+        self.assertTrue(reply["steps"][0]["changed"])
         self.assertEqual((reply["observation"]["routed"], reply["observation"]["routedFingerprint"]),
                          ("B", FINGERPRINT_B))
+
+    def test_route_to_the_slot_already_routed_changes_nothing(self):
+        request = make_request(self.root, steps=[{"action": "route", "slot": "B"}])
+        agent.handle(request)
+        request["settings"]["nginx"]["reload"] = "false"
+        reply = agent.handle(request)
+        self.assertTrue(reply["ok"], reply)
+        self.assertEqual(reply["steps"][0]["output"], ["nginx already routes to slot B"])
+        self.assertFalse(reply["steps"][0]["changed"])
 
     def test_route_puts_the_previous_file_back_when_nginx_rejects_the_new_one(self):
         request = make_request(self.root, steps=[{"action": "route", "slot": "A"}])

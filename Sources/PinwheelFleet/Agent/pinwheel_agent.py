@@ -5,7 +5,10 @@ pinwheel binary, and its loader calls `main(REQUEST)` with the base64 of the req
 one line, `PINWHEEL-RESULT <reply JSON>`, on standard output.
 
 The agent holds no decision logic: the controller plans, and the agent carries out the steps it is given in order,
-stopping at the first failure, and reports what the host has (the observation).
+stopping at the first failure, and reports what the host has (the observation). Each successful step says whether
+it `changed` anything on the host (check and verify never do; a route to the slot already routed to does not).
+With `fullObservation`, the observation after successful steps asks every web process for its health, as `observe`
+does; otherwise it reports only what the steps' own checks said.
 
 Standard library only, Python 3.8+. Every value arrives as JSON, never through a shell; only the fields that are
 commands by design (supervisor `ctl`, nginx `test` and `reload`) are run by a shell.
@@ -378,6 +381,7 @@ def validate(request):
     duration_field(health, "interval", "health")
     field(request, "commit", str, "request", optional=True)
     field(request, "lockTimeoutSeconds", (int, float), "request", optional=True)
+    field(request, "fullObservation", bool, "request", optional=True)
     slots = field(request, "slots", dict, "request")
     if not slots:
         raise BadRequest("request.slots is empty")
@@ -437,6 +441,7 @@ class Agent:
         self.interval = parse_duration(request["health"]["interval"])
         self.commit = request.get("commit")
         self.lock_timeout = request.get("lockTimeoutSeconds") or DEFAULT_LOCK_TIMEOUT_SECONDS
+        self.full_observation = bool(request.get("fullObservation"))
         self.output = []
         self.supervisord = Supervisor(self.supervisor_settings["ctl"], self.shell)
 
@@ -587,23 +592,27 @@ class Agent:
 
     def prepare(self, slot):
         """Builds the slot in a new folder (or reuses an equal build) and only then moves the slot's link to it, so a
-        failed install leaves the slot as it was, still serving."""
+        failed install leaves the slot as it was, still serving. Returns whether anything changed."""
         target = self.slot_dir(slot)
         manifest = self.read_manifest(target)
-        if manifest and manifest.get("fingerprint") == self.fingerprint(slot):
-            self.say("slot %s: %s already built, reusing it" % (slot, os.path.basename(target)))
-        else:
+        built = not (manifest and manifest.get("fingerprint") == self.fingerprint(slot))
+        if built:
             self.build(slot, target)
-        self.write_supervisor_conf(slot, target)
+        else:
+            self.say("slot %s: %s already built, reusing it" % (slot, os.path.basename(target)))
+        rewritten = self.write_supervisor_conf(slot, target)
         # The link is the slot: renaming a new link over it is atomic, so the slot is the old build or the new, never half.
         link = self.slot_link(slot)
-        temporary = link + ".new"
-        if os.path.lexists(temporary):
-            os.remove(temporary)
-        os.symlink(os.path.basename(target), temporary)
-        os.replace(temporary, link)
+        relinked = not os.path.islink(link) or os.readlink(link) != os.path.basename(target)
+        if relinked:
+            temporary = link + ".new"
+            if os.path.lexists(temporary):
+                os.remove(temporary)
+            os.symlink(os.path.basename(target), temporary)
+            os.replace(temporary, link)
         self.supervisord.update()
         self.collect_garbage(slot, keep=os.path.basename(target))
+        return built or rewritten or relinked
 
     def build(self, slot, target):
         """Creates the virtualenv from the slot's own interpreter and installs exactly its pins.
@@ -719,11 +728,13 @@ class Agent:
         return True
 
     def start(self, slot):
+        """Starts the slot's programs; returns whether anything changed (a new config, or a program started)."""
         spec = self.spec(slot)
         target = os.path.realpath(self.slot_link(slot))
         if self.read_manifest(target) is None:
             raise StepFailed("notPrepared", "slot %s is not prepared" % slot)
-        if self.write_supervisor_conf(slot, target):
+        changed = self.write_supervisor_conf(slot, target)
+        if changed:
             self.supervisord.update()
         states, _ = self.supervisord.states()
         for program in spec["programs"]:
@@ -731,11 +742,13 @@ class Agent:
             got = states.get(name, [])
             if got and all(state == "RUNNING" for state in got):
                 continue
+            changed = True
             if not got:
                 self.supervisord.update()
             problem = self.supervisord.start_group(name)
             if problem:
                 self.say("starting %s: %s" % (name, problem))
+        return changed
 
     def slot_problems(self, spec):
         """Why the slot is not ready now: processes not RUNNING, or web processes not answering; empty when it is."""
@@ -751,7 +764,7 @@ class Agent:
             problems = self.slot_problems(spec)
             if not problems:
                 self.say("slot %s healthy after %d attempt%s" % (slot, attempt + 1, "" if attempt == 0 else "s"))
-                return
+                return False
             if attempt + 1 < self.retries:
                 time.sleep(self.interval)
         raise StepFailed("health", "slot %s failed its health check after %d attempts:\n  %s%s" % (
@@ -766,6 +779,7 @@ class Agent:
         problems = self.slot_problems(self.spec(slot))
         if problems:
             raise StepFailed("notReady", "slot %s is not ready: %s" % (slot, "; ".join(problems)))
+        return False
 
     def log_tail(self, spec):
         """The last lines of each program's first log: the host's own words on why a check failed."""
@@ -803,13 +817,18 @@ class Agent:
         return "\n".join(lines) + "\n"
 
     def route(self, slot):
+        """Points nginx at the slot; returns False when the upstream file already did (nothing to reload)."""
         path = self.nginx["upstream"]
         try:
             with open(path) as handle:
                 previous = handle.read()
         except OSError:
             previous = None
-        write_atomically(path, self.upstream_text(slot))
+        text = self.upstream_text(slot)
+        if previous == text:
+            self.say("nginx already routes to slot %s" % slot)
+            return False
+        write_atomically(path, text)
 
         def restore(code, reason):
             if previous is None:
@@ -835,6 +854,7 @@ class Agent:
                 finally:
                     self.shell(self.nginx["reload"])
         self.say("nginx now routes to slot %s" % slot)
+        return True
 
     def answered_by(self, check, slot):
         """Whether `check`, fetched through nginx, answers from the slot within ROUTE_VERIFY_ATTEMPTS, and the
@@ -890,17 +910,17 @@ class Agent:
                 started = time.monotonic()
                 self.output = []
                 try:
-                    getattr(self, step["action"])(step["slot"])
+                    changed = getattr(self, step["action"])(step["slot"])
                 except Exception as error:
                     if isinstance(error, StepFailed):
                         code, message = error.code, str(error)
                     else:
                         code, message = "internal", "%s: %s" % (type(error).__name__, error)
-                    done.append(step_result(step, False, started, self.output, code, message))
+                    done.append(step_result(step, False, started, self.output, code=code, error=message))
                     return reply(False, "stepFailed", "%s %s: %s" % (step["action"], step["slot"], message),
                                  steps=done, observation=self.observe())
-                done.append(step_result(step, True, started, self.output))
-            return reply(True, steps=done, observation=self.observe(probe=False))
+                done.append(step_result(step, True, started, self.output, changed))
+            return reply(True, steps=done, observation=self.observe(probe=self.full_observation))
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()
@@ -928,9 +948,10 @@ def write_atomically(path, text):
     os.replace(temporary, path)
 
 
-def step_result(step, ok, started, output, code=None, error=None):
+def step_result(step, ok, started, output, changed=None, code=None, error=None):
+    """A step's result; `changed` is None for a failed step (what it left behind is in the observation)."""
     return {"step": step, "ok": ok, "seconds": round(time.monotonic() - started, 3), "output": output,
-            "code": code, "error": error}
+            "changed": changed, "code": code, "error": error}
 
 
 def reply(ok, code=None, error=None, steps=(), observation=None):
