@@ -51,7 +51,7 @@ STEP_ACTIONS = ("prepare", "start", "check", "route", "verify")
 STEP_CODES = ("install", "supervisor", "health", "notPrepared", "notReady", "nginxTest", "nginxReload",
               "nginxVerify", "hook", "internal")
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600
-# After a switch, `nginx.check` is asked up to this many times, 20 ms apart (about five seconds in all).
+# After a switch, `nginx.check` is asked up to this many times, 20 ms apart (about five seconds when nginx answers).
 ROUTE_VERIFY_ATTEMPTS = 250
 
 
