@@ -53,7 +53,8 @@ let package = Package(
             dependencies: [
                 "PinwheelCore",
                 .product(name: "Subprocess", package: "swift-subprocess"),
-            ]
+            ],
+            resources: [.embedInCode("Agent/pinwheel_agent.py")]
         ),
         // The controller: watches the config repository, rolls out by policy, commits status back.
         .target(
