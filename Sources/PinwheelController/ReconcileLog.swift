@@ -9,6 +9,10 @@ enum ReconcileLog {
         case let .observed(host, plan):
             guard !plan.isEmpty else { return }
             logger.info("host needs", metadata: ["host": "\(host)", "steps": "\(plan.steps.map(\.description).joined(separator: ", "))"])
+        case let .planned(plans, total):
+            let changing = plans.filter { !$0.isEmpty }.count
+            guard changing > 0 else { return }
+            logger.info("rolling out", metadata: ["hosts": "\(changing)/\(total)"])
         case let .unreachable(host, error):
             logger.error("host unreachable", metadata: ["host": "\(host)", "error": "\(error.message)"])
         case let .started(action):

@@ -3,6 +3,7 @@ import Foundation
 /// Runs the built `pinwheel` executable, as a user or a CI job would.
 struct CLIRunner {
     struct Result {
+        var pid: Int32 = 0
         var status: Int32
         var stdout: String
         var stderr: String
@@ -39,7 +40,7 @@ struct CLIRunner {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        return Result(pid: process.processIdentifier, status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                       stderr: String(decoding: stderr, as: UTF8.self))
     }
 }

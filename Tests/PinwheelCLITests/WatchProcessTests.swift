@@ -122,6 +122,36 @@ struct WatchProcessTests {
         }
     }
 
+    /// A controller running for a month must leave nothing behind: `apply` and `watch` run with a temporary folder
+    /// of their own, which must be empty when they exit, and the per-process known-hosts folder is gone too.
+    @Test func applyAndWatchLeaveNothingInTheTemporaryFolder() async throws {
+        let (fleet, config) = try await setUp(pause: "0s")
+        let temporary = "\(fleet.directory)/tmp"
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        let controlDirectory = "/tmp/pinwheel-ssh-\(getuid())"
+
+        let apply = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet"], environment: ["TMPDIR": temporary])
+        #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary) == [])
+
+        let watcher = try Watcher(remote: config.remote, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log",
+                                  environment: ["TMPDIR": temporary])
+        try await watcher.waitFor("status committed", timeout: .seconds(90))
+        try fleet.setActive(.b)
+        let mark = watcher.mark
+        try await config.commitAndPush("fleet: switch to B")
+        try await watcher.waitFor("status committed", after: mark, timeout: .seconds(60))
+        let pid = watcher.process.processIdentifier
+        #expect(FileManager.default.fileExists(atPath: "\(controlDirectory)/known-hosts-\(pid)"), "known-hosts files are written once")
+        watcher.signal(SIGTERM)
+        watcher.process.waitUntilExit()
+        #expect(watcher.process.terminationStatus == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary) == [])
+        #expect(!FileManager.default.fileExists(atPath: "\(controlDirectory)/known-hosts-\(pid)"), "removed at exit")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: controlDirectory).filter { $0.hasPrefix("known-hosts-") }
+        #expect(!leftovers.contains("known-hosts-\(apply.pid)"))
+    }
+
     @Test func aPushWebhookTriggersAPollAtOnce() async throws {
         let (fleet, config) = try await setUp(pause: "0s")
         let port = 19460

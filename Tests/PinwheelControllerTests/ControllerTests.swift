@@ -202,6 +202,35 @@ struct ControllerTests {
         #expect(try await world.fleet.waitUntilServing("hello-service 2.0.0").first?.hasPrefix("hello-service 2.0.0") == true)
     }
 
+    /// Environments reconcile on their own tasks: `attic`, whose only host accepts connections and never answers
+    /// (ssh waits out its handshake timeout), is first in order, yet `fleet`'s release is not held up by it.
+    @Test func anEnvironmentWithAHangingHostNeverDelaysAnother() async throws {
+        let world = try await world()
+        await world.controller.poll()
+        await world.controller.settle()
+        let silent = try SilentListener()
+        let text = try world.fleet.read("Environments/fleet/environment.yaml")
+        let hosts = try #require(text.range(of: "hosts:\n"))
+        try world.fleet.write("Environments/attic/environment.yaml", String(text[..<hosts.lowerBound]) + """
+            hosts:
+              - name: attic-01
+                address: 127.0.0.1
+                port: \(silent.port)
+
+            """)
+        try world.fleet.write("Environments/attic/A.txt", "hello-service==1.0.0\n")
+        try world.fleet.write("Environments/attic/B.txt", "hello-service==1.0.0\n")
+        try world.fleet.setPins(.b, "hello-service==1.1.0")
+        try world.fleet.setActive(.b)
+        let release = try await world.config.commitAndPush("attic: a new environment; fleet: release hello-service 1.1.0")
+        await world.controller.poll()
+        await world.controller.settle()
+        let messages = try await world.statusMessages()
+        let fleetStatus = try #require(messages.firstIndex { $0.hasPrefix("fleet: converged at \(release.prefix(7))") }, "\(messages)")
+        let atticStatus = try #require(messages.firstIndex { $0.hasPrefix("attic: degraded at \(release.prefix(7))") }, "\(messages)")
+        #expect(atticStatus < fleetStatus, "fleet's status was committed before attic's (newest first): \(messages)")
+    }
+
     @Test func theRunLoopWakesOnATriggerAndStopsCleanly() async throws {
         let world = try await world(hosts: 1)
         let controller = world.controller
@@ -260,5 +289,33 @@ struct StatusBranchTests {
         #expect(log[0].hasPrefix("e: converged at aaaaaaa") && log[2].hasPrefix("e: converged at aaaaaaa"))
         let files = try await config.inRemote(["ls-tree", "-r", "--name-only", "pinwheel/status"])
         #expect(files.contains("Environments/e/status.yaml") && files.contains("Environments/f/status.yaml"))
+    }
+}
+
+/// A TCP port on loopback that accepts connections and never says a word: a host whose sshd hangs.
+final class SilentListener {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(descriptor, 16) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit {
+        close(descriptor)
     }
 }

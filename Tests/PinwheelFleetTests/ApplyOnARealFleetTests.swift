@@ -45,6 +45,43 @@ struct ApplyOnARealFleetTests {
         #expect(status.standardOutput.components(separatedBy: "RUNNING").count - 1 == 6, "\(status.standardOutput)")
     }
 
+    /// `apply` honours the policy exactly as `watch` does: the same engine decides.
+    @Test func applySwitchesTheCanaryThenOneHostAtATimeWithPauses() async throws {
+        let fleet = try await startFleet()
+        try fleet.write("Policies/local.yaml", """
+            rollout: {prepare: 20, canary: 1, batch: 1, pause: 2s, maxFailures: 0, onFailure: halt}
+            health: {retries: 40, interval: 250ms}
+
+            """)
+        struct Started: Sendable {
+            var action: RolloutMachine.Action
+            var at: ContinuousClock.Instant
+        }
+        let started = Mutex<[Started]>([])
+        let report = try await fleet.reconciler { event in
+            if case let .started(action) = event { started.withLock { $0.append(Started(action: action, at: .now)) } }
+        }.reconcile()
+        #expect(report.outcome.result == .converged, "\(report.outcome.message)")
+        let actions = started.withLock { $0 }
+        let names = (0..<fleet.hosts).map(fleet.name)
+        #expect(actions.map(\.action) == [
+            .observe(names, switchingTo: .a),
+            .prepare(names),
+            .route([names[0]], stage: "canary"),
+            .pause(.seconds(2)),
+            .route([names[1]], stage: "batch 1"),
+            .pause(.seconds(2)),
+            .route([names[2]], stage: "batch 2"),
+            .prepareIdle(names),
+        ])
+        // Each batch waits out the pause after the one before it.
+        let switches = actions.filter { if case .route = $0.action { return true } else { return false } }
+        for (earlier, later) in zip(switches, switches.dropFirst()) {
+            #expect(later.at - earlier.at >= .seconds(2))
+        }
+        #expect(try await fleet.waitUntilServing("hello-service 1.0.0").allSatisfy { $0.hasPrefix("hello-service 1.0.0") })
+    }
+
     @Test func aReleaseSwitchesEveryHostWithNoFailedRequest() async throws {
         let fleet = try await startFleet()
         _ = try await fleet.apply()

@@ -52,6 +52,30 @@ final class ShellSafetyTests {
         #expect(!FileManager.default.fileExists(atPath: marker), "a config value ran as a command")
     }
 
+    /// From a slot that is already prepared (its build is reused, nothing is installed), every step reaches the code
+    /// that writes supervisord's and nginx's files and runs the commands that are commands by design, with every
+    /// other value hostile.
+    @Test func everyStepHandlesHostileValuesWithoutAShell() async throws {
+        let environment = hostileEnvironment()
+        let target = environment.target(for: environment.hosts[0])
+        let slot = target.slots.a
+        let build = "\(target.settings.root)/\(environment.name)/slots/A-\(slot.fingerprint)"
+        try FileManager.default.createDirectory(atPath: build + "/venv/bin", withIntermediateDirectories: true)
+        try Data("{\"fingerprint\": \"\(slot.fingerprint)\", \"pins\": []}\n".utf8)
+            .write(to: URL(fileURLWithPath: build + "/manifest.json"))
+        try FileManager.default.createDirectory(atPath: target.settings.supervisor.include, withIntermediateDirectories: true)
+        let agent = HostAgent(target: target, python: environment.python, transport: LocalTransport(), commit: "$(touch \(marker))")
+        var reached: [HostPlan.Step] = []
+        for step in [HostPlan.Step.prepare(.a), .start(.a), .check(.a), .route(.a), .verify(.a)] {
+            let result = await agent.execute([step])
+            reached += result.outcomes.map(\.step)
+        }
+        #expect(reached == [.prepare(.a), .start(.a), .check(.a), .route(.a), .verify(.a)], "each step ran on the host")
+        let conf = try String(contentsOfFile: "\(target.settings.supervisor.include)/\(environment.app)-\(environment.name)-A.conf", encoding: .utf8)
+        #expect(conf.contains("[program:"), "the supervisord config was written with the hostile names in it")
+        #expect(!FileManager.default.fileExists(atPath: marker), "a config value ran as a command")
+    }
+
     @Test func anAddressCannotBecomeAnSSHOption() async throws {
         var host = hostileEnvironment().hosts[0]
         host.address = "-oProxyCommand=touch \(marker)"

@@ -126,9 +126,14 @@ public struct EnvironmentReconciler: Sendable {
             observed[host.name] = observation
             run.observed(host, target: run.agents[host.name]?.target)
         }
+        var plans: [HostPlan] = []
         for host in found {
-            if let plan = run.reports[host.name]?.plan { events(.observed(host.name, plan)) }
+            if let plan = run.reports[host.name]?.plan {
+                events(.observed(host.name, plan))
+                plans.append(plan)
+            }
         }
+        events(.planned(plans, of: hosts.count))
         return observed
     }
 
@@ -249,6 +254,8 @@ public struct ReconcileReport: Sendable {
 public enum ReconcileEvent: Sendable {
     /// A host was observed and planned.
     case observed(String, HostPlan)
+    /// Every reachable host is planned: the rollout starts from these plans (`of` counts the hosts observed).
+    case planned([HostPlan], of: Int)
     case unreachable(String, FleetError)
     /// The rollout starts an action on its hosts (observe, prepare, a canary or batch switch, a pause, ...).
     case started(RolloutMachine.Action)

@@ -74,6 +74,8 @@ struct ProgressPrinter {
         switch event {
         case let .observed(host, plan):
             StandardError.write("  \(host): " + (plan.isEmpty ? "matches" : "needs " + plan.steps.map(\.description).joined(separator: ", ")))
+        case .planned:
+            break
         case let .unreachable(host, error):
             StandardError.write("  \(host): \(error.code): \(error.message)")
         case let .started(action):
