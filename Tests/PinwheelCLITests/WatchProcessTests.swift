@@ -129,6 +129,10 @@ struct WatchProcessTests {
         let temporary = "\(fleet.directory)/tmp"
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
         let controlDirectory = "/tmp/pinwheel-ssh-\(getuid())"
+        // The hosts' keys in the repository itself, as users keep them: ssh gets a copy written once per content.
+        try fleet.write("Environments/fleet/known_hosts", try String(contentsOfFile: fleet.knownHosts, encoding: .utf8))
+        try fleet.editEnvironment { $0.replacingOccurrences(of: "knownHosts: \(fleet.knownHosts)", with: "knownHosts: known_hosts") }
+        try await config.commitAndPush("fleet: known_hosts in the repository")
 
         let apply = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet"], environment: ["TMPDIR": temporary])
         #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")

@@ -40,7 +40,9 @@ public enum EnvironmentDiff {
         return lines
     }
 
-    static func pins(from old: [Pin], to new: [Pin]) -> [String] {
+    /// What changed from one list of pins to another, one line per package: `hello-service 1.0.0 → 1.1.0`,
+    /// `+new 2.0`, `-gone 1.0`.
+    public static func pins(from old: [Pin], to new: [Pin]) -> [String] {
         var changes: [String] = []
         let oldByName = Dictionary(old.map { ($0.normalizedName, $0) }, uniquingKeysWith: { first, _ in first })
         let newByName = Dictionary(new.map { ($0.normalizedName, $0) }, uniquingKeysWith: { first, _ in first })

@@ -42,4 +42,11 @@ public struct Pin: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     public var description: String { "\(name)==\(version)" }
+
+    /// A pin from its `name==version` form, as slot manifests record pins; nil for anything else.
+    public init?(description: String) {
+        let parts = description.components(separatedBy: "==")
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        self.init(name: parts[0], version: parts[1])
+    }
 }

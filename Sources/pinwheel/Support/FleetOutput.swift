@@ -43,20 +43,20 @@ struct HostSummary: Encodable {
             }
         }
         self.slots = slots
+        serving = Self.serving(before: report.before, after: observation)
         seconds = report.duration.inSeconds
     }
+
+    /// What the host serves, short even for a service with a long lock file: the pins whose versions changed
+    /// for its traffic (from the slot it served before to the one it serves now), or how many it serves.
+    var serving: String
 
     /// One or more lines for a terminal.
     var text: String {
         let width = 12
         var line = host.padding(toLength: max(width, host.count + 1), withPad: " ", startingAt: 0)
         line += outcome.padding(toLength: 12, withPad: " ", startingAt: 0)
-        if let routed {
-            let pins = slots[routed]?.pins.joined(separator: " ") ?? ""
-            line += "serving \(routed) \(pins)"
-        } else {
-            line += "serving nothing yet"
-        }
+        line += serving
         if !steps.isEmpty {
             line += " — " + steps.joined(separator: ", ")
         }
@@ -65,6 +65,19 @@ struct HostSummary: Encodable {
             line += "\n    " + error.replacingOccurrences(of: "\n", with: "\n    ")
         }
         return line
+    }
+
+    static func serving(before: HostObservation?, after: HostObservation?) -> String {
+        guard let after, let routed = after.routed else { return "serving nothing yet" }
+        let now = after.slots[routed].manifest?.pins ?? []
+        let previous = before?.routed.flatMap { before?.slots[$0].manifest?.pins }
+        let changes = previous.map { EnvironmentDiff.pins(from: $0.compactMap(Pin.init(description:)), to: now.compactMap(Pin.init(description:))) } ?? []
+        if !changes.isEmpty {
+            let shown = changes.prefix(3).joined(separator: ", ")
+            return "serving \(routed): \(shown)" + (changes.count > 3 ? " and \(changes.count - 3) more" : "")
+        }
+        if now.count <= 3 { return "serving \(routed) \(now.joined(separator: " "))" }
+        return "serving \(routed) (\(now.count) pins)"
     }
 }
 
