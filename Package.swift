@@ -19,6 +19,7 @@ let package = Package(
         // and leaving them out keeps the build shorter.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // libgit2 from the system (Debian: libgit2-dev 1.5.1).
@@ -35,7 +36,12 @@ let package = Package(
         // A small, safe Swift API over libgit2: the only module that talks to git.
         .target(
             name: "PinwheelGit",
-            dependencies: ["CGit2", "CGit2Shims"]
+            dependencies: [
+                "CGit2",
+                "CGit2Shims",
+                // HMAC-SHA1 for hashed known_hosts entries.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // The pure model: config format, validation, desired state, diff. No I/O but reading the files handed to it.
         .target(
@@ -70,6 +76,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                // HMAC-SHA256 signatures and constant-time token comparison.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The command-line tool.
@@ -108,6 +116,7 @@ let package = Package(
                 "PinwheelWebhooks",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit", "PinwheelCore", "PinwheelTestSupport"]),
