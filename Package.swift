@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "PinwheelCore", targets: ["PinwheelCore"]),
         .library(name: "PinwheelGit", targets: ["PinwheelGit"]),
         .library(name: "PinwheelWebhooks", targets: ["PinwheelWebhooks"]),
+        .library(name: "PinwheelConfig", targets: ["PinwheelConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -43,10 +44,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // The pure model: config format, validation, desired state, diff. No I/O but reading the files handed to it.
+        // The pure model: config format, validation, desired state, diff. No I/O: it reads the config only
+        // through the ConfigSource it is handed.
         .target(
             name: "PinwheelCore",
             dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        // Where the config is read from: a folder on disk, or a commit through libgit2.
+        .target(
+            name: "PinwheelConfig",
+            dependencies: ["PinwheelCore", "PinwheelGit"]
         ),
         // The fleet side: the host agent, the SSH and local transports, carrying plans out on hosts.
         .target(
@@ -61,6 +68,7 @@ let package = Package(
             name: "PinwheelController",
             dependencies: [
                 "PinwheelCore",
+                "PinwheelConfig",
                 "PinwheelFleet",
                 "PinwheelGit",
                 .product(name: "Logging", package: "swift-log"),
@@ -85,6 +93,7 @@ let package = Package(
             name: "pinwheel",
             dependencies: [
                 "PinwheelCore",
+                "PinwheelConfig",
                 "PinwheelGit",
                 "PinwheelFleet",
                 "PinwheelController",
@@ -100,6 +109,7 @@ let package = Package(
             name: "PinwheelTestSupport",
             dependencies: [
                 "PinwheelCore",
+                "PinwheelConfig",
                 "PinwheelFleet",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
