@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "PinwheelGit", targets: ["PinwheelGit"]),
         .library(name: "PinwheelWebhooks", targets: ["PinwheelWebhooks"]),
         .library(name: "PinwheelConfig", targets: ["PinwheelConfig"]),
+        .library(name: "PinwheelReleases", targets: ["PinwheelReleases"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -55,6 +56,11 @@ let package = Package(
             name: "PinwheelConfig",
             dependencies: ["PinwheelCore", "PinwheelGit"]
         ),
+        // The git-side operations as a library: release, rollback, history, recorded status, revert messages.
+        .target(
+            name: "PinwheelReleases",
+            dependencies: ["PinwheelCore", "PinwheelGit", "PinwheelConfig"]
+        ),
         // The fleet side: the host agent, the SSH and local transports, carrying plans out on hosts.
         .target(
             name: "PinwheelFleet",
@@ -71,6 +77,7 @@ let package = Package(
                 "PinwheelConfig",
                 "PinwheelFleet",
                 "PinwheelGit",
+                "PinwheelReleases",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "PinwheelWebhooks",
@@ -96,6 +103,7 @@ let package = Package(
                 "PinwheelConfig",
                 "PinwheelGit",
                 "PinwheelFleet",
+                "PinwheelReleases",
                 "PinwheelController",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -130,6 +138,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit", "PinwheelCore", "PinwheelTestSupport"]),
+        .testTarget(name: "PinwheelReleasesTests", dependencies: ["PinwheelReleases", "PinwheelCore", "PinwheelGit"]),
     ],
     swiftLanguageModes: [.v6]
 )
