@@ -1,6 +1,13 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+/// SystemPackage where Subprocess uses it (Linux and the like); Apple platforms import System from the SDK.
+let systemPackage: Target.Dependency = .product(
+    name: "SystemPackage",
+    package: "swift-system",
+    condition: .when(platforms: [.linux, .windows, .android, .wasi, .openbsd])
+)
+
 let package = Package(
     name: "Pinwheel",
     platforms: [.macOS(.v14)],
@@ -22,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // SystemPackage (FilePath for Subprocess) on Linux; Apple platforms have System.
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     targets: [
         // libgit2 from the system (Debian: libgit2-dev 1.5.1).
@@ -67,6 +76,7 @@ let package = Package(
             dependencies: [
                 "PinwheelCore",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                systemPackage,
             ]
         ),
         // The controller: watches the config repository, rolls out by policy, commits status back.
@@ -80,11 +90,10 @@ let package = Package(
                 "PinwheelReleases",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                "PinwheelWebhooks",
             ]
         ),
         // The controller's HTTP control endpoint: push webhooks (GitHub, GitLab, generic) and /healthz.
-        // Depends on no other Pinwheel module, so the controller can depend on it.
+        // Depends on no other Pinwheel module, so any of them could depend on it.
         .target(
             name: "PinwheelWebhooks",
             dependencies: [
@@ -104,7 +113,9 @@ let package = Package(
                 "PinwheelGit",
                 "PinwheelFleet",
                 "PinwheelReleases",
+                // Only `watch` needs the controller and its HTTP endpoint.
                 "PinwheelController",
+                "PinwheelWebhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -120,12 +131,13 @@ let package = Package(
                 "PinwheelConfig",
                 "PinwheelFleet",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                systemPackage,
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "PinwheelControllerTests",
-            dependencies: ["PinwheelController", "PinwheelCore", "PinwheelFleet", "PinwheelGit", "PinwheelTestSupport"]
+            dependencies: ["PinwheelController", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport"]
         ),
         .testTarget(name: "PinwheelFleetTests", dependencies: ["PinwheelFleet", "PinwheelCore", "PinwheelTestSupport"]),
         .testTarget(
