@@ -58,7 +58,11 @@ let package = Package(
         // through the ConfigSource it is handed.
         .target(
             name: "PinwheelCore",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                // SHA-256 for slot fingerprints and content names.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // Where the config is read from: a folder on disk, or a commit through libgit2.
         .target(
@@ -77,7 +81,8 @@ let package = Package(
                 "PinwheelCore",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 systemPackage,
-            ]
+            ],
+            resources: [.embedInCode("Agent/pinwheel_agent.py")]
         ),
         // The controller: watches the config repository, rolls out by policy, commits status back.
         .target(

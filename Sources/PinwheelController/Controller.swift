@@ -20,11 +20,14 @@ public actor Controller {
     private var lastTip: ObjectID?
     /// What was last carried out for each environment: its desired state and the commit it came from.
     private var applied: [String: (environment: Environment, commit: ObjectID)] = [:]
-    /// What each environment's hosts reported at the end of its last reconcile, to switch back to warm slots in
-    /// one round trip.
-    private var lastObservations: [String: [String: HostObservation]] = [:]
+    /// The reconcile running for each environment: each environment rolls out on its own task, so one
+    /// environment's slow or unreachable hosts never delay another's.
+    private var running: [String: Task<Void, Never>] = [:]
     /// The last status committed for each environment.
     private var statuses: [String: EnvironmentStatus] = [:]
+    /// Commits to the config repository (status, reverts) are made one at a time.
+    private var writing = false
+    private var writeWaiters: [CheckedContinuation<Void, Never>] = []
     private var lastPoll: Date?
     private var lastDriftCheck = ContinuousClock.now
     private var lastError: String?
@@ -53,6 +56,7 @@ public actor Controller {
             let factor = failedPolls == 0 ? 1 : min(1 << min(failedPolls, 6), 12)
             await wakeup.wait(timeout: min(configuration.interval * factor, max(configuration.interval, .seconds(60))))
         }
+        for task in running.values { await task.value }
         logger.info("stopped")
     }
 
@@ -88,7 +92,15 @@ public actor Controller {
 
     // MARK: Polling
 
-    /// One poll: fetch; when the branch moved, reconcile every environment whose desired state changed.
+    /// Waits until every reconcile under way has finished and recorded its status.
+    public func settle() async {
+        while let task = running.values.first {
+            await task.value
+        }
+    }
+
+    /// One poll: fetch; when the branch moved, start reconciling every environment whose desired state changed,
+    /// each on its own task.
     public func poll() async {
         let repository: WatchedRepository
         do {
@@ -148,6 +160,10 @@ public actor Controller {
         }
         for name in names {
             if stopping { return }
+            if running[name] != nil {
+                // It is rolling out an earlier commit; the next poll after it finishes looks again.
+                continue
+            }
             let report: ConfigReport
             do {
                 report = try loader.load([name])
@@ -163,8 +179,53 @@ public actor Controller {
                statuses[name]?.result != .invalid {
                 continue
             }
-            await reconcile(desired, commit: tip, source: source, repository: repository)
+            start(desired, commit: tip, source: source, repository: repository)
         }
+    }
+
+    /// Starts reconciling `desired` on its own task.
+    private func start(_ desired: Environment, commit: ObjectID, source: any ConfigSource, repository: WatchedRepository) {
+        let log = logger.with(["env": "\(desired.name)", "commit": "\(commit.short)"])
+        let transports: [String: any Transport]
+        do {
+            transports = try TransportFactory.transports(for: desired, source: source,
+                                                         controlDirectory: configuration.controlDirectory)
+        } catch {
+            log.error("cannot reach the hosts", metadata: ["error": "\(error)"])
+            return
+        }
+        applied[desired.name] = (desired, commit)
+        var reconciler = EnvironmentReconciler(environment: desired, transports: transports, commit: commit.hex) { event in
+            ReconcileLog.log(event, to: log)
+        }
+        reconciler.shouldStop = { [weak self] in await self?.isStopping ?? true }
+        running[desired.name] = Task {
+            let report = await reconciler.reconcile()
+            await self.finish(desired, commit: commit, report: report, repository: repository, log: log)
+        }
+    }
+
+    private var isStopping: Bool { stopping }
+
+    /// Records how a reconcile ended: a revert when the policy asks for one, and the status.
+    private func finish(_ desired: Environment, commit: ObjectID, report: ReconcileReport, repository: WatchedRepository,
+                        log: Logger) async {
+        defer { running[desired.name] = nil }
+        let outcome = report.outcome
+        log.info("reconciled", metadata: ["result": "\(outcome.result.rawValue)", "seconds": "\(Self.seconds(report.duration))",
+                                          "message": "\(outcome.message)"])
+        var revert: String?
+        if outcome.revert, !report.stoppedEarly {
+            revert = await revertRelease(desired, commit: commit, outcome: outcome, repository: repository, log: log)
+        }
+        var errors = report.unreachable
+        errors.merge(outcome.failures) { first, _ in first }
+        let status = EnvironmentStatus(environment: desired, commit: commit.hex, result: outcome.result, message: outcome.message,
+                                       time: Self.now(), observations: report.observations, errors: errors, revert: revert)
+        await publish(status, repository: repository)
+        // Anything that arrived while this environment rolled out (or the revert just committed) is looked at now.
+        forceNextPoll = true
+        wakeup.signal()
     }
 
     private func recordInvalid(_ name: String, commit: ObjectID, diagnostics: [Diagnostic], repository: WatchedRepository) async {
@@ -183,100 +244,7 @@ public actor Controller {
         await publish(status, repository: repository)
     }
 
-    // MARK: Reconciling
-
-    /// Observes the environment's hosts, plans each, and rolls the plans out by the environment's policy.
-    private func reconcile(_ desired: Environment, commit: ObjectID, source: any ConfigSource, repository: WatchedRepository) async {
-        let log = logger.with(["env": "\(desired.name)", "commit": "\(commit.short)"])
-        let started = ContinuousClock.now
-        let agents: [String: HostAgent]
-        do {
-            let transports = try TransportFactory.transports(for: desired, source: source,
-                                                             controlDirectory: configuration.controlDirectory)
-            agents = Dictionary(uniqueKeysWithValues: desired.hosts.compactMap { host in
-                transports[host.name].map { (host.name, HostAgent(host: host, environment: desired, transport: $0, commit: commit.hex)) }
-            })
-        } catch {
-            log.error("cannot reach the hosts", metadata: ["error": "\(error)"])
-            return
-        }
-
-        let executor = RolloutExecutor(environment: desired, agents: agents, logger: log, shouldStop: { [weak self] in
-            await self?.shouldStop ?? true
-        })
-        await switchToWarmSlotsFirst(desired, executor: executor, log: log)
-
-        // Observe every host, in parallel.
-        var observations: [String: HostObservation] = [:]
-        var unreachable: [String: String] = [:]
-        let found = await Self.observeAll(agents)
-        for (name, result) in found {
-            switch result {
-            case let .observed(observation): observations[name] = observation
-            case let .unreachable(message):
-                unreachable[name] = message
-                log.error("host unreachable", metadata: ["host": "\(name)", "error": "\(message)"])
-            }
-        }
-        let plans = desired.hosts.compactMap { host in
-            observations[host.name].map { Planner.plan(desired, host: host, observed: $0) }
-        }
-        let changing = plans.filter { !$0.isEmpty }
-        if !changing.isEmpty {
-            log.info("rolling out", metadata: ["active": "\(desired.active)", "hosts": "\(changing.count)/\(desired.hosts.count)"])
-        }
-
-        let result = await executor.run(plans: plans, observations: observations)
-        lastObservations[desired.name] = result.observations
-        var outcome = result.outcome
-        if !unreachable.isEmpty && outcome.result == .converged {
-            outcome.result = .degraded
-            outcome.message = "\(unreachable.count) host\(unreachable.count == 1 ? "" : "s") unreachable (\(unreachable.keys.sorted().joined(separator: ", "))); the others serve the desired slot"
-        }
-        let elapsed = ContinuousClock.now - started
-        log.info("reconciled", metadata: ["result": "\(outcome.result.rawValue)", "seconds": "\(Self.seconds(elapsed))",
-                                          "message": "\(outcome.message)"])
-
-        var revert: String?
-        if outcome.revert, !result.stoppedEarly {
-            revert = await revertRelease(desired, commit: commit, outcome: outcome, repository: repository, log: log)
-        }
-        var errors = unreachable
-        errors.merge(outcome.failures) { first, _ in first }
-        let status = EnvironmentStatus(environment: desired, commit: commit.hex, result: outcome.result, message: outcome.message,
-                                       time: Self.now(), observations: result.observations, errors: errors, revert: revert)
-        applied[desired.name] = (desired, commit)
-        await publish(status, repository: repository)
-        if revert != nil {
-            // The revert is a new commit: reconcile it at once, it puts the idle slot back.
-            forceNextPoll = true
-            wakeup.signal()
-        }
-    }
-
-    /// A rollback's fast path: when what every host reported last time says the change is only a switch to slots
-    /// that are already warm, switch them now — each host verifying its slot first — before observing anything.
-    /// The regular reconcile that follows then finds the switch done and only re-prepares idle slots.
-    private func switchToWarmSlotsFirst(_ desired: Environment, executor: RolloutExecutor, log: Logger) async {
-        guard let cached = lastObservations[desired.name] else { return }
-        var hosts: [String] = []
-        for host in desired.hosts {
-            guard let observed = cached[host.name] else { return }
-            let plan = Planner.plan(desired, host: host, observed: observed)
-            guard plan.activate.isEmpty else { return }
-            if plan.route != nil { hosts.append(host.name) }
-        }
-        guard !hosts.isEmpty else { return }
-        log.info("switching to warm slot \(desired.active) first", metadata: ["hosts": "\(hosts.count)"])
-        var latest: [String: HostObservation] = [:]
-        let failed = await executor.runPhase(hosts, limit: hosts.count, into: &latest) { _ in
-            [.verify(desired.active), .route(desired.active)]
-        }
-        if !failed.isEmpty {
-            log.warning("some hosts were not as last seen; they are observed and planned afresh",
-                        metadata: ["hosts": "\(failed.keys.sorted().joined(separator: ","))"])
-        }
-    }
+    // MARK: Recording
 
     /// Commits a revert of the commit that last changed the environment, so git again says what the fleet runs.
     private func revertRelease(_ desired: Environment, commit: ObjectID, outcome: RolloutMachine.Outcome,
@@ -289,6 +257,8 @@ public actor Controller {
             }
             let message = RevertMessage.haltedRollout(reverting: offending, environment: desired.name,
                                                       reason: outcome.message, failures: outcome.failures).text
+            await acquireWrites()
+            defer { releaseWrites() }
             let revert = try await repository.revert(offending.id, message: message)
             log.warning("reverted the release", metadata: ["reverted": "\(offending.id.short)", "revert": "\(revert.short)"])
             return revert.hex
@@ -298,8 +268,23 @@ public actor Controller {
         }
     }
 
-    /// Commits `status` to the status branch when it says something new.
+    /// Waits until no other environment is committing to the config repository.
+    private func acquireWrites() async {
+        while writing {
+            await withCheckedContinuation { writeWaiters.append($0) }
+        }
+        writing = true
+    }
+
+    private func releaseWrites() {
+        writing = false
+        if !writeWaiters.isEmpty { writeWaiters.removeFirst().resume() }
+    }
+
+    /// Commits `status` to the status branch when it says something new, one environment at a time.
     private func publish(_ status: EnvironmentStatus, repository: WatchedRepository) async {
+        await acquireWrites()
+        defer { releaseWrites() }
         if statuses[status.environment] == nil {
             statuses[status.environment] = try? repository.latestStatus(of: status.environment)
         }
@@ -319,34 +304,24 @@ public actor Controller {
     // MARK: Drift
 
     /// Observes every applied environment's hosts; `drift: heal` reconciles what drifted, `report` records it.
+    /// Environments that are rolling out are left alone.
     public func checkDrift() async {
         lastDriftCheck = ContinuousClock.now
         guard let repository else { return }
         for (name, state) in applied.sorted(by: { $0.key < $1.key }) {
             if stopping { return }
-            guard statuses[name]?.result != .halted, statuses[name]?.result != .invalid else { continue }
+            guard running[name] == nil, statuses[name]?.result != .halted, statuses[name]?.result != .invalid else { continue }
             let source = repository.source(at: state.commit)
             guard let transports = try? TransportFactory.transports(for: state.environment, source: source,
                                                                     controlDirectory: configuration.controlDirectory) else { continue }
-            var drifted: [String] = []
-            await withTaskGroup(of: String?.self) { group in
-                for host in state.environment.hosts {
-                    guard let transport = transports[host.name] else { continue }
-                    let agent = HostAgent(host: host, environment: state.environment, transport: transport, commit: state.commit.hex)
-                    group.addTask {
-                        guard let observation = try? await agent.observe() else { return host.name }
-                        return Planner.plan(state.environment, host: host, observed: observation).isEmpty ? nil : host.name
-                    }
-                }
-                for await host in group {
-                    if let host { drifted.append(host) }
-                }
-            }
+            let reports = await EnvironmentReconciler(environment: state.environment, transports: transports,
+                                                      commit: state.commit.hex).plan()
+            let drifted = reports.filter { $0.error != nil || !($0.plan?.isEmpty ?? true) }.map(\.host)
             guard !drifted.isEmpty else { continue }
             let log = logger.with(["env": "\(name)", "commit": "\(state.commit.short)"])
             log.warning("drift", metadata: ["hosts": "\(drifted.sorted().joined(separator: ","))", "drift": "\(state.environment.policy.drift.rawValue)"])
             if state.environment.policy.drift == .heal {
-                await reconcile(state.environment, commit: state.commit, source: source, repository: repository)
+                start(state.environment, commit: state.commit, source: source, repository: repository)
             } else if var status = statuses[name] {
                 status.result = .degraded
                 status.message = "drift: \(drifted.sorted().joined(separator: ", ")) no longer match\(drifted.count == 1 ? "es" : "") \(state.commit.short)"
@@ -357,36 +332,6 @@ public actor Controller {
     }
 
     // MARK: Helpers
-
-    private enum Observed: Sendable {
-        case observed(HostObservation)
-        case unreachable(String)
-    }
-
-    /// Observes every host at once.
-    private static func observeAll(_ agents: [String: HostAgent]) async -> [String: Observed] {
-        await withTaskGroup(of: ObservedHost.self) { group in
-            for (name, agent) in agents {
-                group.addTask {
-                    do {
-                        return ObservedHost(name: name, result: .observed(try await agent.observe()))
-                    } catch {
-                        return ObservedHost(name: name, result: .unreachable((error as? FleetError)?.message ?? "\(error)"))
-                    }
-                }
-            }
-            var results: [String: Observed] = [:]
-            for await host in group {
-                results[host.name] = host.result
-            }
-            return results
-        }
-    }
-
-    private struct ObservedHost: Sendable {
-        var name: String
-        var result: Observed
-    }
 
     static func now() -> String {
         ISO8601DateFormatter().string(from: Date())

@@ -46,6 +46,6 @@ public struct ControllerConfiguration: Sendable {
         let home = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
             ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache")
         let name = (repository as NSString).lastPathComponent.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
-        return "\(home)/pinwheel/\(name.isEmpty ? "repo" : name)-\(Fingerprint.hex(of: Data(repository.utf8)).prefix(12))"
+        return "\(home)/pinwheel/\(name.isEmpty ? "repo" : name)-\(ContentDigest.hex(of: repository.utf8).prefix(12))"
     }
 }

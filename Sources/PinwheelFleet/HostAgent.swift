@@ -3,66 +3,49 @@ import PinwheelCore
 
 /// Carries out observations and phases on one host: each is one script over one session.
 public struct HostAgent: Sendable {
-    public let host: FleetHost
-    public let environment: Environment
+    /// The host's resolved desired state: what every request carries.
+    public let target: HostTarget
+    public let python: String
     public let transport: any Transport
     /// The config commit being applied, recorded in the manifests of the slots it prepares.
     public let commit: String?
 
-    public init(host: FleetHost, environment: Environment, transport: any Transport, commit: String?) {
-        self.host = host
-        self.environment = environment
+    public var host: FleetHost { target.host }
+
+    public init(target: HostTarget, python: String, transport: any Transport, commit: String?) {
+        self.target = target
+        self.python = python
         self.transport = transport
         self.commit = commit
     }
 
     /// What the host has now.
     public func observe(timeout: Duration = .seconds(30)) async throws -> HostObservation {
-        let reply = try await send(AgentRequest(.observe, environment: environment, host: host, commit: commit), timeout: timeout)
+        let reply = try await send(AgentRequest(.observe, target: target, commit: commit), timeout: timeout)
         guard reply.ok, let observation = reply.observation else {
             throw FleetError(.agent, "\(host.name): the agent could not observe the host: \(reply.error ?? "no observation")")
         }
         return observation
     }
 
-    /// What a host reported, and the switch it made in the same round trip, if it made one.
-    public struct Observed: Sendable {
-        public var observation: HostObservation
-        public var switched: PhaseResult?
-    }
-
-    /// Observes the host and, when the observation shows `slot` prepared as desired and healthy but not routed
-    /// to, switches to it in the same round trip: what a rollback needs, one round trip per host instead of two.
-    public func observe(routingIfReady slot: Slot, timeout: Duration = .seconds(30)) async throws -> Observed {
-        let started = ContinuousClock.now
-        var request = AgentRequest(.observe, environment: environment, host: host, commit: commit)
-        request.routeIfReady = slot
-        let reply = try await send(request, timeout: timeout)
-        guard reply.ok, let observation = reply.observation else {
-            throw FleetError(.agent, "\(host.name): the agent could not observe the host: \(reply.error ?? "no observation")")
-        }
-        guard let routed = reply.routed else { return Observed(observation: observation, switched: nil) }
-        var result = PhaseResult(host: host.name, requested: [.verify(slot), .route(slot)])
-        result.outcomes = Self.outcomes(routed.steps)
-        result.observation = routed.observation
-        if !routed.ok {
-            result.error = Self.failure(host: host.name, outcomes: result.outcomes, error: routed.error)
-        }
-        result.duration = ContinuousClock.now - started
-        return Observed(observation: observation, switched: result)
-    }
-
     /// Runs `steps` in order, stopping at the first that fails; the host keeps serving what it served.
-    public func execute(_ steps: [HostPlan.Step], timeout: Duration = .seconds(900)) async -> PhaseResult {
+    /// With `fullObservation`, the observation after success asks every web process for its health, as `observe` does.
+    public func execute(_ steps: [HostPlan.Step], timeout: Duration = .seconds(900), fullObservation: Bool = false) async -> PhaseResult {
         let started = ContinuousClock.now
         var result = PhaseResult(host: host.name, requested: steps)
         do {
-            let reply = try await send(AgentRequest(.execute, steps: steps, environment: environment, host: host, commit: commit),
-                                       timeout: timeout)
-            result.outcomes = Self.outcomes(reply.steps)
+            let request = AgentRequest(.execute, steps: steps, target: target, commit: commit, fullObservation: fullObservation)
+            let reply = try await send(request, timeout: timeout)
+            result.outcomes = (reply.steps ?? []).map {
+                StepOutcome(step: $0.step, ok: $0.ok, seconds: $0.seconds, output: $0.output, changed: $0.changed ?? true,
+                            code: $0.code, error: $0.error)
+            }
             result.observation = reply.observation
             if !reply.ok {
-                result.error = Self.failure(host: host.name, outcomes: result.outcomes, error: reply.error)
+                let failed = result.outcomes.first { !$0.ok }
+                let what = failed.map { "\($0.step) failed" } ?? "the agent failed"
+                result.error = FleetError(reply.code == "locked" ? .locked : .stepFailed,
+                                          "\(host.name): \(what): \(reply.error ?? "no detail")")
             }
         } catch let error as FleetError {
             result.error = error
@@ -73,23 +56,16 @@ public struct HostAgent: Sendable {
         return result
     }
 
-    private static func outcomes(_ steps: [AgentReply.StepResult]?) -> [StepOutcome] {
-        (steps ?? []).compactMap { step in
-            step.step.planStep.map { StepOutcome(step: $0, ok: step.ok, seconds: step.seconds, output: step.output, error: step.error) }
-        }
-    }
-
-    private static func failure(host: String, outcomes: [StepOutcome], error: String?) -> FleetError {
-        let what = outcomes.first { !$0.ok }.map { "\($0.step) failed" } ?? "the agent failed"
-        return FleetError(.stepFailed, "\(host): \(what): \(error ?? "no detail")")
-    }
-
     private func send(_ request: AgentRequest, timeout: Duration) async throws -> AgentReply {
-        let output = try await transport.run(python: environment.python, script: try request.script(), timeout: timeout)
+        let output = try await transport.run(python: python, script: try request.script(), timeout: timeout)
         guard let reply = AgentReply.parse(output.standardOutput) else {
             var detail = output.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
             if detail.isEmpty { detail = String(output.standardOutput.suffix(2000)) }
-            throw FleetError(.agent, "\(host.name): the agent gave no answer (exit \(output.status)); is `\(environment.python)` a Python 3 interpreter on the host? \(detail)")
+            throw FleetError(.agent, "\(host.name): the agent gave no answer (exit \(output.status)); is `\(python)` a Python 3 interpreter on the host? \(detail)")
+        }
+        guard reply.protocol == AgentRequest.protocolVersion else {
+            throw FleetError(.agent, "\(host.name): the host agent speaks protocol \(reply.protocol.map(String.init) ?? "1"), "
+                + "this pinwheel speaks protocol \(AgentRequest.protocolVersion): \(reply.error ?? "a stale compiled agent on the host?")")
         }
         return reply
     }
@@ -107,6 +83,9 @@ public struct PhaseResult: Sendable {
     public var duration: Duration = .zero
 
     public var ok: Bool { error == nil }
+
+    /// Whether any step changed anything on the host.
+    public var changedAnything: Bool { outcomes.contains { $0.ok && $0.changed } }
 }
 
 public struct StepOutcome: Sendable {
@@ -114,5 +93,9 @@ public struct StepOutcome: Sendable {
     public var ok: Bool
     public var seconds: Double
     public var output: [String]
+    /// Whether the step changed anything on the host.
+    public var changed: Bool
+    /// The agent's code for a failure (`install`, `health`, `nginxTest`, …).
+    public var code: String?
     public var error: String?
 }

@@ -4,7 +4,7 @@ import PinwheelCore
 /// Turns an environment read from the config repository into the transports that reach its hosts.
 public enum TransportFactory {
     /// One transport per host. Known-hosts files are read from the config (on disk or at the commit) and
-    /// written to a private folder, so a commit's own keys are what get checked.
+    /// written to a private folder once per content (`KnownHostsFiles`), so a commit's own keys are what get checked.
     public static func transports(for environment: Environment, source: any ConfigSource,
                                   controlDirectory: String = SSHTransport.defaultControlDirectory) throws -> [String: any Transport] {
         var transports: [String: any Transport] = [:]
@@ -28,19 +28,11 @@ public enum TransportFactory {
                 guard let data = try source.readFile(knownHosts) else {
                     throw FleetError(.hostKey, "\(knownHosts) does not exist")
                 }
-                path = try privateCopy(of: data, named: knownHosts)
+                path = try KnownHostsFiles.path(for: data, in: controlDirectory)
                 written[knownHosts] = path
             }
             transports[host.name] = SSHTransport(host: host, knownHostsFile: path, controlDirectory: controlDirectory)
         }
         return transports
-    }
-
-    private static func privateCopy(of data: Data, named name: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinwheel-\(getpid())-known-hosts")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let file = directory.appendingPathComponent(name.replacingOccurrences(of: "/", with: "_"))
-        try data.write(to: file, options: .atomic)
-        return file.path
     }
 }

@@ -111,13 +111,14 @@ public final class TestFleet: @unchecked Sendable {
         })
     }
 
-    public func reconciler(events: @escaping @Sendable (FleetEvent) -> Void = { _ in }) throws -> FleetReconciler {
+    public func reconciler(events: @escaping @Sendable (ReconcileEvent) -> Void = { _ in }) throws -> EnvironmentReconciler {
         let environment = try environment()
-        return FleetReconciler(environment: environment, transports: transports(for: environment), commit: nil, events: events)
+        return EnvironmentReconciler(environment: environment, transports: transports(for: environment), commit: nil, events: events)
     }
 
-    public func apply(events: @escaping @Sendable (FleetEvent) -> Void = { _ in }) async throws -> [HostReport] {
-        try await reconciler(events: events).apply()
+    /// One reconcile by the environment's policy, as `pinwheel apply` runs it; the hosts' reports.
+    public func apply(events: @escaping @Sendable (ReconcileEvent) -> Void = { _ in }) async throws -> [HostReport] {
+        try await reconciler(events: events).reconcile().hosts
     }
 
     public func stopHost(_ index: Int) async throws {

@@ -58,6 +58,7 @@ struct ControllerTests {
     @Test func aReleaseIsRolledOutAndTheStatusNamesItsCommit() async throws {
         let world = try await world()
         await world.controller.poll()
+        await world.controller.settle()
         let first = try #require(try world.status())
         #expect(first.result == .converged)
         #expect(first.desired == (try await world.config.head()))
@@ -67,6 +68,7 @@ struct ControllerTests {
         try world.fleet.setActive(.b)
         let release = try await world.config.commitAndPush("fleet: release hello-service 1.1.0")
         await world.controller.poll()
+        await world.controller.settle()
         let status = try #require(try world.status())
         #expect(status.desired == release)
         #expect(status.result == .converged)
@@ -78,33 +80,40 @@ struct ControllerTests {
         let bodies = try await world.fleet.waitUntilServing("hello-service 1.1.0")
         #expect(bodies.allSatisfy { $0.hasPrefix("hello-service 1.1.0") })
         // The canary went first, alone.
-        let switches = world.logs.all.filter { $0.message.hasPrefix("switching to slot B") }.map { $0.metadata["stage"] ?? "" }
+        let switches = world.logs.all.filter { $0.message == "switching" }.map { $0.metadata["stage"] ?? "" }
         #expect(switches == ["canary", "batch 1"])
 
         // Nothing new: a poll changes nothing and commits nothing.
         let before = try await world.statusMessages().count
         await world.controller.poll()
+        await world.controller.settle()
         #expect(try await world.statusMessages().count == before)
     }
 
     @Test func aRevertSwitchesBackBeforeAnyInstall() async throws {
         let world = try await world()
         await world.controller.poll()
+        await world.controller.settle()
         try world.fleet.setPins(.b, "hello-service==1.1.0")
         try world.fleet.setActive(.b)
         try await world.config.commitAndPush("fleet: release hello-service 1.1.0")
         await world.controller.poll()
+        await world.controller.settle()
         let mark = world.logs.all.count
 
         let revert = try await world.config.revertAndPush()
         await world.controller.poll()
-        let events = world.logs.all.dropFirst(mark).map(\.message)
-        let switched = try #require(events.firstIndex { $0 == "switching to warm slot A first" })
+        await world.controller.settle()
+        let lines = Array(world.logs.all.dropFirst(mark))
+        let events = lines.map(\.message)
+        let observing = try #require(lines.firstIndex { $0.message == "observing" })
+        #expect(lines[observing].metadata["warm"] == "A", "observing offers the warm switch to slot A")
+        let switched = try #require(lines.lastIndex { $0.message == "host step done" && $0.metadata["stage"] == "warm switch" })
         let preparedIdle = try #require(events.firstIndex { $0 == "preparing the idle slot" })
         #expect(switched < preparedIdle, "every host switches before the idle slot is re-prepared")
         #expect(!events.contains("preparing the active slot"), "the old slot was warm: nothing to install before the switch")
-        #expect(switched == events.startIndex + 1, "the switch comes right after noticing the commit, before observing: \(events)")
-        let steps = world.logs.all.dropFirst(mark).filter { $0.message == "host step done" }.prefix(3).compactMap { $0.metadata["steps"] }
+        #expect(observing == events.startIndex + 1, "the switch is the first round trip after noticing the commit: \(events)")
+        let steps = lines.filter { $0.message == "host step done" }.prefix(3).compactMap { $0.metadata["steps"] }
         #expect(steps == Array(repeating: "verify A, switch to A", count: 3))
         let status = try #require(try world.status())
         #expect(status.desired == revert)
@@ -116,10 +125,12 @@ struct ControllerTests {
     @Test func aBrokenReleaseIsHaltedAndRevertedByTheController() async throws {
         let world = try await world(onFailure: "revert")
         await world.controller.poll()
+        await world.controller.settle()
         try world.fleet.setPins(.b, "hello-service==9.9.9")
         try world.fleet.setActive(.b)
         let broken = try await world.config.commitAndPush("fleet: release hello-service 9.9.9")
         await world.controller.poll()
+        await world.controller.settle()
 
         let halted = try #require(try await world.statusMessages().first)
         #expect(halted.hasPrefix("fleet: halted at \(broken.prefix(7))"))
@@ -134,6 +145,7 @@ struct ControllerTests {
         }
         // The next poll applies the revert: A stays, B's pins go back.
         await world.controller.poll()
+        await world.controller.settle()
         let status = try #require(try world.status())
         #expect(status.result == .converged)
         #expect(status.desired == (try await world.config.inRemote(["rev-parse", "main"])).trimmingCharacters(in: .whitespacesAndNewlines))
@@ -142,11 +154,13 @@ struct ControllerTests {
     @Test func anInvalidCommitAppliesNothingUntilTheNextValidOne() async throws {
         let world = try await world(hosts: 2)
         await world.controller.poll()
+        await world.controller.settle()
         let before = try await world.fleet.snapshot(0)
         try world.fleet.setPins(.b, "hello-service>=1.1.0")
         try world.fleet.setActive(.b)
         let invalid = try await world.config.commitAndPush("fleet: a range by mistake")
         await world.controller.poll()
+        await world.controller.settle()
         let status = try #require(try world.status())
         #expect(status.result == .invalid)
         #expect(status.desired == invalid)
@@ -156,6 +170,7 @@ struct ControllerTests {
         try world.fleet.setPins(.b, "hello-service==1.1.0")
         let fixed = try await world.config.commitAndPush("fleet: pin it")
         await world.controller.poll()
+        await world.controller.settle()
         let after = try #require(try world.status())
         #expect(after.result == .converged && after.desired == fixed)
         #expect(try await world.fleet.waitUntilServing("hello-service 1.1.0").allSatisfy { $0.hasPrefix("hello-service 1.1.0") })
@@ -164,9 +179,11 @@ struct ControllerTests {
     @Test func theRemoteGoingAwayAndComingBackIsSurvived() async throws {
         let world = try await world(hosts: 1)
         await world.controller.poll()
+        await world.controller.settle()
         let away = world.config.remote + ".away"
         try FileManager.default.moveItem(atPath: world.config.remote, toPath: away)
         await world.controller.poll()
+        await world.controller.settle()
         var health = await world.controller.health()
         #expect(health.lastError?.contains("unreachable") == true)
         #expect(health.status == "degraded")
@@ -177,6 +194,7 @@ struct ControllerTests {
         try world.fleet.setActive(.b)
         try await world.config.commitAndPush("fleet: release 2.0.0 while the controller could not see the remote")
         await world.controller.poll()
+        await world.controller.settle()
         health = await world.controller.health()
         #expect(health.lastError == nil)
         #expect(health.status == "ok")

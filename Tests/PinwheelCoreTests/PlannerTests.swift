@@ -22,10 +22,10 @@ struct PlannerTests {
                 processes[program.supervisorName] = Array(repeating: "RUNNING", count: program.processes)
             }
             observation.slots[slot] = SlotObservation(
-                manifest: SlotManifest(fingerprint: spec.fingerprint, pins: []), processes: processes, healthy: healthy)
+                manifest: SlotManifest(fingerprint: environment.fingerprint(slot, on: host), pins: []), processes: processes, healthy: healthy)
         }
         observation.routed = routed
-        observation.routedFingerprint = routed.map { environment.slotSpec($0, on: host).fingerprint }
+        observation.routedFingerprint = routed.map { environment.fingerprint($0, on: host) }
         return observation
     }
 
@@ -120,20 +120,20 @@ struct PlannerTests {
     }
 
     @Test func fingerprintsFollowWhatDefinesASlot() throws {
-        let base = environment.slotSpec(.a, on: host).fingerprint
-        #expect(base == environment.slotSpec(.a, on: host).fingerprint)
-        #expect(base != environment.slotSpec(.b, on: host).fingerprint)
+        let base = environment.fingerprint(.a, on: host)
+        #expect(base == environment.fingerprint(.a, on: host))
+        #expect(base != environment.fingerprint(.b, on: host))
         let otherPolicy = try with { files in files[Fixture.policyPath] = "drift: report\n" }
-        #expect(otherPolicy.slotSpec(.a, on: host).fingerprint == base, "the policy does not change what a slot is")
+        #expect(otherPolicy.fingerprint(.a, on: host) == base, "the policy does not change what a slot is")
         let otherCommand = try with { files in
             files[Fixture.environmentPath] = Fixture.environment.replacingOccurrences(of: "command: hello-worker", with: "command: hello-worker --fast")
         }
-        #expect(otherCommand.slotSpec(.a, on: host).fingerprint != base)
+        #expect(otherCommand.fingerprint(.a, on: host) != base)
         let otherPython = try with { files in
             files[Fixture.environmentPath] = Fixture.environment.replacingOccurrences(of: "python: /usr/bin/python3", with: "python: /usr/bin/python3.11")
         }
-        #expect(otherPython.slotSpec(.a, on: host).fingerprint != base)
-        #expect(environment.slotSpec(.a, on: environment.hosts[1]).fingerprint == base, "same ports, same slot")
+        #expect(otherPython.fingerprint(.a, on: host) != base)
+        #expect(environment.fingerprint(.a, on: environment.hosts[1]) == base, "same ports, same slot")
     }
 
     @Test func isRunningNeedsEveryProcess() {
@@ -146,5 +146,18 @@ struct PlannerTests {
         #expect(!slot.isRunning(spec))
         slot.processes["hello-worker-A"] = nil
         #expect(!slot.isRunning(spec))
+    }
+}
+
+extension Planner {
+    /// The plan of `host` resolved from `environment`, as the engine resolves it.
+    static func plan(_ environment: Environment, host: FleetHost, observed: HostObservation) -> HostPlan {
+        plan(environment.target(for: host), observed: observed)
+    }
+}
+
+extension Environment {
+    func fingerprint(_ slot: Slot, on host: FleetHost) -> String {
+        target(for: host).slots[slot].fingerprint
     }
 }

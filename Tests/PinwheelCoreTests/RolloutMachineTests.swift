@@ -38,6 +38,7 @@ struct RolloutMachineTests {
 
     static func kind(_ action: RolloutMachine.Action) -> String {
         switch action {
+        case .observe: return "observe"
         case .prepare: return "prepare"
         case .route: return "route"
         case .prepareIdle: return "idle"

@@ -44,7 +44,8 @@ final class ShellSafetyTests {
 
     @Test func theAgentNeverHandsConfigValuesToAShell() async throws {
         let environment = hostileEnvironment()
-        let agent = HostAgent(host: environment.hosts[0], environment: environment, transport: LocalTransport(), commit: "$(touch \(marker))")
+        let agent = HostAgent(target: environment.target(for: environment.hosts[0]), python: environment.python, transport: LocalTransport(),
+                              commit: "$(touch \(marker))")
         _ = try await agent.observe()
         let result = await agent.execute([.prepare(.a), .start(.a), .check(.a), .route(.a), .prepare(.b)])
         #expect(!result.ok, "installing a package that does not exist fails")
@@ -72,7 +73,7 @@ final class ShellSafetyTests {
 
     @Test func requestsReachTheHostAsBase64() throws {
         let environment = hostileEnvironment()
-        let script = try AgentRequest(.observe, environment: environment, host: environment.hosts[0], commit: nil).script()
+        let script = try AgentRequest(.observe, target: environment.target(for: environment.hosts[0]), commit: nil).script()
         #expect(script.contains("REQUEST = \""))
         #expect(!script.contains("touch"), "no config text appears in the program itself")
     }

@@ -27,6 +27,55 @@ public struct HostPlan: Sendable, Hashable, Codable {
             case let .verify(slot): return "verify \(slot)"
             }
         }
+
+        /// The step's name as the host agent knows it.
+        public var action: String {
+            switch self {
+            case .prepare: return "prepare"
+            case .start: return "start"
+            case .check: return "check"
+            case .route: return "route"
+            case .verify: return "verify"
+            }
+        }
+
+        public var slot: Slot {
+            switch self {
+            case let .prepare(slot), let .start(slot), let .check(slot), let .route(slot), let .verify(slot): return slot
+            }
+        }
+
+        public init?(action: String, slot: Slot) {
+            switch action {
+            case "prepare": self = .prepare(slot)
+            case "start": self = .start(slot)
+            case "check": self = .check(slot)
+            case "route": self = .route(slot)
+            case "verify": self = .verify(slot)
+            default: return nil
+            }
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case action
+            case slot
+        }
+
+        /// `{"action": "prepare", "slot": "A"}`: the form the host agent reads and echoes back.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let action = try container.decode(String.self, forKey: .action)
+            guard let step = Step(action: action, slot: try container.decode(Slot.self, forKey: .slot)) else {
+                throw DecodingError.dataCorruptedError(forKey: .action, in: container, debugDescription: "unknown step \(action)")
+            }
+            self = step
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(action, forKey: .action)
+            try container.encode(slot, forKey: .slot)
+        }
     }
 
     public var host: String

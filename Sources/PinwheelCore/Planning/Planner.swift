@@ -1,28 +1,26 @@
-/// Decides what a host needs: a pure function of the desired state and what the host reported.
+/// Decides what a host needs: a pure function of the host's resolved desired state and what the host reported.
 public enum Planner {
-    public static func plan(_ desired: Environment, host: FleetHost, observed: HostObservation) -> HostPlan {
-        let active = desired.active
-        let idle = active.other
-        var plan = HostPlan(host: host.name)
-
-        let activeSpec = desired.slotSpec(active, on: host)
-        plan.activate = readySteps(for: activeSpec, observed: observed.slots[active])
-        if !plan.activate.isEmpty || observed.routed != active || observed.routedFingerprint != activeSpec.fingerprint {
+    public static func plan(_ target: HostTarget, observed: HostObservation) -> HostPlan {
+        let active = target.active
+        var plan = HostPlan(host: target.name)
+        let activeSlot = target.slots[active]
+        plan.activate = readySteps(for: activeSlot, observed: observed.slots[active])
+        if !plan.activate.isEmpty || observed.routed != active || observed.routedFingerprint != activeSlot.fingerprint {
             plan.route = .route(active)
         }
         // A slot rebuilt in place while it serves keeps its upstream; the route step re-checks it through nginx.
-        let idleSpec = desired.slotSpec(idle, on: host)
-        plan.idle = readySteps(for: idleSpec, observed: observed.slots[idle])
+        plan.idle = readySteps(for: target.slots[active.other], observed: observed.slots[active.other])
         return plan
     }
 
     /// What makes a slot ready: prepared with the desired fingerprint, every process running, healthy.
-    static func readySteps(for spec: SlotSpec, observed: SlotObservation) -> [HostPlan.Step] {
-        if observed.manifest?.fingerprint != spec.fingerprint {
-            return [.prepare(spec.slot), .start(spec.slot), .check(spec.slot)]
+    static func readySteps(for slot: ResolvedSlot, observed: SlotObservation) -> [HostPlan.Step] {
+        let name = slot.spec.slot
+        if observed.manifest?.fingerprint != slot.fingerprint {
+            return [.prepare(name), .start(name), .check(name)]
         }
-        if !observed.isRunning(spec) || !observed.healthy {
-            return [.start(spec.slot), .check(spec.slot)]
+        if !observed.isRunning(slot.spec) || !observed.healthy {
+            return [.start(name), .check(name)]
         }
         return []
     }

@@ -1,9 +1,7 @@
-import Foundation
-
 /// Everything that defines one slot on one host: what gets installed, how its programs run, and where.
 ///
-/// Its fingerprint is written into the slot's manifest on the host; a slot whose manifest carries the
-/// desired fingerprint needs no install. Anything that would change what runs changes the fingerprint.
+/// Its fingerprint (`SlotFingerprint`) is written into the slot's manifest on the host; a slot whose manifest
+/// carries the desired fingerprint needs no install. Anything that would change what runs changes the fingerprint.
 public struct SlotSpec: Sendable, Hashable, Codable {
     public struct ProgramSpec: Sendable, Hashable, Codable {
         public var name: String
@@ -25,14 +23,6 @@ public struct SlotSpec: Sendable, Hashable, Codable {
     public var requirements: String
     public var hashed: Bool
     public var programs: [ProgramSpec]
-
-    /// A stable digest of all the fields above.
-    public var fingerprint: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(self)) ?? Data()
-        return Fingerprint.hex(of: data)
-    }
 
     public var webPrograms: [ProgramSpec] { programs.filter { !$0.ports.isEmpty } }
 }
@@ -60,18 +50,5 @@ extension Environment {
                 )
             }
         )
-    }
-}
-
-/// FNV-1a, 64 bits: a fast, dependency-free digest for change detection (not for security).
-public enum Fingerprint {
-    public static func hex(of data: Data) -> String {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in data {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        let text = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - text.count) + text
     }
 }

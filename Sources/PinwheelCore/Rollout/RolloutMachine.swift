@@ -3,6 +3,10 @@
 /// without processes.
 ///
 /// A rollout runs in this order:
+/// 0. observe: every host in one round trip each. A host whose desired active slot is already built as desired,
+///    running and healthy (a rollback: the previous slot is still warm) verifies it and switches to it in that same
+///    round trip, so traffic is back after one round trip; every other host only reports what it has, and the
+///    machine plans each host from that (`Planner`).
 /// 1. prepare: every host that needs it makes its active slot ready (install, start, check). No traffic moves.
 /// 2. switch: a canary, then batches of the policy's size with its pause between them, each host switched and
 ///    checked. A change that only switches to slots that are already warm (a rollback) switches every host at
@@ -12,6 +16,9 @@
 /// `onFailure: rollback` or `revert` the hosts already switched go back to the slot they served.
 public struct RolloutMachine: Sendable {
     public enum Action: Sendable, Equatable {
+        /// Observe these hosts; with a slot, each host first verifies that slot and switches to it when it is warm
+        /// (a verify that fails only means the host is not warm, and it is observed as it is).
+        case observe([String], switchingTo: Slot?)
         /// Run each host's plan steps that make its active slot ready.
         case prepare([String])
         /// Switch these hosts to the active slot and check them.
@@ -41,6 +48,7 @@ public struct RolloutMachine: Sendable {
     }
 
     private enum Stage: Sendable, Equatable {
+        case observe
         case prepare
         case canary
         case batches(remaining: [String], index: Int, paused: Bool)
@@ -50,12 +58,18 @@ public struct RolloutMachine: Sendable {
     }
 
     public let policy: Policy
-    public let plans: [String: HostPlan]
+    private(set) public var plans: [String: HostPlan]
     /// The hosts in the environment's order.
-    private let order: [String]
+    private var order: [String]
     /// The slot each host's nginx routed to before the rollout.
-    private let previous: [String: Slot]
-    private var stage: Stage = .prepare
+    private var previous: [String: Slot]
+    /// What is planned from when the machine observes the hosts itself.
+    private let targets: [HostTarget]
+    private var stage: Stage
+    /// Hosts that could not be observed, and why: not part of the rollout, and not counted as failures.
+    private(set) public var unreachable: [String: String] = [:]
+    /// Hosts switched to their warm slot while being observed.
+    private(set) public var switchedWarm: [String] = []
     private(set) public var failures: [String: String] = [:]
     private(set) public var idleFailures: [String: String] = [:]
     /// Hosts switched in this rollout.
@@ -72,6 +86,60 @@ public struct RolloutMachine: Sendable {
         self.plans = Dictionary(uniqueKeysWithValues: plans.map { ($0.host, $0) })
         self.order = order.filter { name in plans.contains { $0.host == name } }
         self.previous = previous
+        targets = []
+        stage = .prepare
+    }
+
+    /// A whole reconcile of `targets`, starting with observing them. `switchingWarm` lets a host whose desired
+    /// active slot is warm switch in the observing round trip (what a rollback needs); without it, observing
+    /// changes nothing.
+    public init(policy: Policy, targets: [HostTarget], switchingWarm: Bool = true) {
+        self.policy = policy
+        self.targets = targets
+        plans = [:]
+        order = targets.map(\.name)
+        previous = [:]
+        stage = .observe
+        self.switchingWarm = switchingWarm
+    }
+
+    private var switchingWarm = false
+
+    /// What observing found on each host: its observation (after the warm switch, when it made one) and the slot it
+    /// routed to before, or why it could not be observed.
+    public struct Observed: Sendable, Equatable {
+        public var observation: HostObservation?
+        /// The slot nginx routed to before this round trip.
+        public var routedBefore: Slot?
+        /// Whether the host switched to its warm slot in this round trip.
+        public var switched: Bool
+        /// Why the host could not be observed, or why its warm switch failed.
+        public var error: String?
+
+        public init(observation: HostObservation?, routedBefore: Slot? = nil, switched: Bool = false, error: String? = nil) {
+            self.observation = observation
+            self.routedBefore = routedBefore
+            self.switched = switched
+            self.error = error
+        }
+    }
+
+    /// Reports what `.observe` found; the machine plans every observed host from it.
+    public mutating func recordObserved(_ observed: [String: Observed]) {
+        var plans: [HostPlan] = []
+        for target in targets {
+            guard let found = observed[target.name] else { continue }
+            guard let observation = found.observation else {
+                unreachable[target.name] = found.error ?? "not observed"
+                continue
+            }
+            if found.switched { switchedWarm.append(target.name) }
+            if let error = found.error { failures[target.name] = error }
+            if let routed = found.routedBefore { previous[target.name] = routed }
+            plans.append(Planner.plan(target, observed: observation))
+        }
+        self.plans = Dictionary(uniqueKeysWithValues: plans.map { ($0.host, $0) })
+        order = targets.map(\.name).filter { self.plans[$0] != nil }
     }
 
     private var tooManyFailures: Bool { failures.count > policy.rollout.maxFailures }
@@ -80,6 +148,9 @@ public struct RolloutMachine: Sendable {
     public mutating func next() -> Action {
         while true {
             switch stage {
+            case .observe:
+                stage = .prepare
+                return .observe(order, switchingTo: switchingWarm ? targets.first?.active : nil)
             case .prepare:
                 stage = .canary
                 let hosts = order.filter { !(plans[$0]?.activate.isEmpty ?? true) }
@@ -138,7 +209,7 @@ public struct RolloutMachine: Sendable {
             idleFailures.merge(failed) { first, _ in first }
         case .rollBack:
             failures.merge(failed.mapValues { "rolling back failed: \($0)" }) { first, second in first + "; " + second }
-        case .pause, .finish:
+        case .pause, .finish, .observe:
             break
         }
     }
@@ -179,8 +250,13 @@ public struct RolloutMachine: Sendable {
             return Outcome(result: .halted, failures: failures, revert: policy.rollout.onFailure == .revert,
                            message: "halted: \(names.count) host\(names.count == 1 ? "" : "s") failed (\(names.joined(separator: ", "))), more than maxFailures \(policy.rollout.maxFailures); \(action)")
         }
-        if failures.isEmpty && idleFailures.isEmpty {
+        if failures.isEmpty && idleFailures.isEmpty && unreachable.isEmpty {
             return Outcome(result: .converged, failures: [:], revert: false, message: "every host serves the desired slot")
+        }
+        if failures.isEmpty && idleFailures.isEmpty {
+            let names = unreachable.keys.sorted()
+            return Outcome(result: .degraded, failures: [:], revert: false,
+                           message: "\(names.count) host\(names.count == 1 ? "" : "s") unreachable (\(names.joined(separator: ", "))); the others serve the desired slot")
         }
         let all = failures.merging(idleFailures.mapValues { "idle slot: \($0)" }) { first, _ in first }
         return Outcome(result: .degraded, failures: all, revert: false,

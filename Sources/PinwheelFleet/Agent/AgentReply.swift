@@ -1,29 +1,27 @@
 import Foundation
 import PinwheelCore
 
-/// What the host agent answered.
+/// What the host agent answered (protocol 2).
 struct AgentReply: Decodable, Sendable {
     struct StepResult: Decodable, Sendable {
-        var step: AgentRequest.Step
+        var step: HostPlan.Step
         var ok: Bool
         var seconds: Double
         var output: [String]
+        /// Whether the step changed anything on the host (a switch to the slot nginx already routes to does not).
+        var changed: Bool?
+        /// Why it failed, as a code (`install`, `health`, `nginxTest`, …) and in the host's words.
+        var code: String?
         var error: String?
     }
 
+    var `protocol`: Int?
     var ok: Bool
+    /// Why the request failed as a whole: `protocol`, `badRequest`, `locked`, `stepFailed`, `internal`.
+    var code: String?
     var error: String?
     var steps: [StepResult]?
     var observation: HostObservation?
-    /// The switch made in the same round trip as an observation (`routeIfReady`).
-    var routed: Routed?
-
-    struct Routed: Decodable, Sendable {
-        var ok: Bool
-        var error: String?
-        var steps: [StepResult]?
-        var observation: HostObservation?
-    }
 
     static let marker = "PINWHEEL-RESULT "
 

@@ -1,123 +1,43 @@
 import Foundation
 import PinwheelCore
 
-/// What the host agent is asked to do, with everything it needs to know about the environment on that host.
+/// What the host agent is asked to do: the plan steps and the host's resolved desired state, as the Codable values
+/// Swift already has, so the agent and the planner can never disagree on a field.
 struct AgentRequest: Encodable, Sendable {
+    /// The version of the request and reply format; the agent refuses any other, naming both.
+    static let protocolVersion = 2
+
     enum Action: String, Encodable, Sendable {
         case observe
         case execute
     }
 
-    struct Step: Codable, Sendable, Hashable {
-        var action: String
-        var slot: Slot
-
-        init(_ step: HostPlan.Step) {
-            switch step {
-            case let .prepare(slot): self = Step(action: "prepare", slot: slot)
-            case let .start(slot): self = Step(action: "start", slot: slot)
-            case let .check(slot): self = Step(action: "check", slot: slot)
-            case let .route(slot): self = Step(action: "route", slot: slot)
-            case let .verify(slot): self = Step(action: "verify", slot: slot)
-            }
-        }
-
-        init(action: String, slot: Slot) {
-            self.action = action
-            self.slot = slot
-        }
-
-        var planStep: HostPlan.Step? {
-            switch action {
-            case "prepare": return .prepare(slot)
-            case "start": return .start(slot)
-            case "check": return .check(slot)
-            case "route": return .route(slot)
-            case "verify": return .verify(slot)
-            default: return nil
-            }
-        }
-    }
-
-    struct Health: Encodable, Sendable {
-        var retries: Int
-        var intervalMilliseconds: Int64
-    }
-
-    struct SlotRequest: Encodable, Sendable {
-        struct Program: Encodable, Sendable {
-            struct Check: Encodable, Sendable {
-                var path: String
-                var status: Int
-                var timeoutMilliseconds: Int64
-            }
-
-            var name: String
-            var supervisorName: String
-            var command: String
-            var processes: Int
-            var ports: [Int]
-            var health: Check?
-        }
-
-        var fingerprint: String
-        var requirements: String
-        var hashed: Bool
-        var programs: [Program]
-    }
-
+    var `protocol` = AgentRequest.protocolVersion
     var action: Action
-    var steps: [Step]
+    var steps: [HostPlan.Step]
     var environment: String
     var app: String
-    var root: String
-    var python: String
-    var source: PackageSource
-    var supervisor: SupervisorSettings
-    var nginx: NginxSettings
-    var health: Health
+    var settings: HostSettings
+    var slots: PerSlot<ResolvedSlot>
+    var health: Policy.HealthPolicy
     var commit: String?
     var lockTimeoutSeconds: Int
-    var slots: [String: SlotRequest]
-    /// With `observe`: switch to this slot at once when the observation shows it ready and not yet routed to.
-    var routeIfReady: Slot?
+    /// With `execute`: after the steps succeed, observe fully (ask every web process for its health), as `observe`
+    /// does, instead of reporting only what the steps' own checks said.
+    var fullObservation: Bool
 
-    init(_ action: Action, steps: [HostPlan.Step] = [], environment: Environment, host: FleetHost, commit: String?) {
+    init(_ action: Action, steps: [HostPlan.Step] = [], target: HostTarget, commit: String?, lockTimeoutSeconds: Int = 600,
+         fullObservation: Bool = false) {
         self.action = action
-        self.steps = steps.map(Step.init)
-        self.environment = environment.name
-        app = environment.app
-        root = host.settings.root
-        python = environment.python
-        source = environment.source
-        supervisor = host.settings.supervisor
-        nginx = host.settings.nginx
-        health = Health(retries: environment.policy.health.retries,
-                        intervalMilliseconds: environment.policy.health.interval.milliseconds)
+        self.steps = steps
+        self.fullObservation = fullObservation
+        environment = target.environment
+        app = target.app
+        settings = target.settings
+        slots = target.slots
+        health = target.health
         self.commit = commit
-        lockTimeoutSeconds = 600
-        var slots: [String: SlotRequest] = [:]
-        for slot in Slot.allCases {
-            let spec = environment.slotSpec(slot, on: host)
-            slots[slot.rawValue] = SlotRequest(
-                fingerprint: spec.fingerprint,
-                requirements: spec.requirements,
-                hashed: spec.hashed,
-                programs: spec.programs.map { program in
-                    SlotRequest.Program(
-                        name: program.name,
-                        supervisorName: program.supervisorName,
-                        command: program.command,
-                        processes: program.processes,
-                        ports: program.ports,
-                        health: program.health.map {
-                            .init(path: $0.path, status: $0.status, timeoutMilliseconds: $0.timeout.milliseconds)
-                        }
-                    )
-                }
-            )
-        }
-        self.slots = slots
+        self.lockTimeoutSeconds = lockTimeoutSeconds
     }
 
     /// The program sent to the host: a small loader, the request and the agent, both base64 so that no byte of
@@ -133,14 +53,14 @@ struct AgentRequest: Encodable, Sendable {
             DIGEST = "\(AgentScript.digest)"
             SOURCE = "\(AgentScript.encodedSource)"
             def load():
-                root = json.loads(base64.b64decode(REQUEST))["root"]
+                root = json.loads(base64.b64decode(REQUEST))["settings"]["root"]
                 path = os.path.join(root, ".pinwheel", "agent-%s-%s.bin" % (DIGEST, sys.implementation.cache_tag))
                 try:
                     with open(path, "rb") as handle:
                         return marshal.load(handle)
                 except Exception:
                     pass
-                code = compile(base64.b64decode(SOURCE).decode("utf-8"), "pinwheel-agent", "exec")
+                code = compile(base64.b64decode(SOURCE).decode("utf-8"), "pinwheel_agent.py", "exec")
                 try:
                     os.makedirs(os.path.dirname(path), exist_ok=True)
                     temporary = "%s.%d" % (path, os.getpid())

@@ -19,6 +19,8 @@ public struct FleetError: Error, Sendable, CustomStringConvertible {
         public static let agent = Code(value: .agent)
         /// A step failed on the host; the host keeps serving what it served.
         public static let stepFailed = Code(value: .stepFailed)
+        /// Another Pinwheel run held the host's lock for too long.
+        public static let locked = Code(value: .locked)
 
         public var description: String { value.rawValue }
     }

@@ -6,11 +6,15 @@ import PinwheelFleet
 
 struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make every host of an environment match it now.",
+        abstract: "Make every host of an environment match it now, by the environment's policy.",
         discussion: """
-            Prepares the active slot where it is missing and switches hosts to it (a host whose new slot fails its \
-            health check keeps serving the old one), then prepares idle slots. Exit status 0 when every host \
-            converged, 1 when any failed or was unreachable.
+            The same engine as `pinwheel watch`: observes every host (a host whose desired slot is already warm \
+            switches to it in that round trip), prepares the active slot where it is missing, switches the canary, \
+            then batches with the policy's pause between them, and prepares idle slots. Past the policy's \
+            maxFailures no further host is switched; `onFailure: rollback` (and `revert`) switches the hosts \
+            already switched back. `apply` commits nothing: with `onFailure: revert` it halts and rolls back but \
+            does not revert the commit in git. Exit status 0 when every host converged, 1 when any failed or was \
+            unreachable, or the rollout halted.
             """
     )
 
@@ -18,6 +22,9 @@ struct Apply: AsyncParsableCommand {
 
     @Argument(help: ArgumentHelp("The environment.", valueName: "env"))
     var environment: String
+
+    @Flag(help: "Emergencies only: ignore the policy's canary, batches and pauses and switch every host at once.")
+    var allAtOnce = false
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
@@ -28,28 +35,38 @@ struct Apply: AsyncParsableCommand {
     func run() async throws {
         let (desired, source) = try repository.environment(environment)
         let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source) }
-        let started = ContinuousClock.now
         let quiet = self.quiet || json
-        if !quiet {
-            StandardError.write("apply \(environment): active slot \(desired.active), \(desired.hosts.count) host\(desired.hosts.count == 1 ? "" : "s")")
-        }
-        let reconciler = FleetReconciler(environment: desired, transports: transports, commit: (source as? CommitConfigSource)?.commit.hex) { event in
+        var reconciler = EnvironmentReconciler(environment: desired, transports: transports,
+                                               commit: (source as? CommitConfigSource)?.commit.hex) { event in
             if !quiet { ProgressPrinter.event(event) }
         }
-        let reports = await reconciler.apply()
-        let summaries = reports.map { HostSummary($0, planned: false) }
+        if allAtOnce {
+            reconciler.policy.rollout.canary = 0
+            reconciler.policy.rollout.batch = .percent(100)
+            reconciler.policy.rollout.pause = .seconds(0)
+        }
+        if !quiet {
+            let rollout = reconciler.policy.rollout
+            StandardError.write("apply \(environment): active slot \(desired.active), \(desired.hosts.count) host\(desired.hosts.count == 1 ? "" : "s"), "
+                + (allAtOnce ? "all at once" : "canary \(rollout.canary), batches of \(rollout.batch), pause \(rollout.pause)"))
+            if rollout.onFailure == .revert {
+                StandardError.write("apply: the policy says onFailure: revert; apply rolls back on failure but commits no revert (the controller does)")
+            }
+        }
+        let report = await reconciler.reconcile()
+        let summaries = report.hosts.map { HostSummary($0, planned: false) }
         if json {
             print(try JSON.string(summaries))
         } else {
             for summary in summaries { print(summary.text) }
-            let count = { (outcome: HostReport.Outcome) in reports.filter { $0.outcome == outcome }.count }
-            let elapsed = ContinuousClock.now - started
-            print(String(format: "apply: %d host%@ in %.1fs — %d converged, %d changed, %d failed, %d unreachable",
-                         reports.count, reports.count == 1 ? "" : "s",
-                         elapsed.inSeconds,
-                         count(.converged), count(.changed), count(.failed), count(.unreachable)))
+            let count = { (outcome: HostReport.Outcome) in report.hosts.filter { $0.outcome == outcome }.count }
+            print(String(format: "apply: %d host%@ in %.1fs — %d converged, %d changed, %d failed, %d unreachable; %@",
+                         report.hosts.count, report.hosts.count == 1 ? "" : "s",
+                         report.duration.inSeconds,
+                         count(.converged), count(.changed), count(.failed), count(.unreachable),
+                         report.outcome.message))
         }
-        if reports.contains(where: { $0.outcome == .failed || $0.outcome == .unreachable }) {
+        if report.outcome.result == .halted || report.hosts.contains(where: { $0.outcome == .failed || $0.outcome == .unreachable }) {
             throw ExitCode(1)
         }
     }

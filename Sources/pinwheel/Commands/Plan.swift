@@ -20,7 +20,7 @@ struct Plan: AsyncParsableCommand {
     func run() async throws {
         let (desired, source) = try repository.environment(environment)
         let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source) }
-        let reconciler = FleetReconciler(environment: desired, transports: transports, commit: (source as? CommitConfigSource)?.commit.hex)
+        let reconciler = EnvironmentReconciler(environment: desired, transports: transports, commit: (source as? CommitConfigSource)?.commit.hex)
         let reports = await reconciler.plan()
         let summaries = reports.map { HostSummary($0, planned: true) }
         if json {

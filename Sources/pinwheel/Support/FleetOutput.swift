@@ -70,17 +70,34 @@ struct HostSummary: Encodable {
 
 /// Prints a line per host event as it happens, to standard error.
 struct ProgressPrinter {
-    static func event(_ event: FleetEvent) {
+    static func event(_ event: ReconcileEvent) {
         switch event {
         case let .observed(host, plan):
             StandardError.write("  \(host): " + (plan.isEmpty ? "matches" : "needs " + plan.steps.map(\.description).joined(separator: ", ")))
         case let .unreachable(host, error):
             StandardError.write("  \(host): \(error.code): \(error.message)")
-        case let .phase(result):
+        case let .started(action):
+            switch action {
+            case let .route(hosts, stage):
+                StandardError.write("switch (\(stage)): \(hosts.joined(separator: ", "))")
+            case let .pause(duration):
+                StandardError.write("pause \(duration) before the next batch")
+            case let .rollBack(slots):
+                StandardError.write("roll back: \(slots.keys.sorted().joined(separator: ", "))")
+            case let .prepare(hosts):
+                StandardError.write("prepare the active slot: \(hosts.count) host\(hosts.count == 1 ? "" : "s")")
+            case let .prepareIdle(hosts):
+                StandardError.write("prepare the idle slot: \(hosts.count) host\(hosts.count == 1 ? "" : "s")")
+            case .observe, .finish:
+                break
+            }
+        case let .phase(result, _):
             let steps = result.outcomes.map { "\($0.step)\($0.ok ? "" : " FAILED")" }.joined(separator: ", ")
             let seconds = result.duration.inSeconds
             StandardError.write(String(format: "  %@: %@ (%.1fs)%@", result.host, steps.isEmpty ? "nothing done" : steps, seconds,
                                        result.ok ? "" : " — \(result.error?.code.description ?? "failed")"))
+        case let .finished(outcome):
+            StandardError.write("\(outcome.result.rawValue): \(outcome.message)")
         }
     }
 }

@@ -1,0 +1,47 @@
+import Logging
+import PinwheelCore
+import PinwheelFleet
+
+/// Turns what a reconcile reports into the controller's log lines: one logfmt line per event.
+enum ReconcileLog {
+    static func log(_ event: ReconcileEvent, to logger: Logger) {
+        switch event {
+        case let .observed(host, plan):
+            guard !plan.isEmpty else { return }
+            logger.info("host needs", metadata: ["host": "\(host)", "steps": "\(plan.steps.map(\.description).joined(separator: ", "))"])
+        case let .unreachable(host, error):
+            logger.error("host unreachable", metadata: ["host": "\(host)", "error": "\(error.message)"])
+        case let .started(action):
+            switch action {
+            case let .observe(hosts, slot):
+                logger.info("observing", metadata: ["hosts": "\(hosts.count)", "warm": "\(slot?.rawValue ?? "-")"])
+            case let .prepare(hosts):
+                logger.info("preparing the active slot", metadata: ["hosts": "\(hosts.count)"])
+            case let .route(hosts, stage):
+                logger.info("switching", metadata: ["stage": "\(stage)", "hosts": "\(hosts.joined(separator: ","))"])
+            case let .pause(duration):
+                logger.info("pausing between batches", metadata: ["pause": "\(duration)"])
+            case let .prepareIdle(hosts):
+                logger.info("preparing the idle slot", metadata: ["hosts": "\(hosts.count)"])
+            case let .rollBack(slots):
+                logger.warning("rolling back switched hosts", metadata: ["hosts": "\(slots.keys.sorted().joined(separator: ","))"])
+            case .finish:
+                break
+            }
+        case let .phase(result, stage):
+            var metadata: Logger.Metadata = [
+                "host": "\(result.host)", "stage": "\(stage)",
+                "steps": "\(result.requested.map(\.description).joined(separator: ", "))",
+                "seconds": "\(Controller.seconds(result.duration))",
+            ]
+            if let error = result.error {
+                metadata["error"] = "\(error.message)"
+                logger.error("host step failed", metadata: metadata)
+            } else {
+                logger.info("host step done", metadata: metadata)
+            }
+        case .finished:
+            break
+        }
+    }
+}

@@ -1,0 +1,993 @@
+"""Pinwheel's host agent, protocol 2.
+
+Sent over SSH (or run locally) with its request and run as `python3 -I -S`; the Swift side embeds this file in the
+pinwheel binary, and its loader calls `main(REQUEST)` with the base64 of the request JSON. The agent answers with
+one line, `PINWHEEL-RESULT <reply JSON>`, on standard output.
+
+The agent holds no decision logic: the controller plans, and the agent carries out the steps it is given in order,
+stopping at the first failure, and reports what the host has (the observation). Each successful step says whether
+it `changed` anything on the host (check and verify never do; a route to the slot already routed to does not).
+With `fullObservation`, the observation after successful steps asks every web process for its health, as `observe`
+does; otherwise it reports only what the steps' own checks said.
+
+Standard library only, Python 3.8+. Every value arrives as JSON, never through a shell; only the fields that are
+commands by design (supervisor `ctl`, nginx `test` and `reload`) are run by a shell.
+
+Observing must be cheap (it runs on every host on every reconcile), so only light modules are imported here; the
+heavy ones (subprocess, shutil, tempfile, ...) are imported where a step needs them, and HTTP and XML-RPC are spoken
+directly over sockets instead of through http.client, whose import alone costs ~35 ms.
+
+Reply codes (`code` of the reply):
+    protocol     the request is not protocol 2
+    badRequest   the request is malformed: a missing key, a wrong type, an unknown step or slot, a bad duration
+    locked       another Pinwheel run held the host's lock past `lockTimeoutSeconds`
+    stepFailed   a step failed; the failed step (the last one in `steps`) has its own code
+    internal     the agent itself failed outside any step (a bug, or a host it cannot read)
+
+Step codes (`code` of a step result), mirrored by the Swift side from STEP_CODES:
+    install      creating the virtualenv or installing the pins failed
+    supervisor   supervisord could not load the new program config
+    health       the slot did not pass its health check within the retries
+    notPrepared  the slot is not built as the request specifies (no manifest, or another fingerprint)
+    notReady     verify: the slot is prepared, but a process is not running or a web process does not answer
+    nginxTest    `nginx.test` rejected the new upstream file (the previous file is back)
+    nginxReload  `nginx.reload` failed (the previous file is back)
+    nginxVerify  `nginx.check` did not answer from the new slot after the reload (switched back)
+    hook         reserved for deploy hooks, which the agent does not run yet
+    internal     an unexpected exception inside the step
+"""
+import base64
+import fcntl
+import json
+import os
+import socket
+import sys
+import threading
+import time
+
+PROTOCOL = 2
+MARKER = "PINWHEEL-RESULT "
+STEP_ACTIONS = ("prepare", "start", "check", "route", "verify")
+STEP_CODES = ("install", "supervisor", "health", "notPrepared", "notReady", "nginxTest", "nginxReload",
+              "nginxVerify", "hook", "internal")
+DEFAULT_LOCK_TIMEOUT_SECONDS = 600
+# After a switch, `nginx.check` is asked up to this many times, 20 ms apart (about five seconds when nginx answers).
+ROUTE_VERIFY_ATTEMPTS = 250
+
+
+class StepFailed(Exception):
+    """A step could not be carried out; `code` is one of STEP_CODES and the message says what a person can do."""
+
+    def __init__(self, code, message):
+        Exception.__init__(self, message)
+        self.code = code
+
+
+class BadRequest(Exception):
+    """The request does not have the shape of protocol 2: answered with code `badRequest`, nothing is done."""
+
+
+DURATION_UNITS = (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0))
+
+
+def parse_duration(text):
+    """Seconds (float) of a duration written as in the config: `500ms`, `2s`, `1.5s`, `1m`, `1h`.
+
+    Parsed by hand rather than with `re`, which observing would otherwise import on every host."""
+    if isinstance(text, str):
+        for unit, seconds in DURATION_UNITS:
+            number = text[:-len(unit)]
+            if (text.endswith(unit) and number and number.count(".") <= 1
+                    and any(c.isdigit() for c in number) and all(c in "0123456789." for c in number)):
+                return float(number) * seconds
+    raise ValueError("%r is not a duration (write e.g. 500ms, 2s, 1.5s, 1m, 1h)" % (text,))
+
+
+def http_get(url, timeout):
+    """A GET over a plain socket: (status, lower-cased headers). Only http:// URLs, as the config allows."""
+    if not url.startswith("http://"):
+        raise ValueError("only http:// is checked from the host")
+    rest = url[len("http://"):]
+    authority, _, path = rest.partition("/")
+    if authority.startswith("["):
+        host, _, port = authority[1:].partition("]")
+        port = port.lstrip(":")
+    else:
+        host, _, port = authority.partition(":")
+    connection = socket.create_connection((host, int(port or 80)), timeout=timeout)
+    try:
+        connection.sendall(("GET /%s HTTP/1.0\r\nHost: %s\r\nUser-Agent: pinwheel\r\nConnection: close\r\n\r\n"
+                            % (path, authority)).encode("latin-1"))
+        data = b""
+        while b"\r\n\r\n" not in data and len(data) < 65536:
+            chunk = connection.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        connection.close()
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    parts = head[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+        raise ValueError("no HTTP answer")
+    headers = {}
+    for line in head[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(parts[1]), headers
+
+
+class XMLRPC:
+    """Just enough XML-RPC for supervisord, over its unix socket or TCP, without importing xmlrpc.client."""
+
+    def __init__(self, path=None, address=None):
+        self.path = path
+        self.address = address
+
+    @staticmethod
+    def escape(text):
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    def encode(self, value):
+        if isinstance(value, bool):
+            return "<value><boolean>%d</boolean></value>" % value
+        if isinstance(value, int):
+            return "<value><int>%d</int></value>" % value
+        return "<value><string>%s</string></value>" % self.escape(str(value))
+
+    def call(self, method, *params):
+        body = ("<?xml version='1.0'?><methodCall><methodName>%s</methodName><params>%s</params></methodCall>" % (
+            method, "".join("<param>%s</param>" % self.encode(p) for p in params))).encode("utf-8")
+        if self.path:
+            connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            connection.settimeout(60)
+            connection.connect(self.path)
+        else:
+            connection = socket.create_connection(self.address, timeout=60)
+        try:
+            connection.sendall(b"POST /RPC2 HTTP/1.0\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: "
+                               + str(len(body)).encode() + b"\r\n\r\n" + body)
+            chunks = []
+            while True:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        finally:
+            connection.close()
+        data = b"".join(chunks)
+        head, _, payload = data.partition(b"\r\n\r\n")
+        if b" 200 " not in head.split(b"\r\n", 1)[0]:
+            raise RuntimeError("supervisord answered " + head.split(b"\r\n", 1)[0].decode("latin-1"))
+        return self.decode(payload)
+
+    def decode(self, payload):
+        import xml.parsers.expat
+        stack = [[]]
+        text = []
+        fault = [False]
+
+        def start(name, attributes):
+            if name in ("array", "struct", "data"):
+                stack.append([])
+            elif name == "fault":
+                fault[0] = True
+            del text[:]
+
+        def end(name):
+            content = "".join(text)
+            del text[:]
+            if name in ("string", "name"):
+                stack[-1].append(content)
+            elif name in ("int", "i4"):
+                stack[-1].append(int(content))
+            elif name == "boolean":
+                stack[-1].append(content.strip() == "1")
+            elif name == "double":
+                stack[-1].append(float(content))
+            elif name == "array":
+                items = stack.pop()
+                stack[-1].append(items[0] if items and isinstance(items[0], list) and len(items) == 1 else items)
+            elif name == "data":
+                items = stack.pop()
+                stack[-1].append(items)
+            elif name == "struct":
+                items = stack.pop()
+                stack[-1].append(dict(zip(items[0::2], items[1::2])))
+
+        parser = xml.parsers.expat.ParserCreate()
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.CharacterDataHandler = text.append
+        parser.Parse(payload, True)
+        result = stack[0][0] if stack[0] else None
+        if fault[0]:
+            raise RuntimeError("supervisord fault: %s" % (result.get("faultString") if isinstance(result, dict) else result))
+        return result
+
+
+class Supervisor:
+    """Talks to supervisord over its XML-RPC socket when the `ctl` command lets us find it (no process to start:
+    each supervisorctl costs ~0.2 s of CPU), and through the `ctl` command otherwise."""
+
+    def __init__(self, ctl, shell):
+        self.ctl_command = ctl
+        self.shell = shell
+        self.proxy = None
+        try:
+            url = self.server_url(ctl)
+            if url:
+                self.proxy = self.connect(url)
+                self.proxy.call("supervisor.getState")
+        except Exception:
+            self.proxy = None
+
+    @staticmethod
+    def server_url(ctl):
+        import shlex
+        words = shlex.split(ctl)
+        if not words or os.path.basename(words[0]) != "supervisorctl":
+            return None
+        config, url = None, None
+        index = 1
+        while index < len(words):
+            word = words[index]
+            if word in ("-c", "--configuration") and index + 1 < len(words):
+                config = words[index + 1]
+                index += 1
+            elif word.startswith("--configuration="):
+                config = word.split("=", 1)[1]
+            elif word in ("-s", "--serverurl") and index + 1 < len(words):
+                url = words[index + 1]
+                index += 1
+            elif word in ("-u", "--username", "-p", "--password", "-r", "--history-file"):
+                return None
+            index += 1
+        if url:
+            return url
+        candidates = [config] if config else ["/etc/supervisor/supervisord.conf", "/etc/supervisord.conf"]
+        for path in candidates:
+            try:
+                import configparser
+                parser = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
+                parser.read(path)
+                if parser.has_option("supervisorctl", "username"):
+                    return None
+                if parser.has_option("supervisorctl", "serverurl"):
+                    return parser.get("supervisorctl", "serverurl").strip()
+                if parser.has_option("unix_http_server", "file"):
+                    return "unix://" + parser.get("unix_http_server", "file").strip()
+            except Exception:
+                continue
+        return None
+
+    @staticmethod
+    def connect(url):
+        if url.startswith("unix://"):
+            return XMLRPC(path=url[len("unix://"):])
+        if url.startswith("http://"):
+            host, _, port = url[len("http://"):].rstrip("/").partition(":")
+            return XMLRPC(address=(host, int(port or 80)))
+        return None
+
+    def ctl(self, *words):
+        import shlex
+        return self.shell(self.ctl_command + " " + " ".join(shlex.quote(w) for w in words))
+
+    def states(self):
+        """Process states by group name, and a problem when supervisord cannot be asked."""
+        states = {}
+        if self.proxy is not None:
+            try:
+                for info in self.proxy.call("supervisor.getAllProcessInfo"):
+                    states.setdefault(info["group"], []).append(info["statename"])
+                return states, None
+            except Exception as error:
+                return {}, "supervisord: %s" % error
+        code, text = self.ctl("status")
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isupper() and parts[1].isalpha():
+                states.setdefault(parts[0].split(":", 1)[0], []).append(parts[1])
+        if not states and code not in (0, 3):
+            return {}, "supervisorctl: " + text.strip()[-500:]
+        return states, None
+
+    def update(self):
+        """What `supervisorctl update` does: reread the config, add, change and remove groups."""
+        if self.proxy is None:
+            code, text = self.ctl("update")
+            if code != 0:
+                raise StepFailed("supervisor", "supervisorctl update failed:\n" + text.strip())
+            return
+        try:
+            added, changed, removed = self.proxy.call("supervisor.reloadConfig")[0]
+            # Stop every outgoing group at once and wait for all of them, instead of one `wait=True` stop per group,
+            # each of which costs a tick of supervisord's one-second loop.
+            stopping = set(removed + changed)
+            for group in stopping:
+                try:
+                    self.proxy.call("supervisor.stopProcessGroup", group, False)
+                except Exception:
+                    pass
+            deadline = time.time() + 30
+            while stopping and time.time() < deadline:
+                busy = [info for info in self.proxy.call("supervisor.getAllProcessInfo")
+                        if info["group"] in stopping and info["statename"] in ("RUNNING", "STARTING", "STOPPING", "BACKOFF")]
+                if not busy:
+                    break
+                time.sleep(0.05)
+            for group in stopping:
+                self.proxy.call("supervisor.removeProcessGroup", group)
+            for group in added + changed:
+                self.proxy.call("supervisor.addProcessGroup", group)
+        except Exception as error:
+            raise StepFailed("supervisor", "supervisord could not load the new config: %s" % error)
+
+    def start_group(self, group):
+        if self.proxy is None:
+            code, text = self.ctl("start", group + ":*")
+            return text.strip() if code != 0 and "already started" not in text else None
+        try:
+            self.proxy.call("supervisor.startProcessGroup", group, False)
+            return None
+        except Exception as error:
+            return str(error)
+
+
+def field(mapping, key, kinds, where, optional=False):
+    """`mapping[key]`, checked to be one of `kinds`; a missing or mistyped field is a BadRequest naming it."""
+    if not isinstance(mapping, dict):
+        raise BadRequest("%s is not an object" % where)
+    if key not in mapping or mapping[key] is None:
+        if optional:
+            return None
+        raise BadRequest("%s has no %r" % (where, key))
+    value = mapping[key]
+    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+    # JSON true is not a number, though Python's bool is an int.
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise BadRequest("%s.%s has the wrong type (%s)" % (where, key, type(value).__name__))
+    return value
+
+
+def duration_field(mapping, key, where):
+    try:
+        return parse_duration(field(mapping, key, str, where))
+    except ValueError as error:
+        raise BadRequest("%s.%s: %s" % (where, key, error))
+
+
+def validate(request):
+    """Checks the whole request before anything is done, so a malformed one changes nothing on the host.
+
+    Names that become paths (slots, fingerprints) are checked to be plain words: they name folders."""
+    field(request, "action", str, "request")
+    if request["action"] not in ("observe", "execute"):
+        raise BadRequest("request.action %r is neither observe nor execute" % request["action"])
+    for key in ("environment", "app"):
+        field(request, key, str, "request")
+    settings = field(request, "settings", dict, "request")
+    field(settings, "root", str, "settings")
+    supervisor = field(settings, "supervisor", dict, "settings")
+    for key in ("include", "ctl"):
+        field(supervisor, key, str, "settings.supervisor")
+    nginx = field(settings, "nginx", dict, "settings")
+    for key in ("upstream", "test", "reload"):
+        field(nginx, key, str, "settings.nginx")
+    field(nginx, "check", str, "settings.nginx", optional=True)
+    health = field(request, "health", dict, "request")
+    field(health, "retries", int, "health")
+    duration_field(health, "interval", "health")
+    field(request, "commit", str, "request", optional=True)
+    field(request, "lockTimeoutSeconds", (int, float), "request", optional=True)
+    field(request, "fullObservation", bool, "request", optional=True)
+    slots = field(request, "slots", dict, "request")
+    if not slots:
+        raise BadRequest("request.slots is empty")
+    for slot, entry in slots.items():
+        where = "slots.%s" % slot
+        if not slot.isalnum():
+            raise BadRequest("slot name %r is not a plain word" % slot)
+        fingerprint = field(entry, "fingerprint", str, where)
+        if not fingerprint or any(c not in "0123456789abcdef" for c in fingerprint):
+            raise BadRequest("%s.fingerprint %r is not lowercase hex" % (where, fingerprint))
+        spec = field(entry, "spec", dict, where)
+        where += ".spec"
+        field(spec, "python", str, where)
+        source = field(spec, "source", dict, where)
+        if not isinstance(source.get("index"), str) and not isinstance(source.get("wheelhouse"), str):
+            raise BadRequest("%s.source has neither 'index' nor 'wheelhouse'" % where)
+        field(spec, "requirements", str, where)
+        field(spec, "hashed", bool, where)
+        programs = field(spec, "programs", list, where)
+        for index, program in enumerate(programs):
+            place = "%s.programs[%d]" % (where, index)
+            for key in ("name", "supervisorName", "command"):
+                field(program, key, str, place)
+            field(program, "processes", int, place)
+            ports = field(program, "ports", list, place)
+            if not all(isinstance(port, int) and not isinstance(port, bool) for port in ports):
+                raise BadRequest("%s.ports are not all numbers" % place)
+            check = field(program, "health", dict, place, optional=True)
+            if check is not None:
+                field(check, "path", str, place + ".health")
+                field(check, "status", int, place + ".health")
+                duration_field(check, "timeout", place + ".health")
+    if request["action"] == "execute":
+        for index, step in enumerate(field(request, "steps", list, "request")):
+            place = "steps[%d]" % index
+            action = field(step, "action", str, place)
+            if action not in STEP_ACTIONS:
+                raise BadRequest("%s.action %r is not one of %s" % (place, action, ", ".join(STEP_ACTIONS)))
+            if field(step, "slot", str, place) not in slots:
+                raise BadRequest("%s.slot %r is not one of the request's slots" % (place, step["slot"]))
+
+
+class Agent:
+    """Carries out one request's steps on this host and observes it; decides nothing."""
+
+    def __init__(self, request):
+        settings = request["settings"]
+        self.env = request["environment"]
+        self.app = request["app"]
+        self.base = os.path.join(settings["root"], self.env)
+        self.slots_dir = os.path.join(self.base, "slots")
+        self.log_dir = os.path.join(self.base, "logs")
+        self.supervisor_settings = settings["supervisor"]
+        self.nginx = settings["nginx"]
+        self.slots = request["slots"]
+        self.retries = max(1, request["health"]["retries"])
+        self.interval = parse_duration(request["health"]["interval"])
+        self.commit = request.get("commit")
+        self.lock_timeout = request.get("lockTimeoutSeconds") or DEFAULT_LOCK_TIMEOUT_SECONDS
+        self.full_observation = bool(request.get("fullObservation"))
+        self.output = []
+        self.supervisord = Supervisor(self.supervisor_settings["ctl"], self.shell)
+
+    # ---- helpers -------------------------------------------------------------------------------------
+
+    def say(self, text):
+        self.output.append(text)
+
+    def spec(self, slot):
+        return self.slots[slot]["spec"]
+
+    def fingerprint(self, slot):
+        return self.slots[slot]["fingerprint"]
+
+    def shell(self, command, timeout=120):
+        """Runs a command that is a command by design (from the config), through the shell."""
+        import subprocess
+        completed = subprocess.run(command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   timeout=timeout, universal_newlines=True)
+        return completed.returncode, completed.stdout
+
+    def run(self, argv, timeout=600):
+        """Runs a program with arguments, no shell."""
+        import subprocess
+        completed = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
+                                   universal_newlines=True)
+        return completed.returncode, completed.stdout
+
+    def slot_link(self, slot):
+        return os.path.join(self.slots_dir, slot)
+
+    def slot_dir(self, slot):
+        """The build of the slot the request asks for: named after its fingerprint, so an equal build is reused."""
+        return os.path.join(self.slots_dir, "%s-%s" % (slot, self.fingerprint(slot)))
+
+    def conf_path(self, slot):
+        return os.path.join(self.supervisor_settings["include"], "%s-%s-%s.conf" % (self.app, self.env, slot))
+
+    @staticmethod
+    def read_manifest(path):
+        """The manifest of the build at `path`; None when it is missing or unreadable (a build cut short)."""
+        try:
+            with open(os.path.join(path, "manifest.json")) as handle:
+                manifest = json.load(handle)
+        except (OSError, ValueError):
+            return None
+        return manifest if isinstance(manifest, dict) else None
+
+    def write_manifest(self, slot, target, installer):
+        """Written last, so a build is only taken for complete when it has one."""
+        import datetime
+        manifest = {
+            "fingerprint": self.fingerprint(slot),
+            "pins": [line.split(" ", 1)[0] for line in self.spec(slot)["requirements"].splitlines() if line],
+            "commit": self.commit,
+            "preparedAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "installer": installer,
+        }
+        write_atomically(os.path.join(target, "manifest.json"), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        return manifest
+
+    @staticmethod
+    def write_requirements(spec, target):
+        path = os.path.join(target, "requirements.txt")
+        with open(path, "w") as handle:
+            handle.write(spec["requirements"])
+        return path
+
+    @staticmethod
+    def http_check(url, timeout):
+        """Status and X-Pinwheel-Slot header of a GET, or (None, None, error)."""
+        try:
+            status, headers = http_get(url, timeout)
+            return status, headers.get("x-pinwheel-slot"), None
+        except Exception as error:
+            return None, None, str(error) or type(error).__name__
+
+    # ---- observe -------------------------------------------------------------------------------------
+
+    def check_web(self, spec):
+        """Every web process's health check, once and all at the same time; returns the problems."""
+        checks = [(program["name"], port, program["health"])
+                  for program in spec["programs"] if program.get("health") for port in program["ports"]]
+
+        def probe(check):
+            name, port, health = check
+            url = "http://127.0.0.1:%d%s" % (port, health["path"])
+            status, _, error = self.http_check(url, parse_duration(health["timeout"]))
+            if status != health["status"]:
+                found = "status %s" % status if status is not None else error
+                return "%s on port %d: %s answered %s, expected %d" % (name, port, health["path"], found, health["status"])
+            return None
+
+        results = [None] * len(checks)
+
+        def run(index):
+            results[index] = probe(checks[index])
+
+        threads = [threading.Thread(target=run, args=(index,)) for index in range(len(checks))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return [problem for problem in results if problem]
+
+    def observe(self, probe=True):
+        """What the host has. Without `probe`, web processes are not asked for their health: after successful
+        steps, the steps' own checks said it, and skipping the requests keeps a switch cheap."""
+        states, supervisor_problem = self.supervisord.states()
+        result = {"slots": {}}
+        for slot in self.slots:
+            spec = self.spec(slot)
+            manifest = self.read_manifest(self.slot_link(slot))
+            processes = {p["supervisorName"]: states.get(p["supervisorName"], []) for p in spec["programs"]}
+            problems = []
+            if supervisor_problem:
+                problems.append(supervisor_problem)
+            if manifest is not None:
+                if probe:
+                    problems += self.check_web(spec)
+                problems += process_problems(spec, states)
+            else:
+                problems.append("not prepared")
+            result["slots"][slot] = {"manifest": manifest, "processes": processes,
+                                     "healthy": manifest is not None and not problems, "problems": problems}
+        result["routed"], result["routedFingerprint"] = self.read_upstream()
+        return result
+
+    def read_upstream(self):
+        """The slot and fingerprint the upstream file routes to, from its first line; (None, None) without one."""
+        try:
+            with open(self.nginx["upstream"]) as handle:
+                first = handle.readline()
+        except OSError:
+            return None, None
+        fields = dict(part.split("=", 1) for part in first.split() if "=" in part)
+        if not first.startswith("# pinwheel ") or fields.get("environment") != self.env:
+            return None, None
+        return fields.get("slot"), fields.get("fingerprint")
+
+    # ---- prepare -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def installer():
+        import shutil
+        return shutil.which("uv") or next(
+            (p for p in ("/usr/local/bin/uv", os.path.expanduser("~/.local/bin/uv")) if os.path.exists(p)), None)
+
+    def prepare(self, slot):
+        """Builds the slot in a new folder (or reuses an equal build) and only then moves the slot's link to it, so a
+        failed install leaves the slot as it was, still serving. Returns whether anything changed."""
+        target = self.slot_dir(slot)
+        manifest = self.read_manifest(target)
+        built = not (manifest and manifest.get("fingerprint") == self.fingerprint(slot))
+        if built:
+            self.build(slot, target)
+        else:
+            self.say("slot %s: %s already built, reusing it" % (slot, os.path.basename(target)))
+        rewritten = self.write_supervisor_conf(slot, target)
+        # The link is the slot: renaming a new link over it is atomic, so the slot is the old build or the new, never half.
+        link = self.slot_link(slot)
+        relinked = not os.path.islink(link) or os.readlink(link) != os.path.basename(target)
+        if relinked:
+            temporary = link + ".new"
+            if os.path.lexists(temporary):
+                os.remove(temporary)
+            os.symlink(os.path.basename(target), temporary)
+            os.replace(temporary, link)
+        self.supervisord.update()
+        self.collect_garbage(slot, keep=os.path.basename(target))
+        return built or rewritten or relinked
+
+    def build(self, slot, target):
+        """Creates the virtualenv from the slot's own interpreter and installs exactly its pins.
+
+        Bytecode is compiled at install time (uv's --compile-bytecode, pip's default), so a new slot does not
+        compile its whole stack on first start, inside the health check's window."""
+        import shutil
+        spec = self.spec(slot)
+        if os.path.exists(target):
+            shutil.rmtree(target)
+        os.makedirs(target)
+        try:
+            requirements = self.write_requirements(spec, target)
+            venv = os.path.join(target, "venv")
+            source = spec["source"]
+            if "index" in source:
+                where = ["--index-url", source["index"]]
+            else:
+                where = ["--no-index", "--find-links", source["wheelhouse"]]
+            hashes = ["--require-hashes"] if spec["hashed"] else []
+            uv = self.installer()
+            started = time.monotonic()
+            if uv:
+                installer = "uv"
+                self.checked([uv, "venv", "--quiet", "--python", spec["python"], venv], "creating the virtualenv")
+                self.checked([uv, "pip", "install", "--quiet", "--compile-bytecode",
+                              "--python", os.path.join(venv, "bin", "python"),
+                              "--no-deps"] + hashes + where + ["-r", requirements], "installing the pins")
+            else:
+                installer = "pip"
+                self.checked([spec["python"], "-m", "venv", venv], "creating the virtualenv")
+                self.checked([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "--quiet", "--no-input",
+                              "--disable-pip-version-check", "--no-deps"] + hashes + where + ["-r", requirements],
+                             "installing the pins")
+            self.write_manifest(slot, target, installer)
+            self.say("slot %s: built %s with %s in %.1fs" % (slot, os.path.basename(target), installer,
+                                                             time.monotonic() - started))
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+
+    def checked(self, argv, what):
+        code, text = self.run(argv)
+        if code != 0:
+            raise StepFailed("install", "%s failed (exit %d):\n%s" % (what, code, text.strip()[-4000:]))
+
+    def collect_garbage(self, slot, keep):
+        """Keeps the current build and the one before it, so reverting a release re-links instead of reinstalling."""
+        import shutil
+        builds = []
+        for name in os.listdir(self.slots_dir):
+            if name.startswith(slot + "-") and name != keep:
+                path = os.path.join(self.slots_dir, name)
+                builds.append((os.path.getmtime(path), path))
+        for _, path in sorted(builds, reverse=True)[1:]:
+            shutil.rmtree(path, ignore_errors=True)
+
+    # ---- start and check -----------------------------------------------------------------------------
+
+    def supervisor_conf(self, slot, target):
+        """The supervisord programs of the slot's build at `target`: web processes numbered by their ports."""
+        spec = self.spec(slot)
+        bin_dir = os.path.join(target, "venv", "bin")
+        sections = []
+        for program in spec["programs"]:
+            command = program["command"].replace("%", "%%")
+            words = command.split(None, 1)
+            if "/" not in words[0]:
+                words[0] = os.path.join(bin_dir, words[0])
+            command = " ".join(words)
+            name = program["supervisorName"]
+            ports = program["ports"]
+            lines = ["[program:%s]" % name]
+            if ports:
+                command = command.replace("{port}", "%(process_num)d")
+                lines += ["numprocs=%d" % len(ports), "numprocs_start=%d" % ports[0]]
+            else:
+                lines += ["numprocs=%d" % program["processes"], "numprocs_start=0"]
+            lines += [
+                "command=%s" % command,
+                "process_name=%(program_name)s_%(process_num)d",
+                "directory=%s" % target,
+                "autostart=true",
+                "autorestart=true",
+                "startsecs=%d" % (0 if ports else 1),
+                "startretries=3",
+                "stopasgroup=true",
+                "killasgroup=true",
+                "stopwaitsecs=10",
+                "redirect_stderr=true",
+                "stdout_logfile=%s" % os.path.join(self.log_dir, "%s_%%(process_num)d.log" % name),
+                "stdout_logfile_maxbytes=10MB",
+                "stdout_logfile_backups=2",
+                "environment=PINWHEEL_ENVIRONMENT=\"%s\",PINWHEEL_SLOT=\"%s\"" % (self.env, slot),
+            ]
+            sections.append("\n".join(lines))
+        header = "; Managed by Pinwheel: environment %s, slot %s, fingerprint %s. Do not edit.\n" % (
+            self.env, slot, self.fingerprint(slot))
+        return header + "\n\n".join(sections) + "\n"
+
+    def write_supervisor_conf(self, slot, target):
+        """Writes the slot's programs; False when the file already says exactly that (supervisord needs no update)."""
+        os.makedirs(self.log_dir, exist_ok=True)
+        text = self.supervisor_conf(slot, target)
+        path = self.conf_path(slot)
+        try:
+            with open(path) as handle:
+                if handle.read() == text:
+                    return False
+        except OSError:
+            pass
+        write_atomically(path, text)
+        return True
+
+    def start(self, slot):
+        """Starts the slot's programs; returns whether anything changed (a new config, or a program started)."""
+        spec = self.spec(slot)
+        target = os.path.realpath(self.slot_link(slot))
+        if self.read_manifest(target) is None:
+            raise StepFailed("notPrepared", "slot %s is not prepared" % slot)
+        changed = self.write_supervisor_conf(slot, target)
+        if changed:
+            self.supervisord.update()
+        states, _ = self.supervisord.states()
+        for program in spec["programs"]:
+            name = program["supervisorName"]
+            got = states.get(name, [])
+            if got and all(state == "RUNNING" for state in got):
+                continue
+            changed = True
+            if not got:
+                self.supervisord.update()
+            problem = self.supervisord.start_group(name)
+            if problem:
+                self.say("starting %s: %s" % (name, problem))
+        return changed
+
+    def slot_problems(self, spec):
+        """Why the slot is not ready now: processes not RUNNING, or web processes not answering; empty when it is."""
+        states, problem = self.supervisord.states()
+        problems = [problem] if problem else []
+        problems += process_problems(spec, states)
+        return problems or self.check_web(spec)
+
+    def check(self, slot):
+        spec = self.spec(slot)
+        problems = []
+        for attempt in range(self.retries):
+            problems = self.slot_problems(spec)
+            if not problems:
+                self.say("slot %s healthy after %d attempt%s" % (slot, attempt + 1, "" if attempt == 0 else "s"))
+                return False
+            if attempt + 1 < self.retries:
+                time.sleep(self.interval)
+        raise StepFailed("health", "slot %s failed its health check after %d attempts:\n  %s%s" % (
+            slot, self.retries, "\n  ".join(problems), self.log_tail(spec)))
+
+    def verify(self, slot):
+        """The slot is built exactly as the request specifies, all its processes run, and its web processes answer:
+        checked once, no waiting. A host that changed since it was last observed refuses here."""
+        manifest = self.read_manifest(self.slot_link(slot))
+        if manifest is None or manifest.get("fingerprint") != self.fingerprint(slot):
+            raise StepFailed("notPrepared", "slot %s is not prepared as desired" % slot)
+        problems = self.slot_problems(self.spec(slot))
+        if problems:
+            raise StepFailed("notReady", "slot %s is not ready: %s" % (slot, "; ".join(problems)))
+        return False
+
+    def log_tail(self, spec):
+        """The last lines of each program's first log: the host's own words on why a check failed."""
+        tails = []
+        for program in spec["programs"]:
+            for index in (program["ports"] or range(program["processes"]))[:1]:
+                path = os.path.join(self.log_dir, "%s_%d.log" % (program["supervisorName"], index))
+                try:
+                    with open(path, errors="replace") as handle:
+                        lines = handle.read().splitlines()[-15:]
+                except OSError:
+                    continue
+                if lines:
+                    tails.append("\n--- last lines of %s ---\n%s" % (path, "\n".join(lines)))
+        return "".join(tails)
+
+    # ---- route ---------------------------------------------------------------------------------------
+
+    def slot_variable(self):
+        return "$pinwheel_%s_slot" % self.app.replace("-", "_")
+
+    def upstream_text(self, slot):
+        """The nginx upstream file for the slot; its first line records what it routes to, for observing."""
+        lines = ["# pinwheel environment=%s slot=%s fingerprint=%s" % (self.env, slot, self.fingerprint(slot)),
+                 "# Managed by Pinwheel: the active slot's web processes. Do not edit.",
+                 "# %s names the slot; `add_header X-Pinwheel-Slot %s always;` lets Pinwheel verify a switch." % (
+                     self.slot_variable(), self.slot_variable()),
+                 "geo %s { default %s; }" % (self.slot_variable(), slot)]
+        for program in self.spec(slot)["programs"]:
+            if not program["ports"]:
+                continue
+            lines.append("upstream %s-%s {" % (self.app, program["name"]))
+            lines += ["    server 127.0.0.1:%d;" % port for port in program["ports"]]
+            lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    def route(self, slot):
+        """Points nginx at the slot; returns False when the upstream file already did (nothing to reload)."""
+        path = self.nginx["upstream"]
+        try:
+            with open(path) as handle:
+                previous = handle.read()
+        except OSError:
+            previous = None
+        text = self.upstream_text(slot)
+        if previous == text:
+            self.say("nginx already routes to slot %s" % slot)
+            return False
+        write_atomically(path, text)
+
+        def restore(code, reason):
+            if previous is None:
+                os.remove(path)
+            else:
+                write_atomically(path, previous)
+            raise StepFailed(code, reason)
+
+        code, text = self.shell(self.nginx["test"])
+        if code != 0:
+            restore("nginxTest", "`%s` failed; the previous upstream file is back:\n%s" % (self.nginx["test"], text.strip()))
+        code, text = self.shell(self.nginx["reload"])
+        if code != 0:
+            restore("nginxReload", "`%s` failed; the previous upstream file is back:\n%s" % (
+                self.nginx["reload"], text.strip()))
+        check = self.nginx.get("check")
+        if check:
+            answered, answer = self.answered_by(check, slot)
+            if not answered:
+                try:
+                    restore("nginxVerify", "%s answered %s through nginx after the switch to %s; switched back" % (
+                        check, answer, slot))
+                finally:
+                    self.shell(self.nginx["reload"])
+        self.say("nginx now routes to slot %s" % slot)
+        return True
+
+    def answered_by(self, check, slot):
+        """Whether `check`, fetched through nginx, answers from the slot within ROUTE_VERIFY_ATTEMPTS, and the
+        last answer, for the error.
+
+        nginx reloads gracefully: old workers may still accept a connection or two while they shut down. When the
+        server block adds the X-Pinwheel-Slot header, three answers in a row must come from the new slot; without
+        the header any success will do."""
+        answer = None
+        confirmed = 0
+        for _ in range(ROUTE_VERIFY_ATTEMPTS):
+            status, header, error = self.http_check(check, 2)
+            answer = "status %s" % status if status is not None else error
+            if status is not None and 200 <= status < 400:
+                if header is None:
+                    return True, answer
+                if header == slot:
+                    confirmed += 1
+                    if confirmed == 3:
+                        return True, answer
+                    continue
+                answer = "slot %s (X-Pinwheel-Slot)" % header
+            confirmed = 0
+            time.sleep(0.02)
+        return False, answer
+
+    # ---- requests ------------------------------------------------------------------------------------
+
+    def lock(self):
+        """The host's lock, so two runs never interleave; None when another run held it past the timeout."""
+        os.makedirs(self.base, exist_ok=True)
+        handle = open(os.path.join(self.base, ".lock"), "a")
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return handle
+            except OSError:
+                if time.monotonic() > deadline:
+                    handle.close()
+                    return None
+                time.sleep(0.1)
+
+    def execute(self, steps):
+        """Runs the steps in order under the host's lock, stopping at the first failure."""
+        lock = self.lock()
+        if lock is None:
+            return reply(False, "locked", "another Pinwheel run held the lock on %s for more than %s seconds; "
+                         "try again when it is done" % (self.base, self.lock_timeout), observation=self.observe())
+        done = []
+        try:
+            for step in steps:
+                started = time.monotonic()
+                self.output = []
+                try:
+                    changed = getattr(self, step["action"])(step["slot"])
+                except Exception as error:
+                    if isinstance(error, StepFailed):
+                        code, message = error.code, str(error)
+                    else:
+                        code, message = "internal", "%s: %s" % (type(error).__name__, error)
+                    done.append(step_result(step, False, started, self.output, code=code, error=message))
+                    return reply(False, "stepFailed", "%s %s: %s" % (step["action"], step["slot"], message),
+                                 steps=done, observation=self.observe())
+                done.append(step_result(step, True, started, self.output, changed))
+            return reply(True, steps=done, observation=self.observe(probe=self.full_observation))
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
+
+
+def process_problems(spec, states):
+    """The slot's programs whose processes are not all RUNNING, as supervisord states them."""
+    problems = []
+    for program in spec["programs"]:
+        got = states.get(program["supervisorName"], [])
+        if not got or any(state != "RUNNING" for state in got):
+            problems.append("%s: %s" % (program["supervisorName"], ", ".join(got) or "not known to supervisord"))
+    return problems
+
+
+def write_atomically(path, text):
+    """Writes to a temporary file beside `path` and renames it into place: readers see the old file or the new."""
+    import tempfile
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".pinwheel-")
+    with os.fdopen(handle, "w") as stream:
+        stream.write(text)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
+
+
+def step_result(step, ok, started, output, changed=None, code=None, error=None):
+    """A step's result; `changed` is None for a failed step (what it left behind is in the observation)."""
+    return {"step": step, "ok": ok, "seconds": round(time.monotonic() - started, 3), "output": output,
+            "changed": changed, "code": code, "error": error}
+
+
+def reply(ok, code=None, error=None, steps=(), observation=None):
+    """A protocol 2 reply; every key is always present."""
+    return {"protocol": PROTOCOL, "ok": ok, "code": code, "error": error, "steps": list(steps),
+            "observation": observation}
+
+
+def handle(request):
+    """The reply to a decoded request."""
+    if not isinstance(request, dict):
+        return reply(False, "badRequest", "the request is not a JSON object")
+    if request.get("protocol") != PROTOCOL:
+        return reply(False, "protocol", "the host agent speaks protocol %d, the request is protocol %s; the agent and "
+                     "the pinwheel that sent the request must come from the same build" % (
+                         PROTOCOL, request.get("protocol", 1)))
+    try:
+        validate(request)
+    except BadRequest as error:
+        return reply(False, "badRequest", "malformed request: %s" % error)
+    try:
+        agent = Agent(request)
+        if request["action"] == "observe":
+            return reply(True, observation=agent.observe())
+        return agent.execute(request["steps"])
+    except Exception as error:
+        return reply(False, "internal", "the host agent failed: %s: %s" % (type(error).__name__, error))
+
+
+def main(encoded):
+    """Runs the request `encoded` (base64 of its JSON) and prints the one result line."""
+    try:
+        request = json.loads(base64.b64decode(encoded).decode("utf-8"))
+    except Exception as error:
+        result = reply(False, "badRequest", "the request is not base64 JSON: %s" % error)
+    else:
+        result = handle(request)
+    sys.stdout.write(MARKER + json.dumps(result) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,458 @@
+"""Unit tests of the host agent (Sources/PinwheelFleet/Agent/pinwheel_agent.py), standard library only.
+
+Run from the repository root: `python3 -m unittest discover -s Tests/AgentTests -v`. They need neither supervisord
+nor nginx: the supervisor `ctl` is a small script that prints a status, nginx's commands are `true` and `false`, and
+web processes are `http.server`s on free loopback ports.
+"""
+import base64
+import contextlib
+import fcntl
+import http.server
+import importlib.util
+import io
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import xmlrpc.client
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+AGENT_PATH = os.path.join(HERE, "..", "..", "Sources", "PinwheelFleet", "Agent", "pinwheel_agent.py")
+GOLDEN = os.path.join(HERE, "golden")
+
+# No __pycache__ beside the agent: that folder is a Swift target's sources, where SwiftPM would see a stray file.
+sys.dont_write_bytecode = True
+_spec = importlib.util.spec_from_file_location("pinwheel_agent", AGENT_PATH)
+agent = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(agent)
+
+FINGERPRINT_A = "a" * 64
+FINGERPRINT_B = "b" * 64
+
+
+def slot_spec(slot, web_ports=(8100, 8101), health_path="/healthz"):
+    """A slot spec as the Swift side sends it: a web program on `web_ports` and a worker."""
+    return {
+        "environment": "production", "app": "hello", "slot": slot, "python": "/usr/bin/python3",
+        "source": {"index": "http://127.0.0.1:8080/simple/"},
+        "requirements": "hello-service==1.0.0\nhello-worker==2.1.0\n", "hashed": False,
+        "programs": [
+            {"name": "web", "supervisorName": "hello-web-%s" % slot, "command": "hello-service --port {port}",
+             "processes": len(web_ports), "ports": list(web_ports),
+             "health": {"path": health_path, "status": 200, "timeout": "1s"}},
+            {"name": "worker", "supervisorName": "hello-worker-%s" % slot, "command": "hello-worker",
+             "processes": 1, "ports": []},
+        ],
+    }
+
+
+def make_request(root, action="execute", steps=(), ctl="true", web_ports=(8100, 8101), **overrides):
+    """A complete protocol 2 request for environment production of app hello, rooted in `root`."""
+    request = {
+        "protocol": 2, "action": action, "steps": list(steps), "environment": "production", "app": "hello",
+        "settings": {
+            "user": "deploy", "port": 22,
+            "root": root,
+            "supervisor": {"include": os.path.join(root, "supervisor"), "ctl": ctl},
+            "nginx": {"upstream": os.path.join(root, "nginx", "hello.conf"), "test": "true", "reload": "true"},
+        },
+        "slots": {
+            "A": {"fingerprint": FINGERPRINT_A, "spec": slot_spec("A", web_ports)},
+            "B": {"fingerprint": FINGERPRINT_B, "spec": slot_spec("B", [port + 100 for port in web_ports])},
+        },
+        "health": {"retries": 5, "interval": "50ms"},
+        "commit": "3f2a",
+        "lockTimeoutSeconds": 600,
+    }
+    request.update(overrides)
+    return request
+
+
+def fake_supervisorctl(directory, running):
+    """A `ctl` command that reports the processes of the groups `running` (name -> ports) as RUNNING."""
+    path = os.path.join(directory, "supervisorctl-fake")
+    lines = ["%s:%s_%d RUNNING pid 1, uptime 0:00:01" % (group, group, port)
+             for group, ports in running.items() for port in ports]
+    with open(path, "w") as handle:
+        handle.write("#!/bin/sh\ncat <<'END'\n%s\nEND\n" % "\n".join(lines))
+    os.chmod(path, 0o755)
+    return path
+
+
+@contextlib.contextmanager
+def web_server(statuses, headers=None):
+    """An HTTP server on a free loopback port answering GETs with `statuses` in turn (the last one repeats)."""
+    answers = list(statuses)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            status = answers.pop(0) if len(answers) > 1 else answers[0]
+            self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+
+        def log_message(self, *arguments):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def golden(name):
+    with open(os.path.join(GOLDEN, name)) as handle:
+        return handle.read()
+
+
+class TestCase(unittest.TestCase):
+    def setUp(self):
+        self.temporary = tempfile.TemporaryDirectory()
+        self.root = self.temporary.name
+        self.addCleanup(self.temporary.cleanup)
+
+
+class ParseDurationTests(unittest.TestCase):
+    def test_units(self):
+        self.assertAlmostEqual(agent.parse_duration("500ms"), 0.5)
+        self.assertEqual(agent.parse_duration("2s"), 2.0)
+        self.assertEqual(agent.parse_duration("1.5s"), 1.5)
+        self.assertEqual(agent.parse_duration("1m"), 60.0)
+        self.assertEqual(agent.parse_duration("1h"), 3600.0)
+        self.assertEqual(agent.parse_duration("0s"), 0.0)
+
+    def test_rejects_what_the_config_does_not_write(self):
+        for text in ("", "5", "ms", "s", "1.2.3s", "-1s", "1d", "1e3s", " 1s", "1 s", "nans", ".s", 5, None):
+            with self.assertRaises(ValueError, msg=repr(text)):
+                agent.parse_duration(text)
+
+
+class TextTests(TestCase):
+    """The files the agent writes for supervisord and nginx, against golden files."""
+
+    def test_supervisor_program_config(self):
+        host = agent.Agent(make_request("/srv/pinwheel"))
+        target = "/srv/pinwheel/production/slots/A-" + FINGERPRINT_A
+        self.assertEqual(host.supervisor_conf("A", target), golden("supervisor-hello-production-A.conf"))
+
+    def test_nginx_upstream_file(self):
+        host = agent.Agent(make_request("/srv/pinwheel"))
+        self.assertEqual(host.upstream_text("B"), golden("nginx-upstream-B.conf"))
+
+    def test_upstream_file_reads_back_as_routed(self):
+        host = agent.Agent(make_request(self.root))
+        agent.write_atomically(host.nginx["upstream"], host.upstream_text("B"))
+        self.assertEqual(host.read_upstream(), ("B", FINGERPRINT_B))
+
+
+class BuildFileTests(TestCase):
+    def test_requirements_file(self):
+        host = agent.Agent(make_request(self.root))
+        path = host.write_requirements(host.spec("A"), self.root)
+        with open(path) as handle:
+            self.assertEqual(handle.read(), "hello-service==1.0.0\nhello-worker==2.1.0\n")
+
+    def test_manifest_written_and_read(self):
+        host = agent.Agent(make_request(self.root))
+        written = host.write_manifest("A", self.root, "uv")
+        read = agent.Agent.read_manifest(self.root)
+        self.assertEqual(read, written)
+        self.assertEqual(read["fingerprint"], FINGERPRINT_A)
+        self.assertEqual(read["pins"], ["hello-service==1.0.0", "hello-worker==2.1.0"])
+        self.assertEqual(read["commit"], "3f2a")
+        self.assertEqual(read["installer"], "uv")
+        self.assertRegex(read["preparedAt"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+    def test_missing_or_corrupt_manifest_reads_as_none(self):
+        self.assertIsNone(agent.Agent.read_manifest(self.root))
+        for text in ("{not json", "", "[1, 2]"):
+            with open(os.path.join(self.root, "manifest.json"), "w") as handle:
+                handle.write(text)
+            self.assertIsNone(agent.Agent.read_manifest(self.root), text)
+
+    def test_build_installs_with_the_slot_python_and_compiles_bytecode(self):
+        """uv gets --compile-bytecode, so a new slot does not compile its stack inside the health window."""
+        host = agent.Agent(make_request(self.root))
+        commands = []
+        host.installer = lambda: "/usr/local/bin/uv"
+        host.run = lambda argv: commands.append(argv) or (0, "")
+        target = host.slot_dir("A")
+        host.build("A", target)
+        self.assertEqual(commands[0][:5], ["/usr/local/bin/uv", "venv", "--quiet", "--python", "/usr/bin/python3"])
+        self.assertIn("--compile-bytecode", commands[1])
+        self.assertEqual(commands[1][-2:], ["-r", os.path.join(target, "requirements.txt")])
+        self.assertEqual(agent.Agent.read_manifest(target)["installer"], "uv")
+
+    def test_failed_install_removes_the_new_build(self):
+        host = agent.Agent(make_request(self.root))
+        host.installer = lambda: None
+        host.run = lambda argv: (1, "no such package")
+        with self.assertRaises(agent.StepFailed) as raised:
+            host.build("A", host.slot_dir("A"))
+        self.assertEqual(raised.exception.code, "install")
+        self.assertIn("no such package", str(raised.exception))
+        self.assertFalse(os.path.exists(host.slot_dir("A")))
+
+
+class PrepareTests(TestCase):
+    def test_prepare_reuses_an_equal_build_relinks_and_keeps_the_build_before(self):
+        host = agent.Agent(make_request(self.root))
+        os.makedirs(host.slot_dir("A"))
+        host.write_manifest("A", host.slot_dir("A"), "pip")
+        for age, name in ((300, "A-old1"), (200, "A-old2"), (100, "B-other")):
+            os.makedirs(os.path.join(host.slots_dir, name))
+            moment = time.time() - age
+            os.utime(os.path.join(host.slots_dir, name), (moment, moment))
+        reply = agent.handle(make_request(self.root, steps=[{"action": "prepare", "slot": "A"}]))
+        self.assertTrue(reply["ok"], reply)
+        self.assertIn("already built, reusing it", reply["steps"][0]["output"][0])
+        self.assertEqual(os.readlink(host.slot_link("A")), "A-" + FINGERPRINT_A)
+        self.assertEqual(sorted(os.listdir(host.slots_dir)), sorted(["A", "A-" + FINGERPRINT_A, "A-old2", "B-other"]))
+        self.assertTrue(os.path.exists(host.conf_path("A")))
+        self.assertEqual(reply["observation"]["slots"]["A"]["manifest"]["fingerprint"], FINGERPRINT_A)
+        self.assertTrue(reply["steps"][0]["changed"])
+        again = agent.handle(make_request(self.root, steps=[{"action": "prepare", "slot": "A"}]))
+        self.assertFalse(again["steps"][0]["changed"], again)
+
+
+class HTTPTests(unittest.TestCase):
+    def test_http_get_status_and_headers(self):
+        with web_server([204], {"X-Pinwheel-Slot": "B"}) as port:
+            status, headers = agent.http_get("http://127.0.0.1:%d/healthz?deep=1" % port, 2)
+        self.assertEqual(status, 204)
+        self.assertEqual(headers["x-pinwheel-slot"], "B")
+
+    def test_http_get_refuses_https(self):
+        with self.assertRaises(ValueError):
+            agent.http_get("https://127.0.0.1/", 1)
+
+
+class XMLRPCTests(unittest.TestCase):
+    """Bodies as supervisord writes them: it answers with xmlrpclib's `dumps(..., methodresponse=True)`."""
+
+    PROCESSES = [
+        {"name": "hello-web-A_8100", "group": "hello-web-A", "statename": "RUNNING", "state": 20, "pid": 4242,
+         "start": 1700000000, "stop": 0, "now": 1700000100, "exitstatus": 0, "spawnerr": "",
+         "description": "pid 4242, uptime 0:01:40", "logfile": "/srv/pinwheel/production/logs/hello-web-A_8100.log",
+         "stdout_logfile": "/srv/pinwheel/production/logs/hello-web-A_8100.log", "stderr_logfile": ""},
+        {"name": "hello-worker-A_0", "group": "hello-worker-A", "statename": "BACKOFF", "state": 30, "pid": 0,
+         "start": 1700000000, "stop": 1700000050, "now": 1700000100, "exitstatus": 1,
+         "spawnerr": "Exited too quickly (process log may have details)", "description": "Exited too quickly",
+         "logfile": "", "stdout_logfile": "", "stderr_logfile": ""},
+    ]
+
+    def test_decodes_all_process_info(self):
+        body = xmlrpc.client.dumps((self.PROCESSES,), methodresponse=True).encode("utf-8")
+        self.assertEqual(agent.XMLRPC().decode(body), self.PROCESSES)
+
+    def test_decodes_reload_config(self):
+        body = xmlrpc.client.dumps(([["hello-web-B"], ["hello-web-A"], []],), methodresponse=True).encode("utf-8")
+        self.assertEqual(agent.XMLRPC().decode(body), [["hello-web-B"], ["hello-web-A"], []])
+
+    def test_fault_raises(self):
+        body = xmlrpc.client.dumps(xmlrpc.client.Fault(10, "BAD_NAME: hello-web-C")).encode("utf-8")
+        with self.assertRaisesRegex(RuntimeError, "BAD_NAME"):
+            agent.XMLRPC().decode(body)
+
+
+class LockTests(TestCase):
+    def test_lock_held_elsewhere_answers_locked_in_bounded_time(self):
+        base = os.path.join(self.root, "production")
+        os.makedirs(base)
+        with open(os.path.join(base, ".lock"), "a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            started = time.monotonic()
+            reply = agent.handle(make_request(self.root, steps=[{"action": "verify", "slot": "A"}],
+                                              lockTimeoutSeconds=1))
+            elapsed = time.monotonic() - started
+        self.assertEqual((reply["ok"], reply["code"]), (False, "locked"))
+        self.assertIn("lock", reply["error"])
+        self.assertEqual(reply["steps"], [])
+        self.assertIsNotNone(reply["observation"])
+        self.assertLess(elapsed, 3)
+
+
+class HealthCheckTests(TestCase):
+    def check_request(self, port):
+        ctl = fake_supervisorctl(self.root, {"hello-web-A": [port], "hello-worker-A": [0]})
+        return make_request(self.root, steps=[{"action": "check", "slot": "A"}], ctl=ctl, web_ports=[port])
+
+    def test_check_passes_when_the_slot_answers_on_the_third_attempt(self):
+        with web_server([503, 503, 200]) as port:
+            reply = agent.handle(self.check_request(port))
+        self.assertTrue(reply["ok"], reply)
+        self.assertEqual(reply["code"], None)
+        step = reply["steps"][0]
+        self.assertEqual(step["step"], {"action": "check", "slot": "A"})
+        self.assertEqual((step["ok"], step["changed"], step["code"], step["error"]), (True, False, None, None))
+        self.assertEqual(step["output"], ["slot A healthy after 3 attempts"])
+
+    def test_full_observation_asks_the_web_processes_again(self):
+        host = agent.Agent(make_request(self.root))
+        os.makedirs(host.slot_dir("A"))
+        host.write_manifest("A", host.slot_dir("A"), "uv")
+        os.symlink(os.path.basename(host.slot_dir("A")), host.slot_link("A"))
+        for full, healthy in ((False, True), (True, False)):
+            with web_server([200, 503]) as port:
+                request = self.check_request(port)
+                request["fullObservation"] = full
+                reply = agent.handle(request)
+            self.assertTrue(reply["ok"], reply)
+            self.assertEqual(reply["observation"]["slots"]["A"]["healthy"], healthy, full)
+
+    def test_check_fails_with_code_health_when_the_slot_never_answers_ok(self):
+        with web_server([503]) as port:
+            started = time.monotonic()
+            reply = agent.handle(self.check_request(port))
+            elapsed = time.monotonic() - started
+        self.assertEqual((reply["ok"], reply["code"]), (False, "stepFailed"))
+        step = reply["steps"][-1]
+        self.assertEqual((step["ok"], step["changed"], step["code"]), (False, None, "health"))
+        self.assertIn("after 5 attempts", step["error"])
+        self.assertIn("web on port %d: /healthz answered status 503, expected 200" % port, step["error"])
+        self.assertIn(step["error"], reply["error"])
+        self.assertLess(elapsed, 3)
+
+    def test_processes_not_running_are_the_problem(self):
+        with web_server([200]) as port:
+            request = self.check_request(port)
+            request["settings"]["supervisor"]["ctl"] = fake_supervisorctl(self.root, {"hello-web-A": [port]})
+            request["health"]["retries"] = 1
+            reply = agent.handle(request)
+        self.assertEqual(reply["steps"][-1]["code"], "health")
+        self.assertIn("hello-worker-A: not known to supervisord", reply["steps"][-1]["error"])
+
+
+class StepTests(TestCase):
+    def test_verify_and_start_refuse_a_slot_not_prepared(self):
+        for action in ("verify", "start"):
+            reply = agent.handle(make_request(self.root, steps=[{"action": action, "slot": "B"}]))
+            self.assertEqual(reply["code"], "stepFailed")
+            self.assertEqual(reply["steps"][-1]["code"], "notPrepared")
+            self.assertEqual(reply["observation"]["slots"]["B"]["problems"], ["not prepared"])
+
+    def test_steps_stop_at_the_first_failure(self):
+        reply = agent.handle(make_request(self.root, steps=[{"action": "verify", "slot": "A"},
+                                                            {"action": "route", "slot": "A"}]))
+        self.assertEqual(len(reply["steps"]), 1)
+        self.assertFalse(os.path.exists(os.path.join(self.root, "nginx", "hello.conf")))
+
+    def test_route_writes_the_upstream_file(self):
+        reply = agent.handle(make_request(self.root, steps=[{"action": "route", "slot": "B"}]))
+        self.assertTrue(reply["ok"], reply)
+        self.assertEqual(reply["steps"][0]["output"], ["nginx now routes to slot B"])
+        self.assertTrue(reply["steps"][0]["changed"])
+        self.assertEqual((reply["observation"]["routed"], reply["observation"]["routedFingerprint"]),
+                         ("B", FINGERPRINT_B))
+
+    def test_route_to_the_slot_already_routed_changes_nothing(self):
+        request = make_request(self.root, steps=[{"action": "route", "slot": "B"}])
+        agent.handle(request)
+        request["settings"]["nginx"]["reload"] = "false"
+        reply = agent.handle(request)
+        self.assertTrue(reply["ok"], reply)
+        self.assertEqual(reply["steps"][0]["output"], ["nginx already routes to slot B"])
+        self.assertFalse(reply["steps"][0]["changed"])
+
+    def test_route_puts_the_previous_file_back_when_nginx_rejects_the_new_one(self):
+        request = make_request(self.root, steps=[{"action": "route", "slot": "A"}])
+        agent.handle(request)
+        request["steps"] = [{"action": "route", "slot": "B"}]
+        request["settings"]["nginx"]["test"] = "echo 'emerg: bad upstream'; false"
+        reply = agent.handle(request)
+        self.assertEqual(reply["steps"][-1]["code"], "nginxTest")
+        self.assertIn("emerg: bad upstream", reply["error"])
+        self.assertEqual(reply["observation"]["routed"], "A")
+
+    def test_route_verifies_through_nginx_check(self):
+        self.addCleanup(setattr, agent, "ROUTE_VERIFY_ATTEMPTS", agent.ROUTE_VERIFY_ATTEMPTS)
+        agent.ROUTE_VERIFY_ATTEMPTS = 5
+        with web_server([200], {"X-Pinwheel-Slot": "B"}) as port:
+            request = make_request(self.root, steps=[{"action": "route", "slot": "B"}])
+            request["settings"]["nginx"]["check"] = "http://127.0.0.1:%d/healthz" % port
+            self.assertTrue(agent.handle(request)["ok"])
+            request["steps"] = [{"action": "route", "slot": "A"}]
+            reply = agent.handle(request)
+        self.assertEqual(reply["steps"][-1]["code"], "nginxVerify")
+        self.assertIn("slot B (X-Pinwheel-Slot)", reply["error"])
+        self.assertEqual(reply["observation"]["routed"], "B")
+
+
+class RequestTests(TestCase):
+    def test_observe(self):
+        reply = agent.handle(make_request(self.root, action="observe"))
+        self.assertEqual((reply["protocol"], reply["ok"], reply["code"], reply["error"]), (2, True, None, None))
+        self.assertEqual(set(reply["observation"]["slots"]), {"A", "B"})
+        self.assertEqual(reply["observation"]["slots"]["A"],
+                         {"manifest": None, "processes": {"hello-web-A": [], "hello-worker-A": []},
+                          "healthy": False, "problems": ["not prepared"]})
+        self.assertEqual((reply["observation"]["routed"], reply["observation"]["routedFingerprint"]), (None, None))
+
+    def test_protocol_mismatch(self):
+        for protocol, said in ((1, "protocol 1"), (3, "protocol 3"), (None, "protocol None")):
+            reply = agent.handle(make_request(self.root, protocol=protocol))
+            self.assertEqual((reply["protocol"], reply["ok"], reply["code"]), (2, False, "protocol"))
+            self.assertIn("speaks protocol 2, the request is " + said, reply["error"])
+        request = make_request(self.root)
+        del request["protocol"]
+        self.assertIn("the request is protocol 1", agent.handle(request)["error"])
+
+    def test_bad_requests(self):
+        def without(*path):
+            request = make_request(self.root)
+            holder = request
+            for key in path[:-1]:
+                holder = holder[key]
+            del holder[path[-1]]
+            return request
+
+        cases = [
+            (without("settings"), "request has no 'settings'"),
+            (without("settings", "nginx", "reload"), "settings.nginx has no 'reload'"),
+            (without("slots", "A", "spec", "python"), "slots.A.spec has no 'python'"),
+            (make_request(self.root, steps=[{"action": "deploy", "slot": "A"}]), "'deploy' is not one of"),
+            (make_request(self.root, steps=[{"action": "prepare", "slot": "C"}]), "'C' is not one of the request's"),
+            (make_request(self.root, action="apply"), "neither observe nor execute"),
+            (make_request(self.root, health={"retries": 3, "interval": "1 second"}), "health.interval"),
+            (make_request(self.root, health={"retries": True, "interval": "1s"}), "health.retries has the wrong type"),
+            (make_request(self.root, slots={"A": {"fingerprint": "../../etc", "spec": slot_spec("A")}}),
+             "is not lowercase hex"),
+        ]
+        for request, said in cases:
+            reply = agent.handle(request)
+            self.assertEqual((reply["ok"], reply["code"]), (False, "badRequest"), said)
+            self.assertIn(said, reply["error"])
+        self.assertEqual(agent.handle([1])["code"], "badRequest")
+        self.assertFalse(os.path.exists(os.path.join(self.root, "production")))
+
+    def run_main(self, encoded):
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            agent.main(encoded)
+        text = output.getvalue()
+        self.assertTrue(text.endswith("\n"))
+        self.assertEqual(text.count("\n"), 1, text)
+        self.assertTrue(text.startswith("PINWHEEL-RESULT "), text)
+        return json.loads(text[len("PINWHEEL-RESULT "):])
+
+    def test_main_prints_one_marker_line(self):
+        encoded = base64.b64encode(json.dumps(make_request(self.root, action="observe")).encode()).decode()
+        reply = self.run_main(encoded)
+        self.assertEqual((reply["protocol"], reply["ok"]), (2, True))
+        self.assertEqual(self.run_main("not base64 JSON!")["code"], "badRequest")
+
+    def test_step_codes_are_documented(self):
+        for code in agent.STEP_CODES:
+            self.assertIn("    %s " % code, agent.__doc__)
+
+
+if __name__ == "__main__":
+    unittest.main()
