@@ -1,6 +1,13 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+/// SystemPackage where Subprocess uses it (Linux and the like); Apple platforms import System from the SDK.
+let systemPackage: Target.Dependency = .product(
+    name: "SystemPackage",
+    package: "swift-system",
+    condition: .when(platforms: [.linux, .windows, .android, .wasi, .openbsd])
+)
+
 let package = Package(
     name: "Pinwheel",
     platforms: [.macOS(.v14)],
@@ -9,6 +16,8 @@ let package = Package(
         .library(name: "PinwheelCore", targets: ["PinwheelCore"]),
         .library(name: "PinwheelGit", targets: ["PinwheelGit"]),
         .library(name: "PinwheelWebhooks", targets: ["PinwheelWebhooks"]),
+        .library(name: "PinwheelConfig", targets: ["PinwheelConfig"]),
+        .library(name: "PinwheelReleases", targets: ["PinwheelReleases"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // SystemPackage (FilePath for Subprocess) on Linux; Apple platforms have System.
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     targets: [
         // libgit2 from the system (Debian: libgit2-dev 1.5.1).
@@ -36,9 +47,15 @@ let package = Package(
         // A small, safe Swift API over libgit2: the only module that talks to git.
         .target(
             name: "PinwheelGit",
-            dependencies: ["CGit2", "CGit2Shims"]
+            dependencies: [
+                "CGit2",
+                "CGit2Shims",
+                // HMAC-SHA1 for hashed known_hosts entries.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
-        // The pure model: config format, validation, desired state, diff. No I/O but reading the files handed to it.
+        // The pure model: config format, validation, desired state, diff. No I/O: it reads the config only
+        // through the ConfigSource it is handed.
         .target(
             name: "PinwheelCore",
             dependencies: [
@@ -47,12 +64,23 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Where the config is read from: a folder on disk, or a commit through libgit2.
+        .target(
+            name: "PinwheelConfig",
+            dependencies: ["PinwheelCore", "PinwheelGit"]
+        ),
+        // The git-side operations as a library: release, rollback, history, recorded status, revert messages.
+        .target(
+            name: "PinwheelReleases",
+            dependencies: ["PinwheelCore", "PinwheelGit", "PinwheelConfig"]
+        ),
         // The fleet side: the host agent, the SSH and local transports, carrying plans out on hosts.
         .target(
             name: "PinwheelFleet",
             dependencies: [
                 "PinwheelCore",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                systemPackage,
             ],
             resources: [.embedInCode("Agent/pinwheel_agent.py")]
         ),
@@ -61,21 +89,24 @@ let package = Package(
             name: "PinwheelController",
             dependencies: [
                 "PinwheelCore",
+                "PinwheelConfig",
                 "PinwheelFleet",
                 "PinwheelGit",
+                "PinwheelReleases",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                "PinwheelWebhooks",
             ]
         ),
         // The controller's HTTP control endpoint: push webhooks (GitHub, GitLab, generic) and /healthz.
-        // Depends on no other Pinwheel module, so the controller can depend on it.
+        // Depends on no other Pinwheel module, so any of them could depend on it.
         .target(
             name: "PinwheelWebhooks",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                // HMAC-SHA256 signatures and constant-time token comparison.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The command-line tool.
@@ -83,9 +114,13 @@ let package = Package(
             name: "pinwheel",
             dependencies: [
                 "PinwheelCore",
+                "PinwheelConfig",
                 "PinwheelGit",
                 "PinwheelFleet",
+                "PinwheelReleases",
+                // Only `watch` needs the controller and its HTTP endpoint.
                 "PinwheelController",
+                "PinwheelWebhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -98,14 +133,16 @@ let package = Package(
             name: "PinwheelTestSupport",
             dependencies: [
                 "PinwheelCore",
+                "PinwheelConfig",
                 "PinwheelFleet",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                systemPackage,
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "PinwheelControllerTests",
-            dependencies: ["PinwheelController", "PinwheelCore", "PinwheelFleet", "PinwheelGit", "PinwheelTestSupport"]
+            dependencies: ["PinwheelController", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport"]
         ),
         .testTarget(name: "PinwheelFleetTests", dependencies: ["PinwheelFleet", "PinwheelCore", "PinwheelTestSupport"]),
         .testTarget(
@@ -114,9 +151,11 @@ let package = Package(
                 "PinwheelWebhooks",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit", "PinwheelCore", "PinwheelTestSupport"]),
+        .testTarget(name: "PinwheelReleasesTests", dependencies: ["PinwheelReleases", "PinwheelCore", "PinwheelGit"]),
     ],
     swiftLanguageModes: [.v6]
 )

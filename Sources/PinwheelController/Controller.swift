@@ -3,6 +3,7 @@ import Logging
 import PinwheelCore
 import PinwheelFleet
 import PinwheelGit
+import PinwheelReleases
 
 /// The GitOps loop: keeps a cache clone of the config repository, polls its branch, and makes every environment's
 /// hosts follow it by policy, committing what it observed to the status branch.
@@ -254,21 +255,8 @@ public actor Controller {
                 log.error("nothing to revert: no commit changed the environment")
                 return nil
             }
-            let failures = outcome.failures.keys.sorted().map { host in
-                "- \(host): " + (outcome.failures[host]?.split(separator: "\n").prefix(3).joined(separator: " ") ?? "")
-            }
-            let message = """
-                Revert "\(offending.summary)"
-
-                This reverts commit \(offending.id.hex).
-
-                Pinwheel halted the rollout of \(desired.name) and reverted it: \(outcome.message)
-                \(failures.joined(separator: "\n"))
-
-                Pinwheel-Environment: \(desired.name)
-                Pinwheel-Reverts: \(offending.id.hex)
-
-                """
+            let message = RevertMessage.haltedRollout(reverting: offending, environment: desired.name,
+                                                      reason: outcome.message, failures: outcome.failures).text
             await acquireWrites()
             defer { releaseWrites() }
             let revert = try await repository.revert(offending.id, message: message)

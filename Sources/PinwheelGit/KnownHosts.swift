@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// An OpenSSH `known_hosts` file, used to decide whether to trust an SSH server's host key.
@@ -83,7 +84,10 @@ public struct KnownHosts: Sendable {
 
     static func matches(_ entry: Entry, _ name: String) -> Bool {
         if let hashed = entry.hashed {
-            return SHA1.hmac(key: hashed.salt, message: Array(name.utf8)) == hashed.hash
+            // OpenSSH's hashed form: `|1|salt|HMAC-SHA1(salt, name)`. SHA-1 is only a lookup key
+            // here; the host key itself is compared byte for byte in `verify`.
+            return HMAC<Insecure.SHA1>.isValidAuthenticationCode(
+                hashed.hash, authenticating: Array(name.utf8), using: SymmetricKey(data: hashed.salt))
         }
         var positive = false
         for pattern in entry.patterns {

@@ -1,14 +1,15 @@
 import CGit2
 
 extension Repository {
-    /// Commits on `branch` the inverse of `commit`, computed in memory against the branch
+    /// Commits on `branch` the inverse of `commit` with `message` (PinwheelReleases' `RevertMessage` writes
+    /// the usual one), computed in memory against the branch
     /// tip (libgit2's `git_revert_commit`), without a work tree.
     ///
     /// Throws ``GitError/Code/conflict`` naming the conflicting paths when the revert does
     /// not apply cleanly; the branch is then left unchanged. A merge commit is reverted
     /// relative to its first parent.
     @discardableResult
-    public func revert(_ commit: ObjectID, onBranch branch: String, message: String? = nil,
+    public func revert(_ commit: ObjectID, onBranch branch: String, message: String,
                        author: Signature, committer: Signature? = nil) throws(GitError) -> ObjectID {
         try locked { () throws(GitError) -> ObjectID in
             let refName = Self.branchRef(branch)
@@ -36,9 +37,7 @@ extension Repository {
             }
             var treeOID = git_oid()
             try check(git_index_write_tree_to(&treeOID, index, handle), "write reverted tree")
-            let info = CommitInfo(toRevert)
-            let text = message ?? "Revert \"\(info.summary)\"\n\nThis reverts commit \(commit.hex).\n"
-            return try writeCommit(tree: ObjectID(treeOID), parent: tip, refName: refName, message: text,
+            return try writeCommit(tree: ObjectID(treeOID), parent: tip, refName: refName, message: message,
                                    author: author, committer: committer ?? author)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import PinwheelConfig
 import PinwheelCore
 import PinwheelFleet
 

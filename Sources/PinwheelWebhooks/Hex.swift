@@ -15,17 +15,6 @@ enum Hex {
         return bytes
     }
 
-    /// Lower-case hex digits of `bytes`.
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let alphabet = Array("0123456789abcdef".utf8)
-        var digits: [UInt8] = []
-        for byte in bytes {
-            digits.append(alphabet[Int(byte >> 4)])
-            digits.append(alphabet[Int(byte & 0x0f)])
-        }
-        return String(decoding: digits, as: UTF8.self)
-    }
-
     private static func value(of digit: UInt8) -> UInt8? {
         switch digit {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")

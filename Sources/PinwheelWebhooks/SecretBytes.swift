@@ -1,3 +1,5 @@
+import Crypto
+
 /// A loaded webhook secret. It never prints: `description`, `debugDescription` and `dump` show
 /// `<redacted>`, so an interpolation into a log line or an error cannot leak it by accident.
 public struct SecretBytes: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
@@ -17,7 +19,23 @@ public struct SecretBytes: Sendable, Equatable, CustomStringConvertible, CustomD
 
     /// Constant-time, like every other comparison against a secret here.
     public static func == (lhs: SecretBytes, rhs: SecretBytes) -> Bool {
-        ConstantTime.tokenEqual(lhs.bytes, rhs.bytes)
+        equalInConstantTime(lhs.bytes, rhs.bytes)
+    }
+
+    /// Whether a presented token (a GitLab token, a bearer token) is this secret, in constant time.
+    func matches(_ token: some StringProtocol) -> Bool {
+        Self.equalInConstantTime(Array(token.utf8), bytes)
+    }
+
+    /// The secret as an HMAC key.
+    var key: SymmetricKey { SymmetricKey(data: bytes) }
+
+    /// Compares two secrets without leaking where they first differ, nor the secret's length: both
+    /// sides are hashed to fixed-length SHA-256 digests, and swift-crypto's `==` on digests compares
+    /// every byte whatever it finds (its digests are compared with a constant-time comparison, for
+    /// exactly this use), so the time taken tells an attacker nothing about the secret.
+    static func equalInConstantTime(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        SHA256.hash(data: lhs) == SHA256.hash(data: rhs)
     }
 
     public var description: String { "<redacted>" }

@@ -1,3 +1,5 @@
+import Crypto
+
 /// Decides whether a push webhook is authentic and whether it should trigger a reconcile.
 ///
 /// Pure: no I/O, no clock, no logging, so every case is a unit test. The server hands it the
@@ -51,7 +53,7 @@ public struct WebhookVerifier: Sendable {
         guard let token = headers["x-gitlab-token"] else {
             return .reject("missing X-Gitlab-Token header (set a secret token on the GitLab webhook)")
         }
-        guard ConstantTime.tokenEqual(Array(token.utf8), secret.bytes) else {
+        guard secret.matches(token) else {
             return .reject("X-Gitlab-Token does not match")
         }
         guard let event = headers["x-gitlab-event"] else {
@@ -78,7 +80,7 @@ public struct WebhookVerifier: Sendable {
                 return .reject("Authorization header is not a Bearer token")
             }
             let token = authorization.dropFirst(prefix.count).drop(while: { $0 == " " })
-            guard ConstantTime.tokenEqual(Array(token.utf8), secret.bytes) else {
+            guard secret.matches(token) else {
                 return .reject("bearer token does not match")
             }
             return .trigger(reason: "authorized generic push", branch: Self.pushedBranch(in: body))
@@ -90,12 +92,12 @@ public struct WebhookVerifier: Sendable {
     private func checkSignature(_ value: String, header: String, body: [UInt8]) -> String? {
         let prefix = "sha256="
         guard value.hasPrefix(prefix), let presented = Hex.decode(value.dropFirst(prefix.count)),
-            presented.count == SHA256.digestByteCount
+            presented.count == SHA256.byteCount
         else {
             return "malformed \(header) header (expected sha256=<64 hex digits>)"
         }
-        let expected = HMACSHA256.authenticationCode(for: body, key: secret.bytes)
-        guard ConstantTime.equal(presented, expected) else {
+        // swift-crypto compares the presented MAC with the expected one in constant time.
+        guard HMAC<SHA256>.isValidAuthenticationCode(presented, authenticating: body, using: secret.key) else {
             return "\(header) does not match the body (wrong secret, or the body was changed on the way)"
         }
         return nil

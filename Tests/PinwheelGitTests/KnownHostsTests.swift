@@ -3,12 +3,40 @@ import Testing
 @testable import PinwheelGit
 
 @Suite struct KnownHostsTests {
-    @Test func sha1AndHMACVectors() {
-        func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-        #expect(hex(SHA1.hash(Array("abc".utf8))) == "a9993e364706816aba3e25717850c26c9cd0d89d")
-        #expect(hex(SHA1.hash([])) == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
-        #expect(hex(SHA1.hmac(key: Array("key".utf8), message: Array("The quick brown fox jumps over the lazy dog".utf8)))
-                == "de7c9b85b8b78aa6bc8a7a36f70a90701c9db4d9")
+    /// Lines `ssh-keygen -H` wrote for `git.example.com` and `[127.0.0.1]:2222`, kept verbatim so the
+    /// hashed-entry match (HMAC-SHA1 of the name under the salt) is checked against OpenSSH's own output.
+    static let hashedLines = """
+        |1|xqm0xg8CZEqKhedEfzw+NWqTe+o=|+IiYvGLYonI+HEnyV4/fRHsZ5Ds= ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEUiRV+L+6W0+ZrHngMR55iWUlrFm2GPP+zothMNX+QF
+        |1|1P6fDQSjVVY5T5reSgOR4fQRMAw=|7rVaDTsK24EhcAwoENCFXYWoQJs= ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEUiRV+L+6W0+ZrHngMR55iWUlrFm2GPP+zothMNX+QF
+        """
+    static let hashedKey = [UInt8](Data(base64Encoded: "AAAAC3NzaC1lZDI1NTE5AAAAIEUiRV+L+6W0+ZrHngMR55iWUlrFm2GPP+zothMNX+QF")!)
+
+    @Test func hashedEntriesFromOpenSSH() {
+        let known = KnownHosts(text: Self.hashedLines, path: "inline")
+        #expect(known.entries.count == 2)
+        #expect(known.entries.allSatisfy { $0.hashed != nil })
+        #expect(known.verify(host: "git.example.com", port: 22, key: Self.hashedKey) == .trusted)
+        #expect(known.verify(host: "127.0.0.1", port: 2222, key: Self.hashedKey) == .trusted)
+        // Names are hashed as they are: another port, another case or a near miss finds nothing.
+        #expect(known.verify(host: "127.0.0.1", port: 22, key: Self.hashedKey) == .unknownHost)
+        #expect(known.verify(host: "GIT.example.com", port: 22, key: Self.hashedKey) == .unknownHost)
+        #expect(known.verify(host: "git.example.co", port: 22, key: Self.hashedKey) == .unknownHost)
+        var otherKey = Self.hashedKey
+        otherKey[otherKey.count - 1] ^= 1
+        #expect(known.verify(host: "git.example.com", port: 22, key: otherKey) == .mismatch)
+    }
+
+    @Test func malformedHashedEntriesAreSkippedOrNeverMatch() {
+        let key = "AAAAC3NzaC1lZDI1NTE5AAAAIEUiRV+L+6W0+ZrHngMR55iWUlrFm2GPP+zothMNX+QF"
+        let text = """
+            |1|not-base64!|+IiYvGLYonI+HEnyV4/fRHsZ5Ds= ssh-ed25519 \(key)
+            |1|xqm0xg8CZEqKhedEfzw+NWqTe+o= ssh-ed25519 \(key)
+            |1|xqm0xg8CZEqKhedEfzw+NWqTe+o=|+IiYvGLY ssh-ed25519 \(key)
+            """
+        let known = KnownHosts(text: text, path: "inline")
+        // The first two do not parse; the third has a truncated hash, which matches no name.
+        #expect(known.entries.count == 1)
+        #expect(known.verify(host: "git.example.com", port: 22, key: Self.hashedKey) == .unknownHost)
     }
 
     @Test func plainHashedPortAndMismatch() throws {

@@ -12,11 +12,12 @@ import Testing
                                      onBranch: "main", message: "Scale up", author: ada)
         let later = try repo.commit(changes: [.write("README.md", Data("other\n".utf8))], onBranch: "main",
                                     message: "Unrelated", author: ada)
-        let revert = try repo.revert(change, onBranch: "main", author: ada)
+        let message = "Revert \"Scale up\"\n\nThis reverts commit \(change.hex).\n"
+        let revert = try repo.revert(change, onBranch: "main", message: message, author: ada)
         #expect(try repo.branchTip("main") == revert)
         let info = try repo.commitInfo(revert)
         #expect(info.parents == [later])
-        #expect(info.message == "Revert \"Scale up\"\n\nThis reverts commit \(change.hex).\n")
+        #expect(info.message == message)
         #expect(try repo.readFile("apps/web/deploy.yaml", at: revert) == Data("replicas: 1\n".utf8))
         #expect(try repo.readFile("apps/new.yaml", at: revert) == nil)
         #expect(try repo.readFile("README.md", at: revert) == Data("other\n".utf8))

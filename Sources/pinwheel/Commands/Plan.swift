@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import PinwheelController
+import PinwheelConfig
 import PinwheelCore
 import PinwheelFleet
 

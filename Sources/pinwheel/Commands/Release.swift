@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PinwheelCore
 import PinwheelGit
+import PinwheelReleases
 
 struct Release: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,70 +46,17 @@ struct Release: AsyncParsableCommand {
             }
         }
         let repository = try GitSupport.open(repo)
-        let (current, tip) = try GitSupport.currentBranch(repository)
-        if let branch, try repository.branchTip(branch) != nil {
-            throw UsageError("branch \(branch) already exists: name a new branch")
+        let release = ReleaseCommit(environment: environment, changes: changes, newBranch: branch, message: message)
+        let result = try GitSupport.reporting {
+            let (author, committer) = try CommitIdentity.resolve(repository)
+            return try release.commit(in: repository, author: author, committer: committer)
         }
-
-        let before: Environment
-        switch try GitSupport.load(environment, in: repository, at: tip) {
-        case .valid(let environment):
-            before = environment
-        case .invalid(let diagnostics):
-            StandardError.write("pinwheel: \(environment) is not valid at \(current) (\(tip.short)); fix it before releasing:")
-            GitSupport.printDiagnostics(diagnostics)
-            throw ExitCode.failure
-        case .missing:
-            throw UsageError("no environment `\(environment)` at \(current) (\(tip.short))")
-        }
-        let environmentPath = ReleasePlan.environmentPath(environment)
-        guard let text = try repository.readFile(environmentPath, at: tip).map({ String(decoding: $0, as: UTF8.self) }) else {
-            throw UsageError("cannot read \(environmentPath) at \(tip.short)")
-        }
-        let plan: ReleasePlan
-        do {
-            plan = try ReleasePlan.make(environment: before, environmentText: text, changes: changes)
-        } catch {
-            StandardError.write("pinwheel: \(error)")
-            throw ExitCode.failure
-        }
-        for warning in plan.warnings { StandardError.write("pinwheel: warning: \(warning)") }
-
-        // Validate exactly what will be committed.
-        let overlay = plan.files.mapValues { Data($0.utf8) }
-        let loadedAfter = try GitSupport.load(environment, in: repository, at: tip, overlay: overlay)
-        guard let after = loadedAfter.environment else {
-            StandardError.write("pinwheel: the release would make \(environment) invalid; nothing was committed:")
-            if case .invalid(let diagnostics) = loadedAfter { GitSupport.printDiagnostics(diagnostics) }
-            throw ExitCode.failure
-        }
-        let diff = EnvironmentDiff.changes(from: before, to: after)
-        let (author, committer) = try GitSupport.signatures(repository)
-        let commitMessage = message.map { $0.hasSuffix("\n") ? $0 : $0 + "\n" }
-            ?? ReleasePlan.defaultMessage(environment: environment, changes: changes, diff: diff)
-        let fileChanges = plan.files.keys.sorted().map { FileChange.write($0, Data(plan.files[$0]!.utf8)) }
-
-        let target = branch ?? current
-        let commit: ObjectID
-        if let branch {
-            try repository.setReference("refs/heads/\(branch)", to: tip, logMessage: "pinwheel release: branch from \(current)")
-            do {
-                commit = try repository.commit(changes: fileChanges, onBranch: branch, message: commitMessage, author: author,
-                                               committer: committer, expectedParent: .some(tip))
-            } catch {
-                try? repository.deleteReference("refs/heads/\(branch)")
-                throw error
-            }
-        } else {
-            try GitSupport.requireCleanWorkTree(repository, branch: current, paths: plan.files.keys.sorted())
-            commit = try repository.commit(changes: fileChanges, onBranch: current, message: commitMessage, author: author,
-                                           committer: committer, expectedParent: .some(tip))
-            GitSupport.syncWorkTree(repository, branch: current, previous: tip)
-        }
-        print("committed \(commit.hex) on \(target)")
-        for line in diff { print(line) }
+        for warning in result.warnings { StandardError.write("pinwheel: warning: \(warning)") }
+        GitSupport.reportWorkTree(result.workTreeError)
+        print("committed \(result.commit.hex) on \(result.branch)")
+        for line in result.diff { print(line) }
         if publishing.push {
-            try await GitSupport.push(repository, branch: target, remote: publishing.remote)
+            try await GitSupport.push(repository, branch: result.branch, remote: publishing.remote)
         }
     }
 }

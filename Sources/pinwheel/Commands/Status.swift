@@ -1,7 +1,6 @@
 import ArgumentParser
-import Foundation
 import PinwheelCore
-import PinwheelGit
+import PinwheelReleases
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,27 +26,10 @@ struct Status: ParsableCommand {
 
     func run() throws {
         let repository = try GitSupport.open(repo)
-        guard let found = try StatusBranch.tip(repository, branch: branch) else {
-            StandardError.write("pinwheel: \(environment) has no status yet: there is no \(branch) branch (nor origin/\(branch)); "
-                                + "the controller writes it after its first run (fetch it if it runs elsewhere)")
-            throw ExitCode.failure
-        }
-        let (ref, tip) = found
-        let path = EnvironmentStatus.path(of: environment)
-        guard let data = try repository.readFile(path, at: tip) else {
-            StandardError.write("pinwheel: \(environment) has no status yet: \(ref) (\(tip.short)) has no \(path)")
-            throw ExitCode.failure
-        }
-        let status: EnvironmentStatus
-        do {
-            status = try EnvironmentStatus.parse(String(decoding: data, as: UTF8.self))
-        } catch {
-            StandardError.write("pinwheel: \(path) at \(ref) (\(tip.short)) cannot be read: \(error)")
-            throw ExitCode.failure
-        }
-        let statusCommit = try repository.history(of: path, from: tip, limit: 1).first
+        let recorded = try GitSupport.reporting { try RecordedStatus.read(environment, in: repository, branch: branch) }
+        let (ref, status) = (recorded.ref, recorded.status)
         if json {
-            print(try JSON.string(Output(branch: ref, commit: statusCommit?.id.hex ?? tip.hex, status: status)))
+            print(try JSON.string(Output(branch: ref, commit: recorded.commit.hex, status: status)))
             return
         }
         print(status.summary)
@@ -58,7 +40,7 @@ struct Status: ParsableCommand {
         if !status.pins.isEmpty { print("pins:      \(status.pins.joined(separator: ", "))") }
         if !status.message.isEmpty { print("message:   \(status.message)") }
         if let revert = status.revert { print("revert:    \(revert)") }
-        print("recorded:  \(ref) \(statusCommit?.id.short ?? tip.short)")
+        print("recorded:  \(ref) \(recorded.commit.short)")
         if !status.hosts.isEmpty {
             print("hosts:     \(status.healthyHosts)/\(status.hosts.count) healthy on slot \(status.active?.rawValue ?? "-")")
             let width = status.hosts.keys.map(\.count).max() ?? 0

@@ -1,5 +1,5 @@
 import ArgumentParser
-import PinwheelController
+import PinwheelConfig
 import PinwheelCore
 
 /// Where the config comes from: the files on disk, or a commit of the repository read through libgit2.

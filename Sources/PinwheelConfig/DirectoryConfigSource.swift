@@ -1,4 +1,5 @@
 import Foundation
+import PinwheelCore
 
 /// Reads the config repository from a folder on disk (a work tree, before anything is committed).
 public struct DirectoryConfigSource: ConfigSource {

@@ -8,8 +8,8 @@ import PinwheelGit
 /// `origin/pinwheel/status`. When both exist, the remote-tracking one is read if it is ahead of
 /// the local one (the local one is an ancestor: stale), otherwise the local one (it is the same,
 /// or has commits not pushed yet). A name that is neither is resolved as a revision.
-enum StatusBranch {
-    static func tip(_ repository: Repository, branch: String) throws -> (ref: String, tip: ObjectID)? {
+public enum StatusBranch {
+    public static func tip(_ repository: Repository, branch: String) throws -> (ref: String, tip: ObjectID)? {
         let local = try repository.referenceTarget("refs/heads/\(branch)")
         let remote = try repository.referenceTarget("refs/remotes/origin/\(branch)")
         switch (local, remote) {

@@ -1,0 +1,152 @@
+import Foundation
+import PinwheelCore
+import PinwheelGit
+
+/// The changes to an environment, newest first, each with what the controller recorded for it: every commit
+/// that changed `Environments/<env>/` or the policy file it uses (named at the tip), with what it changed in
+/// the desired state, and each status the controller committed for it on the status branch.
+public struct EnvironmentHistory: Encodable, Sendable {
+    public var environment: String
+    /// The revision read (a branch name, or what was asked for).
+    public var branch: String
+    public var entries: [Entry]
+
+    /// One commit.
+    public struct Entry: Encodable, Sendable {
+        public var commit: String
+        public var summary: String
+        public var author: Person
+        public var committer: Person
+        /// What it changed in the desired state, one line each.
+        public var changes: [String]
+        /// What the controller recorded for it, newest first.
+        public var applied: [Applied]
+    }
+
+    public struct Person: Encodable, Equatable, Sendable {
+        public var name: String
+        public var email: String
+        /// ISO 8601, in the signature's own time zone.
+        public var time: String
+
+        init(_ signature: Signature) {
+            name = signature.name
+            email = signature.email
+            time = signature.iso8601
+        }
+    }
+
+    /// One status the controller committed for a commit.
+    public struct Applied: Encodable, Sendable {
+        public var statusCommit: String
+        public var time: String
+        public var result: String
+        public var healthyHosts: Int?
+        public var hosts: Int?
+        /// The revert the controller committed, when it reverted this commit.
+        public var revert: String?
+
+        init(_ commit: CommitInfo, _ record: StatusRecord) {
+            statusCommit = commit.id.hex
+            time = commit.committer.iso8601
+            result = record.result
+            healthyHosts = record.healthyHosts
+            hosts = record.hosts
+            revert = record.revert
+        }
+    }
+
+    /// Reads the history of `environment` on `revision` (by default the checked-out branch, else HEAD), at most
+    /// `limit` commits.
+    ///
+    /// - Throws: ``OperationError/Code/usage`` when `revision` does not resolve, or the repository's own errors.
+    public static func read(_ environment: String, in repository: Repository, revision: String? = nil,
+                            statusBranch: String = EnvironmentStatus.defaultBranch, limit: Int = 20) throws -> EnvironmentHistory {
+        let revision = try revision ?? repository.currentBranch() ?? "HEAD"
+        let tip: ObjectID
+        do {
+            tip = try repository.resolve(revision)
+        } catch {
+            throw OperationError(.usage, "\(error)")
+        }
+        let folder = "\(ConfigLoader.environmentsFolder)/\(environment)"
+        var commits = try repository.history(of: folder, from: tip, limit: limit)
+        let cache = LoadCache(repository: repository, environment: environment)
+        // The policy the environment uses now: its changes are changes to the environment too.
+        if let policy = try cache.loaded(tip).environment?.policy.name {
+            let policyCommits = try repository.history(of: "\(ConfigLoader.policiesFolder)/\(policy).yaml", from: tip, limit: limit)
+            commits = merge(commits, policyCommits, limit: limit)
+        }
+        let records = try statusRecords(environment, in: repository, statusBranch: statusBranch)
+
+        var entries: [Entry] = []
+        for commit in commits {
+            let after = try cache.loaded(commit.id)
+            var before = EnvironmentAtCommit.missing
+            if let parent = commit.parents.first { before = try cache.loaded(parent) }
+            var changes: [String]
+            switch (before, after) {
+            case (.invalid, _), (_, .invalid):
+                changes = []
+                if case .invalid = before { changes.append("before: invalid config") }
+                if case .invalid = after { changes.append("after: invalid config") }
+            default:
+                changes = EnvironmentDiff.changes(from: before.environment, to: after.environment)
+                if changes.isEmpty { changes = ["no change to the desired state"] }
+            }
+            entries.append(Entry(
+                commit: commit.id.hex, summary: commit.summary,
+                author: Person(commit.author), committer: Person(commit.committer),
+                changes: changes,
+                applied: (records[commit.id.hex] ?? []).map { Applied($0.commit, $0.record) }))
+        }
+        return EnvironmentHistory(environment: environment, branch: revision, entries: entries)
+    }
+
+    /// Every status commit for `environment`, by the desired commit it names, newest first: one walk.
+    static func statusRecords(_ environment: String, in repository: Repository,
+                              statusBranch: String) throws -> [String: [(commit: CommitInfo, record: StatusRecord)]] {
+        guard let tip = try StatusBranch.tip(repository, branch: statusBranch)?.tip else { return [:] }
+        var records: [String: [(commit: CommitInfo, record: StatusRecord)]] = [:]
+        for commit in try repository.history(of: EnvironmentStatus.path(of: environment), from: tip) {
+            guard let record = StatusRecord.parse(summary: commit.summary, trailers: commit.trailers.map { ($0.key, $0.value) }),
+                  record.environment == environment else { continue }
+            records[record.desired, default: []].append((commit, record))
+        }
+        return records
+    }
+
+    /// Merges two newest-first commit lists without duplicates, newest first (by committer date; ties keep
+    /// the walks' order), at most `limit`.
+    static func merge(_ a: [CommitInfo], _ b: [CommitInfo], limit: Int) -> [CommitInfo] {
+        var seen = Set<ObjectID>()
+        let all = (a + b).filter { seen.insert($0.id).inserted }
+        let indexed: [(offset: Int, commit: CommitInfo)] = all.enumerated().map { ($0.offset, $0.element) }
+        let sorted = indexed.sorted { (x: (offset: Int, commit: CommitInfo), y: (offset: Int, commit: CommitInfo)) -> Bool in
+            if x.commit.committer.date != y.commit.committer.date {
+                return x.commit.committer.date > y.commit.committer.date
+            }
+            return x.offset < y.offset
+        }.map { $0.commit }
+        return Array(sorted.prefix(limit))
+    }
+}
+
+/// The environment at each commit, each loaded once.
+private final class LoadCache {
+    let repository: Repository
+    let environment: String
+    var values: [ObjectID: EnvironmentAtCommit] = [:]
+
+    init(repository: Repository, environment: String) {
+        self.repository = repository
+        self.environment = environment
+    }
+
+    func loaded(_ id: ObjectID) throws -> EnvironmentAtCommit {
+        if let hit = values[id] { return hit }
+        let value = try EnvironmentAtCommit.load(environment, in: repository, at: id)
+        values[id] = value
+        return value
+    }
+}
