@@ -345,6 +345,27 @@ class StepTests(TestCase):
         self.assertEqual(len(reply["steps"]), 1)
         self.assertFalse(os.path.exists(os.path.join(self.root, "nginx", "hello.conf")))
 
+    def test_verify_accepts_only_a_slot_that_has_served(self):
+        """A warm switch (verify, then route) is for rollbacks: a slot only ever prepared is refused."""
+        with web_server([200]) as port:
+            request = make_request(self.root, steps=[{"action": "verify", "slot": "A"}])
+            request["settings"]["supervisor"]["ctl"] = fake_supervisorctl(self.root, {"hello-web-A": [port], "hello-worker-A": [0]})
+            request["slots"]["A"]["spec"]["programs"][0]["ports"] = [port]
+            request["slots"]["A"]["spec"]["programs"][0]["processes"] = 1
+            host = agent.Agent(request)
+            os.makedirs(host.slot_dir("A"))
+            host.write_manifest("A", host.slot_dir("A"), "uv")
+            os.makedirs(host.slots_dir, exist_ok=True)
+            os.symlink(os.path.basename(host.slot_dir("A")), host.slot_link("A"))
+            reply = agent.handle(request)
+            self.assertEqual(reply["steps"][-1]["code"], "notServed", reply)
+            request["steps"] = [{"action": "route", "slot": "A"}]
+            self.assertTrue(agent.handle(request)["ok"])
+            self.assertIn("servedAt", host.read_manifest(host.slot_dir("A")))
+            request["steps"] = [{"action": "verify", "slot": "A"}]
+            reply = agent.handle(request)
+            self.assertTrue(reply["ok"], reply)
+
     def test_route_writes_the_upstream_file(self):
         reply = agent.handle(make_request(self.root, steps=[{"action": "route", "slot": "B"}]))
         self.assertTrue(reply["ok"], reply)

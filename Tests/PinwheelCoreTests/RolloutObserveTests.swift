@@ -27,7 +27,7 @@ struct RolloutObserveTests {
     var names: [String] { environment.hosts.map(\.name) }
 
     /// What a host reports with `slots` prepared as desired, running, healthy and routed to `routed`.
-    func observation(of host: FleetHost, prepared slots: [Slot], routed: Slot?) -> HostObservation {
+    func observation(of host: FleetHost, prepared slots: [Slot], routed: Slot?, served: [Slot] = []) -> HostObservation {
         let target = environment.target(for: host)
         var observation = HostObservation()
         for slot in slots {
@@ -36,7 +36,9 @@ struct RolloutObserveTests {
                 processes[program.supervisorName] = Array(repeating: "RUNNING", count: program.processes)
             }
             observation.slots[slot] = SlotObservation(
-                manifest: SlotManifest(fingerprint: target.slots[slot].fingerprint, pins: []), processes: processes, healthy: true)
+                manifest: SlotManifest(fingerprint: target.slots[slot].fingerprint, pins: [],
+                                       servedAt: served.contains(slot) ? "2026-11-23T06:00:00Z" : nil),
+                processes: processes, healthy: true)
         }
         observation.routed = routed
         observation.routedFingerprint = routed.map { target.slots[$0].fingerprint }
@@ -142,5 +144,35 @@ struct RolloutObserveTests {
         #expect(machine.next() == .route(["web-02"], stage: "batch 1"))
         machine.record(.route(["web-02"], stage: "batch 1"), failed: ["web-02": "check failed"])
         #expect(machine.next() == .rollBack(["web-01": .b]))
+    }
+
+    @Test func aBuildThatNeverServedIsSwitchedToAtThePolicysPace() {
+        // A rollout killed after every host prepared slot A and only the canary switched: on restart, A is warm
+        // everywhere, but on web-02..04 it never served, so the batches go on as the policy says.
+        var machine = RolloutMachine(policy: policy(pause: .seconds(0)), targets: environment.targets)
+        _ = machine.next()
+        var observed: [String: RolloutMachine.Observed] = [:]
+        for host in environment.hosts {
+            observed[host.name] = host.name == "web-01"
+                ? .init(observation: observation(of: host, prepared: [.a, .b], routed: .a, served: [.a, .b]), switched: false)
+                : .init(observation: observation(of: host, prepared: [.a, .b], routed: .b, served: [.b]), routedBefore: .b)
+        }
+        machine.recordObserved(observed)
+        #expect(machine.next() == .route(["web-02"], stage: "canary"))
+        machine.record(.route(["web-02"], stage: "canary"), failed: [:])
+        #expect(machine.next() == .route(["web-03"], stage: "batch 1"))
+    }
+
+    @Test func aRollbackToSlotsThatServedGoesEverywhereAtOnce() {
+        var machine = RolloutMachine(policy: policy(), targets: environment.targets)
+        _ = machine.next()
+        var observed: [String: RolloutMachine.Observed] = [:]
+        for host in environment.hosts {
+            // The warm switch was refused (say the host was busy), but A served before: all at once.
+            observed[host.name] = .init(observation: observation(of: host, prepared: [.a, .b], routed: .b, served: [.a, .b]),
+                                        routedBefore: .b)
+        }
+        machine.recordObserved(observed)
+        #expect(machine.next() == .route(names, stage: "all"))
     }
 }

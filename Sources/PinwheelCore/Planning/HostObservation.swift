@@ -54,12 +54,17 @@ public struct SlotManifest: Sendable, Hashable, Codable {
     public var preparedAt: String?
     /// `uv` or `pip`.
     public var installer: String?
+    /// When nginx first routed to this build on the host; nil for a build that never served traffic. Only a slot
+    /// that served before is switched to without the policy's pacing (a rollback).
+    public var servedAt: String?
 
-    public init(fingerprint: String, pins: [String], commit: String? = nil, preparedAt: String? = nil, installer: String? = nil) {
+    public init(fingerprint: String, pins: [String], commit: String? = nil, preparedAt: String? = nil, installer: String? = nil,
+                servedAt: String? = nil) {
         self.fingerprint = fingerprint
         self.pins = pins
         self.commit = commit
         self.preparedAt = preparedAt
         self.installer = installer
+        self.servedAt = servedAt
     }
 }

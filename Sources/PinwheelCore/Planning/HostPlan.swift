@@ -13,9 +13,10 @@ public struct HostPlan: Sendable, Hashable, Codable {
         case check(Slot)
         /// Point nginx at the slot.
         case route(Slot)
-        /// Fail at once unless the slot is prepared exactly as desired, running and healthy. The planner never
-        /// emits it: the controller puts it before a switch it planned from what hosts reported earlier, so a
-        /// rollback moves traffic in one round trip and a host that changed meanwhile refuses instead.
+        /// Fail at once unless the slot is prepared exactly as desired, has served traffic on the host before,
+        /// and is running and healthy. The planner never emits it: the rollout puts it before the switch it offers
+        /// every host while observing, so a rollback moves traffic in one round trip, while a slot that was only
+        /// ever prepared (a release) refuses and is switched to at the policy's pace.
         case verify(Slot)
 
         public var description: String {

@@ -4,8 +4,8 @@
 ///
 /// A rollout runs in this order:
 /// 0. observe: every host in one round trip each. A host whose desired active slot is already built as desired,
-///    running and healthy (a rollback: the previous slot is still warm) verifies it and switches to it in that same
-///    round trip, so traffic is back after one round trip; every other host only reports what it has, and the
+///    has served traffic there before, and is running and healthy (a rollback: the previous slot is still warm)
+///    verifies it and switches to it in that same round trip, so traffic is back after one round trip; every other host only reports what it has, and the
 ///    machine plans each host from that (`Planner`).
 /// 1. prepare: every host that needs it makes its active slot ready (install, start, check). No traffic moves.
 /// 2. switch: a canary, then batches of the policy's size with its pause between them, each host switched and
@@ -70,6 +70,10 @@ public struct RolloutMachine: Sendable {
     private(set) public var unreachable: [String: String] = [:]
     /// Hosts switched to their warm slot while being observed.
     private(set) public var switchedWarm: [String] = []
+    /// Hosts whose desired active slot is built but never served traffic there: switching to it exposes a new
+    /// build, so it goes at the policy's pace even when nothing needs installing (a rollout resumed after a restart,
+    /// or a release whose idle slot was prepared by an earlier commit).
+    private var firstExposure: Set<String> = []
     private(set) public var failures: [String: String] = [:]
     private(set) public var idleFailures: [String: String] = [:]
     /// Hosts switched in this rollout.
@@ -136,6 +140,7 @@ public struct RolloutMachine: Sendable {
             if found.switched { switchedWarm.append(target.name) }
             if let error = found.error { failures[target.name] = error }
             if let routed = found.routedBefore { previous[target.name] = routed }
+            if observation.slots[target.active].manifest?.servedAt == nil { firstExposure.insert(target.name) }
             plans.append(Planner.plan(target, observed: observation))
         }
         self.plans = Dictionary(uniqueKeysWithValues: plans.map { ($0.host, $0) })
@@ -162,8 +167,8 @@ public struct RolloutMachine: Sendable {
                     stage = .idle
                     continue
                 }
-                // Only switching back to warm slots: no canary, no batches.
-                if candidates.allSatisfy({ plans[$0]?.activate.isEmpty ?? true }) {
+                // Only switching back to warm slots that served before (a rollback): no canary, no batches.
+                if candidates.allSatisfy({ (plans[$0]?.activate.isEmpty ?? true) && !firstExposure.contains($0) }) {
                     stage = .batches(remaining: [], index: 0, paused: true)
                     return .route(candidates, stage: "all")
                 }

@@ -30,6 +30,8 @@ Step codes (`code` of a step result), mirrored by the Swift side from STEP_CODES
     health       the slot did not pass its health check within the retries
     notPrepared  the slot is not built as the request specifies (no manifest, or another fingerprint)
     notReady     verify: the slot is prepared, but a process is not running or a web process does not answer
+    notServed    verify: the slot is prepared and healthy but has never served traffic on this host, so switching
+                 to it would be a first exposure (a release, paced by the policy), not a rollback
     nginxTest    `nginx.test` rejected the new upstream file (the previous file is back)
     nginxReload  `nginx.reload` failed (the previous file is back)
     nginxVerify  `nginx.check` did not answer from the new slot after the reload (switched back)
@@ -48,7 +50,7 @@ import time
 PROTOCOL = 2
 MARKER = "PINWHEEL-RESULT "
 STEP_ACTIONS = ("prepare", "start", "check", "route", "verify")
-STEP_CODES = ("install", "supervisor", "health", "notPrepared", "notReady", "nginxTest", "nginxReload",
+STEP_CODES = ("install", "supervisor", "health", "notPrepared", "notReady", "notServed", "nginxTest", "nginxReload",
               "nginxVerify", "hook", "internal")
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600
 # After a switch, `nginx.check` is asked up to this many times, 20 ms apart (about five seconds when nginx answers).
@@ -771,11 +773,14 @@ class Agent:
             slot, self.retries, "\n  ".join(problems), self.log_tail(spec)))
 
     def verify(self, slot):
-        """The slot is built exactly as the request specifies, all its processes run, and its web processes answer:
+        """The slot is built exactly as the request specifies, has served traffic on this host (it is a rollback
+        target, not a build that was only ever prepared), all its processes run, and its web processes answer:
         checked once, no waiting. A host that changed since it was last observed refuses here."""
         manifest = self.read_manifest(self.slot_link(slot))
         if manifest is None or manifest.get("fingerprint") != self.fingerprint(slot):
             raise StepFailed("notPrepared", "slot %s is not prepared as desired" % slot)
+        if not manifest.get("servedAt") and self.read_upstream() != (slot, self.fingerprint(slot)):
+            raise StepFailed("notServed", "slot %s has never served traffic on this host" % slot)
         problems = self.slot_problems(self.spec(slot))
         if problems:
             raise StepFailed("notReady", "slot %s is not ready: %s" % (slot, "; ".join(problems)))
@@ -827,6 +832,7 @@ class Agent:
         text = self.upstream_text(slot)
         if previous == text:
             self.say("nginx already routes to slot %s" % slot)
+            self.mark_served(slot)
             return False
         write_atomically(path, text)
 
@@ -854,7 +860,20 @@ class Agent:
                 finally:
                     self.shell(self.nginx["reload"])
         self.say("nginx now routes to slot %s" % slot)
+        self.mark_served(slot)
         return True
+
+    def mark_served(self, slot):
+        """Records in the slot's manifest when it first served traffic on this host: `verify`, which a warm switch
+        (a rollback) runs first, accepts only a slot that did, so a build that was only ever prepared is switched
+        to at the policy's pace."""
+        import datetime
+        target = os.path.realpath(self.slot_link(slot))
+        manifest = self.read_manifest(target)
+        if manifest is None or manifest.get("servedAt") or manifest.get("fingerprint") != self.fingerprint(slot):
+            return
+        manifest["servedAt"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        write_atomically(os.path.join(target, "manifest.json"), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
     def answered_by(self, check, slot):
         """Whether `check`, fetched through nginx, answers from the slot within ROUTE_VERIFY_ATTEMPTS, and the
