@@ -9,8 +9,8 @@ struct EnvironmentParser {
     struct Context {
         /// The environment's folder, e.g. `Environments/production`.
         var folder: String
-        /// The bytes of a file relative to the repository root, nil when absent.
-        var readFile: (String) -> Data?
+        /// The bytes of a file relative to the repository root; a refusal (a link) is already reported.
+        var readFile: (String) -> ConfigLoader.FileRead
         /// The policy of that name, nil (with its errors already reported) when it is missing or invalid.
         var policy: (String) -> PolicyLookup
     }
@@ -136,7 +136,12 @@ struct EnvironmentParser {
             }
             files[file] = slot.rawValue
             let path = "\(context.folder)/\(file)"
-            guard let data = context.readFile(path) else {
+            let read = context.readFile(path)
+            if case .failed = read {
+                failed = true
+                continue
+            }
+            guard case .data(let data) = read else {
                 reader.error("slot `\(slot)` names `\(file)`, which does not exist in \(context.folder)/", at: entry.value,
                              hint: "create it with the slot's pins (`pip freeze` or `uv pip compile` output)")
                 failed = true
@@ -345,7 +350,10 @@ struct EnvironmentParser {
         }
         if let knownHosts = patch.knownHosts, !knownHosts.value.hasPrefix("/"), !knownHosts.value.hasPrefix("~/"), !isLocal {
             let path = "\(context.folder)/\(knownHosts.value)"
-            if context.readFile(path) == nil {
+            let read = context.readFile(path)
+            if case .failed = read {
+                // Reported where the file is.
+            } else if case .missing = read {
                 reader.error("the known-hosts file `\(knownHosts.value)` does not exist in \(context.folder)/", at: knownHosts.node,
                              hint: "create it with `ssh-keyscan -t ed25519 HOST >> \(path)`")
             } else {
