@@ -175,22 +175,28 @@ struct ApplyOnARealFleetTests {
     @Test func switchingBackToTheWarmSlotInstallsNothing() async throws {
         let fleet = try await startFleet(hosts: 2)
         _ = try await fleet.apply()
+        // B was prepared (warm) but never served: switching to it is a first exposure, at the policy's pace.
         try fleet.setActive(.b)
+        for report in try await fleet.apply() {
+            #expect(report.outcome == .changed)
+            #expect(report.phases.map(\.requested) == [[.route(.b), .check(.b)]])
+        }
+        // A served before: switching back to it is a rollback, done in the observing round trip itself.
+        try fleet.setActive(.a)
         let reports = try await fleet.apply()
         for report in reports {
             #expect(report.outcome == .changed)
-            // Switched in the observing round trip itself: one round trip, no install.
             #expect(report.phases.count == 1)
-            #expect(report.phases.flatMap(\.outcomes).map(\.step) == [.verify(.b), .route(.b)])
+            #expect(report.phases.flatMap(\.outcomes).map(\.step) == [.verify(.a), .route(.a)])
         }
         let bodies = try await fleet.waitUntilServing("hello-service 1.0.0")
         for index in 0..<fleet.hosts {
             var slot = try await fleet.get(index).slot
-            for _ in 0..<50 where slot != "B" {
+            for _ in 0..<50 where slot != "A" {
                 try await Task.sleep(for: .milliseconds(100))
                 slot = try await fleet.get(index).slot
             }
-            #expect(slot == "B", "\(bodies)")
+            #expect(slot == "A", "\(bodies)")
         }
     }
 
