@@ -17,9 +17,10 @@ public final class TestFleet: @unchecked Sendable {
 
     public var environmentFolder: String { "\(config)/Environments/\(environmentName)" }
 
-    /// Starts `hosts` hosts numbered from `first` (addresses 127.0.0.(10+first)...), and an index on `indexPort`.
-    /// Suites that run at the same time must use different `first` ranges and ports.
-    public static func start(hosts: Int = 3, first: Int, indexPort: Int, uv: Bool = true) async throws -> TestFleet {
+    /// Starts `hosts` hosts numbered from `first` (addresses 127.0.0.(10+first)...), and an index on a port the OS
+    /// says is free. Suites that run at the same time must use different `first` ranges.
+    public static func start(hosts: Int = 3, first: Int, uv: Bool = true) async throws -> TestFleet {
+        let indexPort = try FreePort.next()
         let directory = try makeShortDirectory()
         let fleet = TestFleet(directory: directory, hosts: hosts, first: first, indexPort: indexPort)
         try await Shell.script("sample-service", ["--dir", directory])

@@ -6,13 +6,12 @@ import Testing
 @testable import PinwheelFleet
 
 /// `apply` against a real loopback fleet: sshd, supervisord, nginx, a package index, real virtualenvs.
-@Suite("Apply on a real fleet", .serialized)
+@Suite("Apply on a real fleet", .serialized, .tags(.fleet))
 struct ApplyOnARealFleetTests {
     static let first = 101
-    static let indexPort = 19141
 
     func startFleet(hosts: Int = 3, uv: Bool = true) async throws -> TestFleet {
-        try await TestFleet.start(hosts: hosts, first: Self.first, indexPort: Self.indexPort, uv: uv)
+        try await TestFleet.start(hosts: hosts, first: Self.first, uv: uv)
     }
 
     func outcomes(_ reports: [HostReport]) -> [String] {
@@ -238,7 +237,7 @@ struct ApplyOnARealFleetTests {
         let fleet = try await startFleet(hosts: 1)
         try await Shell.script("package-index", ["down", "--dir", fleet.directory])
         try fleet.editEnvironment {
-            $0.replacingOccurrences(of: "  index: http://127.0.0.1:\(Self.indexPort)/simple/", with: "  wheelhouse: \(fleet.directory)/wheels")
+            $0.replacingOccurrences(of: "  index: http://127.0.0.1:\(fleet.indexPort)/simple/", with: "  wheelhouse: \(fleet.directory)/wheels")
         }
         let reports = try await fleet.apply()
         #expect(reports.first?.outcome == .changed, "\(reports.first?.error?.message ?? "")")
