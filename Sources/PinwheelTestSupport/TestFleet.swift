@@ -122,8 +122,22 @@ public final class TestFleet: @unchecked Sendable {
         try await reconciler(events: events).reconcile().hosts
     }
 
+    /// Stops the host's sshd and drops its open sessions (and what they run), as a host going down would.
     public func stopHost(_ index: Int) async throws {
         try await Shell.script("fleet", ["stop-host", name(index), "--dir", directory])
+    }
+
+    public func startHost(_ index: Int) async throws {
+        try await Shell.script("fleet", ["start-host", name(index), "--dir", directory])
+    }
+
+    /// Freezes (SIGSTOP) every sshd process of the host: connections are accepted and never answered.
+    public func freezeHost(_ index: Int) async throws {
+        try await Shell.script("fleet", ["freeze-host", name(index), "--dir", directory])
+    }
+
+    public func thawHost(_ index: Int) async throws {
+        try await Shell.script("fleet", ["thaw-host", name(index), "--dir", directory])
     }
 
     /// GET through the host's nginx: status, body and the X-Pinwheel-Slot header.
