@@ -31,6 +31,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         // SystemPackage (FilePath for Subprocess) on Linux; Apple platforms have System.
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        // Metrics: libraries record through swift-metrics; `watch` exports them in the Prometheus format.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // libgit2 from the system (Debian: libgit2-dev 1.5.1).
@@ -95,6 +98,7 @@ let package = Package(
                 "PinwheelReleases",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // The controller's HTTP control endpoint: push webhooks (GitHub, GitLab, generic) and /healthz.
@@ -124,6 +128,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // Only the executable bootstraps the metrics system, with a Prometheus registry.
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(name: "PinwheelCoreTests", dependencies: ["PinwheelCore"]),
@@ -142,7 +149,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PinwheelControllerTests",
-            dependencies: ["PinwheelController", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport"]
+            dependencies: [
+                "PinwheelController", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         // What real fleets do to a rollout (sshd down, killed or frozen, broken nginx, missing versions, two runs at
         // once), each against the invariant that no host serves an unhealthy or half-built slot.

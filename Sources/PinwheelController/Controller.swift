@@ -34,10 +34,13 @@ public actor Controller {
     private var failedPolls = 0
     private var stopping = false
     private var forceNextPoll = false
+    private var metrics: ControllerMetrics
 
-    public init(configuration: ControllerConfiguration, logger: Logger) {
+    /// - Parameter metrics: where the controller's metrics go; the bootstrapped metrics system by default.
+    public init(configuration: ControllerConfiguration, logger: Logger, metrics: ControllerMetrics = ControllerMetrics()) {
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
     }
 
     // MARK: The loop
@@ -102,6 +105,8 @@ public actor Controller {
     /// One poll: fetch; when the branch moved, start reconciling every environment whose desired state changed,
     /// each on its own task.
     public func poll() async {
+        let started = ContinuousClock.now
+        defer { metrics.polled(duration: ContinuousClock.now - started, failed: failedPolls > 0) }
         let repository: WatchedRepository
         do {
             repository = try await openRepository()
@@ -196,8 +201,10 @@ public actor Controller {
             return
         }
         applied[desired.name] = (desired, commit)
+        let metrics = self.metrics
         var reconciler = EnvironmentReconciler(environment: desired, transports: transports, commit: commit.hex) { event in
             ReconcileLog.log(event, to: log)
+            metrics.record(event, environment: desired.name)
         }
         reconciler.shouldStop = { [weak self] in await self?.isStopping ?? true }
         running[desired.name] = Task {
@@ -219,6 +226,11 @@ public actor Controller {
         if outcome.revert, !report.stoppedEarly {
             revert = await revertRelease(desired, commit: commit, outcome: outcome, repository: repository, log: log)
         }
+        metrics.reconciled(environment: desired.name, duration: report.duration, outcome: outcome.result,
+                           reverted: revert != nil, stopped: report.stoppedEarly)
+        if outcome.result == .converged || outcome.result == .degraded {
+            metrics.applied(environment: desired.name, commit: commit.hex)
+        }
         var errors = report.unreachable
         errors.merge(outcome.failures) { first, _ in first }
         let status = EnvironmentStatus(environment: desired, commit: commit.hex, result: outcome.result, message: outcome.message,
@@ -236,6 +248,9 @@ public actor Controller {
             logger.error("\(diagnostic)", metadata: ["env": "\(name)"])
         }
         let previous = statuses[name]
+        if previous?.result != .invalid || previous?.desired != commit.hex {
+            metrics.invalid(environment: name)
+        }
         let status = EnvironmentStatus(
             environment: name, desired: commit.hex, result: .invalid,
             message: "the config at \(commit.short) is not valid; the hosts keep what was last applied"
@@ -284,6 +299,7 @@ public actor Controller {
 
     /// Commits `status` to the status branch when it says something new, one environment at a time.
     private func publish(_ status: EnvironmentStatus, repository: WatchedRepository) async {
+        metrics.observed(status)
         await acquireWrites()
         defer { releaseWrites() }
         if statuses[status.environment] == nil {
@@ -320,6 +336,7 @@ public actor Controller {
                                                       commit: state.commit.hex).plan()
             let drifted = reports.filter { $0.error != nil || !($0.plan?.isEmpty ?? true) }.map(\.host)
             guard !drifted.isEmpty else { continue }
+            metrics.driftDetected(environment: name, hosts: drifted.count)
             let log = logger.with(["env": "\(name)", "commit": "\(state.commit.short)"])
             log.warning("drift", metadata: ["hosts": "\(drifted.sorted().joined(separator: ","))", "drift": "\(state.environment.policy.drift.rawValue)"])
             if state.environment.policy.drift == .heal {

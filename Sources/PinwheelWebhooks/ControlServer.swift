@@ -13,6 +13,7 @@ import ServiceLifecycle
 /// | --- | --- |
 /// | `POST /hooks/github`, `/hooks/gitlab`, `/hooks/generic` | 202 push accepted (trigger called), 200 authentic but ignored, 401 rejected, 404 no secret configured, 413 body too large |
 /// | `GET /healthz` | the ``HealthReport`` as JSON; 200 when its status is "ok" or "degraded", else 503 |
+/// | `GET /metrics` | the metrics in the Prometheus text format, when the server was given them; else 404 |
 /// | anything else | 404 |
 ///
 /// Each request is logged (method, path, status, and for hooks the verdict's reason); the secret,
@@ -26,6 +27,7 @@ public struct ControlServer: Service {
     public let address: ControlAddress
     private let hooks: HookHandler
     private let health: @Sendable () async -> HealthReport
+    private let metrics: (@Sendable () async -> [UInt8])?
     private let logger: Logger
     private let state = ListeningState()
 
@@ -39,13 +41,17 @@ public struct ControlServer: Service {
     ///     (signal the reconcile loop, do not run the reconcile): the git host waits for the answer
     ///     and gives up after about ten seconds.
     ///   - health: builds the `/healthz` answer on each request.
+    ///   - metrics: the `/metrics` answer, in the Prometheus text exposition format (version 0.0.4), built on each
+    ///     request (a scrape); nil turns the route off. The server knows no metrics library: the executable that
+    ///     bootstrapped one hands its exposition over.
     public init(
         address: ControlAddress,
         secret: SecretBytes?,
         maxBodyBytes: Int = ControlServer.defaultMaxBodyBytes,
         logger: Logger = Logger(label: "pinwheel.control"),
         onPush: @escaping @Sendable (WebhookEvent) async -> Void,
-        health: @escaping @Sendable () async -> HealthReport
+        health: @escaping @Sendable () async -> HealthReport,
+        metrics: (@Sendable () async -> [UInt8])? = nil
     ) {
         self.address = address
         self.hooks = HookHandler(
@@ -55,6 +61,7 @@ public struct ControlServer: Service {
             logger: logger
         )
         self.health = health
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -107,7 +114,23 @@ public struct ControlServer: Service {
         router.get("healthz") { _, _ in
             try Self.healthResponse(await health())
         }
+        if let metrics = self.metrics {
+            router.get("metrics") { _, _ in
+                Self.metricsResponse(await metrics())
+            }
+        }
         return router
+    }
+
+    /// The content type of the Prometheus text exposition format.
+    static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    static func metricsResponse(_ exposition: [UInt8]) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: metricsContentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: exposition))
+        )
     }
 
     static func healthResponse(_ report: HealthReport) throws -> Response {

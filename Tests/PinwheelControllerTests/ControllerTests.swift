@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import PinwheelCore
 import PinwheelGit
 import PinwheelTestSupport
@@ -16,6 +17,8 @@ struct ControllerTests {
         let logs: CapturedLogs
         let controller: Controller
         let statusReader: Repository
+        /// What the controller's metrics recorded.
+        let metrics: TestMetrics
 
         /// The newest status the remote's status branch holds.
         func status() throws -> EnvironmentStatus? {
@@ -49,9 +52,11 @@ struct ControllerTests {
             repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
             cacheDirectory: "\(fleet.directory)/cache", authorName: "Pinwheel", authorEmail: "pinwheel@test",
             controlDirectory: "\(fleet.directory)/cm", allowedIdentityFolders: [fleet.directory])
-        let controller = Controller(configuration: configuration, logger: logs.logger())
+        let metrics = TestMetrics()
+        let controller = Controller(configuration: configuration, logger: logs.logger(),
+                                    metrics: ControllerMetrics(factory: metrics))
         return World(fleet: fleet, config: config, logs: logs, controller: controller,
-                     statusReader: try Repository(openingAt: config.remote))
+                     statusReader: try Repository(openingAt: config.remote), metrics: metrics)
     }
 
     @Test func aReleaseIsRolledOutAndTheStatusNamesItsCommit() async throws {
@@ -82,6 +87,16 @@ struct ControllerTests {
         // The canary went first, alone.
         let switches = world.logs.all.dropFirst(mark).filter { $0.message == "switching" }.map { $0.metadata["stage"] ?? "" }
         #expect(switches == ["canary", "batch 1"])
+        // The metrics say the same: two converged rollouts, every host healthy on B, the release's commit applied.
+        let converged = [("environment", "fleet"), ("result", "converged")]
+        #expect(try world.metrics.expectCounter("pinwheel_rollouts_total", converged).totalValue == 2)
+        #expect(try world.metrics.expectTimer("pinwheel_reconcile_duration_seconds", converged).values.count == 2)
+        #expect(try world.metrics.expectGauge("pinwheel_hosts", [("environment", "fleet"), ("slot", "B"), ("healthy", "true")]).lastValue == 3)
+        #expect(try world.metrics.expectGauge("pinwheel_hosts", [("environment", "fleet"), ("slot", "A"), ("healthy", "true")]).lastValue == 0)
+        #expect(try world.metrics.expectGauge("pinwheel_applied_commit_info", [("environment", "fleet"), ("commit", release)]).lastValue == 1)
+        #expect(world.metrics.recorders(label: "pinwheel_applied_commit_info").count == 1, "the earlier commit's series is gone")
+        #expect(world.metrics.counterTotal(label: "pinwheel_poll_failures_total") == 0)
+        #expect(try world.metrics.expectGauge("pinwheel_last_successful_poll_timestamp_seconds").lastValue ?? 0 > Date().timeIntervalSince1970 - 60)
 
         // Nothing new: a poll changes nothing and commits nothing.
         let before = try await world.statusMessages().count
@@ -139,6 +154,11 @@ struct ControllerTests {
         let revertMessage = try await world.config.inRemote(["log", "-1", "--format=%B", "main"])
         #expect(revertMessage.contains("This reverts commit \(broken)"))
         #expect(revertMessage.contains("Pinwheel halted the rollout of fleet"))
+        #expect(try world.metrics.expectCounter("pinwheel_rollouts_total", [("environment", "fleet"), ("result", "reverted")]).totalValue == 1)
+        // Every host prepares 9.9.9 at once (prepare: 20), and its health check fails on each of them.
+        let failedSteps = world.metrics.counters(label: "pinwheel_host_step_failures_total")
+            .map { "\(Dictionary(uniqueKeysWithValues: $0.dimensions)["step"] ?? "")=\($0.totalValue)" }
+        #expect(failedSteps == ["check=3"])
         #expect(try await world.bodies().allSatisfy { $0.hasPrefix("hello-service 1.0.0") }, "no host ever switched to 9.9.9")
         for index in 0..<world.fleet.hosts {
             #expect(try await world.fleet.get(index).slot == "A")
@@ -166,6 +186,7 @@ struct ControllerTests {
         #expect(status.desired == invalid)
         #expect(status.errors.contains { $0.contains("Environments/fleet/B.txt:1:1: error: `hello-service>=1.1.0` is a range") })
         #expect(try await world.fleet.snapshot(0) == before, "nothing was applied")
+        #expect(try world.metrics.expectCounter("pinwheel_rollouts_total", [("environment", "fleet"), ("result", "invalid")]).totalValue == 1)
 
         try world.fleet.setPins(.b, "hello-service==1.1.0")
         let fixed = try await world.config.commitAndPush("fleet: pin it")
@@ -187,6 +208,8 @@ struct ControllerTests {
         var health = await world.controller.health()
         #expect(health.lastError?.contains("unreachable") == true)
         #expect(health.status == "degraded")
+        #expect(world.metrics.counterTotal(label: "pinwheel_poll_failures_total") == 1)
+        #expect(try world.metrics.expectTimer("pinwheel_poll_duration_seconds").values.count == 2)
         #expect(try await world.fleet.get(0).body.hasPrefix("hello-service 1.0.0"), "the hosts keep the last applied state")
 
         try FileManager.default.moveItem(atPath: away, toPath: world.config.remote)

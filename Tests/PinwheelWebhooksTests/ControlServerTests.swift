@@ -159,6 +159,24 @@ struct ControlServerTests {
         }
     }
 
+    @Test func metricsAnswersTheExpositionAsText() async throws {
+        let exposition = "# TYPE pinwheel_rollouts_total counter\npinwheel_rollouts_total{environment=\"prod\",result=\"converged\"} 2\n"
+        try await ServerHarness.run(secret: nil, metrics: { Array(exposition.utf8) }) { server in
+            let reply = try await server.send("GET", "/metrics")
+            #expect(reply.status == 200)
+            #expect(reply.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8")
+            #expect(reply.body == exposition)
+            #expect(try await server.send("POST", "/metrics", body: "{}").status == 404)
+        }
+    }
+
+    @Test func metricsIs404WithoutMetrics() async throws {
+        try await ServerHarness.run(secret: nil) { server in
+            let reply = try await server.send("GET", "/metrics")
+            #expect(reply.status == 404)
+        }
+    }
+
     @Test func healthzStatusCodes() {
         #expect(HealthReport(status: "ok").isServing)
         #expect(HealthReport(status: "degraded").isServing)

@@ -37,6 +37,7 @@ struct ServerHarness {
         secret: SecretBytes?,
         maxBodyBytes: Int = ControlServer.defaultMaxBodyBytes,
         health: @escaping @Sendable () async -> HealthReport = { HealthReport(status: "ok") },
+        metrics: (@Sendable () async -> [UInt8])? = nil,
         _ test: (ServerHarness) async throws -> Void
     ) async throws {
         let pushes = PushRecorder()
@@ -48,7 +49,8 @@ struct ServerHarness {
             maxBodyBytes: maxBodyBytes,
             logger: logger,
             onPush: { await pushes.record($0) },
-            health: health
+            health: health,
+            metrics: metrics
         )
         let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
 import PinwheelController
 import PinwheelCore
 import PinwheelGit
 import PinwheelWebhooks
+import Prometheus
 import ServiceLifecycle
 
 struct Watch: AsyncParsableCommand {
@@ -49,7 +51,7 @@ struct Watch: AsyncParsableCommand {
     @Option(name: .customLong("author"), help: ArgumentHelp("Who the controller's commits are by.", valueName: "name <email>"))
     var author = "Pinwheel <pinwheel@localhost>"
 
-    @Option(help: ArgumentHelp("Serve push webhooks and /healthz here (an IP address and port on this machine).", valueName: "host:port"))
+    @Option(help: ArgumentHelp("Serve push webhooks, /healthz and /metrics here (an IP address and port on this machine).", valueName: "host:port"))
     var listen: String?
 
     @Option(name: .customLong("webhook-secret-env"), help: ArgumentHelp("Environment variable holding the webhooks' secret.", valueName: "name"))
@@ -99,6 +101,7 @@ struct Watch: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "pinwheel.watch")
+        let registry = Self.bootstrapMetrics()
         let configuration = ControllerConfiguration(
             repository: Self.absolute(repo),
             branch: branch,
@@ -129,6 +132,11 @@ struct Watch: AsyncParsableCommand {
                     let health = await controller.health()
                     return HealthReport(status: health.status, lastPoll: health.lastPoll.map { ISO8601DateFormatter().string(from: $0) },
                                         lastError: health.lastError, environments: health.environments)
+                },
+                metrics: {
+                    var exposition: [UInt8] = []
+                    registry.emit(into: &exposition)
+                    return exposition
                 })
             services.append(.init(service: server))
         }
@@ -138,6 +146,18 @@ struct Watch: AsyncParsableCommand {
             logger: logger
         ))
         try await group.run()
+    }
+
+    /// The process's metrics system: a Prometheus registry, which `/metrics` serves. Only the executable bootstraps it.
+    private static func bootstrapMetrics() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = [
+            ControllerMetrics.Name.reconcileDuration: ControllerMetrics.reconcileDurationBuckets,
+            ControllerMetrics.Name.pollDuration: ControllerMetrics.pollDurationBuckets,
+        ]
+        MetricsSystem.bootstrap(factory)
+        return registry
     }
 
     private var credentials: RemoteOptions.Credentials {
