@@ -1,0 +1,139 @@
+import Foundation
+import PinwheelTestSupport
+import Testing
+
+/// `pinwheel watch --listen`'s `/metrics` scraped by a real Prometheus (Debian's `prometheus`, installed by
+/// scripts/setup), and the example alert rules checked by its `promtool`.
+@Suite("Prometheus", .serialized)
+struct PrometheusTests {
+    static let first = 201
+    static let alertRules = Shell.packageRoot.appendingPathComponent("Examples/prometheus/pinwheel-alerts.yml").path
+
+    /// A Prometheus server scraping one target every second, its storage in `directory`.
+    final class PrometheusServer {
+        let process = Process()
+        let port: Int
+        let log: String
+
+        init(scraping target: String, in directory: String) throws {
+            port = try FreePort.next()
+            try FileManager.default.createDirectory(atPath: "\(directory)/data", withIntermediateDirectories: true)
+            let config = "\(directory)/prometheus.yml"
+            try """
+                global: {scrape_interval: 1s, evaluation_interval: 1s}
+                rule_files: ['\(PrometheusTests.alertRules)']
+                scrape_configs:
+                  - job_name: pinwheel
+                    static_configs: [{targets: ['\(target)']}]
+
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            log = "\(directory)/prometheus.log"
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
+            process.arguments = ["--config.file=\(config)", "--storage.tsdb.path=\(directory)/data",
+                                 "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            try process.run()
+        }
+
+        func stop() {
+            guard process.isRunning else { return }
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+
+        /// One instant query through the HTTP API: each series' labels and value; empty until it is scraped.
+        func query(_ expression: String) async throws -> [(labels: [String: String], value: String)] {
+            let answer = try await Shell.run("curl", ["-s", "--max-time", "3", "-G", "--data-urlencode", "query=\(expression)",
+                                                      "http://127.0.0.1:\(port)/api/v1/query"])
+            guard answer.status == 0,
+                  let json = try? JSONSerialization.jsonObject(with: Data(answer.standardOutput.utf8)) as? [String: Any],
+                  json["status"] as? String == "success",
+                  let data = json["data"] as? [String: Any],
+                  let result = data["result"] as? [[String: Any]] else { return [] }
+            return result.compactMap { series in
+                guard let labels = series["metric"] as? [String: String], let value = series["value"] as? [Any],
+                      value.count == 2, let number = value[1] as? String else { return nil }
+                return (labels, number)
+            }
+        }
+
+        /// Queries until `accept` holds for the answer, at most `timeout`; the last answer either way.
+        func waitFor(_ expression: String, timeout: Duration = .seconds(30),
+                     until accept: ([(labels: [String: String], value: String)]) -> Bool) async throws -> [(labels: [String: String], value: String)] {
+            let deadline = ContinuousClock.now + timeout
+            var answer = try await query(expression)
+            while !accept(answer), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(500))
+                answer = try await query(expression)
+            }
+            return answer
+        }
+
+        var text: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+    }
+
+    static func value(_ answer: [(labels: [String: String], value: String)], _ labels: [String: String]) -> String? {
+        answer.first { series in labels.allSatisfy { series.labels[$0.key] == $0.value } }?.value
+    }
+
+    @Test(.tags(.fleet)) func aRealPrometheusScrapesTheRolloutAndHostMetrics() async throws {
+        let fleet = try await TestFleet.start(hosts: 2, first: Self.first)
+        let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
+        let port = try FreePort.next()
+        let watcher = try WatchProcessTests.Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache",
+                                                    log: "\(fleet.directory)/watch.log", extra: ["--listen", "127.0.0.1:\(port)"])
+        defer { watcher.signal(SIGTERM); watcher.process.waitUntilExit() }
+        try await watcher.waitFor("status committed", timeout: .seconds(90))
+
+        let prometheus = try PrometheusServer(scraping: "127.0.0.1:\(port)", in: "\(fleet.directory)/prometheus")
+        defer { prometheus.stop() }
+
+        try fleet.setPins(.b, "hello-service==1.1.0")
+        try fleet.setActive(.b)
+        let mark = watcher.mark
+        let release = try await config.commitAndPush("fleet: release hello-service 1.1.0")
+        try await watcher.waitFor("converged at \(release.prefix(7))", after: mark, timeout: .seconds(60))
+
+        // The first reconcile and the release both converged.
+        let converged = ["environment": "fleet", "result": "converged"]
+        let rollouts = try await prometheus.waitFor("pinwheel_rollouts_total") { Self.value($0, converged) == "2" }
+        #expect(Self.value(rollouts, converged) == "2", "\(rollouts)\n\(prometheus.text)")
+        #expect(rollouts.allSatisfy { $0.labels["job"] == "pinwheel" && $0.labels["instance"] == "127.0.0.1:\(port)" })
+
+        let hosts = try await prometheus.waitFor("pinwheel_hosts") {
+            Self.value($0, ["environment": "fleet", "slot": "B", "healthy": "true"]) == "2"
+        }
+        #expect(Self.value(hosts, ["environment": "fleet", "slot": "B", "healthy": "true"]) == "2", "\(hosts)")
+        #expect(Self.value(hosts, ["environment": "fleet", "slot": "A", "healthy": "true"]) == "0")
+        #expect(Self.value(hosts, ["environment": "fleet", "slot": "none", "healthy": "false"]) == "0")
+
+        let commit = try await prometheus.waitFor("pinwheel_applied_commit_info") { Self.value($0, ["commit": release]) == "1" }
+        #expect(commit.count == 1 && Self.value(commit, ["environment": "fleet", "commit": release]) == "1", "\(commit)")
+
+        // Seconds since the last successful poll, as an alert computes it: polls run every 200ms.
+        let age = try await prometheus.waitFor("time() - pinwheel_last_successful_poll_timestamp_seconds") { !$0.isEmpty }
+        #expect(Double(age.first?.value ?? "") ?? .infinity < 30, "\(age)")
+        let failures = try await prometheus.query("pinwheel_poll_failures_total")
+        #expect(failures.first?.value == "0", "\(failures)")
+        let durations = try await prometheus.query(#"pinwheel_reconcile_duration_seconds_count{result="converged"}"#)
+        #expect(Self.value(durations, ["environment": "fleet"]) == "2", "\(durations)")
+
+        // The example alert rules are loaded and none of them fires on a healthy fleet.
+        let alerts = try await prometheus.query(#"ALERTS{alertstate="firing"}"#)
+        #expect(alerts.isEmpty, "\(alerts)")
+        prometheus.stop()
+        #expect(prometheus.process.terminationStatus == 0, "\(prometheus.text)")
+    }
+
+    @Test func theExampleAlertRulesPassPromtool() async throws {
+        let check = try await Shell.run("promtool", ["check", "rules", Self.alertRules])
+        #expect(check.status == 0, "\(check.standardOutput)\(check.standardError)")
+        #expect(check.standardOutput.contains("SUCCESS: 6 rules found"), "\(check.standardOutput)")
+        // And they fire when they should: promtool's unit tests of them, on made-up series.
+        let tests = Shell.packageRoot.appendingPathComponent("Examples/prometheus/pinwheel-alerts.test.yml").path
+        let test = try await Shell.run("promtool", ["test", "rules", tests])
+        #expect(test.status == 0, "\(test.standardOutput)\(test.standardError)")
+    }
+}
