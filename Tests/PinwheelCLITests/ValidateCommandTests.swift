@@ -24,6 +24,27 @@ struct ValidateCommandTests {
         #expect(result.stderr.contains("errors found"))
     }
 
+    @Test func githubFormatPrintsWorkflowAnnotations() throws {
+        let directory = try TemporaryDirectory()
+        try directory.copyExampleConfig()
+        let path = "Environments/staging/environment.yaml"
+        let text = try String(contentsOfFile: directory.url.appendingPathComponent(path).path, encoding: .utf8)
+        try directory.write(path, text.replacingOccurrences(of: "processes: 2", with: "proceses: 2"))
+        try directory.write("Environments/staging/B.txt", "hello-service>=1.0\n")
+        let result = try CLIRunner.run(["validate", "--repo", directory.path, "--format", "github"])
+        #expect(result.status == 1)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("::error file=Environments/staging/B.txt,line=1,col=1::`hello-service>=1.0` is a range, not an exact pin; every slot pins exact versions: write `hello-service==VERSION`"), "\(result.stdout)")
+        #expect(lines.contains { $0.hasPrefix("::error file=Environments/staging/environment.yaml,line=13,col=5::unknown key `proceses` in program `web`; did you mean `processes`?") }, "\(result.stdout)")
+        #expect(lines.allSatisfy { $0.hasPrefix("::error ") || $0.hasPrefix("::warning ") }, "nothing else on standard output")
+        #expect(result.stderr.contains("errors found"))
+
+        let valid = try CLIRunner.run(["validate", "--repo", CLIRunner.packageRoot.path, "--format", "github"])
+        #expect(valid.status == 0)
+        #expect(!valid.stdout.contains("::"))
+        #expect(try CLIRunner.run(["validate", "--repo", CLIRunner.packageRoot.path, "--format", "xml"]).status == 2)
+    }
+
     @Test func namingEnvironmentsChecksOnlyThose() throws {
         let directory = try TemporaryDirectory()
         try directory.copyExampleConfig()

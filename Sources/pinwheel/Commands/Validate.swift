@@ -7,7 +7,20 @@ struct Validate: ParsableCommand {
         discussion: "Exit status 0 when valid, 1 when not, 2 on a usage error."
     )
 
+    /// How diagnostics are printed.
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        /// `path:line:column: error: message`, the compiler convention editors understand.
+        case text
+        /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::message`): a pull request's changed
+        /// lines are annotated.
+        case github
+    }
+
     @OptionGroup var repository: RepositoryOptions
+
+    @Option(help: ArgumentHelp("How to print what is wrong: text (path:line:column) or github (Actions annotations).",
+                               valueName: "format"))
+    var format: Format = .text
 
     @Argument(help: ArgumentHelp("Environments to check (all when none are named).", valueName: "env"))
     var environments: [String] = []
@@ -15,7 +28,10 @@ struct Validate: ParsableCommand {
     func run() throws {
         let report = try loadReport(repository, environments)
         for diagnostic in report.diagnostics {
-            print(diagnostic)
+            switch format {
+            case .text: print(diagnostic)
+            case .github: print(diagnostic.githubAnnotation)
+            }
         }
         let errors = report.diagnostics.filter { $0.severity == .error }.count
         if errors > 0 {

@@ -1,0 +1,28 @@
+import Testing
+@testable import PinwheelCore
+
+/// `validate --format github`: diagnostics as GitHub Actions workflow commands.
+@Suite("GitHub annotations")
+struct GitHubAnnotationTests {
+    @Test func anErrorNamesItsFileLineAndColumn() {
+        let diagnostic = Diagnostic(.error, at: SourceLocation(path: "Environments/prod/B.txt", line: 3, column: 7),
+                                    "`flask>=2` is a range", hint: "write `flask==VERSION`")
+        #expect(diagnostic.githubAnnotation == "::error file=Environments/prod/B.txt,line=3,col=7::`flask>=2` is a range; write `flask==VERSION`")
+    }
+
+    @Test func aWarningIsAWarning() {
+        let diagnostic = Diagnostic(.warning, at: SourceLocation(path: "Policies/prod.yaml"), "unused policy")
+        #expect(diagnostic.githubAnnotation == "::warning file=Policies/prod.yaml,line=1,col=1::unused policy")
+    }
+
+    @Test func messagesEscapePercentAndLineBreaks() {
+        let diagnostic = Diagnostic(.error, at: SourceLocation(path: "a.yaml"), "100% wrong:\r\nsecond line, third: part")
+        #expect(diagnostic.githubAnnotation == "::error file=a.yaml,line=1,col=1::100%25 wrong:%0D%0Asecond line, third: part")
+    }
+
+    @Test func propertiesAlsoEscapeColonsAndCommas() {
+        #expect(Diagnostic.escapeProperty("Environments/a,b:c/%\n.yaml") == "Environments/a%2Cb%3Ac/%25%0A.yaml")
+        let diagnostic = Diagnostic(.error, at: SourceLocation(path: "x:y,z.txt", line: 2, column: 1), "m")
+        #expect(diagnostic.githubAnnotation == "::error file=x%3Ay%2Cz.txt,line=2,col=1::m")
+    }
+}
