@@ -93,6 +93,11 @@ public actor Controller {
         return Health(status: status, lastPoll: lastPoll, lastError: lastError, environments: results)
     }
 
+    /// The last status recorded for each environment, by name (what `/api/v1/environments` answers).
+    public func lastStatuses() -> [String: EnvironmentStatus] {
+        statuses
+    }
+
     // MARK: Polling
 
     /// Waits until every reconcile under way has finished and recorded its status.

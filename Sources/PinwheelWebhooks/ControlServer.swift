@@ -14,6 +14,7 @@ import ServiceLifecycle
 /// | `POST /hooks/github`, `/hooks/gitlab`, `/hooks/generic` | 202 push accepted (trigger called), 200 authentic but ignored, 401 rejected, 404 no secret configured, 413 body too large |
 /// | `GET /healthz` | the ``HealthReport`` as JSON; 200 when its status is "ok" or "degraded", else 503 |
 /// | `GET /metrics` | the metrics in the Prometheus text format, when the server was given them; else 404 |
+/// | `GET /api/v1/environments`, `/api/v1/environments/{name}` | the controller's last status of each environment (or one) as JSON; 404 for an unknown one |
 /// | anything else | 404 |
 ///
 /// Each request is logged (method, path, status, and for hooks the verdict's reason); the secret,
@@ -28,6 +29,7 @@ public struct ControlServer: Service {
     private let hooks: HookHandler
     private let health: @Sendable () async -> HealthReport
     private let metrics: (@Sendable () async -> [UInt8])?
+    private let environments: EnvironmentsEndpoint?
     private let logger: Logger
     private let state = ListeningState()
 
@@ -44,6 +46,7 @@ public struct ControlServer: Service {
     ///   - metrics: the `/metrics` answer, in the Prometheus text exposition format (version 0.0.4), built on each
     ///     request (a scrape); nil turns the route off. The server knows no metrics library: the executable that
     ///     bootstrapped one hands its exposition over.
+    ///   - environments: the `/api/v1/environments` answers; nil turns the routes off.
     public init(
         address: ControlAddress,
         secret: SecretBytes?,
@@ -51,7 +54,8 @@ public struct ControlServer: Service {
         logger: Logger = Logger(label: "pinwheel.control"),
         onPush: @escaping @Sendable (WebhookEvent) async -> Void,
         health: @escaping @Sendable () async -> HealthReport,
-        metrics: (@Sendable () async -> [UInt8])? = nil
+        metrics: (@Sendable () async -> [UInt8])? = nil,
+        environments: EnvironmentsEndpoint? = nil
     ) {
         self.address = address
         self.hooks = HookHandler(
@@ -62,6 +66,7 @@ public struct ControlServer: Service {
         )
         self.health = health
         self.metrics = metrics
+        self.environments = environments
         self.logger = logger
     }
 
@@ -119,6 +124,19 @@ public struct ControlServer: Service {
                 Self.metricsResponse(await metrics())
             }
         }
+        if let environments = self.environments {
+            router.get("api/v1/environments") { _, _ in
+                Self.jsonResponse(await environments.all())
+            }
+            router.get("api/v1/environments/:name") { _, context in
+                let name = context.parameters.get("name") ?? ""
+                guard let status = await environments.one(name) else {
+                    return Self.jsonResponse(Array(#"{"error":"no status of this environment"}"#.utf8) + [UInt8(ascii: "\n")],
+                                             status: .notFound)
+                }
+                return Self.jsonResponse(status)
+            }
+        }
         return router
     }
 
@@ -131,6 +149,10 @@ public struct ControlServer: Service {
             headers: [.contentType: metricsContentType],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: exposition))
         )
+    }
+
+    static func jsonResponse(_ json: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
     }
 
     static func healthResponse(_ report: HealthReport) throws -> Response {

@@ -96,6 +96,20 @@ struct PrometheusTests {
         let release = try await config.commitAndPush("fleet: release hello-service 1.1.0")
         try await watcher.waitFor("converged at \(release.prefix(7))", after: mark, timeout: .seconds(60))
 
+        // The controller's last status, as JSON, beside the metrics.
+        let one = try await Shell.run("curl", ["-s", "--max-time", "3", "http://127.0.0.1:\(port)/api/v1/environments/fleet"])
+        let status = try #require(try JSONSerialization.jsonObject(with: Data(one.standardOutput.utf8)) as? [String: Any], "\(one.standardOutput)")
+        #expect(status["result"] as? String == "converged")
+        #expect(status["desired"] as? String == release)
+        #expect(status["active"] as? String == "B")
+        #expect((status["hosts"] as? [String: [String: Any]])?.values.allSatisfy { $0["serving"] as? String == "B" && $0["healthy"] as? Bool == true } == true,
+                "\(one.standardOutput)")
+        let all = try await Shell.run("curl", ["-s", "--max-time", "3", "http://127.0.0.1:\(port)/api/v1/environments"])
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(all.standardOutput.utf8)) as? [String: Any], "\(all.standardOutput)")
+        #expect((list["environments"] as? [[String: Any]])?.map { $0["environment"] as? String } == ["fleet"])
+        let missing = try await Shell.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/api/v1/environments/nope"])
+        #expect(missing.standardOutput == "404")
+
         // The first reconcile and the release both converged.
         let converged = ["environment": "fleet", "result": "converged"]
         let rollouts = try await prometheus.waitFor("pinwheel_rollouts_total") { Self.value($0, converged) == "2" }

@@ -177,6 +177,34 @@ struct ControlServerTests {
         }
     }
 
+    @Test func environmentsAnswerTheControllersJSON() async throws {
+        let statuses = ["prod": #"{"environment":"prod","result":"converged"}"#, "staging": #"{"environment":"staging","result":"halted"}"#]
+        let endpoint = EnvironmentsEndpoint(
+            all: { Array(#"{"environments":[\#(statuses.keys.sorted().map { statuses[$0]! }.joined(separator: ","))]}"#.utf8) },
+            one: { name in statuses[name].map { Array($0.utf8) } })
+        try await ServerHarness.run(secret: nil, environments: endpoint) { server in
+            let all = try await server.send("GET", "/api/v1/environments")
+            #expect(all.status == 200)
+            #expect(all.headers["content-type"] == "application/json")
+            #expect(all.body == #"{"environments":[{"environment":"prod","result":"converged"},{"environment":"staging","result":"halted"}]}"#)
+            let one = try await server.send("GET", "/api/v1/environments/staging")
+            #expect(one.status == 200)
+            #expect(one.body == statuses["staging"])
+            let unknown = try await server.send("GET", "/api/v1/environments/nope")
+            #expect(unknown.status == 404)
+            #expect(unknown.headers["content-type"] == "application/json")
+            let nested = try await server.send("GET", "/api/v1/environments/prod/extra")
+            #expect(nested.status == 404)
+        }
+    }
+
+    @Test func environmentsAre404WithoutTheEndpoint() async throws {
+        try await ServerHarness.run(secret: nil) { server in
+            let reply = try await server.send("GET", "/api/v1/environments")
+            #expect(reply.status == 404)
+        }
+    }
+
     @Test func healthzStatusCodes() {
         #expect(HealthReport(status: "ok").isServing)
         #expect(HealthReport(status: "degraded").isServing)

@@ -38,6 +38,7 @@ struct ServerHarness {
         maxBodyBytes: Int = ControlServer.defaultMaxBodyBytes,
         health: @escaping @Sendable () async -> HealthReport = { HealthReport(status: "ok") },
         metrics: (@Sendable () async -> [UInt8])? = nil,
+        environments: EnvironmentsEndpoint? = nil,
         _ test: (ServerHarness) async throws -> Void
     ) async throws {
         let pushes = PushRecorder()
@@ -50,7 +51,8 @@ struct ServerHarness {
             logger: logger,
             onPush: { await pushes.record($0) },
             health: health,
-            metrics: metrics
+            metrics: metrics,
+            environments: environments
         )
         let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in

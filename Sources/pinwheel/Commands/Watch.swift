@@ -137,7 +137,11 @@ struct Watch: AsyncParsableCommand {
                     var exposition: [UInt8] = []
                     registry.emit(into: &exposition)
                     return exposition
-                })
+                },
+                environments: EnvironmentsEndpoint(
+                    all: { Self.json(StatusList(environments: await controller.lastStatuses().values.sorted { $0.environment < $1.environment })) },
+                    one: { name in await controller.lastStatuses()[name].map(Self.json) }
+                ))
             services.append(.init(service: server))
         }
         let group = ServiceGroup(configuration: .init(
@@ -146,6 +150,18 @@ struct Watch: AsyncParsableCommand {
             logger: logger
         ))
         try await group.run()
+    }
+
+    /// `/api/v1/environments`: every environment's last status.
+    struct StatusList: Encodable {
+        var environments: [EnvironmentStatus]
+    }
+
+    /// JSON as the API answers it: keys sorted, a newline at the end.
+    static func json(_ value: some Encodable) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return ((try? encoder.encode(value)).map(Array.init) ?? Array(#"{"error":"cannot encode the status"}"#.utf8)) + [UInt8(ascii: "\n")]
     }
 
     /// The process's metrics system: a Prometheus registry, which `/metrics` serves. Only the executable bootstraps it.
