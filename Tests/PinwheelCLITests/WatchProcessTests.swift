@@ -64,7 +64,7 @@ struct WatchProcessTests {
     }
 
     @Test func aRestartAfterSIGKILLMidRolloutConverges() async throws {
-        let (fleet, config) = try await setUp(pause: "1500ms")
+        let (fleet, config) = try await setUp(pause: "5s")
         let cache = "\(fleet.directory)/cache"
         let first = try Watcher(remote: config.remote, allow: fleet.directory, cache: cache, log: "\(fleet.directory)/watch1.log")
         try await first.waitFor("status committed", timeout: .seconds(90))
