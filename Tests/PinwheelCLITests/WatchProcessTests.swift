@@ -123,6 +123,25 @@ struct WatchProcessTests {
         }
     }
 
+    /// `pinwheel apply` rolls out by the policy exactly as `watch` does: the canary alone, then one host at a time
+    /// with the pause between batches.
+    @Test func applyFollowsThePolicyOneHostAtATime() async throws {
+        let (fleet, _) = try await setUp(pause: "2s")
+        let started = ContinuousClock.now
+        let apply = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config] + fleet.allowIdentityArguments)
+        #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
+        #expect(ContinuousClock.now - started >= .seconds(4), "two pauses of 2 s")
+        let names = (0..<fleet.hosts).map(fleet.name)
+        let lines = apply.stderr.split(separator: "\n").map(String.init)
+            .filter { $0.hasPrefix("switch (") || $0.hasPrefix("pause ") }
+        #expect(lines == [
+            "switch (canary): \(names[0])", "pause 2s before the next batch",
+            "switch (batch 1): \(names[1])", "pause 2s before the next batch",
+            "switch (batch 2): \(names[2])",
+        ], "\(apply.stderr)")
+        #expect(apply.stderr.contains("canary 1, batches of 1, pause 2s"))
+    }
+
     /// A controller running for a month must leave nothing behind: `apply` and `watch` run with a temporary folder
     /// of their own, which must be empty when they exit, and the per-process known-hosts folder is gone too.
     @Test func applyAndWatchLeaveNothingInTheTemporaryFolder() async throws {
