@@ -144,6 +144,12 @@ let package = Package(
             name: "PinwheelControllerTests",
             dependencies: ["PinwheelController", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport"]
         ),
+        // What real fleets do to a rollout (sshd down, killed or frozen, broken nginx, missing versions, two runs at
+        // once), each against the invariant that no host serves an unhealthy or half-built slot.
+        .testTarget(
+            name: "PinwheelFaultTests",
+            dependencies: ["PinwheelController", "PinwheelCore", "PinwheelFleet", "PinwheelGit", "PinwheelTestSupport"]
+        ),
         .testTarget(name: "PinwheelFleetTests", dependencies: ["PinwheelFleet", "PinwheelCore", "PinwheelTestSupport"]),
         .testTarget(
             name: "PinwheelWebhooksTests",

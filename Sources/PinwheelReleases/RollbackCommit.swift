@@ -8,10 +8,13 @@ public struct RollbackCommit: Sendable {
     public var environment: String
     /// The revision to revert; by default the newest commit that changed `Environments/<env>/`.
     public var target: String?
+    /// Why a halted rollout is reverted (`apply --revert`): the message then says so, as the controller's does.
+    public var halt: RevertMessage.Halt?
 
-    public init(environment: String, target: String? = nil) {
+    public init(environment: String, target: String? = nil, halt: RevertMessage.Halt? = nil) {
         self.environment = environment
         self.target = target
+        self.halt = halt
     }
 
     /// What was committed.
@@ -61,7 +64,7 @@ public struct RollbackCommit: Sendable {
         let scratch = "refs/pinwheel/rollback-\(UUID().uuidString)"
         try repository.setReference(scratch, to: tip, logMessage: "pinwheel rollback: scratch")
         defer { try? repository.deleteReference(scratch) }
-        let message = RevertMessage(reverting: target).text
+        let message = RevertMessage(reverting: target, halt: halt).text
         let reverted: ObjectID
         do {
             reverted = try repository.revert(target.id, onBranch: scratch, message: message, author: author, committer: committer)

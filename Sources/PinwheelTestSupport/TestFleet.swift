@@ -17,9 +17,10 @@ public final class TestFleet: @unchecked Sendable {
 
     public var environmentFolder: String { "\(config)/Environments/\(environmentName)" }
 
-    /// Starts `hosts` hosts numbered from `first` (addresses 127.0.0.(10+first)...), and an index on `indexPort`.
-    /// Suites that run at the same time must use different `first` ranges and ports.
-    public static func start(hosts: Int = 3, first: Int, indexPort: Int, uv: Bool = true) async throws -> TestFleet {
+    /// Starts `hosts` hosts numbered from `first` (addresses 127.0.0.(10+first)...), and an index on a port the OS
+    /// says is free. Suites that run at the same time must use different `first` ranges.
+    public static func start(hosts: Int = 3, first: Int, uv: Bool = true) async throws -> TestFleet {
+        let indexPort = try FreePort.next()
         let directory = try makeShortDirectory()
         let fleet = TestFleet(directory: directory, hosts: hosts, first: first, indexPort: indexPort)
         try await Shell.script("sample-service", ["--dir", directory])
@@ -121,8 +122,22 @@ public final class TestFleet: @unchecked Sendable {
         try await reconciler(events: events).reconcile().hosts
     }
 
+    /// Stops the host's sshd and drops its open sessions (and what they run), as a host going down would.
     public func stopHost(_ index: Int) async throws {
         try await Shell.script("fleet", ["stop-host", name(index), "--dir", directory])
+    }
+
+    public func startHost(_ index: Int) async throws {
+        try await Shell.script("fleet", ["start-host", name(index), "--dir", directory])
+    }
+
+    /// Freezes (SIGSTOP) every sshd process of the host: connections are accepted and never answered.
+    public func freezeHost(_ index: Int) async throws {
+        try await Shell.script("fleet", ["freeze-host", name(index), "--dir", directory])
+    }
+
+    public func thawHost(_ index: Int) async throws {
+        try await Shell.script("fleet", ["thaw-host", name(index), "--dir", directory])
     }
 
     /// GET through the host's nginx: status, body and the X-Pinwheel-Slot header.

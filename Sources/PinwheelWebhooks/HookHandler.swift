@@ -8,6 +8,8 @@ struct HookHandler: Sendable {
     let maxBodyBytes: Int
     let onPush: @Sendable (WebhookEvent) async -> Void
     let logger: Logger
+    /// Authentic deliveries seen before trigger nothing.
+    let replays = ReplayGuard()
 
     func handle(_ form: WebhookForm, request: Request, context: some RequestContext) async throws -> Response {
         guard let verifier else {
@@ -34,6 +36,10 @@ struct HookHandler: Sendable {
         switch verifier.verify(form, headers: headers, body: body) {
         case .trigger(let reason, let branch):
             if let branch { metadata["branch"] = "\(branch)" }
+            guard replays.isFirst(form: form, deliveryID: delivery, body: body) else {
+                logger.warning("webhook ignored: a delivery seen before", metadata: metadata)
+                return Self.text(.ok, "ignored: this delivery was seen before")
+            }
             logger.notice("webhook accepted: \(reason)", metadata: metadata)
             await onPush(WebhookEvent(form: form, reason: reason, branch: branch, deliveryID: delivery))
             return Self.text(.accepted, "accepted: \(reason)")

@@ -4,10 +4,9 @@ import Testing
 
 /// `pinwheel watch` as a process: killed with SIGKILL in the middle of a rollout and restarted, or stopped with
 /// SIGTERM.
-@Suite("pinwheel watch as a process", .serialized)
+@Suite("pinwheel watch as a process", .serialized, .tags(.fleet))
 struct WatchProcessTests {
     static let first = 181
-    static let indexPort = 19145
 
     /// A running `pinwheel watch`, its log in a file.
     final class Watcher {
@@ -52,7 +51,7 @@ struct WatchProcessTests {
     }
 
     func setUp(pause: String) async throws -> (TestFleet, ConfigRemote) {
-        let fleet = try await TestFleet.start(hosts: 3, first: Self.first, indexPort: Self.indexPort)
+        let fleet = try await TestFleet.start(hosts: 3, first: Self.first)
         try fleet.write("Policies/local.yaml", """
             rollout: {prepare: 20, canary: 1, batch: 1, pause: \(pause), maxFailures: 0, onFailure: halt}
             health: {retries: 40, interval: 250ms}
@@ -158,7 +157,7 @@ struct WatchProcessTests {
 
     @Test func aPushWebhookTriggersAPollAtOnce() async throws {
         let (fleet, config) = try await setUp(pause: "0s")
-        let port = 19460
+        let port = try FreePort.next()
         let watcher = try Watcher(remote: config.remote, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log",
                                   interval: "1h", extra: ["--listen", "127.0.0.1:\(port)", "--webhook-secret-env", "PINWHEEL_TEST_SECRET"],
                                   environment: ["PINWHEEL_TEST_SECRET": "s3cret-for-tests"])

@@ -6,10 +6,9 @@ import Testing
 @testable import PinwheelController
 
 /// The controller against a real loopback fleet and a real bare "remote" that people push to.
-@Suite("Controller", .serialized)
+@Suite("Controller", .serialized, .tags(.fleet))
 struct ControllerTests {
     static let first = 141
-    static let indexPort = 19143
 
     struct World {
         let fleet: TestFleet
@@ -37,7 +36,7 @@ struct ControllerTests {
     }
 
     func world(hosts: Int = 3, onFailure: String = "halt") async throws -> World {
-        let fleet = try await TestFleet.start(hosts: hosts, first: Self.first, indexPort: Self.indexPort)
+        let fleet = try await TestFleet.start(hosts: hosts, first: Self.first)
         try fleet.write("Policies/local.yaml", """
             rollout: {prepare: 20, canary: 1, batch: 50%, pause: 0s, maxFailures: 0, onFailure: \(onFailure)}
             health: {retries: 40, interval: 250ms}

@@ -6,13 +6,12 @@ import Testing
 @testable import PinwheelFleet
 
 /// `apply` against a real loopback fleet: sshd, supervisord, nginx, a package index, real virtualenvs.
-@Suite("Apply on a real fleet", .serialized)
+@Suite("Apply on a real fleet", .serialized, .tags(.fleet))
 struct ApplyOnARealFleetTests {
     static let first = 101
-    static let indexPort = 19141
 
     func startFleet(hosts: Int = 3, uv: Bool = true) async throws -> TestFleet {
-        try await TestFleet.start(hosts: hosts, first: Self.first, indexPort: Self.indexPort, uv: uv)
+        try await TestFleet.start(hosts: hosts, first: Self.first, uv: uv)
     }
 
     func outcomes(_ reports: [HostReport]) -> [String] {
@@ -175,22 +174,28 @@ struct ApplyOnARealFleetTests {
     @Test func switchingBackToTheWarmSlotInstallsNothing() async throws {
         let fleet = try await startFleet(hosts: 2)
         _ = try await fleet.apply()
+        // B was prepared (warm) but never served: switching to it is a first exposure, at the policy's pace.
         try fleet.setActive(.b)
+        for report in try await fleet.apply() {
+            #expect(report.outcome == .changed)
+            #expect(report.phases.map(\.requested) == [[.route(.b), .check(.b)]])
+        }
+        // A served before: switching back to it is a rollback, done in the observing round trip itself.
+        try fleet.setActive(.a)
         let reports = try await fleet.apply()
         for report in reports {
             #expect(report.outcome == .changed)
-            // Switched in the observing round trip itself: one round trip, no install.
             #expect(report.phases.count == 1)
-            #expect(report.phases.flatMap(\.outcomes).map(\.step) == [.verify(.b), .route(.b)])
+            #expect(report.phases.flatMap(\.outcomes).map(\.step) == [.verify(.a), .route(.a)])
         }
         let bodies = try await fleet.waitUntilServing("hello-service 1.0.0")
         for index in 0..<fleet.hosts {
             var slot = try await fleet.get(index).slot
-            for _ in 0..<50 where slot != "B" {
+            for _ in 0..<50 where slot != "A" {
                 try await Task.sleep(for: .milliseconds(100))
                 slot = try await fleet.get(index).slot
             }
-            #expect(slot == "B", "\(bodies)")
+            #expect(slot == "A", "\(bodies)")
         }
     }
 
@@ -232,7 +237,7 @@ struct ApplyOnARealFleetTests {
         let fleet = try await startFleet(hosts: 1)
         try await Shell.script("package-index", ["down", "--dir", fleet.directory])
         try fleet.editEnvironment {
-            $0.replacingOccurrences(of: "  index: http://127.0.0.1:\(Self.indexPort)/simple/", with: "  wheelhouse: \(fleet.directory)/wheels")
+            $0.replacingOccurrences(of: "  index: http://127.0.0.1:\(fleet.indexPort)/simple/", with: "  wheelhouse: \(fleet.directory)/wheels")
         }
         let reports = try await fleet.apply()
         #expect(reports.first?.outcome == .changed, "\(reports.first?.error?.message ?? "")")

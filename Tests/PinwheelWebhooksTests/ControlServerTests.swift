@@ -43,6 +43,47 @@ struct ControlServerTests {
         }
     }
 
+    @Test func aReplayedDeliveryTriggersNothing() async throws {
+        try await ServerHarness.run(secret: secret) { server in
+            let headers = [
+                "X-Hub-Signature-256": Signing.signature(Signing.pushBody),
+                "X-GitHub-Event": "push",
+                "X-GitHub-Delivery": "0f1e2d3c-0000-11e3-81ab-4c9367dc0958",
+            ]
+            #expect(try await server.send("POST", "/hooks/github", headers: headers, body: Signing.pushBody).status == 202)
+            // The same request again, and again with a new delivery id: the signature covers only the body.
+            let again = try await server.send("POST", "/hooks/github", headers: headers, body: Signing.pushBody)
+            #expect(again.status == 200)
+            #expect(again.body == "ignored: this delivery was seen before\n")
+            var renamed = headers
+            renamed["X-GitHub-Delivery"] = "ffffffff-0000-11e3-81ab-4c9367dc0958"
+            #expect(try await server.send("POST", "/hooks/github", headers: renamed, body: Signing.pushBody).status == 200)
+            #expect(await server.pushes.events.count == 1)
+            // A new push (another body) still triggers.
+            let next = Signing.pushBody.replacingOccurrences(of: "\"ref\"", with: "\"before\":\"1\",\"ref\"")
+            let fresh = try await server.send("POST", "/hooks/github",
+                                              headers: ["X-Hub-Signature-256": Signing.signature(next), "X-GitHub-Event": "push"],
+                                              body: next)
+            #expect(fresh.status == 202)
+            #expect(await server.pushes.events.count == 2)
+        }
+    }
+
+    @Test(arguments: ["", "{", "not json at all", "{\"ref\": 42}", String(repeating: "[", count: 10_000), "\u{0}\u{1}\u{2}"])
+    func malformedBodiesAreAnsweredAndTriggerNothingUnlessSigned(_ body: String) async throws {
+        try await ServerHarness.run(secret: secret) { server in
+            // Unsigned: refused, whatever the body.
+            let unsigned = try await server.send("POST", "/hooks/github", headers: ["X-GitHub-Event": "push"], body: body)
+            #expect(unsigned.status == 401)
+            let forged = try await server.send("POST", "/hooks/generic",
+                                               headers: ["X-Pinwheel-Signature": "sha256=" + String(repeating: "0", count: 64)], body: body)
+            #expect(forged.status == 401)
+            #expect(await server.pushes.events.isEmpty)
+            // The server still answers afterwards.
+            #expect(try await server.send("GET", "/healthz", headers: [:], body: "").status == 200)
+        }
+    }
+
     @Test func githubPingIsOkAndTriggersNothing() async throws {
         try await ServerHarness.run(secret: secret) { server in
             let ping = #"{"zen":"Design for failure.","hook_id":42}"#

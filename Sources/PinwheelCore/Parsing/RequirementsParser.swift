@@ -22,6 +22,10 @@ struct RequirementsParser {
     }
 
     func parse(_ text: String) -> [Pin] {
+        if let tooLarge = ConfigLimits.sizeError(of: text) {
+            log.error(tooLarge, at: SourceLocation(path: path, line: 1, column: 1), hint: "a slot file holds one pin per line")
+            return []
+        }
         var pins: [Pin] = []
         var firstSeen: [String: Int] = [:]
         var withoutHashes: [(pin: Pin, location: SourceLocation)] = []

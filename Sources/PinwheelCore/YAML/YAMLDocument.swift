@@ -7,6 +7,10 @@ struct YAMLDocument {
 
     /// Parses `text`, reporting syntax errors at their line and column. Returns nil when nothing usable was read.
     static func parse(_ text: String, path: String, log: DiagnosticLog) -> YAMLDocument? {
+        if let tooLarge = ConfigLimits.sizeError(of: text) {
+            log.error(tooLarge, at: SourceLocation(path: path, line: 1, column: 1), hint: "is this the right file?")
+            return nil
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -21,7 +25,34 @@ struct YAMLDocument {
             log.error("the file is empty", at: SourceLocation(path: path), hint: "see the format reference in the README")
             return nil
         }
+        var budget = ConfigLimits.maxYAMLNodes
+        guard fits(root, within: &budget) else {
+            log.error("the file expands to more than \(ConfigLimits.maxYAMLNodes) YAML nodes", at: SourceLocation(path: path, line: 1, column: 1),
+                      hint: "anchors and aliases (`&name`, `*name`) that refer to each other multiply what a file holds; "
+                          + "Pinwheel's files need none")
+            return nil
+        }
         return YAMLDocument(path: path, root: root)
+    }
+
+    /// Counts the nodes under `node`, aliases expanded, and stops as soon as the budget is spent.
+    private static func fits(_ node: Node, within budget: inout Int) -> Bool {
+        budget -= 1
+        guard budget >= 0 else { return false }
+        switch node {
+        case .scalar, .alias:
+            return true
+        case let .mapping(mapping):
+            for (key, value) in mapping where !fits(key, within: &budget) || !fits(value, within: &budget) {
+                return false
+            }
+            return true
+        case let .sequence(sequence):
+            for element in sequence where !fits(element, within: &budget) {
+                return false
+            }
+            return true
+        }
     }
 
     func location(of node: Node) -> SourceLocation {

@@ -3,6 +3,7 @@ import Foundation
 import PinwheelConfig
 import PinwheelCore
 import PinwheelFleet
+import PinwheelReleases
 
 struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,9 +13,10 @@ struct Apply: AsyncParsableCommand {
             switches to it in that round trip), prepares the active slot where it is missing, switches the canary, \
             then batches with the policy's pause between them, and prepares idle slots. Past the policy's \
             maxFailures no further host is switched; `onFailure: rollback` (and `revert`) switches the hosts \
-            already switched back. `apply` commits nothing: with `onFailure: revert` it halts and rolls back but \
-            does not revert the commit in git. Exit status 0 when every host converged, 1 when any failed or was \
-            unreachable, or the rollout halted.
+            already switched back. With `onFailure: revert`, apply commits the `git revert` of the release only \
+            when given --revert (on the checked-out branch of --repo, as `pinwheel rollback` does, with the \
+            controller's message); otherwise it says what to run. Exit status 0 when every host converged, 1 when \
+            any failed or was unreachable, or the rollout halted.
             """
     )
 
@@ -25,6 +27,9 @@ struct Apply: AsyncParsableCommand {
 
     @Flag(help: "Emergencies only: ignore the policy's canary, batches and pauses and switch every host at once.")
     var allAtOnce = false
+
+    @Flag(help: "When the rollout halts and the policy says onFailure: revert, commit the git revert of the release.")
+    var revert = false
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
@@ -55,8 +60,8 @@ struct Apply: AsyncParsableCommand {
             let rollout = reconciler.policy.rollout
             StandardError.write("apply \(environment): active slot \(desired.active), \(desired.hosts.count) host\(desired.hosts.count == 1 ? "" : "s"), "
                 + (allAtOnce ? "all at once" : "canary \(rollout.canary), batches of \(rollout.batch), pause \(rollout.pause)"))
-            if rollout.onFailure == .revert {
-                StandardError.write("apply: the policy says onFailure: revert; apply rolls back on failure but commits no revert (the controller does)")
+            if rollout.onFailure == .revert && !revert {
+                StandardError.write("apply: the policy says onFailure: revert; without --revert, apply rolls back on failure but commits no revert")
             }
         }
         let report = await reconciler.reconcile()
@@ -77,8 +82,28 @@ struct Apply: AsyncParsableCommand {
                 if json { StandardError.write(line) } else { print(line) }
             }
         }
+        if report.outcome.revert {
+            try revertRelease(report.outcome)
+        }
         if report.outcome.result == .halted || report.hosts.contains(where: { $0.outcome == .failed || $0.outcome == .unreachable }) {
             throw ExitCode(1)
         }
+    }
+
+    /// Commits the revert the policy asks for, or says how to.
+    private func revertRelease(_ outcome: RolloutMachine.Outcome) throws {
+        guard revert else {
+            StandardError.write("apply: not reverted in git; run `pinwheel rollback \(environment) --repo \(repository.repo)` "
+                + "(or apply with --revert) so the repository says what the fleet runs again")
+            return
+        }
+        let git = try GitSupport.open(repository.repo)
+        let halt = RevertMessage.Halt(environment: environment, reason: outcome.message, failures: outcome.failures)
+        let result = try GitSupport.reporting {
+            let (author, committer) = try CommitIdentity.resolve(git)
+            return try RollbackCommit(environment: environment, halt: halt).commit(in: git, author: author, committer: committer)
+        }
+        GitSupport.reportWorkTree(result.workTreeError)
+        print("apply: reverted \(result.reverted.id.short) \"\(result.reverted.summary)\" with \(result.commit.hex) on \(result.branch)")
     }
 }

@@ -1,0 +1,223 @@
+import Foundation
+import PinwheelController
+import PinwheelCore
+import PinwheelFleet
+import PinwheelGit
+import PinwheelTestSupport
+import Synchronization
+import Testing
+
+/// What real fleets do to a rollout, done to a real loopback fleet. Each test keeps one invariant: no host ever
+/// serves an unhealthy or half-built slot, nothing is lost, the report says what happened, and the fleet converges
+/// once the fault is gone.
+///
+/// Faults covered elsewhere, each against the same invariant: the controller SIGKILLed mid-rollout and restarted
+/// (`WatchProcessTests`), the git remote moved away and back, an invalid config commit, a broken release halted
+/// and reverted, a concurrent writer of the status branch (`ControllerTests`), and remotes that accept
+/// connections and never answer over http, https and ssh (`NetworkTests`).
+@Suite("Fault injection", .serialized, .tags(.fleet))
+struct FaultInjectionTests {
+    static let first = 221
+
+    func startFleet(hosts: Int = 3, maxFailures: Int = 0) async throws -> TestFleet {
+        let fleet = try await TestFleet.start(hosts: hosts, first: Self.first)
+        try fleet.write("Policies/local.yaml", """
+            rollout: {prepare: 20, canary: 1, batch: 50%, pause: 0s, maxFailures: \(maxFailures), onFailure: halt}
+            health: {retries: 40, interval: 250ms}
+            drift: heal
+
+            """)
+        return fleet
+    }
+
+    func release(_ fleet: TestFleet, _ version: String) throws {
+        try fleet.setPins(.b, "hello-service==\(version)")
+        try fleet.setActive(.b)
+    }
+
+    /// The invariant: every host (or those named) answers through nginx with 200 from a complete build — the slot
+    /// nginx routes to has its manifest — serving `version`.
+    func expectEveryHostServesACompleteSlot(_ fleet: TestFleet, version: String, hosts indexes: [Int]? = nil,
+                                            sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws {
+        let indexes = indexes ?? Array(0..<fleet.hosts)
+        _ = try await fleet.waitUntilServing("hello-service \(version)", hosts: indexes)
+        for index in indexes {
+            let answer = try await fleet.get(index)
+            #expect(answer.status == 200, "\(fleet.name(index)) answers", sourceLocation: sourceLocation)
+            #expect(answer.body.hasPrefix("hello-service \(version)"), "\(fleet.name(index)): \(answer.body)",
+                    sourceLocation: sourceLocation)
+            let slot = answer.slot ?? "?"
+            let manifest = "\(fleet.hostFolder(index))/srv/\(fleet.environmentName)/slots/\(slot)/manifest.json"
+            #expect(FileManager.default.fileExists(atPath: manifest), "\(fleet.name(index)) serves slot \(slot), a complete build",
+                    sourceLocation: sourceLocation)
+        }
+    }
+
+    func expectConverges(_ fleet: TestFleet, version: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws {
+        let report = try await fleet.reconciler().reconcile()
+        #expect(report.outcome.result == .converged, "\(report.outcome.message)", sourceLocation: sourceLocation)
+        try await expectEveryHostServesACompleteSlot(fleet, version: version, sourceLocation: sourceLocation)
+    }
+
+    // MARK: Traffic
+
+    @Test func requestsThroughEveryHostNeverFailDuringAReleaseAndARollback() async throws {
+        let fleet = try await startFleet()
+        _ = try await fleet.apply()
+        let client = fleet.startClientLoop()
+        try await Task.sleep(for: .milliseconds(300))
+        try release(fleet, "1.1.0")
+        let released = try await fleet.reconciler().reconcile()
+        try fleet.setActive(.a)
+        let rolledBack = try await fleet.reconciler().reconcile()
+        try await Task.sleep(for: .milliseconds(300))
+        let traffic = try await client.stop()
+        #expect(released.outcome.result == .converged && rolledBack.outcome.result == .converged)
+        #expect(traffic.failed == 0, "\(traffic.errors.prefix(5))")
+        #expect(traffic.ok > 20)
+        #expect(Set(traffic.bodies) == ["hello-service 1.0.0", "hello-service 1.1.0"])
+        try await expectEveryHostServesACompleteSlot(fleet, version: "1.0.0")
+    }
+
+    // MARK: SSH
+
+    @Test func aHostWhoseSSHDIsDownIsReportedAndHealsByDrift() async throws {
+        let fleet = try await startFleet()
+        let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
+        let controller = Controller(
+            configuration: ControllerConfiguration(
+                repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
+                cacheDirectory: "\(fleet.directory)/cache", controlDirectory: "\(fleet.directory)/cm"),
+            logger: CapturedLogs().logger())
+        let statusReader = try Repository(openingAt: config.remote)
+        func status() throws -> EnvironmentStatus? {
+            guard let tip = try? statusReader.resolve("refs/heads/pinwheel/status"),
+                  let data = try statusReader.readFile(EnvironmentStatus.path(of: fleet.environmentName), at: tip) else { return nil }
+            return try EnvironmentStatus.parse(String(decoding: data, as: UTF8.self))
+        }
+        await controller.poll()
+        await controller.settle()
+
+        try await fleet.stopHost(1)
+        try release(fleet, "1.1.0")
+        try await config.commitAndPush("fleet: release 1.1.0 while web-02 is down")
+        await controller.poll()
+        await controller.settle()
+        let degraded = try #require(try status())
+        #expect(degraded.result == .degraded)
+        #expect(degraded.hosts[fleet.name(1)]?.error?.contains("unreachable") == true, "\(degraded.hosts)")
+        #expect(degraded.message.contains(fleet.name(1)))
+        try await expectEveryHostServesACompleteSlot(fleet, version: "1.1.0", hosts: [0, 2])
+        try await expectEveryHostServesACompleteSlot(fleet, version: "1.0.0", hosts: [1])
+
+        try await fleet.startHost(1)
+        await controller.checkDrift()
+        await controller.settle()
+        #expect(try status()?.result == .converged)
+        try await expectEveryHostServesACompleteSlot(fleet, version: "1.1.0")
+    }
+
+    @Test func sshdKilledDuringPrepareIsReportedAndLeavesTheHostServing() async throws {
+        let fleet = try await startFleet(hosts: 2)
+        _ = try await fleet.apply()
+        try release(fleet, "1.1.0")
+        let preparing = Mutex(false)
+        let reconciler = try fleet.reconciler { event in
+            if case .started(.prepare) = event { preparing.withLock { $0 = true } }
+        }
+        let started = ContinuousClock.now
+        let run = Task { await reconciler.reconcile() }
+        while !preparing.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(200))
+        try await fleet.stopHost(0)
+        let report = await run.value
+        #expect(ContinuousClock.now - started < .seconds(120), "bounded by the transport's timeouts")
+        #expect(report.outcome.result == .halted, "\(report.outcome.message)")
+        #expect(report.outcome.failures[fleet.name(0)] != nil, "the report names the host: \(report.outcome.failures)")
+        try await expectEveryHostServesACompleteSlot(fleet, version: "1.0.0")
+
+        try await fleet.startHost(0)
+        try await expectConverges(fleet, version: "1.1.0")
+    }
+
+    @Test func aFrozenSSHDIsBoundedByTimeoutsAndTheOthersConverge() async throws {
+        let fleet = try await startFleet(hosts: 2, maxFailures: 1)
+        _ = try await fleet.apply()
+        try await fleet.freezeHost(0)
+        try release(fleet, "1.1.0")
+        let started = ContinuousClock.now
+        let report = try await fleet.reconciler().reconcile()
+        try await fleet.thawHost(0)
+        #expect(ContinuousClock.now - started < .seconds(90), "never a hang")
+        let frozen = try #require(report.hosts.first { $0.host == fleet.name(0) })
+        #expect(frozen.outcome == .unreachable || frozen.outcome == .failed, "\(frozen.error?.message ?? "")")
+        try await expectEveryHostServesACompleteSlot(fleet, version: "1.1.0", hosts: [1])
+        try await expectEveryHostServesACompleteSlot(fleet, version: "1.0.0", hosts: [0])
+        try await expectConverges(fleet, version: "1.1.0")
+    }
+
+    // MARK: Releases
+
+    @Test func aVersionMissingFromTheIndexSwitchesNothing() async throws {
+        let fleet = try await startFleet()
+        _ = try await fleet.apply()
+        try release(fleet, "7.7.7")
+        let report = try await fleet.reconciler().reconcile()
+        #expect(report.outcome.result == .halted)
+        for host in report.hosts {
+            #expect(host.error?.message.contains("installing the pins failed") == true, "\(host.error?.message ?? "")")
+            #expect(!host.phases.flatMap(\.requested).contains(.route(.b)), "nothing switched to the broken slot")
+        }
+        try await expectEveryHostServesACompleteSlot(fleet, version: "1.0.0")
+        try release(fleet, "1.1.0")
+        try await expectConverges(fleet, version: "1.1.0")
+    }
+
+    // MARK: nginx
+
+    @Test func aBrokenNginxConfigRefusesTheSwitchAndTheHostKeepsServing() async throws {
+        let fleet = try await startFleet(maxFailures: 1)
+        _ = try await fleet.apply()
+        let nginxConf = "\(fleet.hostFolder(0))/nginx/nginx.conf"
+        let good = try String(contentsOfFile: nginxConf, encoding: .utf8)
+        try Data((good + "\nthis is not an nginx directive;\n").utf8).write(to: URL(fileURLWithPath: nginxConf))
+        let upstream = "\(fleet.hostFolder(0))/nginx/pinwheel/hello.conf"
+        let before = try String(contentsOfFile: upstream, encoding: .utf8)
+
+        try release(fleet, "1.1.0")
+        let report = try await fleet.reconciler().reconcile()
+        #expect(report.outcome.result == .degraded, "\(report.outcome.message)")
+        let broken = try #require(report.hosts.first { $0.host == fleet.name(0) })
+        let failed = broken.phases.flatMap(\.outcomes).first { !$0.ok }
+        #expect(failed?.step == .route(.b))
+        #expect(failed?.code == "nginxTest", "\(failed?.error ?? "")")
+        #expect(try String(contentsOfFile: upstream, encoding: .utf8) == before, "the previous upstream file is back")
+        try await expectEveryHostServesACompleteSlot(fleet, version: "1.0.0", hosts: [0])
+        try await expectEveryHostServesACompleteSlot(fleet, version: "1.1.0", hosts: [1, 2])
+
+        try Data(good.utf8).write(to: URL(fileURLWithPath: nginxConf))
+        try await expectConverges(fleet, version: "1.1.0")
+    }
+
+    // MARK: Concurrency
+
+    @Test func twoAppliesAtOnceAreSerializedByTheHostLock() async throws {
+        let fleet = try await startFleet()
+        _ = try await fleet.apply()
+        try release(fleet, "1.1.0")
+        let first = try fleet.reconciler()
+        let second = try fleet.reconciler()
+        async let one = first.reconcile()
+        async let two = second.reconcile()
+        let results = await [one, two]
+        for report in results {
+            #expect(report.outcome.result != .halted, "\(report.outcome.message)")
+            for host in report.hosts {
+                #expect(host.error == nil, "\(host.host): \(host.error?.message ?? "")")
+            }
+        }
+        try await expectEveryHostServesACompleteSlot(fleet, version: "1.1.0")
+        let after = try await fleet.reconciler().reconcile()
+        #expect(after.hosts.allSatisfy { $0.outcome == .converged }, "a third apply finds nothing to do")
+    }
+}
