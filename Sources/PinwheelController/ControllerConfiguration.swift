@@ -1,5 +1,6 @@
 import Foundation
 import PinwheelCore
+import PinwheelFleet
 import PinwheelGit
 
 /// How `pinwheel watch` runs.
@@ -22,12 +23,18 @@ public struct ControllerConfiguration: Sendable {
     public var authorEmail: String
     /// The SSH control sockets' folder.
     public var controlDirectory: String
+    /// The folders on this machine whose private keys and known-hosts files the config may name (`identity:`, an
+    /// absolute `knownHosts:`); `~/.ssh` when empty.
+    public var allowedIdentityFolders: [String]
+
+    /// What `allowedIdentityFolders` allows.
+    public var localFileTrust: LocalFileTrust { .allowing(allowedIdentityFolders) }
 
     public init(repository: String, branch: String = "main", statusBranch: String = EnvironmentStatus.defaultBranch,
                 interval: Duration = .seconds(5), driftInterval: Duration = .seconds(60), cacheDirectory: String? = nil,
                 environments: [String] = [], remote: RemoteOptions = RemoteOptions(),
                 authorName: String = "Pinwheel", authorEmail: String = "pinwheel@localhost",
-                controlDirectory: String = "/tmp/pinwheel-ssh-\(getuid())") {
+                controlDirectory: String = "/tmp/pinwheel-ssh-\(getuid())", allowedIdentityFolders: [String] = []) {
         self.repository = repository
         self.branch = branch
         self.statusBranch = statusBranch
@@ -39,6 +46,7 @@ public struct ControllerConfiguration: Sendable {
         self.authorName = authorName
         self.authorEmail = authorEmail
         self.controlDirectory = controlDirectory
+        self.allowedIdentityFolders = allowedIdentityFolders
     }
 
     /// `~/.cache/pinwheel/<name>-<digest of the URL>`: one cache per repository.

@@ -13,12 +13,14 @@ struct WatchProcessTests {
         let process = Process()
         let log: String
 
-        init(remote: String, cache: String, log: String, interval: String = "200ms", extra: [String] = [],
+        /// `allow` is the fleet's folder, where its private key and known_hosts are (`--allow-identity-dir`).
+        init(remote: String, allow: String, cache: String, log: String, interval: String = "200ms", extra: [String] = [],
              environment: [String: String] = [:]) throws {
             self.log = log
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             process.executableURL = CLIRunner.productsDirectory.appendingPathComponent("pinwheel")
-            process.arguments = ["watch", "--repo", remote, "--interval", interval, "--cache", cache, "--drift-interval", "1h"] + extra
+            process.arguments = ["watch", "--repo", remote, "--interval", interval, "--cache", cache, "--drift-interval", "1h",
+                                 "--allow-identity-dir", allow] + extra
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             process.standardOutput = FileHandle.nullDevice
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -64,7 +66,7 @@ struct WatchProcessTests {
     @Test func aRestartAfterSIGKILLMidRolloutConverges() async throws {
         let (fleet, config) = try await setUp(pause: "1500ms")
         let cache = "\(fleet.directory)/cache"
-        let first = try Watcher(remote: config.remote, cache: cache, log: "\(fleet.directory)/watch1.log")
+        let first = try Watcher(remote: config.remote, allow: fleet.directory, cache: cache, log: "\(fleet.directory)/watch1.log")
         try await first.waitFor("status committed", timeout: .seconds(90))
 
         try fleet.setPins(.b, "hello-service==1.1.0")
@@ -91,7 +93,7 @@ struct WatchProcessTests {
         #expect(serving.filter { $0.hasPrefix("hello-service 1.1.0") }.count == 1,
                 "only the canary had switched: \(serving)\n\(upstream)\n\(first.since(mark))")
 
-        let second = try Watcher(remote: config.remote, cache: cache, log: "\(fleet.directory)/watch2.log")
+        let second = try Watcher(remote: config.remote, allow: fleet.directory, cache: cache, log: "\(fleet.directory)/watch2.log")
         defer { second.signal(SIGKILL); second.process.waitUntilExit() }
         try await second.waitFor("converged at \(release.prefix(7))")
         let bodies = try await fleet.waitUntilServing("hello-service 1.1.0")
@@ -102,7 +104,7 @@ struct WatchProcessTests {
 
     @Test func sigtermFinishesTheStepUnderWayAndStops() async throws {
         let (fleet, config) = try await setUp(pause: "3s")
-        let watcher = try Watcher(remote: config.remote, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log")
+        let watcher = try Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log")
         try await watcher.waitFor("status committed", timeout: .seconds(90))
         try fleet.setPins(.b, "hello-service==1.1.0")
         try fleet.setActive(.b)
@@ -135,7 +137,7 @@ struct WatchProcessTests {
                 return String(rest[..<seconds.lowerBound])
             }
         }
-        let deploy = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet", "--timings"])
+        let deploy = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet", "--timings"] + fleet.allowIdentityArguments)
         #expect(deploy.status == 0, "\(deploy.stdout)\(deploy.stderr)")
         let actions = timings("action", deploy.stdout)
         #expect(actions.first == "observe" && actions.last == "total", "\(deploy.stdout)")
@@ -145,11 +147,11 @@ struct WatchProcessTests {
         #expect(timings("step", deploy.stdout) == ["prepare", "start", "check", "route", "route: nginx verify"], "\(deploy.stdout)")
 
         try fleet.setActive(.b)
-        let release = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet", "--timings"])
+        let release = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet", "--timings"] + fleet.allowIdentityArguments)
         #expect(release.status == 0, "\(release.stdout)\(release.stderr)")
         #expect(timings("action", release.stdout).first == "observe", "B never served: switched at the policy's pace")
         try fleet.setActive(.a)
-        let back = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet", "--timings"])
+        let back = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet", "--timings"] + fleet.allowIdentityArguments)
         #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
         #expect(timings("action", back.stdout) == ["observe + warm switch", "total"], "\(back.stdout)")
         #expect(timings("step", back.stdout) == ["verify", "route", "route: nginx verify"], "\(back.stdout)")
@@ -167,11 +169,11 @@ struct WatchProcessTests {
         try fleet.editEnvironment { $0.replacingOccurrences(of: "knownHosts: \(fleet.knownHosts)", with: "knownHosts: known_hosts") }
         try await config.commitAndPush("fleet: known_hosts in the repository")
 
-        let apply = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet"], environment: ["TMPDIR": temporary])
+        let apply = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet"] + fleet.allowIdentityArguments, environment: ["TMPDIR": temporary])
         #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary) == [])
 
-        let watcher = try Watcher(remote: config.remote, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log",
+        let watcher = try Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log",
                                   environment: ["TMPDIR": temporary])
         try await watcher.waitFor("status committed", timeout: .seconds(90))
         try fleet.setActive(.b)
@@ -192,7 +194,7 @@ struct WatchProcessTests {
     @Test func aPushWebhookTriggersAPollAtOnce() async throws {
         let (fleet, config) = try await setUp(pause: "0s")
         let port = try FreePort.next()
-        let watcher = try Watcher(remote: config.remote, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log",
+        let watcher = try Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log",
                                   interval: "1h", extra: ["--listen", "127.0.0.1:\(port)", "--webhook-secret-env", "PINWHEEL_TEST_SECRET"],
                                   environment: ["PINWHEEL_TEST_SECRET": "s3cret-for-tests"])
         defer { watcher.signal(SIGTERM); watcher.process.waitUntilExit() }

@@ -48,7 +48,7 @@ struct ControllerTests {
         let configuration = ControllerConfiguration(
             repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
             cacheDirectory: "\(fleet.directory)/cache", authorName: "Pinwheel", authorEmail: "pinwheel@test",
-            controlDirectory: "\(fleet.directory)/cm")
+            controlDirectory: "\(fleet.directory)/cm", allowedIdentityFolders: [fleet.directory])
         let controller = Controller(configuration: configuration, logger: logs.logger())
         return World(fleet: fleet, config: config, logs: logs, controller: controller,
                      statusReader: try Repository(openingAt: config.remote))

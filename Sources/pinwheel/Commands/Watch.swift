@@ -61,6 +61,8 @@ struct Watch: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @OptionGroup var localFiles: LocalFileOptions
+
     @Argument(help: ArgumentHelp("Environments to manage (all when none are named).", valueName: "env"))
     var environments: [String] = []
 
@@ -107,7 +109,8 @@ struct Watch: AsyncParsableCommand {
             environments: environments,
             remote: RemoteOptions(credentials: credentials, knownHosts: gitKnownHosts, deadline: .seconds(30)),
             authorName: parsedAuthor!.name,
-            authorEmail: parsedAuthor!.email
+            authorEmail: parsedAuthor!.email,
+            allowedIdentityFolders: localFiles.allowIdentityDir
         )
         let controller = Controller(configuration: configuration, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ControllerService(controller: controller))]
