@@ -142,6 +142,40 @@ struct WatchProcessTests {
         #expect(apply.stderr.contains("canary 1, batches of 1, pause 2s"))
     }
 
+    /// `apply --timings` prints, after the summary, each action it ran with its wall time and the slowest host's
+    /// seconds per kind of step, the nginx verification inside `route` on a line of its own; a switch back to a slot
+    /// that served is one observe that switched warm.
+    @Test func applyTimingsNameEachActionAndStep() async throws {
+        let (fleet, _) = try await setUp(pause: "0s")
+        func timings(_ kind: String, _ output: String) -> [String] {
+            let prefix = "  " + kind.padding(toLength: 8, withPad: " ", startingAt: 0)
+            return output.split(separator: "\n").compactMap { line in
+                guard line.hasPrefix(prefix) else { return nil }
+                let rest = line.dropFirst(prefix.count)
+                guard let seconds = rest.range(of: #" +[0-9]+\.[0-9][0-9]s"#, options: .regularExpression) else { return nil }
+                return String(rest[..<seconds.lowerBound])
+            }
+        }
+        let deploy = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet", "--timings"] + fleet.allowIdentityArguments)
+        #expect(deploy.status == 0, "\(deploy.stdout)\(deploy.stderr)")
+        let actions = timings("action", deploy.stdout)
+        #expect(actions.first == "observe" && actions.last == "total", "\(deploy.stdout)")
+        for name in ["prepare", "switch canary", "switch batch 1", "idle"] {
+            #expect(actions.contains(name), "\(name) in \(deploy.stdout)")
+        }
+        #expect(timings("step", deploy.stdout) == ["prepare", "start", "check", "route", "route: nginx verify"], "\(deploy.stdout)")
+
+        try fleet.setActive(.b)
+        let release = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet", "--timings"] + fleet.allowIdentityArguments)
+        #expect(release.status == 0, "\(release.stdout)\(release.stderr)")
+        #expect(timings("action", release.stdout).first == "observe", "B never served: switched at the policy's pace")
+        try fleet.setActive(.a)
+        let back = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet", "--timings"] + fleet.allowIdentityArguments)
+        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+        #expect(timings("action", back.stdout) == ["observe + warm switch", "total"], "\(back.stdout)")
+        #expect(timings("step", back.stdout) == ["verify", "route", "route: nginx verify"], "\(back.stdout)")
+    }
+
     /// A controller running for a month must leave nothing behind: `apply` and `watch` run with a temporary folder
     /// of their own, which must be empty when they exit, and the per-process known-hosts folder is gone too.
     @Test func applyAndWatchLeaveNothingInTheTemporaryFolder() async throws {
