@@ -132,7 +132,9 @@ public actor Controller {
         lastPoll = Date()
         guard tip != lastTip || forceNextPoll else { return }
         forceNextPoll = false
-        logger.info("new commit", metadata: ["commit": "\(tip.short)"])
+        if tip != lastTip {
+            logger.info("new commit", metadata: ["commit": "\(tip.short)"])
+        }
         await reconcileAll(at: tip, repository: repository)
         lastTip = tip
     }

@@ -399,7 +399,10 @@ class StepTests(TestCase):
         with web_server([200], {"X-Pinwheel-Slot": "B"}) as port:
             request = make_request(self.root, steps=[{"action": "route", "slot": "B"}])
             request["settings"]["nginx"]["check"] = "http://127.0.0.1:%d/healthz" % port
-            self.assertTrue(agent.handle(request)["ok"])
+            reply = agent.handle(request)
+            self.assertTrue(reply["ok"], reply)
+            self.assertRegex(reply["steps"][0]["output"][0], r"^verified through nginx in \d+\.\d\ds$")
+            self.assertEqual(reply["steps"][0]["output"][1], "nginx now routes to slot B")
             request["steps"] = [{"action": "route", "slot": "A"}]
             reply = agent.handle(request)
         self.assertEqual(reply["steps"][-1]["code"], "nginxVerify")

@@ -64,7 +64,7 @@ struct WatchProcessTests {
     }
 
     @Test func aRestartAfterSIGKILLMidRolloutConverges() async throws {
-        let (fleet, config) = try await setUp(pause: "1500ms")
+        let (fleet, config) = try await setUp(pause: "5s")
         let cache = "\(fleet.directory)/cache"
         let first = try Watcher(remote: config.remote, allow: fleet.directory, cache: cache, log: "\(fleet.directory)/watch1.log")
         try await first.waitFor("status committed", timeout: .seconds(90))
@@ -121,6 +121,59 @@ struct WatchProcessTests {
         for index in 0..<fleet.hosts {
             #expect(try await fleet.get(index).status == 200)
         }
+    }
+
+    /// `pinwheel apply` rolls out by the policy exactly as `watch` does: the canary alone, then one host at a time
+    /// with the pause between batches.
+    @Test func applyFollowsThePolicyOneHostAtATime() async throws {
+        let (fleet, _) = try await setUp(pause: "2s")
+        let started = ContinuousClock.now
+        let apply = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config] + fleet.allowIdentityArguments)
+        #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
+        #expect(ContinuousClock.now - started >= .seconds(4), "two pauses of 2 s")
+        let names = (0..<fleet.hosts).map(fleet.name)
+        let lines = apply.stderr.split(separator: "\n").map(String.init)
+            .filter { $0.hasPrefix("switch (") || $0.hasPrefix("pause ") }
+        #expect(lines == [
+            "switch (canary): \(names[0])", "pause 2s before the next batch",
+            "switch (batch 1): \(names[1])", "pause 2s before the next batch",
+            "switch (batch 2): \(names[2])",
+        ], "\(apply.stderr)")
+        #expect(apply.stderr.contains("canary 1, batches of 1, pause 2s"))
+    }
+
+    /// `apply --timings` prints, after the summary, each action it ran with its wall time and the slowest host's
+    /// seconds per kind of step, the nginx verification inside `route` on a line of its own; a switch back to a slot
+    /// that served is one observe that switched warm.
+    @Test func applyTimingsNameEachActionAndStep() async throws {
+        let (fleet, _) = try await setUp(pause: "0s")
+        func timings(_ kind: String, _ output: String) -> [String] {
+            let prefix = "  " + kind.padding(toLength: 8, withPad: " ", startingAt: 0)
+            return output.split(separator: "\n").compactMap { line in
+                guard line.hasPrefix(prefix) else { return nil }
+                let rest = line.dropFirst(prefix.count)
+                guard let seconds = rest.range(of: #" +[0-9]+\.[0-9][0-9]s"#, options: .regularExpression) else { return nil }
+                return String(rest[..<seconds.lowerBound])
+            }
+        }
+        let deploy = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet", "--timings"] + fleet.allowIdentityArguments)
+        #expect(deploy.status == 0, "\(deploy.stdout)\(deploy.stderr)")
+        let actions = timings("action", deploy.stdout)
+        #expect(actions.first == "observe" && actions.last == "total", "\(deploy.stdout)")
+        for name in ["prepare", "switch canary", "switch batch 1", "idle"] {
+            #expect(actions.contains(name), "\(name) in \(deploy.stdout)")
+        }
+        #expect(timings("step", deploy.stdout) == ["prepare", "start", "check", "route", "route: nginx verify"], "\(deploy.stdout)")
+
+        try fleet.setActive(.b)
+        let release = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet", "--timings"] + fleet.allowIdentityArguments)
+        #expect(release.status == 0, "\(release.stdout)\(release.stderr)")
+        #expect(timings("action", release.stdout).first == "observe", "B never served: switched at the policy's pace")
+        try fleet.setActive(.a)
+        let back = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet", "--timings"] + fleet.allowIdentityArguments)
+        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+        #expect(timings("action", back.stdout) == ["observe + warm switch", "total"], "\(back.stdout)")
+        #expect(timings("step", back.stdout) == ["verify", "route", "route: nginx verify"], "\(back.stdout)")
     }
 
     /// A controller running for a month must leave nothing behind: `apply` and `watch` run with a temporary folder

@@ -852,6 +852,7 @@ class Agent:
                 self.nginx["reload"], text.strip()))
         check = self.nginx.get("check")
         if check:
+            verifying = time.monotonic()
             answered, answer = self.answered_by(check, slot)
             if not answered:
                 try:
@@ -859,6 +860,7 @@ class Agent:
                         check, answer, slot))
                 finally:
                     self.shell(self.nginx["reload"])
+            self.say("verified through nginx in %.2fs" % (time.monotonic() - verifying))
         self.say("nginx now routes to slot %s" % slot)
         self.mark_served(slot)
         return True

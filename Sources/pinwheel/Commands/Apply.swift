@@ -39,12 +39,18 @@ struct Apply: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Do not print progress while it runs.")
     var quiet = false
 
+    @Flag(help: ArgumentHelp("After the summary, print the wall time of each action (observe, prepare, each switch, idle) and the slowest host's seconds per kind of step.",
+                             discussion: "With --json they go to standard error."))
+    var timings = false
+
     func run() async throws {
         let (desired, source) = try repository.environment(environment)
         let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
         let quiet = self.quiet || json
+        let timings = self.timings ? PhaseTimings() : nil
         var reconciler = EnvironmentReconciler(environment: desired, transports: transports,
                                                commit: (source as? CommitConfigSource)?.commit.hex) { event in
+            timings?.record(event)
             if !quiet { ProgressPrinter.event(event) }
         }
         if allAtOnce {
@@ -72,6 +78,11 @@ struct Apply: AsyncParsableCommand {
                          report.duration.inSeconds,
                          count(.converged), count(.changed), count(.failed), count(.unreachable),
                          report.outcome.message))
+        }
+        if let timings {
+            for line in timings.lines {
+                if json { StandardError.write(line) } else { print(line) }
+            }
         }
         if report.outcome.revert {
             try revertRelease(report.outcome)
