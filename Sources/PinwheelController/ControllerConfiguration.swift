@@ -22,12 +22,17 @@ public struct ControllerConfiguration: Sendable {
     public var authorEmail: String
     /// The SSH control sockets' folder.
     public var controlDirectory: String
+    /// Accept a new tip that does not descend from the last applied commit (a force-push or a rebase).
+    public var allowHistoryRewrite: Bool
+    /// What the time is, for the policies' deploy windows (tests move it).
+    public var now: @Sendable () -> Date
 
     public init(repository: String, branch: String = "main", statusBranch: String = EnvironmentStatus.defaultBranch,
                 interval: Duration = .seconds(5), driftInterval: Duration = .seconds(60), cacheDirectory: String? = nil,
                 environments: [String] = [], remote: RemoteOptions = RemoteOptions(),
                 authorName: String = "Pinwheel", authorEmail: String = "pinwheel@localhost",
-                controlDirectory: String = "/tmp/pinwheel-ssh-\(getuid())") {
+                controlDirectory: String = "/tmp/pinwheel-ssh-\(getuid())", allowHistoryRewrite: Bool = false,
+                now: @escaping @Sendable () -> Date = { Date() }) {
         self.repository = repository
         self.branch = branch
         self.statusBranch = statusBranch
@@ -39,6 +44,8 @@ public struct ControllerConfiguration: Sendable {
         self.authorName = authorName
         self.authorEmail = authorEmail
         self.controlDirectory = controlDirectory
+        self.allowHistoryRewrite = allowHistoryRewrite
+        self.now = now
     }
 
     /// `~/.cache/pinwheel/<name>-<digest of the URL>`: one cache per repository.
