@@ -161,7 +161,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit", "PinwheelCore", "PinwheelTestSupport"]),
-        .testTarget(name: "PinwheelReleasesTests", dependencies: ["PinwheelReleases", "PinwheelCore", "PinwheelGit"]),
+        .testTarget(name: "PinwheelReleasesTests", dependencies: ["PinwheelReleases", "PinwheelConfig", "PinwheelCore", "PinwheelGit"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -190,20 +190,122 @@ static int wait_fd(pw_stream *st, short events, const char *what)
 	}
 }
 
-static int pw_connect(git_stream *stream)
-{
-	pw_stream *st = (pw_stream *)stream;
-	struct addrinfo hints = { 0 }, *info = NULL, *p;
-	int rc, last_err = ECONNREFUSED;
+/*
+ * A name lookup on a thread of its own, so that the operation's deadline bounds it: getaddrinfo cannot be
+ * interrupted, and a resolver that never answers would otherwise hang the fetch. When the deadline passes first,
+ * the waiting side abandons the lookup and the thread frees it when getaddrinfo finally returns.
+ */
+typedef struct {
+	pthread_mutex_t lock;
+	pthread_cond_t done_cv;
+	int done;
+	int abandoned;
+	int rc;
+	char *host;
+	char *port;
+	struct addrinfo *info;
+} pw_lookup;
 
+static void lookup_free(pw_lookup *l)
+{
+	if (l->info)
+		freeaddrinfo(l->info);
+	free(l->host);
+	free(l->port);
+	pthread_cond_destroy(&l->done_cv);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+static void *lookup_thread(void *arg)
+{
+	pw_lookup *l = arg;
+	struct addrinfo hints = { 0 }, *info = NULL;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_family = AF_UNSPEC;
-	if ((rc = getaddrinfo(st->host, st->port, &hints, &info)) != 0) {
+	int rc = getaddrinfo(l->host, l->port, &hints, &info);
+	pthread_mutex_lock(&l->lock);
+	l->rc = rc;
+	l->info = info;
+	l->done = 1;
+	int abandoned = l->abandoned;
+	pthread_cond_signal(&l->done_cv);
+	pthread_mutex_unlock(&l->lock);
+	if (abandoned)
+		lookup_free(l);
+	return NULL;
+}
+
+/* Resolves st->host within the operation's deadline. 0 and *out on success; -1 with the error set. */
+static int resolve(pw_stream *st, struct addrinfo **out)
+{
+	pw_lookup *l = calloc(1, sizeof(*l));
+	if (!l || !(l->host = strdup(st->host)) || !(l->port = strdup(st->port))) {
+		if (l) {
+			free(l->host);
+			free(l);
+		}
+		git_error_set_str(GIT_ERROR_NET, "out of memory resolving an address");
+		return -1;
+	}
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->done_cv, &attr);
+	pthread_condattr_destroy(&attr);
+	pthread_mutex_init(&l->lock, NULL);
+
+	pthread_attr_t thread_attr;
+	pthread_attr_init(&thread_attr);
+	pthread_attr_setdetachstate(&thread_attr, PTHREAD_CREATE_DETACHED);
+	pthread_t thread;
+	int started = pthread_create(&thread, &thread_attr, lookup_thread, l) == 0;
+	pthread_attr_destroy(&thread_attr);
+	if (!started)
+		lookup_thread(l); /* no thread to be had: resolve here, unbounded, as before */
+
+	pthread_mutex_lock(&l->lock);
+	while (!l->done) {
+		if (st->op && pw_op_is_expired(st->op)) {
+			l->abandoned = 1;
+			pthread_mutex_unlock(&l->lock);
+			set_timeout_error(st, "name lookup");
+			return -1;
+		}
+		/* Wake at least every 100 ms, so an operation expired from outside is noticed too. */
+		int64_t wait_ms = pw_op_remaining_ms(st->op);
+		if (wait_ms > 100)
+			wait_ms = 100;
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += (long)(wait_ms * 1000000LL);
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&l->done_cv, &l->lock, &until);
+	}
+	int rc = l->rc;
+	struct addrinfo *info = l->info;
+	l->info = NULL;
+	pthread_mutex_unlock(&l->lock);
+	lookup_free(l);
+	if (rc != 0) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "failed to resolve address for %s: %s", st->host, gai_strerror(rc));
 		git_error_set_str(GIT_ERROR_NET, msg);
 		return -1;
 	}
+	*out = info;
+	return 0;
+}
+
+static int pw_connect(git_stream *stream)
+{
+	pw_stream *st = (pw_stream *)stream;
+	struct addrinfo *info = NULL, *p;
+	int rc, last_err = ECONNREFUSED;
+
+	if (resolve(st, &info) < 0)
+		return -1;
 
 	for (p = info; p != NULL; p = p->ai_next) {
 		int fd = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);

@@ -283,7 +283,8 @@ public actor Controller {
         let transports: [String: any Transport]
         do {
             transports = try TransportFactory.transports(for: desired, source: source,
-                                                         controlDirectory: configuration.controlDirectory)
+                                                         controlDirectory: configuration.controlDirectory,
+                                                         trust: configuration.localFileTrust)
         } catch {
             log.error("cannot reach the hosts", metadata: ["error": "\(error)"])
             return
@@ -418,7 +419,8 @@ public actor Controller {
             guard running[name] == nil, statuses[name]?.result != .halted, statuses[name]?.result != .invalid else { continue }
             let source = repository.source(at: state.commit)
             guard let transports = try? TransportFactory.transports(for: state.environment, source: source,
-                                                                    controlDirectory: configuration.controlDirectory) else { continue }
+                                                                    controlDirectory: configuration.controlDirectory,
+                                                                    trust: configuration.localFileTrust) else { continue }
             let reports = await EnvironmentReconciler(environment: state.environment, transports: transports,
                                                       commit: state.commit.hex).plan()
             let drifted = reports.filter { $0.error != nil || !($0.plan?.isEmpty ?? true) }.map(\.host)

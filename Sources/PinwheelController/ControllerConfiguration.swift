@@ -1,5 +1,6 @@
 import Foundation
 import PinwheelCore
+import PinwheelFleet
 import PinwheelGit
 
 /// How `pinwheel watch` runs.
@@ -22,6 +23,13 @@ public struct ControllerConfiguration: Sendable {
     public var authorEmail: String
     /// The SSH control sockets' folder.
     public var controlDirectory: String
+    /// The folders on this machine whose private keys and known-hosts files the config may name (`identity:`, an
+    /// absolute `knownHosts:`); `~/.ssh` when empty.
+    public var allowedIdentityFolders: [String]
+
+    /// What `allowedIdentityFolders` allows.
+    public var localFileTrust: LocalFileTrust { .allowing(allowedIdentityFolders) }
+
     /// Accept a new tip that does not descend from the last applied commit (a force-push or a rebase).
     public var allowHistoryRewrite: Bool
     /// What the time is, for the policies' deploy windows (tests move it).
@@ -31,8 +39,8 @@ public struct ControllerConfiguration: Sendable {
                 interval: Duration = .seconds(5), driftInterval: Duration = .seconds(60), cacheDirectory: String? = nil,
                 environments: [String] = [], remote: RemoteOptions = RemoteOptions(),
                 authorName: String = "Pinwheel", authorEmail: String = "pinwheel@localhost",
-                controlDirectory: String = "/tmp/pinwheel-ssh-\(getuid())", allowHistoryRewrite: Bool = false,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                controlDirectory: String = "/tmp/pinwheel-ssh-\(getuid())", allowedIdentityFolders: [String] = [],
+                allowHistoryRewrite: Bool = false, now: @escaping @Sendable () -> Date = { Date() }) {
         self.repository = repository
         self.branch = branch
         self.statusBranch = statusBranch
@@ -44,6 +52,7 @@ public struct ControllerConfiguration: Sendable {
         self.authorName = authorName
         self.authorEmail = authorEmail
         self.controlDirectory = controlDirectory
+        self.allowedIdentityFolders = allowedIdentityFolders
         self.allowHistoryRewrite = allowHistoryRewrite
         self.now = now
     }

@@ -5,11 +5,16 @@ import PinwheelCore
 public enum TransportFactory {
     /// One transport per host. Known-hosts files are read from the config (on disk or at the commit) and
     /// written to a private folder once per content (`KnownHostsFiles`), so a commit's own keys are what get checked.
+    ///
+    /// Files on this machine that the config names — private keys (`identity`) and absolute or `~/` known-hosts
+    /// files — are used only inside the folders `trust` allows (compared by real path); anything else throws
+    /// ``FleetError/Code/untrustedLocalFile`` naming the host, the path and the flag, before any host is reached.
     public static func transports(for environment: Environment, source: any ConfigSource,
-                                  controlDirectory: String = SSHTransport.defaultControlDirectory) throws -> [String: any Transport] {
+                                  controlDirectory: String = SSHTransport.defaultControlDirectory,
+                                  trust: LocalFileTrust) throws -> [String: any Transport] {
         var transports: [String: any Transport] = [:]
         var written: [String: String] = [:]
-        for host in environment.hosts {
+        for var host in environment.hosts {
             if host.isLocal {
                 transports[host.name] = LocalTransport()
                 continue
@@ -17,11 +22,12 @@ public enum TransportFactory {
             guard let knownHosts = host.settings.knownHosts else {
                 throw FleetError(.hostKey, "host \(host.name) has no knownHosts file")
             }
+            if let identity = host.settings.identity {
+                host.settings.identity = try trust.identity(identity, host: host.name)
+            }
             let path: String
-            if knownHosts.hasPrefix("/") {
-                path = knownHosts
-            } else if knownHosts.hasPrefix("~/") {
-                path = NSString(string: knownHosts).expandingTildeInPath
+            if knownHosts.hasPrefix("/") || knownHosts.hasPrefix("~") {
+                path = try trust.knownHosts(knownHosts, host: host.name)
             } else if let existing = written[knownHosts] {
                 path = existing
             } else {

@@ -40,6 +40,11 @@ public struct GitError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let locked = Code("locked")
         /// A network failure other than a timeout.
         public static let network = Code("network")
+        /// A path is (or goes through) a symbolic link, which is not followed: not in a commit's tree, not in
+        /// the work tree.
+        public static let symlink = Code("symlink")
+        /// A path of the work tree resolves outside the repository.
+        public static let outsideRepository = Code("outsideRepository")
         /// Anything else.
         public static let other = Code("other")
     }

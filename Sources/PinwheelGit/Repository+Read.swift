@@ -49,10 +49,17 @@ extension Repository {
 
     /// The content of a file at a commit, or nil when the path does not exist there
     /// (or is a directory). Reads the object database directly: works in bare repositories.
+    ///
+    /// A symbolic link (a tree entry of mode 120000), as the file or as a folder on the way to it, throws
+    /// ``GitError/Code/symlink`` naming it: the link's target is never returned as if it were the content.
     public func readFile(_ path: String, at commit: ObjectID) throws(GitError) -> Data? {
         try locked { () throws(GitError) -> Data? in
             let tree = try lookupTree(ofCommit: commit)
             defer { git_tree_free(tree) }
+            if let link = try symlinkPrefix(tree, normalize(path)) {
+                throw GitError(.symlink, "\(link) is a symbolic link", context: "read \(path) at \(commit.short)",
+                               hint: "links are never followed")
+            }
             guard let entry = try entry(tree, normalize(path)) else { return nil }
             defer { git_tree_entry_free(entry) }
             guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return nil }
@@ -62,6 +69,29 @@ extension Repository {
             let size = Int(git_blob_rawsize(blob))
             guard size > 0, let raw = git_blob_rawcontent(blob) else { return Data() }
             return Data(bytes: raw, count: size)
+        }
+    }
+
+    /// The kind of the entry at `path` in a commit (a file, a folder, a symbolic link...), nil when absent.
+    public func entryKind(_ path: String, at commit: ObjectID) throws(GitError) -> TreeEntry.Kind? {
+        try locked { () throws(GitError) -> TreeEntry.Kind? in
+            let tree = try lookupTree(ofCommit: commit)
+            defer { git_tree_free(tree) }
+            let normalized = normalize(path)
+            if normalized.isEmpty { return .directory }
+            guard let entry = try entry(tree, normalized) else { return nil }
+            defer { git_tree_entry_free(entry) }
+            return Self.kind(git_tree_entry_filemode(entry))
+        }
+    }
+
+    /// The first of `path` and the folders on the way to it (shortest first) that is a symbolic link in the
+    /// commit, nil when there is none. Reading at a commit never follows one.
+    public func symlink(in path: String, at commit: ObjectID) throws(GitError) -> String? {
+        try locked { () throws(GitError) -> String? in
+            let tree = try lookupTree(ofCommit: commit)
+            defer { git_tree_free(tree) }
+            return try symlinkPrefix(tree, normalize(path))
         }
     }
 
@@ -116,6 +146,21 @@ extension Repository {
         if rc == GIT_ENOTFOUND.rawValue { return nil }
         try check(rc, "look up path \(path)")
         return entry
+    }
+
+    /// The first prefix of a normalized path whose entry is a symbolic link; nil when none is (or the path ends
+    /// early).
+    func symlinkPrefix(_ tree: OpaquePointer, _ path: String) throws(GitError) -> String? {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix = prefix.isEmpty ? String(component) : "\(prefix)/\(component)"
+            guard let e = try entry(tree, prefix) else { return nil }
+            let mode = git_tree_entry_filemode(e)
+            git_tree_entry_free(e)
+            if mode == GIT_FILEMODE_LINK { return prefix }
+            if mode != GIT_FILEMODE_TREE { return nil }
+        }
+        return nil
     }
 
     /// The id at a normalized path (root tree id for "").

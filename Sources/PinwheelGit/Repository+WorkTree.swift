@@ -106,32 +106,50 @@ extension Repository {
     /// differ between the two commits up to date, so the work tree is clean again.
     ///
     /// Safe: a file whose work tree content is not `previous`'s is left alone and reported as
-    /// ``GitError/Code/conflict`` naming it. Other files are not touched.
+    /// ``GitError/Code/conflict`` naming it, and then nothing is written. Other files are not touched.
+    ///
+    /// Every file is replaced, never written into: its content goes to a new file in the same folder,
+    /// which is renamed over the path. A path that is, or goes through, a symbolic link, or whose real
+    /// path leaves the work tree, is refused (``GitError/Code/symlink``,
+    /// ``GitError/Code/outsideRepository``) before anything is written.
     public func updateWorkTree(from previous: ObjectID) throws(GitError) {
         try locked { () throws(GitError) in
-            guard git_repository_is_bare(handle) == 0 else { return }
-            let baseline = try lookupTree(ofCommit: previous)
-            defer { git_tree_free(baseline) }
-            var options = git_checkout_options()
-            try check(git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "checkout options")
-            options.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
-            options.baseline = baseline
-            final class Conflicts { var paths: [String] = [] }
-            let conflicts = Conflicts()
-            options.notify_flags = GIT_CHECKOUT_NOTIFY_CONFLICT.rawValue
-            options.notify_cb = { _, path, _, _, _, payload in
-                if let path, let payload {
-                    Unmanaged<Conflicts>.fromOpaque(payload).takeUnretainedValue().paths.append(String(cString: path))
-                }
-                return 0
+            guard git_repository_is_bare(handle) == 0, let root = git_repository_workdir(handle).map({ String(cString: $0) }) else { return }
+            var headID = git_oid()
+            try check(git_reference_name_to_id(&headID, handle, "HEAD"), "read HEAD")
+            let changes = try treeChanges(from: previous, to: ObjectID(headID))
+            try requireContained(changes.map(\.path), root: root)
+            var conflicts: [String] = []
+            for change in changes where !(try workTreeMatches(change, root: root)) {
+                conflicts.append(change.path)
             }
-            options.notify_payload = Unmanaged.passUnretained(conflicts).toOpaque()
-            let rc = withExtendedLifetime(conflicts) { git_checkout_head(handle, &options) }
-            if rc == GIT_ECONFLICT.rawValue || !conflicts.paths.isEmpty {
-                throw GitError(.conflict, "the work tree has changes to \(conflicts.paths.sorted().joined(separator: ", "))",
+            if !conflicts.isEmpty {
+                throw GitError(.conflict, "the work tree has changes to \(conflicts.sorted().joined(separator: ", "))",
                                context: "update the work tree", hint: "those files were left as they are")
             }
-            try check(rc, "update the work tree")
+            for change in changes {
+                try replaceInWorkTree(change, root: root)
+            }
+            var index: OpaquePointer?
+            try check(git_repository_index(&index, handle), "open the index")
+            defer { git_index_free(index) }
+            for change in changes {
+                if change.newID == nil {
+                    try check(git_index_remove_bypath(index, change.path), "remove \(change.path) from the index")
+                } else {
+                    try check(git_index_add_bypath(index, change.path), "add \(change.path) to the index")
+                }
+            }
+            try check(git_index_write(index), "write the index")
+        }
+    }
+
+    /// Refuses, before anything is written, paths of the work tree that are or go through a symbolic
+    /// link, or whose real path leaves the work tree. Nothing to check in a bare repository.
+    public func requireContainedInWorkTree(_ paths: [String]) throws(GitError) {
+        try locked { () throws(GitError) in
+            guard git_repository_is_bare(handle) == 0, let root = git_repository_workdir(handle).map({ String(cString: $0) }) else { return }
+            try requireContained(paths, root: root)
         }
     }
 }

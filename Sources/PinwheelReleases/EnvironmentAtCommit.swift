@@ -25,7 +25,13 @@ public enum EnvironmentAtCommit: Sendable {
         var source: any ConfigSource = CommitConfigSource(repository: repository, commit: commit)
         if !overlay.isEmpty { source = OverlayConfigSource(base: source, files: overlay) }
         let loader = ConfigLoader(source: source)
-        guard try loader.environmentNames().contains(name) else { return .missing }
+        let names: [String]
+        do {
+            names = try loader.environmentNames()
+        } catch let error as ConfigSourceError {
+            return .invalid([error.diagnostic])
+        }
+        guard names.contains(name) else { return .missing }
         let report = try loader.load([name])
         guard let environment = report.environments[name], !report.hasErrors else { return .invalid(report.diagnostics) }
         return .valid(environment)

@@ -12,9 +12,17 @@ extension Repository {
         return (name, tip)
     }
 
-    /// Before committing on the checked-out branch: refuses when the work tree has changes to `paths`.
+    /// Before committing on the checked-out branch: refuses when the work tree has changes to `paths`, or when
+    /// one of them is (or goes through) a symbolic link or leads outside the repository, which the work tree's
+    /// update would otherwise write through.
     func requireCleanWorkTree(branch: String, paths: [String]) throws {
         guard !isBare, try currentBranch() == branch else { return }
+        do {
+            try requireContainedInWorkTree(paths)
+        } catch {
+            throw OperationError(.refused, "\(error.message); nothing was committed",
+                                 hint: "Pinwheel never writes through a link: replace it with the file itself")
+        }
         let dirty = try uncommittedChanges(in: paths)
         if !dirty.isEmpty {
             throw OperationError(.dirtyWorkTree, "the work tree has uncommitted changes to: " + dirty.joined(separator: ", "),

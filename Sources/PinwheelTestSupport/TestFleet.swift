@@ -105,6 +105,13 @@ public final class TestFleet: @unchecked Sendable {
     public func hostFolder(_ index: Int) -> String { "\(directory)/hosts/\(name(index))" }
     public var knownHosts: String { "\(directory)/known_hosts" }
 
+    /// The fleet's environment names its private key and known_hosts by absolute paths in its folder: the folder
+    /// the controller must allow (`--allow-identity-dir`).
+    public var localFileTrust: LocalFileTrust { LocalFileTrust(folders: [directory]) }
+
+    /// `pinwheel apply`, `plan` and `watch` arguments that allow the fleet's folder.
+    public var allowIdentityArguments: [String] { ["--allow-identity-dir", directory] }
+
     /// One transport per host, with a control-socket folder of this fleet's own.
     public func transports(for environment: Environment) -> [String: any Transport] {
         Dictionary(uniqueKeysWithValues: environment.hosts.map { host in

@@ -13,12 +13,14 @@ struct WatchProcessTests {
         let process = Process()
         let log: String
 
-        init(remote: String, cache: String, log: String, interval: String = "200ms", extra: [String] = [],
+        /// `allow` is the fleet's folder, where its private key and known_hosts are (`--allow-identity-dir`).
+        init(remote: String, allow: String, cache: String, log: String, interval: String = "200ms", extra: [String] = [],
              environment: [String: String] = [:]) throws {
             self.log = log
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             process.executableURL = CLIRunner.productsDirectory.appendingPathComponent("pinwheel")
-            process.arguments = ["watch", "--repo", remote, "--interval", interval, "--cache", cache, "--drift-interval", "1h"] + extra
+            process.arguments = ["watch", "--repo", remote, "--interval", interval, "--cache", cache, "--drift-interval", "1h",
+                                 "--allow-identity-dir", allow] + extra
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             process.standardOutput = FileHandle.nullDevice
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -62,9 +64,9 @@ struct WatchProcessTests {
     }
 
     @Test func aRestartAfterSIGKILLMidRolloutConverges() async throws {
-        let (fleet, config) = try await setUp(pause: "1500ms")
+        let (fleet, config) = try await setUp(pause: "5s")
         let cache = "\(fleet.directory)/cache"
-        let first = try Watcher(remote: config.remote, cache: cache, log: "\(fleet.directory)/watch1.log")
+        let first = try Watcher(remote: config.remote, allow: fleet.directory, cache: cache, log: "\(fleet.directory)/watch1.log")
         try await first.waitFor("status committed", timeout: .seconds(90))
 
         try fleet.setPins(.b, "hello-service==1.1.0")
@@ -91,7 +93,7 @@ struct WatchProcessTests {
         #expect(serving.filter { $0.hasPrefix("hello-service 1.1.0") }.count == 1,
                 "only the canary had switched: \(serving)\n\(upstream)\n\(first.since(mark))")
 
-        let second = try Watcher(remote: config.remote, cache: cache, log: "\(fleet.directory)/watch2.log")
+        let second = try Watcher(remote: config.remote, allow: fleet.directory, cache: cache, log: "\(fleet.directory)/watch2.log")
         defer { second.signal(SIGKILL); second.process.waitUntilExit() }
         try await second.waitFor("converged at \(release.prefix(7))")
         let bodies = try await fleet.waitUntilServing("hello-service 1.1.0")
@@ -102,7 +104,7 @@ struct WatchProcessTests {
 
     @Test func sigtermFinishesTheStepUnderWayAndStops() async throws {
         let (fleet, config) = try await setUp(pause: "3s")
-        let watcher = try Watcher(remote: config.remote, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log")
+        let watcher = try Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log")
         try await watcher.waitFor("status committed", timeout: .seconds(90))
         try fleet.setPins(.b, "hello-service==1.1.0")
         try fleet.setActive(.b)
@@ -121,6 +123,25 @@ struct WatchProcessTests {
         }
     }
 
+    /// `pinwheel apply` rolls out by the policy exactly as `watch` does: the canary alone, then one host at a time
+    /// with the pause between batches.
+    @Test func applyFollowsThePolicyOneHostAtATime() async throws {
+        let (fleet, _) = try await setUp(pause: "2s")
+        let started = ContinuousClock.now
+        let apply = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config] + fleet.allowIdentityArguments)
+        #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
+        #expect(ContinuousClock.now - started >= .seconds(4), "two pauses of 2 s")
+        let names = (0..<fleet.hosts).map(fleet.name)
+        let lines = apply.stderr.split(separator: "\n").map(String.init)
+            .filter { $0.hasPrefix("switch (") || $0.hasPrefix("pause ") }
+        #expect(lines == [
+            "switch (canary): \(names[0])", "pause 2s before the next batch",
+            "switch (batch 1): \(names[1])", "pause 2s before the next batch",
+            "switch (batch 2): \(names[2])",
+        ], "\(apply.stderr)")
+        #expect(apply.stderr.contains("canary 1, batches of 1, pause 2s"))
+    }
+
     /// A controller running for a month must leave nothing behind: `apply` and `watch` run with a temporary folder
     /// of their own, which must be empty when they exit, and the per-process known-hosts folder is gone too.
     @Test func applyAndWatchLeaveNothingInTheTemporaryFolder() async throws {
@@ -133,11 +154,11 @@ struct WatchProcessTests {
         try fleet.editEnvironment { $0.replacingOccurrences(of: "knownHosts: \(fleet.knownHosts)", with: "knownHosts: known_hosts") }
         try await config.commitAndPush("fleet: known_hosts in the repository")
 
-        let apply = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet"], environment: ["TMPDIR": temporary])
+        let apply = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--quiet"] + fleet.allowIdentityArguments, environment: ["TMPDIR": temporary])
         #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary) == [])
 
-        let watcher = try Watcher(remote: config.remote, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log",
+        let watcher = try Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log",
                                   environment: ["TMPDIR": temporary])
         try await watcher.waitFor("status committed", timeout: .seconds(90))
         try fleet.setActive(.b)
@@ -158,7 +179,7 @@ struct WatchProcessTests {
     @Test func aPushWebhookTriggersAPollAtOnce() async throws {
         let (fleet, config) = try await setUp(pause: "0s")
         let port = try FreePort.next()
-        let watcher = try Watcher(remote: config.remote, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log",
+        let watcher = try Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log",
                                   interval: "1h", extra: ["--listen", "127.0.0.1:\(port)", "--webhook-secret-env", "PINWHEEL_TEST_SECRET"],
                                   environment: ["PINWHEEL_TEST_SECRET": "s3cret-for-tests"])
         defer { watcher.signal(SIGTERM); watcher.process.waitUntilExit() }

@@ -48,7 +48,7 @@ struct ControllerTests {
         let configuration = ControllerConfiguration(
             repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
             cacheDirectory: "\(fleet.directory)/cache", authorName: "Pinwheel", authorEmail: "pinwheel@test",
-            controlDirectory: "\(fleet.directory)/cm")
+            controlDirectory: "\(fleet.directory)/cm", allowedIdentityFolders: [fleet.directory])
         let controller = Controller(configuration: configuration, logger: logs.logger())
         return World(fleet: fleet, config: config, logs: logs, controller: controller,
                      statusReader: try Repository(openingAt: config.remote))
@@ -288,33 +288,5 @@ struct StatusBranchTests {
         #expect(log[0].hasPrefix("e: converged at aaaaaaa") && log[2].hasPrefix("e: converged at aaaaaaa"))
         let files = try await config.inRemote(["ls-tree", "-r", "--name-only", "pinwheel/status"])
         #expect(files.contains("Environments/e/status.yaml") && files.contains("Environments/f/status.yaml"))
-    }
-}
-
-/// A TCP port on loopback that accepts connections and never says a word: a host whose sshd hangs.
-final class SilentListener {
-    let descriptor: Int32
-    let port: Int
-
-    init() throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.descriptor = descriptor
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(descriptor, 16) == 0 else { throw CocoaError(.fileWriteUnknown) }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    deinit {
-        close(descriptor)
     }
 }

@@ -48,7 +48,8 @@ struct GuardrailTests {
             ControllerConfiguration(
                 repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
                 cacheDirectory: "\(fleet.directory)/cache", authorName: "Pinwheel", authorEmail: "pinwheel@test",
-                controlDirectory: "\(fleet.directory)/cm", allowHistoryRewrite: allowHistoryRewrite,
+                controlDirectory: "\(fleet.directory)/cm", allowedIdentityFolders: [fleet.directory],
+                allowHistoryRewrite: allowHistoryRewrite,
                 now: { clock?.now ?? Date() })
         }
 
@@ -77,7 +78,8 @@ struct GuardrailTests {
         let configuration = ControllerConfiguration(
             repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
             cacheDirectory: "\(fleet.directory)/cache", authorName: "Pinwheel", authorEmail: "pinwheel@test",
-            controlDirectory: "\(fleet.directory)/cm", now: { clock?.now ?? Date() })
+            controlDirectory: "\(fleet.directory)/cm", allowedIdentityFolders: [fleet.directory],
+            now: { clock?.now ?? Date() })
         return World(fleet: fleet, config: config, logs: logs,
                      controller: Controller(configuration: configuration, logger: logs.logger()),
                      statusReader: try Repository(openingAt: config.remote))

@@ -38,7 +38,13 @@ let brokenConfigs: [BrokenConfig] = [
     // YAML itself
     BrokenConfig("YAML syntax: unclosed flow sequence", replace: "active: A", with: "active: [A", line: 6, at: ":", "YAML syntax error"),
     BrokenConfig("YAML syntax: tab indentation", replace: "  A: A.txt", with: "\tA: A.txt", line: 7, at: nil, "YAML syntax error"),
-    BrokenConfig("duplicate key", replace: "python: /usr/bin/python3", with: "python: /usr/bin/python3\npython: /usr/bin/python3.11", line: 2, at: "python", "duplicate key `python`"),
+    BrokenConfig("duplicate key", replace: "python: /usr/bin/python3", with: "python: /usr/bin/python3\npython: /usr/bin/python3.11", line: 3, at: "python", "duplicate key `python`; the first is at line 2"),
+    BrokenConfig("duplicate key far from the first", replace: "policy: prod", with: "policy: prod\nactive: B", line: 18, at: "active", "duplicate key `active`; the first is at line 5"),
+    BrokenConfig("a key three times: the second is reported", replace: "active: A", with: "active: A\nactive: B\nactive: A", line: 6, at: "active", "duplicate key `active`; the first is at line 5"),
+    BrokenConfig("duplicate nested key", replace: "    processes: 2", with: "    processes: 2\n    processes: 3", line: 13, at: "processes", "duplicate key `processes`; the first is at line 12"),
+    BrokenConfig("duplicate key in a flow mapping", replace: "port: {A: 8100, B: 8200}", with: "port: {A: 8100, B: 8200, A: 8300}", line: 13, at: "A: 8300", "duplicate key `A`; the first is at line 13"),
+    BrokenConfig("duplicate quoted key", replace: "app: hello", with: "app: hello\n\"app\": other", line: 2, at: "\"app\"", "duplicate key `app`; the first is at line 1"),
+    BrokenConfig("duplicate key in a policy", in: policy, replace: "  canary: 1", with: "  canary: 1\n  canary: 2", line: 4, at: "canary", "duplicate key `canary`; the first is at line 3"),
     BrokenConfig("empty environment file", replace: Fixture.environment, with: "", line: 1, at: nil, "the file is empty"),
     BrokenConfig("root is a list", replace: Fixture.environment, with: "- app: hello\n", line: 1, at: "-", "must be a mapping"),
     // Keys

@@ -87,7 +87,8 @@ struct FaultInjectionTests {
         let controller = Controller(
             configuration: ControllerConfiguration(
                 repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
-                cacheDirectory: "\(fleet.directory)/cache", controlDirectory: "\(fleet.directory)/cm"),
+                cacheDirectory: "\(fleet.directory)/cache", controlDirectory: "\(fleet.directory)/cm",
+                allowedIdentityFolders: [fleet.directory]),
             logger: CapturedLogs().logger())
         let statusReader = try Repository(openingAt: config.remote)
         func status() throws -> EnvironmentStatus? {

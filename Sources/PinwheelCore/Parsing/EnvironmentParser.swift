@@ -9,8 +9,8 @@ struct EnvironmentParser {
     struct Context {
         /// The environment's folder, e.g. `Environments/production`.
         var folder: String
-        /// The bytes of a file relative to the repository root, nil when absent.
-        var readFile: (String) -> Data?
+        /// The bytes of a file relative to the repository root; a refusal (a link) is already reported.
+        var readFile: (String) -> ConfigLoader.FileRead
         /// The policy of that name, nil (with its errors already reported) when it is missing or invalid.
         var policy: (String) -> PolicyLookup
     }
@@ -47,7 +47,7 @@ struct EnvironmentParser {
         let python = root["python"].flatMap { node -> String? in
             guard let value = reader.string(node, "`python`") else { return nil }
             guard ValueRules.isAbsolutePath(value) else {
-                reader.error("`python` must be the absolute path of an interpreter on the hosts, found `\(value)`", at: node,
+                reader.error("`python` must be the absolute path of an interpreter on the hosts, found `\(Quote.excerpt(value))`", at: node,
                              hint: "for example `/usr/bin/python3`")
                 return nil
             }
@@ -74,7 +74,7 @@ struct EnvironmentParser {
     private func identifier(_ node: Node, _ what: String) -> String? {
         guard let value = reader.string(node, what) else { return nil }
         guard ValueRules.isIdentifier(value) else {
-            reader.error("\(what) must be a name: a letter, then letters, digits, `-` or `_` (63 at most), found `\(value)`", at: node)
+            reader.error("\(what) must be a name: a letter, then letters, digits, `-` or `_` (63 at most), found `\(Quote.excerpt(value))`", at: node)
             return nil
         }
         return value
@@ -92,7 +92,7 @@ struct EnvironmentParser {
         case let (.some(indexNode), nil):
             guard let url = reader.string(indexNode, "`source.index`") else { return nil }
             if let problem = ValueRules.urlProblem(url) {
-                reader.error("`source.index` \(problem), found `\(url)`", at: indexNode,
+                reader.error("`source.index` \(problem), found `\(Quote.excerpt(url))`", at: indexNode,
                              hint: problem.contains("credentials") ? "give hosts their index credentials in pip's or uv's own config" : "for example `https://pypi.example.com/simple/`")
                 return nil
             }
@@ -100,7 +100,7 @@ struct EnvironmentParser {
         case let (nil, .some(wheelNode)):
             guard let path = reader.string(wheelNode, "`source.wheelhouse`") else { return nil }
             guard ValueRules.isAbsolutePath(path) else {
-                reader.error("`source.wheelhouse` must be an absolute path on the hosts, found `\(path)`", at: wheelNode)
+                reader.error("`source.wheelhouse` must be an absolute path on the hosts, found `\(Quote.excerpt(path))`", at: wheelNode)
                 return nil
             }
             return .wheelhouse(path)
@@ -123,7 +123,7 @@ struct EnvironmentParser {
                 continue
             }
             guard ValueRules.isRelativeFile(file) else {
-                reader.error("slot `\(slot)` must name a requirements file beside environment.yaml, found `\(file)`", at: entry.value,
+                reader.error("slot `\(slot)` must name a requirements file beside environment.yaml, found `\(Quote.excerpt(file))`", at: entry.value,
                              hint: "for example `\(slot).txt`")
                 failed = true
                 continue
@@ -136,7 +136,12 @@ struct EnvironmentParser {
             }
             files[file] = slot.rawValue
             let path = "\(context.folder)/\(file)"
-            guard let data = context.readFile(path) else {
+            let read = context.readFile(path)
+            if case .failed = read {
+                failed = true
+                continue
+            }
+            guard case .data(let data) = read else {
                 reader.error("slot `\(slot)` names `\(file)`, which does not exist in \(context.folder)/", at: entry.value,
                              hint: "create it with the slot's pins (`pip freeze` or `uv pip compile` output)")
                 failed = true
@@ -252,7 +257,7 @@ struct EnvironmentParser {
                 if ValueRules.isURLPath(path) {
                     check.path = path
                 } else {
-                    reader.error("`health.path` of \(what) must be a URL path starting with `/`, such as `/healthz`, found `\(path)`", at: node)
+                    reader.error("`health.path` of \(what) must be a URL path starting with `/`, such as `/healthz`, found `\(Quote.excerpt(path))`", at: node)
                     failed = true
                 }
             } else {
@@ -328,7 +333,7 @@ struct EnvironmentParser {
             if ValueRules.isAddress(value) {
                 address = value
             } else {
-                reader.error("`address` of \(label) must be an IP address, a DNS name or `local`, found `\(value)`", at: addressNode)
+                reader.error("`address` of \(label) must be an IP address, a DNS name or `local`, found `\(Quote.excerpt(value))`", at: addressNode)
             }
         }
         let patch = defaults.overridden(by: SettingsPatch(fields, reader: reader, context: " of \(label)"))
@@ -345,7 +350,10 @@ struct EnvironmentParser {
         }
         if let knownHosts = patch.knownHosts, !knownHosts.value.hasPrefix("/"), !knownHosts.value.hasPrefix("~/"), !isLocal {
             let path = "\(context.folder)/\(knownHosts.value)"
-            if context.readFile(path) == nil {
+            let read = context.readFile(path)
+            if case .failed = read {
+                // Reported where the file is.
+            } else if case .missing = read {
                 reader.error("the known-hosts file `\(knownHosts.value)` does not exist in \(context.folder)/", at: knownHosts.node,
                              hint: "create it with `ssh-keyscan -t ed25519 HOST >> \(path)`")
             } else {

@@ -115,7 +115,7 @@ struct PolicyParser {
             if let value = BatchSize(parsing: text) {
                 rollout.batch = value
             } else {
-                reader.error("`rollout.batch` must be a number of hosts (at least 1) or a percentage from 1% to 100%, found `\(text)`", at: node)
+                reader.error("`rollout.batch` must be a number of hosts (at least 1) or a percentage from 1% to 100%, found `\(Quote.excerpt(text))`", at: node)
             }
         }
         if let value = fields["pause"].flatMap({ reader.duration($0, "`rollout.pause`", in: .seconds(0)...ConfigDuration.seconds(3600)) }) {

@@ -33,7 +33,7 @@ struct RequirementsParser {
         for line in logicalLines(text) {
             guard let (pin, location) = parse(line) else { continue }
             if let previous = firstSeen[pin.normalizedName] {
-                log.error("`\(pin.name)` is pinned twice", at: location,
+                log.error("`\(Quote.excerpt(pin.name))` is pinned twice", at: location,
                           hint: "it is already pinned on line \(previous); keep one pin per package")
                 continue
             }
@@ -47,7 +47,7 @@ struct RequirementsParser {
         }
         if let firstHashed {
             for (pin, location) in withoutHashes {
-                log.error("`\(pin.name)` has no `--hash` while other pins have one", at: location,
+                log.error("`\(Quote.excerpt(pin.name))` has no `--hash` while other pins have one", at: location,
                           hint: "pip checks hashes for all pins or none (line \(firstHashed.line) has one); regenerate with `uv pip compile --generate-hashes`")
             }
         }
@@ -138,7 +138,7 @@ struct RequirementsParser {
                 tokenIndex += 1
                 value = tokens[tokenIndex].text
             } else {
-                log.error("`\(token.text)` is not allowed after a pin", at: location,
+                log.error("`\(Quote.excerpt(token.text))` is not allowed after a pin", at: location,
                           hint: "only `--hash=sha256:<hex>` may follow a pin; put index options in `source:` of environment.yaml")
                 failed = true
                 tokenIndex += 1
@@ -147,7 +147,7 @@ struct RequirementsParser {
             if let value, Self.isValidHash(value) {
                 hashes.append(value)
             } else {
-                log.error("`\(token.text)` is not a valid hash", at: location,
+                log.error("`\(Quote.excerpt(token.text))` is not a valid hash", at: location,
                           hint: "write `--hash=sha256:` followed by 64 lowercase hex digits")
                 failed = true
             }
@@ -170,27 +170,27 @@ struct RequirementsParser {
             let markerText = String(requirement[requirement.index(after: semicolon)...]).trimmingCharacters(in: .whitespaces)
             let markerOffset = offset + requirement.distance(from: requirement.startIndex, to: semicolon) + 1
             guard !markerText.isEmpty, Self.isValidMarker(markerText) else {
-                log.error("the environment marker `\(markerText)` is not valid", at: line.location(markerOffset, path: path),
+                log.error("the environment marker `\(Quote.excerpt(markerText))` is not valid", at: line.location(markerOffset, path: path),
                           hint: "markers may use names, quoted strings, comparisons, `and`, `or` and parentheses, such as `python_version >= \"3.10\"`")
                 return nil
             }
             marker = markerText
         }
         if spec.contains("@") || spec.contains("://") {
-            log.error("`\(spec)` installs from a URL", at: location,
+            log.error("`\(Quote.excerpt(spec))` installs from a URL", at: location,
                       hint: "pin a version from the index instead: `name==version`")
             return nil
         }
         if spec.contains("[") {
-            log.error("`\(spec)` asks for extras", at: location,
+            log.error("`\(Quote.excerpt(spec))` asks for extras", at: location,
                       hint: "slots are installed with `--no-deps`: pin every package the extra brings in as its own `name==version` line")
             return nil
         }
         let operators = ["===", "==", "~=", "!=", "<=", ">=", "<", ">"]
         guard let range = operators.lazy.compactMap({ spec.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) else {
             let name = spec.trimmingCharacters(in: .whitespaces)
-            log.error("`\(name)` is not pinned", at: location,
-                      hint: Self.isValidName(name) ? "write an exact version: `\(name)==VERSION`" : "write `name==version`")
+            log.error("`\(Quote.excerpt(name))` is not pinned", at: location,
+                      hint: Self.isValidName(name) ? "write an exact version: `\(Quote.excerpt(name))==VERSION`" : "write `name==version`")
             return nil
         }
         let name = String(spec[..<range.lowerBound]).trimmingCharacters(in: .whitespaces)
@@ -198,18 +198,18 @@ struct RequirementsParser {
         let op = operators.first { afterName.hasPrefix($0) }!
         let version = String(afterName.dropFirst(op.count)).trimmingCharacters(in: .whitespaces)
         guard Self.isValidName(name) else {
-            log.error("`\(name)` is not a valid package name", at: location,
+            log.error("`\(Quote.excerpt(name))` is not a valid package name", at: location,
                       hint: "package names are letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit (PEP 508)")
             return nil
         }
         guard op == "==", !version.contains(","), !version.contains("*") else {
-            log.error("`\(spec)` is a range, not an exact pin", at: location,
-                      hint: "every slot pins exact versions: write `\(name)==VERSION`")
+            log.error("`\(Quote.excerpt(spec))` is a range, not an exact pin", at: location,
+                      hint: "every slot pins exact versions: write `\(Quote.excerpt(name))==VERSION`")
             return nil
         }
         guard Self.isValidVersion(version) else {
             let versionOffset = offset + spec.distance(from: spec.startIndex, to: range.upperBound)
-            log.error("`\(version)` is not a valid version of `\(name)`", at: line.location(versionOffset, path: path),
+            log.error("`\(Quote.excerpt(version))` is not a valid version of `\(Quote.excerpt(name))`", at: line.location(versionOffset, path: path),
                       hint: "versions follow PEP 440, such as `1.2.0`, `2.0.0rc1` or `1.0.post1`")
             return nil
         }
@@ -220,16 +220,16 @@ struct RequirementsParser {
         let name = option.split(separator: "=").first.map(String.init) ?? option
         switch name {
         case "-e", "--editable":
-            log.error("editable installs (`\(name)`) are not allowed in a slot", at: location,
+            log.error("editable installs (`\(Quote.excerpt(name))`) are not allowed in a slot", at: location,
                       hint: "build the package and pin its version: `name==version`")
         case "-r", "--requirement", "-c", "--constraint":
-            log.error("`\(name)` includes another file, which a slot may not do", at: location,
+            log.error("`\(Quote.excerpt(name))` includes another file, which a slot may not do", at: location,
                       hint: "write every pin in this file; `uv pip compile` or `pip freeze` produce it")
         case "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--no-index":
-            log.error("`\(name)` is not allowed in a slot file", at: location,
+            log.error("`\(Quote.excerpt(name))` is not allowed in a slot file", at: location,
                       hint: "set where packages come from in `source:` of environment.yaml")
         default:
-            log.error("the option `\(name)` is not allowed in a slot file", at: location,
+            log.error("the option `\(Quote.excerpt(name))` is not allowed in a slot file", at: location,
                       hint: "a slot file holds only `name==version` lines, optionally with `--hash=`")
         }
     }

@@ -22,7 +22,7 @@ struct SettingsPatch {
             if ValueRules.isUserName(value) {
                 user = value
             } else {
-                reader.error("`user`\(context) must be a user name (lowercase letters, digits, `_`, `-`), found `\(value)`", at: node)
+                reader.error("`user`\(context) must be a user name (lowercase letters, digits, `_`, `-`), found `\(Quote.excerpt(value))`", at: node)
             }
         }
         if let node = fields["port"] {
@@ -32,7 +32,7 @@ struct SettingsPatch {
             if ValueRules.isLocalPath(value) {
                 identity = value
             } else {
-                reader.error("`identity`\(context) must be the path of a private key file, found `\(value)`", at: node,
+                reader.error("`identity`\(context) must be the path of a private key file, found `\(Quote.excerpt(value))`", at: node,
                              hint: "paths may contain letters, digits and `._/+@,=-`, and may start with `~/`")
             }
         }
@@ -40,7 +40,7 @@ struct SettingsPatch {
             if ValueRules.isLocalPath(value) {
                 knownHosts = (value, node)
             } else {
-                reader.error("`knownHosts`\(context) must be the path of a known-hosts file, found `\(value)`", at: node,
+                reader.error("`knownHosts`\(context) must be the path of a known-hosts file, found `\(Quote.excerpt(value))`", at: node,
                              hint: "a path relative to the environment folder, or an absolute one")
             }
         }
@@ -59,7 +59,7 @@ struct SettingsPatch {
             nginxReload = nested["reload"].flatMap { Self.command($0, "`nginx.reload`\(context)", reader: reader) }
             if let node = nested["check"], let value = reader.string(node, "`nginx.check`\(context)") {
                 if let problem = ValueRules.urlProblem(value) {
-                    reader.error("`nginx.check`\(context) \(problem), found `\(value)`", at: node)
+                    reader.error("`nginx.check`\(context) \(problem), found `\(Quote.excerpt(value))`", at: node)
                 } else {
                     nginxCheck = value
                 }
@@ -105,7 +105,7 @@ struct SettingsPatch {
     private static func absolutePath(_ node: Node, _ what: String, reader: ConfigReader) -> String? {
         guard let value = reader.string(node, what) else { return nil }
         guard ValueRules.isAbsolutePath(value) else {
-            reader.error("\(what) must be an absolute path, found `\(value)`", at: node,
+            reader.error("\(what) must be an absolute path, found `\(Quote.excerpt(value))`", at: node,
                          hint: "start with `/`; paths may contain letters, digits and `._/+@,=-`, and no `..`")
             return nil
         }

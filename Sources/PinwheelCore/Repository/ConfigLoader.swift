@@ -25,9 +25,10 @@ public struct ConfigLoader {
         }
     }
 
-    /// The names of the environments, sorted: the folders of `Environments/`.
+    /// The names of the environments, sorted: the folders of `Environments/` (and links there, which are
+    /// reported as errors when the environment is loaded).
     public func environmentNames() throws -> [String] {
-        try (source.entries(of: Self.environmentsFolder) ?? []).filter(\.isDirectory).map(\.name).sorted()
+        try (source.entries(of: Self.environmentsFolder) ?? []).filter { $0.isDirectory || $0.isSymlink }.map(\.name).sorted()
     }
 
     /// The names of the policies, sorted: the `.yaml` files of `Policies/`.
@@ -41,13 +42,24 @@ public struct ConfigLoader {
     /// Validates the named environments (all when `names` is empty) and the policies they use; with no names,
     /// every policy is validated too, used or not.
     public func load(_ names: [String] = []) throws -> ConfigReport {
+        let log = DiagnosticLog()
+        var report = ConfigReport()
+        // A linked `Environments/` or `Policies/` is reported, and nothing else is read.
+        let environmentsFolder = Self.folder(Self.environmentsFolder, in: source, log: log)
+        let policiesFolder = Self.folder(Self.policiesFolder, in: source, log: log)
+        if case .failed = environmentsFolder {
+            report.diagnostics = log.diagnostics
+            return report
+        }
+        if case .failed = policiesFolder {
+            report.diagnostics = log.diagnostics
+            return report
+        }
         let known = try environmentNames()
         for name in names where !known.contains(name) {
             throw UnknownEnvironment(name: name, known: known)
         }
-        let log = DiagnosticLog()
-        var report = ConfigReport()
-        if (try source.entries(of: Self.environmentsFolder)) == nil {
+        if case .missing = environmentsFolder {
             log.error("there is no \(Self.environmentsFolder)/ folder", at: SourceLocation(path: Self.environmentsFolder),
                       hint: "a config repository holds Environments/<name>/environment.yaml and Policies/<name>.yaml")
         }
@@ -81,7 +93,7 @@ public struct ConfigLoader {
         let folder = "\(Self.environmentsFolder)/\(name)"
         let path = "\(folder)/environment.yaml"
         guard let text = readText(path, log: log) else {
-            if (try? source.readFile(path)) == nil {
+            if case .missing = Self.read(path, from: source, log: log) {
                 log.error("environment `\(name)` has no environment.yaml", at: SourceLocation(path: path),
                           hint: "every folder of Environments/ is an environment; add its environment.yaml or remove the folder")
             }
@@ -92,21 +104,55 @@ public struct ConfigLoader {
         defer { policies = cache }
         let context = EnvironmentParser.Context(
             folder: folder,
-            readFile: { (try? source.readFile($0)) ?? nil },
+            readFile: { Self.read($0, from: source, log: log) },
             policy: { cache.lookup($0) }
         )
         return EnvironmentParser(name: name, reader: ConfigReader(document: document, log: log), context: context).parse()
     }
 
-    private func readText(_ path: String, log: DiagnosticLog) -> String? {
-        let data: Data?
+    /// What reading one file of the repository gave.
+    enum FileRead {
+        case data(Data)
+        case missing
+        /// Refused or unreadable; the error is already reported.
+        case failed
+    }
+
+    /// Reads `path`, reporting a refusal (a link, a path outside the repository) once, at the offending path's
+    /// line 1, column 1, and any other read error at the file.
+    static func read(_ path: String, from source: any ConfigSource, log: DiagnosticLog) -> FileRead {
         do {
-            data = try source.readFile(path)
+            return try source.readFile(path).map { .data($0) } ?? .missing
+        } catch let error as ConfigSourceError {
+            report(error, log: log)
+            return .failed
         } catch {
-            log.error("cannot read the file: \(error)", at: SourceLocation(path: path))
-            return nil
+            let diagnostic = Diagnostic(at: SourceLocation(path: path), "cannot read the file: \(error)")
+            if !log.diagnostics.contains(diagnostic) { log.append(contentsOf: [diagnostic]) }
+            return .failed
         }
-        guard let data else { return nil }
+    }
+
+    /// Whether a folder of the repository is there, reporting a refusal as `read` does.
+    static func folder(_ path: String, in source: any ConfigSource, log: DiagnosticLog) -> FileRead {
+        do {
+            return try source.entries(of: path) == nil ? .missing : .data(Data())
+        } catch let error as ConfigSourceError {
+            report(error, log: log)
+            return .failed
+        } catch {
+            log.error("cannot read the folder: \(error)", at: SourceLocation(path: path))
+            return .failed
+        }
+    }
+
+    private static func report(_ error: ConfigSourceError, log: DiagnosticLog) {
+        let diagnostic = error.diagnostic
+        if !log.diagnostics.contains(diagnostic) { log.append(contentsOf: [diagnostic]) }
+    }
+
+    private func readText(_ path: String, log: DiagnosticLog) -> String? {
+        guard case .data(let data) = Self.read(path, from: source, log: log) else { return nil }
         guard let text = String(data: data, encoding: .utf8) else {
             log.error("the file is not UTF-8 text", at: SourceLocation(path: path), hint: "save it as UTF-8")
             return nil
@@ -130,7 +176,7 @@ public struct ConfigLoader {
             guard known.contains(name) else { return .missing(known: known) }
             let path = "\(ConfigLoader.policiesFolder)/\(name).yaml"
             var policy: Policy?
-            if let data = (try? source.readFile(path)) ?? nil {
+            if case .data(let data) = ConfigLoader.read(path, from: source, log: log) {
                 if let text = String(data: data, encoding: .utf8) {
                     let errorsBefore = log.diagnostics.count
                     if ValueRules.isIdentifier(name) {

@@ -33,7 +33,7 @@ struct ConfigReader {
                 continue
             }
             guard known.contains(key) else {
-                error("unknown key `\(key)` in \(what)", at: keyNode, hint: Self.suggestion(for: key, among: known))
+                error("unknown key `\(Quote.excerpt(key))` in \(what)", at: keyNode, hint: Self.suggestion(for: key, among: known))
                 continue
             }
             entries.append((key, keyNode, value))
@@ -91,7 +91,7 @@ struct ConfigReader {
         }
         let text = scalar.string
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(text), range.contains(value) else {
-            error("\(what) must be a whole number from \(range.lowerBound) to \(range.upperBound), found `\(text)`", at: node)
+            error("\(what) must be a whole number from \(range.lowerBound) to \(range.upperBound), found `\(Quote.excerpt(text))`", at: node)
             return nil
         }
         return value
@@ -100,11 +100,11 @@ struct ConfigReader {
     func duration(_ node: Node, _ what: String, in range: ClosedRange<ConfigDuration>) -> ConfigDuration? {
         guard let text = string(node, what) else { return nil }
         guard let value = ConfigDuration(parsing: text) else {
-            error("\(what) must be a duration such as `500ms`, `2s`, `1m` or `1h`, found `\(text)`", at: node)
+            error("\(what) must be a duration such as `500ms`, `2s`, `1m` or `1h`, found `\(Quote.excerpt(text))`", at: node)
             return nil
         }
         guard range.contains(value) else {
-            error("\(what) must be between \(range.lowerBound) and \(range.upperBound), found `\(text)`", at: node)
+            error("\(what) must be between \(range.lowerBound) and \(range.upperBound), found `\(Quote.excerpt(text))`", at: node)
             return nil
         }
         return value
@@ -119,7 +119,7 @@ struct ConfigReader {
         }
         let words = Value.allCases.map(\.rawValue)
         let list = words.map { "`\($0)`" }.joined(separator: ", ")
-        error("\(what) must be one of \(list), found `\(text)`", at: node, hint: Self.suggestion(for: text, among: words))
+        error("\(what) must be one of \(list), found `\(Quote.excerpt(text))`", at: node, hint: Self.suggestion(for: text, among: words))
         return nil
     }
 
@@ -135,7 +135,7 @@ struct ConfigReader {
         case .sequence: return "a list"
         case let .scalar(scalar):
             if isNull(scalar) { return "nothing" }
-            return "`\(scalar.string)`"
+            return "`\(Quote.excerpt(scalar.string))`"
         case .alias: return "an alias"
         }
     }

@@ -81,9 +81,14 @@ struct YAMLDocument {
         case let .composer(context, problem, mark, _):
             return syntax(problem, context, mark)
         case let .duplicatedKeysInMapping(duplicates, context):
-            let keys = duplicates.map { "`\($0)`" }.joined(separator: ", ")
-            return Diagnostic(at: location(path: path, mark: context.mark), "duplicate key \(keys) in a mapping",
-                              hint: "each key may appear once; remove or merge the repeated entries")
+            let first = location(path: path, mark: context.mark)
+            let hint = "each key may appear once; remove or merge the repeated entries"
+            if let key = duplicates.first, let duplicate = DuplicateKey.locate(key, firstAt: context.mark, in: text) {
+                return Diagnostic(at: SourceLocation(path: path, line: duplicate.line, column: duplicate.column),
+                                  "duplicate key `\(Quote.excerpt(key))`; the first is at line \(first.line)", hint: hint)
+            }
+            let keys = duplicates.map { "`\(Quote.excerpt($0))`" }.joined(separator: ", ")
+            return Diagnostic(at: first, "duplicate key \(keys) in a mapping", hint: hint)
         case let .reader(problem, offset, _, _):
             return Diagnostic(at: location(path: path, offset: offset, in: text), "cannot read the file: \(problem)",
                               hint: "save it as UTF-8 text")

@@ -2,7 +2,7 @@
 public struct FleetError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Value: String {
-            case unreachable, hostKey, authentication, timeout, agent, stepFailed, locked
+            case unreachable, hostKey, authentication, timeout, agent, stepFailed, locked, untrustedLocalFile
         }
 
         fileprivate let value: Value
@@ -21,6 +21,9 @@ public struct FleetError: Error, Sendable, CustomStringConvertible {
         public static let stepFailed = Code(value: .stepFailed)
         /// Another Pinwheel run held the host's lock for too long.
         public static let locked = Code(value: .locked)
+        /// The config names a private key or known-hosts file on the controller outside the folders its operator
+        /// allows: nothing was connected to.
+        public static let untrustedLocalFile = Code(value: .untrustedLocalFile)
 
         public var description: String { value.rawValue }
     }

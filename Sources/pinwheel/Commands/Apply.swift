@@ -22,6 +22,8 @@ struct Apply: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
 
+    @OptionGroup var localFiles: LocalFileOptions
+
     @Argument(help: ArgumentHelp("The environment.", valueName: "env"))
     var environment: String
 
@@ -39,7 +41,7 @@ struct Apply: AsyncParsableCommand {
 
     func run() async throws {
         let (desired, source) = try repository.environment(environment)
-        let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source) }
+        let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
         let quiet = self.quiet || json
         var reconciler = EnvironmentReconciler(environment: desired, transports: transports,
                                                commit: (source as? CommitConfigSource)?.commit.hex) { event in

@@ -11,6 +11,8 @@ struct Plan: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
 
+    @OptionGroup var localFiles: LocalFileOptions
+
     @Argument(help: ArgumentHelp("The environment.", valueName: "env"))
     var environment: String
 
@@ -19,7 +21,7 @@ struct Plan: AsyncParsableCommand {
 
     func run() async throws {
         let (desired, source) = try repository.environment(environment)
-        let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source) }
+        let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
         let reconciler = EnvironmentReconciler(environment: desired, transports: transports, commit: (source as? CommitConfigSource)?.commit.hex)
         let reports = await reconciler.plan()
         let summaries = reports.map { HostSummary($0, planned: true) }

@@ -33,7 +33,7 @@ struct Validate: ParsableCommand {
 func loadReport(_ options: RepositoryOptions, _ names: [String]) throws -> ConfigReport {
     do {
         let loader = ConfigLoader(source: try options.source())
-        if options.rev == nil, try loader.environmentNames().isEmpty, (try? options.source().entries(of: ConfigLoader.environmentsFolder)) == nil {
+        if options.rev == nil, (try? loader.environmentNames())?.isEmpty == true, (try? options.source().entries(of: ConfigLoader.environmentsFolder)) == nil {
             throw UsageError("\(options.repo) has no Environments/ folder: is --repo the config repository?")
         }
         return try loader.load(names)

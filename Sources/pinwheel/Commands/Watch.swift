@@ -65,6 +65,8 @@ struct Watch: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @OptionGroup var localFiles: LocalFileOptions
+
     @Argument(help: ArgumentHelp("Environments to manage (all when none are named).", valueName: "env"))
     var environments: [String] = []
 
@@ -112,6 +114,7 @@ struct Watch: AsyncParsableCommand {
             remote: RemoteOptions(credentials: credentials, knownHosts: gitKnownHosts, deadline: .seconds(30)),
             authorName: parsedAuthor!.name,
             authorEmail: parsedAuthor!.email,
+            allowedIdentityFolders: localFiles.allowIdentityDir,
             allowHistoryRewrite: allowHistoryRewrite
         )
         let controller = Controller(configuration: configuration, logger: logger)
