@@ -34,6 +34,13 @@ public actor Controller {
     private var failedPolls = 0
     private var stopping = false
     private var forceNextPoll = false
+    /// Environments whose desired commit waits for a deploy window: every poll looks again, so it applies by
+    /// itself when the window opens.
+    private var waiting: Set<String> = []
+    /// The last applied state read back from the status branch after a restart, by environment.
+    private var restored: [String: (environment: Environment, commit: ObjectID)] = [:]
+    /// Quarantined commits already logged as skipped, as `env commit`.
+    private var skippedQuarantined: Set<String> = []
     private var metrics: ControllerMetrics
 
     /// - Parameter metrics: where the controller's metrics go; the bootstrapped metrics system by default.
@@ -130,7 +137,7 @@ public actor Controller {
         failedPolls = 0
         lastError = nil
         lastPoll = Date()
-        guard tip != lastTip || forceNextPoll else { return }
+        guard tip != lastTip || forceNextPoll || !waiting.isEmpty else { return }
         forceNextPoll = false
         if tip != lastTip {
             logger.info("new commit", metadata: ["commit": "\(tip.short)"])
@@ -187,12 +194,97 @@ public actor Controller {
                 await recordInvalid(name, commit: tip, diagnostics: report.diagnostics, repository: repository)
                 continue
             }
+            let previousStatus = loadStatus(name, repository: repository)
+            let recorded = previousStatus?.result ?? .converged
             if let previous = applied[name], previous.environment == desired,
-               statuses[name]?.result != .invalid {
+               recorded != .invalid, recorded != .waiting, recorded != .refused {
+                waiting.remove(name)
+                continue
+            }
+            if await guardrailsHold(desired, commit: tip, status: previousStatus, repository: repository) {
                 continue
             }
             start(desired, commit: tip, source: source, repository: repository)
         }
+    }
+
+    /// The newest status of `name`, read from the status branch the first time (after a restart).
+    private func loadStatus(_ name: String, repository: WatchedRepository) -> EnvironmentStatus? {
+        if statuses[name] == nil {
+            statuses[name] = try? repository.latestStatus(of: name)
+        }
+        return statuses[name]
+    }
+
+    /// The commit last applied to `name` and its desired state: remembered, or read back from the status branch.
+    private func lastApplied(_ name: String, status: EnvironmentStatus?,
+                             repository: WatchedRepository) -> (environment: Environment?, commit: ObjectID)? {
+        if let applied = applied[name] { return (applied.environment, applied.commit) }
+        guard let hex = status?.lastApplied, let commit = ObjectID(hex: hex) else { return nil }
+        if let restored = restored[name], restored.commit == commit { return (restored.environment, commit) }
+        guard let report = try? ConfigLoader(source: repository.source(at: commit)).load([name]), !report.hasErrors,
+              let environment = report.environments[name] else { return (nil, commit) }
+        restored[name] = (environment, commit)
+        return (environment, commit)
+    }
+
+    /// Whether a guardrail holds `desired` at `commit` back: a quarantined commit, history that does not descend from
+    /// the last applied commit, or a deploy window. Records the status that says so.
+    private func guardrailsHold(_ desired: Environment, commit: ObjectID, status: EnvironmentStatus?,
+                                repository: WatchedRepository) async -> Bool {
+        let name = desired.name
+        let log = logger.with(["env": "\(name)", "commit": "\(commit.short)"])
+        if status?.quarantined.contains(commit.hex) == true {
+            waiting.remove(name)
+            if skippedQuarantined.insert("\(name) \(commit.hex)").inserted {
+                log.warning("quarantined: its rollout halted, it is not retried; push a new commit to try again")
+            }
+            return true
+        }
+        let last = lastApplied(name, status: status, repository: repository)
+        if !configuration.allowHistoryRewrite, let base = last?.commit, base != commit {
+            var descends = false
+            var reason = "does not descend from"
+            do {
+                descends = try repository.repository.isDescendant(commit, of: base)
+            } catch {
+                reason = "cannot be shown to descend from (\(error.message))"
+            }
+            if !descends {
+                waiting.remove(name)
+                let message = "history rewritten: \(commit.hex) \(reason) \(base.hex), the last applied commit; "
+                    + "nothing applied (watch --allow-history-rewrite accepts it)"
+                log.error("refused: history rewritten", metadata: ["applied": "\(base.short)"])
+                await publish(heldStatus(name, commit: commit, result: .refused, message: message, previous: status),
+                              repository: repository)
+                return true
+            }
+        }
+        let rollback = last?.environment.map { desired.isRollback(from: $0) } ?? false
+        switch desired.policy.windows.decision(at: configuration.now(), rollback: rollback) {
+        case .open:
+            waiting.remove(name)
+            if rollback, !desired.policy.windows.rules.isEmpty || desired.policy.windows.freeze != nil {
+                log.info("a rollback: the deploy windows let it through")
+            }
+            return false
+        case let .waiting(rule, opensAt):
+            let message = DeployWindows.message(rule: rule, opensAt: opensAt, freeze: desired.policy.windows.freeze)
+            if waiting.insert(name).inserted {
+                log.info("waiting for the deploy window", metadata: ["message": "\(message)"])
+            }
+            await publish(heldStatus(name, commit: commit, result: .waiting, message: message, previous: status),
+                          repository: repository)
+            return true
+        }
+    }
+
+    /// A status for a commit that was held back: the hosts keep what the previous status says.
+    private func heldStatus(_ name: String, commit: ObjectID, result: EnvironmentStatus.Result, message: String,
+                            previous: EnvironmentStatus?) -> EnvironmentStatus {
+        EnvironmentStatus(environment: name, desired: commit.hex, result: result, message: message, time: Self.now(),
+                          active: previous?.active, pins: previous?.pins ?? [], hosts: previous?.hosts ?? [:],
+                          applied: previous?.lastApplied)
     }
 
     /// Starts reconciling `desired` on its own task.
@@ -235,13 +327,16 @@ public actor Controller {
         }
         metrics.reconciled(environment: desired.name, duration: report.duration, outcome: outcome.result,
                            reverted: revert != nil, stopped: report.stoppedEarly)
-        if outcome.result == .converged || outcome.result == .degraded {
-            metrics.applied(environment: desired.name, commit: commit.hex)
-        }
         var errors = report.unreachable
         errors.merge(outcome.failures) { first, _ in first }
-        let status = EnvironmentStatus(environment: desired, commit: commit.hex, result: outcome.result, message: outcome.message,
+        var status = EnvironmentStatus(environment: desired, commit: commit.hex, result: outcome.result, message: outcome.message,
                                        time: Self.now(), observations: report.observations, errors: errors, revert: revert)
+        status.applied = commit.hex
+        if outcome.result == .halted, !report.stoppedEarly {
+            // Never retried by the controller by itself, also after a restart: a new commit is a new decision.
+            status.quarantined = [commit.hex]
+            log.warning("quarantined: the controller will not retry this commit")
+        }
         await publish(status, repository: repository)
         // Anything that arrived while this environment rolled out (or the revert just committed) is looked at now.
         forceNextPoll = true
@@ -263,7 +358,7 @@ public actor Controller {
             message: "the config at \(commit.short) is not valid; the hosts keep what was last applied"
                 + (applied[name].map { " (\($0.commit.short))" } ?? ""),
             time: Self.now(), active: previous?.active, pins: previous?.pins ?? [], hosts: previous?.hosts ?? [:],
-            errors: diagnostics.map(\.description))
+            errors: diagnostics.map(\.description), applied: previous?.lastApplied)
         await publish(status, repository: repository)
     }
 
@@ -309,9 +404,14 @@ public actor Controller {
         metrics.observed(status)
         await acquireWrites()
         defer { releaseWrites() }
-        if statuses[status.environment] == nil {
-            statuses[status.environment] = try? repository.latestStatus(of: status.environment)
+        var status = status
+        let previous = loadStatus(status.environment, repository: repository)
+        // Quarantined commits are carried forward, the newest last, at most 100.
+        var quarantined = previous?.quarantined ?? []
+        for commit in status.quarantined where !quarantined.contains(commit) {
+            quarantined.append(commit)
         }
+        status.quarantined = Array(quarantined.suffix(100))
         if let previous = statuses[status.environment], previous.saysTheSame(as: status) {
             return
         }

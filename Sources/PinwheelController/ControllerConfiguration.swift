@@ -30,11 +30,17 @@ public struct ControllerConfiguration: Sendable {
     /// What `allowedIdentityFolders` allows.
     public var localFileTrust: LocalFileTrust { .allowing(allowedIdentityFolders) }
 
+    /// Accept a new tip that does not descend from the last applied commit (a force-push or a rebase).
+    public var allowHistoryRewrite: Bool
+    /// What the time is, for the policies' deploy windows (tests move it).
+    public var now: @Sendable () -> Date
+
     public init(repository: String, branch: String = "main", statusBranch: String = EnvironmentStatus.defaultBranch,
                 interval: Duration = .seconds(5), driftInterval: Duration = .seconds(60), cacheDirectory: String? = nil,
                 environments: [String] = [], remote: RemoteOptions = RemoteOptions(),
                 authorName: String = "Pinwheel", authorEmail: String = "pinwheel@localhost",
-                controlDirectory: String = "/tmp/pinwheel-ssh-\(getuid())", allowedIdentityFolders: [String] = []) {
+                controlDirectory: String = "/tmp/pinwheel-ssh-\(getuid())", allowedIdentityFolders: [String] = [],
+                allowHistoryRewrite: Bool = false, now: @escaping @Sendable () -> Date = { Date() }) {
         self.repository = repository
         self.branch = branch
         self.statusBranch = statusBranch
@@ -47,6 +53,8 @@ public struct ControllerConfiguration: Sendable {
         self.authorEmail = authorEmail
         self.controlDirectory = controlDirectory
         self.allowedIdentityFolders = allowedIdentityFolders
+        self.allowHistoryRewrite = allowHistoryRewrite
+        self.now = now
     }
 
     /// `~/.cache/pinwheel/<name>-<digest of the URL>`: one cache per repository.

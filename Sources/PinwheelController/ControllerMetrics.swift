@@ -33,7 +33,7 @@ public struct ControllerMetrics: Sendable {
         public static let pollFailures = "pinwheel_poll_failures_total"
         /// Gauge: the Unix time of the last successful poll.
         public static let lastSuccessfulPoll = "pinwheel_last_successful_poll_timestamp_seconds"
-        /// Gauge (environment, commit) = 1: the config commit each environment's hosts last reached.
+        /// Gauge (environment, commit) = 1: the config commit each environment's hosts were last reconciled to.
         public static let appliedCommit = "pinwheel_applied_commit_info"
     }
 
@@ -123,8 +123,11 @@ public struct ControllerMetrics: Sendable {
     // MARK: Status
 
     /// Sets the host gauges from a status: every (slot, healthy) pair of the environment is set, zeros included, so
-    /// a host that moved leaves no stale series behind.
-    public func observed(_ status: EnvironmentStatus) {
+    /// a host that moved leaves no stale series behind; and the applied commit, as the status's `applied` says.
+    public mutating func observed(_ status: EnvironmentStatus) {
+        if let commit = status.lastApplied {
+            applied(environment: status.environment, commit: commit)
+        }
         var counts: [String: [Bool: Int]] = [:]
         for host in status.hosts.values {
             let slot = host.serving?.rawValue ?? Self.noSlot
@@ -141,7 +144,8 @@ public struct ControllerMetrics: Sendable {
         }
     }
 
-    /// The environment's hosts reached `commit`: ``Name/appliedCommit`` names it, and no longer the one before.
+    /// The environment's hosts were reconciled to `commit`: ``Name/appliedCommit`` names it, and no longer the one
+    /// before.
     public mutating func applied(environment: String, commit: String) {
         if let previous = appliedCommits[environment], previous != commit {
             Gauge(label: Name.appliedCommit, dimensions: [("environment", environment), ("commit", previous)], factory: factory)

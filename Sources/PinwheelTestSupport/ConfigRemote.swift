@@ -44,6 +44,12 @@ public final class ConfigRemote: @unchecked Sendable {
         try await git(["rev-parse", "HEAD"], in: work).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Runs git in the work clone (e.g. `reset --hard HEAD~1`, `push --force`).
+    @discardableResult
+    public func inWork(_ arguments: [String]) async throws -> String {
+        try await git(arguments, in: work)
+    }
+
     /// Runs git in the remote (e.g. `log pinwheel/status`).
     public func inRemote(_ arguments: [String]) async throws -> String {
         try await git(arguments, in: remote)

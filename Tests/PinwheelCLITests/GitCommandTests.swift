@@ -145,13 +145,14 @@ struct GitCommandTests {
 
     /// Commits status records for `desired` on pinwheel/status through PinwheelGit.
     func recordStatus(_ repo: TemporaryDirectory, environment: String, desired: String, result: EnvironmentStatus.Result,
-                      healthy: Bool, date: Date) throws {
+                      healthy: Bool, date: Date, message: String = "observed", quarantined: [String] = []) throws {
         let repository = try Repository(openingAt: repo.path)
-        let status = EnvironmentStatus(environment: environment, desired: desired, result: result, message: "observed",
+        var status = EnvironmentStatus(environment: environment, desired: desired, result: result, message: message,
                                        time: "2025-01-01T00:00:00Z", active: .b, pins: ["hello-service==1.1.0"],
                                        hosts: ["web-01": .init(serving: .b, slots: [:], healthy: true),
                                                "web-02": .init(serving: healthy ? .b : nil, slots: [:], healthy: healthy,
                                                                error: healthy ? nil : "connection refused")])
+        status.quarantined = quarantined
         try repository.commit(changes: [.write(EnvironmentStatus.path(of: environment), Data(try status.yaml().utf8))],
                               onBranch: EnvironmentStatus.defaultBranch, message: status.commitMessage,
                               author: Signature(name: "Pinwheel", email: "pinwheel@example.com", date: date))
@@ -228,5 +229,20 @@ struct GitCommandTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect((object["status"] as? [String: Any])?["result"] as? String == "degraded")
         #expect(try run(["status", "staging", "--repo", repo.path]).status == 1)
+    }
+
+    @Test func statusPrintsAWaitingMessageAsIsAndTheQuarantinedCommits() throws {
+        let repo = try repository()
+        let head = try git(repo, "rev-parse", "HEAD")
+        let broken = String(repeating: "9", count: 40)
+        let message = "waiting for the window at 2026-11-23T07:00:00Z (deny fri,sat,sun 16:00-08:00 Europe/Berlin)"
+        try recordStatus(repo, environment: "production", desired: head, result: .waiting, healthy: true,
+                         date: Date(timeIntervalSince1970: 1_700_000_000), message: message, quarantined: [broken])
+        let result = try run(["status", "production", "--repo", repo.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("result:    waiting"))
+        #expect(result.stdout.contains("message:   \(message)\n"))
+        #expect(result.stdout.contains("quarantined: \(broken)"))
+        #expect(result.stdout.hasPrefix("production: waiting at \(head.prefix(7)) — \(message)\n"))
     }
 }

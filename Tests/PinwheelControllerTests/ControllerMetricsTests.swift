@@ -33,7 +33,7 @@ struct ControllerMetricsTests {
 
     @Test func hostGaugesCoverEverySlotAndHealthIncludingZeros() throws {
         let test = TestMetrics()
-        let metrics = ControllerMetrics(factory: test)
+        var metrics = ControllerMetrics(factory: test)
         metrics.observed(status([
             "web-01": .init(serving: .b, slots: [:], healthy: true),
             "web-02": .init(serving: .b, slots: [:], healthy: true),
@@ -68,6 +68,16 @@ struct ControllerMetricsTests {
         #expect(try test.expectGauge("pinwheel_applied_commit_info", [("environment", "prod"), ("commit", "bbbb")]).lastValue == 1)
         #expect(try test.expectGauge("pinwheel_applied_commit_info", [("environment", "staging"), ("commit", "cccc")]).lastValue == 1)
         #expect(test.recorders(label: "pinwheel_applied_commit_info").count == 2, "prod's aaaa series was removed")
+
+        // From statuses: a reconciled one names its commit; one held back (invalid, waiting, refused) keeps the last.
+        metrics.observed(status([:]))
+        #expect(try test.expectGauge("pinwheel_applied_commit_info", [("environment", "prod"), ("commit", "3f2a1c9e")]).lastValue == 1)
+        var held = status([:])
+        held.result = .invalid
+        held.desired = "dddd"
+        held.applied = "3f2a1c9e"
+        metrics.observed(held)
+        #expect(test.recorders(label: "pinwheel_applied_commit_info").compactMap { $0.dimensions.last?.1 }.sorted() == ["3f2a1c9e", "cccc"])
     }
 
     @Test func pollsStepFailuresAndDrift() throws {

@@ -118,6 +118,15 @@ let brokenConfigs: [BrokenConfig] = [
     BrokenConfig("prepare negative", in: policy, replace: "prepare: 20", with: "prepare: -1", line: 2, at: "-1", "`rollout.prepare` must be a whole number from 1 to 1000"),
     BrokenConfig("drift unknown", in: policy, replace: "drift: heal", with: "drift: fix", line: 9, at: "fix", "`drift` must be one of `report`, `heal`"),
     BrokenConfig("policy key misspelt", in: policy, replace: "canary: 1", with: "canry: 1", line: 3, at: "canry", "did you mean `canary`?"),
+    // Deploy windows
+    BrokenConfig("window zone unknown", in: policy, replace: "drift: heal", with: "drift: heal\nwindows:\n  - deny: {days: [fri, sat], from: \"16:00\", to: \"08:00\", zone: Europe/Berlln}", line: 11, at: "Europe/Berlln", "`zone` of `windows[…].deny` must be an IANA time zone"),
+    BrokenConfig("window day unknown", in: policy, replace: "drift: heal", with: "drift: heal\nwindows:\n  - deny: {days: [fri, sa], from: \"16:00\", to: \"08:00\", zone: Europe/Berlin}", line: 11, at: "sa]", "a day of `windows[…].deny` must be one of `mon`"),
+    BrokenConfig("window time not a time", in: policy, replace: "drift: heal", with: "drift: heal\nwindows:\n  - deny: {days: [fri, sat], from: \"16:00\", to: \"8am\", zone: Europe/Berlin}", line: 11, at: "\"8am", "`to` of `windows[…].deny` must be a time of day `HH:MM`"),
+    BrokenConfig("window hour out of range", in: policy, replace: "drift: heal", with: "drift: heal\nwindows:\n  - deny: {days: [fri, sat], from: \"24:30\", to: \"08:00\", zone: Europe/Berlin}", line: 11, at: "\"24:30", "`from` of `windows[…].deny` must be a time of day"),
+    BrokenConfig("window neither allow nor deny", in: policy, replace: "drift: heal", with: "drift: heal\nwindows:\n  - permit: {days: [fri, sat], from: \"16:00\", to: \"08:00\", zone: Europe/Berlin}", line: 11, at: "permit", "unknown key `permit` in `windows[0]`"),
+    BrokenConfig("window without zone", in: policy, replace: "drift: heal", with: "drift: heal\nwindows:\n  - deny: {days: [fri, sat], from: \"16:00\", to: \"08:00\"}", line: 11, at: "{days", "missing the required key `zone`"),
+    BrokenConfig("rollbacks misspelt", in: policy, replace: "drift: heal", with: "drift: heal\nrollbacks: window", line: 10, at: "window", "`rollbacks` must be one of `allowed`, `windows`"),
+    BrokenConfig("freeze without reason", in: policy, replace: "drift: heal", with: "drift: heal\nfreeze: {}", line: 10, at: "{", "`freeze` is missing the required key `reason`"),
     BrokenConfig("health retries zero", in: policy, replace: "retries: 10", with: "retries: 0", line: 8, at: "0", "`health.retries` must be a whole number from 1 to 1000"),
     // Slot files
     BrokenConfig("a range instead of a pin", in: slotA, replace: "click==8.1.7", with: "click>=8.0", line: 3, at: "click", "`click>=8.0` is a range, not an exact pin"),

@@ -4,12 +4,16 @@ public struct Policy: Sendable, Hashable, Codable {
     public var rollout: Rollout
     public var health: HealthPolicy
     public var drift: DriftMode
+    /// When changes may be applied: `windows`, `freeze` and `rollbacks`.
+    public var windows: DeployWindows
 
-    public init(name: String, rollout: Rollout = Rollout(), health: HealthPolicy = HealthPolicy(), drift: DriftMode = .report) {
+    public init(name: String, rollout: Rollout = Rollout(), health: HealthPolicy = HealthPolicy(), drift: DriftMode = .report,
+                windows: DeployWindows = DeployWindows()) {
         self.name = name
         self.rollout = rollout
         self.health = health
         self.drift = drift
+        self.windows = windows
     }
 
     public struct Rollout: Sendable, Hashable, Codable {

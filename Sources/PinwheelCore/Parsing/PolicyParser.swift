@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Reads `Policies/<name>.yaml`. Every key is optional; what is left out takes the documented default.
@@ -5,7 +6,7 @@ struct PolicyParser {
     let reader: ConfigReader
 
     func parse(name: String) -> Policy? {
-        guard let root = reader.mapping(reader.document.root, "the policy", optional: ["rollout", "health", "drift"]) else {
+        guard let root = reader.mapping(reader.document.root, "the policy", optional: ["rollout", "health", "drift", "windows", "freeze", "rollbacks"]) else {
             return nil
         }
         var policy = Policy(name: name)
@@ -23,7 +24,82 @@ struct PolicyParser {
         if let node = root["drift"], let value = reader.choice(node, "`drift`", as: Policy.DriftMode.self) {
             policy.drift = value
         }
+        if let node = root["windows"], let items = reader.sequence(node, "`windows`") {
+            for (index, item) in items.enumerated() {
+                if let rule = parseWindow(item, "`windows[\(index)]`") {
+                    policy.windows.rules.append(rule)
+                }
+            }
+        }
+        if let node = root["freeze"], let fields = reader.mapping(node, "`freeze`", required: ["reason"]),
+           let reason = fields["reason"].flatMap({ reader.string($0, "`freeze.reason`") }) {
+            if reason.contains(where: { $0.isNewline || ($0.asciiValue.map { $0 < 0x20 } ?? false) }) {
+                reader.error("`freeze.reason` must be one line without control characters", at: fields["reason"]!)
+            } else {
+                policy.windows.freeze = reason
+            }
+        }
+        if let node = root["rollbacks"], let value = reader.choice(node, "`rollbacks`", as: DeployWindows.RollbackRule.self) {
+            policy.windows.rollbacks = value
+        }
         return policy
+    }
+
+    /// `- deny: {days: [fri, sat, sun], from: "16:00", to: "08:00", zone: Europe/Berlin}`
+    private func parseWindow(_ node: Node, _ what: String) -> DeployWindows.Rule? {
+        guard let outer = reader.mapping(node, what, optional: ["allow", "deny"]) else { return nil }
+        guard outer.entries.count == 1, let entry = outer.entries.first,
+              let effect = DeployWindows.Effect(rawValue: entry.key) else {
+            if outer.entries.count > 1 {
+                reader.error("\(what) must be either `allow` or `deny`, not both", at: node)
+            } else if outer.entries.isEmpty {
+                reader.error("\(what) must be `allow: {…}` or `deny: {…}`", at: node)
+            }
+            return nil
+        }
+        let name = "`windows[…].\(entry.key)`"
+        guard let fields = reader.mapping(entry.value, name, required: ["from", "to", "zone"], optional: ["days"]) else { return nil }
+        var valid = true
+        var days = DeployWindows.Weekday.allCases
+        if let daysNode = fields["days"], let items = reader.sequence(daysNode, "`days` of \(name)") {
+            days = []
+            let words = DeployWindows.Weekday.allCases.map(\.rawValue)
+            for item in items {
+                guard let text = reader.string(item, "a day of \(name)") else { valid = false; continue }
+                guard let day = DeployWindows.Weekday(rawValue: text) else {
+                    reader.error("a day of \(name) must be one of \(words.map { "`\($0)`" }.joined(separator: ", ")), found `\(text)`",
+                                 at: item, hint: ConfigReader.suggestion(for: text, among: words))
+                    valid = false
+                    continue
+                }
+                if !days.contains(day) { days.append(day) }
+            }
+            if items.isEmpty {
+                reader.error("`days` of \(name) names no day", at: daysNode)
+                valid = false
+            }
+        }
+        func time(_ key: String) -> DeployWindows.TimeOfDay? {
+            guard let node = fields[key], let text = reader.string(node, "`\(key)` of \(name)") else { return nil }
+            guard let value = DeployWindows.TimeOfDay(parsing: text) else {
+                reader.error("`\(key)` of \(name) must be a time of day `HH:MM` from 00:00 to 23:59, found `\(text)`", at: node,
+                             hint: "quote it: \(key): \"08:00\"")
+                return nil
+            }
+            return value
+        }
+        let from = time("from")
+        let to = time("to")
+        var zone: String?
+        if let node = fields["zone"], let text = reader.string(node, "`zone` of \(name)") {
+            if text.contains("/") || text == "UTC", TimeZone(identifier: text) != nil {
+                zone = text
+            } else {
+                reader.error("`zone` of \(name) must be an IANA time zone such as `Europe/Berlin` or `UTC`, found `\(text)`", at: node)
+            }
+        }
+        guard valid, let from, let to, let zone else { return nil }
+        return DeployWindows.Rule(effect, days: days.sorted { $0.index < $1.index }, from: from, to: to, zone: zone)
     }
 
     private func parseRollout(_ node: Node, into rollout: inout Policy.Rollout) {

@@ -18,6 +18,10 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         case halted
         /// The desired commit's config is not valid: nothing from it was applied.
         case invalid
+        /// The policy's deploy windows (or a freeze) hold the desired commit back; it applies when they open.
+        case waiting
+        /// The desired commit was refused (its history does not descend from the last applied commit): nothing applied.
+        case refused
     }
 
     public struct HostStatus: Sendable, Hashable, Codable {
@@ -52,9 +56,15 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
     public var errors: [String]
     /// The revert the controller committed for a halted release, when it did.
     public var revert: String?
+    /// The config commit the hosts were last reconciled to (the desired one, unless this status is `waiting`,
+    /// `refused` or `invalid`).
+    public var applied: String?
+    /// Commits whose rollout halted: the controller never retries them by itself. Carried forward in later statuses.
+    public var quarantined: [String]
 
     public init(environment: String, desired: String, result: Result, message: String, time: String, active: Slot?,
-                pins: [String], hosts: [String: HostStatus], errors: [String] = [], revert: String? = nil) {
+                pins: [String], hosts: [String: HostStatus], errors: [String] = [], revert: String? = nil,
+                applied: String? = nil, quarantined: [String] = []) {
         self.environment = environment
         self.desired = desired
         self.result = result
@@ -65,6 +75,38 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         self.hosts = hosts
         self.errors = errors
         self.revert = revert
+        self.applied = applied
+        self.quarantined = quarantined
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case environment, desired, result, message, time, active, pins, hosts, errors, revert, applied, quarantined
+    }
+
+    /// Statuses written before `applied` and `quarantined` existed read as having none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        environment = try container.decode(String.self, forKey: .environment)
+        desired = try container.decode(String.self, forKey: .desired)
+        result = try container.decode(Result.self, forKey: .result)
+        message = try container.decode(String.self, forKey: .message)
+        time = try container.decode(String.self, forKey: .time)
+        active = try container.decodeIfPresent(Slot.self, forKey: .active)
+        pins = try container.decodeIfPresent([String].self, forKey: .pins) ?? []
+        hosts = try container.decodeIfPresent([String: HostStatus].self, forKey: .hosts) ?? [:]
+        errors = try container.decodeIfPresent([String].self, forKey: .errors) ?? []
+        revert = try container.decodeIfPresent(String.self, forKey: .revert)
+        applied = try container.decodeIfPresent(String.self, forKey: .applied)
+        quarantined = try container.decodeIfPresent([String].self, forKey: .quarantined) ?? []
+    }
+
+    /// The commit the hosts were last reconciled to, also for statuses written before `applied` was recorded.
+    public var lastApplied: String? {
+        if let applied { return applied }
+        switch result {
+        case .converged, .progressing, .degraded, .halted: return desired
+        case .invalid, .waiting, .refused: return nil
+        }
     }
 
     /// The file's path in the status branch.
@@ -93,6 +135,9 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         if result == .invalid {
             return line + " — \(errors.count) error\(errors.count == 1 ? "" : "s"), nothing applied"
         }
+        if result == .waiting || result == .refused {
+            return line + " — " + (message.count > 120 ? String(message.prefix(119)) + "…" : message)
+        }
         if let active {
             line += " — slot \(active)"
         }
@@ -113,6 +158,9 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         text += "\nPinwheel-Environment: \(environment)\nPinwheel-Desired: \(desired)\nPinwheel-Result: \(result.rawValue)\n"
         if let revert {
             text += "Pinwheel-Revert: \(revert)\n"
+        }
+        if let applied, applied != desired {
+            text += "Pinwheel-Applied: \(applied)\n"
         }
         return text
     }

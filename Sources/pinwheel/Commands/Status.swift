@@ -40,6 +40,10 @@ struct Status: ParsableCommand {
         if !status.pins.isEmpty { print("pins:      \(status.pins.joined(separator: ", "))") }
         if !status.message.isEmpty { print("message:   \(status.message)") }
         if let revert = status.revert { print("revert:    \(revert)") }
+        if let applied = status.applied, applied != status.desired { print("applied:   \(applied)") }
+        if !status.quarantined.isEmpty {
+            print("quarantined: \(status.quarantined.joined(separator: ", ")) (halted; the controller does not retry them)")
+        }
         print("recorded:  \(ref) \(recorded.commit.short)")
         if !status.hosts.isEmpty {
             print("hosts:     \(status.healthyHosts)/\(status.hosts.count) healthy on slot \(status.active?.rawValue ?? "-")")

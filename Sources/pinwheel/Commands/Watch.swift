@@ -60,6 +60,10 @@ struct Watch: AsyncParsableCommand {
     @Option(name: .customLong("webhook-secret-file"), help: ArgumentHelp("File holding the webhooks' secret.", valueName: "path"))
     var webhookSecretFile: String?
 
+    @Flag(name: .customLong("allow-history-rewrite"),
+          help: "Accept a new tip that does not descend from the last applied commit (a force-push or a rebase); refused otherwise.")
+    var allowHistoryRewrite = false
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
@@ -113,7 +117,8 @@ struct Watch: AsyncParsableCommand {
             remote: RemoteOptions(credentials: credentials, knownHosts: gitKnownHosts, deadline: .seconds(30)),
             authorName: parsedAuthor!.name,
             authorEmail: parsedAuthor!.email,
-            allowedIdentityFolders: localFiles.allowIdentityDir
+            allowedIdentityFolders: localFiles.allowIdentityDir,
+            allowHistoryRewrite: allowHistoryRewrite
         )
         let controller = Controller(configuration: configuration, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ControllerService(controller: controller))]
