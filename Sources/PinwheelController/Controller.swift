@@ -350,9 +350,6 @@ public actor Controller {
             logger.error("\(diagnostic)", metadata: ["env": "\(name)"])
         }
         let previous = statuses[name]
-        if previous?.result != .invalid || previous?.desired != commit.hex {
-            metrics.invalid(environment: name)
-        }
         let status = EnvironmentStatus(
             environment: name, desired: commit.hex, result: .invalid,
             message: "the config at \(commit.short) is not valid; the hosts keep what was last applied"

@@ -63,6 +63,8 @@ public struct ControllerMetrics: Sendable {
     private let factory: any MetricsFactory
     /// The commit each environment's ``Name/appliedCommit`` series names.
     private var appliedCommits: [String: String] = [:]
+    /// The last commit held back for each environment, as `result commit`: each is counted once.
+    private var heldBack: [String: String] = [:]
 
     /// - Parameter factory: where the metrics go; the bootstrapped metrics system by default.
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
@@ -88,9 +90,13 @@ public struct ControllerMetrics: Sendable {
         reconciled(environment: environment, result: result, duration: duration)
     }
 
-    /// An environment's config is invalid at a new commit: nothing was applied.
-    public func invalid(environment: String) {
-        Counter(label: Name.rollouts, dimensions: [("environment", environment), ("result", EnvironmentStatus.Result.invalid.rawValue)],
+    /// A commit held back without a reconcile (`invalid`, `waiting` for a deploy window, `refused`): counted in
+    /// ``Name/rollouts`` under that result, once per environment, commit and result however often it is published.
+    mutating func heldBack(_ status: EnvironmentStatus) {
+        let key = "\(status.result.rawValue) \(status.desired)"
+        guard heldBack[status.environment] != key else { return }
+        heldBack[status.environment] = key
+        Counter(label: Name.rollouts, dimensions: [("environment", status.environment), ("result", status.result.rawValue)],
                 factory: factory).increment()
     }
 
@@ -124,9 +130,14 @@ public struct ControllerMetrics: Sendable {
 
     /// Sets the host gauges from a status: every (slot, healthy) pair of the environment is set, zeros included, so
     /// a host that moved leaves no stale series behind; and the applied commit, as the status's `applied` says.
+    /// A commit held back without a reconcile (`invalid`, `waiting`, `refused`) is counted in ``Name/rollouts``.
     public mutating func observed(_ status: EnvironmentStatus) {
         if let commit = status.lastApplied {
             applied(environment: status.environment, commit: commit)
+        }
+        switch status.result {
+        case .invalid, .waiting, .refused: heldBack(status)
+        case .converged, .progressing, .degraded, .halted: heldBack[status.environment] = nil
         }
         var counts: [String: [Bool: Int]] = [:]
         for host in status.hosts.values {

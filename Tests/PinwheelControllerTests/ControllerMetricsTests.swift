@@ -20,15 +20,40 @@ struct ControllerMetricsTests {
         metrics.reconciled(environment: "prod", duration: .seconds(3), outcome: .halted, reverted: true, stopped: false)
         metrics.reconciled(environment: "prod", duration: .seconds(1), outcome: .halted, reverted: false, stopped: false)
         metrics.reconciled(environment: "prod", duration: .seconds(1), outcome: .progressing, reverted: false, stopped: true)
-        metrics.invalid(environment: "staging")
-        for (environment, result) in [("prod", "converged"), ("prod", "reverted"), ("prod", "halted"), ("prod", "stopped"),
-                                      ("staging", "invalid")] {
+        for (environment, result) in [("prod", "converged"), ("prod", "reverted"), ("prod", "halted"), ("prod", "stopped")] {
             let counter = try test.expectCounter("pinwheel_rollouts_total", [("environment", environment), ("result", result)])
             #expect(counter.totalValue == 1, "\(environment) \(result)")
         }
         let timer = try test.expectTimer("pinwheel_reconcile_duration_seconds", [("environment", "prod"), ("result", "converged")])
         #expect(timer.values == [12_000_000_000])
-        #expect(test.timers(label: "pinwheel_reconcile_duration_seconds").count == 4, "an invalid commit is not a reconcile")
+        #expect(test.timers(label: "pinwheel_reconcile_duration_seconds").count == 4)
+    }
+
+    @Test func commitsHeldBackAreCountedOnceEach() throws {
+        let test = TestMetrics()
+        var metrics = ControllerMetrics(factory: test)
+        func held(_ result: EnvironmentStatus.Result, _ commit: String) -> EnvironmentStatus {
+            var status = status([:], environment: "staging")
+            status.result = result
+            status.desired = commit
+            status.applied = "aaaa"
+            return status
+        }
+        // A commit waiting for its window is published on every poll; it is counted once.
+        metrics.observed(held(.waiting, "bbbb"))
+        metrics.observed(held(.waiting, "bbbb"))
+        metrics.observed(held(.invalid, "cccc"))
+        metrics.observed(held(.invalid, "cccc"))
+        metrics.observed(held(.refused, "dddd"))
+        metrics.observed(held(.waiting, "bbbb"))
+        func count(_ result: String) throws -> Int64 {
+            try test.expectCounter("pinwheel_rollouts_total", [("environment", "staging"), ("result", result)]).totalValue
+        }
+        #expect(try count("waiting") == 2, "bbbb waited again after dddd was refused")
+        #expect(try count("invalid") == 1)
+        #expect(try count("refused") == 1)
+        #expect(test.timers(label: "pinwheel_reconcile_duration_seconds").isEmpty, "no reconcile ran")
+        #expect(try test.expectGauge("pinwheel_applied_commit_info", [("environment", "staging"), ("commit", "aaaa")]).lastValue == 1)
     }
 
     @Test func hostGaugesCoverEverySlotAndHealthIncludingZeros() throws {
