@@ -306,6 +306,15 @@ public actor Controller {
             metrics.record(event, environment: desired.name)
         }
         reconciler.shouldStop = { [weak self] in await self?.isStopping ?? true }
+        // A pause between batches ends early when a shutdown begins: SIGTERM starts no new step, so there is
+        // nothing to wait for.
+        reconciler.sleep = { [weak self] duration in
+            let deadline = ContinuousClock.now + duration
+            while ContinuousClock.now < deadline {
+                if await self?.isStopping ?? true { return }
+                try? await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
+            }
+        }
         running[desired.name] = Task {
             let report = await reconciler.reconcile()
             await self.finish(desired, commit: commit, report: report, repository: repository, log: log)

@@ -64,7 +64,7 @@ struct WatchProcessTests {
     }
 
     @Test func aRestartAfterSIGKILLMidRolloutConverges() async throws {
-        let (fleet, config) = try await setUp(pause: "5s")
+        let (fleet, config) = try await setUp(pause: "8s")
         let cache = "\(fleet.directory)/cache"
         let first = try Watcher(remote: config.remote, allow: fleet.directory, cache: cache, log: "\(fleet.directory)/watch1.log")
         try await first.waitFor("status committed", timeout: .seconds(90))
@@ -103,7 +103,7 @@ struct WatchProcessTests {
     }
 
     @Test func sigtermFinishesTheStepUnderWayAndStops() async throws {
-        let (fleet, config) = try await setUp(pause: "3s")
+        let (fleet, config) = try await setUp(pause: "8s")
         let watcher = try Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log")
         try await watcher.waitFor("status committed", timeout: .seconds(90))
         try fleet.setPins(.b, "hello-service==1.1.0")
