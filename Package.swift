@@ -142,6 +142,7 @@ let package = Package(
                 "PinwheelCore",
                 "PinwheelConfig",
                 "PinwheelFleet",
+                "PinwheelGit",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 systemPackage,
                 .product(name: "Logging", package: "swift-log"),

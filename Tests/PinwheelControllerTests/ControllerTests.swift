@@ -16,15 +16,12 @@ struct ControllerTests {
         let config: ConfigRemote
         let logs: CapturedLogs
         let controller: Controller
-        let statusReader: Repository
         /// What the controller's metrics recorded.
         let metrics: TestMetrics
 
         /// The newest status the remote's status branch holds.
         func status() throws -> EnvironmentStatus? {
-            guard let tip = try? statusReader.resolve("refs/heads/pinwheel/status"),
-                  let data = try statusReader.readFile(EnvironmentStatus.path(of: fleet.environmentName), at: tip) else { return nil }
-            return try EnvironmentStatus.parse(String(decoding: data, as: UTF8.self))
+            try config.status(of: fleet.environmentName)
         }
 
         func statusMessages() async throws -> [String] {
@@ -55,8 +52,7 @@ struct ControllerTests {
         let metrics = TestMetrics()
         let controller = Controller(configuration: configuration, logger: logs.logger(),
                                     metrics: ControllerMetrics(factory: metrics))
-        return World(fleet: fleet, config: config, logs: logs, controller: controller,
-                     statusReader: try Repository(openingAt: config.remote), metrics: metrics)
+        return World(fleet: fleet, config: config, logs: logs, controller: controller, metrics: metrics)
     }
 
     @Test func aReleaseIsRolledOutAndTheStatusNamesItsCommit() async throws {

@@ -32,12 +32,9 @@ struct GuardrailTests {
         let config: ConfigRemote
         let logs: CapturedLogs
         let controller: Controller
-        let statusReader: Repository
 
         func status() throws -> EnvironmentStatus? {
-            guard let tip = try? statusReader.resolve("refs/heads/pinwheel/status"),
-                  let data = try statusReader.readFile(EnvironmentStatus.path(of: fleet.environmentName), at: tip) else { return nil }
-            return try EnvironmentStatus.parse(String(decoding: data, as: UTF8.self))
+            try config.status(of: fleet.environmentName)
         }
 
         func statusMessages() async throws -> [String] {
@@ -81,8 +78,7 @@ struct GuardrailTests {
             controlDirectory: "\(fleet.directory)/cm", allowedIdentityFolders: [fleet.directory],
             now: { clock?.now ?? Date() })
         return World(fleet: fleet, config: config, logs: logs,
-                     controller: Controller(configuration: configuration, logger: logs.logger()),
-                     statusReader: try Repository(openingAt: config.remote))
+                     controller: Controller(configuration: configuration, logger: logs.logger()))
     }
 
     @Test func aReleaseWaitsForItsWindowAndARollbackDoesNot() async throws {

@@ -90,11 +90,8 @@ struct FaultInjectionTests {
                 cacheDirectory: "\(fleet.directory)/cache", controlDirectory: "\(fleet.directory)/cm",
                 allowedIdentityFolders: [fleet.directory]),
             logger: CapturedLogs().logger())
-        let statusReader = try Repository(openingAt: config.remote)
         func status() throws -> EnvironmentStatus? {
-            guard let tip = try? statusReader.resolve("refs/heads/pinwheel/status"),
-                  let data = try statusReader.readFile(EnvironmentStatus.path(of: fleet.environmentName), at: tip) else { return nil }
-            return try EnvironmentStatus.parse(String(decoding: data, as: UTF8.self))
+            try config.status(of: fleet.environmentName)
         }
         await controller.poll()
         await controller.settle()
