@@ -69,15 +69,19 @@ struct ControlServerTests {
         }
     }
 
-    @Test(arguments: ["", "{", "not json at all", "{\"ref\": 42}", String(repeating: "[", count: 10_000), "\u{0}\u{1}\u{2}"])
-    func malformedBodiesAreAnsweredAndTriggerNothingUnlessSigned(_ body: String) async throws {
+    @Test func malformedBodiesAreAnsweredAndTriggerNothingUnlessSigned() async throws {
+        // One server, the bodies one after another: the suite is serialized and the machine is small.
+        let bodies = ["", "{", "not json at all", "{\"ref\": 42}", String(repeating: "[", count: 10_000), "\u{0}\u{1}\u{2}"]
         try await ServerHarness.run(secret: secret) { server in
-            // Unsigned: refused, whatever the body.
-            let unsigned = try await server.send("POST", "/hooks/github", headers: ["X-GitHub-Event": "push"], body: body)
-            #expect(unsigned.status == 401)
-            let forged = try await server.send("POST", "/hooks/generic",
-                                               headers: ["X-Pinwheel-Signature": "sha256=" + String(repeating: "0", count: 64)], body: body)
-            #expect(forged.status == 401)
+            for body in bodies {
+                // Unsigned or forged: refused, whatever the body.
+                let unsigned = try await server.send("POST", "/hooks/github", headers: ["X-GitHub-Event": "push"], body: body)
+                #expect(unsigned.status == 401, "\(body.prefix(20))")
+                let forged = try await server.send("POST", "/hooks/generic",
+                                                   headers: ["X-Pinwheel-Signature": "sha256=" + String(repeating: "0", count: 64)],
+                                                   body: body)
+                #expect(forged.status == 401, "\(body.prefix(20))")
+            }
             #expect(await server.pushes.events.isEmpty)
             // The server still answers afterwards.
             #expect(try await server.send("GET", "/healthz", headers: [:], body: "").status == 200)
