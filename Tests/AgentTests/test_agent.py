@@ -83,12 +83,15 @@ def fake_supervisorctl(directory, running):
 
 
 @contextlib.contextmanager
-def web_server(statuses, headers=None):
-    """An HTTP server on a free loopback port answering GETs with `statuses` in turn (the last one repeats)."""
+def web_server(statuses, headers=None, asked=None):
+    """An HTTP server on a free loopback port answering GETs with `statuses` in turn (the last one repeats); each
+    request's path is appended to `asked`."""
     answers = list(statuses)
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
+            if asked is not None:
+                asked.append(self.path)
             status = answers.pop(0) if len(answers) > 1 else answers[0]
             self.send_response(status)
             for name, value in (headers or {}).items():
@@ -179,17 +182,33 @@ class BuildFileTests(TestCase):
             self.assertIsNone(agent.Agent.read_manifest(self.root), text)
 
     def test_build_installs_with_the_slot_python_and_compiles_bytecode(self):
-        """uv gets --compile-bytecode, so a new slot does not compile its stack inside the health window."""
-        host = agent.Agent(make_request(self.root))
-        commands = []
-        host.installer = lambda: "/usr/local/bin/uv"
-        host.run = lambda argv: commands.append(argv) or (0, "")
-        target = host.slot_dir("A")
-        host.build("A", target)
-        self.assertEqual(commands[0][:5], ["/usr/local/bin/uv", "venv", "--quiet", "--python", "/usr/bin/python3"])
-        self.assertIn("--compile-bytecode", commands[1])
-        self.assertEqual(commands[1][-2:], ["-r", os.path.join(target, "requirements.txt")])
-        self.assertEqual(agent.Agent.read_manifest(target)["installer"], "uv")
+        """Bytecode is compiled at install time, so a new slot does not compile its stack inside the health window:
+        by the agent itself when the slot's interpreter is its own, by uv's --compile-bytecode otherwise."""
+        for python, here in ((sys.executable, True), ("/opt/other/bin/python3", False)):
+            request = make_request(self.root)
+            request["slots"]["A"]["spec"]["python"] = python
+            host = agent.Agent(request)
+            commands, compiled = [], []
+            host.installer = lambda: "/usr/local/bin/uv"
+            host.run = lambda argv: commands.append(argv) or (0, "")
+            host.compile_bytecode = compiled.append
+            target = host.slot_dir("A")
+            host.build("A", target)
+            self.assertEqual(commands[0][:5], ["/usr/local/bin/uv", "venv", "--quiet", "--python", python])
+            self.assertEqual("--compile-bytecode" in commands[1], not here, python)
+            self.assertEqual(compiled, [os.path.join(target, "venv")] if here else [], python)
+            self.assertEqual(commands[1][-2:], ["-r", os.path.join(target, "requirements.txt")])
+            self.assertEqual(agent.Agent.read_manifest(target)["installer"], "uv")
+
+    def test_compile_bytecode_writes_this_interpreters_pyc_files(self):
+        site = os.path.join(self.root, "venv", "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+        os.makedirs(os.path.join(site, "package"))
+        for name, text in (("good.py", "VALUE = 1\n"), ("broken.py", "def (:\n")):
+            with open(os.path.join(site, "package", name), "w") as handle:
+                handle.write(text)
+        agent.Agent.compile_bytecode(os.path.join(self.root, "venv"))
+        cache = os.path.join(site, "package", "__pycache__")
+        self.assertEqual(sorted(os.listdir(cache)), ["good.%s.pyc" % sys.implementation.cache_tag])
 
     def test_failed_install_removes_the_new_build(self):
         host = agent.Agent(make_request(self.root))
@@ -295,18 +314,69 @@ class HealthCheckTests(TestCase):
         self.assertEqual((step["ok"], step["changed"], step["code"], step["error"]), (True, False, None, None))
         self.assertEqual(step["output"], ["slot A healthy after 3 attempts"])
 
-    def test_full_observation_asks_the_web_processes_again(self):
+    def test_full_observation_reuses_what_the_check_just_saw(self):
+        """Nothing is asked twice: the observation that ends the request takes slot A's health from the check."""
         host = agent.Agent(make_request(self.root))
         os.makedirs(host.slot_dir("A"))
         host.write_manifest("A", host.slot_dir("A"), "uv")
         os.symlink(os.path.basename(host.slot_dir("A")), host.slot_link("A"))
-        for full, healthy in ((False, True), (True, False)):
-            with web_server([200, 503]) as port:
+        for full in (False, True):
+            asked = []
+            with web_server([200, 503], asked=asked) as port:
                 request = self.check_request(port)
                 request["fullObservation"] = full
                 reply = agent.handle(request)
             self.assertTrue(reply["ok"], reply)
-            self.assertEqual(reply["observation"]["slots"]["A"]["healthy"], healthy, full)
+            self.assertTrue(reply["observation"]["slots"]["A"]["healthy"], full)
+            self.assertEqual(len(asked), 1, full)
+
+    def test_what_was_seen_expires_when_processes_change_or_time_passes(self):
+        host = agent.Agent(make_request(self.root))
+        kept = (host.supervisord.generation, time.monotonic(), ["problem"])
+        self.assertEqual(host.seen(kept), (["problem"],))
+        host.supervisord.generation += 1
+        self.assertIsNone(host.seen(kept))
+        stale = (host.supervisord.generation, time.monotonic() - agent.SEEN_FOR_SECONDS - 1, [])
+        self.assertIsNone(host.seen(stale))
+        self.assertIsNone(host.seen(None))
+
+    def test_a_process_starting_for_its_startsecs_counts_as_running(self):
+        spec = slot_spec("A", web_ports=[8100])
+        states = {"hello-web-A": ["RUNNING"], "hello-worker-A": ["STARTING"]}
+        self.assertEqual(agent.settled(spec, states, {"hello-worker-A": [1.2]}),
+                         {"hello-web-A": ["RUNNING"], "hello-worker-A": ["RUNNING"]})
+        self.assertEqual(agent.settled(spec, states, {"hello-worker-A": [0.3]}), states)
+        self.assertEqual(agent.settled(spec, states, {}), states)
+        self.assertEqual(agent.settled(spec, states, {"hello-worker-A": [None]}), states)
+        self.assertEqual(agent.process_problems(spec, agent.settled(spec, states, {"hello-worker-A": [0.3]})),
+                         ["hello-worker-A: STARTING"])
+        self.assertEqual(agent.settled(spec, {"hello-web-A": ["STARTING"], "hello-worker-A": ["BACKOFF"]},
+                                       {"hello-web-A": [0.0]}),
+                         {"hello-web-A": ["RUNNING"], "hello-worker-A": ["BACKOFF"]})
+
+    def test_process_age_comes_from_proc(self):
+        import subprocess
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+        try:
+            time.sleep(0.3)
+            age = agent.process_age(child.pid)
+            self.assertGreaterEqual(age, 0.2)
+            self.assertLess(age, 3)
+        finally:
+            child.kill()
+            child.wait()
+        self.assertIsNone(agent.process_age(2 ** 22 + 7))
+
+    def test_the_next_check_comes_when_startsecs_are_up_or_soon_after_a_start(self):
+        host = agent.Agent(make_request(self.root, health={"retries": 40, "interval": "250ms"}))
+        spec = host.spec("A")
+        host.supervisord.starting = {"hello-worker-A": [0.9]}
+        self.assertAlmostEqual(host.pause_before_next_check(spec, 0.5), 0.12)
+        host.supervisord.starting = {"hello-worker-A": [0.1]}
+        self.assertEqual(host.pause_before_next_check(spec, 0.5), 0.25)
+        host.supervisord.starting = {}
+        self.assertEqual(host.pause_before_next_check(spec, 0.5), agent.FIRST_CHECKS_PAUSE)
+        self.assertEqual(host.pause_before_next_check(spec, 3.0), 0.25)
 
     def test_check_fails_with_code_health_when_the_slot_never_answers_ok(self):
         with web_server([503]) as port:
@@ -316,7 +386,8 @@ class HealthCheckTests(TestCase):
         self.assertEqual((reply["ok"], reply["code"]), (False, "stepFailed"))
         step = reply["steps"][-1]
         self.assertEqual((step["ok"], step["changed"], step["code"]), (False, None, "health"))
-        self.assertIn("after 5 attempts", step["error"])
+        # Within the window of retries x interval (5 x 50 ms), asked at least once per interval.
+        self.assertRegex(step["error"], r"after ([5-9]|[1-9][0-9]) attempts in 0\.[2-9]s")
         self.assertIn("web on port %d: /healthz answered status 503, expected 200" % port, step["error"])
         self.assertIn(step["error"], reply["error"])
         self.assertLess(elapsed, 3)

@@ -55,6 +55,13 @@ STEP_CODES = ("install", "supervisor", "health", "notPrepared", "notReady", "not
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600
 # After a switch, `nginx.check` is asked up to this many times, 20 ms apart (about five seconds when nginx answers).
 ROUTE_VERIFY_ATTEMPTS = 250
+# What a step saw of supervisord and the web processes is reused by the observation that ends the request while
+# nothing changed the processes since and it is at most this old.
+SEEN_FOR_SECONDS = 2.0
+# A venv with more Python files than this is compiled by a worker process per core.
+COMPILE_IN_WORKERS_FROM = 300
+# While a new slot starts, its web processes are asked this often (seconds) at most, not once per `interval`.
+FIRST_CHECKS_PAUSE = 0.1
 
 
 class StepFailed(Exception):
@@ -216,6 +223,9 @@ class Supervisor:
         self.ctl_command = ctl
         self.shell = shell
         self.proxy = None
+        # Counts the calls that change processes, so what was seen before one of them is not reused after it.
+        self.generation = 0
+        self.starting = {}
         try:
             url = self.server_url(ctl)
             if url:
@@ -277,12 +287,19 @@ class Supervisor:
         return self.shell(self.ctl_command + " " + " ".join(shlex.quote(w) for w in words))
 
     def states(self):
-        """Process states by group name, and a problem when supervisord cannot be asked."""
+        """Process states by group name, and a problem when supervisord cannot be asked.
+
+        Also keeps, in `starting`, how long each STARTING process of a group has been up, in seconds, or None when
+        that cannot be known (XML-RPC only): supervisord calls a process RUNNING only on the first tick of its loop
+        after `startsecs`, which can be a second later."""
         states = {}
+        self.starting = {}
         if self.proxy is not None:
             try:
                 for info in self.proxy.call("supervisor.getAllProcessInfo"):
                     states.setdefault(info["group"], []).append(info["statename"])
+                    if info["statename"] == "STARTING":
+                        self.starting.setdefault(info["group"], []).append(process_age(info["pid"]))
                 return states, None
             except Exception as error:
                 return {}, "supervisord: %s" % error
@@ -297,6 +314,7 @@ class Supervisor:
 
     def update(self):
         """What `supervisorctl update` does: reread the config, add, change and remove groups."""
+        self.generation += 1
         if self.proxy is None:
             code, text = self.ctl("update")
             if code != 0:
@@ -327,6 +345,7 @@ class Supervisor:
             raise StepFailed("supervisor", "supervisord could not load the new config: %s" % error)
 
     def start_group(self, group):
+        self.generation += 1
         if self.proxy is None:
             code, text = self.ctl("start", group + ":*")
             return text.strip() if code != 0 and "already started" not in text else None
@@ -446,6 +465,9 @@ class Agent:
         self.full_observation = bool(request.get("fullObservation"))
         self.output = []
         self.supervisord = Supervisor(self.supervisor_settings["ctl"], self.shell)
+        # What slot_problems saw (supervisord's generation, when, what), for the observation that ends the request.
+        self.states_seen = None
+        self.web_seen = {}
 
     # ---- helpers -------------------------------------------------------------------------------------
 
@@ -551,20 +573,28 @@ class Agent:
 
     def observe(self, probe=True):
         """What the host has. Without `probe`, web processes are not asked for their health: after successful
-        steps, the steps' own checks said it, and skipping the requests keeps a switch cheap."""
-        states, supervisor_problem = self.supervisord.states()
+        steps, the steps' own checks said it, and skipping the requests keeps a switch cheap. What a step of this
+        request saw an instant ago (verify, check) is reused rather than asked again."""
+        seen = self.seen(self.states_seen)
+        if seen:
+            states, starting = seen
+            supervisor_problem = None
+        else:
+            states, supervisor_problem = self.supervisord.states()
+            starting = self.supervisord.starting
         result = {"slots": {}}
         for slot in self.slots:
             spec = self.spec(slot)
             manifest = self.read_manifest(self.slot_link(slot))
-            processes = {p["supervisorName"]: states.get(p["supervisorName"], []) for p in spec["programs"]}
+            processes = settled(spec, states, starting)
             problems = []
             if supervisor_problem:
                 problems.append(supervisor_problem)
             if manifest is not None:
                 if probe:
-                    problems += self.check_web(spec)
-                problems += process_problems(spec, states)
+                    web = self.seen(self.web_seen.get(slot))
+                    problems += web[0] if web else self.check_web(spec)
+                problems += process_problems(spec, processes)
             else:
                 problems.append("not prepared")
             result["slots"][slot] = {"manifest": manifest, "processes": processes,
@@ -619,8 +649,8 @@ class Agent:
     def build(self, slot, target):
         """Creates the virtualenv from the slot's own interpreter and installs exactly its pins.
 
-        Bytecode is compiled at install time (uv's --compile-bytecode, pip's default), so a new slot does not
-        compile its whole stack on first start, inside the health check's window."""
+        Bytecode is compiled at install time (here, or by uv's --compile-bytecode, or pip's default), so a new slot
+        does not compile its whole stack on first start, inside the health check's window."""
         import shutil
         spec = self.spec(slot)
         if os.path.exists(target):
@@ -639,10 +669,15 @@ class Agent:
             started = time.monotonic()
             if uv:
                 installer = "uv"
+                # uv compiles in interpreters it starts; when the slot's interpreter is this one, compiling here
+                # saves starting them (most of a small service's install).
+                here = self.is_own_interpreter(spec["python"])
                 self.checked([uv, "venv", "--quiet", "--python", spec["python"], venv], "creating the virtualenv")
-                self.checked([uv, "pip", "install", "--quiet", "--compile-bytecode",
-                              "--python", os.path.join(venv, "bin", "python"),
+                self.checked([uv, "pip", "install", "--quiet"] + ([] if here else ["--compile-bytecode"]) +
+                             ["--python", os.path.join(venv, "bin", "python"),
                               "--no-deps"] + hashes + where + ["-r", requirements], "installing the pins")
+                if here:
+                    self.compile_bytecode(venv)
             else:
                 installer = "pip"
                 self.checked([spec["python"], "-m", "venv", venv], "creating the virtualenv")
@@ -655,6 +690,23 @@ class Agent:
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
+
+    @staticmethod
+    def is_own_interpreter(python):
+        """Whether `python` is the interpreter running the agent, so bytecode compiled here is the slot's."""
+        try:
+            return os.path.realpath(python) == os.path.realpath(sys.executable)
+        except (OSError, ValueError):
+            return False
+
+    @staticmethod
+    def compile_bytecode(venv):
+        """Compiles the venv's packages as uv's --compile-bytecode and pip do (a file that does not compile is left
+        to compile at import, as they leave it), with worker processes when there are many files."""
+        import compileall
+        site = os.path.join(venv, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+        files = sum(name.endswith(".py") for _, _, names in os.walk(site) for name in names)
+        compileall.compile_dir(site, maxlevels=100, quiet=2, workers=0 if files > COMPILE_IN_WORKERS_FROM else 1)
 
     def checked(self, argv, what):
         code, text = self.run(argv)
@@ -699,7 +751,7 @@ class Agent:
                 "directory=%s" % target,
                 "autostart=true",
                 "autorestart=true",
-                "startsecs=%d" % (0 if ports else 1),
+                "startsecs=%d" % start_seconds(program),
                 "startretries=3",
                 "stopasgroup=true",
                 "killasgroup=true",
@@ -753,24 +805,56 @@ class Agent:
         return changed
 
     def slot_problems(self, spec):
-        """Why the slot is not ready now: processes not RUNNING, or web processes not answering; empty when it is."""
+        """Why the slot is not ready now: processes not RUNNING, or web processes not answering; empty when it is.
+
+        What it saw is kept for this request's observation (see `seen`), so a slot just checked is not asked twice."""
         states, problem = self.supervisord.states()
         problems = [problem] if problem else []
-        problems += process_problems(spec, states)
-        return problems or self.check_web(spec)
+        problems += process_problems(spec, settled(spec, states, self.supervisord.starting))
+        if not problems:
+            problems = self.check_web(spec)
+            self.web_seen[spec["slot"]] = (self.supervisord.generation, time.monotonic(), problems)
+        if not problem:
+            self.states_seen = (self.supervisord.generation, time.monotonic(), states, dict(self.supervisord.starting))
+        return problems
+
+    def seen(self, kept):
+        """What `kept` recorded, while nothing changed the processes since and it is fresh; None otherwise."""
+        if kept is None or kept[0] != self.supervisord.generation or time.monotonic() - kept[1] > SEEN_FOR_SECONDS:
+            return None
+        return kept[2:]
+
+    def pause_before_next_check(self, spec, checking):
+        """The wait before the next health check: the interval, or less when the only thing missing is a process
+        that supervisord will call RUNNING once its `startsecs` are up, or in the first second of checking (a web
+        process usually answers a fraction of a second after it started)."""
+        waits = []
+        for program in spec["programs"]:
+            for elapsed in self.supervisord.starting.get(program["supervisorName"], []):
+                if elapsed is not None:
+                    waits.append(start_seconds(program) - elapsed)
+        if waits:
+            return min(self.interval, max(0.02, max(waits) + 0.02))
+        return min(self.interval, FIRST_CHECKS_PAUSE) if checking < 1.0 else self.interval
 
     def check(self, slot):
+        """Waits until the slot is healthy, within the policy's window of `retries` x `interval`."""
         spec = self.spec(slot)
-        problems = []
-        for attempt in range(self.retries):
+        window = self.retries * self.interval
+        started = time.monotonic()
+        attempts = 0
+        while True:
+            attempts += 1
             problems = self.slot_problems(spec)
             if not problems:
-                self.say("slot %s healthy after %d attempt%s" % (slot, attempt + 1, "" if attempt == 0 else "s"))
+                self.say("slot %s healthy after %d attempt%s" % (slot, attempts, "" if attempts == 1 else "s"))
                 return False
-            if attempt + 1 < self.retries:
-                time.sleep(self.interval)
-        raise StepFailed("health", "slot %s failed its health check after %d attempts:\n  %s%s" % (
-            slot, self.retries, "\n  ".join(problems), self.log_tail(spec)))
+            left = window - (time.monotonic() - started)
+            if left <= 0 or self.retries == 1:
+                break
+            time.sleep(min(left, self.pause_before_next_check(spec, time.monotonic() - started)))
+        raise StepFailed("health", "slot %s failed its health check after %d attempts in %.1fs:\n  %s%s" % (
+            slot, attempts, time.monotonic() - started, "\n  ".join(problems), self.log_tail(spec)))
 
     def verify(self, slot):
         """The slot is built exactly as the request specifies, has served traffic on this host (it is a rollback
@@ -945,6 +1029,40 @@ class Agent:
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()
+
+
+def start_seconds(program):
+    """supervisord's `startsecs` of a program: none for a web process (its health check says it started), one second
+    for the others (a process that exits within it did not start)."""
+    return 0 if program["ports"] else 1
+
+
+def process_age(pid):
+    """Seconds since process `pid` started, from /proc to the hundredth (supervisord's own times are whole seconds);
+    None where there is no /proc or no such process."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            stat = handle.read()
+        with open("/proc/uptime") as handle:
+            uptime = float(handle.read().split()[0])
+        return uptime - int(stat[stat.rindex(")") + 2:].split()[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, TypeError):
+        return None
+
+
+def settled(spec, states, starting):
+    """The states of the slot's programs with each STARTING process that has been up for its `startsecs` as RUNNING:
+    supervisord calls it that on the next tick of its loop, which can come a second later."""
+    result = {}
+    for program in spec["programs"]:
+        name = program["supervisorName"]
+        elapsed = list(starting.get(name, []))
+        found = []
+        for state in states.get(name, []):
+            age = elapsed.pop(0) if state == "STARTING" and elapsed else None
+            found.append("RUNNING" if age is not None and age >= start_seconds(program) else state)
+        result[name] = found
+    return result
 
 
 def process_problems(spec, states):
