@@ -146,6 +146,54 @@ class TextTests(TestCase):
         target = "/srv/pinwheel/production/slots/A-" + FINGERPRINT_A
         self.assertEqual(host.supervisor_conf("A", target), golden("supervisor-hello-production-A.conf"))
 
+    def settings_request(self, root="/srv/pinwheel"):
+        request = make_request(root)
+        web, worker = request["slots"]["A"]["spec"]["programs"]
+        web["settings"] = {
+            "environment": {"DJANGO_SETTINGS_MODULE": "hello.settings", "BIND": "127.0.0.1:{port}",
+                            "COLOR": "{slot}", "TRICKY": 'say "100%" \\ done, ok', "QUOTE": "it's {port}"},
+            "envFile": "/etc/hello/secrets.env", "user": "www-data", "directory": "/srv/hello",
+            "stopSignal": "QUIT", "stopTimeout": "30s"}
+        worker["settings"] = {"startSeconds": 3, "stopTimeout": "1500ms"}
+        return request
+
+    def test_supervisor_program_config_with_settings(self):
+        host = agent.Agent(self.settings_request())
+        target = "/srv/pinwheel/production/slots/A-" + FINGERPRINT_A
+        self.assertEqual(host.supervisor_conf("A", target), golden("supervisor-hello-production-A-settings.conf"))
+
+    def test_supervisord_reads_the_settings_back_as_written(self):
+        """supervisord's own parser (Debian's, as on the hosts) gets every variable exactly, quotes and all."""
+        import subprocess
+        host = agent.Agent(self.settings_request(self.root))
+        os.makedirs(host.log_dir)
+        path = os.path.join(self.root, "supervisord.conf")
+        with open(path, "w") as handle:
+            handle.write("[supervisord]\n" + host.supervisor_conf("A", "/srv/slot"))
+        script = (
+            "import json, sys\n"
+            "from supervisor.options import ServerOptions\n"
+            "options = ServerOptions()\n"
+            "options.configfile = sys.argv[1]\n"
+            "options.process_config(do_usage=False)\n"
+            "print(json.dumps({p.name: {'env': p.environment, 'command': p.command, 'user': p.uid, 'dir': p.directory,"
+            " 'stopsignal': p.stopsignal, 'stopwaitsecs': p.stopwaitsecs, 'startsecs': p.startsecs}"
+            " for g in options.process_group_configs for p in g.process_configs}))\n")
+        completed = subprocess.run(["/usr/bin/python3", "-c", script, path], stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, universal_newlines=True)
+        self.assertEqual(completed.returncode, 0, completed.stdout)
+        processes = json.loads(completed.stdout.strip().splitlines()[-1])
+        web = processes["hello-web-A_8101"]
+        self.assertEqual(web["env"], {"PINWHEEL_ENVIRONMENT": "production", "PINWHEEL_SLOT": "A",
+                                      "DJANGO_SETTINGS_MODULE": "hello.settings", "BIND": "127.0.0.1:8101",
+                                      "COLOR": "A", "TRICKY": 'say "100%" \\ done, ok',
+                                      "QUOTE": "it's 8101"})
+        self.assertEqual(web["command"], "/bin/sh -c 'set -a; . \"$0\"; set +a; exec \"$@\"' /etc/hello/secrets.env "
+                                         "/srv/slot/venv/bin/hello-service --port 8101")
+        self.assertEqual((web["dir"], web["stopsignal"], web["stopwaitsecs"], web["startsecs"]), ("/srv/hello", 3, 30, 0))
+        worker = processes["hello-worker-A_0"]
+        self.assertEqual((worker["dir"], worker["stopwaitsecs"], worker["startsecs"]), ("/srv/slot", 2, 3))
+
     def test_nginx_upstream_file(self):
         host = agent.Agent(make_request("/srv/pinwheel"))
         self.assertEqual(host.upstream_text("B"), golden("nginx-upstream-B.conf"))
@@ -222,6 +270,37 @@ class BuildFileTests(TestCase):
 
 
 class PrepareTests(TestCase):
+    def test_only_settings_changed_restarts_the_same_build_without_installing(self):
+        request = make_request(self.root)
+        request["slots"]["A"]["build"] = "c" * 64
+        host = agent.Agent(request)
+        old = os.path.join(host.slots_dir, "A-" + "d" * 64)
+        os.makedirs(old)
+        agent.write_atomically(os.path.join(old, "manifest.json"), json.dumps(
+            {"fingerprint": "d" * 64, "build": "c" * 64, "pins": [], "servedAt": "2026-11-20T10:00:00Z"}))
+        os.symlink(os.path.basename(old), host.slot_link("A"))
+        host.build = lambda slot, target: self.fail("installed again")
+        self.assertTrue(host.prepare("A"))
+        manifest = agent.Agent.read_manifest(host.slot_link("A"))
+        self.assertEqual((manifest["fingerprint"], manifest["build"]), (FINGERPRINT_A, "c" * 64))
+        self.assertNotIn("servedAt", manifest)
+        self.assertEqual(os.readlink(host.slot_link("A")), os.path.basename(old))
+        self.assertIn("only program settings changed", host.output[0])
+        with open(host.conf_path("A")) as handle:
+            self.assertIn(old + "/venv/bin/hello-service", handle.read())
+
+    def test_a_missing_env_file_fails_prepare_naming_it(self):
+        request = make_request(self.root)
+        request["slots"]["A"]["spec"]["programs"][0]["settings"] = {"envFile": os.path.join(self.root, "nope.env")}
+        host = agent.Agent(request)
+        os.makedirs(host.slot_dir("A"))
+        host.write_manifest("A", host.slot_dir("A"), "uv")
+        with self.assertRaises(agent.StepFailed) as raised:
+            host.prepare("A")
+        self.assertEqual(raised.exception.code, "envFile")
+        self.assertIn(os.path.join(self.root, "nope.env") + " does not exist on this host", str(raised.exception))
+        self.assertFalse(os.path.exists(host.conf_path("A")))
+
     def test_prepare_reuses_an_equal_build_relinks_and_keeps_the_build_before(self):
         host = agent.Agent(make_request(self.root))
         os.makedirs(host.slot_dir("A"))

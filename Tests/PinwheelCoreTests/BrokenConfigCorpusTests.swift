@@ -54,6 +54,18 @@ let brokenConfigs: [BrokenConfig] = [
     BrokenConfig("misspelt nginx key", replace: "reload: nginx -s reload", with: "reolad: nginx -s reload", line: 25, at: "reolad", "did you mean `reload`?"),
     BrokenConfig("misspelt host key", replace: "    address: 10.0.0.11", with: "    adress: 10.0.0.11", line: 28, at: "adress", "did you mean `address`?"),
     BrokenConfig("program without command", replace: "    command: hello-worker\n", with: "    processes: 1\n", line: 16, at: "processes", "missing the required key `command`"),
+    // Program settings
+    BrokenConfig("variable name with a dash", replace: "    command: hello-worker", with: "    command: hello-worker\n    environment: {DJANGO-SETTINGS: x}", line: 17, at: "DJANGO-SETTINGS", "which is not a variable name"),
+    BrokenConfig("variable Pinwheel sets", replace: "    command: hello-worker", with: "    command: hello-worker\n    environment: {PINWHEEL_SLOT: x}", line: 17, at: "PINWHEEL_SLOT", "starts with `PINWHEEL_`"),
+    BrokenConfig("variable value with both quotes", replace: "    command: hello-worker", with: "    command: hello-worker\n    environment:\n      GREETING: 'it''s \"ok\"'", line: 18, at: "'it''s", "holds both"),
+    BrokenConfig("variable value that supervisord reads as a comment", replace: "    command: hello-worker", with: "    command: hello-worker\n    environment: {NOTE: \"a ;b\"}", line: 17, at: "\"a ;b\"", "start of a comment"),
+    BrokenConfig("variable value with {port} on a worker", replace: "    command: hello-worker", with: "    command: hello-worker\n    environment: {BIND: \"0.0.0.0:{port}\"}", line: 17, at: "\"0.0.0.0", "placeholder `{port}`"),
+    BrokenConfig("variable value with an unknown placeholder", replace: "    processes: 2", with: "    processes: 2\n    environment: {BIND: \"{prot}\"}", line: 13, at: "\"{prot}\"", "placeholder `{prot}`"),
+    BrokenConfig("envFile is relative", replace: "    command: hello-worker", with: "    command: hello-worker\n    envFile: secrets.env", line: 17, at: "secrets.env", "`envFile` of program `worker` must be an absolute path"),
+    BrokenConfig("user with shell syntax", replace: "    command: hello-worker", with: "    command: hello-worker\n    user: \"www;rm\"", line: 17, at: "\"www;rm\"", "`user` of program `worker` must be a user name"),
+    BrokenConfig("unknown stop signal", replace: "    command: hello-worker", with: "    command: hello-worker\n    stopSignal: KILL", line: 17, at: "KILL", "`stopSignal` of program `worker`"),
+    BrokenConfig("stop timeout too long", replace: "    command: hello-worker", with: "    command: hello-worker\n    stopTimeout: 2h", line: 17, at: "2h", "`stopTimeout` of program `worker` must be between"),
+    BrokenConfig("start seconds not a number", replace: "    command: hello-worker", with: "    command: hello-worker\n    startSeconds: soon", line: 17, at: "soon", "`startSeconds` of program `worker` must be a whole number"),
     // Values and types
     BrokenConfig("active names no slot", replace: "active: A", with: "active: C", line: 5, at: "C", "`active` must be one of `A`, `B`"),
     BrokenConfig("app is not a name", replace: "app: hello", with: "app: hello world", line: 1, at: "hello world", "`app` must be a name"),

@@ -187,7 +187,7 @@ struct EnvironmentParser {
             reader.error("program name `\(name)` must be a name: a letter, then letters, digits, `-` or `_`", at: keyNode)
         }
         let what = "program `\(name)`"
-        guard let fields = reader.mapping(node, what, required: ["command"], optional: ["processes", "port", "health"]) else {
+        guard let fields = reader.mapping(node, what, required: ["command"], optional: ["processes", "port", "health"] + ProgramSettings.keys) else {
             return nil
         }
         var command: String?
@@ -214,8 +214,9 @@ struct EnvironmentParser {
         if let commandNode = fields["command"], let command {
             checkPlaceholders(command, node: commandNode, what: what, hasPort: fields["port"] != nil)
         }
-        guard log.diagnostics.count == errorsBefore, let command, let processes else { return nil }
-        return Program(name: name, command: command, processes: processes, ports: ports, health: health)
+        let settings = parseSettings(fields, what, isWeb: fields["port"] != nil)
+        guard log.diagnostics.count == errorsBefore, let command, let processes, let settings else { return nil }
+        return Program(name: name, command: command, processes: processes, ports: ports, health: health, settings: settings)
     }
 
     private func checkPlaceholders(_ command: String, node: Node, what: String, hasPort: Bool) {

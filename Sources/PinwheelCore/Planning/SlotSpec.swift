@@ -12,6 +12,8 @@ public struct SlotSpec: Sendable, Hashable, Codable {
         /// The port of each process; empty for programs without a port.
         public var ports: [Int]
         public var health: HealthCheck?
+        /// Environment, user, working directory, stop signal and timeouts; all unset by default.
+        public var settings: ProgramSettings = ProgramSettings()
     }
 
     public var environment: String
@@ -46,7 +48,8 @@ extension Environment {
                     command: program.command,
                     processes: program.processes,
                     ports: host.processPorts(of: program, in: slot),
-                    health: program.health
+                    health: program.health,
+                    settings: program.settings
                 )
             }
         )

@@ -26,6 +26,7 @@ Reply codes (`code` of the reply):
 
 Step codes (`code` of a step result), mirrored by the Swift side from STEP_CODES:
     install      creating the virtualenv or installing the pins failed
+    envFile      a program's `envFile` does not exist on the host
     supervisor   supervisord could not load the new program config
     health       the slot did not pass its health check within the retries
     notPrepared  the slot is not built as the request specifies (no manifest, or another fingerprint)
@@ -50,8 +51,8 @@ import time
 PROTOCOL = 2
 MARKER = "PINWHEEL-RESULT "
 STEP_ACTIONS = ("prepare", "start", "check", "route", "verify")
-STEP_CODES = ("install", "supervisor", "health", "notPrepared", "notReady", "notServed", "nginxTest", "nginxReload",
-              "nginxVerify", "hook", "internal")
+STEP_CODES = ("install", "envFile", "supervisor", "health", "notPrepared", "notReady", "notServed", "nginxTest",
+              "nginxReload", "nginxVerify", "hook", "internal")
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600
 # After a switch, `nginx.check` is asked up to this many times, 20 ms apart (about five seconds when nginx answers).
 ROUTE_VERIFY_ATTEMPTS = 250
@@ -519,6 +520,7 @@ class Agent:
         import datetime
         manifest = {
             "fingerprint": self.fingerprint(slot),
+            "build": self.slots[slot].get("build"),
             "pins": [line.split(" ", 1)[0] for line in self.spec(slot)["requirements"].splitlines() if line],
             "commit": self.commit,
             "preparedAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -628,10 +630,19 @@ class Agent:
         target = self.slot_dir(slot)
         manifest = self.read_manifest(target)
         built = not (manifest and manifest.get("fingerprint") == self.fingerprint(slot))
-        if built:
+        same_build = self.same_build(slot) if built else None
+        if same_build:
+            # Only program settings changed: the installed packages are the same, the processes restart with the
+            # new settings when supervisord loads their new section below.
+            target = same_build
+            self.rewrite_manifest(slot, target)
+            self.say("slot %s: the packages of %s are as desired, only program settings changed" % (
+                slot, os.path.basename(target)))
+        elif built:
             self.build(slot, target)
         else:
             self.say("slot %s: %s already built, reusing it" % (slot, os.path.basename(target)))
+        self.check_env_files(slot)
         rewritten = self.write_supervisor_conf(slot, target)
         # The link is the slot: renaming a new link over it is atomic, so the slot is the old build or the new, never half.
         link = self.slot_link(slot)
@@ -645,6 +656,32 @@ class Agent:
         self.supervisord.update()
         self.collect_garbage(slot, keep=os.path.basename(target))
         return built or rewritten or relinked
+
+    def same_build(self, slot):
+        """The slot's current build folder when it installed exactly what the request asks for (the same build
+        digest) and only the program settings differ; None otherwise."""
+        build = self.slots[slot].get("build")
+        current = os.path.realpath(self.slot_link(slot))
+        manifest = self.read_manifest(current) if os.path.islink(self.slot_link(slot)) else None
+        if not build or manifest is None or manifest.get("build") != build:
+            return None
+        return current
+
+    def rewrite_manifest(self, slot, target):
+        """Gives an unchanged build the request's fingerprint; it has not served with the new settings yet."""
+        manifest = self.read_manifest(target)
+        manifest.update({"fingerprint": self.fingerprint(slot), "commit": self.commit})
+        manifest.pop("servedAt", None)
+        write_atomically(os.path.join(target, "manifest.json"), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+    def check_env_files(self, slot):
+        """Each program's `envFile` must exist on the host before its processes start with it."""
+        for program in self.spec(slot)["programs"]:
+            path = settings_of(program).get("envFile")
+            if path and not os.path.isfile(path):
+                raise StepFailed("envFile", "program %s: its envFile %s does not exist on this host; create it "
+                                 "(KEY=value lines, readable by the program's user) or remove `envFile`" % (
+                                     program["name"], path))
 
     def build(self, slot, target):
         """Creates the virtualenv from the slot's own interpreter and installs exactly its pins.
@@ -732,11 +769,16 @@ class Agent:
         bin_dir = os.path.join(target, "venv", "bin")
         sections = []
         for program in spec["programs"]:
+            settings = settings_of(program)
             command = program["command"].replace("%", "%%")
             words = command.split(None, 1)
             if "/" not in words[0]:
                 words[0] = os.path.join(bin_dir, words[0])
             command = " ".join(words)
+            if settings.get("envFile"):
+                # The file is read on the host at each start, by a shell that then becomes the program: its
+                # secrets never pass through Pinwheel. Its path is $0, the program's words "$@", nothing is spliced.
+                command = "/bin/sh -c 'set -a; . \"$0\"; set +a; exec \"$@\"' %s %s" % (settings["envFile"], command)
             name = program["supervisorName"]
             ports = program["ports"]
             lines = ["[program:%s]" % name]
@@ -745,23 +787,31 @@ class Agent:
                 lines += ["numprocs=%d" % len(ports), "numprocs_start=%d" % ports[0]]
             else:
                 lines += ["numprocs=%d" % program["processes"], "numprocs_start=0"]
+            variables = [("PINWHEEL_ENVIRONMENT", self.env), ("PINWHEEL_SLOT", slot)]
+            variables += sorted((settings.get("environment") or {}).items())
             lines += [
                 "command=%s" % command,
                 "process_name=%(program_name)s_%(process_num)d",
-                "directory=%s" % target,
+                "directory=%s" % (settings.get("directory") or target),
                 "autostart=true",
                 "autorestart=true",
                 "startsecs=%d" % start_seconds(program),
                 "startretries=3",
                 "stopasgroup=true",
                 "killasgroup=true",
-                "stopwaitsecs=10",
+                "stopwaitsecs=%d" % stop_wait_seconds(settings),
                 "redirect_stderr=true",
                 "stdout_logfile=%s" % os.path.join(self.log_dir, "%s_%%(process_num)d.log" % name),
                 "stdout_logfile_maxbytes=10MB",
                 "stdout_logfile_backups=2",
-                "environment=PINWHEEL_ENVIRONMENT=\"%s\",PINWHEEL_SLOT=\"%s\"" % (self.env, slot),
+                "environment=%s" % ",".join("%s=%s" % (key, supervisor_value(value, slot, bool(ports)))
+                                            for key, value in variables),
             ]
+            # Written only when set, so a program without settings keeps the section it always had.
+            if settings.get("stopSignal"):
+                lines.append("stopsignal=%s" % settings["stopSignal"])
+            if settings.get("user"):
+                lines.append("user=%s" % settings["user"])
             sections.append("\n".join(lines))
         header = "; Managed by Pinwheel: environment %s, slot %s, fingerprint %s. Do not edit.\n" % (
             self.env, slot, self.fingerprint(slot))
@@ -1031,10 +1081,36 @@ class Agent:
             lock.close()
 
 
+def settings_of(program):
+    """A program's settings (environment, envFile, user, ...); empty for a program that sets none."""
+    return program.get("settings") or {}
+
+
 def start_seconds(program):
-    """supervisord's `startsecs` of a program: none for a web process (its health check says it started), one second
-    for the others (a process that exits within it did not start)."""
+    """supervisord's `startsecs` of a program: its `startSeconds`, else none for a web process (its health check
+    says it started) and one second for the others (a process that exits within it did not start)."""
+    seconds = settings_of(program).get("startSeconds")
+    if seconds is not None:
+        return seconds
     return 0 if program["ports"] else 1
+
+
+def stop_wait_seconds(settings):
+    """supervisord's `stopwaitsecs`: the program's `stopTimeout` in whole seconds (rounded up), else its default."""
+    timeout = settings.get("stopTimeout")
+    if timeout is None:
+        return 10
+    return max(1, int(-(-parse_duration(timeout) // 1)))
+
+
+def supervisor_value(value, slot, web):
+    """A value for supervisord's `environment=`, which splits the line with shlex in non-POSIX mode: quoted with `"`,
+    or `'` when the value holds a `"` (the config never allows both, nor a space before `;` or `#`, which
+    supervisord's parser would take for a comment); `%` doubled (supervisord expands `%(name)s`); `{slot}` the slot
+    and `{port}` each web process's port."""
+    quote = "'" if '"' in value else '"'
+    pieces = value.replace("{slot}", slot).split("{port}") if web else [value.replace("{slot}", slot)]
+    return quote + "%(process_num)d".join(piece.replace("%", "%%") for piece in pieces) + quote
 
 
 def process_age(pid):
