@@ -321,6 +321,89 @@ class PrepareTests(TestCase):
         self.assertFalse(again["steps"][0]["changed"], again)
 
 
+class HookTests(TestCase):
+    """Release hooks run from the slot's venv bin/ with the program's environment, without a shell."""
+
+    def prepared(self, hooks=None, script="#!/bin/sh\necho ok\n", settings=None):
+        request = make_request(self.root, hooks=hooks or {})
+        if settings:
+            request["slots"]["A"]["spec"]["programs"][0]["settings"] = settings
+        host = agent.Agent(request)
+        target = host.slot_dir("A")
+        os.makedirs(os.path.join(target, "venv", "bin"))
+        path = os.path.join(target, "venv", "bin", "migrate")
+        with open(path, "w") as handle:
+            handle.write(script)
+        os.chmod(path, 0o755)
+        host.write_manifest("A", target, "uv")
+        os.symlink(os.path.basename(target), host.slot_link("A"))
+        return request, target
+
+    def test_before_switch_runs_in_the_venv_with_the_program_environment(self):
+        record = os.path.join(self.root, "record")
+        script = ("#!/bin/sh\n"
+                  "printf '%s|%s|%s|%s|%s|%s\\n' \"$1\" \"$2\" \"$HELLO_GREETING\" \"$PINWHEEL_SLOT\" \"$PINWHEEL_HOOK\" "
+                  "\"$(pwd)\" >> " + record + "\n"
+                  "echo applied 3 migrations\n")
+        hook = {"command": "migrate 'two words' --plan", "timeout": "5s", "onRollback": False, "program": "web"}
+        request, target = self.prepared({"beforeSwitch": hook}, script,
+                                        {"environment": {"HELLO_GREETING": "hi {slot} on {port}"}})
+        request["steps"] = [{"action": "beforeSwitch", "slot": "A"}]
+        reply = agent.handle(request)
+        self.assertTrue(reply["ok"], reply)
+        with open(record) as handle:
+            self.assertEqual(handle.read(), "two words|--plan|hi A on 8100|A|beforeSwitch|%s\n" % os.path.realpath(target))
+        output = reply["steps"][0]["output"]
+        self.assertIn("beforeSwitch: applied 3 migrations", output)
+        self.assertTrue(output[-1].startswith("beforeSwitch hook `migrate 'two words' --plan` done in "), output)
+
+    def test_a_failing_hook_fails_the_step_with_its_last_lines(self):
+        script = "#!/bin/sh\nfor i in $(seq 1 30); do echo line $i; done\necho 'relation does not exist' >&2\nexit 3\n"
+        request, _ = self.prepared({"afterSwitch": {"command": "migrate", "timeout": "5s", "program": "web"}}, script)
+        request["steps"] = [{"action": "afterSwitch", "slot": "A"}]
+        reply = agent.handle(request)
+        step = reply["steps"][0]
+        self.assertEqual((reply["ok"], step["code"]), (False, "hook"))
+        self.assertIn("the afterSwitch hook `migrate` exited 3:", step["error"])
+        self.assertIn("relation does not exist", step["error"])
+        self.assertNotIn("line 10\n", step["error"])
+        self.assertEqual(len(step["error"].splitlines()), 1 + agent.HOOK_OUTPUT_LINES)
+
+    def test_a_hung_hook_is_ended_at_its_timeout_with_what_it_started(self):
+        marker = os.path.join(self.root, "survived")
+        script = "#!/bin/sh\necho waiting\n(sleep 3; touch %s) &\nsleep 30\n" % marker
+        request, _ = self.prepared({"beforeSwitch": {"command": "migrate", "timeout": "500ms", "program": "web"}}, script)
+        request["steps"] = [{"action": "beforeSwitch", "slot": "A"}]
+        started = time.monotonic()
+        reply = agent.handle(request)
+        self.assertLess(time.monotonic() - started, 3)
+        step = reply["steps"][0]
+        self.assertEqual(step["code"], "hook")
+        self.assertIn("ran past its timeout of 500ms and was ended", step["error"])
+        self.assertIn("waiting", step["error"])
+        time.sleep(3.5)
+        self.assertFalse(os.path.exists(marker), "a process the hook started outlived it")
+
+    def test_a_failing_prepare_hook_leaves_no_build_and_the_slot_as_it_was(self):
+        request = make_request(self.root)
+        request["slots"]["A"]["spec"]["prepareHook"] = {"command": "collectstatic", "timeout": "5s", "program": "web"}
+        host = agent.Agent(request)
+
+        def build(slot, target):
+            os.makedirs(os.path.join(target, "venv", "bin"))
+            with open(os.path.join(target, "venv", "bin", "collectstatic"), "w") as handle:
+                handle.write("#!/bin/sh\necho no STATIC_ROOT\nexit 1\n")
+            os.chmod(os.path.join(target, "venv", "bin", "collectstatic"), 0o755)
+            host.write_manifest(slot, target, "uv")
+        host.build = build
+        with self.assertRaises(agent.StepFailed) as raised:
+            host.prepare("A")
+        self.assertEqual(raised.exception.code, "hook")
+        self.assertIn("no STATIC_ROOT", str(raised.exception))
+        self.assertFalse(os.path.exists(host.slot_dir("A")))
+        self.assertFalse(os.path.lexists(host.slot_link("A")))
+
+
 class HTTPTests(unittest.TestCase):
     def test_http_get_status_and_headers(self):
         with web_server([204], {"X-Pinwheel-Slot": "B"}) as port:

@@ -66,6 +66,13 @@ let brokenConfigs: [BrokenConfig] = [
     BrokenConfig("unknown stop signal", replace: "    command: hello-worker", with: "    command: hello-worker\n    stopSignal: KILL", line: 17, at: "KILL", "`stopSignal` of program `worker`"),
     BrokenConfig("stop timeout too long", replace: "    command: hello-worker", with: "    command: hello-worker\n    stopTimeout: 2h", line: 17, at: "2h", "`stopTimeout` of program `worker` must be between"),
     BrokenConfig("start seconds not a number", replace: "    command: hello-worker", with: "    command: hello-worker\n    startSeconds: soon", line: 17, at: "soon", "`startSeconds` of program `worker` must be a whole number"),
+    // Release hooks
+    BrokenConfig("unknown hook", replace: "policy: prod", with: "policy: prod\nhooks: {beforeSwtich: migrate}", line: 18, at: "beforeSwtich", "did you mean `beforeSwitch`?"),
+    BrokenConfig("hook without a command", replace: "policy: prod", with: "policy: prod\nhooks: {beforeSwitch: {timeout: 5m}}", line: 18, at: "{timeout", "missing the required key `command`"),
+    BrokenConfig("hook for a program that does not exist", replace: "policy: prod", with: "policy: prod\nhooks: {afterSwitch: {command: warm, program: wbe}}", line: 18, at: "wbe", "not a program of this environment"),
+    BrokenConfig("onRollback on the prepare hook", replace: "policy: prod", with: "policy: prod\nhooks: {prepare: {command: collect, onRollback: true}}", line: 18, at: "onRollback", "unknown key `onRollback`"),
+    BrokenConfig("onRollback not a boolean", replace: "policy: prod", with: "policy: prod\nhooks: {beforeSwitch: {command: migrate, onRollback: sometimes}}", line: 18, at: "sometimes", "must be `true` or `false`"),
+    BrokenConfig("hook timeout too short", replace: "policy: prod", with: "policy: prod\nhooks: {beforeSwitch: {command: migrate, timeout: 10ms}}", line: 18, at: "10ms", "`timeout` of hook `beforeSwitch` must be between"),
     // Values and types
     BrokenConfig("active names no slot", replace: "active: A", with: "active: C", line: 5, at: "C", "`active` must be one of `A`, `B`"),
     BrokenConfig("app is not a name", replace: "app: hello", with: "app: hello world", line: 1, at: "hello world", "`app` must be a name"),

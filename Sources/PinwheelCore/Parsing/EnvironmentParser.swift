@@ -40,7 +40,7 @@ struct EnvironmentParser {
                       hint: "rename the folder: a letter, then letters, digits, `-` or `_`")
         }
         let required = ["app", "python", "source", "active", "slots", "programs", "policy", "hosts"]
-        guard let root = reader.mapping(reader.document.root, "environment.yaml", required: required, optional: ["defaults"]) else {
+        guard let root = reader.mapping(reader.document.root, "environment.yaml", required: required, optional: ["defaults", "hooks"]) else {
             return nil
         }
         let app = root["app"].flatMap { identifier($0, "`app`") }
@@ -64,9 +64,12 @@ struct EnvironmentParser {
         }
         let hosts = root["hosts"].flatMap { parseHosts($0, defaults: defaults, app: app ?? "app", programs: programs ?? []) }
 
-        guard let app, let python, let source, let active, let slots, let programs, let policy, let hosts else { return nil }
+        var hooks: ReleaseHooks? = ReleaseHooks()
+        if let node = root["hooks"] { hooks = parseHooks(node, programs: programs ?? []) }
+
+        guard let app, let python, let source, let active, let slots, let programs, let policy, let hosts, let hooks else { return nil }
         return Environment(name: name, app: app, python: python, source: source, active: active, slots: slots,
-                           programs: programs, policy: policy, hosts: hosts)
+                           programs: programs, policy: policy, hosts: hosts, hooks: hooks)
     }
 
     // MARK: Sections

@@ -45,7 +45,16 @@ public enum SlotFingerprint {
             }
             encodeSettings(program.settings, into: &encoder)
         }
+        encodePrepareHook(spec.prepareHook, into: &encoder)
         return encoder.text
+    }
+
+    /// What the prepare hook does to a build (its command, and whose environment it runs with); encoded only when
+    /// there is one, like the program settings.
+    private static func encodePrepareHook(_ hook: ReleaseHooks.Hook?, into encoder: inout Encoder) {
+        guard let hook else { return }
+        encoder.line("hooks.prepare.command", string: hook.command)
+        encoder.line("hooks.prepare.program", string: hook.program)
     }
 
     /// Program settings came after version 1: each is encoded only when set, so a slot that sets none keeps the
@@ -81,6 +90,8 @@ public enum SlotFingerprint {
         }
         encoder.line("requirements", string: spec.requirements)
         encoder.line("hashed", spec.hashed ? "true" : "false")
+        // The prepare hook writes into the build (collected static files, say): another hook, another build.
+        encodePrepareHook(spec.prepareHook, into: &encoder)
         return ContentDigest.hex(of: encoder.text.utf8)
     }
 

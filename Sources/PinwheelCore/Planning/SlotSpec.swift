@@ -25,6 +25,8 @@ public struct SlotSpec: Sendable, Hashable, Codable {
     public var requirements: String
     public var hashed: Bool
     public var programs: [ProgramSpec]
+    /// Run in each new build after the install, before its processes start (`hooks.prepare`).
+    public var prepareHook: ReleaseHooks.Hook? = nil
 
     public var webPrograms: [ProgramSpec] { programs.filter { !$0.ports.isEmpty } }
 }
@@ -51,7 +53,8 @@ extension Environment {
                     health: program.health,
                     settings: program.settings
                 )
-            }
+            },
+            prepareHook: hooks.prepare
         )
     }
 }

@@ -36,7 +36,7 @@ Step codes (`code` of a step result), mirrored by the Swift side from STEP_CODES
     nginxTest    `nginx.test` rejected the new upstream file (the previous file is back)
     nginxReload  `nginx.reload` failed (the previous file is back)
     nginxVerify  `nginx.check` did not answer from the new slot after the reload (switched back)
-    hook         reserved for deploy hooks, which the agent does not run yet
+    hook         a release hook (prepare, beforeSwitch, afterSwitch) exited non-zero or ran past its timeout
     internal     an unexpected exception inside the step
 """
 import base64
@@ -50,7 +50,9 @@ import time
 
 PROTOCOL = 2
 MARKER = "PINWHEEL-RESULT "
-STEP_ACTIONS = ("prepare", "start", "check", "route", "verify")
+STEP_ACTIONS = ("prepare", "start", "check", "route", "verify", "beforeSwitch", "afterSwitch")
+# The last lines of a hook's output kept for the report and the status.
+HOOK_OUTPUT_LINES = 20
 STEP_CODES = ("install", "envFile", "supervisor", "health", "notPrepared", "notReady", "notServed", "nginxTest",
               "nginxReload", "nginxVerify", "hook", "internal")
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600
@@ -464,6 +466,7 @@ class Agent:
         self.commit = request.get("commit")
         self.lock_timeout = request.get("lockTimeoutSeconds") or DEFAULT_LOCK_TIMEOUT_SECONDS
         self.full_observation = bool(request.get("fullObservation"))
+        self.hooks = request.get("hooks") or {}
         self.output = []
         self.supervisord = Supervisor(self.supervisor_settings["ctl"], self.shell)
         # What slot_problems saw (supervisord's generation, when, what), for the observation that ends the request.
@@ -640,6 +643,15 @@ class Agent:
                 slot, os.path.basename(target)))
         elif built:
             self.build(slot, target)
+            hook = self.spec(slot).get("prepareHook")
+            if hook:
+                try:
+                    self.run_hook("prepare", hook, slot, target)
+                except BaseException:
+                    # Not a complete build: the next prepare builds it again, and runs the hook again.
+                    import shutil
+                    shutil.rmtree(target, ignore_errors=True)
+                    raise
         else:
             self.say("slot %s: %s already built, reusing it" % (slot, os.path.basename(target)))
         self.check_env_files(slot)
@@ -744,6 +756,78 @@ class Agent:
         site = os.path.join(venv, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
         files = sum(name.endswith(".py") for _, _, names in os.walk(site) for name in names)
         compileall.compile_dir(site, maxlevels=100, quiet=2, workers=0 if files > COMPILE_IN_WORKERS_FROM else 1)
+
+    # ---- hooks ---------------------------------------------------------------------------------------
+
+    def beforeSwitch(self, slot):
+        self.run_hook("beforeSwitch", self.hooks.get("beforeSwitch"), slot, os.path.realpath(self.slot_link(slot)))
+        return True
+
+    def afterSwitch(self, slot):
+        self.run_hook("afterSwitch", self.hooks.get("afterSwitch"), slot, os.path.realpath(self.slot_link(slot)))
+        return True
+
+    def run_hook(self, kind, hook, slot, target):
+        """Runs a release hook from the slot's venv `bin/` with its program's environment, envFile, user and
+        directory, as the program's processes get them; the words are never given to a shell. Its last lines go into
+        the step's output, and a failure or a timeout fails the step with them."""
+        import shlex
+        import signal
+        import subprocess
+        if not hook:
+            raise StepFailed("hook", "the request has no %s hook" % kind)
+        if self.read_manifest(target) is None:
+            raise StepFailed("notPrepared", "slot %s is not prepared" % slot)
+        spec = self.spec(slot)
+        program = next((p for p in spec["programs"] if p["name"] == hook.get("program")), spec["programs"][0])
+        settings = settings_of(program)
+        venv = os.path.join(target, "venv")
+        argv = shlex.split(hook["command"])
+        if "/" not in argv[0]:
+            argv[0] = os.path.join(venv, "bin", argv[0])
+        port = str(program["ports"][0]) if program["ports"] else ""
+        environment = dict(os.environ)
+        environment.update({"PINWHEEL_ENVIRONMENT": self.env, "PINWHEEL_SLOT": slot, "PINWHEEL_HOOK": kind,
+                            "VIRTUAL_ENV": venv, "PATH": os.path.join(venv, "bin") + ":" + os.environ.get("PATH", "")})
+        for key, value in (settings.get("environment") or {}).items():
+            environment[key] = value.replace("{slot}", slot).replace("{port}", port)
+        if settings.get("envFile"):
+            argv = ["/bin/sh", "-c", 'set -a; . "$0"; set +a; exec "$@"', settings["envFile"]] + argv
+        user = settings.get("user")
+        if user:
+            import pwd
+            if pwd.getpwuid(os.geteuid()).pw_name != user:
+                if os.geteuid() != 0:
+                    raise StepFailed("hook", "the %s hook must run as %s, and the SSH user is not root" % (kind, user))
+                argv = ["runuser", "-u", user, "--"] + argv
+        timeout = parse_duration(hook.get("timeout") or "10m")
+        started = time.monotonic()
+        try:
+            process = subprocess.Popen(argv, cwd=settings.get("directory") or target, env=environment,
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       start_new_session=True, universal_newlines=True, errors="replace")
+        except OSError as error:
+            raise StepFailed("hook", "the %s hook `%s` could not start: %s" % (kind, hook["command"], error))
+        try:
+            output, _ = process.communicate(timeout=timeout)
+            code = process.returncode
+        except subprocess.TimeoutExpired:
+            # The hook's whole process group, so nothing it started outlives it.
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            output, _ = process.communicate()
+            code = None
+        tail = output.splitlines()[-HOOK_OUTPUT_LINES:]
+        for line in tail:
+            self.say("%s: %s" % (kind, line))
+        if code is None:
+            raise StepFailed("hook", "the %s hook `%s` ran past its timeout of %s and was ended:\n%s" % (
+                kind, hook["command"], hook.get("timeout") or "10m", "\n".join(tail)))
+        if code != 0:
+            raise StepFailed("hook", "the %s hook `%s` exited %d:\n%s" % (kind, hook["command"], code, "\n".join(tail)))
+        self.say("%s hook `%s` done in %.1fs" % (kind, hook["command"], time.monotonic() - started))
 
     def checked(self, argv, what):
         code, text = self.run(argv)

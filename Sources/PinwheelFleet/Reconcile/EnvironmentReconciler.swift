@@ -56,7 +56,8 @@ public struct EnvironmentReconciler: Sendable {
 
     /// Makes every reachable host match the environment, by the policy.
     public func reconcile() async -> ReconcileReport {
-        var machine = RolloutMachine(policy: policy, targets: agents.map(\.target), switchingWarm: switchingWarm)
+        var machine = RolloutMachine(policy: policy, targets: agents.map(\.target), switchingWarm: switchingWarm,
+                                     hooks: environment.hooks)
         var run = Run(agents: agents)
         while true {
             let action = machine.next()
@@ -157,6 +158,11 @@ public struct EnvironmentReconciler: Sendable {
             return await runPhase(hosts, stage: stage, limit: fanOut, into: &run) { _ in [.route(active), .check(active)] }
         case let .prepareIdle(hosts):
             return await runPhase(hosts, stage: "idle", limit: policy.rollout.prepare, into: &run) { plans[$0]?.idle ?? [] }
+        case let .hook(kind, host):
+            let step: HostPlan.Step = kind == .afterSwitch ? .afterSwitch(active) : .beforeSwitch(active)
+            // A hook may run for as long as it says (a long migration), and the round trip a minute more.
+            let timeout = max(stepTimeout, (environment.hooks[kind]?.timeout.duration ?? .zero) + .seconds(60))
+            return await runPhase([host], stage: "\(kind.rawValue) hook", limit: 1, timeout: timeout, into: &run) { _ in [step] }
         case let .rollBack(slots):
             return await runPhase(slots.keys.sorted(), stage: "roll back", limit: fanOut, into: &run) { host in
                 slots[host].map { [.route($0)] } ?? []
@@ -166,10 +172,10 @@ public struct EnvironmentReconciler: Sendable {
         }
     }
 
-    private func runPhase(_ hosts: [String], stage: String, limit: Int, into run: inout Run,
+    private func runPhase(_ hosts: [String], stage: String, limit: Int, timeout: Duration? = nil, into run: inout Run,
                           steps: @escaping @Sendable (String) -> [HostPlan.Step]) async -> [String: String] {
         let agents = run.agents
-        let timeout = stepTimeout
+        let timeout = timeout ?? stepTimeout
         let events = self.events
         let results: [PhaseResult?] = await concurrentMap(hosts, limit: limit) { host in
             guard let agent = agents[host] else { return nil }
