@@ -37,6 +37,11 @@ public struct Environment: Sendable, Hashable, Codable {
 
     public var idle: Slot { active.other }
 
+    /// The interpreter `slot` is built from: its own, or the environment's.
+    public func python(of slot: Slot) -> String {
+        slots[slot].python ?? python
+    }
+
     public func host(named name: String) -> FleetHost? {
         hosts.first { $0.name == name }
     }

@@ -121,18 +121,38 @@ struct EnvironmentParser {
                 failed = true
                 continue
             }
-            guard let file = reader.string(entry.value, "slot `\(slot)`") else {
+            var fileNode = entry.value
+            var python: String?
+            if case .mapping = entry.value {
+                // The long form: `A: {pins: A.txt, python: /usr/bin/python3.12}`.
+                guard let fields = reader.mapping(entry.value, "slot `\(slot)`", required: ["pins"], optional: ["python"]),
+                      let pinsNode = fields["pins"] else {
+                    failed = true
+                    continue
+                }
+                fileNode = pinsNode
+                if let node = fields["python"] {
+                    guard let value = reader.string(node, "`python` of slot `\(slot)`"), ValueRules.isAbsolutePath(value) else {
+                        reader.error("`python` of slot `\(slot)` must be the absolute path of an interpreter on the hosts", at: node,
+                                     hint: "for example `/usr/bin/python3.12`")
+                        failed = true
+                        continue
+                    }
+                    python = value
+                }
+            }
+            guard let file = reader.string(fileNode, "slot `\(slot)`") else {
                 failed = true
                 continue
             }
             guard ValueRules.isRelativeFile(file) else {
-                reader.error("slot `\(slot)` must name a requirements file beside environment.yaml, found `\(Quote.excerpt(file))`", at: entry.value,
+                reader.error("slot `\(slot)` must name a requirements file beside environment.yaml, found `\(Quote.excerpt(file))`", at: fileNode,
                              hint: "for example `\(slot).txt`")
                 failed = true
                 continue
             }
             if let other = files[file] {
-                reader.error("slots `\(other)` and `\(slot)` name the same file `\(file)`", at: entry.value,
+                reader.error("slots `\(other)` and `\(slot)` name the same file `\(file)`", at: fileNode,
                              hint: "each slot needs its own file, for example `A.txt` and `B.txt`")
                 failed = true
                 continue
@@ -145,7 +165,7 @@ struct EnvironmentParser {
                 continue
             }
             guard case .data(let data) = read else {
-                reader.error("slot `\(slot)` names `\(file)`, which does not exist in \(context.folder)/", at: entry.value,
+                reader.error("slot `\(slot)` names `\(file)`, which does not exist in \(context.folder)/", at: fileNode,
                              hint: "create it with the slot's pins (`pip freeze` or `uv pip compile` output)")
                 failed = true
                 continue
@@ -156,7 +176,7 @@ struct EnvironmentParser {
                 continue
             }
             let pins = RequirementsParser(path: path, log: log).parse(text)
-            found[slot] = SlotPins(file: file, pins: pins)
+            found[slot] = SlotPins(file: file, pins: pins, python: python)
         }
         for slot in Slot.allCases where found[slot] == nil && !entries.contains(where: { $0.name == slot.rawValue }) {
             reader.error("`slots` is missing slot `\(slot)`", at: node, hint: "an environment has exactly two slots, `A` and `B`")

@@ -39,7 +39,7 @@ extension Environment {
             environment: name,
             app: app,
             slot: slot,
-            python: python,
+            python: python(of: slot),
             source: source,
             requirements: slots[slot].requirementsText,
             hashed: pins.contains { !$0.hashes.isEmpty },
