@@ -38,6 +38,8 @@ struct StatusPageModel: Sendable {
         var version: String
         var healthy: Bool
         var health: String
+        /// The health badge's CSS class: `ok` or `bad`.
+        var healthTone: String
         var hostError: String?
     }
 
@@ -114,7 +116,8 @@ struct StatusPageModel: Sendable {
         let pins = serving.flatMap { host.slots[$0.rawValue] } ?? []
         return Host(name: name, serving: serving?.rawValue ?? "none", onActive: serving != nil && serving == active,
                     version: pins.isEmpty ? "—" : pins.map { $0.replacingOccurrences(of: "==", with: " ") }.joined(separator: ", "),
-                    healthy: host.healthy, health: host.healthy ? "healthy" : "unhealthy", hostError: host.error)
+                    healthy: host.healthy, health: host.healthy ? "healthy" : "unhealthy", healthTone: host.healthy ? "ok" : "bad",
+                    hostError: host.error)
     }
 
     static func progress(_ progress: RolloutProgress) -> Progress {
