@@ -15,7 +15,7 @@ public actor Controller {
     private let logger: Logger
     private let wakeup = Wakeup()
 
-    private var repository: WatchedRepository?
+    private(set) var repository: WatchedRepository?
     /// The branch tip last read.
     private var lastTip: ObjectID?
     /// What was last carried out for each environment: its desired state and the commit it came from.
@@ -42,6 +42,9 @@ public actor Controller {
     /// Quarantined commits already logged as skipped, as `env commit`.
     private var skippedQuarantined: Set<String> = []
     private var metrics: ControllerMetrics
+    /// The rollouts under way and each environment's recent history, for the status page and the API.
+    let progress = ProgressBoard()
+    let historyCache = HistoryCache()
 
     /// - Parameter metrics: where the controller's metrics go; the bootstrapped metrics system by default.
     public init(configuration: ControllerConfiguration, logger: Logger, metrics: ControllerMetrics = ControllerMetrics()) {
@@ -301,9 +304,12 @@ public actor Controller {
         }
         applied[desired.name] = (desired, commit)
         let metrics = self.metrics
+        let progress = self.progress
+        let hostCount = desired.targets.count
         var reconciler = EnvironmentReconciler(environment: desired, transports: transports, commit: commit.hex) { event in
             ReconcileLog.log(event, to: log)
             metrics.record(event, environment: desired.name)
+            progress.record(event, environment: desired.name, commit: commit.hex, hosts: hostCount, now: Self.now())
         }
         reconciler.shouldStop = { [weak self] in await self?.isStopping ?? true }
         // A pause between batches ends early when a shutdown begins: SIGTERM starts no new step, so there is
@@ -347,6 +353,7 @@ public actor Controller {
             log.warning("quarantined: the controller will not retry this commit")
         }
         await publish(status, repository: repository)
+        progress.end(desired.name)
         // Anything that arrived while this environment rolled out (or the revert just committed) is looked at now.
         forceNextPoll = true
         wakeup.signal()

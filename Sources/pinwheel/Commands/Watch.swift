@@ -5,6 +5,7 @@ import Metrics
 import PinwheelController
 import PinwheelCore
 import PinwheelGit
+import PinwheelStatusPage
 import PinwheelWebhooks
 import Prometheus
 import ServiceLifecycle
@@ -51,7 +52,7 @@ struct Watch: AsyncParsableCommand {
     @Option(name: .customLong("author"), help: ArgumentHelp("Who the controller's commits are by.", valueName: "name <email>"))
     var author = "Pinwheel <pinwheel@localhost>"
 
-    @Option(help: ArgumentHelp("Serve push webhooks, /healthz and /metrics here (an IP address and port on this machine).", valueName: "host:port"))
+    @Option(help: ArgumentHelp("Serve push webhooks, /healthz, /metrics, the API and the status page here (an IP address and port on this machine).", valueName: "host:port"))
     var listen: String?
 
     @Option(name: .customLong("webhook-secret-env"), help: ArgumentHelp("Environment variable holding the webhooks' secret.", valueName: "name"))
@@ -130,6 +131,12 @@ struct Watch: AsyncParsableCommand {
             } catch {
                 throw UsageError("\(error)")
             }
+            let page: StatusPage
+            do {
+                page = try StatusPage()
+            } catch {
+                throw UsageError("the status page's template does not parse (a broken build): \(error)")
+            }
             let server = ControlServer(
                 address: try ControlAddress(parsing: listen), secret: secret, logger: Logger(label: "pinwheel.control"),
                 onPush: { event in controller.trigger(event.reason) },
@@ -144,9 +151,10 @@ struct Watch: AsyncParsableCommand {
                     return exposition
                 },
                 environments: EnvironmentsEndpoint(
-                    all: { Self.json(StatusList(environments: await controller.lastStatuses().values.sorted { $0.environment < $1.environment })) },
-                    one: { name in await controller.lastStatuses()[name].map(Self.json) }
-                ))
+                    all: { Self.json(StatusList(environments: await controller.overview())) },
+                    one: { name in await controller.overview(of: name).map(Self.json) }
+                ),
+                page: { page.html(await controller.overview()) })
             services.append(.init(service: server))
         }
         let group = ServiceGroup(configuration: .init(
@@ -157,9 +165,9 @@ struct Watch: AsyncParsableCommand {
         try await group.run()
     }
 
-    /// `/api/v1/environments`: every environment's last status.
+    /// `/api/v1/environments`: every environment's last status, rollout under way and recent history.
     struct StatusList: Encodable {
-        var environments: [EnvironmentStatus]
+        var environments: [EnvironmentOverview]
     }
 
     /// JSON as the API answers it: keys sorted, a newline at the end.
