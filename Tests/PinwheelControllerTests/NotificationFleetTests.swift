@@ -124,4 +124,75 @@ struct NotificationFleetTests {
         #expect(await notifier.settle(timeout: .seconds(10)))
         #expect(receiver.accepted("webhook").count == received.count)
     }
+
+    /// Commits held back (a freeze, rewritten history) and drift are announced once each, however many polls see them.
+    @Test func heldBackCommitsAndDriftAreAnnouncedOnce() async throws {
+        let receiver = try await HookReceiver()
+        defer { receiver.stop() }
+        let fleet = try await TestFleet.start(hosts: 2, first: Self.first)
+        let policy = """
+            rollout: {prepare: 20, canary: 1, batch: 50%, pause: 0s, maxFailures: 0, onFailure: halt}
+            health: {retries: 40, interval: 250ms}
+            drift: report
+            notify:
+              - type: webhook
+                url: {env: PINWHEEL_HOOK_URL}
+
+            """
+        try fleet.write("Policies/local.yaml", policy)
+        let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
+        let logs = CapturedLogs()
+        let configuration = ControllerConfiguration(
+            repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
+            cacheDirectory: "\(fleet.directory)/cache", authorName: "Pinwheel", authorEmail: "pinwheel@test",
+            controlDirectory: "\(fleet.directory)/cm", allowedIdentityFolders: [fleet.directory])
+        let url = receiver.url("webhook")
+        let notifier = Notifier(logger: logs.logger(), readURL: { try NotificationURL.read($0, environment: ["PINWHEEL_HOOK_URL": url]) })
+        let controller = Controller(configuration: configuration, logger: logs.logger(), notifier: notifier)
+        func pollTwice() async {
+            for _ in 0..<2 {
+                await controller.poll()
+                await controller.settle()
+            }
+        }
+        let initial = try await config.head()
+        await pollTwice()
+
+        // A freeze holds the switch to B back (B is the warm idle slot: a rollback, held too with `rollbacks: windows`):
+        // waiting, announced once over several polls.
+        try fleet.write("Policies/local.yaml", policy + "freeze: {reason: \"audit\"}\nrollbacks: windows\n")
+        try fleet.setActive(.b)
+        let frozen = try await config.commitAndPush("fleet: switch to B during the audit")
+        await pollTwice()
+        // The freeze lifted: it rolls out.
+        try fleet.write("Policies/local.yaml", policy)
+        let lifted = try await config.commitAndPush("fleet: the audit is over")
+        await pollTwice()
+
+        // Someone rewrites main back before the switch: refused, announced once.
+        try await config.inWork(["reset", "-q", "--hard", initial])
+        try fleet.write("NOTES.md", "rewritten\n")
+        try await config.inWork(["add", "-A"])
+        try await config.inWork(["commit", "-qm", "fleet: notes, force-pushed"])
+        try await config.inWork(["push", "-q", "--force", "origin", "main"])
+        let rewritten = try await config.head()
+        await pollTwice()
+
+        // A host goes down: the drift check reports it, once.
+        try await fleet.stopHost(1)
+        await controller.checkDrift()
+        await controller.checkDrift()
+        try await fleet.startHost(1)
+        #expect(await notifier.settle(timeout: .seconds(30)))
+
+        let received = try events(receiver.accepted("webhook"))
+        #expect(received.map(\.event) == [.started, .converged, .waiting, .started, .converged, .refused, .drift])
+        #expect(received.map(\.commit) == [initial, initial, frozen, lifted, lifted, rewritten, lifted])
+        try #require(received.count == 7)
+        #expect(received[2].result == "waiting" && received[2].message == "frozen: audit")
+        #expect(received[5].result == "refused" && received[5].message.hasPrefix("history rewritten: \(rewritten)"))
+        #expect(received[6].hosts.map(\.name) == [fleet.name(1)])
+        #expect(received[6].hosts.first?.error?.isEmpty == false)
+        #expect(received[6].title.hasPrefix("fleet: drift on \(fleet.name(1))"))
+    }
 }
