@@ -11,7 +11,7 @@ struct ProgressOutputTests {
             StepOutcome(step: step, ok: ok || index < steps.count - 1, seconds: 1.23456, output: [], changed: true)
         }
         return PhaseResult(host: host, requested: steps, outcomes: outcomes,
-                           error: ok ? nil : FleetError(.stepFailed, "check B: not healthy\nTraceback …"),
+                           error: ok ? nil : FleetError(.stepFailed, "\(host): check B: not healthy\nTraceback …"),
                            duration: .milliseconds(3700))
     }
 
@@ -38,7 +38,7 @@ struct ProgressOutputTests {
         #expect(decoded[2].stage == "prepare" && decoded[2].hosts == ["web-01", "web-02"])
         #expect(decoded[3].host == "web-01" && decoded[3].stage == "prepare")
         #expect(decoded[5].ok == true && decoded[5].seconds == 3.7 && decoded[5].steps?.first?.seconds == 1.235)
-        #expect(decoded[6].ok == false && decoded[6].code == "stepFailed" && decoded[6].error?.hasPrefix("check B: not healthy") == true)
+        #expect(decoded[6].ok == false && decoded[6].code == "stepFailed" && decoded[6].error?.hasPrefix("web-02: check B: not healthy") == true)
         #expect(decoded[7].stage == "pause" && decoded[7].seconds == 5 && decoded[7].hosts == [])
         #expect(decoded[8].code == "unreachable")
         #expect(decoded[9].result == "halted" && decoded[9].failures == ["web-02": "check B"])
@@ -52,20 +52,22 @@ struct ProgressOutputTests {
         _ = board.record(.observed("web-01", HostPlan(host: "web-01")), at: .seconds(1))
         #expect(board.statusLine(at: .seconds(1)) == "production ▸ observe: 1/4 hosts · 0 changed, 0 failed of 4 · 1s")
         #expect(board.record(.unreachable("web-04", FleetError(.unreachable, "connection refused")), at: .seconds(1))
-            == ["  web-04: unreachable — unreachable: connection refused"])
+            == ["  web-04: unreachable — connection refused"])
+        #expect(board.record(.unreachable("web-05", FleetError(.timeout, "web-05 (127.0.0.15:22) did not answer in 30s")), at: .seconds(1))
+            == ["  web-05 (127.0.0.15:22) did not answer in 30s"], "the message names the host already")
         #expect(board.record(.started(.prepare(["web-01", "web-02", "web-03"])), at: .seconds(2)) == [])
         #expect(board.record(.phase(Self.phase("web-01"), stage: "prepare"), at: .seconds(5)) == [])
         #expect(board.record(.phase(Self.phase("web-02", ok: false), stage: "prepare"), at: .seconds(6))
             == ["  web-02: check B FAILED — check B: not healthy"])
-        #expect(board.statusLine(at: .seconds(7)) == "production ▸ prepare: 2/3 hosts, 1 failed · 1 changed, 2 failed of 4 · 7s")
+        #expect(board.statusLine(at: .seconds(7)) == "production ▸ prepare: 2/3 hosts, 1 failed · 1 changed, 3 failed of 4 · 7s")
         _ = board.record(.phase(Self.phase("web-03"), stage: "prepare"), at: .seconds(8))
         #expect(board.record(.started(.pause(.seconds(10))), at: .milliseconds(8500)) == ["✗ prepare: 3/3 hosts, 1 failed in 6.5s"])
-        #expect(board.statusLine(at: .seconds(12)) == "production ▸ pause: 7s before the next batch · 2 changed, 2 failed of 4 · 12s")
+        #expect(board.statusLine(at: .seconds(12)) == "production ▸ pause: 7s before the next batch · 2 changed, 3 failed of 4 · 12s")
         _ = board.record(.started(.route(["web-01"], stage: "canary")), at: .seconds(19))
         _ = board.record(.phase(Self.phase("web-01", [.route(.b), .check(.b)]), stage: "canary"), at: .seconds(20))
-        #expect(board.record(.finished(.init(result: .halted, failures: [:], revert: false, message: "2 hosts failed\nmore")), at: .seconds(21))
-            == ["✓ canary: 1/1 host in 2.0s", "halted: 2 hosts failed"])
-        #expect(board.statusLine(at: .seconds(21)) == "production ▸ halted · 2 changed, 2 failed of 4 · 21s")
+        #expect(board.record(.finished(.init(result: .halted, failures: [:], revert: false, message: "halted: 3 hosts failed\nmore")), at: .seconds(21))
+            == ["✓ canary: 1/1 host in 2.0s", "halted: 3 hosts failed"])
+        #expect(board.statusLine(at: .seconds(21)) == "production ▸ halted · 2 changed, 3 failed of 4 · 21s")
         #expect(board.statusLine(at: .seconds(21), width: 20) == "production ▸ halted…")
     }
 }

@@ -35,7 +35,8 @@ public struct ProgressBoard: Sendable {
             observed += 1
             failed.insert(host)
             if stage?.startsHosts == true { stageFailed += 1 }
-            return ["  \(host): unreachable — \(error.code): \(Self.oneLine(error.message))"]
+            let message = Self.oneLine(error.message)
+            return [message.hasPrefix(host) ? "  \(message)" : "  \(host): \(error.code) — \(message)"]
         case let .planned(plans, total):
             let changing = plans.filter { !$0.isEmpty }.count
             return changing == 0 ? [] : ["planned: \(changing) of \(total) host\(total == 1 ? "" : "s") need a change"]
@@ -57,12 +58,15 @@ public struct ProgressBoard: Sendable {
             failed.insert(result.host)
             stageFailed += 1
             let step = result.outcomes.first { !$0.ok }?.step.description ?? result.requested.first?.description ?? "step"
-            return ["  \(result.host): \(step) FAILED — \(Self.oneLine(result.error?.message ?? "failed"))"]
+            var message = Self.oneLine(result.error?.message ?? "failed")
+            if message.hasPrefix("\(result.host): ") { message.removeFirst(result.host.count + 2) }
+            return ["  \(result.host): \(step) FAILED — \(message)"]
         case let .finished(outcome):
             var lines = endStage(at: elapsed)
             stage = nil
             result = outcome.result.rawValue
-            lines.append("\(outcome.result.rawValue): \(Self.oneLine(outcome.message))")
+            let message = Self.oneLine(outcome.message)
+            lines.append(message.hasPrefix("\(outcome.result.rawValue):") ? message : "\(outcome.result.rawValue): \(message)")
             return lines
         }
     }
