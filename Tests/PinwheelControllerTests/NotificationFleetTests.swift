@@ -13,6 +13,14 @@ import Testing
 struct NotificationFleetTests {
     static let first = 61
 
+    /// The controller's configuration for the fleet's config remote, as the other controller suites have it.
+    static func configuration(_ fleet: TestFleet, _ config: ConfigRemote) -> ControllerConfiguration {
+        ControllerConfiguration(
+            repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
+            cacheDirectory: "\(fleet.directory)/cache", authorName: "Pinwheel", authorEmail: "pinwheel@test",
+            controlDirectory: "\(fleet.directory)/cm", allowedIdentityFolders: [fleet.directory])
+    }
+
     func events(_ bodies: [[UInt8]]) throws -> [NotificationEvent] {
         try bodies.map { try JSONDecoder().decode(NotificationEvent.self, from: Data($0)) }
     }
@@ -36,10 +44,7 @@ struct NotificationFleetTests {
             """)
         let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
         let logs = CapturedLogs()
-        var configuration = ControllerConfiguration(
-            repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
-            cacheDirectory: "\(fleet.directory)/cache", authorName: "Pinwheel", authorEmail: "pinwheel@test",
-            controlDirectory: "\(fleet.directory)/cm", allowedIdentityFolders: [fleet.directory])
+        var configuration = Self.configuration(fleet, config)
         configuration.notify = [try NotifyTarget(flag: "webhook=env:PINWHEEL_FLAKY_URL")]
         configuration.statusPage = "http://127.0.0.1:9420"
         let metrics = TestMetrics()
@@ -142,10 +147,7 @@ struct NotificationFleetTests {
         try fleet.write("Policies/local.yaml", policy)
         let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
         let logs = CapturedLogs()
-        let configuration = ControllerConfiguration(
-            repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
-            cacheDirectory: "\(fleet.directory)/cache", authorName: "Pinwheel", authorEmail: "pinwheel@test",
-            controlDirectory: "\(fleet.directory)/cm", allowedIdentityFolders: [fleet.directory])
+        let configuration = Self.configuration(fleet, config)
         let url = receiver.url("webhook")
         let notifier = Notifier(logger: logs.logger(), readURL: { try NotificationURL.read($0, environment: ["PINWHEEL_HOOK_URL": url]) })
         let controller = Controller(configuration: configuration, logger: logs.logger(), notifier: notifier)

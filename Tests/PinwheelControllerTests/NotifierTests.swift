@@ -177,11 +177,17 @@ struct NotifierTests {
             == "https://hooks.example.com:8443")
     }
 
-    @Test func theWebhookPayloadFollowsItsSchema() throws {
-        var event = NotificationEvent(.halted, status: Self.status(), time: "2026-11-24T00:00:00Z")
-        event.summary = "release hello-service 1.1.0"
-        event.author = .init(name: "Jane Doe", email: "jane@example.com")
+    /// A halt, described as the controller describes it: the commit's summary and author, the status page.
+    static func halt(summary: String, author: String) -> NotificationEvent {
+        var event = NotificationEvent(.halted, status: status(), time: "2026-11-24T00:00:00Z")
+        event.summary = summary
+        event.author = .init(name: author, email: "jane@example.com")
         event.link = "http://127.0.0.1:9420/#production"
+        return event
+    }
+
+    @Test func theWebhookPayloadFollowsItsSchema() throws {
+        let event = Self.halt(summary: "release hello-service 1.1.0", author: "Jane Doe")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(event.webhookBody())) as? [String: Any])
         #expect(object["schema"] as? String == "pinwheel.notification/v1")
         #expect(object["event"] as? String == "halted")
@@ -200,10 +206,7 @@ struct NotifierTests {
     }
 
     @Test func theSlackPayloadHasTextAndEscapedBlocks() throws {
-        var event = NotificationEvent(.halted, status: Self.status(), time: "2026-11-24T00:00:00Z")
-        event.summary = "release <!channel> & more"
-        event.author = .init(name: "Jane <Doe>", email: "jane@example.com")
-        event.link = "http://127.0.0.1:9420/#production"
+        let event = Self.halt(summary: "release <!channel> & more", author: "Jane <Doe>")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(event.slackBody())) as? [String: Any])
         let text = try #require(object["text"] as? String)
         #expect(text.hasPrefix("production: halted — production: halted at ccccccc"))
