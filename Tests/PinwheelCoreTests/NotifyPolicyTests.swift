@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import PinwheelCore
 
@@ -30,6 +31,13 @@ struct NotifyPolicyTests {
         #expect(targets[0].receives(.drift))
         #expect(!targets[1].receives(.started))
         #expect(targets[0].description == "slack (env SLACK_WEBHOOK_URL)")
+        // `show --json` writes them as the config does.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = String(decoding: try encoder.encode(targets), as: UTF8.self)
+        #expect(json == #"[{"events":["started","converged","degraded","halted","reverted","refused","waiting","drift"],"type":"slack","url":{"env":"SLACK_WEBHOOK_URL"}},"#
+            + #"{"events":["halted","reverted"],"type":"webhook","url":{"file":"/etc/pinwheel/hook-url"}}]"#)
+        #expect(try JSONDecoder().decode([NotifyTarget].self, from: Data(json.utf8)) == targets)
     }
 
     @Test func aPolicyWithoutNotifyHasNoTargets() throws {

@@ -42,7 +42,8 @@ extension Controller {
         notifier.send(event, to: targets, once: once)
     }
 
-    /// How a reconcile ended, for the notification: `reverted`, `halted`, or `converged` when it changed a host.
+    /// How a reconcile ended, for the notification: `reverted`, `halted`, or — when it changed a host —
+    /// `converged` or `degraded`.
     func notifyFinished(_ desired: Environment, status: EnvironmentStatus, report: ReconcileReport,
                         repository: WatchedRepository) {
         guard !report.stoppedEarly else { return }
@@ -51,8 +52,8 @@ extension Controller {
             kind = .reverted
         } else if status.result == .halted {
             kind = .halted
-        } else if status.result == .converged, report.hosts.contains(where: { !$0.phases.isEmpty }) {
-            kind = .converged
+        } else if status.result == .converged || status.result == .degraded, report.hosts.contains(where: { !$0.phases.isEmpty }) {
+            kind = status.result == .converged ? .converged : .degraded
         } else {
             return
         }

@@ -10,6 +10,11 @@ public struct NotifyTarget: Sendable, Hashable, Codable, CustomStringConvertible
     /// The events this target receives; every kind when the config names none.
     public var events: [NotificationKind]
 
+    /// As the config names them: `type`, `url`, `events`.
+    private enum CodingKeys: String, CodingKey {
+        case format = "type", url, events
+    }
+
     public init(format: Format, url: SecretLocation, events: [NotificationKind] = NotificationKind.allCases) {
         self.format = format
         self.url = url
@@ -29,6 +34,28 @@ public struct NotifyTarget: Sendable, Hashable, Codable, CustomStringConvertible
         case environment(String)
         /// An absolute path to a file whose first line is the secret.
         case file(String)
+
+        private enum CodingKeys: String, CodingKey {
+            case env, file
+        }
+
+        /// Encoded as the config writes it: `{"env": NAME}` or `{"file": PATH}`.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            switch self {
+            case let .environment(name): try container.encode(name, forKey: .env)
+            case let .file(path): try container.encode(path, forKey: .file)
+            }
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            if let name = try container.decodeIfPresent(String.self, forKey: .env) {
+                self = .environment(name)
+            } else {
+                self = .file(try container.decode(String.self, forKey: .file))
+            }
+        }
 
         /// Safe to log: names where the secret is, never what it is.
         public var description: String {
@@ -108,6 +135,8 @@ public enum NotificationKind: String, Sendable, Hashable, Codable, CaseIterable 
     case started
     /// Every host serves the desired state.
     case converged
+    /// The rollout ended with hosts that failed or were unreachable, within what the policy tolerates.
+    case degraded
     /// More hosts failed than the policy tolerates; the rollout stopped.
     case halted
     /// The rollout halted and the controller committed a `git revert` of the release.

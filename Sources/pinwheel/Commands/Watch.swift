@@ -18,7 +18,7 @@ struct Watch: AsyncParsableCommand {
             canary, batches. What it observed is committed to the status branch. Every drift interval all hosts \
             are observed; `drift: heal` reconciles what drifted. SIGTERM finishes the host steps under way and \
             stops. Logs go to standard error, one logfmt line per event (one JSON object per line with \
-            --log-format json). --notify sends every environment's events (rollout started, converged, halted, \
+            --log-format json). --notify sends every environment's events (rollout started, converged, degraded, halted, \
             reverted, refused, waiting for a window, drift) to a webhook or Slack, besides each policy's notify:.
             """
     )
