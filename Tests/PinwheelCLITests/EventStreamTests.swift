@@ -65,6 +65,10 @@ struct EventStreamTests {
 
         // The controller, logging JSON: every line of its log parses, and says what happened.
         let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
+        // A release for the controller to roll out (apply already made the hosts match the first commit).
+        try fleet.setPins(.b, "hello-service==1.1.0")
+        try fleet.setActive(.b)
+        try await config.commitAndPush("fleet: release hello-service 1.1.0")
         let log = "\(fleet.directory)/watch.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let watch = Process()
@@ -88,6 +92,12 @@ struct EventStreamTests {
         let committed = try #require(entries.first { $0["msg"] as? String == "status committed" }, "\(text)")
         #expect(committed["env"] as? String == "fleet")
         #expect(entries.last?["msg"] as? String == "stopped")
+        // --notify reached the controller: the rollout's events went to the target, whose variable is not set.
+        let notSent = entries.filter { $0["msg"] as? String == "notification not sent" }
+        #expect(notSent.contains { $0["event"] as? String == "started" })
+        #expect(notSent.contains { $0["event"] as? String == "converged" })
+        #expect(notSent.allSatisfy { $0["target"] as? String == "webhook (env PINWHEEL_TEST_UNSET_HOOK)"
+                && $0["error"] as? String == "env PINWHEEL_TEST_UNSET_HOOK is not set in the controller's environment" })
         #expect(watch.terminationStatus == 0)
     }
 
@@ -96,5 +106,8 @@ struct EventStreamTests {
         #expect(result.status == 2, "a usage error")
         #expect(result.stderr.contains("never given on the command line"), "\(result.stderr)")
         #expect(!result.stderr.contains("SECRETTOKEN"))
+        let statusURL = try CLIRunner.run(["watch", "--repo", "/nonexistent", "--status-url", "https://user:pw@pinwheel.example.com"])
+        #expect(statusURL.status == 2)
+        #expect(statusURL.stderr.contains("--status-url must be an http:// or https:// address without credentials"))
     }
 }
