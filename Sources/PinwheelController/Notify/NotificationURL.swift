@@ -15,9 +15,20 @@ public enum NotificationURL {
             }
             text = value
         case let .file(path):
-            guard let data = FileManager.default.contents(atPath: path), data.count <= 65536 else {
-                throw NotificationURLError("\(location) cannot be read (missing, unreadable or larger than 64 KiB)")
+            // Only a regular file, read up to 64 KiB: a policy naming /dev/zero or a FIFO must not hang or fill memory.
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                  attributes[.type] as? FileAttributeType == .typeRegular,
+                  let handle = FileHandle(forReadingAtPath: path) else {
+                throw NotificationURLError("\(location) cannot be read (missing, unreadable or not a regular file)")
             }
+            defer { try? handle.close() }
+            let data: Data
+            do {
+                data = try handle.read(upToCount: 65537) ?? Data()
+            } catch {
+                throw NotificationURLError("\(location) cannot be read")
+            }
+            guard data.count <= 65536 else { throw NotificationURLError("\(location) is larger than 64 KiB") }
             text = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
