@@ -197,4 +197,36 @@ struct NotificationFleetTests {
         #expect(received[6].hosts.first?.error?.isEmpty == false)
         #expect(received[6].title.hasPrefix("fleet: drift on \(fleet.name(1))"))
     }
+
+    /// A rollout that ends with a failure the policy tolerates says `degraded`, with the host and why.
+    @Test func aToleratedFailureIsAnnouncedAsDegraded() async throws {
+        let receiver = try await HookReceiver()
+        defer { receiver.stop() }
+        let fleet = try await TestFleet.start(hosts: 2, first: Self.first)
+        try fleet.write("Policies/local.yaml", """
+            rollout: {prepare: 20, canary: 1, batch: 50%, pause: 0s, maxFailures: 1, onFailure: halt}
+            health: {retries: 40, interval: 250ms}
+            notify:
+              - type: webhook
+                url: {env: PINWHEEL_HOOK_URL}
+                events: [degraded]
+
+            """)
+        let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
+        let url = receiver.url("webhook")
+        let notifier = Notifier(logger: CapturedLogs().logger(),
+                                readURL: { try NotificationURL.read($0, environment: ["PINWHEEL_HOOK_URL": url]) })
+        let controller = Controller(configuration: Self.configuration(fleet, config), logger: CapturedLogs().logger(),
+                                    notifier: notifier)
+        try await fleet.stopHost(1)
+        await controller.poll()
+        await controller.settle()
+        #expect(await notifier.settle(timeout: .seconds(30)))
+        let received = try events(receiver.accepted("webhook"))
+        #expect(received.map(\.event) == [.degraded], "only the kind this target asked for")
+        let degraded = try #require(received.first)
+        #expect(degraded.result == "degraded")
+        #expect(degraded.hosts.first { $0.name == fleet.name(0) }?.healthy == true)
+        #expect(degraded.hosts.first { $0.name == fleet.name(1) }?.error?.isEmpty == false)
+    }
 }
