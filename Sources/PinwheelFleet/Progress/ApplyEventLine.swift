@@ -133,6 +133,8 @@ public struct Stage: Sendable, Hashable {
             self.init(name: "idle", hosts: hosts, startsHosts: true)
         case let .rollBack(slots):
             self.init(name: "roll back", hosts: slots.keys.sorted(), startsHosts: true)
+        case let .hook(kind, host):
+            self.init(name: "\(kind.rawValue) hook", hosts: [host], startsHosts: true)
         case .finish:
             return nil
         }
