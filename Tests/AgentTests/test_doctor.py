@@ -7,12 +7,15 @@ the doctor against real ones.
 """
 import base64
 import contextlib
+import http.server
 import importlib.util
 import io
 import json
 import os
 import sys
+import socket
 import tempfile
+import threading
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -175,6 +178,61 @@ class DoctorTests(unittest.TestCase):
         request = host.request()
         request["settings"]["root"] = os.path.join(write(os.path.join(self.root, "plain"), "x"), "srv")
         self.assertFalse(checks(doctor.handle(request))["root"]["ok"])
+
+
+class Answering(http.server.BaseHTTPRequestHandler):
+    """Answers 502 (the placeholder upstream's answer through nginx), with X-Pinwheel-Slot when the path is /slot."""
+
+    def do_GET(self):
+        self.send_response(502)
+        if self.path == "/slot":
+            self.send_header("X-Pinwheel-Slot", "none")
+        self.end_headers()
+
+    def log_message(self, *arguments):
+        pass
+
+
+class SwitchVerificationTests(unittest.TestCase):
+    def setUp(self):
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Answering)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
+
+    def tearDown(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def switch(self, check):
+        report = doctor.Report()
+        doctor.check_switch(report, {"check": check} if check else {}, "hello-api")
+        return report.checks[0]
+
+    def test_a_check_answering_with_the_header_passes_whatever_its_status(self):
+        check = self.switch(self.base + "/slot")
+        self.assertTrue(check["ok"], check)
+        self.assertIn("X-Pinwheel-Slot: none", check["detail"])
+
+    def test_without_the_header_any_answer_counts_which_is_optional(self):
+        check = self.switch(self.base + "/healthz")
+        self.assertFalse(check["ok"])
+        self.assertTrue(check["optional"])
+        self.assertIn("add_header X-Pinwheel-Slot $pinwheel_hello_api_slot always;", check["fix"])
+
+    def test_without_a_check_a_switch_is_not_verified_which_is_optional(self):
+        check = self.switch(None)
+        self.assertFalse(check["ok"])
+        self.assertTrue(check["optional"])
+        self.assertIn("check:", check["fix"])
+
+    def test_a_check_nobody_answers_is_required(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        check = self.switch("http://127.0.0.1:%d/healthz" % port)
+        self.assertFalse(check["ok"])
+        self.assertFalse(check["optional"])
+        self.assertIn("does not answer", check["detail"])
 
 
 class NginxConfigTests(unittest.TestCase):

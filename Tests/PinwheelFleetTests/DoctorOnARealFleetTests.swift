@@ -30,8 +30,8 @@ struct DoctorOnARealFleetTests {
     }
 
     static let everyCheck: Set = ["ssh", "uv", "python", "supervisord", "supervisorctl", "supervisor include folder",
-                                  "supervisor include", "nginx", "nginx -t", "upstream folder", "upstream included", "disk",
-                                  "root", "clock"]
+                                  "supervisor include", "nginx", "nginx -t", "upstream folder", "upstream included", "switch verified",
+                                  "disk", "root", "clock"]
 
     @Test func aReadyFleetPassesAndEachBrokenPrerequisiteIsReportedWithItsFix() async throws {
         let fleet = try await TestFleet.start(hosts: 3, first: Self.first)
@@ -50,12 +50,13 @@ struct DoctorOnARealFleetTests {
         try (try String(contentsOfFile: nginxConfig, encoding: .utf8) + "\nthis is not nginx;\n")
             .write(toFile: nginxConfig, atomically: true, encoding: .utf8)
         // web-23: the include folder exists but supervisord does not include it; the upstream file's folder is missing
-        // and nginx does not include that file.
+        // and nginx does not include that file; nothing answers its `nginx.check`.
         let elsewhere = "\(fleet.hostFolder(2))/supervisor/elsewhere"
         try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
         try fleet.editEnvironment {
             $0.replacingOccurrences(of: "\(fleet.hostFolder(2))/supervisor/conf.d", with: elsewhere)
                 .replacingOccurrences(of: "\(fleet.hostFolder(2))/nginx/pinwheel/hello.conf", with: "\(fleet.hostFolder(2))/nginx/other/hello.conf")
+                .replacingOccurrences(of: "check: http://\(fleet.address(2))/healthz", with: "check: http://\(fleet.address(2)):1/healthz")
         }
 
         let broken = try await examine(fleet)
@@ -64,7 +65,8 @@ struct DoctorOnARealFleetTests {
         #expect(!broken[1].ready)
         #expect(try check(broken[1], "supervisord").fix?.contains("supervisord -c \(supervisorConfig)") == true)
         #expect(try check(broken[1], "nginx -t").detail.contains("unknown directive \"this\""))
-        #expect(failed(broken[2]) == ["supervisor include", "upstream folder", "upstream included"])
+        #expect(failed(broken[2]) == ["supervisor include", "upstream folder", "upstream included", "switch verified"])
+        #expect(try check(broken[2], "switch verified").detail.contains("does not answer"))
         #expect(try check(broken[2], "supervisor include").fix?.contains("files = \(elsewhere)/*.conf") == true)
         #expect(try check(broken[2], "upstream folder").detail.contains("does not exist"))
         #expect(try check(broken[2], "upstream folder").fix?.contains("install -d -o root \(fleet.hostFolder(2))/nginx/other") == true)
@@ -117,6 +119,19 @@ struct DoctorOnARealFleetTests {
             #expect(!ssh.ok)
             #expect(ssh.fix?.contains("ssh-copy-id -i \(otherKey).pub") == true, "\(ssh.detail) \(ssh.fix ?? "")")
         }
+
+        // web-21 as `address: local`: the doctor runs on this machine without SSH, and still finds a wrong interpreter.
+        try fleet.editEnvironment {
+            $0.replacingOccurrences(of: "identity: \(otherKey)", with: "identity: \(fleet.directory)/id_ed25519")
+                .replacingOccurrences(of: "address: \(fleet.address(0))\n", with: "address: local\n")
+        }
+        let local = try await examine(fleet)
+        #expect(local.map(\.ready) == [true, true, true], "\(local.map(\.problems))")
+        #expect(try check(local[0], "ssh").detail.contains("address: local"))
+        try fleet.editEnvironment { $0.replacingOccurrences(of: "python: /usr/bin/python3", with: "python: /opt/nowhere/bin/python3") }
+        let localNoPython = try await examine(fleet)
+        #expect(try check(localNoPython[0], "python").ok == false)
+        #expect(try check(localNoPython[0], "python").detail.contains("/opt/nowhere/bin/python3"))
     }
 }
 

@@ -1,10 +1,11 @@
 /// One thing a host needs, as `pinwheel doctor` found it, and the command or edit that fixes it.
 public struct HostCheck: Sendable, Hashable, Codable {
     /// What was checked: `ssh`, `python`, `uv`, `supervisord`, `supervisorctl`, `supervisor include folder`,
-    /// `supervisor include`, `nginx`, `nginx -t`, `upstream folder`, `upstream included`, `disk`, `root`, `clock`.
+    /// `supervisor include`, `nginx`, `nginx -t`, `upstream folder`, `upstream included`, `switch verified`, `disk`, `root`,
+    /// `clock` (and `doctor` when the doctor itself could not run).
     public var name: String
     public var ok: Bool
-    /// A host lacking an optional check (uv) is still ready, only slower.
+    /// A host lacking an optional check (uv, a verified switch) is still ready.
     public var optional: Bool
     /// What was found, in the host's words where it has them.
     public var detail: String

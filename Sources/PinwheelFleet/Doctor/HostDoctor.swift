@@ -47,6 +47,10 @@ public struct HostDoctor: Sendable {
                 checks.append(ClockSkew(hostTime: time, started: started, answered: answered).check)
             }
             return HostCheckup(host: host.name, checks: checks)
+        } catch let error as FleetError where host.isLocal {
+            return HostCheckup(host: host.name, checks: [
+                HostCheck(name: "python", ok: false, detail: "cannot run the doctor with \(environment.python) on this machine: \(error.message)",
+                          fix: "set `python:` in environment.yaml to this machine's interpreter (`command -v python3`)")])
         } catch let error as FleetError {
             return HostCheckup(host: host.name, checks: [sshCheck(error)])
         } catch {

@@ -380,6 +380,47 @@ def check_nginx(report, settings, app):
         upstream, "is" if included else "is not", files[0][0]), include_fix)
 
 
+def http_head(url, timeout=3):
+    """Status and lower-cased headers of a GET of `url` (http:// only, as the config allows)."""
+    import http.client
+    import urllib.parse
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "http":
+        raise ValueError("only http:// is checked from the host")
+    connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    try:
+        connection.request("GET", (parts.path or "/") + ("?" + parts.query if parts.query else ""),
+                           headers={"User-Agent": "pinwheel-doctor"})
+        response = connection.getresponse()
+        return response.status, {name.lower(): value for name, value in response.getheaders()}
+    finally:
+        connection.close()
+
+
+def check_switch(report, settings, app):
+    """Whether a switch can be verified: `nginx.check` answers through nginx, naming the slot in X-Pinwheel-Slot."""
+    variable = "$pinwheel_%s_slot" % app.replace("-", "_")
+    header_fix = "add `add_header X-Pinwheel-Slot %s always;` to the location that serves %s (the config " \
+                 "repository's nginx/%s-location.conf), then reload nginx" % (variable, settings.get("check") or "it", app)
+    check = settings.get("check")
+    if not check:
+        return report.add("switch verified", False, "no `nginx.check`: after a reload, a switch is not verified through "
+                          "nginx, so old workers may still serve the old slot when a rollout moves on",
+                          "set `check:` under `nginx` in environment.yaml to a URL through nginx, e.g. "
+                          "http://127.0.0.1/healthz, and " + header_fix, optional=True)
+    try:
+        status, headers = http_head(check)
+    except Exception as error:
+        return report.add("switch verified", False, "%s does not answer: %s; every switch would fail its "
+                          "verification and be undone" % (check, error),
+                          "make nginx answer %s (its listen address and location), or fix `nginx.check`" % check)
+    slot = headers.get("x-pinwheel-slot")
+    if slot is None:
+        return report.add("switch verified", False, "%s answers (status %d) without X-Pinwheel-Slot, so any answer "
+                          "counts as the new slot's" % (check, status), header_fix, optional=True)
+    return report.add("switch verified", True, "%s answers (status %d) with X-Pinwheel-Slot: %s" % (check, status, slot))
+
+
 # ---- disk -----------------------------------------------------------------------------------------------------
 
 def folder_bytes(path):
@@ -431,6 +472,7 @@ def examine(request):
     check_python(report, request["python"], uv)
     check_supervisor(report, settings["supervisor"], request["app"], request["environment"])
     check_nginx(report, settings["nginx"], request["app"])
+    check_switch(report, settings["nginx"], request["app"])
     check_disk(report, settings["root"], request["environment"], int(request["slotBytes"]))
     return {"protocol": PROTOCOL, "ok": True, "time": now, "checks": report.checks}
 
