@@ -102,6 +102,15 @@ class DoctorTests(unittest.TestCase):
         self.assertIn("/nonexistent/python3.99 does not exist", python["detail"])
         self.assertIn("python:", python["fix"])
 
+    def test_each_slots_own_interpreter_is_checked_under_its_name(self):
+        request = Host(self.root).request()
+        request["interpreters"] = [{"name": "python", "path": sys.executable},
+                                   {"name": "python (slot B)", "path": "/nonexistent/python3.13"}]
+        reply = checks(doctor.handle(request))
+        self.assertTrue(reply["python"]["ok"])
+        self.assertFalse(reply["python (slot B)"]["ok"])
+        self.assertIn("/nonexistent/python3.13 does not exist", reply["python (slot B)"]["detail"])
+
     def test_an_interpreter_without_venv_is_reported(self):
         fake = write(os.path.join(self.root, "bin", "python-novenv"),
                      "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'venv'\"; exit 1\n", 0o755)

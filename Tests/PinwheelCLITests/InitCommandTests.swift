@@ -64,6 +64,28 @@ struct InitCommandTests {
         #expect(FileManager.default.fileExists(atPath: "\(repository)/Policies/staging.yaml"))
     }
 
+    /// The settings the environment file shows commented out are valid as they are written: uncommented, the
+    /// repository still validates.
+    @Test func theCommentedSettingsValidateWhenUncommented() throws {
+        let directory = try TemporaryDirectory()
+        #expect(try CLIRunner.run(["init", directory.path, "--app", "shop"]).status == 0)
+        let path = "Environments/production/environment.yaml"
+        var text = try read(directory, path)
+        for (commented, uncommented) in [("    # environment:", "    environment:"), ("    # envFile:", "    envFile:"),
+                                         ("    # user:", "    user:"), ("    # stopTimeout:", "    stopTimeout:"),
+                                         ("# hooks:", "hooks:"), ("#   beforeSwitch:", "  beforeSwitch:"),
+                                         ("  B: B.txt                        # or {pins: B.txt, python: /usr/bin/python3.12}: a slot's own interpreter",
+                                          "  B: {pins: B.txt, python: /usr/bin/python3.12}")] {
+            #expect(text.contains("\n" + commented), "\(commented)")
+            text = text.replacingOccurrences(of: "\n" + commented, with: "\n" + uncommented)
+        }
+        try directory.write(path, text)
+        let validate = try CLIRunner.run(["validate", "--repo", directory.path])
+        #expect(validate.status == 0, "\(validate.stdout)\(validate.stderr)")
+        let show = try CLIRunner.run(["show", "production", "--repo", directory.path])
+        #expect(show.stdout.contains("python3.12"), "\(show.stdout)")
+    }
+
     @Test func itNeverOverwritesAFile() throws {
         let directory = try TemporaryDirectory()
         try directory.write("README.md", "ours\n")

@@ -90,6 +90,15 @@ struct DoctorOnARealFleetTests {
         }
         try fleet.editEnvironment { $0.replacingOccurrences(of: "python: /opt/nowhere/bin/python3", with: "python: /usr/bin/python3") }
 
+        // A slot's own interpreter (per-slot Python) is checked under its slot's name.
+        try fleet.editEnvironment { $0.replacingOccurrences(of: "  B: B.txt\n", with: "  B: {pins: B.txt, python: /opt/nowhere/bin/python3.13}\n") }
+        let slotPython = try await examine(fleet)
+        for checkup in slotPython {
+            #expect(failed(checkup) == ["python (slot B)"], "\(checkup.problems)")
+            #expect(try check(checkup, "python").ok)
+        }
+        try fleet.editEnvironment { $0.replacingOccurrences(of: "  B: {pins: B.txt, python: /opt/nowhere/bin/python3.13}\n", with: "  B: B.txt\n") }
+
         // web-22's line carries web-21's key: never connected to. web-23 has no line at all.
         let lines = try String(contentsOfFile: fleet.knownHosts, encoding: .utf8).split(separator: "\n").map(String.init)
         let key = { (index: Int) in try #require(lines.first { $0.hasPrefix(fleet.address(index) + " ") }) }

@@ -1,6 +1,6 @@
 /// One thing a host needs, as `pinwheel doctor` found it, and the command or edit that fixes it.
 public struct HostCheck: Sendable, Hashable, Codable {
-    /// What was checked: `ssh`, `python`, `uv`, `supervisord`, `supervisorctl`, `supervisor include folder`,
+    /// What was checked: `ssh`, `python` (and `python (slot B)` for a slot's own interpreter), `uv`, `supervisord`, `supervisorctl`, `supervisor include folder`,
     /// `supervisor include`, `nginx`, `nginx -t`, `upstream folder`, `upstream included`, `switch verified`, `disk`, `root`,
     /// `clock` (and `doctor` when the doctor itself could not run).
     public var name: String

@@ -23,7 +23,8 @@ public struct HostDoctor: Sendable {
     /// The host's checks. Never throws: a host that cannot be reached is a failed `ssh` check with its fix.
     public func examine(timeout: Duration = .seconds(120)) async -> HostCheckup {
         let request = DoctorRequest(app: environment.app, environment: environment.name, python: environment.python,
-                                    settings: host.settings, slotBytes: slotBytes)
+                                    interpreters: DoctorRequest.interpreters(of: environment), settings: host.settings,
+                                    slotBytes: slotBytes)
         do {
             let script = try request.script()
             let started = Date().timeIntervalSince1970

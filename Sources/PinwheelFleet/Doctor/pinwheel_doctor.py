@@ -7,7 +7,8 @@ a temporary file that is removed at once, and only the config's commands by desi
 run through a shell. Every other value arrives as JSON.
 
 The reply holds the host's clock (`time`, seconds since the epoch, read first) and a list of checks, each
-`{"name", "ok", "optional", "detail", "fix"}`: `fix` is the command or the edit that makes the check pass.
+`{"name", "ok", "optional", "detail", "fix"}`: `fix` is the command or the edit that makes the check pass. The
+request's `interpreters` (`{"name", "path"}`) are the environment's interpreter and each slot's own.
 
 Standard library only, Python 3.8+.
 """
@@ -119,23 +120,24 @@ def has_uv():
         (p for p in ("/usr/local/bin/uv", os.path.expanduser("~/.local/bin/uv")) if os.access(p, os.X_OK)), None)
 
 
-def check_python(report, python, uv):
+def check_python(report, python, uv, name="python"):
+    """The interpreter `python` exists and has venv (and ensurepip, without uv); `name` says whose it is."""
     if not (os.path.isfile(python) and os.access(python, os.X_OK)):
         found = which("python3")
-        return report.add("python", False, "the interpreter %s does not exist on this host%s" % (
+        return report.add(name, False, "the interpreter %s does not exist on this host%s" % (
             python, "; python3 here is %s" % found if found else ""),
             "install it (Debian: sudo apt-get install python3 python3-venv), or set `python:` in environment.yaml to "
             "the interpreter's path (`command -v python3` on the host)")
     code, output = run([python, "-I", "-c", "import sys, venv; print('%d.%d.%d' % sys.version_info[:3])"])
     if code != 0:
-        return report.add("python", False, "%s cannot import venv: %s" % (python, last_lines(output, 2)),
+        return report.add(name, False, "%s cannot import venv: %s" % (python, last_lines(output, 2)),
                           "sudo apt-get install python3-venv (or the python3.X-venv of this interpreter)")
     version = output.strip()
-    report.add("python", True, "%s is Python %s with venv" % (python, version))
+    report.add(name, True, "%s is Python %s with venv" % (python, version))
     if not uv:
         # Without uv the venv is made by `python -m venv`, which needs ensurepip (Debian's python3-venv).
         code, output = run([python, "-I", "-c", "import ensurepip"])
-        report.add("ensurepip", code == 0, "%s %s ensurepip, which `python -m venv` needs without uv" % (
+        report.add(name.replace("python", "ensurepip", 1), code == 0, "%s %s ensurepip, which `python -m venv` needs without uv" % (
             python, "has" if code == 0 else "lacks"),
             "sudo apt-get install python3-venv (or install uv, which needs no ensurepip)")
     return True
@@ -469,7 +471,9 @@ def examine(request):
     report = Report()
     settings = request["settings"]
     uv = check_uv(report)
-    check_python(report, request["python"], uv)
+    # The environment's interpreter, then each slot's own one when it has another (`slots: {B: {python: ...}}`).
+    for interpreter in request.get("interpreters") or [{"name": "python", "path": request["python"]}]:
+        check_python(report, interpreter["path"], uv, interpreter["name"])
     check_supervisor(report, settings["supervisor"], request["app"], request["environment"])
     check_nginx(report, settings["nginx"], request["app"])
     check_switch(report, settings["nginx"], request["app"])

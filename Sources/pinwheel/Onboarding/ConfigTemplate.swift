@@ -49,7 +49,7 @@ struct ConfigTemplate {
             active: A                         # the slot nginx sends traffic to; a release pins the idle slot and flips this
             slots:
               A: A.txt                        # each slot's exact pins (see the note at the top of A.txt)
-              B: B.txt
+              B: B.txt                        # or {pins: B.txt, python: /usr/bin/python3.12}: a slot's own interpreter
             programs:
               web:
                 # Run from the slot's virtualenv bin/; {port} is each process's own port. Change it to your service's.
@@ -57,8 +57,14 @@ struct ConfigTemplate {
                 processes: 2                  # process i listens on port + i
                 port: {A: 8100, B: 8200}      # both slots run side by side, so they need ports of their own
                 health: {path: /healthz, status: 200, timeout: 2s}
+                # environment: {DJANGO_SETTINGS_MODULE: \(module).settings}   # variables from git ({port}, {slot} allowed)
+                # envFile: /etc/\(app)/secrets.env  # secrets: a file on each host, never in git
+                # user: www-data              # run as a user of its own rather than the SSH user
+                # stopTimeout: 30s            # a stop lets requests in flight finish (gunicorn's graceful timeout)
               # worker:
               #   command: celery --app \(module) worker   # a program without a port: not behind nginx, must reach RUNNING
+            # hooks:                          # run from the new slot's venv bin/, with the program's environment
+            #   beforeSwitch: {command: django-admin migrate --noinput, timeout: 10m}   # once per release, before traffic moves
             policy: \(environment)                 # Policies/\(environment).yaml
             defaults:                         # how to reach the hosts and where things live; each may be set per host
               user: deploy                    # the SSH login on the hosts
