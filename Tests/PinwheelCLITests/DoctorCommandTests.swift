@@ -32,9 +32,10 @@ struct DoctorCommandTests {
         #expect(checks.filter { $0["ok"] as? Bool == false }.compactMap { $0["name"] as? String } == ["supervisord", "supervisorctl"])
     }
 
-    @Test func aBadSlotSizeIsAUsageError() throws {
-        let result = try CLIRunner.run(["doctor", "production", "--repo", CLIRunner.packageRoot.path, "--slot-size", "lots"])
-        #expect(result.status == 2)
-        #expect(result.stderr.contains("--slot-size must be a size"))
+    @Test(arguments: ["lots", "0", "5.5M", "12Q", "999999999999T", "٣M", ""])
+    func aBadSlotSizeIsAUsageError(_ size: String) throws {
+        let result = try CLIRunner.run(["doctor", "production", "--repo", CLIRunner.packageRoot.path, "--slot-size", size])
+        #expect(result.status == 2, "\(size): \(result.stderr)")
+        #expect(result.stderr.contains("--slot-size must be a size"), "\(size)")
     }
 }

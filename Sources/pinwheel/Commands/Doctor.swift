@@ -80,7 +80,8 @@ struct Doctor: AsyncParsableCommand {
             unit = multiplier
             digits = digits.dropLast()
         }
-        guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy(\.isNumber), let value = Int(digits), value > 0 else { return nil }
-        return value * unit
+        guard !digits.isEmpty, digits.count <= 12, digits.allSatisfy(\.isASCII), let value = Int(digits), value > 0 else { return nil }
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: unit)
+        return overflow || bytes > Int.max / 2 ? nil : bytes
     }
 }
