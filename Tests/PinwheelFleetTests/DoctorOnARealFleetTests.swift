@@ -35,7 +35,14 @@ struct DoctorOnARealFleetTests {
 
     @Test func aReadyFleetPassesAndEachBrokenPrerequisiteIsReportedWithItsFix() async throws {
         let fleet = try await TestFleet.start(hosts: 3, first: Self.first)
+        let before = try await fleet.snapshot(0)
         let ready = try await examine(fleet)
+        // The doctor changes nothing: no file, no process, and no probe file left in the folders it tried.
+        #expect(try await fleet.snapshot(0) == before)
+        for folder in ["supervisor/conf.d", "nginx/pinwheel", "srv"] {
+            let names = try FileManager.default.contentsOfDirectory(atPath: "\(fleet.hostFolder(0))/\(folder)")
+            #expect(!names.contains { $0.hasPrefix(".pinwheel-doctor") }, "\(folder): \(names)")
+        }
         #expect(ready.map(\.host) == (0..<3).map(fleet.name))
         for checkup in ready {
             #expect(checkup.ready, "\(checkup.problems)")
