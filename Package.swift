@@ -169,6 +169,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // A real HTTP server that receives the controller's notifications.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // What real fleets do to a rollout (sshd down, killed or frozen, broken nginx, missing versions, two runs at

@@ -95,6 +95,7 @@ public struct RolloutProgress: Sendable, Hashable, Codable {
         case .pause: (name, count) = ("pause", 0)
         case let .prepareIdle(hosts): (name, count) = ("idle", hosts.count)
         case let .rollBack(slots): (name, count) = (Self.rollBackStage, slots.count)
+        case let .hook(kind, _): (name, count) = ("\(kind.rawValue) hook", 1)
         case .finish: (name, count) = ("finishing", 0)
         }
         stage = name

@@ -6,14 +6,17 @@ public struct Policy: Sendable, Hashable, Codable {
     public var drift: DriftMode
     /// When changes may be applied: `windows`, `freeze` and `rollbacks`.
     public var windows: DeployWindows
+    /// Where the controller sends events about the environments that use this policy (`notify:`).
+    public var notify: [NotifyTarget]
 
     public init(name: String, rollout: Rollout = Rollout(), health: HealthPolicy = HealthPolicy(), drift: DriftMode = .report,
-                windows: DeployWindows = DeployWindows()) {
+                windows: DeployWindows = DeployWindows(), notify: [NotifyTarget] = []) {
         self.name = name
         self.rollout = rollout
         self.health = health
         self.drift = drift
         self.windows = windows
+        self.notify = notify
     }
 
     public struct Rollout: Sendable, Hashable, Codable {

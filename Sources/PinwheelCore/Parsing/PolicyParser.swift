@@ -6,7 +6,7 @@ struct PolicyParser {
     let reader: ConfigReader
 
     func parse(name: String) -> Policy? {
-        guard let root = reader.mapping(reader.document.root, "the policy", optional: ["rollout", "health", "drift", "windows", "freeze", "rollbacks"]) else {
+        guard let root = reader.mapping(reader.document.root, "the policy", optional: ["rollout", "health", "drift", "windows", "freeze", "rollbacks", "notify"]) else {
             return nil
         }
         var policy = Policy(name: name)
@@ -41,6 +41,9 @@ struct PolicyParser {
         }
         if let node = root["rollbacks"], let value = reader.choice(node, "`rollbacks`", as: DeployWindows.RollbackRule.self) {
             policy.windows.rollbacks = value
+        }
+        if let node = root["notify"] {
+            policy.notify = parseNotify(node)
         }
         return policy
     }

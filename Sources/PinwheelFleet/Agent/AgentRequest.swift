@@ -10,6 +10,26 @@ struct AgentRequest: Encodable, Sendable {
     enum Action: String, Encodable, Sendable {
         case observe
         case execute
+        /// The agent becomes `tail` over the programs' logs.
+        case logs
+        /// The agent becomes the command, run as the slot's program runs.
+        case exec
+    }
+
+    /// What `logs` shows.
+    struct Logs: Encodable, Sendable {
+        var slots: [Slot]
+        /// Program names; empty for every program.
+        var programs: [String]
+        var lines: Int
+        var follow: Bool
+    }
+
+    /// What `exec` runs.
+    struct Exec: Encodable, Sendable {
+        var slot: Slot
+        var program: String?
+        var argv: [String]
     }
 
     var `protocol` = AgentRequest.protocolVersion
@@ -20,11 +40,15 @@ struct AgentRequest: Encodable, Sendable {
     var settings: HostSettings
     var slots: PerSlot<ResolvedSlot>
     var health: Policy.HealthPolicy
+    /// The release's hooks; the prepare hook also travels in each slot's spec, which it is part of.
+    var hooks: ReleaseHooks
     var commit: String?
     var lockTimeoutSeconds: Int
     /// With `execute`: after the steps succeed, observe fully (ask every web process for its health), as `observe`
     /// does, instead of reporting only what the steps' own checks said.
     var fullObservation: Bool
+    var logs: Logs?
+    var exec: Exec?
 
     init(_ action: Action, steps: [HostPlan.Step] = [], target: HostTarget, commit: String?, lockTimeoutSeconds: Int = 600,
          fullObservation: Bool = false) {
@@ -36,6 +60,7 @@ struct AgentRequest: Encodable, Sendable {
         settings = target.settings
         slots = target.slots
         health = target.health
+        hooks = target.hooks
         self.commit = commit
         self.lockTimeoutSeconds = lockTimeoutSeconds
     }
