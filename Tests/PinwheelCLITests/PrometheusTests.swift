@@ -134,6 +134,12 @@ struct PrometheusTests {
         let durations = try await prometheus.query(#"pinwheel_reconcile_duration_seconds_count{result="converged"}"#)
         #expect(Self.value(durations, ["environment": "fleet"]) == "2", "\(durations)")
 
+        // The controller process's own figures, from /proc.
+        let memory = try await prometheus.query("process_resident_memory_bytes")
+        #expect((Double(memory.first?.value ?? "") ?? 0) > 1_000_000, "\(memory)")
+        let cpu = try await prometheus.query("process_cpu_seconds_total")
+        #expect((Double(cpu.first?.value ?? "") ?? 0) > 0, "\(cpu)")
+
         // The example alert rules are loaded and none of them fires on a healthy fleet.
         let alerts = try await prometheus.query(#"ALERTS{alertstate="firing"}"#)
         #expect(alerts.isEmpty, "\(alerts)")

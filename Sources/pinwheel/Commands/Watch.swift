@@ -138,6 +138,7 @@ struct Watch: AsyncParsableCommand {
         }
         let logger = Logger(label: "pinwheel.watch")
         let registry = Self.bootstrapMetrics()
+        let processMetrics = ProcessMetrics()
         var configuration = ControllerConfiguration(
             repository: Self.absolute(repo),
             branch: branch,
@@ -179,6 +180,7 @@ struct Watch: AsyncParsableCommand {
                                         lastError: health.lastError, environments: health.environments)
                 },
                 metrics: {
+                    processMetrics.update()
                     var exposition: [UInt8] = []
                     registry.emit(into: &exposition)
                     return exposition
