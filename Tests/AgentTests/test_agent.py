@@ -721,6 +721,46 @@ class StepTests(TestCase):
         self.assertEqual(reply["observation"]["routed"], "B")
 
 
+    def test_route_waits_for_the_probe_to_answer_with_the_new_fingerprint(self):
+        """Pinwheel's probe answers with the fingerprint written in the config its worker loaded: old workers still
+        answer with the old one for a moment after a reload, and three in a row with the new one are enough."""
+        self.addCleanup(setattr, agent, "ROUTE_VERIFY_ATTEMPTS", agent.ROUTE_VERIFY_ATTEMPTS)
+        agent.ROUTE_VERIFY_ATTEMPTS = 8
+        answers = iter([FINGERPRINT_A, FINGERPRINT_A] + [FINGERPRINT_B] * 20)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("X-Pinwheel-Fingerprint", next(answers))
+                self.end_headers()
+
+            def log_message(self, *arguments):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        request = make_request(self.root, steps=[{"action": "route", "slot": "B"}])
+        request["settings"]["nginx"]["probe"] = "127.0.0.1:%d" % server.server_address[1]
+        reply = agent.handle(request)
+        self.assertTrue(reply["ok"], reply)
+        with open(request["settings"]["nginx"]["upstream"]) as handle:
+            self.assertIn("add_header X-Pinwheel-Fingerprint %s always;" % FINGERPRINT_B, handle.read())
+        # A probe that never answers with the new fingerprint: switched back.
+        request["steps"] = [{"action": "route", "slot": "A"}]
+        agent.ROUTE_VERIFY_ATTEMPTS = 4
+        reply = agent.handle(request)
+        self.assertEqual(reply["steps"][-1]["code"], "nginxVerify")
+        self.assertIn("fingerprint bbbbbbbbbbbb (X-Pinwheel-Fingerprint)", reply["error"])
+        self.assertEqual(reply["observation"]["routed"], "B")
+
+    def test_upstream_file_with_the_probe(self):
+        request = make_request("/srv/pinwheel")
+        request["settings"]["nginx"]["probe"] = "127.0.0.1:19123"
+        self.assertEqual(agent.Agent(request).upstream_text("B"), golden("nginx-upstream-B-probe.conf"))
+
+
 class RequestTests(TestCase):
     def test_observe(self):
         reply = agent.handle(make_request(self.root, action="observe"))

@@ -44,11 +44,28 @@ public struct NginxSettings: Sendable, Hashable, Codable {
     public var reload: String
     /// A URL fetched through nginx after a switch to prove the new slot answers; nil skips that check.
     public var check: String?
+    /// Where Pinwheel's own probe server listens (`127.0.0.1:19123`), written into the upstream file it owns: it
+    /// proxies to the active slot and names the slot and fingerprint, so after a reload Pinwheel sees when the new
+    /// workers route to the new slot, with no change to the site's server block. Nil (`probe: off`) skips it.
+    public var probe: String?
 
-    public init(upstream: String, test: String = "nginx -t", reload: String = "nginx -s reload", check: String? = nil) {
+    public init(upstream: String, test: String = "nginx -t", reload: String = "nginx -s reload", check: String? = nil,
+                probe: String? = nil) {
         self.upstream = upstream
         self.test = test
         self.reload = reload
         self.check = check
+        self.probe = probe
+    }
+
+    /// The probe's default address: a loopback port derived from the app's name (19000–19999), so two apps on one
+    /// host get different ports and the same app the same port on every host.
+    public static func defaultProbe(app: String) -> String {
+        // FNV-1a: stable across runs and platforms, unlike Swift's hashValue.
+        var hash: UInt32 = 2_166_136_261
+        for byte in app.utf8 {
+            hash = (hash ^ UInt32(byte)) &* 16_777_619
+        }
+        return "127.0.0.1:\(19000 + hash % 1000)"
     }
 }

@@ -15,6 +15,8 @@ struct SettingsPatch {
     var nginxTest: String?
     var nginxReload: String?
     var nginxCheck: String?
+    /// nil: not set; `.some(nil)`: `probe: off`.
+    var nginxProbe: String??
 
     /// Reads the setting keys of `fields` (other keys are the caller's), reporting bad values.
     init(_ fields: Fields, reader: ConfigReader, context: String) {
@@ -53,7 +55,7 @@ struct SettingsPatch {
             supervisorCtl = nested["ctl"].flatMap { Self.command($0, "`supervisor.ctl`\(context)", reader: reader) }
         }
         if let node = fields["nginx"],
-           let nested = reader.mapping(node, "`nginx`\(context)", optional: ["upstream", "test", "reload", "check"]) {
+           let nested = reader.mapping(node, "`nginx`\(context)", optional: ["upstream", "test", "reload", "check", "probe"]) {
             nginxUpstream = nested["upstream"].flatMap { Self.absolutePath($0, "`nginx.upstream`\(context)", reader: reader) }
             nginxTest = nested["test"].flatMap { Self.command($0, "`nginx.test`\(context)", reader: reader) }
             nginxReload = nested["reload"].flatMap { Self.command($0, "`nginx.reload`\(context)", reader: reader) }
@@ -62,6 +64,15 @@ struct SettingsPatch {
                     reader.error("`nginx.check`\(context) \(problem), found `\(Quote.excerpt(value))`", at: node)
                 } else {
                     nginxCheck = value
+                }
+            }
+            if let node = nested["probe"], let value = reader.string(node, "`nginx.probe`\(context)") {
+                if value == "off" {
+                    nginxProbe = .some(nil)
+                } else if ValueRules.isLoopbackEndpoint(value) {
+                    nginxProbe = .some(value)
+                } else {
+                    reader.error("`nginx.probe`\(context) must be a loopback address and port such as `127.0.0.1:19100`, or `off`, found `\(Quote.excerpt(value))`", at: node)
                 }
             }
         }
@@ -83,6 +94,7 @@ struct SettingsPatch {
         merged.nginxTest = other.nginxTest ?? nginxTest
         merged.nginxReload = other.nginxReload ?? nginxReload
         merged.nginxCheck = other.nginxCheck ?? nginxCheck
+        merged.nginxProbe = other.nginxProbe ?? nginxProbe
         return merged
     }
 
@@ -98,7 +110,8 @@ struct SettingsPatch {
             root: root ?? "/srv/pinwheel",
             supervisor: SupervisorSettings(include: supervisorInclude ?? supervisor.include, ctl: supervisorCtl ?? supervisor.ctl),
             nginx: NginxSettings(upstream: nginxUpstream ?? nginx.upstream, test: nginxTest ?? nginx.test,
-                                 reload: nginxReload ?? nginx.reload, check: nginxCheck)
+                                 reload: nginxReload ?? nginx.reload, check: nginxCheck,
+                                 probe: nginxProbe ?? NginxSettings.defaultProbe(app: app))
         )
     }
 

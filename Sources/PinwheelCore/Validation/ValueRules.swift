@@ -111,6 +111,15 @@ public enum ValueRules {
         return nil
     }
 
+    /// `127.x.y.z:port`: where a probe that only this host may reach listens.
+    public static func isLoopbackEndpoint(_ text: String) -> Bool {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, isIPv4(String(parts[0])), parts[0].hasPrefix("127."),
+              parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(parts[1]), (1...65535).contains(port),
+              !(parts[1].count > 1 && parts[1].first == "0") else { return false }
+        return true
+    }
+
     /// Environment variable names: a letter or `_`, then letters, digits or `_`.
     public static func isVariableName(_ text: String) -> Bool {
         guard let first = text.unicodeScalars.first, text.utf8.count <= 128, isLetter(first) || first == "_" else { return false }

@@ -579,11 +579,13 @@ class Agent:
             handle.write(spec["requirements"])
         return path
 
-    @staticmethod
-    def http_check(url, timeout):
-        """Status and X-Pinwheel-Slot header of a GET, or (None, None, error)."""
+    def http_check(self, url, timeout):
+        """Status and X-Pinwheel-Slot header of a GET, or (None, None, error); the X-Pinwheel-Fingerprint header is
+        kept in `last_fingerprint`."""
+        self.last_fingerprint = None
         try:
             status, headers = http_get(url, timeout)
+            self.last_fingerprint = headers.get("x-pinwheel-fingerprint")
             return status, headers.get("x-pinwheel-slot"), None
         except Exception as error:
             return None, None, str(error) or type(error).__name__
@@ -1129,7 +1131,26 @@ class Agent:
             lines.append("upstream %s-%s {" % (self.app, program["name"]))
             lines += ["    server 127.0.0.1:%d;" % port for port in program["ports"]]
             lines.append("}")
+        web = self.probed_program(slot)
+        if web:
+            # Pinwheel's own probe: the headers are written into this file, so only workers that loaded it (the
+            # new ones, after the reload) answer with the new slot and fingerprint.
+            lines += ["# Pinwheel's probe (nginx.probe): verifies a switch without a change to the site's server block.",
+                      "server {",
+                      "    listen %s;" % self.nginx["probe"],
+                      "    location / {",
+                      "        proxy_pass http://%s-%s;" % (self.app, web["name"]),
+                      "        add_header X-Pinwheel-Slot %s always;" % slot,
+                      "        add_header X-Pinwheel-Fingerprint %s always;" % self.fingerprint(slot),
+                      "    }",
+                      "}"]
         return "\n".join(lines) + "\n"
+
+    def probed_program(self, slot):
+        """The web program the probe proxies to (the first with a health check), or None without a probe."""
+        if not self.nginx.get("probe"):
+            return None
+        return next((p for p in self.spec(slot)["programs"] if p["ports"] and p.get("health")), None)
 
     def route(self, slot):
         """Points nginx at the slot; returns False when the upstream file already did (nothing to reload)."""
@@ -1160,16 +1181,22 @@ class Agent:
         if code != 0:
             restore("nginxReload", "`%s` failed; the previous upstream file is back:\n%s" % (
                 self.nginx["reload"], text.strip()))
-        check = self.nginx.get("check")
-        if check:
-            verifying = time.monotonic()
-            answered, answer = self.answered_by(check, slot)
+        web = self.probed_program(slot)
+        checks = []
+        if web:
+            checks.append(("http://%s%s" % (self.nginx["probe"], web["health"]["path"]), self.fingerprint(slot)))
+        if self.nginx.get("check"):
+            checks.append((self.nginx["check"], None))
+        verifying = time.monotonic()
+        for check, fingerprint in checks:
+            answered, answer = self.answered_by(check, slot, fingerprint)
             if not answered:
                 try:
                     restore("nginxVerify", "%s answered %s through nginx after the switch to %s; switched back" % (
                         check, answer, slot))
                 finally:
                     self.shell(self.nginx["reload"])
+        if checks:
             self.say("verified through nginx in %.2fs" % (time.monotonic() - verifying))
         self.say("nginx now routes to slot %s" % slot)
         self.mark_served(slot)
@@ -1187,18 +1214,29 @@ class Agent:
         manifest["servedAt"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         write_atomically(os.path.join(target, "manifest.json"), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
-    def answered_by(self, check, slot):
+    def answered_by(self, check, slot, fingerprint=None):
         """Whether `check`, fetched through nginx, answers from the slot within ROUTE_VERIFY_ATTEMPTS, and the
         last answer, for the error.
 
-        nginx reloads gracefully: old workers may still accept a connection or two while they shut down. When the
-        server block adds the X-Pinwheel-Slot header, three answers in a row must come from the new slot; without
-        the header any success will do."""
+        nginx reloads gracefully: old workers may still accept a connection or two while they shut down. Through
+        Pinwheel's probe (`fingerprint` given), three answers in a row must carry the new fingerprint, which only
+        the new workers' config has. Through the site's server block: when it adds the X-Pinwheel-Slot header,
+        three answers in a row must come from the new slot; without the header any success will do."""
         answer = None
         confirmed = 0
         for _ in range(ROUTE_VERIFY_ATTEMPTS):
             status, header, error = self.http_check(check, 2)
             answer = "status %s" % status if status is not None else error
+            if fingerprint is not None and status is not None and 200 <= status < 400:
+                if self.last_fingerprint == fingerprint:
+                    confirmed += 1
+                    if confirmed == 3:
+                        return True, answer
+                    continue
+                answer = "fingerprint %s (X-Pinwheel-Fingerprint)" % ((self.last_fingerprint or "none")[:12])
+                confirmed = 0
+                time.sleep(0.02)
+                continue
             if status is not None and 200 <= status < 400:
                 if header is None:
                     return True, answer
