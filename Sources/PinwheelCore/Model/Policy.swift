@@ -6,14 +6,17 @@ public struct Policy: Sendable, Hashable, Codable {
     public var drift: DriftMode
     /// When changes may be applied: `windows`, `freeze` and `rollbacks`.
     public var windows: DeployWindows
+    /// What the commits must carry to be applied: `verify: {signatures: required}`.
+    public var verify: Verification
 
     public init(name: String, rollout: Rollout = Rollout(), health: HealthPolicy = HealthPolicy(), drift: DriftMode = .report,
-                windows: DeployWindows = DeployWindows()) {
+                windows: DeployWindows = DeployWindows(), verify: Verification = Verification()) {
         self.name = name
         self.rollout = rollout
         self.health = health
         self.drift = drift
         self.windows = windows
+        self.verify = verify
     }
 
     public struct Rollout: Sendable, Hashable, Codable {

@@ -6,7 +6,7 @@ struct PolicyParser {
     let reader: ConfigReader
 
     func parse(name: String) -> Policy? {
-        guard let root = reader.mapping(reader.document.root, "the policy", optional: ["rollout", "health", "drift", "windows", "freeze", "rollbacks"]) else {
+        guard let root = reader.mapping(reader.document.root, "the policy", optional: ["rollout", "health", "drift", "windows", "freeze", "rollbacks", "verify"]) else {
             return nil
         }
         var policy = Policy(name: name)
@@ -41,6 +41,10 @@ struct PolicyParser {
         }
         if let node = root["rollbacks"], let value = reader.choice(node, "`rollbacks`", as: DeployWindows.RollbackRule.self) {
             policy.windows.rollbacks = value
+        }
+        if let node = root["verify"], let fields = reader.mapping(node, "`verify`", required: ["signatures"]),
+           let value = fields["signatures"].flatMap({ reader.choice($0, "`verify.signatures`", as: Verification.SignatureRule.self) }) {
+            policy.verify.signatures = value
         }
         return policy
     }
