@@ -42,12 +42,15 @@ public actor Controller {
     /// Quarantined commits already logged as skipped, as `env commit`.
     private var skippedQuarantined: Set<String> = []
     private var metrics: ControllerMetrics
+    /// Checks commit signatures against the controller's allowed signers, remembering each commit's state.
+    private let verifier: SignatureVerifier
 
     /// - Parameter metrics: where the controller's metrics go; the bootstrapped metrics system by default.
     public init(configuration: ControllerConfiguration, logger: Logger, metrics: ControllerMetrics = ControllerMetrics()) {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
+        verifier = SignatureVerifier(allowedSigners: configuration.allowedSigners)
     }
 
     // MARK: The loop
@@ -260,6 +263,13 @@ public actor Controller {
                 return true
             }
         }
+        if let refusal = await signatureRefusal(desired, commit: commit, last: last, repository: repository) {
+            waiting.remove(name)
+            log.error("refused: unverified commits", metadata: ["applied": "\(last?.commit.short ?? "none")"])
+            await publish(heldStatus(name, commit: commit, result: .refused, message: refusal, previous: status),
+                          repository: repository)
+            return true
+        }
         let rollback = last?.environment.map { desired.isRollback(from: $0) } ?? false
         switch desired.policy.windows.decision(at: configuration.now(), rollback: rollback) {
         case .open:
@@ -276,6 +286,36 @@ public actor Controller {
             await publish(heldStatus(name, commit: commit, result: .waiting, message: message, previous: status),
                           repository: repository)
             return true
+        }
+    }
+
+    /// Why `commit` may not be applied under `verify: {signatures: required}` (the policy at the tip or at the last
+    /// applied commit: an unsigned commit cannot switch the rule off), or nil when it may. Every commit between the
+    /// last applied commit and `commit` must be signed by a key in `--allowed-signers` or accepted by name by one
+    /// that is (see ``SignedRange``).
+    private func signatureRefusal(_ desired: Environment, commit: ObjectID,
+                                  last: (environment: Environment?, commit: ObjectID)?,
+                                  repository: WatchedRepository) async -> String? {
+        guard desired.policy.verify.requiresSignatures || last?.environment?.policy.verify.requiresSignatures == true else {
+            return nil
+        }
+        guard configuration.allowedSigners != nil else {
+            return "signatures are required (verify.signatures in the policy) but the controller trusts no key: "
+                + "start watch with --allowed-signers PATH; nothing applied"
+        }
+        do {
+            switch try await verifier.verdict(tip: commit, applied: last?.commit, in: repository.repository) {
+            case let .clean(accepted):
+                if !accepted.isEmpty {
+                    logger.info("unverified commits accepted by a trusted signer",
+                                metadata: ["env": "\(desired.name)", "accepted": "\(accepted.map { String($0.prefix(10)) })"])
+                }
+                return nil
+            case let .refused(offences):
+                return SignedRange.message(offences, tip: commit.hex, applied: last?.commit.hex)
+            }
+        } catch {
+            return "cannot check the signatures of the commits up to \(commit.hex): \(error); nothing applied"
         }
     }
 
@@ -332,7 +372,12 @@ public actor Controller {
                                           "message": "\(outcome.message)"])
         var revert: String?
         if outcome.revert, !report.stoppedEarly {
-            revert = await revertRelease(desired, commit: commit, outcome: outcome, repository: repository, log: log)
+            if desired.policy.verify.requiresSignatures {
+                // The controller cannot sign; an unsigned revert would make the range refuse every later commit.
+                log.warning("not reverting: signatures are required and the controller does not sign; push a signed revert")
+            } else {
+                revert = await revertRelease(desired, commit: commit, outcome: outcome, repository: repository, log: log)
+            }
         }
         metrics.reconciled(environment: desired.name, duration: report.duration, outcome: outcome.result,
                            reverted: revert != nil, stopped: report.stoppedEarly)

@@ -23,12 +23,26 @@ enum GitSupport {
         do {
             return try body()
         } catch let error as OperationError {
-            if error.code == .usage { throw UsageError(error.message) }
-            StandardError.write("pinwheel: \(error.message)")
-            if let hint = error.hint { StandardError.write("pinwheel: \(hint)") }
-            printDiagnostics(error.diagnostics)
-            throw ExitCode.failure
+            throw reported(error)
         }
+    }
+
+    /// ``reporting(_:)`` for an operation that awaits (checking signatures runs ssh-keygen).
+    static func reporting<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as OperationError {
+            throw reported(error)
+        }
+    }
+
+    /// Prints `error` and returns what the tool exits with.
+    private static func reported(_ error: OperationError) -> any Error {
+        if error.code == .usage { return UsageError(error.message) }
+        StandardError.write("pinwheel: \(error.message)")
+        if let hint = error.hint { StandardError.write("pinwheel: \(hint)") }
+        printDiagnostics(error.diagnostics)
+        return ExitCode.failure
     }
 
     /// After a commit on the checked-out branch whose work tree could not be updated: says so, and how to fix it.
