@@ -8,15 +8,19 @@ public struct Policy: Sendable, Hashable, Codable {
     public var windows: DeployWindows
     /// What the commits must carry to be applied: `verify: {signatures: required}`.
     public var verify: Verification
+    /// Where the pins must have run first, and for how long: `promotion: {from: staging, soak: 30m}`.
+    public var promotion: Promotion?
 
     public init(name: String, rollout: Rollout = Rollout(), health: HealthPolicy = HealthPolicy(), drift: DriftMode = .report,
-                windows: DeployWindows = DeployWindows(), verify: Verification = Verification()) {
+                windows: DeployWindows = DeployWindows(), verify: Verification = Verification(),
+                promotion: Promotion? = nil) {
         self.name = name
         self.rollout = rollout
         self.health = health
         self.drift = drift
         self.windows = windows
         self.verify = verify
+        self.promotion = promotion
     }
 
     public struct Rollout: Sendable, Hashable, Codable {

@@ -6,7 +6,7 @@ struct PolicyParser {
     let reader: ConfigReader
 
     func parse(name: String) -> Policy? {
-        guard let root = reader.mapping(reader.document.root, "the policy", optional: ["rollout", "health", "drift", "windows", "freeze", "rollbacks", "verify"]) else {
+        guard let root = reader.mapping(reader.document.root, "the policy", optional: ["rollout", "health", "drift", "windows", "freeze", "rollbacks", "verify", "promotion"]) else {
             return nil
         }
         var policy = Policy(name: name)
@@ -46,7 +46,23 @@ struct PolicyParser {
            let value = fields["signatures"].flatMap({ reader.choice($0, "`verify.signatures`", as: Verification.SignatureRule.self) }) {
             policy.verify.signatures = value
         }
+        if let node = root["promotion"], let fields = reader.mapping(node, "`promotion`", required: ["from", "soak"]) {
+            let source = fields["from"].flatMap { reader.string($0, "`promotion.from`") }
+            if let source, let fromNode = fields["from"], !Self.isEnvironmentName(source) {
+                reader.error("`promotion.from` must name an environment (letters, digits, `-`, `_`, `.`), found `\(Quote.excerpt(source))`",
+                             at: fromNode)
+            }
+            let soak = fields["soak"].flatMap { reader.duration($0, "`promotion.soak`", in: .seconds(0)...ConfigDuration.seconds(30 * 24 * 3600)) }
+            if let source, Self.isEnvironmentName(source), let soak {
+                policy.promotion = Promotion(from: source, soak: soak)
+            }
+        }
         return policy
+    }
+
+    static func isEnvironmentName(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 100 && !text.hasPrefix(".")
+            && text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) }
     }
 
     /// `- deny: {days: [fri, sat, sun], from: "16:00", to: "08:00", zone: Europe/Berlin}`
