@@ -44,6 +44,10 @@ public actor Controller {
     private var metrics: ControllerMetrics
     /// Checks commit signatures against the controller's allowed signers, remembering each commit's state.
     private let verifier: SignatureVerifier
+    /// The statuses of each environment promotions come from, as of a status branch tip: read again when it moves.
+    private var promotionSources: [String: (tip: ObjectID, observed: [PromotionGate.Observed])] = [:]
+    /// How many of a source environment's newest statuses a promotion looks at.
+    private let promotionHistoryLimit = 200
 
     /// - Parameter metrics: where the controller's metrics go; the bootstrapped metrics system by default.
     public init(configuration: ControllerConfiguration, logger: Logger, metrics: ControllerMetrics = ControllerMetrics()) {
@@ -271,6 +275,27 @@ public actor Controller {
             return true
         }
         let rollback = last?.environment.map { desired.isRollback(from: $0) } ?? false
+        if let promotion = desired.policy.promotion, !rollback {
+            switch promotionDecision(desired, promotion: promotion, repository: repository) {
+            case .open:
+                break
+            case let .waiting(message, _):
+                if waiting.insert(name).inserted {
+                    log.info("waiting for the promotion", metadata: ["message": "\(message)"])
+                }
+                await publish(heldStatus(name, commit: commit, result: .waiting, message: message, previous: status),
+                              repository: repository)
+                return true
+            case let .refused(message):
+                // Looked at again every poll: a later staging run of the same pins is a new decision.
+                if waiting.insert(name).inserted {
+                    log.error("refused: the promotion's source halted on these pins", metadata: ["message": "\(message)"])
+                }
+                await publish(heldStatus(name, commit: commit, result: .refused, message: message, previous: status),
+                              repository: repository)
+                return true
+            }
+        }
         switch desired.policy.windows.decision(at: configuration.now(), rollback: rollback) {
         case .open:
             waiting.remove(name)
@@ -319,12 +344,33 @@ public actor Controller {
         }
     }
 
+    /// What `promotion` says of `desired`'s active pins, from the source environment's statuses on the status branch.
+    private func promotionDecision(_ desired: Environment, promotion: Promotion, repository: WatchedRepository) -> PromotionGate.Decision {
+        let candidate = PromotionGate.Pins(pins: desired.slots[desired.active].pins.map(\.description), python: desired.python)
+        var observed: [PromotionGate.Observed] = []
+        do {
+            if let tip = try repository.statusTip() {
+                if let cached = promotionSources[promotion.from], cached.tip == tip {
+                    observed = cached.observed
+                } else {
+                    observed = try repository.statusHistory(of: promotion.from, at: tip, limit: promotionHistoryLimit)
+                        .compactMap(PromotionGate.Observed.init)
+                    promotionSources[promotion.from] = (tip, observed)
+                }
+            }
+        } catch {
+            return .waiting("cannot read the statuses of \(promotion.from): \(error)", until: nil)
+        }
+        return PromotionGate.decide(candidate, history: observed, from: promotion.from,
+                                    soak: TimeInterval(promotion.soak.milliseconds) / 1000, now: configuration.now())
+    }
+
     /// A status for a commit that was held back: the hosts keep what the previous status says.
     private func heldStatus(_ name: String, commit: ObjectID, result: EnvironmentStatus.Result, message: String,
                             previous: EnvironmentStatus?) -> EnvironmentStatus {
         EnvironmentStatus(environment: name, desired: commit.hex, result: result, message: message, time: Self.now(),
                           active: previous?.active, pins: previous?.pins ?? [], hosts: previous?.hosts ?? [:],
-                          applied: previous?.lastApplied)
+                          applied: previous?.lastApplied, python: previous?.python)
     }
 
     /// Starts reconciling `desired` on its own task.
