@@ -45,6 +45,17 @@ enum GitSupport {
         return ExitCode.failure
     }
 
+    /// Prints what a release or a promotion committed (warnings, the commit, the diff) and pushes it when asked.
+    static func report(_ result: ReleaseCommit.Result, in repository: Repository, publishing: PushOptions) async throws {
+        for warning in result.warnings { StandardError.write("pinwheel: warning: \(warning)") }
+        reportWorkTree(result.workTreeError)
+        print("committed \(result.commit.hex) on \(result.branch)")
+        for line in result.diff { print(line) }
+        if publishing.push {
+            try await push(repository, branch: result.branch, remote: publishing.remote)
+        }
+    }
+
     /// After a commit on the checked-out branch whose work tree could not be updated: says so, and how to fix it.
     static func reportWorkTree(_ error: GitError?) {
         guard let error else { return }
