@@ -95,7 +95,7 @@ struct SignedCommitTests {
         await world.pollAndSettle()
         let unsignedStart = try #require(try world.status())
         #expect(unsignedStart.result == .refused)
-        #expect(unsignedStart.message.contains("unsigned") && unsignedStart.message.contains("nothing applied yet"), "\(unsignedStart.message)")
+        #expect(unsignedStart.message.contains("unsigned") && unsignedStart.message.contains("nothing was applied before, so the tip"), "\(unsignedStart.message)")
         // ...and a signed commit on top is the first thing applied.
         let start = try await world.config.signedCommitAndPush("fleet: signed start", key: world.alice)
         await world.pollAndSettle()
@@ -123,7 +123,7 @@ struct SignedCommitTests {
         #expect(refused.result == .refused && refused.desired == rollback)
         #expect(refused.message.hasPrefix("unverified commit \(unsigned) by Mallory <mallory@example.com> (\"notes: harmless, honest\"): unsigned"),
                 "\(refused.message)")
-        #expect(refused.message.contains("between \(release) (last applied) and \(rollback)"))
+        #expect(refused.message.contains("; range \(release)..\(rollback), from the last applied commit; nothing applied."), "\(refused.message)")
         #expect(refused.applied == release, "the fleet keeps the last applied state")
         #expect(!world.logs.all.dropFirst(mark).contains { $0.message == "observing" }, "no host was touched")
         #expect(try await world.fleet.get(0).slot == "B")

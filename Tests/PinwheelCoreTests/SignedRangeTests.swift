@@ -56,9 +56,9 @@ struct SignedRangeTests {
                         SignedRange.Offence(commit: Self.commit("c2", .unsigned), reason: "unsigned")]
         let message = SignedRange.message(offences, tip: "tip", applied: "base")
         #expect(message.hasPrefix("unverified commit c1 by Mallory <m@example.com> (\"change c1\"): unsigned; 1 more unverified commit"))
-        #expect(message.contains("between base (last applied) and tip"))
+        #expect(message.contains("; range base..tip, from the last applied commit; nothing applied."))
         #expect(message.contains("Pinwheel-Accept: c1"))
-        #expect(SignedRange.message(Array(offences.prefix(1)), tip: "tip", applied: nil).contains("at tip (nothing applied yet)"))
+        #expect(SignedRange.message(Array(offences.prefix(1)), tip: "tip", applied: nil).contains("; nothing was applied before, so the tip tip alone is checked; nothing applied."))
     }
 
     @Test func acceptTrailersAreRead() {

@@ -63,9 +63,10 @@ public enum SignedRange {
         guard let first = offences.first else { return "" }
         var text = "unverified commit \(first.commit.id) by \(first.commit.author) (\"\(first.commit.summary)\"): \(first.reason)"
         if offences.count > 1 {
-            text += "; \(offences.count - 1) more unverified commit\(offences.count == 2 ? "" : "s") in the range"
+            text += "; \(offences.count - 1) more unverified commit\(offences.count == 2 ? "" : "s")"
         }
-        text += applied.map { " between \($0) (last applied) and \(tip)" } ?? " at \(tip) (nothing applied yet)"
+        text += applied.map { "; range \($0)..\(tip), from the last applied commit" }
+            ?? "; nothing was applied before, so the tip \(tip) alone is checked"
         text += "; nothing applied. Signatures are required: a commit signed by a trusted key with the trailer "
             + "\(acceptTrailer): \(first.commit.id) accepts it"
         return text
