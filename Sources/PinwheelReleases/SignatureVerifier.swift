@@ -7,7 +7,8 @@ import PinwheelGit
 /// on the machine that checks: the controller's `--allowed-signers`, never a file from the repository being checked.
 ///
 /// An actor so that one verifier may be shared; it remembers the state of each commit it checked (a commit's
-/// signature never changes), at most `cacheLimit` of them.
+/// signature never changes), at most `cacheLimit` of them, and forgets them all when the allowed-signers file changes
+/// (a key added or revoked counts from the next check).
 public actor SignatureVerifier {
     /// The allowed-signers file (`principal key-type key` lines, as `ssh-keygen -Y verify` reads); nil: signatures
     /// are read but not checked.
@@ -15,6 +16,8 @@ public actor SignatureVerifier {
     let keygen: String
     let timeout: Duration
     private var cache: [ObjectID: SignatureState] = [:]
+    /// The allowed-signers file's modification time and size when `cache` was filled.
+    private var cachedFor: [String] = []
     let cacheLimit = 4096
 
     public init(allowedSigners: String?, keygen: String = "/usr/bin/ssh-keygen", timeout: Duration = .seconds(20)) {
@@ -35,6 +38,11 @@ public actor SignatureVerifier {
 
     /// The signature state of `commit`.
     public func state(of commit: ObjectID, in repository: Repository) async throws -> SignatureState {
+        let version = allowedSignersVersion()
+        if version != cachedFor {
+            cache.removeAll()
+            cachedFor = version
+        }
         if let known = cache[commit] { return known }
         let state: SignatureState
         if let signed = try repository.signature(of: commit) {
@@ -95,6 +103,12 @@ public actor SignatureVerifier {
             return .untrusted(key: Self.key(in: checked.standardOutput))
         }
         return .bad(reason: Self.firstLine(checked.standardError) ?? "it does not verify")
+    }
+
+    /// What identifies the allowed-signers file's content cheaply: its modification time and size.
+    private func allowedSignersVersion() -> [String] {
+        guard let allowedSigners, let attributes = try? FileManager.default.attributesOfItem(atPath: allowedSigners) else { return [] }
+        return ["\(attributes[.modificationDate] ?? "")", "\(attributes[.size] ?? "")"]
     }
 
     private func run(_ arguments: [String], input: String) async throws -> CommandOutput {
