@@ -257,10 +257,17 @@ public actor Controller {
             } catch {
                 reason = "cannot be shown to descend from (\(error.message))"
             }
+            if !descends, let marker = try? await verifier.rewriteMarker(tip: commit, base: base, in: repository.repository) {
+                descends = true
+                log.warning("history rewritten, accepted by a signed marker commit",
+                            metadata: ["applied": "\(base.short)", "marker": "\(marker.id.short)",
+                                       "by": "\(marker.author.name) <\(marker.author.email)>"])
+            }
             if !descends {
                 waiting.remove(name)
                 let message = "history rewritten: \(commit.hex) \(reason) \(base.hex), the last applied commit; "
-                    + "nothing applied (watch --allow-history-rewrite accepts it)"
+                    + "nothing applied (watch --allow-history-rewrite, or a commit signed by a key in --allowed-signers "
+                    + "with the trailer \(SignedRange.acceptRewriteTrailer): \(base.hex), accepts it)"
                 log.error("refused: history rewritten", metadata: ["applied": "\(base.short)"])
                 await publish(heldStatus(name, commit: commit, result: .refused, message: message, previous: status),
                               repository: repository)

@@ -68,6 +68,19 @@ public actor SignatureVerifier {
         return SignedRange.verdict(checked)
     }
 
+    /// The marker commit that accepts a rewritten history: a commit reachable from `tip` and not from `base` (the
+    /// last applied commit, which `tip` does not descend from), signed by a trusted key, whose trailer
+    /// `Pinwheel-Accept-Rewrite:` names `base` in full. Nil when there is none (or no trusted keys).
+    public func rewriteMarker(tip: ObjectID, base: ObjectID, in repository: Repository) async throws -> CommitInfo? {
+        guard allowedSigners != nil else { return nil }
+        for commit in try repository.commits(from: tip, excluding: base) {
+            let named = SignedRange.values(of: SignedRange.acceptRewriteTrailer, in: commit.trailers.map { ($0.key, $0.value) })
+            guard named.contains(where: { $0.lowercased() == base.hex }) else { continue }
+            if try await state(of: commit.id, in: repository).isTrusted { return commit }
+        }
+        return nil
+    }
+
     /// Checks one signature over `payload` (the commit object without its `gpgsig` header).
     public func check(signature: String, payload: String) async throws -> SignatureState {
         guard signature.hasPrefix("-----BEGIN SSH SIGNATURE-----") else {

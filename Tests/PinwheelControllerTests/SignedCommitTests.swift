@@ -178,4 +178,43 @@ struct SignedCommitTests {
         #expect(try await world.fleet.get(0).slot == "A")
         #expect(try Self.leftovers().isEmpty)
     }
+
+    @Test func aRewrittenHistoryIsAcceptedByASignedMarkerCommitOnly() async throws {
+        let world = try await world()
+        _ = try await world.config.signedCommitAndPush("fleet: signed start", key: world.alice)
+        try world.fleet.setActive(.b)
+        let flip = try await world.config.signedCommitAndPush("fleet: switch to B", key: world.alice)
+        await world.pollAndSettle()
+        #expect(try world.status()?.result == .converged && world.status()?.desired == flip)
+
+        // Alice drops the last commit and force-pushes another, signed: still a rewritten history.
+        try await world.config.inWork(["reset", "-q", "--hard", "HEAD~1"])
+        try world.fleet.write("NOTES.md", "rewritten\n")
+        try await world.config.inWork(["add", "-A"])
+        try await world.config.inWork(["-c", "gpg.format=ssh", "-c", "user.signingkey=\(world.alice.path)", "commit", "-S", "-qm",
+                                       "fleet: back to A, rewritten"])
+        try await world.config.inWork(["push", "-q", "--force", "origin", "main"])
+        let rewritten = try await world.config.head()
+        await world.pollAndSettle()
+        let refused = try #require(try world.status())
+        #expect(refused.result == .refused && refused.desired == rewritten)
+        #expect(refused.message.contains("Pinwheel-Accept-Rewrite: \(flip)"), "\(refused.message)")
+
+        // A marker naming the last applied commit, but signed by Mallory's untrusted key, accepts nothing.
+        let forged = try await world.config.signedCommitAndPush("accept the rewrite\n\nPinwheel-Accept-Rewrite: \(flip)",
+                                                                key: world.mallory, author: "Mallory")
+        await world.pollAndSettle()
+        #expect(try world.status()?.result == .refused && world.status()?.desired == forged)
+        #expect(try await world.fleet.get(0).slot == "B")
+
+        // Alice's signed marker accepts it; the range since the old applied commit must still be signed: Mallory's
+        // commit is in it, so Alice accepts that one by name too.
+        let marker = try await world.config.signedCommitAndPush(
+            "accept the rewrite\n\nPinwheel-Accept-Rewrite: \(flip)\nPinwheel-Accept: \(forged)", key: world.alice)
+        await world.pollAndSettle()
+        let accepted = try #require(try world.status())
+        #expect(accepted.result == .converged && accepted.desired == marker && accepted.active == .a, "\(accepted.message)")
+        #expect(try await world.fleet.get(0).slot == "A")
+        #expect(world.logs.messages.contains("history rewritten, accepted by a signed marker commit"))
+    }
 }

@@ -12,6 +12,9 @@ import Foundation
 public enum SignedRange {
     /// The trailer that accepts an unsigned or untrusted commit.
     public static let acceptTrailer = "Pinwheel-Accept"
+    /// The trailer of a marker commit that accepts a rewritten history: it names the last applied commit, which the
+    /// new tip does not descend from.
+    public static let acceptRewriteTrailer = "Pinwheel-Accept-Rewrite"
 
     /// One commit of the range, as the caller read it.
     public struct Commit: Sendable, Hashable {
@@ -74,7 +77,12 @@ public enum SignedRange {
 
     /// The ids of `Pinwheel-Accept` trailers among `trailers`.
     public static func accepts(in trailers: [(key: String, value: String)]) -> [String] {
-        trailers.filter { $0.key.caseInsensitiveCompare(acceptTrailer) == .orderedSame }
+        values(of: acceptTrailer, in: trailers)
+    }
+
+    /// The values of the trailers named `key` (compared ignoring case), trimmed.
+    public static func values(of key: String, in trailers: [(key: String, value: String)]) -> [String] {
+        trailers.filter { $0.key.caseInsensitiveCompare(key) == .orderedSame }
             .map { $0.value.trimmingCharacters(in: .whitespaces) }
     }
 }
