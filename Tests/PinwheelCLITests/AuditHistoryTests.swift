@@ -18,25 +18,10 @@ struct AuditHistoryTests {
         try repo.copyExampleConfig()
         allowedSigners = keys.path + "/allowed_signers"
         for name in ["alice", "mallory"] {
-            try Self.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", keys.path + "/" + name])
+            try Program.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", keys.path + "/" + name])
         }
         let fields = try String(contentsOfFile: keys.path + "/alice.pub", encoding: .utf8).split(separator: " ")
         try "alice@example.com \(fields[0]) \(fields[1])\n".write(toFile: allowedSigners, atomically: true, encoding: .utf8)
-    }
-
-    @discardableResult
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(executable) \(arguments)")
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// git in the repository, as `name`, at `date` (author and committer), signed with `key` when given.
@@ -45,7 +30,7 @@ struct AuditHistoryTests {
         var options = ["-C", repo.path, "-c", "user.name=\(name)", "-c", "user.email=\(name.lowercased())@example.com",
                        "-c", "commit.gpgsign=false"]
         if let key { options += ["-c", "gpg.format=ssh", "-c", "user.signingkey=\(keys.path)/\(key)"] }
-        return try Self.run("/usr/bin/git", options + arguments, environment: ["GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date])
+        return try Program.run("/usr/bin/git", options + arguments, environment: ["GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date])
     }
 
     func edit(_ path: String, _ change: (String) -> String) throws {
