@@ -29,6 +29,8 @@ enum ReconcileLog {
                 logger.info("preparing the idle slot", metadata: ["hosts": "\(hosts.count)"])
             case let .rollBack(slots):
                 logger.warning("rolling back switched hosts", metadata: ["hosts": "\(slots.keys.sorted().joined(separator: ","))"])
+            case let .hook(kind, host):
+                logger.info("running the release hook", metadata: ["hook": "\(kind.rawValue)", "host": "\(host)"])
             case .finish:
                 break
             }

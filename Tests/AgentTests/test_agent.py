@@ -83,12 +83,15 @@ def fake_supervisorctl(directory, running):
 
 
 @contextlib.contextmanager
-def web_server(statuses, headers=None):
-    """An HTTP server on a free loopback port answering GETs with `statuses` in turn (the last one repeats)."""
+def web_server(statuses, headers=None, asked=None):
+    """An HTTP server on a free loopback port answering GETs with `statuses` in turn (the last one repeats); each
+    request's path is appended to `asked`."""
     answers = list(statuses)
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
+            if asked is not None:
+                asked.append(self.path)
             status = answers.pop(0) if len(answers) > 1 else answers[0]
             self.send_response(status)
             for name, value in (headers or {}).items():
@@ -143,6 +146,54 @@ class TextTests(TestCase):
         target = "/srv/pinwheel/production/slots/A-" + FINGERPRINT_A
         self.assertEqual(host.supervisor_conf("A", target), golden("supervisor-hello-production-A.conf"))
 
+    def settings_request(self, root="/srv/pinwheel"):
+        request = make_request(root)
+        web, worker = request["slots"]["A"]["spec"]["programs"]
+        web["settings"] = {
+            "environment": {"DJANGO_SETTINGS_MODULE": "hello.settings", "BIND": "127.0.0.1:{port}",
+                            "COLOR": "{slot}", "TRICKY": 'say "100%" \\ done, ok', "QUOTE": "it's {port}"},
+            "envFile": "/etc/hello/secrets.env", "user": "www-data", "directory": "/srv/hello",
+            "stopSignal": "QUIT", "stopTimeout": "30s"}
+        worker["settings"] = {"startSeconds": 3, "stopTimeout": "1500ms"}
+        return request
+
+    def test_supervisor_program_config_with_settings(self):
+        host = agent.Agent(self.settings_request())
+        target = "/srv/pinwheel/production/slots/A-" + FINGERPRINT_A
+        self.assertEqual(host.supervisor_conf("A", target), golden("supervisor-hello-production-A-settings.conf"))
+
+    def test_supervisord_reads_the_settings_back_as_written(self):
+        """supervisord's own parser (Debian's, as on the hosts) gets every variable exactly, quotes and all."""
+        import subprocess
+        host = agent.Agent(self.settings_request(self.root))
+        os.makedirs(host.log_dir)
+        path = os.path.join(self.root, "supervisord.conf")
+        with open(path, "w") as handle:
+            handle.write("[supervisord]\n" + host.supervisor_conf("A", "/srv/slot"))
+        script = (
+            "import json, sys\n"
+            "from supervisor.options import ServerOptions\n"
+            "options = ServerOptions()\n"
+            "options.configfile = sys.argv[1]\n"
+            "options.process_config(do_usage=False)\n"
+            "print(json.dumps({p.name: {'env': p.environment, 'command': p.command, 'user': p.uid, 'dir': p.directory,"
+            " 'stopsignal': p.stopsignal, 'stopwaitsecs': p.stopwaitsecs, 'startsecs': p.startsecs}"
+            " for g in options.process_group_configs for p in g.process_configs}))\n")
+        completed = subprocess.run(["/usr/bin/python3", "-c", script, path], stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, universal_newlines=True)
+        self.assertEqual(completed.returncode, 0, completed.stdout)
+        processes = json.loads(completed.stdout.strip().splitlines()[-1])
+        web = processes["hello-web-A_8101"]
+        self.assertEqual(web["env"], {"PINWHEEL_ENVIRONMENT": "production", "PINWHEEL_SLOT": "A",
+                                      "DJANGO_SETTINGS_MODULE": "hello.settings", "BIND": "127.0.0.1:8101",
+                                      "COLOR": "A", "TRICKY": 'say "100%" \\ done, ok',
+                                      "QUOTE": "it's 8101"})
+        self.assertEqual(web["command"], "/bin/sh -c 'set -a; . \"$0\"; set +a; exec \"$@\"' /etc/hello/secrets.env "
+                                         "/srv/slot/venv/bin/hello-service --port 8101")
+        self.assertEqual((web["dir"], web["stopsignal"], web["stopwaitsecs"], web["startsecs"]), ("/srv/hello", 3, 30, 0))
+        worker = processes["hello-worker-A_0"]
+        self.assertEqual((worker["dir"], worker["stopwaitsecs"], worker["startsecs"]), ("/srv/slot", 2, 3))
+
     def test_nginx_upstream_file(self):
         host = agent.Agent(make_request("/srv/pinwheel"))
         self.assertEqual(host.upstream_text("B"), golden("nginx-upstream-B.conf"))
@@ -179,17 +230,33 @@ class BuildFileTests(TestCase):
             self.assertIsNone(agent.Agent.read_manifest(self.root), text)
 
     def test_build_installs_with_the_slot_python_and_compiles_bytecode(self):
-        """uv gets --compile-bytecode, so a new slot does not compile its stack inside the health window."""
-        host = agent.Agent(make_request(self.root))
-        commands = []
-        host.installer = lambda: "/usr/local/bin/uv"
-        host.run = lambda argv: commands.append(argv) or (0, "")
-        target = host.slot_dir("A")
-        host.build("A", target)
-        self.assertEqual(commands[0][:5], ["/usr/local/bin/uv", "venv", "--quiet", "--python", "/usr/bin/python3"])
-        self.assertIn("--compile-bytecode", commands[1])
-        self.assertEqual(commands[1][-2:], ["-r", os.path.join(target, "requirements.txt")])
-        self.assertEqual(agent.Agent.read_manifest(target)["installer"], "uv")
+        """Bytecode is compiled at install time, so a new slot does not compile its stack inside the health window:
+        by the agent itself when the slot's interpreter is its own, by uv's --compile-bytecode otherwise."""
+        for python, here in ((sys.executable, True), ("/opt/other/bin/python3", False)):
+            request = make_request(self.root)
+            request["slots"]["A"]["spec"]["python"] = python
+            host = agent.Agent(request)
+            commands, compiled = [], []
+            host.installer = lambda: "/usr/local/bin/uv"
+            host.run = lambda argv: commands.append(argv) or (0, "")
+            host.compile_bytecode = compiled.append
+            target = host.slot_dir("A")
+            host.build("A", target)
+            self.assertEqual(commands[0][:5], ["/usr/local/bin/uv", "venv", "--quiet", "--python", python])
+            self.assertEqual("--compile-bytecode" in commands[1], not here, python)
+            self.assertEqual(compiled, [os.path.join(target, "venv")] if here else [], python)
+            self.assertEqual(commands[1][-2:], ["-r", os.path.join(target, "requirements.txt")])
+            self.assertEqual(agent.Agent.read_manifest(target)["installer"], "uv")
+
+    def test_compile_bytecode_writes_this_interpreters_pyc_files(self):
+        site = os.path.join(self.root, "venv", "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+        os.makedirs(os.path.join(site, "package"))
+        for name, text in (("good.py", "VALUE = 1\n"), ("broken.py", "def (:\n")):
+            with open(os.path.join(site, "package", name), "w") as handle:
+                handle.write(text)
+        agent.Agent.compile_bytecode(os.path.join(self.root, "venv"))
+        cache = os.path.join(site, "package", "__pycache__")
+        self.assertEqual(sorted(os.listdir(cache)), ["good.%s.pyc" % sys.implementation.cache_tag])
 
     def test_failed_install_removes_the_new_build(self):
         host = agent.Agent(make_request(self.root))
@@ -203,6 +270,37 @@ class BuildFileTests(TestCase):
 
 
 class PrepareTests(TestCase):
+    def test_only_settings_changed_restarts_the_same_build_without_installing(self):
+        request = make_request(self.root)
+        request["slots"]["A"]["build"] = "c" * 64
+        host = agent.Agent(request)
+        old = os.path.join(host.slots_dir, "A-" + "d" * 64)
+        os.makedirs(old)
+        agent.write_atomically(os.path.join(old, "manifest.json"), json.dumps(
+            {"fingerprint": "d" * 64, "build": "c" * 64, "pins": [], "servedAt": "2026-11-20T10:00:00Z"}))
+        os.symlink(os.path.basename(old), host.slot_link("A"))
+        host.build = lambda slot, target: self.fail("installed again")
+        self.assertTrue(host.prepare("A"))
+        manifest = agent.Agent.read_manifest(host.slot_link("A"))
+        self.assertEqual((manifest["fingerprint"], manifest["build"]), (FINGERPRINT_A, "c" * 64))
+        self.assertNotIn("servedAt", manifest)
+        self.assertEqual(os.readlink(host.slot_link("A")), os.path.basename(old))
+        self.assertIn("only program settings changed", host.output[0])
+        with open(host.conf_path("A")) as handle:
+            self.assertIn(old + "/venv/bin/hello-service", handle.read())
+
+    def test_a_missing_env_file_fails_prepare_naming_it(self):
+        request = make_request(self.root)
+        request["slots"]["A"]["spec"]["programs"][0]["settings"] = {"envFile": os.path.join(self.root, "nope.env")}
+        host = agent.Agent(request)
+        os.makedirs(host.slot_dir("A"))
+        host.write_manifest("A", host.slot_dir("A"), "uv")
+        with self.assertRaises(agent.StepFailed) as raised:
+            host.prepare("A")
+        self.assertEqual(raised.exception.code, "envFile")
+        self.assertIn(os.path.join(self.root, "nope.env") + " does not exist on this host", str(raised.exception))
+        self.assertFalse(os.path.exists(host.conf_path("A")))
+
     def test_prepare_reuses_an_equal_build_relinks_and_keeps_the_build_before(self):
         host = agent.Agent(make_request(self.root))
         os.makedirs(host.slot_dir("A"))
@@ -221,6 +319,89 @@ class PrepareTests(TestCase):
         self.assertTrue(reply["steps"][0]["changed"])
         again = agent.handle(make_request(self.root, steps=[{"action": "prepare", "slot": "A"}]))
         self.assertFalse(again["steps"][0]["changed"], again)
+
+
+class HookTests(TestCase):
+    """Release hooks run from the slot's venv bin/ with the program's environment, without a shell."""
+
+    def prepared(self, hooks=None, script="#!/bin/sh\necho ok\n", settings=None):
+        request = make_request(self.root, hooks=hooks or {})
+        if settings:
+            request["slots"]["A"]["spec"]["programs"][0]["settings"] = settings
+        host = agent.Agent(request)
+        target = host.slot_dir("A")
+        os.makedirs(os.path.join(target, "venv", "bin"))
+        path = os.path.join(target, "venv", "bin", "migrate")
+        with open(path, "w") as handle:
+            handle.write(script)
+        os.chmod(path, 0o755)
+        host.write_manifest("A", target, "uv")
+        os.symlink(os.path.basename(target), host.slot_link("A"))
+        return request, target
+
+    def test_before_switch_runs_in_the_venv_with_the_program_environment(self):
+        record = os.path.join(self.root, "record")
+        script = ("#!/bin/sh\n"
+                  "printf '%s|%s|%s|%s|%s|%s\\n' \"$1\" \"$2\" \"$HELLO_GREETING\" \"$PINWHEEL_SLOT\" \"$PINWHEEL_HOOK\" "
+                  "\"$(pwd)\" >> " + record + "\n"
+                  "echo applied 3 migrations\n")
+        hook = {"command": "migrate 'two words' --plan", "timeout": "5s", "onRollback": False, "program": "web"}
+        request, target = self.prepared({"beforeSwitch": hook}, script,
+                                        {"environment": {"HELLO_GREETING": "hi {slot} on {port}"}})
+        request["steps"] = [{"action": "beforeSwitch", "slot": "A"}]
+        reply = agent.handle(request)
+        self.assertTrue(reply["ok"], reply)
+        with open(record) as handle:
+            self.assertEqual(handle.read(), "two words|--plan|hi A on 8100|A|beforeSwitch|%s\n" % os.path.realpath(target))
+        output = reply["steps"][0]["output"]
+        self.assertIn("beforeSwitch: applied 3 migrations", output)
+        self.assertTrue(output[-1].startswith("beforeSwitch hook `migrate 'two words' --plan` done in "), output)
+
+    def test_a_failing_hook_fails_the_step_with_its_last_lines(self):
+        script = "#!/bin/sh\nfor i in $(seq 1 30); do echo line $i; done\necho 'relation does not exist' >&2\nexit 3\n"
+        request, _ = self.prepared({"afterSwitch": {"command": "migrate", "timeout": "5s", "program": "web"}}, script)
+        request["steps"] = [{"action": "afterSwitch", "slot": "A"}]
+        reply = agent.handle(request)
+        step = reply["steps"][0]
+        self.assertEqual((reply["ok"], step["code"]), (False, "hook"))
+        self.assertIn("the afterSwitch hook `migrate` exited 3:", step["error"])
+        self.assertIn("relation does not exist", step["error"])
+        self.assertNotIn("line 10\n", step["error"])
+        self.assertEqual(len(step["error"].splitlines()), 1 + agent.HOOK_OUTPUT_LINES)
+
+    def test_a_hung_hook_is_ended_at_its_timeout_with_what_it_started(self):
+        marker = os.path.join(self.root, "survived")
+        script = "#!/bin/sh\necho waiting\n(sleep 3; touch %s) &\nsleep 30\n" % marker
+        request, _ = self.prepared({"beforeSwitch": {"command": "migrate", "timeout": "500ms", "program": "web"}}, script)
+        request["steps"] = [{"action": "beforeSwitch", "slot": "A"}]
+        started = time.monotonic()
+        reply = agent.handle(request)
+        self.assertLess(time.monotonic() - started, 3)
+        step = reply["steps"][0]
+        self.assertEqual(step["code"], "hook")
+        self.assertIn("ran past its timeout of 500ms and was ended", step["error"])
+        self.assertIn("waiting", step["error"])
+        time.sleep(3.5)
+        self.assertFalse(os.path.exists(marker), "a process the hook started outlived it")
+
+    def test_a_failing_prepare_hook_leaves_no_build_and_the_slot_as_it_was(self):
+        request = make_request(self.root)
+        request["slots"]["A"]["spec"]["prepareHook"] = {"command": "collectstatic", "timeout": "5s", "program": "web"}
+        host = agent.Agent(request)
+
+        def build(slot, target):
+            os.makedirs(os.path.join(target, "venv", "bin"))
+            with open(os.path.join(target, "venv", "bin", "collectstatic"), "w") as handle:
+                handle.write("#!/bin/sh\necho no STATIC_ROOT\nexit 1\n")
+            os.chmod(os.path.join(target, "venv", "bin", "collectstatic"), 0o755)
+            host.write_manifest(slot, target, "uv")
+        host.build = build
+        with self.assertRaises(agent.StepFailed) as raised:
+            host.prepare("A")
+        self.assertEqual(raised.exception.code, "hook")
+        self.assertIn("no STATIC_ROOT", str(raised.exception))
+        self.assertFalse(os.path.exists(host.slot_dir("A")))
+        self.assertFalse(os.path.lexists(host.slot_link("A")))
 
 
 class HTTPTests(unittest.TestCase):
@@ -295,18 +476,69 @@ class HealthCheckTests(TestCase):
         self.assertEqual((step["ok"], step["changed"], step["code"], step["error"]), (True, False, None, None))
         self.assertEqual(step["output"], ["slot A healthy after 3 attempts"])
 
-    def test_full_observation_asks_the_web_processes_again(self):
+    def test_full_observation_reuses_what_the_check_just_saw(self):
+        """Nothing is asked twice: the observation that ends the request takes slot A's health from the check."""
         host = agent.Agent(make_request(self.root))
         os.makedirs(host.slot_dir("A"))
         host.write_manifest("A", host.slot_dir("A"), "uv")
         os.symlink(os.path.basename(host.slot_dir("A")), host.slot_link("A"))
-        for full, healthy in ((False, True), (True, False)):
-            with web_server([200, 503]) as port:
+        for full in (False, True):
+            asked = []
+            with web_server([200, 503], asked=asked) as port:
                 request = self.check_request(port)
                 request["fullObservation"] = full
                 reply = agent.handle(request)
             self.assertTrue(reply["ok"], reply)
-            self.assertEqual(reply["observation"]["slots"]["A"]["healthy"], healthy, full)
+            self.assertTrue(reply["observation"]["slots"]["A"]["healthy"], full)
+            self.assertEqual(len(asked), 1, full)
+
+    def test_what_was_seen_expires_when_processes_change_or_time_passes(self):
+        host = agent.Agent(make_request(self.root))
+        kept = (host.supervisord.generation, time.monotonic(), ["problem"])
+        self.assertEqual(host.seen(kept), (["problem"],))
+        host.supervisord.generation += 1
+        self.assertIsNone(host.seen(kept))
+        stale = (host.supervisord.generation, time.monotonic() - agent.SEEN_FOR_SECONDS - 1, [])
+        self.assertIsNone(host.seen(stale))
+        self.assertIsNone(host.seen(None))
+
+    def test_a_process_starting_for_its_startsecs_counts_as_running(self):
+        spec = slot_spec("A", web_ports=[8100])
+        states = {"hello-web-A": ["RUNNING"], "hello-worker-A": ["STARTING"]}
+        self.assertEqual(agent.settled(spec, states, {"hello-worker-A": [1.2]}),
+                         {"hello-web-A": ["RUNNING"], "hello-worker-A": ["RUNNING"]})
+        self.assertEqual(agent.settled(spec, states, {"hello-worker-A": [0.3]}), states)
+        self.assertEqual(agent.settled(spec, states, {}), states)
+        self.assertEqual(agent.settled(spec, states, {"hello-worker-A": [None]}), states)
+        self.assertEqual(agent.process_problems(spec, agent.settled(spec, states, {"hello-worker-A": [0.3]})),
+                         ["hello-worker-A: STARTING"])
+        self.assertEqual(agent.settled(spec, {"hello-web-A": ["STARTING"], "hello-worker-A": ["BACKOFF"]},
+                                       {"hello-web-A": [0.0]}),
+                         {"hello-web-A": ["RUNNING"], "hello-worker-A": ["BACKOFF"]})
+
+    def test_process_age_comes_from_proc(self):
+        import subprocess
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+        try:
+            time.sleep(0.3)
+            age = agent.process_age(child.pid)
+            self.assertGreaterEqual(age, 0.2)
+            self.assertLess(age, 3)
+        finally:
+            child.kill()
+            child.wait()
+        self.assertIsNone(agent.process_age(2 ** 22 + 7))
+
+    def test_the_next_check_comes_when_startsecs_are_up_or_soon_after_a_start(self):
+        host = agent.Agent(make_request(self.root, health={"retries": 40, "interval": "250ms"}))
+        spec = host.spec("A")
+        host.supervisord.starting = {"hello-worker-A": [0.9]}
+        self.assertAlmostEqual(host.pause_before_next_check(spec, 0.5), 0.12)
+        host.supervisord.starting = {"hello-worker-A": [0.1]}
+        self.assertEqual(host.pause_before_next_check(spec, 0.5), 0.25)
+        host.supervisord.starting = {}
+        self.assertEqual(host.pause_before_next_check(spec, 0.5), agent.FIRST_CHECKS_PAUSE)
+        self.assertEqual(host.pause_before_next_check(spec, 3.0), 0.25)
 
     def test_check_fails_with_code_health_when_the_slot_never_answers_ok(self):
         with web_server([503]) as port:
@@ -316,7 +548,8 @@ class HealthCheckTests(TestCase):
         self.assertEqual((reply["ok"], reply["code"]), (False, "stepFailed"))
         step = reply["steps"][-1]
         self.assertEqual((step["ok"], step["changed"], step["code"]), (False, None, "health"))
-        self.assertIn("after 5 attempts", step["error"])
+        # Within the window of retries x interval (5 x 50 ms), asked at least once per interval.
+        self.assertRegex(step["error"], r"after ([5-9]|[1-9][0-9]) attempts in 0\.[2-9]s")
         self.assertIn("web on port %d: /healthz answered status 503, expected 200" % port, step["error"])
         self.assertIn(step["error"], reply["error"])
         self.assertLess(elapsed, 3)

@@ -29,6 +29,8 @@ struct RolloutMachineTests {
                 for name in names {
                     if let kind = failing[name], kind == Self.kind(action) { failed[name] = "\(kind) failed" }
                 }
+            case let .hook(_, name):
+                if let kind = failing[name], kind == Self.kind(action) { failed[name] = "\(kind) failed" }
             default: break
             }
             machine.record(action, failed: failed)
@@ -44,6 +46,7 @@ struct RolloutMachineTests {
         case .prepareIdle: return "idle"
         case .pause: return "pause"
         case .rollBack: return "rollback"
+        case let .hook(kind, _): return kind.rawValue
         case .finish: return "finish"
         }
     }

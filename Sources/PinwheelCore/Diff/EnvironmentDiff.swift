@@ -27,6 +27,10 @@ public enum EnvironmentDiff {
             if old.slots[slot].file != new.slots[slot].file {
                 lines.append("slot \(slot) file: \(old.slots[slot].file) → \(new.slots[slot].file)")
             }
+            // The interpreter a slot runs on, whether set on the slot or inherited from `python`.
+            if old.python(of: slot) != new.python(of: slot) {
+                lines.append("slot \(slot) python: \(old.python(of: slot)) → \(new.python(of: slot))")
+            }
         }
         if old.active != new.active {
             lines.append("active: \(old.active) → \(new.active)")

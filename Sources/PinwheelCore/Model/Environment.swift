@@ -17,9 +17,12 @@ public struct Environment: Sendable, Hashable, Codable {
     public var policy: Policy
     /// In file order.
     public var hosts: [FleetHost]
+    /// Commands run by a release: in each new build, before the first switch, after the last.
+    public var hooks: ReleaseHooks
 
     public init(name: String, app: String, python: String, source: PackageSource, active: Slot,
-                slots: PerSlot<SlotPins>, programs: [Program], policy: Policy, hosts: [FleetHost]) {
+                slots: PerSlot<SlotPins>, programs: [Program], policy: Policy, hosts: [FleetHost],
+                hooks: ReleaseHooks = ReleaseHooks()) {
         self.name = name
         self.app = app
         self.python = python
@@ -29,9 +32,15 @@ public struct Environment: Sendable, Hashable, Codable {
         self.programs = programs
         self.policy = policy
         self.hosts = hosts
+        self.hooks = hooks
     }
 
     public var idle: Slot { active.other }
+
+    /// The interpreter `slot` is built from: its own, or the environment's.
+    public func python(of slot: Slot) -> String {
+        slots[slot].python ?? python
+    }
 
     public func host(named name: String) -> FleetHost? {
         hosts.first { $0.name == name }

@@ -9,13 +9,17 @@ public struct Program: Sendable, Hashable, Codable {
     public var ports: PerSlot<Int>?
     /// How a web process proves it is ready; nil when the program has no port.
     public var health: HealthCheck?
+    /// Environment, user, working directory, stop signal and timeouts.
+    public var settings: ProgramSettings
 
-    public init(name: String, command: String, processes: Int = 1, ports: PerSlot<Int>? = nil, health: HealthCheck? = nil) {
+    public init(name: String, command: String, processes: Int = 1, ports: PerSlot<Int>? = nil, health: HealthCheck? = nil,
+                settings: ProgramSettings = ProgramSettings()) {
         self.name = name
         self.command = command
         self.processes = processes
         self.ports = ports
         self.health = health
+        self.settings = settings
     }
 
     /// Whether nginx sends traffic to this program.

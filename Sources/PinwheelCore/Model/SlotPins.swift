@@ -3,10 +3,14 @@ public struct SlotPins: Sendable, Hashable, Codable {
     /// The requirements file, relative to the environment folder.
     public var file: String
     public var pins: [Pin]
+    /// The slot's own interpreter (`slots: {B: {pins: B.txt, python: ...}}`); nil uses the environment's.
+    /// Upgrading Python is then an ordinary release into the idle slot, with an instant rollback.
+    public var python: String?
 
-    public init(file: String, pins: [Pin]) {
+    public init(file: String, pins: [Pin], python: String? = nil) {
         self.file = file
         self.pins = pins.sorted { $0.normalizedName < $1.normalizedName }
+        self.python = python
     }
 
     public func pin(named name: String) -> Pin? {

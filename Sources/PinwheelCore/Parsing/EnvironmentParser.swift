@@ -40,7 +40,7 @@ struct EnvironmentParser {
                       hint: "rename the folder: a letter, then letters, digits, `-` or `_`")
         }
         let required = ["app", "python", "source", "active", "slots", "programs", "policy", "hosts"]
-        guard let root = reader.mapping(reader.document.root, "environment.yaml", required: required, optional: ["defaults"]) else {
+        guard let root = reader.mapping(reader.document.root, "environment.yaml", required: required, optional: ["defaults", "hooks"]) else {
             return nil
         }
         let app = root["app"].flatMap { identifier($0, "`app`") }
@@ -64,9 +64,12 @@ struct EnvironmentParser {
         }
         let hosts = root["hosts"].flatMap { parseHosts($0, defaults: defaults, app: app ?? "app", programs: programs ?? []) }
 
-        guard let app, let python, let source, let active, let slots, let programs, let policy, let hosts else { return nil }
+        var hooks: ReleaseHooks? = ReleaseHooks()
+        if let node = root["hooks"] { hooks = parseHooks(node, programs: programs ?? []) }
+
+        guard let app, let python, let source, let active, let slots, let programs, let policy, let hosts, let hooks else { return nil }
         return Environment(name: name, app: app, python: python, source: source, active: active, slots: slots,
-                           programs: programs, policy: policy, hosts: hosts)
+                           programs: programs, policy: policy, hosts: hosts, hooks: hooks)
     }
 
     // MARK: Sections
@@ -118,18 +121,38 @@ struct EnvironmentParser {
                 failed = true
                 continue
             }
-            guard let file = reader.string(entry.value, "slot `\(slot)`") else {
+            var fileNode = entry.value
+            var python: String?
+            if case .mapping = entry.value {
+                // The long form: `A: {pins: A.txt, python: /usr/bin/python3.12}`.
+                guard let fields = reader.mapping(entry.value, "slot `\(slot)`", required: ["pins"], optional: ["python"]),
+                      let pinsNode = fields["pins"] else {
+                    failed = true
+                    continue
+                }
+                fileNode = pinsNode
+                if let node = fields["python"] {
+                    guard let value = reader.string(node, "`python` of slot `\(slot)`"), ValueRules.isAbsolutePath(value) else {
+                        reader.error("`python` of slot `\(slot)` must be the absolute path of an interpreter on the hosts", at: node,
+                                     hint: "for example `/usr/bin/python3.12`")
+                        failed = true
+                        continue
+                    }
+                    python = value
+                }
+            }
+            guard let file = reader.string(fileNode, "slot `\(slot)`") else {
                 failed = true
                 continue
             }
             guard ValueRules.isRelativeFile(file) else {
-                reader.error("slot `\(slot)` must name a requirements file beside environment.yaml, found `\(Quote.excerpt(file))`", at: entry.value,
+                reader.error("slot `\(slot)` must name a requirements file beside environment.yaml, found `\(Quote.excerpt(file))`", at: fileNode,
                              hint: "for example `\(slot).txt`")
                 failed = true
                 continue
             }
             if let other = files[file] {
-                reader.error("slots `\(other)` and `\(slot)` name the same file `\(file)`", at: entry.value,
+                reader.error("slots `\(other)` and `\(slot)` name the same file `\(file)`", at: fileNode,
                              hint: "each slot needs its own file, for example `A.txt` and `B.txt`")
                 failed = true
                 continue
@@ -142,7 +165,7 @@ struct EnvironmentParser {
                 continue
             }
             guard case .data(let data) = read else {
-                reader.error("slot `\(slot)` names `\(file)`, which does not exist in \(context.folder)/", at: entry.value,
+                reader.error("slot `\(slot)` names `\(file)`, which does not exist in \(context.folder)/", at: fileNode,
                              hint: "create it with the slot's pins (`pip freeze` or `uv pip compile` output)")
                 failed = true
                 continue
@@ -153,7 +176,7 @@ struct EnvironmentParser {
                 continue
             }
             let pins = RequirementsParser(path: path, log: log).parse(text)
-            found[slot] = SlotPins(file: file, pins: pins)
+            found[slot] = SlotPins(file: file, pins: pins, python: python)
         }
         for slot in Slot.allCases where found[slot] == nil && !entries.contains(where: { $0.name == slot.rawValue }) {
             reader.error("`slots` is missing slot `\(slot)`", at: node, hint: "an environment has exactly two slots, `A` and `B`")
@@ -187,7 +210,7 @@ struct EnvironmentParser {
             reader.error("program name `\(name)` must be a name: a letter, then letters, digits, `-` or `_`", at: keyNode)
         }
         let what = "program `\(name)`"
-        guard let fields = reader.mapping(node, what, required: ["command"], optional: ["processes", "port", "health"]) else {
+        guard let fields = reader.mapping(node, what, required: ["command"], optional: ["processes", "port", "health"] + ProgramSettings.keys) else {
             return nil
         }
         var command: String?
@@ -214,8 +237,9 @@ struct EnvironmentParser {
         if let commandNode = fields["command"], let command {
             checkPlaceholders(command, node: commandNode, what: what, hasPort: fields["port"] != nil)
         }
-        guard log.diagnostics.count == errorsBefore, let command, let processes else { return nil }
-        return Program(name: name, command: command, processes: processes, ports: ports, health: health)
+        let settings = parseSettings(fields, what, isWeb: fields["port"] != nil)
+        guard log.diagnostics.count == errorsBefore, let command, let processes, let settings else { return nil }
+        return Program(name: name, command: command, processes: processes, ports: ports, health: health, settings: settings)
     }
 
     private func checkPlaceholders(_ command: String, node: Node, what: String, hasPort: Bool) {

@@ -18,6 +18,10 @@ public struct HostPlan: Sendable, Hashable, Codable {
         /// every host while observing, so a rollback moves traffic in one round trip, while a slot that was only
         /// ever prepared (a release) refuses and is switched to at the policy's pace.
         case verify(Slot)
+        /// Run the release's `beforeSwitch` hook from the slot (once per rollout, on one host).
+        case beforeSwitch(Slot)
+        /// Run the release's `afterSwitch` hook from the slot (once per rollout, on one host).
+        case afterSwitch(Slot)
 
         public var description: String {
             switch self {
@@ -26,6 +30,8 @@ public struct HostPlan: Sendable, Hashable, Codable {
             case let .check(slot): return "check \(slot)"
             case let .route(slot): return "switch to \(slot)"
             case let .verify(slot): return "verify \(slot)"
+            case let .beforeSwitch(slot): return "beforeSwitch hook in \(slot)"
+            case let .afterSwitch(slot): return "afterSwitch hook in \(slot)"
             }
         }
 
@@ -37,12 +43,16 @@ public struct HostPlan: Sendable, Hashable, Codable {
             case .check: return "check"
             case .route: return "route"
             case .verify: return "verify"
+            case .beforeSwitch: return "beforeSwitch"
+            case .afterSwitch: return "afterSwitch"
             }
         }
 
         public var slot: Slot {
             switch self {
-            case let .prepare(slot), let .start(slot), let .check(slot), let .route(slot), let .verify(slot): return slot
+            case let .prepare(slot), let .start(slot), let .check(slot), let .route(slot), let .verify(slot),
+                 let .beforeSwitch(slot), let .afterSwitch(slot):
+                return slot
             }
         }
 
@@ -53,6 +63,8 @@ public struct HostPlan: Sendable, Hashable, Codable {
             case "check": self = .check(slot)
             case "route": self = .route(slot)
             case "verify": self = .verify(slot)
+            case "beforeSwitch": self = .beforeSwitch(slot)
+            case "afterSwitch": self = .afterSwitch(slot)
             default: return nil
             }
         }

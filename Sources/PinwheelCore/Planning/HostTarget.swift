@@ -11,6 +11,8 @@ public struct HostTarget: Sendable, Hashable {
     public let active: Slot
     public let slots: PerSlot<ResolvedSlot>
     public let health: Policy.HealthPolicy
+    /// The release's hooks.
+    public let hooks: ReleaseHooks
 
     public var name: String { host.name }
     public var settings: HostSettings { host.settings }
@@ -22,6 +24,7 @@ public struct HostTarget: Sendable, Hashable {
         active = environment.active
         slots = PerSlot(a: ResolvedSlot(environment.slotSpec(.a, on: host)), b: ResolvedSlot(environment.slotSpec(.b, on: host)))
         health = environment.policy.health
+        hooks = environment.hooks
     }
 }
 

@@ -43,8 +43,56 @@ public enum SlotFingerprint {
             } else {
                 encoder.line("program.health", "none")
             }
+            encodeSettings(program.settings, into: &encoder)
         }
+        encodePrepareHook(spec.prepareHook, into: &encoder)
         return encoder.text
+    }
+
+    /// What the prepare hook does to a build (its command, and whose environment it runs with); encoded only when
+    /// there is one, like the program settings.
+    private static func encodePrepareHook(_ hook: ReleaseHooks.Hook?, into encoder: inout Encoder) {
+        guard let hook else { return }
+        encoder.line("hooks.prepare.command", string: hook.command)
+        encoder.line("hooks.prepare.program", string: hook.program)
+    }
+
+    /// Program settings came after version 1: each is encoded only when set, so a slot that sets none keeps the
+    /// fingerprint it had before they existed.
+    private static func encodeSettings(_ settings: ProgramSettings, into encoder: inout Encoder) {
+        if !settings.environment.isEmpty {
+            encoder.line("program.environment", String(settings.environment.count))
+            for key in settings.environment.keys.sorted() {
+                encoder.line("program.environment.key", string: key)
+                encoder.line("program.environment.value", string: settings.environment[key] ?? "")
+            }
+        }
+        if let envFile = settings.envFile { encoder.line("program.envFile", string: envFile) }
+        if let user = settings.user { encoder.line("program.user", string: user) }
+        if let directory = settings.directory { encoder.line("program.directory", string: directory) }
+        if let signal = settings.stopSignal { encoder.line("program.stopSignal", signal.rawValue) }
+        if let timeout = settings.stopTimeout { encoder.line("program.stopTimeoutMilliseconds", String(timeout.milliseconds)) }
+        if let seconds = settings.startSeconds { encoder.line("program.startSeconds", String(seconds)) }
+    }
+
+    /// The identity of what a slot installs: the interpreter, the package source and the pins. Two specs with the
+    /// same build digest share a virtualenv, so a change of program settings restarts processes without reinstalling.
+    public static func build(of spec: SlotSpec) -> String {
+        var encoder = Encoder()
+        encoder.line("pinwheel-slot-build", "v1")
+        encoder.line("environment", string: spec.environment)
+        encoder.line("app", string: spec.app)
+        encoder.line("slot", spec.slot.rawValue)
+        encoder.line("python", string: spec.python)
+        switch spec.source {
+        case let .index(url): encoder.line("source.index", string: url)
+        case let .wheelhouse(path): encoder.line("source.wheelhouse", string: path)
+        }
+        encoder.line("requirements", string: spec.requirements)
+        encoder.line("hashed", spec.hashed ? "true" : "false")
+        // The prepare hook writes into the build (collected static files, say): another hook, another build.
+        encodePrepareHook(spec.prepareHook, into: &encoder)
+        return ContentDigest.hex(of: encoder.text.utf8)
     }
 
     private struct Encoder {

@@ -12,6 +12,8 @@ public struct SlotSpec: Sendable, Hashable, Codable {
         /// The port of each process; empty for programs without a port.
         public var ports: [Int]
         public var health: HealthCheck?
+        /// Environment, user, working directory, stop signal and timeouts; all unset by default.
+        public var settings: ProgramSettings = ProgramSettings()
     }
 
     public var environment: String
@@ -23,6 +25,8 @@ public struct SlotSpec: Sendable, Hashable, Codable {
     public var requirements: String
     public var hashed: Bool
     public var programs: [ProgramSpec]
+    /// Run in each new build after the install, before its processes start (`hooks.prepare`).
+    public var prepareHook: ReleaseHooks.Hook? = nil
 
     public var webPrograms: [ProgramSpec] { programs.filter { !$0.ports.isEmpty } }
 }
@@ -35,7 +39,7 @@ extension Environment {
             environment: name,
             app: app,
             slot: slot,
-            python: python,
+            python: python(of: slot),
             source: source,
             requirements: slots[slot].requirementsText,
             hashed: pins.contains { !$0.hashes.isEmpty },
@@ -46,9 +50,11 @@ extension Environment {
                     command: program.command,
                     processes: program.processes,
                     ports: host.processPorts(of: program, in: slot),
-                    health: program.health
+                    health: program.health,
+                    settings: program.settings
                 )
-            }
+            },
+            prepareHook: hooks.prepare
         )
     }
 }

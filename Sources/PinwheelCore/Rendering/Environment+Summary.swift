@@ -10,7 +10,8 @@ extension Environment {
         lines.append("  policy:   \(policy.name) — prepare \(policy.rollout.prepare), canary \(policy.rollout.canary), batch \(policy.rollout.batch), pause \(policy.rollout.pause), maxFailures \(policy.rollout.maxFailures), onFailure \(policy.rollout.onFailure.rawValue); health \(policy.health.retries)×\(policy.health.interval); drift \(policy.drift.rawValue)")
         for slot in Slot.allCases {
             let marker = slot == active ? " [active]" : ""
-            lines.append("  slot \(slot) (\(slots[slot].file))\(marker):")
+            let interpreter = slots[slot].python.map { ", python \($0)" } ?? ""
+            lines.append("  slot \(slot) (\(slots[slot].file)\(interpreter))\(marker):")
             for pin in slots[slot].pins {
                 var line = "    \(pin.name)==\(pin.version)"
                 if let marker = pin.marker { line += " ; \(marker)" }

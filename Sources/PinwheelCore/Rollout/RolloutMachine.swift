@@ -12,6 +12,9 @@
 ///    checked. A change that only switches to slots that are already warm (a rollback) switches every host at
 ///    once: nothing is installed, and getting traffic back fast is the point.
 /// 3. idle: the idle slots are made ready for the next instant rollback.
+/// With release hooks, `beforeSwitch` runs once on the first host to switch, after every host prepared and before
+/// any traffic moves (a failure halts right there), and `afterSwitch` once after the last batch. A rollback that
+/// only switches back to warm slots runs neither, unless the hook says `onRollback: true`.
 /// Failed hosts are counted across the whole rollout; past `maxFailures` no further host is switched, and with
 /// `onFailure: rollback` or `revert` the hosts already switched go back to the slot they served.
 public struct RolloutMachine: Sendable {
@@ -28,6 +31,8 @@ public struct RolloutMachine: Sendable {
         case prepareIdle([String])
         /// Switch these hosts back to the slot each served before.
         case rollBack([String: Slot])
+        /// Run a release hook (`beforeSwitch`, `afterSwitch`) once, on this host.
+        case hook(ReleaseHooks.Kind, host: String)
         case finish(Outcome)
     }
 
@@ -80,13 +85,21 @@ public struct RolloutMachine: Sendable {
     private(set) public var switched: [String] = []
     private var halted = false
     private var outcome: Outcome?
+    /// The release's hooks; the machine decides when `beforeSwitch` and `afterSwitch` run.
+    private var hooks = ReleaseHooks()
+    private var hooksRun: Set<ReleaseHooks.Kind> = []
+    /// Whether this rollout only switches back to warm slots.
+    private var isRollback = false
+    /// Why `beforeSwitch` failed (the rollout halts before any switch), or `afterSwitch` did.
+    private(set) public var hookFailures: [ReleaseHooks.Kind: String] = [:]
 
     /// - Parameters:
     ///   - plans: the plan of every reachable host.
     ///   - order: the hosts in the environment's order (canary first).
     ///   - previous: the slot each host routed to before the rollout.
-    public init(policy: Policy, plans: [HostPlan], order: [String], previous: [String: Slot]) {
+    public init(policy: Policy, plans: [HostPlan], order: [String], previous: [String: Slot], hooks: ReleaseHooks = ReleaseHooks()) {
         self.policy = policy
+        self.hooks = hooks
         self.plans = Dictionary(uniqueKeysWithValues: plans.map { ($0.host, $0) })
         self.order = order.filter { name in plans.contains { $0.host == name } }
         self.previous = previous
@@ -97,14 +110,16 @@ public struct RolloutMachine: Sendable {
     /// A whole reconcile of `targets`, starting with observing them. `switchingWarm` lets a host whose desired
     /// active slot is warm switch in the observing round trip (what a rollback needs); without it, observing
     /// changes nothing.
-    public init(policy: Policy, targets: [HostTarget], switchingWarm: Bool = true) {
+    /// `hooks`: with a `beforeSwitch` hook that runs on rollbacks too, observing never switches (the hook goes first).
+    public init(policy: Policy, targets: [HostTarget], switchingWarm: Bool = true, hooks: ReleaseHooks = ReleaseHooks()) {
         self.policy = policy
         self.targets = targets
         plans = [:]
         order = targets.map(\.name)
         previous = [:]
         stage = .observe
-        self.switchingWarm = switchingWarm
+        self.switchingWarm = switchingWarm && !(hooks.beforeSwitch?.onRollback ?? false)
+        self.hooks = hooks
     }
 
     private var switchingWarm = false
@@ -161,14 +176,16 @@ public struct RolloutMachine: Sendable {
                 let hosts = order.filter { !(plans[$0]?.activate.isEmpty ?? true) }
                 if !hosts.isEmpty { return .prepare(hosts) }
             case .canary:
-                if tooManyFailures { return halt() }
+                if hookFailures[.beforeSwitch] != nil || tooManyFailures { return halt() }
                 let candidates = switchCandidates()
                 if candidates.isEmpty {
                     stage = .idle
                     continue
                 }
+                isRollback = candidates.allSatisfy { (plans[$0]?.activate.isEmpty ?? true) && !firstExposure.contains($0) }
+                if let hook = nextHook(.beforeSwitch, on: candidates[0]) { return hook }
                 // Only switching back to warm slots that served before (a rollback): no canary, no batches.
-                if candidates.allSatisfy({ (plans[$0]?.activate.isEmpty ?? true) && !firstExposure.contains($0) }) {
+                if isRollback {
                     stage = .batches(remaining: [], index: 0, paused: true)
                     return .route(candidates, stage: "all")
                 }
@@ -178,6 +195,7 @@ public struct RolloutMachine: Sendable {
             case let .batches(remaining, index, paused):
                 if tooManyFailures { return halt() }
                 if remaining.isEmpty {
+                    if let first = switched.first, let hook = nextHook(.afterSwitch, on: first) { return hook }
                     stage = .idle
                     continue
                 }
@@ -214,9 +232,22 @@ public struct RolloutMachine: Sendable {
             idleFailures.merge(failed) { first, _ in first }
         case .rollBack:
             failures.merge(failed.mapValues { "rolling back failed: \($0)" }) { first, second in first + "; " + second }
+        case let .hook(kind, host):
+            if let error = failed[host] {
+                hookFailures[kind] = "the \(kind.rawValue) hook failed on \(host): \(error)"
+                // A failed beforeSwitch is the host's failure (nothing switches); after the switch, the hosts serve.
+                if kind == .beforeSwitch { failures[host] = failures[host] ?? "beforeSwitch hook: \(error)" }
+            }
         case .pause, .finish, .observe:
             break
         }
+    }
+
+    /// The hook of `kind` on `host`, when the release has one that has not run yet and applies to this rollout.
+    private mutating func nextHook(_ kind: ReleaseHooks.Kind, on host: String) -> Action? {
+        guard let hook = hooks[kind], !hooksRun.contains(kind), !isRollback || hook.onRollback else { return nil }
+        hooksRun.insert(kind)
+        return .hook(kind, host: host)
     }
 
     private func switchCandidates() -> [String] {
@@ -245,6 +276,10 @@ public struct RolloutMachine: Sendable {
 
     private func finalOutcome() -> Outcome {
         let names = failures.keys.sorted()
+        if halted, let failure = hookFailures[.beforeSwitch] {
+            return Outcome(result: .halted, failures: failures, revert: policy.rollout.onFailure == .revert,
+                           message: "halted before any host switched: \(failure)")
+        }
         if halted {
             let action: String
             switch policy.rollout.onFailure {
@@ -255,6 +290,10 @@ public struct RolloutMachine: Sendable {
             return Outcome(result: .halted, failures: failures, revert: policy.rollout.onFailure == .revert,
                            message: "halted: \(names.count) host\(names.count == 1 ? "" : "s") failed (\(names.joined(separator: ", "))), more than maxFailures \(policy.rollout.maxFailures); \(action)")
         }
+        let all = failures.merging(idleFailures.mapValues { "idle slot: \($0)" }) { first, _ in first }
+        if let failure = hookFailures[.afterSwitch] {
+            return Outcome(result: .degraded, failures: all, revert: false, message: "every host switched, but \(failure)")
+        }
         if failures.isEmpty && idleFailures.isEmpty && unreachable.isEmpty {
             return Outcome(result: .converged, failures: [:], revert: false, message: "every host serves the desired slot")
         }
@@ -263,7 +302,6 @@ public struct RolloutMachine: Sendable {
             return Outcome(result: .degraded, failures: [:], revert: false,
                            message: "\(names.count) host\(names.count == 1 ? "" : "s") unreachable (\(names.joined(separator: ", "))); the others serve the desired slot")
         }
-        let all = failures.merging(idleFailures.mapValues { "idle slot: \($0)" }) { first, _ in first }
         return Outcome(result: .degraded, failures: all, revert: false,
                        message: "\(all.count) host\(all.count == 1 ? "" : "s") failed (\(all.keys.sorted().joined(separator: ", "))), within maxFailures \(policy.rollout.maxFailures)")
     }

@@ -111,6 +111,47 @@ public enum ValueRules {
         return nil
     }
 
+    /// Environment variable names: a letter or `_`, then letters, digits or `_`.
+    public static func isVariableName(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, text.utf8.count <= 128, isLetter(first) || first == "_" else { return false }
+        return text.unicodeScalars.allSatisfy { isLetter($0) || isDigit($0) || $0 == "_" }
+    }
+
+    /// Environment variable values: one line of text up to 4096 bytes that supervisord's config can hold. The agent
+    /// quotes a value with `"`, or `'` when it holds a `"`, so it cannot hold both; and supervisord takes a space
+    /// followed by `;` or `#` for the start of a comment.
+    public static func variableValueProblem(_ text: String) -> String? {
+        if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            return "must be one line without control characters"
+        }
+        if text.utf8.count > 4096 { return "is longer than 4096 bytes" }
+        if text.contains("\"") && text.contains("'") {
+            return "holds both `\"` and `'`, which supervisord's config cannot quote together"
+        }
+        let scalars = Array(text.unicodeScalars)
+        for (index, scalar) in scalars.enumerated().dropFirst() where scalar == ";" || scalar == "#" {
+            if scalars[index - 1] == " " || scalars[index - 1] == "\t" {
+                return "has a space before `\(scalar)`, which supervisord's config reads as the start of a comment"
+            }
+        }
+        return nil
+    }
+
+    /// The first `{name}` in `text` whose name is a word but not one of `known`; nil when there is none. Braces
+    /// around anything else (JSON, say) are plain text.
+    public static func unknownPlaceholder(in text: String, known: [String]) -> String? {
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "{") {
+            let after = rest[rest.index(after: open)...]
+            if let close = after.firstIndex(of: "}") {
+                let name = String(after[..<close])
+                if !name.isEmpty, name.unicodeScalars.allSatisfy(isLetter), !known.contains(name) { return name }
+            }
+            rest = after
+        }
+        return nil
+    }
+
     static func isLetter(_ scalar: Unicode.Scalar) -> Bool {
         ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
     }

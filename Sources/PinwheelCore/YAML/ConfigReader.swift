@@ -97,6 +97,15 @@ struct ConfigReader {
         return value
     }
 
+    /// `true` or `false`, written plainly.
+    func boolean(_ node: Node, _ what: String) -> Bool? {
+        guard case let .scalar(scalar) = node, scalar.style == .plain, ["true", "false"].contains(scalar.string) else {
+            error("\(what) must be `true` or `false`, found \(kind(of: node))", at: node)
+            return nil
+        }
+        return scalar.string == "true"
+    }
+
     func duration(_ node: Node, _ what: String, in range: ClosedRange<ConfigDuration>) -> ConfigDuration? {
         guard let text = string(node, what) else { return nil }
         guard let value = ConfigDuration(parsing: text) else {

@@ -20,6 +20,8 @@ struct AgentRequest: Encodable, Sendable {
     var settings: HostSettings
     var slots: PerSlot<ResolvedSlot>
     var health: Policy.HealthPolicy
+    /// The release's hooks; the prepare hook also travels in each slot's spec, which it is part of.
+    var hooks: ReleaseHooks
     var commit: String?
     var lockTimeoutSeconds: Int
     /// With `execute`: after the steps succeed, observe fully (ask every web process for its health), as `observe`
@@ -36,6 +38,7 @@ struct AgentRequest: Encodable, Sendable {
         settings = target.settings
         slots = target.slots
         health = target.health
+        hooks = target.hooks
         self.commit = commit
         self.lockTimeoutSeconds = lockTimeoutSeconds
     }

@@ -26,6 +26,7 @@ Reply codes (`code` of the reply):
 
 Step codes (`code` of a step result), mirrored by the Swift side from STEP_CODES:
     install      creating the virtualenv or installing the pins failed
+    envFile      a program's `envFile` does not exist on the host
     supervisor   supervisord could not load the new program config
     health       the slot did not pass its health check within the retries
     notPrepared  the slot is not built as the request specifies (no manifest, or another fingerprint)
@@ -35,7 +36,7 @@ Step codes (`code` of a step result), mirrored by the Swift side from STEP_CODES
     nginxTest    `nginx.test` rejected the new upstream file (the previous file is back)
     nginxReload  `nginx.reload` failed (the previous file is back)
     nginxVerify  `nginx.check` did not answer from the new slot after the reload (switched back)
-    hook         reserved for deploy hooks, which the agent does not run yet
+    hook         a release hook (prepare, beforeSwitch, afterSwitch) exited non-zero or ran past its timeout
     internal     an unexpected exception inside the step
 """
 import base64
@@ -49,12 +50,21 @@ import time
 
 PROTOCOL = 2
 MARKER = "PINWHEEL-RESULT "
-STEP_ACTIONS = ("prepare", "start", "check", "route", "verify")
-STEP_CODES = ("install", "supervisor", "health", "notPrepared", "notReady", "notServed", "nginxTest", "nginxReload",
-              "nginxVerify", "hook", "internal")
+STEP_ACTIONS = ("prepare", "start", "check", "route", "verify", "beforeSwitch", "afterSwitch")
+# The last lines of a hook's output kept for the report and the status.
+HOOK_OUTPUT_LINES = 20
+STEP_CODES = ("install", "envFile", "supervisor", "health", "notPrepared", "notReady", "notServed", "nginxTest",
+              "nginxReload", "nginxVerify", "hook", "internal")
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600
 # After a switch, `nginx.check` is asked up to this many times, 20 ms apart (about five seconds when nginx answers).
 ROUTE_VERIFY_ATTEMPTS = 250
+# What a step saw of supervisord and the web processes is reused by the observation that ends the request while
+# nothing changed the processes since and it is at most this old.
+SEEN_FOR_SECONDS = 2.0
+# A venv with more Python files than this is compiled by a worker process per core.
+COMPILE_IN_WORKERS_FROM = 300
+# While a new slot starts, its web processes are asked this often (seconds) at most, not once per `interval`.
+FIRST_CHECKS_PAUSE = 0.1
 
 
 class StepFailed(Exception):
@@ -216,6 +226,9 @@ class Supervisor:
         self.ctl_command = ctl
         self.shell = shell
         self.proxy = None
+        # Counts the calls that change processes, so what was seen before one of them is not reused after it.
+        self.generation = 0
+        self.starting = {}
         try:
             url = self.server_url(ctl)
             if url:
@@ -277,12 +290,19 @@ class Supervisor:
         return self.shell(self.ctl_command + " " + " ".join(shlex.quote(w) for w in words))
 
     def states(self):
-        """Process states by group name, and a problem when supervisord cannot be asked."""
+        """Process states by group name, and a problem when supervisord cannot be asked.
+
+        Also keeps, in `starting`, how long each STARTING process of a group has been up, in seconds, or None when
+        that cannot be known (XML-RPC only): supervisord calls a process RUNNING only on the first tick of its loop
+        after `startsecs`, which can be a second later."""
         states = {}
+        self.starting = {}
         if self.proxy is not None:
             try:
                 for info in self.proxy.call("supervisor.getAllProcessInfo"):
                     states.setdefault(info["group"], []).append(info["statename"])
+                    if info["statename"] == "STARTING":
+                        self.starting.setdefault(info["group"], []).append(process_age(info["pid"]))
                 return states, None
             except Exception as error:
                 return {}, "supervisord: %s" % error
@@ -297,6 +317,7 @@ class Supervisor:
 
     def update(self):
         """What `supervisorctl update` does: reread the config, add, change and remove groups."""
+        self.generation += 1
         if self.proxy is None:
             code, text = self.ctl("update")
             if code != 0:
@@ -327,6 +348,7 @@ class Supervisor:
             raise StepFailed("supervisor", "supervisord could not load the new config: %s" % error)
 
     def start_group(self, group):
+        self.generation += 1
         if self.proxy is None:
             code, text = self.ctl("start", group + ":*")
             return text.strip() if code != 0 and "already started" not in text else None
@@ -444,8 +466,12 @@ class Agent:
         self.commit = request.get("commit")
         self.lock_timeout = request.get("lockTimeoutSeconds") or DEFAULT_LOCK_TIMEOUT_SECONDS
         self.full_observation = bool(request.get("fullObservation"))
+        self.hooks = request.get("hooks") or {}
         self.output = []
         self.supervisord = Supervisor(self.supervisor_settings["ctl"], self.shell)
+        # What slot_problems saw (supervisord's generation, when, what), for the observation that ends the request.
+        self.states_seen = None
+        self.web_seen = {}
 
     # ---- helpers -------------------------------------------------------------------------------------
 
@@ -497,6 +523,7 @@ class Agent:
         import datetime
         manifest = {
             "fingerprint": self.fingerprint(slot),
+            "build": self.slots[slot].get("build"),
             "pins": [line.split(" ", 1)[0] for line in self.spec(slot)["requirements"].splitlines() if line],
             "commit": self.commit,
             "preparedAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -551,20 +578,28 @@ class Agent:
 
     def observe(self, probe=True):
         """What the host has. Without `probe`, web processes are not asked for their health: after successful
-        steps, the steps' own checks said it, and skipping the requests keeps a switch cheap."""
-        states, supervisor_problem = self.supervisord.states()
+        steps, the steps' own checks said it, and skipping the requests keeps a switch cheap. What a step of this
+        request saw an instant ago (verify, check) is reused rather than asked again."""
+        seen = self.seen(self.states_seen)
+        if seen:
+            states, starting = seen
+            supervisor_problem = None
+        else:
+            states, supervisor_problem = self.supervisord.states()
+            starting = self.supervisord.starting
         result = {"slots": {}}
         for slot in self.slots:
             spec = self.spec(slot)
             manifest = self.read_manifest(self.slot_link(slot))
-            processes = {p["supervisorName"]: states.get(p["supervisorName"], []) for p in spec["programs"]}
+            processes = settled(spec, states, starting)
             problems = []
             if supervisor_problem:
                 problems.append(supervisor_problem)
             if manifest is not None:
                 if probe:
-                    problems += self.check_web(spec)
-                problems += process_problems(spec, states)
+                    web = self.seen(self.web_seen.get(slot))
+                    problems += web[0] if web else self.check_web(spec)
+                problems += process_problems(spec, processes)
             else:
                 problems.append("not prepared")
             result["slots"][slot] = {"manifest": manifest, "processes": processes,
@@ -598,10 +633,28 @@ class Agent:
         target = self.slot_dir(slot)
         manifest = self.read_manifest(target)
         built = not (manifest and manifest.get("fingerprint") == self.fingerprint(slot))
-        if built:
+        same_build = self.same_build(slot) if built else None
+        if same_build:
+            # Only program settings changed: the installed packages are the same, the processes restart with the
+            # new settings when supervisord loads their new section below.
+            target = same_build
+            self.rewrite_manifest(slot, target)
+            self.say("slot %s: the packages of %s are as desired, only program settings changed" % (
+                slot, os.path.basename(target)))
+        elif built:
             self.build(slot, target)
+            hook = self.spec(slot).get("prepareHook")
+            if hook:
+                try:
+                    self.run_hook("prepare", hook, slot, target)
+                except BaseException:
+                    # Not a complete build: the next prepare builds it again, and runs the hook again.
+                    import shutil
+                    shutil.rmtree(target, ignore_errors=True)
+                    raise
         else:
             self.say("slot %s: %s already built, reusing it" % (slot, os.path.basename(target)))
+        self.check_env_files(slot)
         rewritten = self.write_supervisor_conf(slot, target)
         # The link is the slot: renaming a new link over it is atomic, so the slot is the old build or the new, never half.
         link = self.slot_link(slot)
@@ -616,11 +669,37 @@ class Agent:
         self.collect_garbage(slot, keep=os.path.basename(target))
         return built or rewritten or relinked
 
+    def same_build(self, slot):
+        """The slot's current build folder when it installed exactly what the request asks for (the same build
+        digest) and only the program settings differ; None otherwise."""
+        build = self.slots[slot].get("build")
+        current = os.path.realpath(self.slot_link(slot))
+        manifest = self.read_manifest(current) if os.path.islink(self.slot_link(slot)) else None
+        if not build or manifest is None or manifest.get("build") != build:
+            return None
+        return current
+
+    def rewrite_manifest(self, slot, target):
+        """Gives an unchanged build the request's fingerprint; it has not served with the new settings yet."""
+        manifest = self.read_manifest(target)
+        manifest.update({"fingerprint": self.fingerprint(slot), "commit": self.commit})
+        manifest.pop("servedAt", None)
+        write_atomically(os.path.join(target, "manifest.json"), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+    def check_env_files(self, slot):
+        """Each program's `envFile` must exist on the host before its processes start with it."""
+        for program in self.spec(slot)["programs"]:
+            path = settings_of(program).get("envFile")
+            if path and not os.path.isfile(path):
+                raise StepFailed("envFile", "program %s: its envFile %s does not exist on this host; create it "
+                                 "(KEY=value lines, readable by the program's user) or remove `envFile`" % (
+                                     program["name"], path))
+
     def build(self, slot, target):
         """Creates the virtualenv from the slot's own interpreter and installs exactly its pins.
 
-        Bytecode is compiled at install time (uv's --compile-bytecode, pip's default), so a new slot does not
-        compile its whole stack on first start, inside the health check's window."""
+        Bytecode is compiled at install time (here, or by uv's --compile-bytecode, or pip's default), so a new slot
+        does not compile its whole stack on first start, inside the health check's window."""
         import shutil
         spec = self.spec(slot)
         if os.path.exists(target):
@@ -639,10 +718,15 @@ class Agent:
             started = time.monotonic()
             if uv:
                 installer = "uv"
+                # uv compiles in interpreters it starts; when the slot's interpreter is this one, compiling here
+                # saves starting them (most of a small service's install).
+                here = self.is_own_interpreter(spec["python"])
                 self.checked([uv, "venv", "--quiet", "--python", spec["python"], venv], "creating the virtualenv")
-                self.checked([uv, "pip", "install", "--quiet", "--compile-bytecode",
-                              "--python", os.path.join(venv, "bin", "python"),
+                self.checked([uv, "pip", "install", "--quiet"] + ([] if here else ["--compile-bytecode"]) +
+                             ["--python", os.path.join(venv, "bin", "python"),
                               "--no-deps"] + hashes + where + ["-r", requirements], "installing the pins")
+                if here:
+                    self.compile_bytecode(venv)
             else:
                 installer = "pip"
                 self.checked([spec["python"], "-m", "venv", venv], "creating the virtualenv")
@@ -655,6 +739,95 @@ class Agent:
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
+
+    @staticmethod
+    def is_own_interpreter(python):
+        """Whether `python` is the interpreter running the agent, so bytecode compiled here is the slot's."""
+        try:
+            return os.path.realpath(python) == os.path.realpath(sys.executable)
+        except (OSError, ValueError):
+            return False
+
+    @staticmethod
+    def compile_bytecode(venv):
+        """Compiles the venv's packages as uv's --compile-bytecode and pip do (a file that does not compile is left
+        to compile at import, as they leave it), with worker processes when there are many files."""
+        import compileall
+        site = os.path.join(venv, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+        files = sum(name.endswith(".py") for _, _, names in os.walk(site) for name in names)
+        compileall.compile_dir(site, maxlevels=100, quiet=2, workers=0 if files > COMPILE_IN_WORKERS_FROM else 1)
+
+    # ---- hooks ---------------------------------------------------------------------------------------
+
+    def beforeSwitch(self, slot):
+        self.run_hook("beforeSwitch", self.hooks.get("beforeSwitch"), slot, os.path.realpath(self.slot_link(slot)))
+        return True
+
+    def afterSwitch(self, slot):
+        self.run_hook("afterSwitch", self.hooks.get("afterSwitch"), slot, os.path.realpath(self.slot_link(slot)))
+        return True
+
+    def run_hook(self, kind, hook, slot, target):
+        """Runs a release hook from the slot's venv `bin/` with its program's environment, envFile, user and
+        directory, as the program's processes get them; the words are never given to a shell. Its last lines go into
+        the step's output, and a failure or a timeout fails the step with them."""
+        import shlex
+        import signal
+        import subprocess
+        if not hook:
+            raise StepFailed("hook", "the request has no %s hook" % kind)
+        if self.read_manifest(target) is None:
+            raise StepFailed("notPrepared", "slot %s is not prepared" % slot)
+        spec = self.spec(slot)
+        program = next((p for p in spec["programs"] if p["name"] == hook.get("program")), spec["programs"][0])
+        settings = settings_of(program)
+        venv = os.path.join(target, "venv")
+        argv = shlex.split(hook["command"])
+        if "/" not in argv[0]:
+            argv[0] = os.path.join(venv, "bin", argv[0])
+        port = str(program["ports"][0]) if program["ports"] else ""
+        environment = dict(os.environ)
+        environment.update({"PINWHEEL_ENVIRONMENT": self.env, "PINWHEEL_SLOT": slot, "PINWHEEL_HOOK": kind,
+                            "VIRTUAL_ENV": venv, "PATH": os.path.join(venv, "bin") + ":" + os.environ.get("PATH", "")})
+        for key, value in (settings.get("environment") or {}).items():
+            environment[key] = value.replace("{slot}", slot).replace("{port}", port)
+        if settings.get("envFile"):
+            argv = ["/bin/sh", "-c", 'set -a; . "$0"; set +a; exec "$@"', settings["envFile"]] + argv
+        user = settings.get("user")
+        if user:
+            import pwd
+            if pwd.getpwuid(os.geteuid()).pw_name != user:
+                if os.geteuid() != 0:
+                    raise StepFailed("hook", "the %s hook must run as %s, and the SSH user is not root" % (kind, user))
+                argv = ["runuser", "-u", user, "--"] + argv
+        timeout = parse_duration(hook.get("timeout") or "10m")
+        started = time.monotonic()
+        try:
+            process = subprocess.Popen(argv, cwd=settings.get("directory") or target, env=environment,
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       start_new_session=True, universal_newlines=True, errors="replace")
+        except OSError as error:
+            raise StepFailed("hook", "the %s hook `%s` could not start: %s" % (kind, hook["command"], error))
+        try:
+            output, _ = process.communicate(timeout=timeout)
+            code = process.returncode
+        except subprocess.TimeoutExpired:
+            # The hook's whole process group, so nothing it started outlives it.
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            output, _ = process.communicate()
+            code = None
+        tail = output.splitlines()[-HOOK_OUTPUT_LINES:]
+        for line in tail:
+            self.say("%s: %s" % (kind, line))
+        if code is None:
+            raise StepFailed("hook", "the %s hook `%s` ran past its timeout of %s and was ended:\n%s" % (
+                kind, hook["command"], hook.get("timeout") or "10m", "\n".join(tail)))
+        if code != 0:
+            raise StepFailed("hook", "the %s hook `%s` exited %d:\n%s" % (kind, hook["command"], code, "\n".join(tail)))
+        self.say("%s hook `%s` done in %.1fs" % (kind, hook["command"], time.monotonic() - started))
 
     def checked(self, argv, what):
         code, text = self.run(argv)
@@ -680,11 +853,16 @@ class Agent:
         bin_dir = os.path.join(target, "venv", "bin")
         sections = []
         for program in spec["programs"]:
+            settings = settings_of(program)
             command = program["command"].replace("%", "%%")
             words = command.split(None, 1)
             if "/" not in words[0]:
                 words[0] = os.path.join(bin_dir, words[0])
             command = " ".join(words)
+            if settings.get("envFile"):
+                # The file is read on the host at each start, by a shell that then becomes the program: its
+                # secrets never pass through Pinwheel. Its path is $0, the program's words "$@", nothing is spliced.
+                command = "/bin/sh -c 'set -a; . \"$0\"; set +a; exec \"$@\"' %s %s" % (settings["envFile"], command)
             name = program["supervisorName"]
             ports = program["ports"]
             lines = ["[program:%s]" % name]
@@ -693,23 +871,31 @@ class Agent:
                 lines += ["numprocs=%d" % len(ports), "numprocs_start=%d" % ports[0]]
             else:
                 lines += ["numprocs=%d" % program["processes"], "numprocs_start=0"]
+            variables = [("PINWHEEL_ENVIRONMENT", self.env), ("PINWHEEL_SLOT", slot)]
+            variables += sorted((settings.get("environment") or {}).items())
             lines += [
                 "command=%s" % command,
                 "process_name=%(program_name)s_%(process_num)d",
-                "directory=%s" % target,
+                "directory=%s" % (settings.get("directory") or target),
                 "autostart=true",
                 "autorestart=true",
-                "startsecs=%d" % (0 if ports else 1),
+                "startsecs=%d" % start_seconds(program),
                 "startretries=3",
                 "stopasgroup=true",
                 "killasgroup=true",
-                "stopwaitsecs=10",
+                "stopwaitsecs=%d" % stop_wait_seconds(settings),
                 "redirect_stderr=true",
                 "stdout_logfile=%s" % os.path.join(self.log_dir, "%s_%%(process_num)d.log" % name),
                 "stdout_logfile_maxbytes=10MB",
                 "stdout_logfile_backups=2",
-                "environment=PINWHEEL_ENVIRONMENT=\"%s\",PINWHEEL_SLOT=\"%s\"" % (self.env, slot),
+                "environment=%s" % ",".join("%s=%s" % (key, supervisor_value(value, slot, bool(ports)))
+                                            for key, value in variables),
             ]
+            # Written only when set, so a program without settings keeps the section it always had.
+            if settings.get("stopSignal"):
+                lines.append("stopsignal=%s" % settings["stopSignal"])
+            if settings.get("user"):
+                lines.append("user=%s" % settings["user"])
             sections.append("\n".join(lines))
         header = "; Managed by Pinwheel: environment %s, slot %s, fingerprint %s. Do not edit.\n" % (
             self.env, slot, self.fingerprint(slot))
@@ -753,24 +939,56 @@ class Agent:
         return changed
 
     def slot_problems(self, spec):
-        """Why the slot is not ready now: processes not RUNNING, or web processes not answering; empty when it is."""
+        """Why the slot is not ready now: processes not RUNNING, or web processes not answering; empty when it is.
+
+        What it saw is kept for this request's observation (see `seen`), so a slot just checked is not asked twice."""
         states, problem = self.supervisord.states()
         problems = [problem] if problem else []
-        problems += process_problems(spec, states)
-        return problems or self.check_web(spec)
+        problems += process_problems(spec, settled(spec, states, self.supervisord.starting))
+        if not problems:
+            problems = self.check_web(spec)
+            self.web_seen[spec["slot"]] = (self.supervisord.generation, time.monotonic(), problems)
+        if not problem:
+            self.states_seen = (self.supervisord.generation, time.monotonic(), states, dict(self.supervisord.starting))
+        return problems
+
+    def seen(self, kept):
+        """What `kept` recorded, while nothing changed the processes since and it is fresh; None otherwise."""
+        if kept is None or kept[0] != self.supervisord.generation or time.monotonic() - kept[1] > SEEN_FOR_SECONDS:
+            return None
+        return kept[2:]
+
+    def pause_before_next_check(self, spec, checking):
+        """The wait before the next health check: the interval, or less when the only thing missing is a process
+        that supervisord will call RUNNING once its `startsecs` are up, or in the first second of checking (a web
+        process usually answers a fraction of a second after it started)."""
+        waits = []
+        for program in spec["programs"]:
+            for elapsed in self.supervisord.starting.get(program["supervisorName"], []):
+                if elapsed is not None:
+                    waits.append(start_seconds(program) - elapsed)
+        if waits:
+            return min(self.interval, max(0.02, max(waits) + 0.02))
+        return min(self.interval, FIRST_CHECKS_PAUSE) if checking < 1.0 else self.interval
 
     def check(self, slot):
+        """Waits until the slot is healthy, within the policy's window of `retries` x `interval`."""
         spec = self.spec(slot)
-        problems = []
-        for attempt in range(self.retries):
+        window = self.retries * self.interval
+        started = time.monotonic()
+        attempts = 0
+        while True:
+            attempts += 1
             problems = self.slot_problems(spec)
             if not problems:
-                self.say("slot %s healthy after %d attempt%s" % (slot, attempt + 1, "" if attempt == 0 else "s"))
+                self.say("slot %s healthy after %d attempt%s" % (slot, attempts, "" if attempts == 1 else "s"))
                 return False
-            if attempt + 1 < self.retries:
-                time.sleep(self.interval)
-        raise StepFailed("health", "slot %s failed its health check after %d attempts:\n  %s%s" % (
-            slot, self.retries, "\n  ".join(problems), self.log_tail(spec)))
+            left = window - (time.monotonic() - started)
+            if left <= 0 or self.retries == 1:
+                break
+            time.sleep(min(left, self.pause_before_next_check(spec, time.monotonic() - started)))
+        raise StepFailed("health", "slot %s failed its health check after %d attempts in %.1fs:\n  %s%s" % (
+            slot, attempts, time.monotonic() - started, "\n  ".join(problems), self.log_tail(spec)))
 
     def verify(self, slot):
         """The slot is built exactly as the request specifies, has served traffic on this host (it is a rollback
@@ -945,6 +1163,66 @@ class Agent:
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()
+
+
+def settings_of(program):
+    """A program's settings (environment, envFile, user, ...); empty for a program that sets none."""
+    return program.get("settings") or {}
+
+
+def start_seconds(program):
+    """supervisord's `startsecs` of a program: its `startSeconds`, else none for a web process (its health check
+    says it started) and one second for the others (a process that exits within it did not start)."""
+    seconds = settings_of(program).get("startSeconds")
+    if seconds is not None:
+        return seconds
+    return 0 if program["ports"] else 1
+
+
+def stop_wait_seconds(settings):
+    """supervisord's `stopwaitsecs`: the program's `stopTimeout` in whole seconds (rounded up), else its default."""
+    timeout = settings.get("stopTimeout")
+    if timeout is None:
+        return 10
+    return max(1, int(-(-parse_duration(timeout) // 1)))
+
+
+def supervisor_value(value, slot, web):
+    """A value for supervisord's `environment=`, which splits the line with shlex in non-POSIX mode: quoted with `"`,
+    or `'` when the value holds a `"` (the config never allows both, nor a space before `;` or `#`, which
+    supervisord's parser would take for a comment); `%` doubled (supervisord expands `%(name)s`); `{slot}` the slot
+    and `{port}` each web process's port."""
+    quote = "'" if '"' in value else '"'
+    pieces = value.replace("{slot}", slot).split("{port}") if web else [value.replace("{slot}", slot)]
+    return quote + "%(process_num)d".join(piece.replace("%", "%%") for piece in pieces) + quote
+
+
+def process_age(pid):
+    """Seconds since process `pid` started, from /proc to the hundredth (supervisord's own times are whole seconds);
+    None where there is no /proc or no such process."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            stat = handle.read()
+        with open("/proc/uptime") as handle:
+            uptime = float(handle.read().split()[0])
+        return uptime - int(stat[stat.rindex(")") + 2:].split()[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, TypeError):
+        return None
+
+
+def settled(spec, states, starting):
+    """The states of the slot's programs with each STARTING process that has been up for its `startsecs` as RUNNING:
+    supervisord calls it that on the next tick of its loop, which can come a second later."""
+    result = {}
+    for program in spec["programs"]:
+        name = program["supervisorName"]
+        elapsed = list(starting.get(name, []))
+        found = []
+        for state in states.get(name, []):
+            age = elapsed.pop(0) if state == "STARTING" and elapsed else None
+            found.append("RUNNING" if age is not None and age >= start_seconds(program) else state)
+        result[name] = found
+    return result
 
 
 def process_problems(spec, states):

@@ -56,7 +56,8 @@ public struct EnvironmentReconciler: Sendable {
 
     /// Makes every reachable host match the environment, by the policy.
     public func reconcile() async -> ReconcileReport {
-        var machine = RolloutMachine(policy: policy, targets: agents.map(\.target), switchingWarm: switchingWarm)
+        var machine = RolloutMachine(policy: policy, targets: agents.map(\.target), switchingWarm: switchingWarm,
+                                     hooks: environment.hooks)
         var run = Run(agents: agents)
         while true {
             let action = machine.next()
@@ -73,7 +74,9 @@ public struct EnvironmentReconciler: Sendable {
             events(.started(action))
             switch action {
             case let .observe(hosts, slot):
-                machine.recordObserved(await observe(hosts, switchingTo: slot, into: &run))
+                let found = await observe(hosts, switchingTo: slot, agents: run.agents)
+                machine.recordObserved(Self.observations(found))
+                record(found, plans: machine.plans, of: hosts.count, into: &run)
                 continue
             case let .pause(duration):
                 await sleep(duration.duration)
@@ -89,10 +92,10 @@ public struct EnvironmentReconciler: Sendable {
 
     /// Observes `hosts` in one round trip each. With a slot, each host first verifies it and switches to it: a host
     /// where the slot is not warm fails the verify, which changes nothing, and reports what it has like any other.
-    private func observe(_ hosts: [String], switchingTo slot: Slot?, into run: inout Run) async -> [String: RolloutMachine.Observed] {
+    private func observe(_ hosts: [String], switchingTo slot: Slot?, agents: [String: HostAgent]) async -> [ObservedHost] {
         let timeout = observeTimeout
         let events = self.events
-        let found: [ObservedHost] = await concurrentMap(hosts.compactMap { run.agents[$0] }, limit: fanOut) { agent in
+        return await concurrentMap(hosts.compactMap { agents[$0] }, limit: fanOut) { agent in
             let name = agent.host.name
             guard let slot else {
                 do {
@@ -119,22 +122,30 @@ public struct EnvironmentReconciler: Sendable {
                                                             error: failed ? result.error?.message : nil),
                                 phase: switched || failed ? result : nil)
         }
+    }
+
+    /// What the rollout machine needs of each observed host.
+    private static func observations(_ found: [ObservedHost]) -> [String: RolloutMachine.Observed] {
         var observed: [String: RolloutMachine.Observed] = [:]
         for host in found {
             var observation = host.observed
             if let before = observation.observation, !observation.switched { observation.routedBefore = before.routed }
             observed[host.name] = observation
-            run.observed(host, target: run.agents[host.name]?.target)
         }
-        var plans: [HostPlan] = []
+        return observed
+    }
+
+    /// Starts each observed host's report with the plan the machine made for it (each host is planned once).
+    private func record(_ found: [ObservedHost], plans: [String: HostPlan], of total: Int, into run: inout Run) {
+        var planned: [HostPlan] = []
         for host in found {
+            run.observed(host, plan: plans[host.name])
             if let plan = run.reports[host.name]?.plan {
                 events(.observed(host.name, plan))
-                plans.append(plan)
+                planned.append(plan)
             }
         }
-        events(.planned(plans, of: hosts.count))
-        return observed
+        events(.planned(planned, of: total))
     }
 
     /// Runs an action's steps on its hosts; returns the hosts that failed, with the reason.
@@ -147,6 +158,11 @@ public struct EnvironmentReconciler: Sendable {
             return await runPhase(hosts, stage: stage, limit: fanOut, into: &run) { _ in [.route(active), .check(active)] }
         case let .prepareIdle(hosts):
             return await runPhase(hosts, stage: "idle", limit: policy.rollout.prepare, into: &run) { plans[$0]?.idle ?? [] }
+        case let .hook(kind, host):
+            let step: HostPlan.Step = kind == .afterSwitch ? .afterSwitch(active) : .beforeSwitch(active)
+            // A hook may run for as long as it says (a long migration), and the round trip a minute more.
+            let timeout = max(stepTimeout, (environment.hooks[kind]?.timeout.duration ?? .zero) + .seconds(60))
+            return await runPhase([host], stage: "\(kind.rawValue) hook", limit: 1, timeout: timeout, into: &run) { _ in [step] }
         case let .rollBack(slots):
             return await runPhase(slots.keys.sorted(), stage: "roll back", limit: fanOut, into: &run) { host in
                 slots[host].map { [.route($0)] } ?? []
@@ -156,10 +172,10 @@ public struct EnvironmentReconciler: Sendable {
         }
     }
 
-    private func runPhase(_ hosts: [String], stage: String, limit: Int, into run: inout Run,
+    private func runPhase(_ hosts: [String], stage: String, limit: Int, timeout: Duration? = nil, into run: inout Run,
                           steps: @escaping @Sendable (String) -> [HostPlan.Step]) async -> [String: String] {
         let agents = run.agents
-        let timeout = stepTimeout
+        let timeout = timeout ?? stepTimeout
         let events = self.events
         let results: [PhaseResult?] = await concurrentMap(hosts, limit: limit) { host in
             guard let agent = agents[host] else { return nil }
@@ -194,13 +210,12 @@ public struct EnvironmentReconciler: Sendable {
             order = agents.map(\.host.name)
         }
 
-        mutating func observed(_ host: ObservedHost, target: HostTarget?) {
-            guard let observation = host.observed.observation, let target else {
+        mutating func observed(_ host: ObservedHost, plan: HostPlan?) {
+            guard let observation = host.observed.observation, let plan else {
                 reports[host.name] = HostReport(host: host.name, error: host.failure, duration: ContinuousClock.now - started)
                 return
             }
-            var report = HostReport(host: host.name, before: observation,
-                                    plan: Planner.plan(target, observed: observation), duration: .zero)
+            var report = HostReport(host: host.name, before: observation, plan: plan, duration: .zero)
             if let phase = host.phase { report.record(phase) }
             reports[host.name] = report
         }

@@ -103,6 +103,8 @@ struct ProgressPrinter {
                 StandardError.write("prepare the active slot: \(hosts.count) host\(hosts.count == 1 ? "" : "s")")
             case let .prepareIdle(hosts):
                 StandardError.write("prepare the idle slot: \(hosts.count) host\(hosts.count == 1 ? "" : "s")")
+            case let .hook(kind, host):
+                StandardError.write("\(kind.rawValue) hook on \(host)")
             case .observe, .finish:
                 break
             }

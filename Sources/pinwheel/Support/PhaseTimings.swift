@@ -117,6 +117,7 @@ final class PhaseTimings: Sendable {
         case .pause: return "pause"
         case .prepareIdle: return "idle"
         case .rollBack: return "roll back"
+        case let .hook(kind, _): return "\(kind.rawValue) hook"
         case .finish: return nil
         }
     }
