@@ -33,7 +33,11 @@ struct PromotionPlanTests {
         otherPython.python = "/usr/bin/python3.12"
         #expect {
             try ReleasePlan.promote(prod, environmentText: Fixture.environment, from: otherPython)
-        } throws: { ($0 as? ReleaseError)?.message.contains("builds with python /usr/bin/python3.12") == true }
+        } throws: { ($0 as? ReleaseError)?.message.contains("builds slot B with python /usr/bin/python3.12") == true }
+        // A slot of its own python counts, not the environment's.
+        var slotPython = staging
+        slotPython.slots[.b].python = "/usr/bin/python3.12"
+        #expect(throws: ReleaseError.self) { try ReleasePlan.promote(prod, environmentText: Fixture.environment, from: slotPython) }
         #expect(throws: ReleaseError.self) { try ReleasePlan.promote(prod, environmentText: Fixture.environment, from: prod) }
         #expect(throws: ReleaseError.self) { try ReleasePlan.promote(prod, environmentText: "app: hello\n", from: staging) }
     }

@@ -2,13 +2,17 @@ extension ReleasePlan {
     /// What `pinwheel promote TARGET --from SOURCE` writes: the target's idle slot file becomes the source's active
     /// slot's pins, exactly (markers and hashes too), and the target's `active:` flips to it. Pure, like ``make``.
     ///
-    /// Refused when the two environments build with different pythons (the promotion gate compares both, so the
-    /// result could never be promoted) or when the target's active slot already pins the same.
+    /// Refused when the source's active slot and the target's idle slot build with different pythons (the promotion
+    /// gate compares both, so the result could never be promoted) or when the target's active slot already pins the
+    /// same.
     public static func promote(_ target: Environment, environmentText: String, from source: Environment) throws(ReleaseError) -> ReleasePlan {
         guard source.name != target.name else { throw ReleaseError("promote \(target.name) from another environment, not itself") }
-        guard source.python == target.python else {
-            throw ReleaseError("\(source.name) builds with python \(source.python) and \(target.name) with \(target.python): "
-                               + "a promotion copies the pins of one python to the same python; make them the same first")
+        let sourcePython = source.python(of: source.active)
+        let targetPython = target.python(of: target.idle)
+        guard sourcePython == targetPython else {
+            throw ReleaseError("\(source.name) builds slot \(source.active) with python \(sourcePython) and \(target.name) builds "
+                               + "slot \(target.idle) with \(targetPython): a promotion copies the pins of one python to the same "
+                               + "python; make them the same first")
         }
         let sourcePins = source.slots[source.active].pins
         let activePins = target.slots[target.active].pins

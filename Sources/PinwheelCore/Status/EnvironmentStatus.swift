@@ -51,7 +51,8 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
     public var active: Slot?
     /// The desired active slot's pins.
     public var pins: [String]
-    /// The interpreter the desired slots are built with (`python:`), nil in statuses written before it was recorded.
+    /// The interpreter the desired active slot is built with (its own `python:`, or the environment's), nil in
+    /// statuses written before it was recorded.
     public var python: String?
     public var hosts: [String: HostStatus]
     /// The validator's errors, for `invalid`.
