@@ -11,10 +11,10 @@ struct Promote: AsyncParsableCommand {
             Reads both environments at the tip of the current branch, writes the idle slot's file of ENV as the \
             pins of the --from environment's active slot (exactly: versions, markers, hashes), flips `active` in \
             ENV's environment.yaml (only that line changes), validates the result and commits it, to the current \
-            branch or to a new branch (--branch) for a pull request. Refused when the two environments use \
-            different pythons or ENV already runs those pins. With `promotion: {from:, soak:}` in ENV's policy the \
-            controller applies it once the --from environment ran the same pins long enough. Exit status 0 \
-            committed, 1 refused or invalid, 2 usage error.
+            branch or to a new branch (--branch) for a pull request. Refused when the --from environment's active \
+            slot and ENV's idle slot use different interpreters, or ENV already runs those pins. With \
+            `promotion: {from:, soak:}` in ENV's policy the controller applies it once the --from environment ran \
+            the same pins long enough. Exit status 0 committed, 1 refused or invalid, 2 usage error.
             """
     )
 
