@@ -34,6 +34,8 @@ let package = Package(
         // Metrics: libraries record through swift-metrics; `watch` exports them in the Prometheus format.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The status page's templates, rendered on the server (no JavaScript build).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // libgit2 from the system (Debian: libgit2-dev 1.5.1).
@@ -114,6 +116,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The status page (`GET /` on the control server): the controller's overview rendered as HTML from a
+        // Mustache template embedded in the binary.
+        .target(
+            name: "PinwheelStatusPage",
+            dependencies: [
+                "PinwheelController",
+                "PinwheelCore",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [.embedInCode("status.mustache")]
+        ),
         // The command-line tool.
         .executableTarget(
             name: "pinwheel",
@@ -126,6 +139,7 @@ let package = Package(
                 // Only `watch` needs the controller and its HTTP endpoint.
                 "PinwheelController",
                 "PinwheelWebhooks",
+                "PinwheelStatusPage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -156,6 +170,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // A real HTTP server that receives the controller's notifications.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // What real fleets do to a rollout (sshd down, killed or frozen, broken nginx, missing versions, two runs at
@@ -173,6 +190,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        .testTarget(
+            name: "PinwheelStatusPageTests",
+            dependencies: ["PinwheelStatusPage", "PinwheelController", "PinwheelCore", "PinwheelFleet"]
         ),
         .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit", "PinwheelCore", "PinwheelTestSupport"]),
         .testTarget(name: "PinwheelReleasesTests", dependencies: ["PinwheelReleases", "PinwheelConfig", "PinwheelCore", "PinwheelGit"]),

@@ -15,7 +15,7 @@ public actor Controller {
     private let logger: Logger
     private let wakeup = Wakeup()
 
-    private var repository: WatchedRepository?
+    private(set) var repository: WatchedRepository?
     /// The branch tip last read.
     private var lastTip: ObjectID?
     /// What was last carried out for each environment: its desired state and the commit it came from.
@@ -48,13 +48,21 @@ public actor Controller {
     private var promotionSources: [String: (tip: ObjectID, observed: [PromotionGate.Observed])] = [:]
     /// How many of a source environment's newest statuses a promotion looks at.
     private let promotionHistoryLimit = 200
+    /// The rollouts under way and each environment's recent history, for the status page and the API.
+    let progress = ProgressBoard()
+    let historyCache = HistoryCache()
+    /// Delivers the environments' notifications (`notify:`, `watch --notify`) off the rollouts' path.
+    let notifier: Notifier
 
     /// - Parameter metrics: where the controller's metrics go; the bootstrapped metrics system by default.
-    public init(configuration: ControllerConfiguration, logger: Logger, metrics: ControllerMetrics = ControllerMetrics()) {
+    /// - Parameter notifier: delivers notifications; one posting over HTTP(S) with the default retries by default.
+    public init(configuration: ControllerConfiguration, logger: Logger, metrics: ControllerMetrics = ControllerMetrics(),
+                notifier: Notifier? = nil) {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
         verifier = SignatureVerifier(allowedSigners: configuration.allowedSigners)
+        self.notifier = notifier ?? Notifier(logger: logger, metrics: metrics)
     }
 
     // MARK: The loop
@@ -74,6 +82,8 @@ public actor Controller {
             await wakeup.wait(timeout: min(configuration.interval * factor, max(configuration.interval, .seconds(60))))
         }
         for task in running.values { await task.value }
+        // Notifications still queued get a few seconds; a receiver that is down does not hold the shutdown.
+        _ = await notifier.settle(timeout: .seconds(5))
         logger.info("stopped")
     }
 
@@ -269,8 +279,9 @@ public actor Controller {
                     + "nothing applied (watch --allow-history-rewrite, or a commit signed by a key in --allowed-signers "
                     + "with the trailer \(SignedRange.acceptRewriteTrailer): \(base.hex), accepts it)"
                 log.error("refused: history rewritten", metadata: ["applied": "\(base.short)"])
-                await publish(heldStatus(name, commit: commit, result: .refused, message: message, previous: status),
-                              repository: repository)
+                let held = heldStatus(name, commit: commit, result: .refused, message: message, previous: status)
+                await publish(held, repository: repository)
+                notify(.refused, status: held, environment: desired, repository: repository, once: "refused \(commit.hex)")
                 return true
             }
         }
@@ -312,11 +323,12 @@ public actor Controller {
             return false
         case let .waiting(rule, opensAt):
             let message = DeployWindows.message(rule: rule, opensAt: opensAt, freeze: desired.policy.windows.freeze)
+            let held = heldStatus(name, commit: commit, result: .waiting, message: message, previous: status)
             if waiting.insert(name).inserted {
                 log.info("waiting for the deploy window", metadata: ["message": "\(message)"])
+                notify(.waiting, status: held, environment: desired, repository: repository, once: "waiting \(commit.hex)")
             }
-            await publish(heldStatus(name, commit: commit, result: .waiting, message: message, previous: status),
-                          repository: repository)
+            await publish(held, repository: repository)
             return true
         }
     }
@@ -394,9 +406,14 @@ public actor Controller {
         }
         applied[desired.name] = (desired, commit)
         let metrics = self.metrics
+        let progress = self.progress
+        let hostCount = desired.targets.count
+        let announcer = rolloutAnnouncer(desired, commit: commit, repository: repository)
         var reconciler = EnvironmentReconciler(environment: desired, transports: transports, commit: commit.hex) { event in
             ReconcileLog.log(event, to: log)
             metrics.record(event, environment: desired.name)
+            progress.record(event, environment: desired.name, commit: commit.hex, hosts: hostCount, now: Self.now())
+            announcer?.observe(event)
         }
         reconciler.shouldStop = { [weak self] in await self?.isStopping ?? true }
         // A pause between batches ends early when a shutdown begins: SIGTERM starts no new step, so there is
@@ -445,6 +462,8 @@ public actor Controller {
             log.warning("quarantined: the controller will not retry this commit")
         }
         await publish(status, repository: repository)
+        progress.end(desired.name)
+        notifyFinished(desired, status: status, report: report, repository: repository)
         // Anything that arrived while this environment rolled out (or the revert just committed) is looked at now.
         forceNextPoll = true
         wakeup.signal()
@@ -550,6 +569,8 @@ public actor Controller {
             metrics.driftDetected(environment: name, hosts: drifted.count)
             let log = logger.with(["env": "\(name)", "commit": "\(state.commit.short)"])
             log.warning("drift", metadata: ["hosts": "\(drifted.sorted().joined(separator: ","))", "drift": "\(state.environment.policy.drift.rawValue)"])
+            notifyDrift(state.environment, commit: state.commit, hosts: reports.filter { drifted.contains($0.host) },
+                        repository: repository)
             if state.environment.policy.drift == .heal {
                 start(state.environment, commit: state.commit, source: source, repository: repository)
             } else if var status = statuses[name] {

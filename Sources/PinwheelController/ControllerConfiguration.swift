@@ -37,6 +37,11 @@ public struct ControllerConfiguration: Sendable {
     public var allowedSigners: String?
     /// What the time is, for the policies' deploy windows (tests move it).
     public var now: @Sendable () -> Date
+    /// Notification targets for every environment, besides each policy's `notify:` (`watch --notify`).
+    public var notify: [NotifyTarget] = []
+    /// The status page's base URL, e.g. `http://127.0.0.1:9420` (`watch --listen`): notifications link to
+    /// `<statusPage>/#<environment>`.
+    public var statusPage: String?
 
     public init(repository: String, branch: String = "main", statusBranch: String = EnvironmentStatus.defaultBranch,
                 interval: Duration = .seconds(5), driftInterval: Duration = .seconds(60), cacheDirectory: String? = nil,

@@ -60,7 +60,7 @@ public struct ControllerMetrics: Sendable {
         .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
     ]
 
-    private let factory: any MetricsFactory
+    let factory: any MetricsFactory
     /// The commit each environment's ``Name/appliedCommit`` series names.
     private var appliedCommits: [String: String] = [:]
     /// The last commit held back for each environment, as `result commit`: each is counted once.

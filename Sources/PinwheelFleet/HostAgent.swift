@@ -1,5 +1,6 @@
 import Foundation
 import PinwheelCore
+import Synchronization
 
 /// Carries out observations and phases on one host: each is one script over one session.
 public struct HostAgent: Sendable {
@@ -26,6 +27,64 @@ public struct HostAgent: Sendable {
             throw FleetError(.agent, "\(host.name): the agent could not observe the host: \(reply.error ?? "no observation")")
         }
         return observation
+    }
+
+    /// The last `lines` lines of the programs' logs (all programs when `programs` is empty) in `slots`, and with
+    /// `follow` what they print after, until the task is cancelled. Each line comes with the log it is from.
+    public func logs(slots: [Slot], programs: [String], lines: Int, follow: Bool,
+                     line: @escaping @Sendable (LogLine) async -> Void) async throws {
+        var request = AgentRequest(.logs, target: target, commit: commit)
+        request.logs = .init(slots: slots, programs: programs, lines: lines, follow: follow)
+        let source = Mutex<String>("")
+        let errors = Mutex<[String]>([])
+        let status = try await transport.stream(python: python, script: try request.script()) { output in
+            if output.isError {
+                errors.withLock { $0.append(output.text) }
+                return
+            }
+            if output.text.hasPrefix(AgentReply.marker) {
+                errors.withLock { $0.append(output.text) }
+                return
+            }
+            // tail names each file before its lines: `==> /srv/pinwheel/E/logs/hello-web-A_8100.log <==`.
+            if output.text.hasPrefix("==> "), output.text.hasSuffix(" <==") {
+                let path = output.text.dropFirst(4).dropLast(4)
+                source.withLock { $0 = String((path.split(separator: "/").last ?? "").dropLast(".log".count)) }
+                return
+            }
+            if output.text.isEmpty { return }
+            await line(LogLine(process: source.withLock { $0 }, text: output.text))
+        }
+        try check(status: status, errors: errors.withLock { $0 })
+    }
+
+    /// Runs `argv` (no shell anywhere) in `slot`'s venv as its program `program` runs (the first when nil), and
+    /// hands over each line it prints; returns its exit status.
+    public func exec(slot: Slot, program: String?, argv: [String],
+                     line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 {
+        var request = AgentRequest(.exec, target: target, commit: commit)
+        request.exec = .init(slot: slot, program: program, argv: argv)
+        let refusal = Mutex<String?>(nil)
+        let status = try await transport.stream(python: python, script: try request.script()) { output in
+            if !output.isError, output.text.hasPrefix(AgentReply.marker) {
+                refusal.withLock { $0 = output.text }
+                return
+            }
+            await line(output)
+        }
+        if let refusal = refusal.withLock({ $0 }) { try check(status: status, errors: [refusal]) }
+        return status
+    }
+
+    /// Turns the agent's refusal (its reply line) into an error; what else it said to stderr is the detail.
+    private func check(status: Int32, errors: [String]) throws {
+        if let line = errors.last(where: { $0.hasPrefix(AgentReply.marker) }), let reply = AgentReply.parse(line), !reply.ok {
+            throw FleetError(.agent, "\(host.name): \(reply.error ?? reply.code ?? "the agent refused")")
+        }
+        if status != 0 {
+            let detail = errors.suffix(5).joined(separator: "; ")
+            throw FleetError(.agent, "\(host.name): exited \(status)\(detail.isEmpty ? "" : ": \(detail)")")
+        }
     }
 
     /// Runs `steps` in order, stopping at the first that fails; the host keeps serving what it served.
@@ -68,6 +127,17 @@ public struct HostAgent: Sendable {
                 + "this pinwheel speaks protocol \(AgentRequest.protocolVersion): \(reply.error ?? "a stale compiled agent on the host?")")
         }
         return reply
+    }
+}
+
+/// One line of a program's log: the process it is from (`hello-web-A_8100`) and its text.
+public struct LogLine: Sendable, Equatable {
+    public var process: String
+    public var text: String
+
+    public init(process: String, text: String) {
+        self.process = process
+        self.text = text
     }
 }
 

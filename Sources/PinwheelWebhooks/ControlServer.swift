@@ -15,6 +15,7 @@ import ServiceLifecycle
 /// | `GET /healthz` | the ``HealthReport`` as JSON; 200 when its status is "ok" or "degraded", else 503 |
 /// | `GET /metrics` | the metrics in the Prometheus text format, when the server was given them; else 404 |
 /// | `GET /api/v1/environments`, `/api/v1/environments/{name}` | the controller's last status of each environment (or one) as JSON; 404 for an unknown one |
+/// | `GET /` | the status page (HTML), when the server was given one; else 404 |
 /// | anything else | 404 |
 ///
 /// Each request is logged (method, path, status, and for hooks the verdict's reason); the secret,
@@ -30,6 +31,7 @@ public struct ControlServer: Service {
     private let health: @Sendable () async -> HealthReport
     private let metrics: (@Sendable () async -> [UInt8])?
     private let environments: EnvironmentsEndpoint?
+    private let page: (@Sendable () async -> [UInt8])?
     private let logger: Logger
     private let state = ListeningState()
 
@@ -47,6 +49,7 @@ public struct ControlServer: Service {
     ///     request (a scrape); nil turns the route off. The server knows no metrics library: the executable that
     ///     bootstrapped one hands its exposition over.
     ///   - environments: the `/api/v1/environments` answers; nil turns the routes off.
+    ///   - page: the status page at `/`, HTML in UTF-8, built on each request; nil turns the route off.
     public init(
         address: ControlAddress,
         secret: SecretBytes?,
@@ -55,7 +58,8 @@ public struct ControlServer: Service {
         onPush: @escaping @Sendable (WebhookEvent) async -> Void,
         health: @escaping @Sendable () async -> HealthReport,
         metrics: (@Sendable () async -> [UInt8])? = nil,
-        environments: EnvironmentsEndpoint? = nil
+        environments: EnvironmentsEndpoint? = nil,
+        page: (@Sendable () async -> [UInt8])? = nil
     ) {
         self.address = address
         self.hooks = HookHandler(
@@ -67,6 +71,7 @@ public struct ControlServer: Service {
         self.health = health
         self.metrics = metrics
         self.environments = environments
+        self.page = page
         self.logger = logger
     }
 
@@ -137,7 +142,18 @@ public struct ControlServer: Service {
                 return Self.jsonResponse(status)
             }
         }
+        if let page = self.page {
+            router.get("/") { _, _ in
+                Self.htmlResponse(await page())
+            }
+        }
         return router
+    }
+
+    static func htmlResponse(_ html: [UInt8]) -> Response {
+        // The page changes with every status: a browser or a proxy must not keep it.
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: html)))
     }
 
     /// The content type of the Prometheus text exposition format.

@@ -404,6 +404,65 @@ class HookTests(TestCase):
         self.assertFalse(os.path.lexists(host.slot_link("A")))
 
 
+class LogsAndExecTests(TestCase):
+    """`logs` and `exec` replace the agent with `tail` or the command: run here in a child process, as over SSH."""
+
+    def run_agent(self, request):
+        import subprocess
+        encoded = base64.b64encode(json.dumps(request).encode()).decode()
+        script = ("import importlib.util, sys\n"
+                  "spec = importlib.util.spec_from_file_location('pinwheel_agent', %r)\n"
+                  "agent = importlib.util.module_from_spec(spec); spec.loader.exec_module(agent)\n"
+                  "agent.main(sys.argv[1])\n" % AGENT_PATH)
+        return subprocess.run([sys.executable, "-B", "-c", script, encoded], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, universal_newlines=True, timeout=20)
+
+    def prepared(self):
+        request = make_request(self.root)
+        request["slots"]["A"]["spec"]["programs"][0]["settings"] = {"environment": {"HELLO_GREETING": "hi {slot} {port}"}}
+        host = agent.Agent(request)
+        target = host.slot_dir("A")
+        os.makedirs(os.path.join(target, "venv", "bin"))
+        os.symlink(sys.executable, os.path.join(target, "venv", "bin", "python"))
+        host.write_manifest("A", target, "uv")
+        os.symlink(os.path.basename(target), host.slot_link("A"))
+        return request, target
+
+    def test_exec_passes_every_argument_verbatim_with_the_program_environment(self):
+        request, target = self.prepared()
+        hostile = ["$(touch %s/owned)" % self.root, "a b", "'; rm -rf /; '", '"', "--", "*", "\\n", "ünï"]
+        request.update(action="exec", exec={"slot": "A", "argv": [
+            "python", "-c", "import json, os, sys; print(json.dumps([sys.argv[1:], os.environ['HELLO_GREETING'], "
+            "os.environ['PINWHEEL_SLOT'], os.getcwd()])); sys.exit(7)"] + hostile})
+        completed = self.run_agent(request)
+        self.assertEqual(completed.returncode, 7, completed.stderr)
+        self.assertEqual(json.loads(completed.stdout), [hostile, "hi A 8100", "A", os.path.realpath(target)])
+        self.assertFalse(os.path.exists(os.path.join(self.root, "owned")))
+
+    def test_exec_in_a_slot_not_prepared_answers_with_an_error(self):
+        request = make_request(self.root, action="exec", exec={"slot": "B", "argv": ["python", "-V"]})
+        completed = self.run_agent(request)
+        line = completed.stdout.strip().splitlines()[-1]
+        self.assertTrue(line.startswith(agent.MARKER), completed.stdout)
+        reply = json.loads(line[len(agent.MARKER):])
+        self.assertEqual((reply["ok"], reply["code"]), (False, "notPrepared"))
+
+    def test_logs_prints_the_last_lines_of_each_process_after_its_header(self):
+        request, _ = self.prepared()
+        host = agent.Agent(request)
+        os.makedirs(host.log_dir)
+        for name, lines in (("hello-web-A_8100", ["one", "two", "three"]), ("hello-worker-A_0", ["tick"])):
+            with open(os.path.join(host.log_dir, name + ".log"), "w") as handle:
+                handle.write("".join(line + "\n" for line in lines))
+        request.update(action="logs", logs={"slots": ["A"], "programs": [], "lines": 2, "follow": False})
+        completed = self.run_agent(request)
+        self.assertEqual(completed.returncode, 0, completed.stderr)  # hello-web-A_8101.log, not there yet, is left out
+        self.assertIn("==> %s/hello-web-A_8100.log <==\ntwo\nthree\n" % host.log_dir, completed.stdout)
+        self.assertIn("==> %s/hello-worker-A_0.log <==\ntick\n" % host.log_dir, completed.stdout)
+        request["logs"]["programs"] = ["nothing"]
+        self.assertIn('"code": "notPrepared"', self.run_agent(request).stdout)
+
+
 class HTTPTests(unittest.TestCase):
     def test_http_get_status_and_headers(self):
         with web_server([204], {"X-Pinwheel-Slot": "B"}) as port:
@@ -677,7 +736,7 @@ class RequestTests(TestCase):
             (without("slots", "A", "spec", "python"), "slots.A.spec has no 'python'"),
             (make_request(self.root, steps=[{"action": "deploy", "slot": "A"}]), "'deploy' is not one of"),
             (make_request(self.root, steps=[{"action": "prepare", "slot": "C"}]), "'C' is not one of the request's"),
-            (make_request(self.root, action="apply"), "neither observe nor execute"),
+            (make_request(self.root, action="apply"), "is not observe, execute, logs or exec"),
             (make_request(self.root, health={"retries": 3, "interval": "1 second"}), "health.interval"),
             (make_request(self.root, health={"retries": True, "interval": "1s"}), "health.retries has the wrong type"),
             (make_request(self.root, slots={"A": {"fingerprint": "../../etc", "spec": slot_spec("A")}}),

@@ -209,6 +209,19 @@ struct ControlServerTests {
         }
     }
 
+    @Test func theStatusPageIsServedAtTheRootAsHTML() async throws {
+        let html = "<!doctype html><title>Pinwheel</title>"
+        try await ServerHarness.run(secret: nil, page: { Array(html.utf8) }) { server in
+            let reply = try await server.send("GET", "/")
+            #expect(reply.status == 200)
+            #expect(reply.headers["content-type"] == "text/html; charset=utf-8")
+            #expect(reply.headers["cache-control"] == "no-store")
+            #expect(reply.body == html)
+            // Read-only: nothing but GET.
+            #expect(try await server.send("POST", "/", body: "{}").status == 404)
+        }
+    }
+
     @Test func healthzStatusCodes() {
         #expect(HealthReport(status: "ok").isServing)
         #expect(HealthReport(status: "degraded").isServing)

@@ -39,6 +39,7 @@ struct ServerHarness {
         health: @escaping @Sendable () async -> HealthReport = { HealthReport(status: "ok") },
         metrics: (@Sendable () async -> [UInt8])? = nil,
         environments: EnvironmentsEndpoint? = nil,
+        page: (@Sendable () async -> [UInt8])? = nil,
         _ test: (ServerHarness) async throws -> Void
     ) async throws {
         let pushes = PushRecorder()
@@ -52,7 +53,8 @@ struct ServerHarness {
             onPush: { await pushes.record($0) },
             health: health,
             metrics: metrics,
-            environments: environments
+            environments: environments,
+            page: page
         )
         let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -10,10 +10,12 @@ public struct Policy: Sendable, Hashable, Codable {
     public var verify: Verification
     /// Where the pins must have run first, and for how long: `promotion: {from: staging, soak: 30m}`.
     public var promotion: Promotion?
+    /// Where the controller sends events about the environments that use this policy (`notify:`).
+    public var notify: [NotifyTarget]
 
     public init(name: String, rollout: Rollout = Rollout(), health: HealthPolicy = HealthPolicy(), drift: DriftMode = .report,
                 windows: DeployWindows = DeployWindows(), verify: Verification = Verification(),
-                promotion: Promotion? = nil) {
+                promotion: Promotion? = nil, notify: [NotifyTarget] = []) {
         self.name = name
         self.rollout = rollout
         self.health = health
@@ -21,6 +23,7 @@ public struct Policy: Sendable, Hashable, Codable {
         self.windows = windows
         self.verify = verify
         self.promotion = promotion
+        self.notify = notify
     }
 
     public struct Rollout: Sendable, Hashable, Codable {

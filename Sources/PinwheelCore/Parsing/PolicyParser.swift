@@ -6,7 +6,7 @@ struct PolicyParser {
     let reader: ConfigReader
 
     func parse(name: String) -> Policy? {
-        guard let root = reader.mapping(reader.document.root, "the policy", optional: ["rollout", "health", "drift", "windows", "freeze", "rollbacks", "verify", "promotion"]) else {
+        guard let root = reader.mapping(reader.document.root, "the policy", optional: ["rollout", "health", "drift", "windows", "freeze", "rollbacks", "verify", "promotion", "notify"]) else {
             return nil
         }
         var policy = Policy(name: name)
@@ -56,6 +56,9 @@ struct PolicyParser {
             if let source, Self.isEnvironmentName(source), let soak {
                 policy.promotion = Promotion(from: source, soak: soak)
             }
+        }
+        if let node = root["notify"] {
+            policy.notify = parseNotify(node)
         }
         return policy
     }

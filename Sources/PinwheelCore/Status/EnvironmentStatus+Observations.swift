@@ -5,18 +5,24 @@ extension EnvironmentStatus {
                 observations: [String: HostObservation], errors: [String: String], revert: String? = nil) {
         var hosts: [String: HostStatus] = [:]
         for host in environment.hosts {
-            let observation = observations[host.name]
-            var slots: [String: [String]] = [:]
-            for slot in Slot.allCases {
-                if let pins = observation?.slots[slot].manifest?.pins { slots[slot.rawValue] = pins }
-            }
-            let serving = observation?.routed
-            let healthy = serving.map { observation?.slots[$0].healthy ?? false } ?? false
-            hosts[host.name] = HostStatus(serving: serving, slots: slots, healthy: healthy && errors[host.name] == nil,
-                                          error: errors[host.name])
+            hosts[host.name] = HostStatus(observation: observations[host.name], error: errors[host.name])
         }
         self.init(environment: environment.name, desired: commit, result: result, message: message, time: time,
                   active: environment.active, pins: environment.slots[environment.active].pins.map(\.description),
                   hosts: hosts, revert: revert, python: environment.python(of: environment.active))
+    }
+}
+
+extension EnvironmentStatus.HostStatus {
+    /// What a host reported (nil when it could not be observed); healthy only when its serving slot is and there
+    /// is no `error`.
+    public init(observation: HostObservation?, error: String?) {
+        var slots: [String: [String]] = [:]
+        for slot in Slot.allCases {
+            if let pins = observation?.slots[slot].manifest?.pins { slots[slot.rawValue] = pins }
+        }
+        let serving = observation?.routed
+        let healthy = serving.map { observation?.slots[$0].healthy ?? false } ?? false
+        self.init(serving: serving, slots: slots, healthy: healthy && error == nil, error: error)
     }
 }

@@ -10,6 +10,26 @@ struct AgentRequest: Encodable, Sendable {
     enum Action: String, Encodable, Sendable {
         case observe
         case execute
+        /// The agent becomes `tail` over the programs' logs.
+        case logs
+        /// The agent becomes the command, run as the slot's program runs.
+        case exec
+    }
+
+    /// What `logs` shows.
+    struct Logs: Encodable, Sendable {
+        var slots: [Slot]
+        /// Program names; empty for every program.
+        var programs: [String]
+        var lines: Int
+        var follow: Bool
+    }
+
+    /// What `exec` runs.
+    struct Exec: Encodable, Sendable {
+        var slot: Slot
+        var program: String?
+        var argv: [String]
     }
 
     var `protocol` = AgentRequest.protocolVersion
@@ -27,6 +47,8 @@ struct AgentRequest: Encodable, Sendable {
     /// With `execute`: after the steps succeed, observe fully (ask every web process for its health), as `observe`
     /// does, instead of reporting only what the steps' own checks said.
     var fullObservation: Bool
+    var logs: Logs?
+    var exec: Exec?
 
     init(_ action: Action, steps: [HostPlan.Step] = [], target: HostTarget, commit: String?, lockTimeoutSeconds: Int = 600,
          fullObservation: Bool = false) {

@@ -36,6 +36,7 @@ Step codes (`code` of a step result), mirrored by the Swift side from STEP_CODES
     nginxTest    `nginx.test` rejected the new upstream file (the previous file is back)
     nginxReload  `nginx.reload` failed (the previous file is back)
     nginxVerify  `nginx.check` did not answer from the new slot after the reload (switched back)
+    exec         `pinwheel exec`: the command could not be started
     hook         a release hook (prepare, beforeSwitch, afterSwitch) exited non-zero or ran past its timeout
     internal     an unexpected exception inside the step
 """
@@ -53,7 +54,7 @@ MARKER = "PINWHEEL-RESULT "
 STEP_ACTIONS = ("prepare", "start", "check", "route", "verify", "beforeSwitch", "afterSwitch")
 # The last lines of a hook's output kept for the report and the status.
 HOOK_OUTPUT_LINES = 20
-STEP_CODES = ("install", "envFile", "supervisor", "health", "notPrepared", "notReady", "notServed", "nginxTest",
+STEP_CODES = ("install", "envFile", "exec", "supervisor", "health", "notPrepared", "notReady", "notServed", "nginxTest",
               "nginxReload", "nginxVerify", "hook", "internal")
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600
 # After a switch, `nginx.check` is asked up to this many times, 20 ms apart (about five seconds when nginx answers).
@@ -387,8 +388,25 @@ def validate(request):
 
     Names that become paths (slots, fingerprints) are checked to be plain words: they name folders."""
     field(request, "action", str, "request")
-    if request["action"] not in ("observe", "execute"):
-        raise BadRequest("request.action %r is neither observe nor execute" % request["action"])
+    if request["action"] not in ("observe", "execute", "logs", "exec"):
+        raise BadRequest("request.action %r is not observe, execute, logs or exec" % request["action"])
+    if request["action"] == "logs":
+        logs = field(request, "logs", dict, "request")
+        for slot in field(logs, "slots", list, "logs"):
+            if slot not in ("A", "B"):
+                raise BadRequest("logs.slots has %r" % (slot,))
+        if not all(isinstance(name, str) for name in field(logs, "programs", list, "logs")):
+            raise BadRequest("logs.programs are not all names")
+        field(logs, "lines", int, "logs")
+        field(logs, "follow", bool, "logs")
+    if request["action"] == "exec":
+        command = field(request, "exec", dict, "request")
+        if field(command, "slot", str, "exec") not in ("A", "B"):
+            raise BadRequest("exec.slot %r is not A or B" % command["slot"])
+        argv = field(command, "argv", list, "exec")
+        if not argv or not all(isinstance(word, str) and "\0" not in word for word in argv):
+            raise BadRequest("exec.argv must be a non-empty list of strings")
+        field(command, "program", str, "exec", optional=True)
     for key in ("environment", "app"):
         field(request, key, str, "request")
     settings = field(request, "settings", dict, "request")
@@ -767,6 +785,78 @@ class Agent:
         self.run_hook("afterSwitch", self.hooks.get("afterSwitch"), slot, os.path.realpath(self.slot_link(slot)))
         return True
 
+    def as_program(self, slot, name, target, words, extra, code):
+        """The argv, environment and working directory that run `words` as program `name` (default: the first) of
+        the slot runs: from the venv's `bin/`, with its variables, its envFile (read by `sh` on the host) and its
+        user. `words` never pass through a shell."""
+        spec = self.spec(slot)
+        program = next((p for p in spec["programs"] if p["name"] == name), spec["programs"][0])
+        settings = settings_of(program)
+        venv = os.path.join(target, "venv")
+        argv = list(words)
+        if "/" not in argv[0]:
+            argv[0] = os.path.join(venv, "bin", argv[0])
+        port = str(program["ports"][0]) if program["ports"] else ""
+        environment = dict(os.environ)
+        environment.update({"PINWHEEL_ENVIRONMENT": self.env, "PINWHEEL_SLOT": slot, "VIRTUAL_ENV": venv,
+                            "PATH": os.path.join(venv, "bin") + ":" + os.environ.get("PATH", "")})
+        environment.update(extra)
+        for key, value in (settings.get("environment") or {}).items():
+            environment[key] = value.replace("{slot}", slot).replace("{port}", port)
+        if settings.get("envFile"):
+            argv = ["/bin/sh", "-c", 'set -a; . "$0"; set +a; exec "$@"', settings["envFile"]] + argv
+        user = settings.get("user")
+        if user:
+            import pwd
+            if pwd.getpwuid(os.geteuid()).pw_name != user:
+                if os.geteuid() != 0:
+                    raise StepFailed(code, "program %s runs as %s, and the SSH user is not root" % (program["name"], user))
+                argv = ["runuser", "-u", user, "--"] + argv
+        return argv, environment, settings.get("directory") or target
+
+    # ---- logs and exec: the agent becomes the command, whose output streams back over SSH ----------------
+
+    def log_files(self, slots, programs):
+        """The log file of every process of the programs (all when empty) of the slots."""
+        files = []
+        for slot in slots:
+            for program in self.spec(slot)["programs"]:
+                if programs and program["name"] not in programs:
+                    continue
+                for index in program["ports"] or range(program["processes"]):
+                    files.append(os.path.join(self.log_dir, "%s_%d.log" % (program["supervisorName"], index)))
+        return files
+
+    def become_tail(self, request):
+        """Replaces the agent with `tail` over the programs' logs: `-F` follows them through rotation until the
+        SSH session ends. Each file's lines come after tail's `==> path <==` header."""
+        files = self.log_files(request["slots"], request["programs"])
+        if not files:
+            raise StepFailed("notPrepared", "no program matches %s" % ", ".join(request["programs"]))
+        if not request["follow"]:
+            # Without -F, tail fails on a file that is not there yet (a process that never wrote).
+            files = [path for path in files if os.path.exists(path)]
+            if not files:
+                raise StepFailed("notPrepared", "no program has written a log on this host yet")
+        argv = ["tail", "-n", str(request["lines"]), "-v"] + (["-F"] if request["follow"] else []) + ["--"] + files
+        sys.stdout.flush()
+        os.execvp("tail", argv)
+
+    def become_command(self, request):
+        """Replaces the agent with the command, run as the slot's program runs, its exit status the session's."""
+        slot = request["slot"]
+        target = os.path.realpath(self.slot_link(slot))
+        if self.read_manifest(target) is None:
+            raise StepFailed("notPrepared", "slot %s is not prepared on this host" % slot)
+        argv, environment, directory = self.as_program(slot, request.get("program"), target, request["argv"],
+                                                       {"PINWHEEL_EXEC": "1"}, "exec")
+        os.chdir(directory)
+        sys.stdout.flush()
+        try:
+            os.execvpe(argv[0], argv, environment)
+        except OSError as error:
+            raise StepFailed("exec", "cannot run %s: %s" % (argv[0], error))
+
     def run_hook(self, kind, hook, slot, target):
         """Runs a release hook from the slot's venv `bin/` with its program's environment, envFile, user and
         directory, as the program's processes get them; the words are never given to a shell. Its last lines go into
@@ -778,32 +868,12 @@ class Agent:
             raise StepFailed("hook", "the request has no %s hook" % kind)
         if self.read_manifest(target) is None:
             raise StepFailed("notPrepared", "slot %s is not prepared" % slot)
-        spec = self.spec(slot)
-        program = next((p for p in spec["programs"] if p["name"] == hook.get("program")), spec["programs"][0])
-        settings = settings_of(program)
-        venv = os.path.join(target, "venv")
-        argv = shlex.split(hook["command"])
-        if "/" not in argv[0]:
-            argv[0] = os.path.join(venv, "bin", argv[0])
-        port = str(program["ports"][0]) if program["ports"] else ""
-        environment = dict(os.environ)
-        environment.update({"PINWHEEL_ENVIRONMENT": self.env, "PINWHEEL_SLOT": slot, "PINWHEEL_HOOK": kind,
-                            "VIRTUAL_ENV": venv, "PATH": os.path.join(venv, "bin") + ":" + os.environ.get("PATH", "")})
-        for key, value in (settings.get("environment") or {}).items():
-            environment[key] = value.replace("{slot}", slot).replace("{port}", port)
-        if settings.get("envFile"):
-            argv = ["/bin/sh", "-c", 'set -a; . "$0"; set +a; exec "$@"', settings["envFile"]] + argv
-        user = settings.get("user")
-        if user:
-            import pwd
-            if pwd.getpwuid(os.geteuid()).pw_name != user:
-                if os.geteuid() != 0:
-                    raise StepFailed("hook", "the %s hook must run as %s, and the SSH user is not root" % (kind, user))
-                argv = ["runuser", "-u", user, "--"] + argv
+        argv, environment, directory = self.as_program(slot, hook.get("program"), target, shlex.split(hook["command"]),
+                                                       {"PINWHEEL_HOOK": kind}, "hook")
         timeout = parse_duration(hook.get("timeout") or "10m")
         started = time.monotonic()
         try:
-            process = subprocess.Popen(argv, cwd=settings.get("directory") or target, env=environment,
+            process = subprocess.Popen(argv, cwd=directory, env=environment,
                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                        start_new_session=True, universal_newlines=True, errors="replace")
         except OSError as error:
@@ -1275,7 +1345,13 @@ def handle(request):
         agent = Agent(request)
         if request["action"] == "observe":
             return reply(True, observation=agent.observe())
+        if request["action"] == "logs":
+            agent.become_tail(request["logs"])
+        if request["action"] == "exec":
+            agent.become_command(request["exec"])
         return agent.execute(request["steps"])
+    except StepFailed as error:
+        return reply(False, error.code, str(error))
     except Exception as error:
         return reply(False, "internal", "the host agent failed: %s: %s" % (type(error).__name__, error))
 

@@ -50,6 +50,39 @@ public enum CommandRunner {
         }
     }
 
+    /// Runs a local program with input on stdin and hands over each line of its output and errors as it comes;
+    /// cancelling the task ends the program. Returns its exit status (128 + the signal when a signal ended it).
+    public static func stream(_ path: String, _ arguments: [String], input: String,
+                              line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 {
+        var options = PlatformOptions()
+        options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
+        let stdin = try inputFile(input)
+        let result = try await Subprocess.run(
+            .path(FilePath(path)),
+            arguments: Arguments(arguments),
+            platformOptions: options,
+            input: .fileDescriptor(stdin, closeAfterSpawningProcess: true),
+            output: .sequence,
+            error: .sequence
+        ) { execution in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                let output = execution.standardOutput
+                let errors = execution.standardError
+                group.addTask {
+                    for try await text in output.strings() { await line(OutputLine(text)) }
+                }
+                group.addTask {
+                    for try await text in errors.strings() { await line(OutputLine(text, isError: true)) }
+                }
+                try await group.waitForAll()
+            }
+        }
+        switch result.terminationStatus {
+        case let .exited(code): return code
+        case let .signaled(signal): return 128 + signal
+        }
+    }
+
     /// A read-only descriptor of a file holding `text`, already unlinked so nothing is left behind.
     public static func inputFile(_ text: String) throws -> FileDescriptor {
         var template = Array((NSTemporaryDirectory() + "/pinwheel-input.XXXXXX").utf8CString)

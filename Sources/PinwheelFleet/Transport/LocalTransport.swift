@@ -2,6 +2,10 @@
 public struct LocalTransport: Transport {
     public init() {}
 
+    public func stream(python: String, script: String, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 {
+        try await CommandRunner.stream(python, ["-I", "-S", "-"], input: script, line: line)
+    }
+
     public func run(python: String, script: String, timeout: Duration) async throws -> CommandOutput {
         do {
             return try await CommandRunner.run(python, ["-I", "-S", "-"], input: script, timeout: timeout)

@@ -1,5 +1,6 @@
 import Foundation
 import PinwheelCore
+import Synchronization
 
 /// Runs the agent over the system's OpenSSH client.
 ///
@@ -55,6 +56,20 @@ public struct SSHTransport: Transport {
         // can change what it runs, and it starts faster.
         arguments += ["--", host.address, "exec \(Self.quote(python)) -I -S -"]
         return arguments
+    }
+
+    public func stream(python: String, script: String, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 {
+        try FileManager.default.createDirectory(atPath: controlDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let errors = Mutex<[String]>([])
+        let status = try await CommandRunner.stream("/usr/bin/ssh", arguments(python: python), input: script) { output in
+            if output.isError { errors.withLock { $0 = Array(($0 + [output.text]).suffix(20)) } }
+            await line(output)
+        }
+        if status == 255 {
+            throw Self.classify(errors.withLock { $0 }.joined(separator: "\n"), host: host, knownHostsFile: knownHostsFile)
+        }
+        return status
     }
 
     public func run(python: String, script: String, timeout: Duration) async throws -> CommandOutput {

@@ -3,6 +3,21 @@ public protocol Transport: Sendable {
     /// Runs `script` with the host's Python and returns what it printed; throws `FleetError` when the host
     /// cannot be reached or the deadline passes.
     func run(python: String, script: String, timeout: Duration) async throws -> CommandOutput
+
+    /// Runs `script` and hands over each line it prints as it comes (`logs -f`, `exec`), until it ends or the task
+    /// is cancelled (which ends it); returns its exit status.
+    func stream(python: String, script: String, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32
+}
+
+/// One line a streamed command printed, and on which stream.
+public struct OutputLine: Sendable, Equatable {
+    public var text: String
+    public var isError: Bool
+
+    public init(_ text: String, isError: Bool = false) {
+        self.text = text
+        self.isError = isError
+    }
 }
 
 /// What a command printed and how it ended.

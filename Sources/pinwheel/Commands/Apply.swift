@@ -33,7 +33,8 @@ struct Apply: AsyncParsableCommand {
     @Flag(help: "When the rollout halts and the policy says onFailure: revert, commit the git revert of the release.")
     var revert = false
 
-    @Flag(help: "Print JSON instead of text.")
+    @Flag(help: ArgumentHelp("Print one JSON object per line for each event as it happens (schema pinwheel.apply/v1), instead of text.",
+                             discussion: "The last line (`apply.finished`) has every host's summary."))
     var json = false
 
     @Flag(name: .shortAndLong, help: "Do not print progress while it runs.")
@@ -48,10 +49,18 @@ struct Apply: AsyncParsableCommand {
         let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
         let quiet = self.quiet || json
         let timings = self.timings ? PhaseTimings() : nil
-        var reconciler = EnvironmentReconciler(environment: desired, transports: transports,
-                                               commit: (source as? CommitConfigSource)?.commit.hex) { event in
+        let commit = (source as? CommitConfigSource)?.commit.hex
+        let lines = json ? JSONLines() : nil
+        let live = !quiet && LiveProgress.wanted ? LiveProgress(environment: environment, hosts: desired.hosts.count) : nil
+        var reconciler = EnvironmentReconciler(environment: desired, transports: transports, commit: commit) { event in
             timings?.record(event)
-            if !quiet { ProgressPrinter.event(event) }
+            if let lines {
+                for line in ApplyEventLine.lines(for: event) { lines.write(line.json()) }
+            } else if let live {
+                live.event(event)
+            } else if !quiet {
+                ProgressPrinter.event(event)
+            }
         }
         if allAtOnce {
             reconciler.policy.rollout.canary = 0
@@ -66,10 +75,21 @@ struct Apply: AsyncParsableCommand {
                 StandardError.write("apply: the policy says onFailure: revert; without --revert, apply rolls back on failure but commits no revert")
             }
         }
+        if let lines {
+            var started = ApplyEventLine(event: "apply.started")
+            started.environment = environment
+            started.commit = commit
+            started.total = desired.hosts.count
+            started.hosts = desired.hosts.map(\.name)
+            lines.write(started.json())
+        }
         let report = await reconciler.reconcile()
+        live?.finish()
         let summaries = report.hosts.map { HostSummary($0, planned: false) }
-        if json {
-            print(try JSON.string(summaries))
+        let failed = report.outcome.result == .halted || report.hosts.contains { $0.outcome == .failed || $0.outcome == .unreachable }
+        if let lines {
+            lines.write(ApplyFinished(result: report.outcome.result.rawValue, message: report.outcome.message,
+                                      seconds: report.duration.inSeconds, exit: failed ? 1 : 0, hosts: summaries).json())
         } else {
             for summary in summaries { print(summary.text) }
             let count = { (outcome: HostReport.Outcome) in report.hosts.filter { $0.outcome == outcome }.count }
@@ -87,7 +107,7 @@ struct Apply: AsyncParsableCommand {
         if report.outcome.revert {
             try revertRelease(report.outcome)
         }
-        if report.outcome.result == .halted || report.hosts.contains(where: { $0.outcome == .failed || $0.outcome == .unreachable }) {
+        if failed {
             throw ExitCode(1)
         }
     }
@@ -107,5 +127,23 @@ struct Apply: AsyncParsableCommand {
         }
         GitSupport.reportWorkTree(result.workTreeError)
         print("apply: reverted \(result.reverted.id.short) \"\(result.reverted.summary)\" with \(result.commit.hex) on \(result.branch)")
+    }
+}
+
+/// `apply --json`'s last line: how the apply ended and every host's summary (what `--json` printed as one array
+/// before the event stream).
+struct ApplyFinished: Encodable {
+    var v = ApplyEventLine.version
+    var event = "apply.finished"
+    var result: String
+    var message: String
+    var seconds: Double
+    var exit: Int
+    var hosts: [HostSummary]
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? #"{"v":1,"event":"apply.finished"}"#
     }
 }

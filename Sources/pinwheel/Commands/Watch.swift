@@ -6,6 +6,7 @@ import PinwheelController
 import PinwheelCore
 import PinwheelGit
 import PinwheelReleases
+import PinwheelStatusPage
 import PinwheelWebhooks
 import Prometheus
 import ServiceLifecycle
@@ -18,7 +19,9 @@ struct Watch: AsyncParsableCommand {
             one fetch), and reconciles every environment whose desired state changed, by its policy: prepare, \
             canary, batches. What it observed is committed to the status branch. Every drift interval all hosts \
             are observed; `drift: heal` reconciles what drifted. SIGTERM finishes the host steps under way and \
-            stops. Logs go to standard error, one logfmt line per event.
+            stops. Logs go to standard error, one logfmt line per event (one JSON object per line with \
+            --log-format json). --notify sends every environment's events (rollout started, converged, degraded, halted, \
+            reverted, refused, waiting for a window, drift) to a webhook or Slack, besides each policy's notify:.
             """
     )
 
@@ -52,7 +55,7 @@ struct Watch: AsyncParsableCommand {
     @Option(name: .customLong("author"), help: ArgumentHelp("Who the controller's commits are by.", valueName: "name <email>"))
     var author = "Pinwheel <pinwheel@localhost>"
 
-    @Option(help: ArgumentHelp("Serve push webhooks, /healthz and /metrics here (an IP address and port on this machine).", valueName: "host:port"))
+    @Option(help: ArgumentHelp("Serve push webhooks, /healthz, /metrics, the API and the status page here (an IP address and port on this machine).", valueName: "host:port"))
     var listen: String?
 
     @Option(name: .customLong("webhook-secret-env"), help: ArgumentHelp("Environment variable holding the webhooks' secret.", valueName: "name"))
@@ -73,6 +76,18 @@ struct Watch: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @Option(name: .customLong("log-format"), help: "logfmt (one `key=value` line per event) or json (one JSON object per line).")
+    var logFormat = "logfmt"
+
+    @Option(name: .customLong("notify"),
+            help: ArgumentHelp("A notification target for every environment (repeatable): webhook or slack, and where its URL is read: an environment variable or a file, never the URL itself.",
+                               valueName: "slack=env:NAME|webhook=file:PATH"))
+    var notify: [String] = []
+
+    @Option(name: .customLong("status-url"),
+            help: ArgumentHelp("The status page's address as people reach it, for the links in notifications (default http://<listen>).", valueName: "url"))
+    var statusURL: String?
+
     @OptionGroup var localFiles: LocalFileOptions
 
     @Argument(help: ArgumentHelp("Environments to manage (all when none are named).", valueName: "env"))
@@ -83,6 +98,17 @@ struct Watch: AsyncParsableCommand {
             throw ValidationError("durations are written like 500ms, 5s, 1m")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
+        guard ["logfmt", "json"].contains(logFormat) else { throw ValidationError("--log-format must be logfmt or json") }
+        for flag in notify {
+            do {
+                _ = try NotifyTarget(flag: flag)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        if let statusURL, !(statusURL.hasPrefix("http://") || statusURL.hasPrefix("https://")) || statusURL.contains("@") {
+            throw ValidationError("--status-url must be an http:// or https:// address without credentials")
+        }
         guard parsedAuthor != nil else { throw ValidationError("--author must look like `Name <email>`") }
         if webhookSecretEnvironment != nil && webhookSecretFile != nil {
             throw ValidationError("give the webhook secret once: --webhook-secret-env or --webhook-secret-file")
@@ -108,14 +134,20 @@ struct Watch: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
+        let json = logFormat == "json"
         LoggingSystem.bootstrap { label in
+            if json {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = LogfmtHandler(label: label)
             handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "pinwheel.watch")
         let registry = Self.bootstrapMetrics()
-        let configuration = ControllerConfiguration(
+        var configuration = ControllerConfiguration(
             repository: Self.absolute(repo),
             branch: branch,
             statusBranch: statusBranch,
@@ -130,6 +162,8 @@ struct Watch: AsyncParsableCommand {
             allowHistoryRewrite: allowHistoryRewrite,
             allowedSigners: allowedSigners.map(Self.absolute)
         )
+        configuration.notify = notify.compactMap { try? NotifyTarget(flag: $0) }
+        configuration.statusPage = (statusURL ?? listen.map { "http://\($0)" }).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         let controller = Controller(configuration: configuration, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ControllerService(controller: controller))]
         if let listen {
@@ -139,6 +173,12 @@ struct Watch: AsyncParsableCommand {
                     ?? webhookSecretFile.map { WebhookSecret.file($0) })?.load()
             } catch {
                 throw UsageError("\(error)")
+            }
+            let page: StatusPage
+            do {
+                page = try StatusPage()
+            } catch {
+                throw UsageError("the status page's template does not parse (a broken build): \(error)")
             }
             let server = ControlServer(
                 address: try ControlAddress(parsing: listen), secret: secret, logger: Logger(label: "pinwheel.control"),
@@ -154,9 +194,10 @@ struct Watch: AsyncParsableCommand {
                     return exposition
                 },
                 environments: EnvironmentsEndpoint(
-                    all: { Self.json(StatusList(environments: await controller.lastStatuses().values.sorted { $0.environment < $1.environment })) },
-                    one: { name in await controller.lastStatuses()[name].map(Self.json) }
-                ))
+                    all: { Self.json(StatusList(environments: await controller.overview())) },
+                    one: { name in await controller.overview(of: name).map(Self.json) }
+                ),
+                page: { page.html(await controller.overview()) })
             services.append(.init(service: server))
         }
         let group = ServiceGroup(configuration: .init(
@@ -167,9 +208,9 @@ struct Watch: AsyncParsableCommand {
         try await group.run()
     }
 
-    /// `/api/v1/environments`: every environment's last status.
+    /// `/api/v1/environments`: every environment's last status, rollout under way and recent history.
     struct StatusList: Encodable {
-        var environments: [EnvironmentStatus]
+        var environments: [EnvironmentOverview]
     }
 
     /// JSON as the API answers it: keys sorted, a newline at the end.

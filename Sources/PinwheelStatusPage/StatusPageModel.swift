@@ -1,0 +1,149 @@
+import Foundation
+import PinwheelController
+import PinwheelCore
+
+/// What the template renders: the overviews turned into plain strings, flags and lists, so the template needs no
+/// logic (Mustache has none). Every value is HTML-escaped by the template's `{{…}}`.
+struct StatusPageModel: Sendable {
+    struct Environment: Sendable {
+        var name: String
+        var result: String
+        /// A CSS class for the result: `ok`, `busy`, `warn`, `bad`.
+        var tone: String
+        var desired: String
+        var desiredShort: String
+        var applied: String?
+        var message: String
+        var time: String
+        var active: String
+        var pins: [String]
+        var healthyCount: Int
+        var hostCount: Int
+        var hosts: [Host]
+        var errors: [String]
+        var hasErrors: Bool
+        /// The revert the controller committed (names differ between levels: Mustache looks a missing value up in
+        /// the enclosing objects).
+        var revertCommit: String?
+        var progress: Progress?
+        var history: [Change]
+        var hasHistory: Bool
+    }
+
+    struct Host: Sendable {
+        var name: String
+        var serving: String
+        /// Whether the host serves the environment's active slot.
+        var onActive: Bool
+        var version: String
+        var healthy: Bool
+        var health: String
+        /// The health badge's CSS class: `ok` or `bad`.
+        var healthTone: String
+        var hostError: String?
+    }
+
+    struct Progress: Sendable {
+        var commitShort: String
+        var started: String
+        var stage: String
+        var done: Int
+        var hosts: Int
+        var percent: Int
+        var stageDone: Int
+        var stageHosts: Int
+        var hasStageHosts: Bool
+        var failures: [Failure]
+        var hasFailures: Bool
+    }
+
+    struct Failure: Sendable {
+        var host: String
+        var message: String
+    }
+
+    struct Change: Sendable {
+        var commitShort: String
+        var summary: String
+        var author: String
+        var time: String
+        var changes: [String]
+        var result: String
+        var tone: String
+        var revertedBy: String?
+    }
+
+    var environments: [Environment]
+    var hasEnvironments: Bool
+    /// Whether a rollout runs in any environment: the page then refreshes itself often.
+    var rolling: Bool
+    var refreshSeconds: Int
+    /// The newest status time shown.
+    var asOf: String
+
+    /// Seconds between refreshes while a rollout runs, and when none does.
+    static let rollingRefresh = 2
+    static let idleRefresh = 30
+
+    init(_ overviews: [EnvironmentOverview]) {
+        environments = overviews.map(Self.environment)
+        hasEnvironments = !environments.isEmpty
+        rolling = overviews.contains { $0.progress != nil }
+        refreshSeconds = rolling ? Self.rollingRefresh : Self.idleRefresh
+        asOf = overviews.map(\.status.time).max() ?? "no status yet"
+    }
+
+    static func environment(_ overview: EnvironmentOverview) -> Environment {
+        let status = overview.status
+        let hosts = status.hosts.sorted { inNaturalOrder($0.key, $1.key) }.map { host($0.key, $0.value, active: status.active) }
+        let history = overview.history.map { change in
+            Change(commitShort: short(change.commit), summary: change.summary, author: change.author, time: change.time,
+                   changes: change.changes, result: change.result ?? "not applied", tone: tone(change.result),
+                   revertedBy: change.revert.map(short))
+        }
+        return Environment(
+            name: status.environment, result: status.result.rawValue, tone: tone(status.result.rawValue),
+            desired: status.desired, desiredShort: short(status.desired),
+            applied: status.applied.flatMap { $0 == status.desired ? nil : short($0) },
+            message: status.message, time: status.time, active: status.active?.rawValue ?? "none",
+            pins: status.pins, healthyCount: hosts.filter { $0.healthy && $0.onActive }.count, hostCount: hosts.count,
+            hosts: hosts, errors: status.errors, hasErrors: !status.errors.isEmpty, revertCommit: status.revert.map(short),
+            progress: overview.progress.map(progress), history: history, hasHistory: !history.isEmpty)
+    }
+
+    static func host(_ name: String, _ host: EnvironmentStatus.HostStatus, active: Slot?) -> Host {
+        let serving = host.serving
+        let pins = serving.flatMap { host.slots[$0.rawValue] } ?? []
+        return Host(name: name, serving: serving?.rawValue ?? "none", onActive: serving != nil && serving == active,
+                    version: pins.isEmpty ? "—" : pins.map { $0.replacingOccurrences(of: "==", with: " ") }.joined(separator: ", "),
+                    healthy: host.healthy, health: host.healthy ? "healthy" : "unhealthy", healthTone: host.healthy ? "ok" : "bad",
+                    hostError: host.error)
+    }
+
+    static func progress(_ progress: RolloutProgress) -> Progress {
+        Progress(commitShort: short(progress.commit), started: progress.started, stage: progress.stage,
+                 done: progress.done, hosts: progress.hosts,
+                 percent: progress.hosts == 0 ? 0 : min(100, progress.done * 100 / progress.hosts),
+                 stageDone: progress.stageDone, stageHosts: progress.stageHosts, hasStageHosts: progress.stageHosts > 0,
+                 failures: progress.failures.sorted { inNaturalOrder($0.key, $1.key) }.map { Failure(host: $0.key, message: $0.value) },
+                 hasFailures: !progress.failures.isEmpty)
+    }
+
+    static func tone(_ result: String?) -> String {
+        switch result {
+        case "converged": return "ok"
+        case "progressing", "waiting": return "busy"
+        case "degraded", "invalid", "refused", nil: return "warn"
+        default: return "bad"
+        }
+    }
+
+    /// `web2` before `web10`.
+    static func inNaturalOrder(_ a: String, _ b: String) -> Bool {
+        a.compare(b, options: .numeric) == .orderedAscending
+    }
+
+    static func short(_ commit: String) -> String {
+        String(commit.prefix(7))
+    }
+}

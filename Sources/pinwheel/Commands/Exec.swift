@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import PinwheelConfig
+import PinwheelCore
+import PinwheelFleet
+
+struct Exec: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a command in a slot's venv, as its program runs, on the environment's hosts.",
+        discussion: """
+            The words after `--` reach the host as they are: no shell on either side. The command runs from the \
+            slot's venv bin/ with the program's environment, envFile, user and directory; its output streams back \
+            with host prefixes, and each host's exit status is summarised. Standard input is closed: for an \
+            interactive session, SSH to the host.
+            """
+    )
+
+    @OptionGroup var repository: RepositoryOptions
+
+    @OptionGroup var localFiles: LocalFileOptions
+
+    @Argument(help: ArgumentHelp("The environment.", valueName: "env"))
+    var environment: String
+
+    @Option(name: .customLong("host"), help: ArgumentHelp("Only this host (repeatable).", valueName: "name"))
+    var hosts: [String] = []
+
+    @Flag(help: "Only the first host (of those selected): for a command to run once, such as a migration plan.")
+    var one = false
+
+    @Option(help: ArgumentHelp("A, B, active or idle.", valueName: "slot"))
+    var slot = "active"
+
+    @Option(help: ArgumentHelp("The program whose environment the command gets (default: the first web program).", valueName: "name"))
+    var program: String?
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after `--`.", valueName: "command"))
+    var command: [String] = []
+
+    func validate() throws {
+        guard !command.isEmpty else { throw ValidationError("give the command after `--`, e.g. pinwheel exec production --one -- django-admin migrate --plan") }
+    }
+
+    func run() async throws {
+        let (desired, source) = try repository.environment(environment)
+        var selected = try HostSelection.hosts(hosts, of: desired)
+        if one { selected = Array(selected.prefix(1)) }
+        let slot = try HostSelection.slot(self.slot, of: desired)
+        let programName = program ?? (desired.programs.first { $0.isWeb } ?? desired.programs.first)?.name
+        if let program, desired.program(named: program) == nil {
+            throw UsageError("environment \(desired.name) has no program `\(program)`; its programs: \(desired.programs.map(\.name).joined(separator: ", "))")
+        }
+        let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
+        let commit = (source as? CommitConfigSource)?.commit.hex
+        let printer = LinePrinter()
+        let prefixed = selected.count > 1
+        let argv = command
+        struct Finished: Sendable {
+            var host: String
+            var status: Int32?
+            var error: String?
+        }
+        let results = await withTaskGroup(of: Finished.self) { group in
+            for host in selected {
+                guard let transport = transports[host.name] else { continue }
+                let agent = HostAgent(target: desired.target(for: host), python: desired.python, transport: transport, commit: commit)
+                group.addTask {
+                    do {
+                        let status = try await agent.exec(slot: slot, program: programName, argv: argv) { line in
+                            let text = prefixed ? "\(host.name) | \(line.text)" : line.text
+                            line.isError ? printer.error(text) : printer.out(text)
+                        }
+                        return Finished(host: host.name, status: status)
+                    } catch {
+                        return Finished(host: host.name, error: (error as? FleetError)?.message ?? "\(error)")
+                    }
+                }
+            }
+            var all: [Finished] = []
+            for await finished in group { all.append(finished) }
+            return all.sorted { $0.host < $1.host }
+        }
+        for failure in results where failure.error != nil {
+            printer.error("\(failure.host): \(failure.error ?? "")")
+        }
+        if one, let only = results.first, results.count == 1 {
+            if let status = only.status { throw ExitCode(status) }
+            throw ExitCode(1)
+        }
+        let ok = results.filter { $0.status == 0 }
+        let failed = results.filter { $0.status != 0 }
+        var summary = "exec: \(results.count) host\(results.count == 1 ? "" : "s") — \(ok.count) exited 0"
+        if !failed.isEmpty {
+            summary += ", " + failed.map { "\($0.host) \($0.status.map { "exited \($0)" } ?? "failed")" }.joined(separator: ", ")
+        }
+        printer.error(summary)
+        if !failed.isEmpty { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import PinwheelConfig
+import PinwheelCore
+import PinwheelFleet
+
+struct Logs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The programs' output from every host at once, each line prefixed with its host (and process).",
+        discussion: "With -f it follows until Ctrl-C; a host that goes away is reported and the others are followed on."
+    )
+
+    @OptionGroup var repository: RepositoryOptions
+
+    @OptionGroup var localFiles: LocalFileOptions
+
+    @Argument(help: ArgumentHelp("The environment.", valueName: "env"))
+    var environment: String
+
+    @Option(name: .customLong("host"), help: ArgumentHelp("Only this host (repeatable).", valueName: "name"))
+    var hosts: [String] = []
+
+    @Option(help: ArgumentHelp("Only this program.", valueName: "name"))
+    var program: String?
+
+    @Option(help: ArgumentHelp("A, B, active or idle (default: both slots).", valueName: "slot"))
+    var slot: String?
+
+    @Option(name: .short, help: ArgumentHelp("Lines of each log to show first.", valueName: "lines"))
+    var n = 100
+
+    @Flag(name: .shortAndLong, help: "Follow the logs until interrupted.")
+    var follow = false
+
+    func validate() throws {
+        guard (0...100_000).contains(n) else { throw ValidationError("-n is 0 to 100000") }
+    }
+
+    func run() async throws {
+        let (desired, source) = try repository.environment(environment)
+        let selected = try HostSelection.hosts(hosts, of: desired)
+        let slots = try slot.map { [try HostSelection.slot($0, of: desired)] } ?? Slot.allCases
+        let programs = try program.map { name -> [Program] in
+            guard let found = desired.program(named: name) else {
+                throw UsageError("environment \(desired.name) has no program `\(name)`; its programs: \(desired.programs.map(\.name).joined(separator: ", "))")
+            }
+            return [found]
+        } ?? desired.programs
+        let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
+        let commit = (source as? CommitConfigSource)?.commit.hex
+        // Name the process only when there is more than one log to tell apart.
+        let logCount = programs.reduce(0) { $0 + $1.processes } * slots.count
+        let printer = LinePrinter()
+        let lines = n
+        let follow = self.follow
+        let names = program.map { [$0] } ?? []
+        let failed = await withTaskGroup(of: Bool.self) { group in
+            for host in selected {
+                guard let transport = transports[host.name] else { continue }
+                let agent = HostAgent(target: desired.target(for: host), python: desired.python, transport: transport, commit: commit)
+                group.addTask {
+                    do {
+                        try await agent.logs(slots: slots, programs: names, lines: lines, follow: follow) { line in
+                            printer.out(logCount > 1 ? "\(host.name) \(line.process) | \(line.text)" : "\(host.name) | \(line.text)")
+                        }
+                        if follow { printer.error("\(host.name): the log stream ended; following the other hosts") }
+                        return false
+                    } catch {
+                        let message = (error as? FleetError)?.message ?? "\(error)"
+                        printer.error(follow ? "\(message); following the other hosts" : message)
+                        return true
+                    }
+                }
+            }
+            return await group.reduce(false) { $0 || $1 }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
