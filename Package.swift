@@ -88,7 +88,7 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 systemPackage,
             ],
-            resources: [.embedInCode("Agent/pinwheel_agent.py")]
+            resources: [.embedInCode("Agent/pinwheel_agent.py"), .embedInCode("Doctor/pinwheel_doctor.py")]
         ),
         // The controller: watches the config repository, rolls out by policy, commits status back.
         .target(

@@ -9,9 +9,10 @@ public enum TransportFactory {
     /// Files on this machine that the config names — private keys (`identity`) and absolute or `~/` known-hosts
     /// files — are used only inside the folders `trust` allows (compared by real path); anything else throws
     /// ``FleetError/Code/untrustedLocalFile`` naming the host, the path and the flag, before any host is reached.
+    /// `multiplexed: false` makes every round trip a new connection (see ``SSHTransport/multiplexed``).
     public static func transports(for environment: Environment, source: any ConfigSource,
                                   controlDirectory: String = SSHTransport.defaultControlDirectory,
-                                  trust: LocalFileTrust) throws -> [String: any Transport] {
+                                  trust: LocalFileTrust, multiplexed: Bool = true) throws -> [String: any Transport] {
         var transports: [String: any Transport] = [:]
         var written: [String: String] = [:]
         for var host in environment.hosts {
@@ -37,7 +38,8 @@ public enum TransportFactory {
                 path = try KnownHostsFiles.path(for: data, in: controlDirectory)
                 written[knownHosts] = path
             }
-            transports[host.name] = SSHTransport(host: host, knownHostsFile: path, controlDirectory: controlDirectory)
+            transports[host.name] = SSHTransport(host: host, knownHostsFile: path, controlDirectory: controlDirectory,
+                                                 multiplexed: multiplexed)
         }
         return transports
     }

@@ -97,9 +97,11 @@ struct StatusPageModel: Sendable {
         let status = overview.status
         let hosts = status.hosts.sorted { inNaturalOrder($0.key, $1.key) }.map { host($0.key, $0.value, active: status.active) }
         let history = overview.history.map { change in
-            Change(commitShort: short(change.commit), summary: change.summary, author: change.author, time: change.time,
-                   changes: change.changes, result: change.result ?? "not applied", tone: tone(change.result),
-                   revertedBy: change.revert.map(short))
+            // A commit being rolled out has no result yet: it says so rather than "not applied".
+            let result = change.result ?? (change.commit == overview.progress?.commit ? "rolling out" : nil)
+            return Change(commitShort: short(change.commit), summary: change.summary, author: change.author, time: change.time,
+                          changes: change.changes, result: result ?? "not applied", tone: tone(result),
+                          revertedBy: change.revert.map(short))
         }
         return Environment(
             name: status.environment, result: status.result.rawValue, tone: tone(status.result.rawValue),
@@ -132,7 +134,7 @@ struct StatusPageModel: Sendable {
     static func tone(_ result: String?) -> String {
         switch result {
         case "converged": return "ok"
-        case "progressing", "waiting": return "busy"
+        case "progressing", "waiting", "rolling out": return "busy"
         case "degraded", "invalid", "refused", nil: return "warn"
         default: return "bad"
         }

@@ -73,6 +73,7 @@ struct StatusPageBrowserTests {
         // The canary shows what it reported after its switch; the others what the last status says.
         #expect(during.contains(#"<tr class="host" data-host="\#(fleet.name(0))"><td>\#(fleet.name(0))</td><td class="serving">B</td><td class="version">hello-service 1.1.0</td>"#), "\(during)")
         #expect(during.contains(#"<tr class="host" data-host="\#(fleet.name(2))"><td>\#(fleet.name(2))</td><td class="serving">A</td><td class="version">hello-service 1.0.0</td>"#), "\(during)")
+        #expect(during.contains(#"<span class="badge busy">rolling out</span></td>"#), "\(during)")
         // The screenshot shows the rollout under way: the canary on B, the other two still on A.
         let screenshot = ProcessInfo.processInfo.environment["PINWHEEL_STATUS_SCREENSHOT"] ?? "\(fleet.directory)/status-page.png"
         try await browser.screenshot(url, to: screenshot)

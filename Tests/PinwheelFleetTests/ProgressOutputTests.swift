@@ -43,6 +43,10 @@ struct ProgressOutputTests {
         #expect(decoded[8].code == "unreachable")
         #expect(decoded[9].result == "halted" && decoded[9].failures == ["web-02": "check B"])
         #expect(texts[1] == #"{"changing":1,"event":"planned","total":2,"v":1}"#)
+        // A release hook is a stage of one host, named as the engine names its phase.
+        let hook = ApplyEventLine.lines(for: .started(.hook(.beforeSwitch, host: "web-01")))
+        #expect(hook.map(\.event) == ["stage.started", "host.started"])
+        #expect(hook.allSatisfy { $0.stage == "beforeSwitch hook" })
     }
 
     @Test func theStatusLineCountsTheStageAndTheRollout() {

@@ -77,10 +77,13 @@ import Testing
         progress.failures = ["web7": "ssh: connection refused"]
         let first = RolloutProgress(commit: "1111111", started: "t", hosts: 2)
         let html = try StatusPage().render([
-            EnvironmentOverview(status: Self.status(result: .progressing), progress: progress),
+            EnvironmentOverview(status: Self.status(result: .progressing), progress: progress, history: [
+                RecentChange(commit: progress.commit, summary: "prod: release 1.2.0", author: "Ada", time: "t", changes: [], result: nil),
+            ]),
             EnvironmentOverview(environment: "canary", progress: first),
         ])
         #expect(html.contains(#"<meta http-equiv="refresh" content="2">"#))
+        #expect(html.contains(#"<span class="badge busy">rolling out</span></td>"#), "the commit under way, in the history")
         #expect(html.contains(#"<div class="progress" id="progress-prod">"#))
         #expect(html.contains(#"Rolling out <code>fedcba9</code></strong> since 2026-11-24T00:01:00Z — stage <strong class="stage">batch 1</strong> (0/2 hosts)"#))
         #expect(html.contains(#"<span class="done">0</span> of <span class="total">20</span> hosts done"#))

@@ -154,7 +154,11 @@ class XMLRPC:
         if self.path:
             connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             connection.settimeout(60)
-            connection.connect(self.path)
+            try:
+                connection.connect(self.path)
+            except OSError:
+                connection.close()
+                raise
         else:
             connection = socket.create_connection(self.address, timeout=60)
         try:
@@ -230,11 +234,14 @@ class Supervisor:
         # Counts the calls that change processes, so what was seen before one of them is not reused after it.
         self.generation = 0
         self.starting = {}
+        # How long a stop may take before a group is replaced anyway: the longest stopTimeout, and a margin.
+        self.stop_wait = 30
+        # The first call tells whether the socket answers (no separate round trip to ask): a connection that fails
+        # falls back to the `ctl` command for the rest of the request.
         try:
             url = self.server_url(ctl)
             if url:
                 self.proxy = self.connect(url)
-                self.proxy.call("supervisor.getState")
         except Exception:
             self.proxy = None
 
@@ -305,6 +312,8 @@ class Supervisor:
                     if info["statename"] == "STARTING":
                         self.starting.setdefault(info["group"], []).append(process_age(info["pid"]))
                 return states, None
+            except OSError:
+                self.proxy = None
             except Exception as error:
                 return {}, "supervisord: %s" % error
         code, text = self.ctl("status")
@@ -319,13 +328,21 @@ class Supervisor:
     def update(self):
         """What `supervisorctl update` does: reread the config, add, change and remove groups."""
         self.generation += 1
+        reloaded = None
+        if self.proxy is not None:
+            try:
+                reloaded = self.proxy.call("supervisor.reloadConfig")[0]
+            except OSError:
+                self.proxy = None
+            except Exception as error:
+                raise StepFailed("supervisor", "supervisord could not load the new config: %s" % error)
         if self.proxy is None:
             code, text = self.ctl("update")
             if code != 0:
                 raise StepFailed("supervisor", "supervisorctl update failed:\n" + text.strip())
             return
         try:
-            added, changed, removed = self.proxy.call("supervisor.reloadConfig")[0]
+            added, changed, removed = reloaded
             # Stop every outgoing group at once and wait for all of them, instead of one `wait=True` stop per group,
             # each of which costs a tick of supervisord's one-second loop.
             stopping = set(removed + changed)
@@ -334,7 +351,7 @@ class Supervisor:
                     self.proxy.call("supervisor.stopProcessGroup", group, False)
                 except Exception:
                     pass
-            deadline = time.time() + 30
+            deadline = time.time() + self.stop_wait
             while stopping and time.time() < deadline:
                 busy = [info for info in self.proxy.call("supervisor.getAllProcessInfo")
                         if info["group"] in stopping and info["statename"] in ("RUNNING", "STARTING", "STOPPING", "BACKOFF")]
@@ -356,6 +373,9 @@ class Supervisor:
         try:
             self.proxy.call("supervisor.startProcessGroup", group, False)
             return None
+        except OSError:
+            self.proxy = None
+            return self.start_group(group)
         except Exception as error:
             return str(error)
 
@@ -487,6 +507,8 @@ class Agent:
         self.hooks = request.get("hooks") or {}
         self.output = []
         self.supervisord = Supervisor(self.supervisor_settings["ctl"], self.shell)
+        self.supervisord.stop_wait = 5 + max([30] + [stop_wait_seconds(settings_of(program)) for slot in self.slots
+                                                      for program in self.spec(slot)["programs"]])
         # What slot_problems saw (supervisord's generation, when, what), for the observation that ends the request.
         self.states_seen = None
         self.web_seen = {}

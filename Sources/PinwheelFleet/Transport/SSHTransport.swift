@@ -14,13 +14,17 @@ public struct SSHTransport: Transport {
     /// Where the control sockets live; short, because a socket path is limited to 107 bytes.
     public var controlDirectory: String
     public var connectTimeout: Int
+    /// Whether to share (and leave) a master connection; `doctor` makes a new connection each time, so the host's key
+    /// and the login are really checked, and leaves no master behind.
+    public var multiplexed: Bool
 
     public init(host: FleetHost, knownHostsFile: String, controlDirectory: String = SSHTransport.defaultControlDirectory,
-                connectTimeout: Int = 10) {
+                connectTimeout: Int = 10, multiplexed: Bool = true) {
         self.host = host
         self.knownHostsFile = knownHostsFile
         self.controlDirectory = controlDirectory
         self.connectTimeout = connectTimeout
+        self.multiplexed = multiplexed
     }
 
     public static var defaultControlDirectory: String { "/tmp/pinwheel-ssh-\(getuid())" }
@@ -38,12 +42,12 @@ public struct SSHTransport: Transport {
             "-o", "ConnectTimeout=\(connectTimeout)",
             "-o", "ServerAliveInterval=5",
             "-o", "ServerAliveCountMax=3",
-            "-o", "ControlMaster=auto",
-            "-o", "ControlPath=\(controlDirectory)/%C",
-            "-o", "ControlPersist=300",
             "-o", "LogLevel=ERROR",
             "-p", String(settings.port),
         ]
+        arguments += multiplexed
+            ? ["-o", "ControlMaster=auto", "-o", "ControlPath=\(controlDirectory)/%C", "-o", "ControlPersist=300"]
+            : ["-o", "ControlMaster=no", "-o", "ControlPath=none"]
         if let identity = settings.identity {
             arguments += ["-i", identity, "-o", "IdentitiesOnly=yes"]
         }

@@ -1,0 +1,330 @@
+"""Unit tests of the host doctor (Sources/PinwheelFleet/Doctor/pinwheel_doctor.py), standard library only.
+
+Run from the repository root: `python3 -m unittest discover -s Tests/AgentTests -v`. They need neither supervisord
+nor nginx: the supervisor `ctl` and nginx's `test` are small shell scripts that print what the real ones would, and
+the config files are written to a temporary folder. `Tests/PinwheelFleetTests/DoctorOnARealFleetTests.swift` runs
+the doctor against real ones.
+"""
+import base64
+import contextlib
+import http.server
+import importlib.util
+import io
+import json
+import os
+import sys
+import socket
+import tempfile
+import threading
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DOCTOR_PATH = os.path.join(HERE, "..", "..", "Sources", "PinwheelFleet", "Doctor", "pinwheel_doctor.py")
+
+sys.dont_write_bytecode = True
+_spec = importlib.util.spec_from_file_location("pinwheel_doctor", DOCTOR_PATH)
+doctor = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(doctor)
+
+
+def write(path, text, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as handle:
+        handle.write(text)
+    os.chmod(path, mode)
+    return path
+
+
+class Host:
+    """A host in a temporary folder: supervisord's and nginx's configs, and scripts standing in for their tools."""
+
+    def __init__(self, root, supervisord_running=True, nginx_ok=True, http_include=True):
+        self.root = root
+        self.include = os.path.join(root, "supervisor", "conf.d")
+        os.makedirs(self.include)
+        self.pidfile = os.path.join(root, "supervisor", "supervisord.pid")
+        if supervisord_running:
+            write(self.pidfile, "%d\n" % os.getpid())
+        self.supervisor_conf = write(os.path.join(root, "supervisor", "supervisord.conf"),
+                                     "[supervisord]\npidfile=%s\n\n[include]\nfiles = conf.d/*.conf\n" % self.pidfile)
+        answer = "echo %d" % os.getpid() if supervisord_running else "echo 'unix:///x.sock no such file'; exit 7"
+        self.ctl = write(os.path.join(root, "bin", "supervisorctl"), "#!/bin/sh\n%s\n" % answer, 0o755) + \
+            " -c " + self.supervisor_conf
+        self.upstream = os.path.join(root, "nginx", "pinwheel", "hello.conf")
+        os.makedirs(os.path.dirname(self.upstream))
+        self.nginx_conf = write(os.path.join(root, "nginx", "nginx.conf"), "events {}\nhttp {\n    %s\n    server {\n"
+                                "        listen 80;\n    }\n}\n" % (
+                                    "include pinwheel/*.conf;" if http_include else "# nothing included"))
+        write(self.upstream, "upstream hello-web { server 127.0.0.1:9; }\n")
+        dump = "cat <<'EOF'\n# configuration file %s:\n%s\n# configuration file %s:\n%s\nEOF\n" % (
+            self.nginx_conf, open(self.nginx_conf).read(), self.upstream, open(self.upstream).read())
+        body = dump if nginx_ok else "echo 'nginx: [emerg] unexpected \"}\" in nginx.conf:3' >&2; exit 1"
+        self.nginx = write(os.path.join(root, "bin", "nginx"), "#!/bin/sh\n%s\n" % body, 0o755)
+
+    def request(self, python=sys.executable, slot_bytes=1024):
+        return {"protocol": 1, "app": "hello", "environment": "production", "python": python, "slotBytes": slot_bytes,
+                "settings": {"user": "deploy", "port": 22, "root": os.path.join(self.root, "srv"),
+                             "supervisor": {"include": self.include, "ctl": self.ctl},
+                             "nginx": {"upstream": self.upstream, "test": "%s -t -c %s" % (self.nginx, self.nginx_conf),
+                                       "reload": "%s -s reload" % self.nginx}}}
+
+
+def checks(reply):
+    return {check["name"]: check for check in reply["checks"]}
+
+
+class DoctorTests(unittest.TestCase):
+    def setUp(self):
+        self.folder = tempfile.TemporaryDirectory()
+        self.root = self.folder.name
+
+    def tearDown(self):
+        self.folder.cleanup()
+
+    def test_a_ready_host_passes_every_required_check(self):
+        host = Host(self.root)
+        reply = doctor.handle(host.request())
+        self.assertTrue(reply["ok"], reply)
+        failed = [check for check in reply["checks"] if not check["ok"] and not check["optional"]]
+        self.assertEqual(failed, [])
+        for check in reply["checks"]:
+            if check["ok"]:
+                self.assertIsNone(check["fix"])
+
+    def test_the_host_time_is_read(self):
+        reply = doctor.handle(Host(self.root).request())
+        self.assertAlmostEqual(reply["time"], __import__("time").time(), delta=30)
+
+    def test_a_missing_interpreter_is_named_with_its_fix(self):
+        reply = doctor.handle(Host(self.root).request(python="/nonexistent/python3.99"))
+        python = checks(reply)["python"]
+        self.assertFalse(python["ok"])
+        self.assertIn("/nonexistent/python3.99 does not exist", python["detail"])
+        self.assertIn("python:", python["fix"])
+
+    def test_each_slots_own_interpreter_is_checked_under_its_name(self):
+        request = Host(self.root).request()
+        request["interpreters"] = [{"name": "python", "path": sys.executable},
+                                   {"name": "python (slot B)", "path": "/nonexistent/python3.13"}]
+        reply = checks(doctor.handle(request))
+        self.assertTrue(reply["python"]["ok"])
+        self.assertFalse(reply["python (slot B)"]["ok"])
+        self.assertIn("/nonexistent/python3.13 does not exist", reply["python (slot B)"]["detail"])
+
+    def test_an_interpreter_without_venv_is_reported(self):
+        fake = write(os.path.join(self.root, "bin", "python-novenv"),
+                     "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'venv'\"; exit 1\n", 0o755)
+        python = checks(doctor.handle(Host(self.root).request(python=fake)))["python"]
+        self.assertFalse(python["ok"])
+        self.assertIn("cannot import venv", python["detail"])
+        self.assertIn("python3-venv", python["fix"])
+
+    def test_supervisord_stopped(self):
+        reply = checks(doctor.handle(Host(self.root, supervisord_running=False).request()))
+        self.assertFalse(reply["supervisord"]["ok"])
+        self.assertFalse(reply["supervisorctl"]["ok"])
+        self.assertIn("no such file", reply["supervisorctl"]["detail"])
+        self.assertIn("supervisord -c ", reply["supervisord"]["fix"])
+
+    def test_a_stale_pid_file_is_not_running(self):
+        host = Host(self.root)
+        write(host.pidfile, "999999999\n")
+        self.assertFalse(checks(doctor.handle(host.request()))["supervisord"]["ok"])
+
+    def test_an_include_folder_that_is_missing_or_not_included(self):
+        host = Host(self.root)
+        request = host.request()
+        request["settings"]["supervisor"]["include"] = os.path.join(self.root, "elsewhere")
+        reply = checks(doctor.handle(request))
+        self.assertFalse(reply["supervisor include folder"]["ok"])
+        self.assertIn("does not exist", reply["supervisor include folder"]["detail"])
+        self.assertIn("install -d -o ", reply["supervisor include folder"]["fix"])
+        self.assertFalse(reply["supervisor include"]["ok"])
+        self.assertIn("files = %s/*.conf" % os.path.join(self.root, "elsewhere"), reply["supervisor include"]["fix"])
+
+    def test_a_folder_that_is_a_file_is_not_writable(self):
+        path = write(os.path.join(self.root, "file"), "x")
+        self.assertIn("is not a folder", doctor.writable(path))
+        self.assertIsNone(doctor.writable(self.root))
+        self.assertEqual(os.listdir(self.root), ["file"], "the probe file is removed")
+
+    def test_nginx_config_broken(self):
+        reply = checks(doctor.handle(Host(self.root, nginx_ok=False).request()))
+        self.assertFalse(reply["nginx -t"]["ok"])
+        self.assertIn("unexpected", reply["nginx -t"]["detail"])
+        self.assertFalse(reply["upstream included"]["ok"])
+
+    def test_nginx_missing(self):
+        host = Host(self.root)
+        request = host.request()
+        request["settings"]["nginx"]["test"] = "/nonexistent/nginx -t"
+        reply = checks(doctor.handle(request))
+        self.assertFalse(reply["nginx"]["ok"])
+        self.assertIn("apt-get install nginx", reply["nginx"]["fix"])
+        self.assertNotIn("nginx -t", reply)
+
+    def test_upstream_not_included_at_http_level(self):
+        reply = checks(doctor.handle(Host(self.root, http_include=False).request()))
+        self.assertFalse(reply["upstream included"]["ok"])
+        self.assertIn("include %s;" % os.path.join(self.root, "nginx", "pinwheel", "hello.conf"),
+                      reply["upstream included"]["fix"])
+
+    def test_disk_space_for_two_slots(self):
+        reply = checks(doctor.handle(Host(self.root).request(slot_bytes=1 << 60)))
+        self.assertFalse(reply["disk"]["ok"])
+        self.assertIn("needed for two slots", reply["disk"]["detail"])
+
+    def test_disk_needs_twice_the_largest_build(self):
+        host = Host(self.root)
+        build = os.path.join(self.root, "srv", "production", "slots", "A-" + "a" * 64)
+        write(os.path.join(build, "venv", "big"), "x" * 300000)
+        os.symlink(os.path.basename(build), os.path.join(self.root, "srv", "production", "slots", "A"))
+        self.assertIn("0 MiB needed", checks(doctor.handle(host.request(slot_bytes=1)))["disk"]["detail"])
+        self.assertEqual(doctor.folder_bytes(build), 300000)
+
+    def test_a_root_that_cannot_be_made(self):
+        host = Host(self.root)
+        request = host.request()
+        request["settings"]["root"] = os.path.join(write(os.path.join(self.root, "plain"), "x"), "srv")
+        self.assertFalse(checks(doctor.handle(request))["root"]["ok"])
+
+
+class Answering(http.server.BaseHTTPRequestHandler):
+    """Answers 502 (the placeholder upstream's answer through nginx), with X-Pinwheel-Slot when the path is /slot."""
+
+    def do_GET(self):
+        self.send_response(502)
+        if self.path == "/slot":
+            self.send_header("X-Pinwheel-Slot", "none")
+        self.end_headers()
+
+    def log_message(self, *arguments):
+        pass
+
+
+class SwitchVerificationTests(unittest.TestCase):
+    def setUp(self):
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Answering)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
+
+    def tearDown(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def switch(self, check):
+        report = doctor.Report()
+        doctor.check_switch(report, {"check": check} if check else {}, "hello-api")
+        return report.checks[0]
+
+    def test_a_check_answering_with_the_header_passes_whatever_its_status(self):
+        check = self.switch(self.base + "/slot")
+        self.assertTrue(check["ok"], check)
+        self.assertIn("X-Pinwheel-Slot: none", check["detail"])
+
+    def test_without_the_header_any_answer_counts_which_is_optional(self):
+        check = self.switch(self.base + "/healthz")
+        self.assertFalse(check["ok"])
+        self.assertTrue(check["optional"])
+        self.assertIn("add_header X-Pinwheel-Slot $pinwheel_hello_api_slot always;", check["fix"])
+
+    def test_without_a_check_a_switch_is_not_verified_which_is_optional(self):
+        check = self.switch(None)
+        self.assertFalse(check["ok"])
+        self.assertTrue(check["optional"])
+        self.assertIn("check:", check["fix"])
+
+    def test_a_check_nobody_answers_is_required(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        check = self.switch("http://127.0.0.1:%d/healthz" % port)
+        self.assertFalse(check["ok"])
+        self.assertFalse(check["optional"])
+        self.assertIn("does not answer", check["detail"])
+
+
+class NginxConfigTests(unittest.TestCase):
+    def test_tokens(self):
+        self.assertEqual(doctor.nginx_tokens('http { include "a b.conf"; # include c;\n }'),
+                         ["http", "{", "include", "a b.conf", ";", "}"])
+        self.assertEqual(doctor.nginx_tokens("location ~ \\.php$ { return 200 'x;y'; }"),
+                         ["location", "~", "\\.php$", "{", "return", "200", "x;y", ";", "}"])
+
+    def test_include_in_http_directly(self):
+        files = [("/etc/nginx/nginx.conf", "http { include /etc/nginx/pinwheel/hello.conf; }")]
+        self.assertTrue(doctor.included_at_http(files, "/etc/nginx/pinwheel/hello.conf"))
+        self.assertFalse(doctor.included_at_http(files, "/etc/nginx/pinwheel/other.conf"))
+
+    def test_include_relative_to_the_main_file_and_by_glob(self):
+        files = [("/etc/nginx/nginx.conf", "http { include conf.d/*.conf; }")]
+        self.assertTrue(doctor.included_at_http(files, "/etc/nginx/conf.d/hello.conf"))
+        self.assertFalse(doctor.included_at_http(files, "/etc/nginx/conf.d/sub/hello.conf"), "* never crosses /")
+
+    def test_include_inside_a_server_block_is_not_http_level(self):
+        files = [("/etc/nginx/nginx.conf", "http { server { include /etc/nginx/pinwheel/hello.conf; } }")]
+        self.assertFalse(doctor.included_at_http(files, "/etc/nginx/pinwheel/hello.conf"))
+        files = [("/etc/nginx/nginx.conf", "events {} include /etc/nginx/pinwheel/hello.conf; http { }")]
+        self.assertFalse(doctor.included_at_http(files, "/etc/nginx/pinwheel/hello.conf"))
+
+    def test_include_through_a_file_included_in_http(self):
+        files = [("/etc/nginx/nginx.conf", "http {\n include /etc/nginx/conf.d/*.conf;\n}\n"),
+                 ("/etc/nginx/conf.d/pinwheel-hello.conf", "include /etc/nginx/pinwheel/hello.conf;\n")]
+        self.assertTrue(doctor.included_at_http(files, "/etc/nginx/pinwheel/hello.conf"))
+
+    def test_a_loop_of_includes_ends(self):
+        files = [("/etc/nginx/nginx.conf", "http { include /etc/nginx/a.conf; }"),
+                 ("/etc/nginx/a.conf", "include /etc/nginx/a.conf;")]
+        self.assertFalse(doctor.included_at_http(files, "/etc/nginx/pinwheel/hello.conf"))
+
+    def test_dump_files(self):
+        dump = "nginx: the configuration file ok\n# configuration file /etc/nginx/nginx.conf:\nhttp {}\n\n" \
+               "# configuration file /etc/nginx/b.conf:\nupstream x {}\n"
+        self.assertEqual(doctor.nginx_files(dump), [("/etc/nginx/nginx.conf", "http {}\n\n"),
+                                                    ("/etc/nginx/b.conf", "upstream x {}\n")])
+
+    def test_dump_command(self):
+        self.assertEqual(doctor.nginx_dump_command("nginx -t -c /etc/nginx/my conf"), "nginx -T -c /etc/nginx/my conf")
+        self.assertEqual(doctor.nginx_dump_command("sudo nginx -t"), "sudo nginx -T")
+        self.assertIsNone(doctor.nginx_dump_command("/usr/local/bin/check-nginx"))
+        self.assertIsNone(doctor.nginx_dump_command("nginx -t 'unterminated"))
+
+
+class SupervisorConfigTests(unittest.TestCase):
+    def test_config_path_from_ctl(self):
+        self.assertEqual(doctor.supervisor_config_path("supervisorctl -c /srv/s.conf"), "/srv/s.conf")
+        self.assertEqual(doctor.supervisor_config_path("supervisorctl --configuration=/srv/s.conf"), "/srv/s.conf")
+
+    def test_includes_relative_to_the_config(self):
+        with tempfile.TemporaryDirectory() as root:
+            path = write(os.path.join(root, "supervisord.conf"),
+                         "[include]\nfiles = conf.d/*.conf %(here)s/more/*.ini /etc/x/*.conf ; comment\n")
+            patterns = doctor.supervisor_includes(doctor.read_supervisor_config(path), path)
+            self.assertEqual(patterns, [os.path.join(root, "conf.d/*.conf"), os.path.join(root, "more/*.ini"),
+                                        "/etc/x/*.conf"])
+            self.assertIsNone(doctor.read_supervisor_config(os.path.join(root, "missing.conf")))
+
+
+class ProtocolTests(unittest.TestCase):
+    def test_another_protocol_is_refused(self):
+        reply = doctor.handle({"protocol": 2})
+        self.assertFalse(reply["ok"])
+        self.assertIn("protocol 1", reply["error"])
+
+    def test_a_malformed_request_is_an_error_not_a_crash(self):
+        reply = doctor.handle({"protocol": 1, "settings": {}})
+        self.assertFalse(reply["ok"])
+        self.assertIn("malformed request", reply["error"])
+
+    def test_main_prints_one_result_line(self):
+        for encoded in ("not base64 !", base64.b64encode(json.dumps({"protocol": 7}).encode()).decode()):
+            output = io.StringIO()
+            with contextlib.redirect_stdout(output):
+                doctor.main(encoded)
+            line = output.getvalue()
+            self.assertTrue(line.startswith(doctor.MARKER))
+            self.assertFalse(json.loads(line[len(doctor.MARKER):])["ok"])
+
+
+if __name__ == "__main__":
+    unittest.main()
