@@ -75,9 +75,10 @@ let package = Package(
             dependencies: ["PinwheelCore", "PinwheelGit"]
         ),
         // The git-side operations as a library: release, rollback, history, recorded status, revert messages.
+        // Signature checks run ssh-keygen through PinwheelFleet's CommandRunner.
         .target(
             name: "PinwheelReleases",
-            dependencies: ["PinwheelCore", "PinwheelGit", "PinwheelConfig"]
+            dependencies: ["PinwheelCore", "PinwheelGit", "PinwheelConfig", "PinwheelFleet"]
         ),
         // The fleet side: the host agent, the SSH and local transports, carrying plans out on hosts.
         .target(

@@ -42,6 +42,12 @@ public actor Controller {
     /// Quarantined commits already logged as skipped, as `env commit`.
     private var skippedQuarantined: Set<String> = []
     private var metrics: ControllerMetrics
+    /// Checks commit signatures against the controller's allowed signers, remembering each commit's state.
+    private let verifier: SignatureVerifier
+    /// The statuses of each environment promotions come from, as of a status branch tip: read again when it moves.
+    private var promotionSources: [String: (tip: ObjectID, observed: [PromotionGate.Observed])] = [:]
+    /// How many of a source environment's newest statuses a promotion looks at.
+    private let promotionHistoryLimit = 200
     /// The rollouts under way and each environment's recent history, for the status page and the API.
     let progress = ProgressBoard()
     let historyCache = HistoryCache()
@@ -55,6 +61,7 @@ public actor Controller {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
+        verifier = SignatureVerifier(allowedSigners: configuration.allowedSigners)
         self.notifier = notifier ?? Notifier(logger: logger, metrics: metrics)
     }
 
@@ -260,10 +267,17 @@ public actor Controller {
             } catch {
                 reason = "cannot be shown to descend from (\(error.message))"
             }
+            if !descends, let marker = try? await verifier.rewriteMarker(tip: commit, base: base, in: repository.repository) {
+                descends = true
+                log.warning("history rewritten, accepted by a signed marker commit",
+                            metadata: ["applied": "\(base.short)", "marker": "\(marker.id.short)",
+                                       "by": "\(marker.author.name) <\(marker.author.email)>"])
+            }
             if !descends {
                 waiting.remove(name)
                 let message = "history rewritten: \(commit.hex) \(reason) \(base.hex), the last applied commit; "
-                    + "nothing applied (watch --allow-history-rewrite accepts it)"
+                    + "nothing applied (watch --allow-history-rewrite, or a commit signed by a key in --allowed-signers "
+                    + "with the trailer \(SignedRange.acceptRewriteTrailer): \(base.hex), accepts it)"
                 log.error("refused: history rewritten", metadata: ["applied": "\(base.short)"])
                 let held = heldStatus(name, commit: commit, result: .refused, message: message, previous: status)
                 await publish(held, repository: repository)
@@ -271,7 +285,35 @@ public actor Controller {
                 return true
             }
         }
+        if let refusal = await signatureRefusal(desired, commit: commit, last: last, repository: repository) {
+            waiting.remove(name)
+            log.error("refused: unverified commits", metadata: ["applied": "\(last?.commit.short ?? "none")"])
+            await publish(heldStatus(name, commit: commit, result: .refused, message: refusal, previous: status),
+                          repository: repository)
+            return true
+        }
         let rollback = last?.environment.map { desired.isRollback(from: $0) } ?? false
+        if let promotion = desired.policy.promotion, !rollback {
+            switch promotionDecision(desired, promotion: promotion, repository: repository) {
+            case .open:
+                break
+            case let .waiting(message, _):
+                if waiting.insert(name).inserted {
+                    log.info("waiting for the promotion", metadata: ["message": "\(message)"])
+                }
+                await publish(heldStatus(name, commit: commit, result: .waiting, message: message, previous: status),
+                              repository: repository)
+                return true
+            case let .refused(message):
+                // Looked at again every poll: a later staging run of the same pins is a new decision.
+                if waiting.insert(name).inserted {
+                    log.error("refused: the promotion's source halted on these pins", metadata: ["message": "\(message)"])
+                }
+                await publish(heldStatus(name, commit: commit, result: .refused, message: message, previous: status),
+                              repository: repository)
+                return true
+            }
+        }
         switch desired.policy.windows.decision(at: configuration.now(), rollback: rollback) {
         case .open:
             waiting.remove(name)
@@ -291,12 +333,63 @@ public actor Controller {
         }
     }
 
+    /// Why `commit` may not be applied under `verify: {signatures: required}` (the policy at the tip or at the last
+    /// applied commit: an unsigned commit cannot switch the rule off), or nil when it may. Every commit between the
+    /// last applied commit and `commit` must be signed by a key in `--allowed-signers` or accepted by name by one
+    /// that is (see ``SignedRange``).
+    private func signatureRefusal(_ desired: Environment, commit: ObjectID,
+                                  last: (environment: Environment?, commit: ObjectID)?,
+                                  repository: WatchedRepository) async -> String? {
+        guard desired.policy.verify.requiresSignatures || last?.environment?.policy.verify.requiresSignatures == true else {
+            return nil
+        }
+        guard configuration.allowedSigners != nil else {
+            return "signatures are required (verify.signatures in the policy) but the controller trusts no key: "
+                + "start watch with --allowed-signers PATH; nothing applied"
+        }
+        do {
+            switch try await verifier.verdict(tip: commit, applied: last?.commit, in: repository.repository) {
+            case let .clean(accepted):
+                if !accepted.isEmpty {
+                    logger.info("unverified commits accepted by a trusted signer",
+                                metadata: ["env": "\(desired.name)", "accepted": "\(accepted.map { String($0.prefix(10)) })"])
+                }
+                return nil
+            case let .refused(offences):
+                return SignedRange.message(offences, tip: commit.hex, applied: last?.commit.hex)
+            }
+        } catch {
+            return "cannot check the signatures of the commits up to \(commit.hex): \(error); nothing applied"
+        }
+    }
+
+    /// What `promotion` says of `desired`'s active pins, from the source environment's statuses on the status branch.
+    private func promotionDecision(_ desired: Environment, promotion: Promotion, repository: WatchedRepository) -> PromotionGate.Decision {
+        let candidate = PromotionGate.Pins(pins: desired.slots[desired.active].pins.map(\.description), python: desired.python(of: desired.active))
+        var observed: [PromotionGate.Observed] = []
+        do {
+            if let tip = try repository.statusTip() {
+                if let cached = promotionSources[promotion.from], cached.tip == tip {
+                    observed = cached.observed
+                } else {
+                    observed = try repository.statusHistory(of: promotion.from, at: tip, limit: promotionHistoryLimit)
+                        .compactMap(PromotionGate.Observed.init)
+                    promotionSources[promotion.from] = (tip, observed)
+                }
+            }
+        } catch {
+            return .waiting("cannot read the statuses of \(promotion.from): \(error)", until: nil)
+        }
+        return PromotionGate.decide(candidate, history: observed, from: promotion.from,
+                                    soak: TimeInterval(promotion.soak.milliseconds) / 1000, now: configuration.now())
+    }
+
     /// A status for a commit that was held back: the hosts keep what the previous status says.
     private func heldStatus(_ name: String, commit: ObjectID, result: EnvironmentStatus.Result, message: String,
                             previous: EnvironmentStatus?) -> EnvironmentStatus {
         EnvironmentStatus(environment: name, desired: commit.hex, result: result, message: message, time: Self.now(),
                           active: previous?.active, pins: previous?.pins ?? [], hosts: previous?.hosts ?? [:],
-                          applied: previous?.lastApplied)
+                          applied: previous?.lastApplied, python: previous?.python)
     }
 
     /// Starts reconciling `desired` on its own task.
@@ -349,7 +442,12 @@ public actor Controller {
                                           "message": "\(outcome.message)"])
         var revert: String?
         if outcome.revert, !report.stoppedEarly {
-            revert = await revertRelease(desired, commit: commit, outcome: outcome, repository: repository, log: log)
+            if desired.policy.verify.requiresSignatures {
+                // The controller cannot sign; an unsigned revert would make the range refuse every later commit.
+                log.warning("not reverting: signatures are required and the controller does not sign; push a signed revert")
+            } else {
+                revert = await revertRelease(desired, commit: commit, outcome: outcome, repository: repository, log: log)
+            }
         }
         metrics.reconciled(environment: desired.name, duration: report.duration, outcome: outcome.result,
                            reverted: revert != nil, stopped: report.stoppedEarly)

@@ -32,6 +32,9 @@ public struct ControllerConfiguration: Sendable {
 
     /// Accept a new tip that does not descend from the last applied commit (a force-push or a rebase).
     public var allowHistoryRewrite: Bool
+    /// The controller's trusted signing keys (an SSH allowed-signers file on this machine), checked when a policy says
+    /// `verify: {signatures: required}`. Never read from the config repository: its own signers cannot vouch for it.
+    public var allowedSigners: String?
     /// What the time is, for the policies' deploy windows (tests move it).
     public var now: @Sendable () -> Date
     /// Notification targets for every environment, besides each policy's `notify:` (`watch --notify`).
@@ -45,7 +48,7 @@ public struct ControllerConfiguration: Sendable {
                 environments: [String] = [], remote: RemoteOptions = RemoteOptions(),
                 authorName: String = "Pinwheel", authorEmail: String = "pinwheel@localhost",
                 controlDirectory: String = "/tmp/pinwheel-ssh-\(getuid())", allowedIdentityFolders: [String] = [],
-                allowHistoryRewrite: Bool = false, now: @escaping @Sendable () -> Date = { Date() }) {
+                allowHistoryRewrite: Bool = false, allowedSigners: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.repository = repository
         self.branch = branch
         self.statusBranch = statusBranch
@@ -59,6 +62,7 @@ public struct ControllerConfiguration: Sendable {
         self.controlDirectory = controlDirectory
         self.allowedIdentityFolders = allowedIdentityFolders
         self.allowHistoryRewrite = allowHistoryRewrite
+        self.allowedSigners = allowedSigners
         self.now = now
     }
 

@@ -75,6 +75,20 @@ public final class WatchedRepository: @unchecked Sendable {
         return try? EnvironmentStatus.parse(String(decoding: data, as: UTF8.self))
     }
 
+    /// The status branch's tip as last fetched, nil before the first status.
+    public func statusTip() throws -> ObjectID? {
+        try repository.referenceTarget(statusRef)
+    }
+
+    /// The statuses of `environment` on the status branch as of `tip`, newest first, at most `limit`.
+    public func statusHistory(of environment: String, at tip: ObjectID, limit: Int) throws -> [EnvironmentStatus] {
+        let path = EnvironmentStatus.path(of: environment)
+        return try repository.history(of: path, from: tip, limit: limit).compactMap { commit in
+            guard let data = try repository.readFile(path, at: commit.id) else { return nil }
+            return try? EnvironmentStatus.parse(String(decoding: data, as: UTF8.self))
+        }
+    }
+
     /// Commits `status` to the status branch and pushes it. When someone else pushed first, fetches and commits
     /// again on the new tip, so both writers' commits survive.
     @discardableResult

@@ -11,12 +11,8 @@ extension Repository {
     /// from another branch; the commits on that branch that touched the path are listed too.
     public func history(of path: String? = nil, from commit: ObjectID, limit: Int? = nil) throws(GitError) -> [CommitInfo] {
         try locked { () throws(GitError) -> [CommitInfo] in
-            var walk: OpaquePointer?
-            try check(git_revwalk_new(&walk, handle), "start history walk")
+            let walk = try startWalk(from: commit)
             defer { git_revwalk_free(walk) }
-            try check(git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue), "sort history walk")
-            var start = commit.oid
-            try check(git_revwalk_push(walk, &start), "walk history from \(commit.short)")
 
             let normalized = path.map(normalize)
             // Path id per tree id (trees are shared between commits; cheap memo).
@@ -58,5 +54,54 @@ extension Repository {
             }
             return result
         }
+    }
+}
+
+extension Repository {
+    /// The commits reachable from `tip` but not from `base` (`git log base..tip`), newest first; every commit
+    /// reachable from `tip` when `base` is nil. At most `limit`: a longer range throws, so a caller never decides on
+    /// part of it.
+    public func commits(from tip: ObjectID, excluding base: ObjectID?, limit: Int = 10_000) throws(GitError) -> [CommitInfo] {
+        try locked { () throws(GitError) -> [CommitInfo] in
+            let walk = try startWalk(from: tip)
+            defer { git_revwalk_free(walk) }
+            if let base {
+                var hidden = base.oid
+                try check(git_revwalk_hide(walk, &hidden), "walk history from \(tip.short) without \(base.short)")
+            }
+            var result: [CommitInfo] = []
+            var oid = git_oid()
+            while true {
+                let rc = git_revwalk_next(&oid, walk)
+                if rc == GIT_ITEROVER.rawValue { break }
+                try check(rc, "walk history")
+                guard result.count < limit else {
+                    throw GitError(.other, "more than \(limit) commits between \(base?.short ?? "the root") and \(tip.short)")
+                }
+                var c: OpaquePointer?
+                try check(git_commit_lookup(&c, handle, &oid), "read commit \(ObjectID(oid).short)")
+                defer { git_commit_free(c) }
+                result.append(CommitInfo(c!))
+            }
+            return result
+        }
+    }
+}
+
+extension Repository {
+    /// A history walk from `tip`, newest first by commit time, never a parent before its child; the caller frees it
+    /// with `git_revwalk_free`. Call with the lock held.
+    func startWalk(from tip: ObjectID) throws(GitError) -> OpaquePointer {
+        var walk: OpaquePointer?
+        try check(git_revwalk_new(&walk, handle), "start history walk")
+        do throws(GitError) {
+            try check(git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue), "sort history walk")
+            var start = tip.oid
+            try check(git_revwalk_push(walk, &start), "walk history from \(tip.short)")
+        } catch {
+            git_revwalk_free(walk)
+            throw error
+        }
+        return walk!
     }
 }

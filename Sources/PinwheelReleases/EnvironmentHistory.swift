@@ -21,6 +21,26 @@ public struct EnvironmentHistory: Encodable, Sendable {
         public var changes: [String]
         /// What the controller recorded for it, newest first.
         public var applied: [Applied]
+        /// Who approved it, as far as its message says.
+        public var approvals: Approvals
+        /// Its signature's state; nil until ``checkSignatures(with:in:)``.
+        public var signature: SignatureReport?
+    }
+
+    /// A commit's signature state, for people and for JSON.
+    public struct SignatureReport: Encodable, Sendable {
+        /// good, unsigned, untrusted, bad, unsupported or unchecked.
+        public var state: String
+        /// The same in a sentence, with the signer or the key.
+        public var detail: String
+        /// The signer the allowed-signers file names, for a good signature.
+        public var principal: String?
+
+        public init(_ state: SignatureState) {
+            self.state = state.word
+            detail = state.description
+            if case let .good(principal, _) = state { self.principal = principal }
+        }
     }
 
     public struct Person: Encodable, Equatable, Sendable {
@@ -34,6 +54,9 @@ public struct EnvironmentHistory: Encodable, Sendable {
             email = signature.email
             time = signature.iso8601
         }
+
+        /// `Name <email>`.
+        public var identity: String { "\(name) <\(email)>" }
     }
 
     /// One status the controller committed for a commit.
@@ -45,6 +68,9 @@ public struct EnvironmentHistory: Encodable, Sendable {
         public var hosts: Int?
         /// The revert the controller committed, when it reverted this commit.
         public var revert: String?
+        /// Why, for a status that did not converge (refused, waiting, invalid, halted, degraded): the status
+        /// commit's message.
+        public var reason: String?
 
         init(_ commit: CommitInfo, _ record: StatusRecord) {
             statusCommit = commit.id.hex
@@ -53,15 +79,27 @@ public struct EnvironmentHistory: Encodable, Sendable {
             healthyHosts = record.healthyHosts
             hosts = record.hosts
             revert = record.revert
+            if !["converged", "progressing"].contains(record.result) {
+                reason = Self.reason(in: commit.message)
+            }
+        }
+
+        /// The paragraph after the summary of a status commit's message (``EnvironmentStatus/commitMessage``).
+        static func reason(in message: String) -> String? {
+            let paragraphs = message.components(separatedBy: "\n\n")
+            guard paragraphs.count > 2 else { return nil }
+            let text = paragraphs[1].trimmingCharacters(in: .whitespacesAndNewlines)
+            return text.isEmpty || text.hasPrefix("Pinwheel-") ? nil : text
         }
     }
 
     /// Reads the history of `environment` on `revision` (by default the checked-out branch, else HEAD), at most
-    /// `limit` commits.
+    /// `limit` commits, only those committed at `since` or later when it is given.
     ///
     /// - Throws: ``OperationError/Code/usage`` when `revision` does not resolve, or the repository's own errors.
     public static func read(_ environment: String, in repository: Repository, revision: String? = nil,
-                            statusBranch: String = EnvironmentStatus.defaultBranch, limit: Int = 20) throws -> EnvironmentHistory {
+                            statusBranch: String = EnvironmentStatus.defaultBranch, limit: Int = 20,
+                            since: Date? = nil) throws -> EnvironmentHistory {
         let revision = try revision ?? repository.currentBranch() ?? "HEAD"
         let tip: ObjectID
         do {
@@ -80,6 +118,9 @@ public struct EnvironmentHistory: Encodable, Sendable {
         let records = try statusRecords(environment, in: repository, statusBranch: statusBranch)
 
         var entries: [Entry] = []
+        if let since {
+            commits = commits.filter { $0.committer.date >= since }
+        }
         for commit in commits {
             let after = try cache.loaded(commit.id)
             var before = EnvironmentAtCommit.missing
@@ -98,7 +139,10 @@ public struct EnvironmentHistory: Encodable, Sendable {
                 commit: commit.id.hex, summary: commit.summary,
                 author: Person(commit.author), committer: Person(commit.committer),
                 changes: changes,
-                applied: (records[commit.id.hex] ?? []).map { Applied($0.commit, $0.record) }))
+                applied: (records[commit.id.hex] ?? []).map { Applied($0.commit, $0.record) },
+                approvals: Approvals.parse(message: commit.message, isMerge: commit.parents.count > 1,
+                                           committer: Person(commit.committer).identity,
+                                           author: Person(commit.author).identity)))
         }
         return EnvironmentHistory(environment: environment, branch: revision, entries: entries)
     }

@@ -23,6 +23,8 @@ public struct OperationError: Error, CustomStringConvertible, Sendable {
         public static let raced = Code(description: "raced")
         /// The change itself cannot be made (a package not pinned, a bad version).
         public static let refused = Code(description: "refused")
+        /// Something the operation needs on this machine failed: a program it runs (ssh-keygen), a temporary file.
+        public static let failed = Code(description: "failed")
     }
 
     public var code: Code

@@ -39,6 +39,21 @@ public struct ReleaseCommit: Sendable {
     ///   repository's own errors.
     public func commit(in repository: Repository, author: Signature, committer: Signature) throws -> Result {
         guard !changes.isEmpty else { throw OperationError(.usage, "name at least one NAME==VERSION to release") }
+        return try Self.commit(environment, newBranch: newBranch, message: message, in: repository,
+                               author: author, committer: committer, doing: "release") { before, text, _ in
+            try ReleasePlan.make(environment: before, environmentText: text, changes: changes)
+        } defaultMessage: { plan, diff in
+            ReleasePlan.defaultMessage(environment: environment, changes: plan.changes, diff: diff)
+        }
+    }
+
+    /// Plans a change of `environment` at the checked-out branch's tip with `plan` (given the environment, the text of
+    /// its environment.yaml and the tip), validates exactly what will be committed, and commits it to the checked-out
+    /// branch (updating the work tree) or to `newBranch`. What `release` and `promote` share.
+    static func commit(_ environment: String, newBranch: String?, message: String?, in repository: Repository,
+                       author: Signature, committer: Signature, doing what: String,
+                       plan makePlan: (Environment, String, ObjectID) throws -> ReleasePlan,
+                       defaultMessage: (ReleasePlan, [String]) -> String) throws -> Result {
         let (current, tip) = try repository.checkedOutBranch()
         if let newBranch, try repository.branchTip(newBranch) != nil {
             throw OperationError(.usage, "branch \(newBranch) already exists: name a new branch")
@@ -49,7 +64,7 @@ public struct ReleaseCommit: Sendable {
         case .valid(let environment):
             before = environment
         case .invalid(let diagnostics):
-            throw OperationError(.invalid, "\(environment) is not valid at \(current) (\(tip.short)); fix it before releasing:",
+            throw OperationError(.invalid, "\(environment) is not valid at \(current) (\(tip.short)); fix it before the \(what):",
                                  diagnostics: diagnostics)
         case .missing:
             throw OperationError(.usage, "no environment `\(environment)` at \(current) (\(tip.short))")
@@ -60,8 +75,8 @@ public struct ReleaseCommit: Sendable {
         }
         let plan: ReleasePlan
         do {
-            plan = try ReleasePlan.make(environment: before, environmentText: text, changes: changes)
-        } catch {
+            plan = try makePlan(before, text, tip)
+        } catch let error as ReleaseError {
             throw OperationError(.refused, "\(error)")
         }
 
@@ -71,17 +86,16 @@ public struct ReleaseCommit: Sendable {
         guard let after = loadedAfter.environment else {
             var diagnostics: [Diagnostic] = []
             if case .invalid(let found) = loadedAfter { diagnostics = found }
-            throw OperationError(.invalid, "the release would make \(environment) invalid; nothing was committed:",
+            throw OperationError(.invalid, "the \(what) would make \(environment) invalid; nothing was committed:",
                                  diagnostics: diagnostics)
         }
         let diff = EnvironmentDiff.changes(from: before, to: after)
-        let commitMessage = message.map { $0.hasSuffix("\n") ? $0 : $0 + "\n" }
-            ?? ReleasePlan.defaultMessage(environment: environment, changes: changes, diff: diff)
+        let commitMessage = message.map { $0.hasSuffix("\n") ? $0 : $0 + "\n" } ?? defaultMessage(plan, diff)
         let fileChanges = plan.files.keys.sorted().map { FileChange.write($0, Data(plan.files[$0]!.utf8)) }
 
         var result = Result(commit: tip, branch: newBranch ?? current, diff: diff, warnings: plan.warnings)
         if let newBranch {
-            try repository.setReference("refs/heads/\(newBranch)", to: tip, logMessage: "pinwheel release: branch from \(current)")
+            try repository.setReference("refs/heads/\(newBranch)", to: tip, logMessage: "pinwheel \(what): branch from \(current)")
             do {
                 result.commit = try repository.commit(changes: fileChanges, onBranch: newBranch, message: commitMessage,
                                                       author: author, committer: committer, expectedParent: .some(tip))

@@ -13,7 +13,7 @@ struct PinwheelCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [Validate.self, Show.self, Diff.self, Plan.self, Apply.self, Watch.self, Status.self, Release.self,
-                      Rollback.self, History.self, Logs.self, Exec.self, Doctor.self, Init.self]
+                      Rollback.self, Promote.self, History.self, Logs.self, Exec.self, Doctor.self, Init.self]
     )
 }
 

@@ -145,6 +145,12 @@ let brokenConfigs: [BrokenConfig] = [
     BrokenConfig("window neither allow nor deny", in: policy, replace: "drift: heal", with: "drift: heal\nwindows:\n  - permit: {days: [fri, sat], from: \"16:00\", to: \"08:00\", zone: Europe/Berlin}", line: 11, at: "permit", "unknown key `permit` in `windows[0]`"),
     BrokenConfig("window without zone", in: policy, replace: "drift: heal", with: "drift: heal\nwindows:\n  - deny: {days: [fri, sat], from: \"16:00\", to: \"08:00\"}", line: 11, at: "{days", "missing the required key `zone`"),
     BrokenConfig("rollbacks misspelt", in: policy, replace: "drift: heal", with: "drift: heal\nrollbacks: window", line: 10, at: "window", "`rollbacks` must be one of `allowed`, `windows`"),
+    BrokenConfig("verify signatures misspelt", in: policy, replace: "drift: heal", with: "drift: heal\nverify: {signatures: requried}", line: 10, at: "requried}", "`verify.signatures` must be one of `required`, `optional`"),
+    BrokenConfig("verify without signatures", in: policy, replace: "drift: heal", with: "drift: heal\nverify: {}", line: 10, at: "{", "`verify` is missing the required key `signatures`"),
+    BrokenConfig("verify key unknown", in: policy, replace: "drift: heal", with: "drift: heal\nverify: {signature: required}", line: 10, at: "signature:", "did you mean `signatures`?"),
+    BrokenConfig("promotion without soak", in: policy, replace: "drift: heal", with: "drift: heal\npromotion: {from: staging}", line: 10, at: "{", "`promotion` is missing the required key `soak`"),
+    BrokenConfig("promotion soak not a duration", in: policy, replace: "drift: heal", with: "drift: heal\npromotion: {from: staging, soak: half an hour}", line: 10, at: "half", "`promotion.soak` must be a duration"),
+    BrokenConfig("promotion from a path", in: policy, replace: "drift: heal", with: "drift: heal\npromotion: {from: ../staging, soak: 30m}", line: 10, at: "../", "`promotion.from` must name an environment"),
     BrokenConfig("freeze without reason", in: policy, replace: "drift: heal", with: "drift: heal\nfreeze: {}", line: 10, at: "{", "`freeze` is missing the required key `reason`"),
     BrokenConfig("health retries zero", in: policy, replace: "retries: 10", with: "retries: 0", line: 8, at: "0", "`health.retries` must be a whole number from 1 to 1000"),
     // Slot files

@@ -40,6 +40,27 @@ import Testing
         #expect(web.last?.parents == [])
     }
 
+    @Test func commitsOfARangeIncludeWhatAMergeBringsIn() throws {
+        let box = try Sandbox()
+        let work = box.path("work")
+        _ = try Repository.create(at: work)
+        let base = try box.commit(["a": "1\n"], message: "base", in: work, date: "1700000000 +0000")
+        try box.git(["checkout", "-q", "-b", "side"], in: work)
+        let side = try box.commit(["b": "1\n"], message: "side", in: work, date: "1700000100 +0000")
+        try box.git(["checkout", "-q", "main"], in: work)
+        let main = try box.commit(["c": "1\n"], message: "main", in: work, date: "1700000200 +0000")
+        try box.git(["merge", "-q", "--no-ff", "-m", "merge side", "side"], in: work)
+        let merge = try box.git(["rev-parse", "HEAD"], in: work)
+
+        let repo = try Repository(openingAt: work)
+        let tip = try #require(ObjectID(hex: merge))
+        let range = try repo.commits(from: tip, excluding: ObjectID(hex: base)).map(\.id.hex)
+        #expect(range.first == merge && Set(range) == [merge, main, side] && range.count == 3)
+        #expect(try repo.commits(from: tip, excluding: tip).isEmpty)
+        #expect(try repo.commits(from: tip, excluding: nil).count == 4)
+        #expect(throws: GitError.self) { try repo.commits(from: tip, excluding: ObjectID(hex: base), limit: 2) }
+    }
+
     @Test func mergesCountWhenTheyChangeThePathRelativeToTheFirstParent() throws {
         let box = try Sandbox()
         let work = box.path("work")

@@ -6,16 +6,23 @@ public struct Policy: Sendable, Hashable, Codable {
     public var drift: DriftMode
     /// When changes may be applied: `windows`, `freeze` and `rollbacks`.
     public var windows: DeployWindows
+    /// What the commits must carry to be applied: `verify: {signatures: required}`.
+    public var verify: Verification
+    /// Where the pins must have run first, and for how long: `promotion: {from: staging, soak: 30m}`.
+    public var promotion: Promotion?
     /// Where the controller sends events about the environments that use this policy (`notify:`).
     public var notify: [NotifyTarget]
 
     public init(name: String, rollout: Rollout = Rollout(), health: HealthPolicy = HealthPolicy(), drift: DriftMode = .report,
-                windows: DeployWindows = DeployWindows(), notify: [NotifyTarget] = []) {
+                windows: DeployWindows = DeployWindows(), verify: Verification = Verification(),
+                promotion: Promotion? = nil, notify: [NotifyTarget] = []) {
         self.name = name
         self.rollout = rollout
         self.health = health
         self.drift = drift
         self.windows = windows
+        self.verify = verify
+        self.promotion = promotion
         self.notify = notify
     }
 

@@ -6,7 +6,7 @@ struct PolicyParser {
     let reader: ConfigReader
 
     func parse(name: String) -> Policy? {
-        guard let root = reader.mapping(reader.document.root, "the policy", optional: ["rollout", "health", "drift", "windows", "freeze", "rollbacks", "notify"]) else {
+        guard let root = reader.mapping(reader.document.root, "the policy", optional: ["rollout", "health", "drift", "windows", "freeze", "rollbacks", "verify", "promotion", "notify"]) else {
             return nil
         }
         var policy = Policy(name: name)
@@ -42,10 +42,30 @@ struct PolicyParser {
         if let node = root["rollbacks"], let value = reader.choice(node, "`rollbacks`", as: DeployWindows.RollbackRule.self) {
             policy.windows.rollbacks = value
         }
+        if let node = root["verify"], let fields = reader.mapping(node, "`verify`", required: ["signatures"]),
+           let value = fields["signatures"].flatMap({ reader.choice($0, "`verify.signatures`", as: Verification.SignatureRule.self) }) {
+            policy.verify.signatures = value
+        }
+        if let node = root["promotion"], let fields = reader.mapping(node, "`promotion`", required: ["from", "soak"]) {
+            let source = fields["from"].flatMap { reader.string($0, "`promotion.from`") }
+            if let source, let fromNode = fields["from"], !Self.isEnvironmentName(source) {
+                reader.error("`promotion.from` must name an environment (letters, digits, `-`, `_`, `.`), found `\(Quote.excerpt(source))`",
+                             at: fromNode)
+            }
+            let soak = fields["soak"].flatMap { reader.duration($0, "`promotion.soak`", in: .seconds(0)...ConfigDuration.seconds(30 * 24 * 3600)) }
+            if let source, Self.isEnvironmentName(source), let soak {
+                policy.promotion = Promotion(from: source, soak: soak)
+            }
+        }
         if let node = root["notify"] {
             policy.notify = parseNotify(node)
         }
         return policy
+    }
+
+    static func isEnvironmentName(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 100 && !text.hasPrefix(".")
+            && text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) }
     }
 
     /// `- deny: {days: [fri, sat, sun], from: "16:00", to: "08:00", zone: Europe/Berlin}`

@@ -9,7 +9,7 @@ extension EnvironmentStatus {
         }
         self.init(environment: environment.name, desired: commit, result: result, message: message, time: time,
                   active: environment.active, pins: environment.slots[environment.active].pins.map(\.description),
-                  hosts: hosts, revert: revert)
+                  hosts: hosts, revert: revert, python: environment.python(of: environment.active))
     }
 }
 

@@ -51,6 +51,9 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
     public var active: Slot?
     /// The desired active slot's pins.
     public var pins: [String]
+    /// The interpreter the desired active slot is built with (its own `python:`, or the environment's), nil in
+    /// statuses written before it was recorded.
+    public var python: String?
     public var hosts: [String: HostStatus]
     /// The validator's errors, for `invalid`.
     public var errors: [String]
@@ -64,7 +67,7 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
 
     public init(environment: String, desired: String, result: Result, message: String, time: String, active: Slot?,
                 pins: [String], hosts: [String: HostStatus], errors: [String] = [], revert: String? = nil,
-                applied: String? = nil, quarantined: [String] = []) {
+                applied: String? = nil, quarantined: [String] = [], python: String? = nil) {
         self.environment = environment
         self.desired = desired
         self.result = result
@@ -77,10 +80,11 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         self.revert = revert
         self.applied = applied
         self.quarantined = quarantined
+        self.python = python
     }
 
     private enum CodingKeys: String, CodingKey {
-        case environment, desired, result, message, time, active, pins, hosts, errors, revert, applied, quarantined
+        case environment, desired, result, message, time, active, pins, python, hosts, errors, revert, applied, quarantined
     }
 
     /// Statuses written before `applied` and `quarantined` existed read as having none.
@@ -93,6 +97,7 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         time = try container.decode(String.self, forKey: .time)
         active = try container.decodeIfPresent(Slot.self, forKey: .active)
         pins = try container.decodeIfPresent([String].self, forKey: .pins) ?? []
+        python = try container.decodeIfPresent(String.self, forKey: .python)
         hosts = try container.decodeIfPresent([String: HostStatus].self, forKey: .hosts) ?? [:]
         errors = try container.decodeIfPresent([String].self, forKey: .errors) ?? []
         revert = try container.decodeIfPresent(String.self, forKey: .revert)

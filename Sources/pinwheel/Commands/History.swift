@@ -1,19 +1,22 @@
 import ArgumentParser
+import Foundation
 import PinwheelCore
+import PinwheelGit
 import PinwheelReleases
 
-struct History: ParsableCommand {
+struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the changes to an environment, newest first, with what the controller recorded for each.",
         discussion: """
             For auditors: every commit on the branch that changed Environments/<env>/ or the policy file it \
-            uses (Policies/<policy>.yaml, named at the branch tip), with its author, committer, summary, what it \
-            changed in the desired state, and each status the controller committed for it on the status branch \
-            (when applied, result, healthy hosts).
+            uses (Policies/<policy>.yaml, named at the branch tip), with its author, committer, who approved it \
+            (the pull or merge request, who merged it, Reviewed-by/Approved-by), its signature, what it changed in \
+            the desired state, and each status the controller committed for it on the status branch (applied, \
+            waiting, refused, halted... with the reason).
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The config repository (a git repository).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The config repository: a path, or a URL (file://, ssh://) read through a temporary clone.", valueName: "path|url"))
     var repo: String = "."
 
     @Option(name: .long, help: ArgumentHelp("The branch (or any revision) to read (default: the current branch).", valueName: "branch"))
@@ -25,6 +28,14 @@ struct History: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("At most this many changes.", valueName: "n"))
     var limit: Int = 20
 
+    @Option(name: .long, help: ArgumentHelp("Only changes committed on or after this date (2026-11-20, or 2026-11-20T14:00:00Z).", valueName: "date"))
+    var since: String?
+
+    @Option(name: .customLong("allowed-signers"),
+            help: ArgumentHelp("Check each commit's SSH signature against this allowed-signers file (without it, signed commits show as not checked).",
+                               valueName: "path"))
+    var allowedSigners: String?
+
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
@@ -33,19 +44,38 @@ struct History: ParsableCommand {
 
     func validate() throws {
         guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        if let since, Self.date(since) == nil {
+            throw ValidationError("--since \(since): give a date like 2026-11-20 or a time like 2026-11-20T14:00:00Z")
+        }
+        if let allowedSigners, let problem = SignatureVerifier.problem(with: allowedSigners) {
+            throw ValidationError("--allowed-signers: \(problem)")
+        }
     }
 
-    func run() throws {
-        let repository = try GitSupport.open(repo)
-        let history = try GitSupport.reporting {
-            try EnvironmentHistory.read(environment, in: repository, revision: branch, statusBranch: statusBranch, limit: limit)
+    /// `2026-11-20` (midnight UTC) or an ISO 8601 time with its zone.
+    static func date(_ text: String) -> Date? {
+        if let time = ISO8601DateFormatter().date(from: text) { return time }
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        return day.date(from: text)
+    }
+
+    func run() async throws {
+        let opened = try await RemoteRepository.open(repo)
+        defer { opened.close() }
+        let repository = opened.repository
+        var history = try GitSupport.reporting {
+            try EnvironmentHistory.read(environment, in: repository, revision: branch.map(opened.revision), statusBranch: statusBranch,
+                                        limit: limit, since: since.flatMap(Self.date))
         }
+        let verifier = SignatureVerifier(allowedSigners: allowedSigners)
+        try await GitSupport.reporting { try await history.checkSignatures(with: verifier, in: repository) }
         if json {
             print(try JSON.string(history))
             return
         }
         if history.entries.isEmpty {
-            print("\(environment): no change on \(history.branch)")
+            print("\(environment): no change on \(history.branch)" + (since.map { " since \($0)" } ?? ""))
             return
         }
         for (index, entry) in history.entries.enumerated() {
@@ -54,6 +84,12 @@ struct History: ParsableCommand {
             print("  author:    \(entry.author.name) <\(entry.author.email)> \(entry.author.time)")
             if entry.committer != entry.author {
                 print("  committer: \(entry.committer.name) <\(entry.committer.email)> \(entry.committer.time)")
+            }
+            if !entry.approvals.isEmpty {
+                print("  approval:  \(entry.approvals.description)")
+            }
+            if let signature = entry.signature {
+                print("  signature: \(signature.detail)")
             }
             for change in entry.changes { print("  - \(change)") }
             if entry.applied.isEmpty {
@@ -64,6 +100,9 @@ struct History: ParsableCommand {
                 if let healthy = applied.healthyHosts, let hosts = applied.hosts { line += "  \(healthy)/\(hosts) hosts" }
                 if let revert = applied.revert { line += "  reverted by \(revert.prefix(10))" }
                 print(line)
+                if let reason = applied.reason {
+                    print("             \(reason.replacingOccurrences(of: "\n", with: " "))")
+                }
             }
         }
     }

@@ -51,12 +51,6 @@ struct Release: AsyncParsableCommand {
             let (author, committer) = try CommitIdentity.resolve(repository)
             return try release.commit(in: repository, author: author, committer: committer)
         }
-        for warning in result.warnings { StandardError.write("pinwheel: warning: \(warning)") }
-        GitSupport.reportWorkTree(result.workTreeError)
-        print("committed \(result.commit.hex) on \(result.branch)")
-        for line in result.diff { print(line) }
-        if publishing.push {
-            try await GitSupport.push(repository, branch: result.branch, remote: publishing.remote)
-        }
+        try await GitSupport.report(result, in: repository, publishing: publishing)
     }
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
+import PinwheelConfig
 import PinwheelCore
+import PinwheelReleases
 
-struct Validate: ParsableCommand {
+struct Validate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check environments and the policies they use; report every error as path:line:column.",
         discussion: "Exit status 0 when valid, 1 when not, 2 on a usage error."
@@ -22,11 +24,30 @@ struct Validate: ParsableCommand {
                                valueName: "format"))
     var format: Format = .text
 
+    @Option(name: .customLong("allowed-signers"),
+            help: ArgumentHelp("With --rev: check the commit's SSH signature against this allowed-signers file.", valueName: "path"))
+    var allowedSigners: String?
+
     @Argument(help: ArgumentHelp("Environments to check (all when none are named).", valueName: "env"))
     var environments: [String] = []
 
-    func run() throws {
+    func validate() throws {
+        if let allowedSigners {
+            guard repository.rev != nil else { throw ValidationError("--allowed-signers checks a commit: give --rev too") }
+            if let problem = SignatureVerifier.problem(with: allowedSigners) {
+                throw ValidationError("--allowed-signers: \(problem)")
+            }
+        }
+    }
+
+    func run() async throws {
         let report = try loadReport(repository, environments)
+        if format == .text, repository.rev != nil, let source = try? repository.source() as? CommitConfigSource {
+            // The commit's signature, as the controller would see it with the same allowed signers.
+            let verifier = SignatureVerifier(allowedSigners: allowedSigners)
+            let state = try await GitSupport.reporting { try await verifier.state(of: source.commit, in: source.repository) }
+            print("commit \(source.commit.hex): \(state)")
+        }
         for diagnostic in report.diagnostics {
             switch format {
             case .text: print(diagnostic)

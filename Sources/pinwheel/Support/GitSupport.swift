@@ -23,11 +23,36 @@ enum GitSupport {
         do {
             return try body()
         } catch let error as OperationError {
-            if error.code == .usage { throw UsageError(error.message) }
-            StandardError.write("pinwheel: \(error.message)")
-            if let hint = error.hint { StandardError.write("pinwheel: \(hint)") }
-            printDiagnostics(error.diagnostics)
-            throw ExitCode.failure
+            throw reported(error)
+        }
+    }
+
+    /// ``reporting(_:)`` for an operation that awaits (checking signatures runs ssh-keygen).
+    static func reporting<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as OperationError {
+            throw reported(error)
+        }
+    }
+
+    /// Prints `error` and returns what the tool exits with.
+    private static func reported(_ error: OperationError) -> any Error {
+        if error.code == .usage { return UsageError(error.message) }
+        StandardError.write("pinwheel: \(error.message)")
+        if let hint = error.hint { StandardError.write("pinwheel: \(hint)") }
+        printDiagnostics(error.diagnostics)
+        return ExitCode.failure
+    }
+
+    /// Prints what a release or a promotion committed (warnings, the commit, the diff) and pushes it when asked.
+    static func report(_ result: ReleaseCommit.Result, in repository: Repository, publishing: PushOptions) async throws {
+        for warning in result.warnings { StandardError.write("pinwheel: warning: \(warning)") }
+        reportWorkTree(result.workTreeError)
+        print("committed \(result.commit.hex) on \(result.branch)")
+        for line in result.diff { print(line) }
+        if publishing.push {
+            try await push(repository, branch: result.branch, remote: publishing.remote)
         }
     }
 

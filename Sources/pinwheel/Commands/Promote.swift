@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import PinwheelCore
+import PinwheelGit
+import PinwheelReleases
+
+struct Promote: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Commit a promotion: copy another environment's active pins into this one's idle slot and make it active.",
+        discussion: """
+            Reads both environments at the tip of the current branch, writes the idle slot's file of ENV as the \
+            pins of the --from environment's active slot (exactly: versions, markers, hashes), flips `active` in \
+            ENV's environment.yaml (only that line changes), validates the result and commits it, to the current \
+            branch or to a new branch (--branch) for a pull request. Refused when the --from environment's active \
+            slot and ENV's idle slot use different interpreters, or ENV already runs those pins. With \
+            `promotion: {from:, soak:}` in ENV's policy the controller applies it once the --from environment ran \
+            the same pins long enough. Exit status 0 committed, 1 refused or invalid, 2 usage error.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The config repository (a git repository).", valueName: "path"))
+    var repo: String = "."
+
+    @Option(name: .long, help: ArgumentHelp("The environment whose active pins are promoted.", valueName: "env"))
+    var from: String
+
+    @Option(name: .long, help: ArgumentHelp("Commit to this new branch, made from the current branch's tip, instead of the current branch.", valueName: "new"))
+    var branch: String?
+
+    @Option(name: .long, help: ArgumentHelp("The commit message (default: ENV: promote from SOURCE: NAME VERSION, then the diff).", valueName: "text"))
+    var message: String?
+
+    @OptionGroup var publishing: PushOptions
+
+    @Argument(help: ArgumentHelp("The environment to promote into.", valueName: "env"))
+    var environment: String
+
+    func run() async throws {
+        let repository = try GitSupport.open(repo)
+        let promotion = PromoteCommit(environment: environment, from: from, newBranch: branch, message: message)
+        let result = try GitSupport.reporting {
+            let (author, committer) = try CommitIdentity.resolve(repository)
+            return try promotion.commit(in: repository, author: author, committer: committer)
+        }
+        try await GitSupport.report(result, in: repository, publishing: publishing)
+    }
+}

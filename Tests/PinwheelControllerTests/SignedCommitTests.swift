@@ -1,0 +1,220 @@
+import Foundation
+import PinwheelCore
+import PinwheelGit
+import PinwheelTestSupport
+import Testing
+@testable import PinwheelController
+
+/// An ed25519 key made with ssh-keygen for git's SSH signing.
+struct SigningKey {
+    let principal: String
+    let path: String
+
+    static func make(_ name: String, in folder: String) async throws -> SigningKey {
+        let path = "\(folder)/\(name)"
+        let made = try await Shell.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", path])
+        try #require(made.status == 0, "ssh-keygen: \(made.standardError)")
+        return SigningKey(principal: "\(name)@example.com", path: path)
+    }
+
+    /// `alice@example.com ssh-ed25519 AAAA…`, a line of an allowed-signers file.
+    func allowedSignersLine() throws -> String {
+        let fields = try String(contentsOfFile: path + ".pub", encoding: .utf8).split(separator: " ")
+        return "\(principal) \(fields[0]) \(fields[1])"
+    }
+}
+
+extension ConfigRemote {
+    /// Commits everything changed (or nothing) signed with `key` (git's `gpg.format=ssh`) and pushes it.
+    @discardableResult
+    func signedCommitAndPush(_ message: String, key: SigningKey, author: String = "Alice") async throws -> String {
+        try await inWork(["add", "-A"])
+        try await inWork(["-c", "gpg.format=ssh", "-c", "user.signingkey=\(key.path)", "-c", "user.name=\(author)",
+                          "-c", "user.email=\(author.lowercased())@example.com", "commit", "-S", "-q", "--allow-empty", "-m", message])
+        try await inWork(["push", "-q", "origin", "main"])
+        return try await head()
+    }
+}
+
+/// `verify: {signatures: required}` against a real loopback fleet, a real bare remote and commits signed with
+/// ssh-keygen keys: the controller's --allowed-signers trusts Alice only.
+@Suite("Signed commits", .serialized, .tags(.fleet))
+struct SignedCommitTests {
+    static let first = 41
+
+    struct World {
+        let fleet: TestFleet
+        let config: ConfigRemote
+        let logs: CapturedLogs
+        let controller: Controller
+        let alice: SigningKey
+        let mallory: SigningKey
+
+        func status() throws -> EnvironmentStatus? {
+            try config.status(of: fleet.environmentName)
+        }
+
+        func pollAndSettle() async {
+            await controller.poll()
+            await controller.settle()
+        }
+    }
+
+    func world() async throws -> World {
+        let fleet = try await TestFleet.start(hosts: 2, first: Self.first)
+        try fleet.write("Policies/local.yaml", """
+            rollout: {prepare: 20, canary: 1, batch: 50%, pause: 0s, maxFailures: 0, onFailure: halt}
+            health: {retries: 20, interval: 250ms}
+            verify: {signatures: required}
+
+            """)
+        let keys = "\(fleet.directory)/keys"
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        let alice = try await SigningKey.make("alice", in: keys)
+        let mallory = try await SigningKey.make("mallory", in: keys)
+        // The controller's own trust roots, outside the config repository.
+        let allowed = "\(keys)/allowed_signers"
+        try (alice.allowedSignersLine() + "\n").write(toFile: allowed, atomically: true, encoding: .utf8)
+        let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
+        let logs = CapturedLogs()
+        let configuration = ControllerConfiguration(
+            repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
+            cacheDirectory: "\(fleet.directory)/cache", authorName: "Pinwheel", authorEmail: "pinwheel@test",
+            controlDirectory: "\(fleet.directory)/cm", allowedIdentityFolders: [fleet.directory], allowedSigners: allowed)
+        return World(fleet: fleet, config: config, logs: logs, controller: Controller(configuration: configuration, logger: logs.logger()),
+                     alice: alice, mallory: mallory)
+    }
+
+    static func leftovers() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("pinwheel-signature.") }
+    }
+
+    @Test func anUnsignedCommitInARangeIsRefusedUntilATrustedSignerAcceptsIt() async throws {
+        let world = try await world()
+        // Nothing applied yet: the tip alone must be signed. The initial commit is not, so it is refused...
+        await world.pollAndSettle()
+        let unsignedStart = try #require(try world.status())
+        #expect(unsignedStart.result == .refused)
+        #expect(unsignedStart.message.contains("unsigned") && unsignedStart.message.contains("nothing was applied before, so the tip"), "\(unsignedStart.message)")
+        // ...and a signed commit on top is the first thing applied.
+        let start = try await world.config.signedCommitAndPush("fleet: signed start", key: world.alice)
+        await world.pollAndSettle()
+        #expect(try world.status()?.result == .converged)
+        #expect(try world.status()?.desired == start)
+
+        // A clean range of two signed commits applies.
+        try world.fleet.setPins(.b, "hello-service==1.1.0")
+        _ = try await world.config.signedCommitAndPush("fleet: pin 1.1.0 in B", key: world.alice)
+        try world.fleet.setActive(.b)
+        let release = try await world.config.signedCommitAndPush("fleet: switch to B", key: world.alice)
+        await world.pollAndSettle()
+        let released = try #require(try world.status())
+        #expect(released.result == .converged && released.desired == release && released.active == .b, "\(released.message)")
+        #expect(try await world.fleet.waitUntilServing("hello-service 1.1.0").allSatisfy { $0.hasPrefix("hello-service 1.1.0") })
+
+        // Mallory pushes an unsigned commit; Alice signs the next one on top: the range is refused, naming Mallory's.
+        try world.fleet.write("NOTES.md", "mallory was here\n")
+        let unsigned = try await world.config.commitAndPush("notes: harmless, honest", author: "Mallory")
+        try world.fleet.setActive(.a)
+        let rollback = try await world.config.signedCommitAndPush("fleet: back to A", key: world.alice)
+        let mark = world.logs.all.count
+        await world.pollAndSettle()
+        let refused = try #require(try world.status())
+        #expect(refused.result == .refused && refused.desired == rollback)
+        #expect(refused.message.hasPrefix("unverified commit \(unsigned) by Mallory <mallory@example.com> (\"notes: harmless, honest\"): unsigned"),
+                "\(refused.message)")
+        #expect(refused.message.contains("; range \(release)..\(rollback), from the last applied commit; nothing applied."), "\(refused.message)")
+        #expect(refused.applied == release, "the fleet keeps the last applied state")
+        #expect(!world.logs.all.dropFirst(mark).contains { $0.message == "observing" }, "no host was touched")
+        #expect(try await world.fleet.get(0).slot == "B")
+
+        // A signed revert of the unsigned commit does not launder it: it is still between the last applied commit
+        // and the tip.
+        try await world.config.inWork(["-c", "gpg.format=ssh", "-c", "user.signingkey=\(world.alice.path)", "revert", "-S", "--no-edit", unsigned])
+        try await world.config.inWork(["push", "-q", "origin", "main"])
+        let revert = try await world.config.head()
+        await world.pollAndSettle()
+        let stillRefused = try #require(try world.status())
+        #expect(stillRefused.result == .refused && stillRefused.desired == revert)
+        #expect(stillRefused.message.hasPrefix("unverified commit \(unsigned) by Mallory"), "\(stillRefused.message)")
+        #expect(try await world.fleet.get(0).slot == "B")
+
+        // Alice accepts it by name in a signed commit: the range is clean and applies.
+        let accept = try await world.config.signedCommitAndPush("accept Mallory's notes commit\n\nPinwheel-Accept: \(unsigned)",
+                                                                key: world.alice)
+        await world.pollAndSettle()
+        let accepted = try #require(try world.status())
+        #expect(accepted.result == .converged && accepted.desired == accept && accepted.active == .a, "\(accepted.message)")
+        #expect(try await world.fleet.waitUntilServing("hello-service 1.0.0").allSatisfy { $0.hasPrefix("hello-service 1.0.0") })
+        #expect(world.logs.messages.contains("unverified commits accepted by a trusted signer"))
+        #expect(try Self.leftovers().isEmpty, "no signature file is left behind")
+    }
+
+    @Test func aCommitThatTrustsItsOwnKeyInsideTheRepositoryIsRefused() async throws {
+        let world = try await world()
+        let start = try await world.config.signedCommitAndPush("fleet: signed start", key: world.alice)
+        await world.pollAndSettle()
+        #expect(try world.status()?.result == .converged && world.status()?.desired == start)
+
+        // Mallory adds her key to an allowed-signers file in the repository and signs her release with it.
+        try world.fleet.write(".pinwheel/allowed_signers", try world.alice.allowedSignersLine() + "\n" + world.mallory.allowedSignersLine() + "\n")
+        try world.fleet.setPins(.b, "hello-service==1.1.0")
+        try world.fleet.setActive(.b)
+        let sneaky = try await world.config.signedCommitAndPush("fleet: release 1.1.0, trust mallory", key: world.mallory, author: "Mallory")
+        await world.pollAndSettle()
+        let refused = try #require(try world.status())
+        #expect(refused.result == .refused && refused.desired == sneaky)
+        #expect(refused.message.hasPrefix("unverified commit \(sneaky) by Mallory <mallory@example.com>"), "\(refused.message)")
+        #expect(refused.message.contains("signed by an untrusted key (ED25519 SHA256:"), "\(refused.message)")
+        #expect(try await world.fleet.get(0).slot == "A")
+
+        // An unsigned commit that switches verification off does not switch it off: the last applied policy requires it.
+        try world.fleet.write("Policies/local.yaml", "rollout: {prepare: 20, canary: 1, batch: 50%, pause: 0s}\nhealth: {retries: 20, interval: 250ms}\n")
+        let off = try await world.config.commitAndPush("policy: no more signatures", author: "Mallory")
+        await world.pollAndSettle()
+        let stillRefused = try #require(try world.status())
+        #expect(stillRefused.result == .refused && stillRefused.desired == off)
+        #expect(stillRefused.message.contains("1 more unverified commit"), "\(stillRefused.message)")
+        #expect(try await world.fleet.get(0).slot == "A")
+        #expect(try Self.leftovers().isEmpty)
+    }
+
+    @Test func aRewrittenHistoryIsAcceptedByASignedMarkerCommitOnly() async throws {
+        let world = try await world()
+        _ = try await world.config.signedCommitAndPush("fleet: signed start", key: world.alice)
+        try world.fleet.setActive(.b)
+        let flip = try await world.config.signedCommitAndPush("fleet: switch to B", key: world.alice)
+        await world.pollAndSettle()
+        #expect(try world.status()?.result == .converged && world.status()?.desired == flip)
+
+        // Alice drops the last commit and force-pushes another, signed: still a rewritten history.
+        try await world.config.inWork(["reset", "-q", "--hard", "HEAD~1"])
+        try world.fleet.write("NOTES.md", "rewritten\n")
+        try await world.config.inWork(["add", "-A"])
+        try await world.config.inWork(["-c", "gpg.format=ssh", "-c", "user.signingkey=\(world.alice.path)", "commit", "-S", "-qm",
+                                       "fleet: back to A, rewritten"])
+        try await world.config.inWork(["push", "-q", "--force", "origin", "main"])
+        let rewritten = try await world.config.head()
+        await world.pollAndSettle()
+        let refused = try #require(try world.status())
+        #expect(refused.result == .refused && refused.desired == rewritten)
+        #expect(refused.message.contains("Pinwheel-Accept-Rewrite: \(flip)"), "\(refused.message)")
+
+        // A marker naming the last applied commit, but signed by Mallory's untrusted key, accepts nothing.
+        let forged = try await world.config.signedCommitAndPush("accept the rewrite\n\nPinwheel-Accept-Rewrite: \(flip)",
+                                                                key: world.mallory, author: "Mallory")
+        await world.pollAndSettle()
+        #expect(try world.status()?.result == .refused && world.status()?.desired == forged)
+        #expect(try await world.fleet.get(0).slot == "B")
+
+        // Alice's signed marker accepts it; the range since the old applied commit must still be signed: Mallory's
+        // commit is in it, so Alice accepts that one by name too.
+        let marker = try await world.config.signedCommitAndPush(
+            "accept the rewrite\n\nPinwheel-Accept-Rewrite: \(flip)\nPinwheel-Accept: \(forged)", key: world.alice)
+        await world.pollAndSettle()
+        let accepted = try #require(try world.status())
+        #expect(accepted.result == .converged && accepted.desired == marker && accepted.active == .a, "\(accepted.message)")
+        #expect(try await world.fleet.get(0).slot == "A")
+        #expect(world.logs.messages.contains("history rewritten, accepted by a signed marker commit"))
+    }
+}
