@@ -76,6 +76,17 @@ public struct HostAgent: Sendable {
         return status
     }
 
+    /// Runs `argv` as `exec` does, on this terminal (a TTY on the host, this process's standard input): for an
+    /// interactive command such as `manage.py shell`. Returns its exit status.
+    public func execInteractive(slot: Slot, program: String?, argv: [String]) async throws -> Int32 {
+        // One ordinary round trip first: it proves the host is there and leaves the compiled agent that the small
+        // loader of the interactive session runs (the agent's source is too big for a command line).
+        _ = try await observe()
+        var request = AgentRequest(.exec, target: target, commit: commit)
+        request.exec = .init(slot: slot, program: program, argv: argv)
+        return try await transport.interactive(python: python, script: try request.cachedScript())
+    }
+
     /// Turns the agent's refusal (its reply line) into an error; what else it said to stderr is the detail.
     private func check(status: Int32, errors: [String]) throws {
         if let line = errors.last(where: { $0.hasPrefix(AgentReply.marker) }), let reply = AgentReply.parse(line), !reply.ok {

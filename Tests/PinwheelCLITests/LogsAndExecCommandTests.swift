@@ -41,6 +41,34 @@ struct LogsAndExecCommandTests {
         #expect(once.status == 5)
     }
 
+    /// `exec --one` at a terminal gets a terminal on the host and this one's input: run under `script`, which gives
+    /// it a pseudo-terminal and types for it, as a person at `manage.py shell` would.
+    @Test func execOneAtATerminalIsInteractive() async throws {
+        // `script` may be gone before it is typed to: a write then fails, it does not end the test process.
+        signal(SIGPIPE, SIG_IGN)
+        let fleet = try await deployedFleet()
+        let quote = { (word: String) in "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let words = [CLIRunner.productsDirectory.appendingPathComponent("pinwheel").path, "exec", "fleet", "--repo", fleet.config]
+            + fleet.allowIdentityArguments
+            + ["--one", "--", "python", "-c", "import sys; print('tty', sys.stdin.isatty()); print('got', input()); raise SystemExit(4)"]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-q", "-e", "-c", words.map(quote).joined(separator: " "), "/dev/null"]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        try await Task.sleep(for: .seconds(3))
+        try? input.fileHandleForWriting.write(contentsOf: Data("hello there\n".utf8))
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(text.contains("tty True"), "\(text)")
+        #expect(text.contains("got hello there"), "\(text)")
+        #expect(process.terminationStatus == 4, "\(text)")
+    }
+
     @Test func logsShowsEveryHostsProgramsWithTheirHostAndProcess() async throws {
         let fleet = try await deployedFleet()
         let result = try pinwheel(fleet, ["logs", "fleet", "--slot", "active", "--program", "web", "-n", "5"])

@@ -65,6 +65,29 @@ struct AgentRequest: Encodable, Sendable {
         self.lockTimeoutSeconds = lockTimeoutSeconds
     }
 
+    /// A loader that runs the agent the host compiled and kept on an earlier round trip, without its source: small
+    /// enough for a command line (`exec` on a terminal sends its script there, leaving standard input to the person).
+    func cachedScript() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let request = try encoder.encode(self).base64EncodedString()
+        return """
+            import base64, json, marshal, os, sys
+            REQUEST = "\(request)"
+            root = json.loads(base64.b64decode(REQUEST))["settings"]["root"]
+            path = os.path.join(root, ".pinwheel", "agent-\(AgentScript.digest)-%s.bin" % sys.implementation.cache_tag)
+            try:
+                with open(path, "rb") as handle:
+                    code = marshal.load(handle)
+            except Exception as error:
+                sys.exit("pinwheel: the host has no compiled agent of this version (%s); run `pinwheel plan` and try again" % error)
+            agent = {"__name__": "pinwheel_agent"}
+            exec(code, agent)
+            agent["main"](REQUEST)
+
+            """
+    }
+
     /// The program sent to the host: a small loader, the request and the agent, both base64 so that no byte of
     /// them is ever parsed as code. The loader keeps the compiled agent in `<root>/.pinwheel/`, so a host compiles
     /// each version of the agent once, not on every round trip.

@@ -83,6 +83,22 @@ public enum CommandRunner {
         }
     }
 
+    /// Runs a local program on this process's own standard input, output and errors (a terminal); returns its exit
+    /// status.
+    public static func interactive(_ path: String, _ arguments: [String]) async throws -> Int32 {
+        let result = try await Subprocess.run(
+            .path(FilePath(path)),
+            arguments: Arguments(arguments),
+            input: .fileDescriptor(.standardInput, closeAfterSpawningProcess: false),
+            output: .fileDescriptor(.standardOutput, closeAfterSpawningProcess: false),
+            error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false)
+        )
+        switch result.terminationStatus {
+        case let .exited(code): return code
+        case let .signaled(signal): return 128 + signal
+        }
+    }
+
     /// A read-only descriptor of a file holding `text`, already unlinked so nothing is left behind.
     public static func inputFile(_ text: String) throws -> FileDescriptor {
         var template = Array((NSTemporaryDirectory() + "/pinwheel-input.XXXXXX").utf8CString)

@@ -6,6 +6,10 @@ public struct LocalTransport: Transport {
         try await CommandRunner.stream(python, ["-I", "-S", "-"], input: script, line: line)
     }
 
+    public func interactive(python: String, script: String) async throws -> Int32 {
+        try await CommandRunner.interactive(python, ["-I", "-S", "-c", Self.interactiveProgram(script)])
+    }
+
     public func run(python: String, script: String, timeout: Duration) async throws -> CommandOutput {
         do {
             return try await CommandRunner.run(python, ["-I", "-S", "-"], input: script, timeout: timeout)

@@ -29,6 +29,20 @@ public struct SSHTransport: Transport {
 
     public static var defaultControlDirectory: String { "/tmp/pinwheel-ssh-\(getuid())" }
 
+    public func interactive(python: String, script: String) async throws -> Int32 {
+        try FileManager.default.createDirectory(atPath: controlDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        var arguments = arguments(python: python)
+        // A TTY on the host, and the script in the command line: standard input is the person's.
+        arguments[arguments.count - 1] = "exec \(Self.quote(python)) -I -S -c \(Self.quote(Self.interactiveProgram(script)))"
+        arguments[0] = "-tt"
+        let status = try await CommandRunner.interactive("/usr/bin/ssh", arguments)
+        if status == 255 {
+            throw FleetError(.unreachable, "\(host.name) (\(host.address):\(host.settings.port)) is unreachable, or its host key or the key was refused (ssh exited with 255)")
+        }
+        return status
+    }
+
     /// The `ssh` arguments, up to and including the remote command.
     func arguments(python: String) -> [String] {
         let settings = host.settings

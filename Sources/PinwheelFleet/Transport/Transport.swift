@@ -1,3 +1,5 @@
+import Foundation
+
 /// Runs the agent on a host: over SSH, or on this machine for hosts with `address: local`.
 public protocol Transport: Sendable {
     /// Runs `script` with the host's Python and returns what it printed; throws `FleetError` when the host
@@ -7,6 +9,18 @@ public protocol Transport: Sendable {
     /// Runs `script` and hands over each line it prints as it comes (`logs -f`, `exec`), until it ends or the task
     /// is cancelled (which ends it); returns its exit status.
     func stream(python: String, script: String, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32
+
+    /// Runs `script` on this terminal: standard input, output and errors are this process's, over a TTY on the host
+    /// (`exec --one` of `manage.py shell`); returns its exit status.
+    func interactive(python: String, script: String) async throws -> Int32
+}
+
+extension Transport {
+    /// The remote program for `interactive`: the script travels in the command line, base64 (quote-safe), so
+    /// standard input stays the person's.
+    static func interactiveProgram(_ script: String) -> String {
+        "import base64; exec(compile(base64.b64decode('\(Data(script.utf8).base64EncodedString())'), 'pinwheel', 'exec'))"
+    }
 }
 
 /// One line a streamed command printed, and on which stream.

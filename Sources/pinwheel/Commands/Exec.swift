@@ -10,8 +10,9 @@ struct Exec: AsyncParsableCommand {
         discussion: """
             The words after `--` reach the host as they are: no shell on either side. The command runs from the \
             slot's venv bin/ with the program's environment, envFile, user and directory; its output streams back \
-            with host prefixes, and each host's exit status is summarised. Standard input is closed: for an \
-            interactive session, SSH to the host.
+            with host prefixes, and each host's exit status is summarised. With --one on a terminal, the command \
+            gets a terminal on the host and this one's input (an interactive `manage.py shell`); otherwise its \
+            standard input is closed.
             """
     )
 
@@ -52,6 +53,16 @@ struct Exec: AsyncParsableCommand {
         }
         let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
         let commit = (source as? CommitConfigSource)?.commit.hex
+        if one, isatty(STDIN_FILENO) == 1, let host = selected.first, let transport = transports[host.name] {
+            // One host and a person at the terminal: the command is theirs to talk to.
+            let agent = HostAgent(target: desired.target(for: host), python: desired.python, transport: transport, commit: commit)
+            do {
+                throw ExitCode(try await agent.execInteractive(slot: slot, program: programName, argv: command))
+            } catch let error as FleetError {
+                StandardError.write(error.message)
+                throw ExitCode(1)
+            }
+        }
         let printer = LinePrinter()
         let prefixed = selected.count > 1
         let argv = command
