@@ -19,16 +19,7 @@ public enum SlotFingerprint {
     public static func canonicalEncoding(of spec: SlotSpec) -> String {
         var encoder = Encoder()
         encoder.line("pinwheel-slot-fingerprint", "v\(version)")
-        encoder.line("environment", string: spec.environment)
-        encoder.line("app", string: spec.app)
-        encoder.line("slot", spec.slot.rawValue)
-        encoder.line("python", string: spec.python)
-        switch spec.source {
-        case let .index(url): encoder.line("source.index", string: url)
-        case let .wheelhouse(path): encoder.line("source.wheelhouse", string: path)
-        }
-        encoder.line("requirements", string: spec.requirements)
-        encoder.line("hashed", spec.hashed ? "true" : "false")
+        encodeInstall(spec, into: &encoder)
         encoder.line("programs", String(spec.programs.count))
         for program in spec.programs {
             encoder.line("program.name", string: program.name)
@@ -47,6 +38,20 @@ public enum SlotFingerprint {
         }
         encodePrepareHook(spec.prepareHook, into: &encoder)
         return encoder.text
+    }
+
+    /// Where a slot is and what it installs from: the start of both the fingerprint and the build digest.
+    private static func encodeInstall(_ spec: SlotSpec, into encoder: inout Encoder) {
+        encoder.line("environment", string: spec.environment)
+        encoder.line("app", string: spec.app)
+        encoder.line("slot", spec.slot.rawValue)
+        encoder.line("python", string: spec.python)
+        switch spec.source {
+        case let .index(url): encoder.line("source.index", string: url)
+        case let .wheelhouse(path): encoder.line("source.wheelhouse", string: path)
+        }
+        encoder.line("requirements", string: spec.requirements)
+        encoder.line("hashed", spec.hashed ? "true" : "false")
     }
 
     /// What the prepare hook does to a build (its command, and whose environment it runs with); encoded only when
@@ -80,16 +85,7 @@ public enum SlotFingerprint {
     public static func build(of spec: SlotSpec) -> String {
         var encoder = Encoder()
         encoder.line("pinwheel-slot-build", "v1")
-        encoder.line("environment", string: spec.environment)
-        encoder.line("app", string: spec.app)
-        encoder.line("slot", spec.slot.rawValue)
-        encoder.line("python", string: spec.python)
-        switch spec.source {
-        case let .index(url): encoder.line("source.index", string: url)
-        case let .wheelhouse(path): encoder.line("source.wheelhouse", string: path)
-        }
-        encoder.line("requirements", string: spec.requirements)
-        encoder.line("hashed", spec.hashed ? "true" : "false")
+        encodeInstall(spec, into: &encoder)
         // The prepare hook writes into the build (collected static files, say): another hook, another build.
         encodePrepareHook(spec.prepareHook, into: &encoder)
         return ContentDigest.hex(of: encoder.text.utf8)
