@@ -606,6 +606,24 @@ class HealthCheckTests(TestCase):
             child.wait()
         self.assertIsNone(agent.process_age(2 ** 22 + 7))
 
+    def test_processes_that_started_before_the_build_run_an_older_one(self):
+        """A run cut short after the slot's link moved and before supervisord loaded the new section leaves the old
+        processes RUNNING and healthy: they are STALE, so the planner starts the slot again."""
+        host = agent.Agent(make_request(self.root))
+        spec = host.spec("A")
+        now = agent.uptime()
+        manifest = {"fingerprint": FINGERPRINT_A, "builtAt": agent.built_at()}
+        started = {"hello-web-A": [now - 100, now + 1], "hello-worker-A": [now + 1]}
+        self.assertEqual(host.stale_groups(spec, manifest, started), {"hello-web-A"})
+        self.assertEqual(host.stale_groups(spec, {"fingerprint": FINGERPRINT_A}, started), set())
+        # Another boot: everything started after it.
+        self.assertEqual(host.stale_groups(spec, {"builtAt": {"boot": "another", "uptime": now}}, started), set())
+        states = {"hello-web-A": ["RUNNING", "RUNNING"], "hello-worker-A": ["RUNNING"]}
+        processes = agent.settled(spec, states, {}, {"hello-web-A"})
+        self.assertEqual(processes["hello-web-A"], ["STALE", "STALE"])
+        self.assertEqual(agent.process_problems(spec, processes),
+                         ["hello-web-A: runs a build older than the slot's (its new config was never loaded)"])
+
     def test_the_next_check_comes_when_startsecs_are_up_or_soon_after_a_start(self):
         host = agent.Agent(make_request(self.root, health={"retries": 40, "interval": "250ms"}))
         spec = host.spec("A")

@@ -138,6 +138,31 @@ struct FaultInjectionTests {
         try await expectConverges(fleet, version: "1.1.0")
     }
 
+    /// A run cut short after a slot's link moved to its new build and before supervisord loaded the new section
+    /// leaves the old processes RUNNING and healthy. Their start times give them away: the next apply restarts them.
+    @Test func processesOlderThanTheirBuildAreRestarted() async throws {
+        let fleet = try await startFleet(hosts: 2)
+        _ = try await fleet.apply()
+        // Host 0's slot B says it was built just now, after its processes started: what an agent killed between
+        // moving the link and loading the new section leaves behind.
+        let path = "\(fleet.hostFolder(0))/srv/fleet/slots/B/manifest.json"
+        var manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        let boot = try String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let uptime = try #require(Double(try String(contentsOfFile: "/proc/uptime", encoding: .utf8).split(separator: " ")[0]))
+        manifest["builtAt"] = ["boot": boot, "uptime": uptime]
+        try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: path))
+
+        let plans = try await fleet.reconciler().plan()
+        #expect(plans[0].plan?.idle == [.start(.b), .check(.b)], "\(plans[0].plan.map(String.init(describing:)) ?? "")")
+        #expect(plans[0].before?.slots[.b].problems.contains { $0.contains("runs a build older than the slot's") } == true)
+        #expect(plans[1].plan?.isEmpty == true)
+        let reports = try await fleet.apply()
+        let output = reports[0].phases.flatMap { $0.outcomes.flatMap(\.output) }
+        #expect(output.contains { $0.hasPrefix("restarting hello-web-B") }, "\(output)")
+        #expect(reports.allSatisfy { $0.outcome != .failed }, "\(reports.map { $0.error?.message ?? "" })")
+        #expect(try await fleet.reconciler().plan().allSatisfy { $0.plan?.isEmpty == true })
+    }
+
     @Test func aFrozenSSHDIsBoundedByTimeoutsAndTheOthersConverge() async throws {
         let fleet = try await startFleet(hosts: 2, maxFailures: 1)
         _ = try await fleet.apply()

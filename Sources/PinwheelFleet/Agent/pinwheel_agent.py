@@ -62,6 +62,9 @@ ROUTE_VERIFY_ATTEMPTS = 250
 # What a step saw of supervisord and the web processes is reused by the observation that ends the request while
 # nothing changed the processes since and it is at most this old.
 SEEN_FOR_SECONDS = 2.0
+# A process counts as started before its build only by more than this (both in seconds since boot, a process's in
+# clock ticks).
+STALE_TOLERANCE_SECONDS = 0.5
 # A venv with more Python files than this is compiled by a worker process per core.
 COMPILE_IN_WORKERS_FROM = 300
 # While a new slot starts, its web processes are asked this often (seconds) at most, not once per `interval`.
@@ -234,6 +237,8 @@ class Supervisor:
         # Counts the calls that change processes, so what was seen before one of them is not reused after it.
         self.generation = 0
         self.starting = {}
+        # When each process of a group started (seconds since boot; None when not running or not known).
+        self.started = {}
         # How long a stop may take before a group is replaced anyway: the longest stopTimeout, and a margin.
         self.stop_wait = 30
         # The first call tells whether the socket answers (no separate round trip to ask): a connection that fails
@@ -305,12 +310,17 @@ class Supervisor:
         after `startsecs`, which can be a second later."""
         states = {}
         self.starting = {}
+        self.started = {}
         if self.proxy is not None:
             try:
+                now = uptime()
                 for info in self.proxy.call("supervisor.getAllProcessInfo"):
                     states.setdefault(info["group"], []).append(info["statename"])
+                    start = process_start(info["pid"]) if info["statename"] in ("RUNNING", "STARTING") else None
+                    self.started.setdefault(info["group"], []).append(start)
                     if info["statename"] == "STARTING":
-                        self.starting.setdefault(info["group"], []).append(process_age(info["pid"]))
+                        self.starting.setdefault(info["group"], []).append(
+                            None if start is None or now is None else now - start)
                 return states, None
             except OSError:
                 self.proxy = None
@@ -364,6 +374,18 @@ class Supervisor:
                 self.proxy.call("supervisor.addProcessGroup", group)
         except Exception as error:
             raise StepFailed("supervisor", "supervisord could not load the new config: %s" % error)
+
+    def restart_group(self, group):
+        """Stops the group's processes (letting them drain) and starts them again with the config supervisord has."""
+        self.generation += 1
+        if self.proxy is None:
+            code, text = self.ctl("restart", group + ":*")
+            return text.strip() if code != 0 else None
+        try:
+            self.proxy.call("supervisor.stopProcessGroup", group, True)
+        except Exception:
+            pass
+        return self.start_group(group)
 
     def start_group(self, group):
         self.generation += 1
@@ -568,6 +590,8 @@ class Agent:
             "commit": self.commit,
             "preparedAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "installer": installer,
+            # When this build (with these settings) was made: a process that started before it runs an older one.
+            "builtAt": built_at(),
         }
         write_atomically(os.path.join(target, "manifest.json"), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         return manifest
@@ -624,16 +648,17 @@ class Agent:
         request saw an instant ago (verify, check) is reused rather than asked again."""
         seen = self.seen(self.states_seen)
         if seen:
-            states, starting = seen
+            states, starting, started = seen
             supervisor_problem = None
         else:
             states, supervisor_problem = self.supervisord.states()
             starting = self.supervisord.starting
+            started = self.supervisord.started
         result = {"slots": {}}
         for slot in self.slots:
             spec = self.spec(slot)
             manifest = self.read_manifest(self.slot_link(slot))
-            processes = settled(spec, states, starting)
+            processes = settled(spec, states, starting, self.stale_groups(spec, manifest, started))
             problems = []
             if supervisor_problem:
                 problems.append(supervisor_problem)
@@ -724,7 +749,7 @@ class Agent:
     def rewrite_manifest(self, slot, target):
         """Gives an unchanged build the request's fingerprint; it has not served with the new settings yet."""
         manifest = self.read_manifest(target)
-        manifest.update({"fingerprint": self.fingerprint(slot), "commit": self.commit})
+        manifest.update({"fingerprint": self.fingerprint(slot), "commit": self.commit, "builtAt": built_at()})
         manifest.pop("servedAt", None)
         write_atomically(os.path.join(target, "manifest.json"), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
@@ -1019,9 +1044,26 @@ class Agent:
         if changed:
             self.supervisord.update()
         states, _ = self.supervisord.states()
+        manifest = self.read_manifest(target)
+        stale = self.stale_groups(spec, manifest, self.supervisord.started)
+        if stale and not changed:
+            # supervisord runs an older section than the file: loading it restarts what changed.
+            self.supervisord.update()
+            states, _ = self.supervisord.states()
+            stale = self.stale_groups(spec, manifest, self.supervisord.started)
+        for name in sorted(stale):
+            self.say("restarting %s: it ran a build older than slot %s's" % (name, slot))
+            problem = self.supervisord.restart_group(name)
+            if problem:
+                self.say("restarting %s: %s" % (name, problem))
+        if stale:
+            changed = True
+            states, _ = self.supervisord.states()
         for program in spec["programs"]:
             name = program["supervisorName"]
             got = states.get(name, [])
+            if got and all(state in ("RUNNING", "STARTING") for state in got) and name in stale:
+                continue
             if got and all(state == "RUNNING" for state in got):
                 continue
             changed = True
@@ -1038,12 +1080,14 @@ class Agent:
         What it saw is kept for this request's observation (see `seen`), so a slot just checked is not asked twice."""
         states, problem = self.supervisord.states()
         problems = [problem] if problem else []
-        problems += process_problems(spec, settled(spec, states, self.supervisord.starting))
+        stale = self.stale_groups(spec, self.read_manifest(self.slot_link(spec["slot"])), self.supervisord.started)
+        problems += process_problems(spec, settled(spec, states, self.supervisord.starting, stale))
         if not problems:
             problems = self.check_web(spec)
             self.web_seen[spec["slot"]] = (self.supervisord.generation, time.monotonic(), problems)
         if not problem:
-            self.states_seen = (self.supervisord.generation, time.monotonic(), states, dict(self.supervisord.starting))
+            self.states_seen = (self.supervisord.generation, time.monotonic(), states, dict(self.supervisord.starting),
+                                dict(self.supervisord.started))
         return problems
 
     def seen(self, kept):
@@ -1051,6 +1095,22 @@ class Agent:
         if kept is None or kept[0] != self.supervisord.generation or time.monotonic() - kept[1] > SEEN_FOR_SECONDS:
             return None
         return kept[2:]
+
+    def stale_groups(self, spec, manifest, started):
+        """The slot's programs with a process that started before the slot's build was made: it runs an older build
+        or older settings (a run cut short between moving the slot's link and supervisord loading its new section),
+        however RUNNING and healthy it looks."""
+        built = (manifest or {}).get("builtAt")
+        # Times since boot compare only within the boot that made the build (after a reboot, everything restarted).
+        if not isinstance(built, dict) or built.get("boot") != boot_id() or not isinstance(built.get("uptime"), (int, float)):
+            return set()
+        stale = set()
+        for program in spec["programs"]:
+            name = program["supervisorName"]
+            if any(moment is not None and moment < built["uptime"] - STALE_TOLERANCE_SECONDS
+                   for moment in started.get(name, [])):
+                stale.add(name)
+        return stale
 
     def pause_before_next_check(self, spec, checking):
         """The wait before the next health check: the interval, or less when the only thing missing is a process
@@ -1327,22 +1387,50 @@ def supervisor_value(value, slot, web):
     return quote + "%(process_num)d".join(piece.replace("%", "%%") for piece in pieces) + quote
 
 
-def process_age(pid):
-    """Seconds since process `pid` started, from /proc to the hundredth (supervisord's own times are whole seconds);
-    None where there is no /proc or no such process."""
+def uptime():
+    """Seconds since this machine booted (a clock no one sets), or None without /proc."""
+    try:
+        with open("/proc/uptime") as handle:
+            return float(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def boot_id():
+    """This boot's id: times since boot compare only within one boot."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+def process_start(pid):
+    """When process `pid` started, in seconds since boot, from /proc to the hundredth (supervisord's own times are
+    whole seconds of a clock that can be set); None where there is no /proc or no such process."""
     try:
         with open("/proc/%d/stat" % pid) as handle:
             stat = handle.read()
-        with open("/proc/uptime") as handle:
-            uptime = float(handle.read().split()[0])
-        return uptime - int(stat[stat.rindex(")") + 2:].split()[19]) / os.sysconf("SC_CLK_TCK")
+        return int(stat[stat.rindex(")") + 2:].split()[19]) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, TypeError):
         return None
 
 
-def settled(spec, states, starting):
+def process_age(pid):
+    """Seconds since process `pid` started; None where that cannot be known."""
+    start, now = process_start(pid), uptime()
+    return None if start is None or now is None else now - start
+
+
+def built_at():
+    """When a build is made, as the manifest keeps it: this boot and the seconds since it."""
+    return {"boot": boot_id(), "uptime": uptime()}
+
+
+def settled(spec, states, starting, stale=()):
     """The states of the slot's programs with each STARTING process that has been up for its `startsecs` as RUNNING:
-    supervisord calls it that on the next tick of its loop, which can come a second later."""
+    supervisord calls it that on the next tick of its loop, which can come a second later. The running processes of
+    a program in `stale` are STALE: they run an older build than the slot's."""
     result = {}
     for program in spec["programs"]:
         name = program["supervisorName"]
@@ -1350,7 +1438,8 @@ def settled(spec, states, starting):
         found = []
         for state in states.get(name, []):
             age = elapsed.pop(0) if state == "STARTING" and elapsed else None
-            found.append("RUNNING" if age is not None and age >= start_seconds(program) else state)
+            state = "RUNNING" if age is not None and age >= start_seconds(program) else state
+            found.append("STALE" if name in stale and state in ("RUNNING", "STARTING") else state)
         result[name] = found
     return result
 
@@ -1360,7 +1449,9 @@ def process_problems(spec, states):
     problems = []
     for program in spec["programs"]:
         got = states.get(program["supervisorName"], [])
-        if not got or any(state != "RUNNING" for state in got):
+        if "STALE" in got:
+            problems.append("%s: runs a build older than the slot's (its new config was never loaded)" % program["supervisorName"])
+        elif not got or any(state != "RUNNING" for state in got):
             problems.append("%s: %s" % (program["supervisorName"], ", ".join(got) or "not known to supervisord"))
     return problems
 
