@@ -48,9 +48,7 @@ struct Exec: AsyncParsableCommand {
         if one { selected = Array(selected.prefix(1)) }
         let slot = try HostSelection.slot(self.slot, of: desired)
         let programName = program ?? (desired.programs.first { $0.isWeb } ?? desired.programs.first)?.name
-        if let program, desired.program(named: program) == nil {
-            throw UsageError("environment \(desired.name) has no program `\(program)`; its programs: \(desired.programs.map(\.name).joined(separator: ", "))")
-        }
+        if let program { _ = try HostSelection.program(program, of: desired) }
         let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
         let commit = (source as? CommitConfigSource)?.commit.hex
         if one, isatty(STDIN_FILENO) == 1, let host = selected.first, let transport = transports[host.name] {

@@ -40,12 +40,7 @@ struct Logs: AsyncParsableCommand {
         let (desired, source) = try repository.environment(environment)
         let selected = try HostSelection.hosts(hosts, of: desired)
         let slots = try slot.map { [try HostSelection.slot($0, of: desired)] } ?? Slot.allCases
-        let programs = try program.map { name -> [Program] in
-            guard let found = desired.program(named: name) else {
-                throw UsageError("environment \(desired.name) has no program `\(name)`; its programs: \(desired.programs.map(\.name).joined(separator: ", "))")
-            }
-            return [found]
-        } ?? desired.programs
+        let programs = try program.map { [try HostSelection.program($0, of: desired)] } ?? desired.programs
         let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
         let commit = (source as? CommitConfigSource)?.commit.hex
         // Name the process only when there is more than one log to tell apart.

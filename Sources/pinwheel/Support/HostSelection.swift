@@ -16,6 +16,13 @@ enum HostSelection {
         }
     }
 
+    static func program(_ name: String, of environment: Environment) throws -> Program {
+        guard let program = environment.program(named: name) else {
+            throw UsageError("environment \(environment.name) has no program `\(name)`; its programs: \(environment.programs.map(\.name).joined(separator: ", "))")
+        }
+        return program
+    }
+
     static func slot(_ text: String, of environment: Environment) throws -> Slot {
         if text == "active" { return environment.active }
         if text == "idle" { return environment.idle }
