@@ -603,16 +603,14 @@ class Agent:
             handle.write(spec["requirements"])
         return path
 
-    def http_check(self, url, timeout):
-        """Status and X-Pinwheel-Slot header of a GET, or (None, None, error); the X-Pinwheel-Fingerprint header is
-        kept in `last_fingerprint`."""
-        self.last_fingerprint = None
+    @staticmethod
+    def http_check(url, timeout):
+        """Status and (lower-cased) headers of a GET, or (None, {}, error)."""
         try:
             status, headers = http_get(url, timeout)
-            self.last_fingerprint = headers.get("x-pinwheel-fingerprint")
-            return status, headers.get("x-pinwheel-slot"), None
+            return status, headers, None
         except Exception as error:
-            return None, None, str(error) or type(error).__name__
+            return None, {}, str(error) or type(error).__name__
 
     # ---- observe -------------------------------------------------------------------------------------
 
@@ -1285,15 +1283,16 @@ class Agent:
         answer = None
         confirmed = 0
         for _ in range(ROUTE_VERIFY_ATTEMPTS):
-            status, header, error = self.http_check(check, 2)
+            status, headers, error = self.http_check(check, 2)
+            header = headers.get("x-pinwheel-slot")
             answer = "status %s" % status if status is not None else error
             if fingerprint is not None and status is not None and 200 <= status < 400:
-                if self.last_fingerprint == fingerprint:
+                if headers.get("x-pinwheel-fingerprint") == fingerprint:
                     confirmed += 1
                     if confirmed == 3:
                         return True, answer
                     continue
-                answer = "fingerprint %s (X-Pinwheel-Fingerprint)" % ((self.last_fingerprint or "none")[:12])
+                answer = "fingerprint %s (X-Pinwheel-Fingerprint)" % ((headers.get("x-pinwheel-fingerprint") or "none")[:12])
                 confirmed = 0
                 time.sleep(0.02)
                 continue
