@@ -1039,16 +1039,12 @@ class Agent:
         if self.read_manifest(target) is None:
             raise StepFailed("notPrepared", "slot %s is not prepared" % slot)
         changed = self.write_supervisor_conf(slot, target)
-        if changed:
-            self.supervisord.update()
+        # Always: supervisord may hold an older section than the file (a run cut short between writing it and
+        # loading it), and starting a group it holds would start the older build. Nothing loaded changed: no restart.
+        self.supervisord.update()
         states, _ = self.supervisord.states()
         manifest = self.read_manifest(target)
         stale = self.stale_groups(spec, manifest, self.supervisord.started)
-        if stale and not changed:
-            # supervisord runs an older section than the file: loading it restarts what changed.
-            self.supervisord.update()
-            states, _ = self.supervisord.states()
-            stale = self.stale_groups(spec, manifest, self.supervisord.started)
         for name in sorted(stale):
             self.say("restarting %s: it ran a build older than slot %s's" % (name, slot))
             problem = self.supervisord.restart_group(name)
