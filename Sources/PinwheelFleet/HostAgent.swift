@@ -84,7 +84,7 @@ public struct HostAgent: Sendable {
         _ = try await observe()
         var request = AgentRequest(.exec, target: target, commit: commit)
         request.exec = .init(slot: slot, program: program, argv: argv)
-        return try await transport.interactive(python: python, script: try request.cachedScript())
+        return try await transport.interactive(python: python, script: try request.script(.cachedOnly))
     }
 
     /// Turns the agent's refusal (its reply line) into an error; what else it said to stderr is the detail.
@@ -127,7 +127,11 @@ public struct HostAgent: Sendable {
     }
 
     private func send(_ request: AgentRequest, timeout: Duration) async throws -> AgentReply {
-        let output = try await transport.run(python: python, script: try request.script(), timeout: timeout)
+        var output = try await transport.run(python: python, script: try request.script(.cached), timeout: timeout)
+        if output.standardOutput.hasPrefix(AgentRequest.missingAgent) {
+            // The host's first round trip with this version of the agent: again, with the agent, which it keeps.
+            output = try await transport.run(python: python, script: try request.script(.withSource), timeout: timeout)
+        }
         guard let reply = AgentReply.parse(output.standardOutput) else {
             var detail = output.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
             if detail.isEmpty { detail = String(output.standardOutput.suffix(2000)) }

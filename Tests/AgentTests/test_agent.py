@@ -475,6 +475,129 @@ class HTTPTests(unittest.TestCase):
             agent.http_get("https://127.0.0.1/", 1)
 
 
+class LightModuleTests(TestCase):
+    """The agent's stand-ins for json, socket, threading, shlex, subprocess and tempfile behave as those modules."""
+
+    VALUES = [
+        {"a": [1, 2.5, -3, 1e100, True, False, None], "b": {"c": "d"}},
+        ["caf\u00e9 \u2603 \U0001f600", "quote \" backslash \\ slash / tab \t nl \n", ""],
+        {}, [], 0, -1.25, "plain", 12345678901234567890,
+    ]
+
+    def test_json_round_trips_as_the_json_module_does(self):
+        for value in self.VALUES:
+            text = json.dumps(value)
+            self.assertEqual(agent.json_dumps(value), text)
+            self.assertEqual(agent.json_dumps(value, sort_keys=True), json.dumps(value, sort_keys=True))
+            self.assertEqual(agent.json_loads(text), value)
+            self.assertEqual(agent.json_loads("  \n%s\n " % json.dumps(value, indent=2)), value)
+
+    def test_json_refuses_what_json_refuses(self):
+        for text in ("", "{", '{"a": 1} x', "[1,]", "nope", '"unterminated'):
+            with self.assertRaises(ValueError):
+                agent.json_loads(text)
+        with self.assertRaises(TypeError):
+            agent.json_dumps({"a": object()})
+
+    def test_observing_imports_no_python_module_that_imports_re_or_enum(self):
+        """What the module documentation promises: observing stays cheap."""
+        request = base64.b64encode(json.dumps(make_request(self.root, action="observe")).encode()).decode()
+        # As the loader runs it: the compiled agent executed in a fresh namespace, then main.
+        script = ("import sys\nbefore = set(sys.modules)\nmodule = {'__name__': 'pinwheel_agent'}\n"
+                  "exec(compile(open(sys.argv[1]).read(), 'pinwheel_agent.py', 'exec'), module)\n"
+                  "module['main'](sys.argv[2])\nprint(sorted(set(sys.modules) - before))\n")
+        import subprocess
+        completed = subprocess.run([sys.executable, "-I", "-S", "-c", script, AGENT_PATH, request],
+                                   stdout=subprocess.PIPE, universal_newlines=True, check=True)
+        self.assertIn("PINWHEEL-RESULT", completed.stdout)
+        imported = completed.stdout.strip().splitlines()[-1]
+        for heavy in ("'re'", "'enum'", "'json'", "'socket'", "'threading'", "'subprocess'", "'collections'"):
+            self.assertNotIn(heavy, imported)
+
+    def test_quote_word_quotes_as_shlex(self):
+        import shlex
+        for word in ("plain-word_1.0", "", "two words", "it's", "$HOME", "a\nb", "caf\u00e9"):
+            self.assertEqual(agent.quote_word(word), shlex.quote(word))
+
+    def test_split_command_splits_as_shlex(self):
+        import shlex
+        for command in ("supervisorctl -c /etc/supervisor/supervisord.conf", "  a\tb  c ",
+                        "supervisorctl -c '/srv/my conf/s.conf'", 'a "b c" d\\ e', "a # b"):
+            self.assertEqual(agent.split_command(command), shlex.split(command))
+
+    def test_run_together_returns_results_in_order_and_raises_a_failure(self):
+        self.assertEqual(agent.run_together([lambda n=n: (time.sleep(0.01 * (3 - n)), n)[1] for n in range(3)]),
+                         [0, 1, 2])
+        self.assertEqual(agent.run_together([]), [])
+        with self.assertRaises(KeyError):
+            agent.run_together([lambda: 1, lambda: {}["missing"]])
+
+    def test_run_command_gives_status_and_both_outputs(self):
+        code, text = agent.run_command(["/bin/sh", "-c", "echo out; echo err >&2; exit 3"], 5)
+        self.assertEqual((code, sorted(text.split())), (3, ["err", "out"]))
+        code, text = agent.run_command(["sh", "-c", "read line; echo \"[$line]\""], 5)
+        self.assertEqual((code, text), (0, "[]\n"))
+        code, _ = agent.run_command(["/bin/sh", "-c", "kill -TERM $$"], 5)
+        self.assertEqual(code, -15)
+        with self.assertRaises(FileNotFoundError):
+            agent.run_command(["pinwheel-no-such-program"], 5)
+
+    def test_run_command_stops_a_command_past_its_timeout(self):
+        started = time.monotonic()
+        with self.assertRaises(TimeoutError):
+            agent.run_command(["sleep", "30"], 0.3)
+        self.assertLess(time.monotonic() - started, 5)
+
+    def test_write_atomically_replaces_the_file_and_leaves_nothing_beside_it(self):
+        path = os.path.join(self.root, "sub", "file.txt")
+        agent.write_atomically(path, "one\n")
+        agent.write_atomically(path, "two\n")
+        with open(path) as handle:
+            self.assertEqual(handle.read(), "two\n")
+        self.assertEqual(os.listdir(os.path.dirname(path)), ["file.txt"])
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o644)
+
+    def test_connect_reaches_a_loopback_server_by_name_and_address(self):
+        with web_server([200], {}) as port:
+            for host in ("127.0.0.1", "localhost"):
+                connection = agent.connect(host, port, 2)
+                connection.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                self.assertTrue(connection.recv(100).startswith(b"HTTP/1."))
+                connection.close()
+        with self.assertRaises(OSError):
+            agent.connect("127.0.0.1", port, 1)  # the server is gone
+
+
+class SupervisorURLTests(TestCase):
+    def write_config(self, text):
+        config = os.path.join(self.root, "supervisord.conf")
+        with open(config, "w") as handle:
+            handle.write(text)
+        return config
+
+    def test_the_url_comes_from_the_options_or_the_config(self):
+        config = self.write_config("[unix_http_server]\nfile=/run/s.sock ; a comment\n")
+        self.assertEqual(agent.Supervisor.server_url("supervisorctl -c %s" % config), "unix:///run/s.sock")
+        self.assertEqual(agent.Supervisor.server_url("supervisorctl -s http://127.0.0.1:9001"), "http://127.0.0.1:9001")
+        self.assertIsNone(agent.Supervisor.server_url("sudo supervisorctl"))
+        self.assertIsNone(agent.Supervisor.server_url("supervisorctl -u admin -c %s" % config))
+        self.write_config("[supervisorctl]\nusername=admin\n[unix_http_server]\nfile=/run/s.sock\n")
+        self.assertIsNone(agent.Supervisor.server_url("supervisorctl -c %s" % config))
+
+    def test_what_the_config_says_is_kept_until_it_changes(self):
+        cache = os.path.join(self.root, "cache")
+        config = self.write_config("[unix_http_server]\nfile=/run/one.sock\n")
+        ctl = "supervisorctl -c %s" % config
+        self.assertEqual(agent.Supervisor.server_url(ctl, cache), "unix:///run/one.sock")
+        self.assertEqual(len(os.listdir(cache)), 1)
+        self.assertEqual(agent.Supervisor.server_url(ctl, cache), "unix:///run/one.sock")
+        self.write_config("[unix_http_server]\nfile=/run/other.sock\n")  # another size: read again
+        self.assertEqual(agent.Supervisor.server_url(ctl, cache), "unix:///run/other.sock")
+        with open(os.path.join(cache, os.listdir(cache)[0]), "w") as handle:
+            handle.write("{not json")
+        self.assertEqual(agent.Supervisor.server_url(ctl, cache), "unix:///run/other.sock")
+
+
 class XMLRPCTests(unittest.TestCase):
     """Bodies as supervisord writes them: it answers with xmlrpclib's `dumps(..., methodresponse=True)`."""
 

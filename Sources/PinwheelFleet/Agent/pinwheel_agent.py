@@ -13,8 +13,11 @@ does; otherwise it reports only what the steps' own checks said.
 Standard library only, Python 3.8+. Every value arrives as JSON, never through a shell; only the fields that are
 commands by design (supervisor `ctl`, nginx `test` and `reload`) are run by a shell.
 
-Observing must be cheap (it runs on every host on every reconcile), so only light modules are imported here; the
-heavy ones (subprocess, shutil, tempfile, ...) are imported where a step needs them, and HTTP and XML-RPC are spoken
+Observing must be cheap (it runs on every host on every reconcile, and the agent is a new process each time), so
+only modules written in C are imported here: `json`, `socket`, `threading`, `shlex` and `configparser` each pull in
+`re`, `enum` or `collections`, which together cost a round trip ~15 ms of CPU, more than the observation itself. JSON
+goes through `_json` (json's own C codec), sockets through `_socket`, the health probes run on `_thread`s; the heavy
+modules (subprocess, shutil, tempfile, ...) are imported where a step needs them, and HTTP and XML-RPC are spoken
 directly over sockets instead of through http.client, whose import alone costs ~35 ms.
 
 Reply codes (`code` of the reply):
@@ -40,14 +43,19 @@ Step codes (`code` of a step result), mirrored by the Swift side from STEP_CODES
     hook         a release hook (prepare, beforeSwitch, afterSwitch) exited non-zero or ran past its timeout
     internal     an unexpected exception inside the step
 """
-import base64
+import _thread
+import binascii
 import fcntl
-import json
 import os
-import socket
 import sys
-import threading
 import time
+
+try:
+    import _json
+    import _socket
+except ImportError:  # an interpreter without CPython's C modules: the public modules, at their cost
+    _json = None
+    _socket = None
 
 PROTOCOL = 2
 MARKER = "PINWHEEL-RESULT "
@@ -99,6 +107,144 @@ def parse_duration(text):
     raise ValueError("%r is not a duration (write e.g. 500ms, 2s, 1.5s, 1m, 1h)" % (text,))
 
 
+class _DecodeContext:
+    """What `_json.make_scanner` reads from a decoder: the defaults of `json.loads`."""
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    memo = None
+
+    @staticmethod
+    def parse_constant(name):
+        return float(name)  # NaN, Infinity, -Infinity, as json.loads reads them
+
+
+def json_loads(text):
+    """`json.loads(text)` through json's C scanner, without importing `json` (and with it `re` and `enum`)."""
+    if _json is None:
+        import json
+        return json.loads(text)
+    text = text.strip(" \t\n\r")
+    try:
+        value, end = _json.make_scanner(_DecodeContext())(text, 0)
+    except StopIteration:
+        raise ValueError("not JSON: %r" % text[:40])
+    if end != len(text):
+        raise ValueError("not JSON: extra data at character %d" % end)
+    return value
+
+
+def json_dumps(value, sort_keys=False):
+    """`json.dumps(value, sort_keys=sort_keys)` (ASCII, the default separators) through json's C encoder."""
+    if _json is None:
+        import json
+        return json.dumps(value, sort_keys=sort_keys)
+
+    def unknown(thing):
+        raise TypeError("%s is not JSON serializable" % type(thing).__name__)
+
+    encode = _json.make_encoder({}, unknown, _json.encode_basestring_ascii, None, ": ", ", ", sort_keys, False, True)
+    return "".join(encode(value, 0))
+
+
+def connect(host, port, timeout):
+    """A TCP connection, as `socket.create_connection` makes it, from the C module (`socket` imports `enum`)."""
+    if _socket is None:
+        import socket
+        return socket.create_connection((host, port), timeout=timeout)
+    try:
+        name = host.encode("ascii")  # a str host would go through the idna codec (and import unicodedata)
+    except UnicodeError:
+        import socket
+        return socket.create_connection((host, port), timeout=timeout)
+    error = None
+    for family, kind, proto, _, address in _socket.getaddrinfo(name, port, 0, _socket.SOCK_STREAM):
+        connection = _socket.socket(family, kind, proto)
+        try:
+            connection.settimeout(timeout)
+            connection.connect(address)
+            return connection
+        except OSError as failure:
+            connection.close()
+            error = failure
+    raise error or OSError("cannot resolve %s" % host)
+
+
+def connect_unix(path, timeout):
+    """A connection to a unix socket (supervisord's)."""
+    if _socket is None:
+        import socket
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    else:
+        connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        connection.settimeout(timeout)
+        connection.connect(path)
+    except OSError:
+        connection.close()
+        raise
+    return connection
+
+
+def run_together(calls):
+    """The results of the calls, each run on its own thread (`_thread`: `threading` imports `collections`)."""
+    results = [None] * len(calls)
+    done = _thread.allocate_lock()
+    left = [len(calls)]
+    counting = _thread.allocate_lock()
+    if calls:
+        done.acquire()
+
+    def run(index):
+        try:
+            results[index] = calls[index]()
+        except BaseException as error:  # the caller sees it as the call's result, never a thread dying silently
+            results[index] = error
+        finally:
+            with counting:
+                left[0] -= 1
+                if left[0] == 0:
+                    done.release()
+
+    for index in range(len(calls)):
+        _thread.start_new_thread(run, (index,))
+    if calls:
+        done.acquire()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+def split_command(command):
+    """`shlex.split(command)`; a command without quotes or backslashes is split on whitespace, as shlex would, without
+    importing it (and `re`) on every request."""
+    if any(character in command for character in "'\"\\#"):
+        import shlex
+        return shlex.split(command)
+    return command.split()
+
+
+def manifest_text(manifest):
+    """A build's manifest.json: one line, keys sorted."""
+    return json_dumps(manifest, sort_keys=True) + "\n"
+
+
+def quote_word(word):
+    """`shlex.quote(word)`, without importing shlex."""
+    safe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-"
+    if word and all(character in safe for character in word):
+        return word
+    return "'" + word.replace("'", "'\"'\"'") + "'"
+
+
+def utc_now():
+    """Now, as the manifests record moments: `2026-11-24T03:14:02Z`."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 def http_get(url, timeout):
     """A GET over a plain socket: (status, lower-cased headers). Only http:// URLs, as the config allows."""
     if not url.startswith("http://"):
@@ -110,7 +256,7 @@ def http_get(url, timeout):
         port = port.lstrip(":")
     else:
         host, _, port = authority.partition(":")
-    connection = socket.create_connection((host, int(port or 80)), timeout=timeout)
+    connection = connect(host, int(port or 80), timeout)
     try:
         connection.sendall(("GET /%s HTTP/1.0\r\nHost: %s\r\nUser-Agent: pinwheel\r\nConnection: close\r\n\r\n"
                             % (path, authority)).encode("latin-1"))
@@ -155,15 +301,9 @@ class XMLRPC:
         body = ("<?xml version='1.0'?><methodCall><methodName>%s</methodName><params>%s</params></methodCall>" % (
             method, "".join("<param>%s</param>" % self.encode(p) for p in params))).encode("utf-8")
         if self.path:
-            connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            connection.settimeout(60)
-            try:
-                connection.connect(self.path)
-            except OSError:
-                connection.close()
-                raise
+            connection = connect_unix(self.path, 60)
         else:
-            connection = socket.create_connection(self.address, timeout=60)
+            connection = connect(self.address[0], self.address[1], 60)
         try:
             connection.sendall(b"POST /RPC2 HTTP/1.0\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: "
                                + str(len(body)).encode() + b"\r\n\r\n" + body)
@@ -230,7 +370,7 @@ class Supervisor:
     """Talks to supervisord over its XML-RPC socket when the `ctl` command lets us find it (no process to start:
     each supervisorctl costs ~0.2 s of CPU), and through the `ctl` command otherwise."""
 
-    def __init__(self, ctl, shell):
+    def __init__(self, ctl, shell, cache_dir=None):
         self.ctl_command = ctl
         self.shell = shell
         self.proxy = None
@@ -244,16 +384,18 @@ class Supervisor:
         # The first call tells whether the socket answers (no separate round trip to ask): a connection that fails
         # falls back to the `ctl` command for the rest of the request.
         try:
-            url = self.server_url(ctl)
+            url = self.server_url(ctl, cache_dir)
             if url:
                 self.proxy = self.connect(url)
         except Exception:
             self.proxy = None
 
     @staticmethod
-    def server_url(ctl):
-        import shlex
-        words = shlex.split(ctl)
+    def server_url(ctl, cache_dir=None):
+        """Where supervisord answers XML-RPC, from the `ctl` command's options or the config file it reads; None when
+        only the `ctl` command can reach it (a login, another program). What a config file says is kept in
+        `cache_dir` while the file is unchanged: reading it imports configparser (and `re`) on every request."""
+        words = split_command(ctl)
         if not words or os.path.basename(words[0]) != "supervisorctl":
             return None
         config, url = None, None
@@ -276,18 +418,56 @@ class Supervisor:
         candidates = [config] if config else ["/etc/supervisor/supervisord.conf", "/etc/supervisord.conf"]
         for path in candidates:
             try:
-                import configparser
-                parser = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
-                parser.read(path)
-                if parser.has_option("supervisorctl", "username"):
-                    return None
-                if parser.has_option("supervisorctl", "serverurl"):
-                    return parser.get("supervisorctl", "serverurl").strip()
-                if parser.has_option("unix_http_server", "file"):
-                    return "unix://" + parser.get("unix_http_server", "file").strip()
+                found = Supervisor.cached_config_url(path, cache_dir)
             except Exception:
                 continue
+            if found is not None:
+                return found or None
         return None
+
+    @staticmethod
+    def config_url(path):
+        """What supervisord's config file says of reaching it: its server URL; "" when supervisorctl logs in (the
+        `ctl` command is used); None when the file is missing or says neither."""
+        import configparser
+        parser = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
+        parser.read(path)
+        if parser.has_option("supervisorctl", "username"):
+            return ""
+        if parser.has_option("supervisorctl", "serverurl"):
+            return parser.get("supervisorctl", "serverurl").strip()
+        if parser.has_option("unix_http_server", "file"):
+            return "unix://" + parser.get("unix_http_server", "file").strip()
+        return None
+
+    @staticmethod
+    def cached_config_url(path, cache_dir):
+        """`config_url(path)`, kept in `cache_dir` under the file's size and modification time."""
+        try:
+            status = os.stat(path)
+        except OSError:
+            return None
+        if cache_dir is None:
+            return Supervisor.config_url(path)
+        key = "%s %d %d" % (path, status.st_mtime_ns, status.st_size)
+        cache = os.path.join(cache_dir, "supervisord-%08x.json" % binascii.crc32(os.fsencode(path)))
+        try:
+            with open(cache) as handle:
+                stored = json_loads(handle.read())
+            if stored["key"] == key:
+                return stored["url"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        url = Supervisor.config_url(path)
+        try:
+            os.makedirs(cache_dir, exist_ok=True)
+            temporary = "%s.%d" % (cache, os.getpid())
+            with open(temporary, "w") as handle:
+                handle.write(json_dumps({"key": key, "url": url}))
+            os.replace(temporary, cache)
+        except OSError:
+            pass
+        return url
 
     @staticmethod
     def connect(url):
@@ -299,8 +479,7 @@ class Supervisor:
         return None
 
     def ctl(self, *words):
-        import shlex
-        return self.shell(self.ctl_command + " " + " ".join(shlex.quote(w) for w in words))
+        return self.shell(self.ctl_command + " " + " ".join(quote_word(w) for w in words))
 
     def states(self):
         """Process states by group name, and a problem when supervisord cannot be asked.
@@ -528,7 +707,8 @@ class Agent:
         self.full_observation = bool(request.get("fullObservation"))
         self.hooks = request.get("hooks") or {}
         self.output = []
-        self.supervisord = Supervisor(self.supervisor_settings["ctl"], self.shell)
+        self.supervisord = Supervisor(self.supervisor_settings["ctl"], self.shell,
+                                      os.path.join(settings["root"], ".pinwheel"))
         self.supervisord.stop_wait = 5 + max([30] + [stop_wait_seconds(settings_of(program)) for slot in self.slots
                                                       for program in self.spec(slot)["programs"]])
         # What slot_problems saw (supervisord's generation, when, what), for the observation that ends the request.
@@ -548,17 +728,11 @@ class Agent:
 
     def shell(self, command, timeout=120):
         """Runs a command that is a command by design (from the config), through the shell."""
-        import subprocess
-        completed = subprocess.run(command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   timeout=timeout, universal_newlines=True)
-        return completed.returncode, completed.stdout
+        return run_command(["/bin/sh", "-c", command], timeout)
 
     def run(self, argv, timeout=600):
         """Runs a program with arguments, no shell."""
-        import subprocess
-        completed = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
-                                   universal_newlines=True)
-        return completed.returncode, completed.stdout
+        return run_command(argv, timeout)
 
     def slot_link(self, slot):
         return os.path.join(self.slots_dir, slot)
@@ -575,25 +749,24 @@ class Agent:
         """The manifest of the build at `path`; None when it is missing or unreadable (a build cut short)."""
         try:
             with open(os.path.join(path, "manifest.json")) as handle:
-                manifest = json.load(handle)
+                manifest = json_loads(handle.read())
         except (OSError, ValueError):
             return None
         return manifest if isinstance(manifest, dict) else None
 
     def write_manifest(self, slot, target, installer):
         """Written last, so a build is only taken for complete when it has one."""
-        import datetime
         manifest = {
             "fingerprint": self.fingerprint(slot),
             "build": self.slots[slot].get("build"),
             "pins": [line.split(" ", 1)[0] for line in self.spec(slot)["requirements"].splitlines() if line],
             "commit": self.commit,
-            "preparedAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "preparedAt": utc_now(),
             "installer": installer,
             # When this build (with these settings) was made: a process that started before it runs an older one.
             "builtAt": built_at(),
         }
-        write_atomically(os.path.join(target, "manifest.json"), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        write_atomically(os.path.join(target, "manifest.json"), manifest_text(manifest))
         return manifest
 
     @staticmethod
@@ -628,16 +801,7 @@ class Agent:
                 return "%s on port %d: %s answered %s, expected %d" % (name, port, health["path"], found, health["status"])
             return None
 
-        results = [None] * len(checks)
-
-        def run(index):
-            results[index] = probe(checks[index])
-
-        threads = [threading.Thread(target=run, args=(index,)) for index in range(len(checks))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        results = run_together([lambda check=check: probe(check) for check in checks])
         return [problem for problem in results if problem]
 
     def observe(self, probe=True):
@@ -749,7 +913,7 @@ class Agent:
         manifest = self.read_manifest(target)
         manifest.update({"fingerprint": self.fingerprint(slot), "commit": self.commit, "builtAt": built_at()})
         manifest.pop("servedAt", None)
-        write_atomically(os.path.join(target, "manifest.json"), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        write_atomically(os.path.join(target, "manifest.json"), manifest_text(manifest))
 
     def check_env_files(self, slot):
         """Each program's `envFile` must exist on the host before its processes start with it."""
@@ -1260,13 +1424,12 @@ class Agent:
         """Records in the slot's manifest when it first served traffic on this host: `verify`, which a warm switch
         (a rollback) runs first, accepts only a slot that did, so a build that was only ever prepared is switched
         to at the policy's pace."""
-        import datetime
         target = os.path.realpath(self.slot_link(slot))
         manifest = self.read_manifest(target)
         if manifest is None or manifest.get("servedAt") or manifest.get("fingerprint") != self.fingerprint(slot):
             return
-        manifest["servedAt"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        write_atomically(os.path.join(target, "manifest.json"), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        manifest["servedAt"] = utc_now()
+        write_atomically(os.path.join(target, "manifest.json"), manifest_text(manifest))
 
     def answered_by(self, check, slot, fingerprint=None):
         """Whether `check`, fetched through nginx, answers from the slot within ROUTE_VERIFY_ATTEMPTS, and the
@@ -1452,15 +1615,64 @@ def process_problems(spec, states):
 
 
 def write_atomically(path, text):
-    """Writes to a temporary file beside `path` and renames it into place: readers see the old file or the new."""
-    import tempfile
+    """Writes to a temporary file beside `path` and renames it into place: readers see the old file or the new.
+
+    The temporary file is named after this process (the host's lock keeps two agents from writing one file), not
+    made by `tempfile`, whose import costs a switch ~2.5 ms."""
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".pinwheel-")
-    with os.fdopen(handle, "w") as stream:
-        stream.write(text)
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
+    temporary = os.path.join(directory, ".pinwheel-%d-%s" % (os.getpid(), os.path.basename(path)))
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.remove(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def run_command(argv, timeout):
+    """(exit status, output) of `argv`, standard error in the output and standard input empty, as `subprocess.run`
+    gives them; a status below 0 is the signal that ended it. Started with `os.posix_spawnp`: `subprocess` imports
+    `signal`, `selectors` and `threading`, ~8 ms of CPU on every switch. Past `timeout` seconds the command is killed
+    and TimeoutError raised."""
+    import select
+    reading, writing = os.pipe()
+    try:
+        pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_DUP2, writing, 1),
+            (os.POSIX_SPAWN_DUP2, writing, 2)])
+    except BaseException:
+        os.close(reading)
+        raise
+    finally:
+        os.close(writing)
+    chunks = []
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+                raise TimeoutError("%s ran for more than %s seconds and was stopped" % (argv[-1], timeout))
+            if select.select([reading], [], [], left)[0]:
+                chunk = os.read(reading, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    finally:
+        os.close(reading)
+    _, status = os.waitpid(pid, 0)
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status)
+    text = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+    return code, text
 
 
 def step_result(step, ok, started, output, changed=None, code=None, error=None):
@@ -1505,10 +1717,10 @@ def handle(request):
 def main(encoded):
     """Runs the request `encoded` (base64 of its JSON) and prints the one result line."""
     try:
-        request = json.loads(base64.b64decode(encoded).decode("utf-8"))
+        request = json_loads(binascii.a2b_base64(encoded).decode("utf-8"))
     except Exception as error:
         result = reply(False, "badRequest", "the request is not base64 JSON: %s" % error)
     else:
         result = handle(request)
-    sys.stdout.write(MARKER + json.dumps(result) + "\n")
+    sys.stdout.write(MARKER + json_dumps(result) + "\n")
     sys.stdout.flush()
