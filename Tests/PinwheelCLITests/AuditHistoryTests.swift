@@ -21,7 +21,7 @@ struct AuditHistoryTests {
             try Program.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", keys.path + "/" + name])
         }
         let fields = try String(contentsOfFile: keys.path + "/alice.pub", encoding: .utf8).split(separator: " ")
-        try "alice@example.com \(fields[0]) \(fields[1])\n".write(toFile: allowedSigners, atomically: true, encoding: .utf8)
+        try "alice@example.com \(fields[0]) \(fields[1])\n".write(toFile: allowedSigners, atomically: false, encoding: .utf8)
     }
 
     /// git in the repository, as `name`, at `date` (author and committer), signed with `key` when given.

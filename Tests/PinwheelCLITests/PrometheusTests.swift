@@ -26,7 +26,7 @@ struct PrometheusTests {
                   - job_name: pinwheel
                     static_configs: [{targets: ['\(target)']}]
 
-                """.write(toFile: config, atomically: true, encoding: .utf8)
+                """.write(toFile: config, atomically: false, encoding: .utf8)
             log = "\(directory)/prometheus.log"
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             process.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")

@@ -30,7 +30,7 @@ struct NotificationFleetTests {
         defer { receiver.stop() }
         let fleet = try await TestFleet.start(hosts: 2, first: Self.first)
         let slackFile = "\(fleet.directory)/slack-url"
-        try "\(receiver.url("slack"))\n".write(toFile: slackFile, atomically: true, encoding: .utf8)
+        try "\(receiver.url("slack"))\n".write(toFile: slackFile, atomically: false, encoding: .utf8)
         try fleet.write("Policies/local.yaml", """
             rollout: {prepare: 20, canary: 1, batch: 50%, pause: 0s, maxFailures: 0, onFailure: revert}
             health: {retries: 40, interval: 250ms}

@@ -159,9 +159,9 @@ struct NotifierTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("slack-url").path
-        try "https://hooks.slack.com/services/T/B/SECRET\n# rotated 2026-11\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "https://hooks.slack.com/services/T/B/SECRET\n# rotated 2026-11\n".write(toFile: file, atomically: false, encoding: .utf8)
         let empty = directory.appendingPathComponent("empty").path
-        try "".write(toFile: empty, atomically: true, encoding: .utf8)
+        try "".write(toFile: empty, atomically: false, encoding: .utf8)
         #expect(try NotificationURL.read(.file(file)).absoluteString == "https://hooks.slack.com/services/T/B/SECRET")
         #expect(try NotificationURL.read(.environment("U"), environment: ["U": "http://127.0.0.1:9/x"]).port == 9)
         for (location, environment) in [(NotifyTarget.SecretLocation.environment("U"), ["U": "ftp://secret@host/x"]),

@@ -74,7 +74,7 @@ struct SignedCommitTests {
         let mallory = try await SigningKey.make("mallory", in: keys)
         // The controller's own trust roots, outside the config repository.
         let allowed = "\(keys)/allowed_signers"
-        try (alice.allowedSignersLine() + "\n").write(toFile: allowed, atomically: true, encoding: .utf8)
+        try (alice.allowedSignersLine() + "\n").write(toFile: allowed, atomically: false, encoding: .utf8)
         let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
         let logs = CapturedLogs()
         let configuration = ControllerConfiguration(

@@ -55,7 +55,7 @@ struct DoctorOnARealFleetTests {
         _ = try await Shell.run("supervisorctl", ["-c", supervisorConfig, "shutdown"])
         let nginxConfig = "\(fleet.hostFolder(1))/nginx/nginx.conf"
         try (try String(contentsOfFile: nginxConfig, encoding: .utf8) + "\nthis is not nginx;\n")
-            .write(toFile: nginxConfig, atomically: true, encoding: .utf8)
+            .write(toFile: nginxConfig, atomically: false, encoding: .utf8)
         // web-23: the include folder exists but supervisord does not include it; the upstream file's folder is missing
         // and nginx does not include that file; nothing answers its `nginx.check`.
         let elsewhere = "\(fleet.hostFolder(2))/supervisor/elsewhere"
@@ -111,7 +111,7 @@ struct DoctorOnARealFleetTests {
         let key = { (index: Int) in try #require(lines.first { $0.hasPrefix(fleet.address(index) + " ") }) }
         let wrong = [try key(0), try key(0).replacingOccurrences(of: fleet.address(0) + " ", with: fleet.address(1) + " ")]
         let wrongFile = "\(fleet.directory)/wrong_known_hosts"
-        try (wrong.joined(separator: "\n") + "\n").write(toFile: wrongFile, atomically: true, encoding: .utf8)
+        try (wrong.joined(separator: "\n") + "\n").write(toFile: wrongFile, atomically: false, encoding: .utf8)
         try fleet.editEnvironment { $0.replacingOccurrences(of: "knownHosts: \(fleet.knownHosts)", with: "knownHosts: \(wrongFile)") }
         let keys = try await examine(fleet)
         #expect(keys[0].ready, "\(keys[0].problems)")

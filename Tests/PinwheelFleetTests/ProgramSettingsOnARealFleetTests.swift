@@ -19,7 +19,7 @@ struct ProgramSettingsOnARealFleetTests {
         // The fleet's folder is private (mkdtemp); the program's user must reach the slots under it.
         #expect(chmod(fleet.directory, 0o711) == 0)
         let envFile = "\(fleet.directory)/secrets.env"
-        try "HELLO_SECRET=s3cret-value-42\n".write(toFile: envFile, atomically: true, encoding: .utf8)
+        try "HELLO_SECRET=s3cret-value-42\n".write(toFile: envFile, atomically: false, encoding: .utf8)
         try setSettings(fleet, greeting: greeting, envFile: envFile)
         return (fleet, envFile)
     }

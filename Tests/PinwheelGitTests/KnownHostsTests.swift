@@ -56,7 +56,7 @@ import Testing
         let a = try blob(keyA), b = try blob(keyB)
         let file = box.path("known_hosts")
         try "# comment\ngit.example.com,10.0.0.1 \(a.line)\n[127.0.0.1]:2222 \(a.line)\n*.wild.test,!bad.wild.test \(b.line)\n"
-            .write(toFile: file, atomically: true, encoding: .utf8)
+            .write(toFile: file, atomically: false, encoding: .utf8)
         // Hash the file with ssh-keygen itself, so hashed entries are OpenSSH's real format.
         let hashed = box.path("known_hosts_hashed")
         try FileManager.default.copyItem(atPath: file, toPath: hashed)

@@ -47,7 +47,7 @@ final class TestSSHServer {
         PermitRootLogin prohibit-password
         AllowUsers \(Self.userName)
         """
-        try config.write(toFile: dir + "/sshd_config", atomically: true, encoding: .utf8)
+        try config.write(toFile: dir + "/sshd_config", atomically: false, encoding: .utf8)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -131,7 +131,7 @@ struct SSHTests {
         let server = try TestSSHServer(box: box)
         let url = server.url(remote)
         let knownHosts = box.path("known_hosts")
-        try "[127.0.0.1]:\(server.port) \(server.hostPublicKey)\n".write(toFile: knownHosts, atomically: true, encoding: .utf8)
+        try "[127.0.0.1]:\(server.port) \(server.hostPublicKey)\n".write(toFile: knownHosts, atomically: false, encoding: .utf8)
         let options = RemoteOptions(credentials: .sshKey(user: TestSSHServer.userName, privateKey: server.clientKey,
                                                          publicKey: server.clientKey + ".pub"),
                                     knownHosts: knownHosts, deadline: .seconds(10))
@@ -149,7 +149,7 @@ struct SSHTests {
         try TestSSHServer.keygen(other)
         let otherKey = try String(contentsOfFile: other + ".pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
         let mismatched = box.path("known_hosts_mismatch")
-        try "[127.0.0.1]:\(server.port) \(otherKey)\n".write(toFile: mismatched, atomically: true, encoding: .utf8)
+        try "[127.0.0.1]:\(server.port) \(otherKey)\n".write(toFile: mismatched, atomically: false, encoding: .utf8)
         var bad = options
         bad.knownHosts = mismatched
         let mismatch = await #expect(throws: GitError.self) { try await cache.fetch(options: bad) }
@@ -158,7 +158,7 @@ struct SSHTests {
 
         // Host not listed at all: refused too (never accepted blindly).
         let empty = box.path("known_hosts_empty")
-        try "".write(toFile: empty, atomically: true, encoding: .utf8)
+        try "".write(toFile: empty, atomically: false, encoding: .utf8)
         bad.knownHosts = empty
         let unknown = await #expect(throws: GitError.self) { try await cache.fetch(options: bad) }
         #expect(unknown?.code == .certificate)

@@ -36,7 +36,7 @@ struct SignatureVerifierTests {
         let signed = try Self.run("/usr/bin/git", git + ["rev-parse", "HEAD"])
         let allowed = folder + "/allowed_signers"
         let key = try String(contentsOfFile: folder + "/alice.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
-        try "alice@example.com \(key)\n".write(toFile: allowed, atomically: true, encoding: .utf8)
+        try "alice@example.com \(key)\n".write(toFile: allowed, atomically: false, encoding: .utf8)
 
         let repository = try Repository(openingAt: work)
         let signedID = try #require(ObjectID(hex: signed))
@@ -57,12 +57,12 @@ struct SignatureVerifierTests {
 
         // Alice's key revoked: the remembered state is forgotten, the same commit is now untrusted.
         try "bob@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJk9cJvv5X7mJ1UlDQ6w0g3uG3yL0xYtq6kq2Xo8lqfZ\n"
-            .write(toFile: allowed, atomically: true, encoding: .utf8)
+            .write(toFile: allowed, atomically: false, encoding: .utf8)
         let revoked = try await verifier.state(of: signedID, in: repository)
         guard case .untrusted = revoked else { Issue.record("not untrusted: \(revoked)"); return }
 
         // The range rule over the real commits: the unsigned root and the tip.
-        try "alice@example.com \(key)\n".write(toFile: allowed, atomically: true, encoding: .utf8)
+        try "alice@example.com \(key)\n".write(toFile: allowed, atomically: false, encoding: .utf8)
         let verdict = try await verifier.verdict(tip: signedID, applied: unsignedID, in: repository)
         #expect(verdict == .clean(accepted: []))
         #expect(try await verifier.verdict(tip: signedID, applied: nil, in: repository) == .clean(accepted: []),
