@@ -522,7 +522,7 @@ class LightModuleTests(TestCase):
     def test_split_command_splits_as_shlex(self):
         import shlex
         for command in ("supervisorctl -c /etc/supervisor/supervisord.conf", "  a\tb  c ",
-                        "supervisorctl -c '/srv/my conf/s.conf'", 'a "b c" d\\ e', "a # b"):
+                        "supervisorctl -c '/srv/my conf/s.conf'", 'a "b c" d\\ e', "a # b", "a\x0cb\u00a0c\nd"):
             self.assertEqual(agent.split_command(command), shlex.split(command))
 
     def test_run_together_returns_results_in_order_and_raises_a_failure(self):

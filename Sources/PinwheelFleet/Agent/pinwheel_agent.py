@@ -224,7 +224,8 @@ def split_command(command):
     if any(character in command for character in "'\"\\#"):
         import shlex
         return shlex.split(command)
-    return command.split()
+    # shlex's whitespace, not str.split's (which also splits on form feeds and Unicode spaces).
+    return [word for word in command.replace("\t", " ").replace("\r", " ").replace("\n", " ").split(" ") if word]
 
 
 def manifest_text(manifest):
@@ -1655,6 +1656,8 @@ def run_command(argv, timeout):
         os.close(writing)
     chunks = []
     deadline = time.monotonic() + timeout
+    poller = select.poll()
+    poller.register(reading, select.POLLIN | select.POLLHUP)
     try:
         while True:
             left = deadline - time.monotonic()
@@ -1662,7 +1665,7 @@ def run_command(argv, timeout):
                 os.kill(pid, 9)
                 os.waitpid(pid, 0)
                 raise TimeoutError("%s ran for more than %s seconds and was stopped" % (argv[-1], timeout))
-            if select.select([reading], [], [], left)[0]:
+            if poller.poll(max(1, int(left * 1000))):
                 chunk = os.read(reading, 65536)
                 if not chunk:
                     break
