@@ -1,0 +1,98 @@
+import Foundation
+import PinwheelCore
+import Synchronization
+import Testing
+@testable import PinwheelFleet
+
+/// The agent's source (75 KB) travels only to a host that has not kept this version of it: every other round trip
+/// carries the request and a small loader. Run on this machine's Python, as `address: local` runs.
+@Suite("Agent loader")
+final class AgentLoaderTests {
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinwheel-loader-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Runs scripts as `LocalTransport` does and keeps each one it was given.
+    final class RecordingTransport: Transport {
+        let scripts = Mutex<[String]>([])
+        let local = LocalTransport()
+
+        func run(python: String, script: String, timeout: Duration) async throws -> CommandOutput {
+            scripts.withLock { $0.append(script) }
+            return try await local.run(python: python, script: script, timeout: timeout)
+        }
+
+        func stream(python: String, script: String, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 {
+            scripts.withLock { $0.append(script) }
+            return try await local.stream(python: python, script: script, line: line)
+        }
+
+        func interactive(python: String, script: String) async throws -> Int32 {
+            scripts.withLock { $0.append(script) }
+            return try await local.interactive(python: python, script: script)
+        }
+    }
+
+    func target(root: String) -> HostTarget {
+        let settings = HostSettings(
+            user: "root", port: 22, root: root,
+            supervisor: SupervisorSettings(include: root + "/conf.d", ctl: "true"),
+            nginx: NginxSettings(upstream: root + "/upstream.conf", test: "true", reload: "true", check: "http://127.0.0.1:1/")
+        )
+        let program = Program(name: "web", command: "hello-service --port {port}", processes: 1,
+                              ports: PerSlot(a: 18999, b: 18998), health: HealthCheck(path: "/healthz"))
+        let pins = SlotPins(file: "A.txt", pins: [Pin(name: "hello-service", version: "1.0.0")])
+        let environment = Environment(
+            name: "production", app: "hello", python: "/usr/bin/python3", source: .index("http://127.0.0.1:1/simple/"),
+            active: .a, slots: PerSlot(a: pins, b: pins), programs: [program], policy: Policy(name: "p"),
+            hosts: [FleetHost(name: "web-1", address: "local", settings: settings)])
+        return environment.target(for: environment.hosts[0])
+    }
+
+    @Test func theSourceTravelsOnceAndTheHostKeepsItCompiled() async throws {
+        let root = directory.appendingPathComponent("srv").path
+        let transport = RecordingTransport()
+        let agent = HostAgent(target: target(root: root), python: "/usr/bin/python3", transport: transport, commit: nil)
+
+        let first = try await agent.observe()
+        #expect(first.slots.a.manifest == nil && !first.slots.a.healthy, "the agent observed a host with nothing prepared")
+        var scripts = transport.scripts.withLock { $0 }
+        #expect(scripts.count == 2, "a host without this agent is asked again, with it")
+        #expect(!scripts[0].contains(AgentScript.encodedSource) && scripts[1].contains(AgentScript.encodedSource))
+        let kept = try FileManager.default.contentsOfDirectory(atPath: root + "/.pinwheel")
+        #expect(kept.contains { $0.hasPrefix("agent-\(AgentScript.digest)-") && $0.hasSuffix(".bin") })
+
+        _ = try await agent.observe()
+        scripts = transport.scripts.withLock { $0 }
+        #expect(scripts.count == 3, "one round trip once the host has the agent")
+        #expect(!scripts[2].contains(AgentScript.encodedSource))
+        #expect(scripts[2].utf8.count < 16_000, "the loader and the request only: \(scripts[2].utf8.count) bytes")
+    }
+
+    @Test func aKeptAgentThatCannotBeReadIsSentAgain() async throws {
+        let root = directory.appendingPathComponent("srv").path
+        let transport = RecordingTransport()
+        let agent = HostAgent(target: target(root: root), python: "/usr/bin/python3", transport: transport, commit: nil)
+        _ = try await agent.observe()
+        for name in try FileManager.default.contentsOfDirectory(atPath: root + "/.pinwheel") where name.hasPrefix("agent-") {
+            try Data("not marshal data".utf8).write(to: URL(fileURLWithPath: root + "/.pinwheel/" + name))
+        }
+        _ = try await agent.observe()
+        let scripts = transport.scripts.withLock { $0 }
+        #expect(scripts.count == 4)
+        #expect(scripts[3].contains(AgentScript.encodedSource), "a corrupt compiled agent is replaced, not run")
+    }
+
+    @Test func theInteractiveLoaderExplainsAHostWithoutTheAgent() throws {
+        let script = try AgentRequest(.observe, target: target(root: directory.path), commit: nil).script(.cachedOnly)
+        #expect(!script.contains(AgentScript.encodedSource))
+        #expect(script.contains("run `pinwheel plan` and try again"))
+    }
+}
