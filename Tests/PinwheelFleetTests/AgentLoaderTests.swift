@@ -1,5 +1,6 @@
 import Foundation
 import PinwheelCore
+import PinwheelTestSupport
 import Synchronization
 import Testing
 @testable import PinwheelFleet
@@ -8,15 +9,10 @@ import Testing
 /// carries the request and a small loader. Run on this machine's Python, as `address: local` runs.
 @Suite("Agent loader")
 final class AgentLoaderTests {
-    let directory: URL
+    let folder: TemporaryFolder
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinwheel-loader-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: directory)
+        folder = try TemporaryFolder("loader")
     }
 
     /// Runs scripts as `LocalTransport` does and keeps each one it was given.
@@ -57,7 +53,7 @@ final class AgentLoaderTests {
     }
 
     @Test func theSourceTravelsOnceAndTheHostKeepsItCompiled() async throws {
-        let root = directory.appendingPathComponent("srv").path
+        let root = folder.path("srv")
         let transport = RecordingTransport()
         let agent = HostAgent(target: target(root: root), python: "/usr/bin/python3", transport: transport, commit: nil)
 
@@ -77,7 +73,7 @@ final class AgentLoaderTests {
     }
 
     @Test func aKeptAgentThatCannotBeReadIsSentAgain() async throws {
-        let root = directory.appendingPathComponent("srv").path
+        let root = folder.path("srv")
         let transport = RecordingTransport()
         let agent = HostAgent(target: target(root: root), python: "/usr/bin/python3", transport: transport, commit: nil)
         _ = try await agent.observe()
@@ -91,7 +87,7 @@ final class AgentLoaderTests {
     }
 
     @Test func theInteractiveLoaderExplainsAHostWithoutTheAgent() throws {
-        let script = try AgentRequest(.observe, target: target(root: directory.path), commit: nil).script(.cachedOnly)
+        let script = try AgentRequest(.observe, target: target(root: folder.path), commit: nil).script(.cachedOnly)
         #expect(!script.contains(AgentScript.encodedSource))
         #expect(script.contains("run `pinwheel plan` and try again"))
     }
