@@ -62,6 +62,24 @@ struct PlannerTests {
         #expect(plan.idle.isEmpty)
     }
 
+    @Test func rebuildingTheSlotThatServesIsLeftToTheSwitch() throws {
+        // The active slot's pins edited in place (a program setting changes its fingerprint the same way).
+        let edited = try with { files in files[Fixture.slotAPath] = "hello-service==1.0.1\nclick==8.1.7\n" }
+        let plan = Planner.plan(edited, host: host, observed: observation(prepared: [.a, .b], routed: .a))
+        #expect(plan.activate == [.prepare(.a), .start(.a), .check(.a)])
+        #expect(plan.rebuildsServingSlot)
+        #expect(plan.prepareSteps.isEmpty)
+        #expect(plan.switchSteps == [.prepare(.a), .start(.a), .check(.a), .route(.a), .check(.a)])
+        // Not serving yet (nginx routes elsewhere, or nowhere): prepared first, as a release is.
+        for routed in [Slot.b, nil] {
+            let elsewhere = Planner.plan(edited, host: host, observed: observation(prepared: [.a, .b], routed: routed))
+            #expect(!elsewhere.rebuildsServingSlot && elsewhere.prepareSteps == elsewhere.activate)
+        }
+        // Stopped processes are started wherever they are: nothing is rebuilt.
+        let stopped = Planner.plan(environment, host: host, observed: observation(prepared: [.a, .b], routed: .a, healthy: false))
+        #expect(!stopped.rebuildsServingSlot)
+    }
+
     @Test func switchingBackToAWarmSlotInstallsNothing() throws {
         let flipped = try with { files in
             files[Fixture.environmentPath] = Fixture.environment.replacingOccurrences(of: "active: A", with: "active: B")

@@ -90,18 +90,23 @@ struct ProgramSettingsOnARealFleetTests {
         let buildB = try FileManager.default.destinationOfSymbolicLink(atPath: "\(fleet.hostFolder(0))/srv/fleet/slots/B")
 
         try setSettings(fleet, greeting: "hello again from {slot}", envFile: envFile)
-        // A long request to slot B's process on the first host, sent as the rollout starts: slot B is restarted
-        // (with the new greeting) in the idle phase, while the request is in flight.
+        // A long request to slot B's process on the first host, sent as the last batch starts (the serving slot A
+        // restarts host by host, as each host switches): slot B is restarted (with the new greeting) in the idle
+        // phase, after that batch, while the request is in flight.
         let slow = Mutex<Task<Shell.Output, any Error>?>(nil)
+        let stages = Mutex<[String]>([])
         let reports = try await fleet.apply { event in
-            guard case .started(.prepare) = event else { return }
+            if case let .started(.route(hosts, stage)) = event { stages.withLock { $0.append("\(stage) \(hosts.count)") } }
+            guard case .started(.route(_, "batch 1")) = event else { return }
             slow.withLock { task in
-                task = task ?? Task { try await Shell.run("curl", ["-s", "--max-time", "20", "http://127.0.0.1:\(idlePort)/slow?seconds=4"]) }
+                task = task ?? Task { try await Shell.run("curl", ["-s", "--max-time", "20", "http://127.0.0.1:\(idlePort)/slow?seconds=8"]) }
             }
         }
         #expect(reports.allSatisfy { $0.outcome == .changed }, "\(reports.map { $0.error?.message ?? "" })")
+        // The serving slot was restarted at the policy's pace (canary 1, then a batch), never on both hosts at once.
+        #expect(stages.withLock { $0 } == ["canary 1", "batch 1 1"])
         let answer = try await #require(slow.withLock { $0 }).value
-        #expect(answer.standardOutput.hasPrefix("slow 1.0.0 done after 4.0s"), "\(answer.standardOutput)")
+        #expect(answer.standardOutput.hasPrefix("slow 1.0.0 done after 8.0s"), "\(answer.standardOutput)")
         let log = try String(contentsOfFile: "\(fleet.hostFolder(0))/srv/fleet/logs/hello-web-B_\(idlePort).log", encoding: .utf8)
         #expect(log.contains("stopping (signal 2), draining 1 request(s)"), "\(log)")
         // Same build, new settings: no reinstall.
@@ -122,11 +127,14 @@ struct ProgramSettingsOnARealFleetTests {
         _ = try await fleet.apply()
         try setSettings(fleet, greeting: "never seen", envFile: envFile + ".missing")
         let reports = try await fleet.apply()
-        for report in reports {
-            #expect(report.outcome == .failed)
-            let failed = report.phases.flatMap(\.outcomes).first { !$0.ok }
-            #expect(failed?.code == "envFile")
-            #expect(failed?.error?.contains("\(envFile).missing does not exist on this host") == true, "\(failed?.error ?? "")")
+        // The canary's serving slot cannot restart with the settings: the rollout halts there, and no other host's
+        // serving slot is touched.
+        #expect(reports[0].outcome == .failed)
+        let failed = reports[0].phases.flatMap(\.outcomes).first { !$0.ok }
+        #expect(failed?.code == "envFile")
+        #expect(failed?.error?.contains("\(envFile).missing does not exist on this host") == true, "\(failed?.error ?? "")")
+        for report in reports.dropFirst() {
+            #expect(report.phases.isEmpty, "\(report.host) was touched after the canary failed")
         }
         for index in 0..<fleet.hosts {
             let greeting = try await fleet.get(index, path: "/env/HELLO_GREETING")

@@ -98,12 +98,27 @@ public struct HostPlan: Sendable, Hashable, Codable {
     public var route: Step?
     /// Steps that make the idle slot ready for an instant rollback; they run after the switch.
     public var idle: [Step]
+    /// Whether `activate` rebuilds the slot nginx routes to now (a program setting changed, or the active slot's
+    /// pins were edited in place): its processes restart while it serves, so the rollout does it host by host at
+    /// the policy's pace, as part of each host's switch, instead of on every host at once while preparing.
+    public var rebuildsServingSlot: Bool
 
-    public init(host: String, activate: [Step] = [], route: Step? = nil, idle: [Step] = []) {
+    public init(host: String, activate: [Step] = [], route: Step? = nil, idle: [Step] = [], rebuildsServingSlot: Bool = false) {
         self.host = host
         self.activate = activate
         self.route = route
         self.idle = idle
+        self.rebuildsServingSlot = rebuildsServingSlot
+    }
+
+    /// What the prepare stage runs on the host: `activate`, unless it restarts what serves.
+    public var prepareSteps: [Step] { rebuildsServingSlot ? [] : activate }
+
+    /// What the host's switch runs (canary or batch): the switch and its check, after `activate` when that restarts
+    /// what serves.
+    public var switchSteps: [Step] {
+        guard let route else { return [] }
+        return (rebuildsServingSlot ? activate : []) + [route, .check(route.slot)]
     }
 
     /// Every step, in the order they run on a host carried out alone.

@@ -9,6 +9,8 @@ public enum Planner {
             plan.route = .route(active)
         }
         // A slot rebuilt in place while it serves keeps its upstream; the route step re-checks it through nginx.
+        // Its processes restart, so that happens at the policy's pace (see `HostPlan.rebuildsServingSlot`).
+        plan.rebuildsServingSlot = observed.routed == active && plan.activate.contains(.prepare(active))
         plan.idle = readySteps(for: target.slots[active.other], observed: observed.slots[active.other])
         return plan
     }

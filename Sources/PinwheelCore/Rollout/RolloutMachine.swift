@@ -8,6 +8,9 @@
 ///    verifies it and switches to it in that same round trip, so traffic is back after one round trip; every other host only reports what it has, and the
 ///    machine plans each host from that (`Planner`).
 /// 1. prepare: every host that needs it makes its active slot ready (install, start, check). No traffic moves.
+///    A host whose active slot is rebuilt while it serves (a settings change) is not: its processes restart, so it
+///    does that as part of its switch, below, at the policy's pace (unless a `beforeSwitch` hook has to run from
+///    the new build first: then every host is prepared first, as for a release).
 /// 2. switch: a canary, then batches of the policy's size with its pause between them, each host switched and
 ///    checked. A change that only switches to slots that are already warm (a rollback) switches every host at
 ///    once: nothing is installed, and getting traffic back fast is the point.
@@ -100,7 +103,7 @@ public struct RolloutMachine: Sendable {
     public init(policy: Policy, plans: [HostPlan], order: [String], previous: [String: Slot], hooks: ReleaseHooks = ReleaseHooks()) {
         self.policy = policy
         self.hooks = hooks
-        self.plans = Dictionary(uniqueKeysWithValues: plans.map { ($0.host, $0) })
+        self.plans = Dictionary(uniqueKeysWithValues: plans.map { ($0.host, Self.paced($0, hooks: hooks)) })
         self.order = order.filter { name in plans.contains { $0.host == name } }
         self.previous = previous
         targets = []
@@ -156,7 +159,7 @@ public struct RolloutMachine: Sendable {
             if let error = found.error { failures[target.name] = error }
             if let routed = found.routedBefore { previous[target.name] = routed }
             if observation.slots[target.active].manifest?.servedAt == nil { firstExposure.insert(target.name) }
-            plans.append(Planner.plan(target, observed: observation))
+            plans.append(Self.paced(Planner.plan(target, observed: observation), hooks: hooks))
         }
         self.plans = Dictionary(uniqueKeysWithValues: plans.map { ($0.host, $0) })
         order = targets.map(\.name).filter { self.plans[$0] != nil }
@@ -173,7 +176,7 @@ public struct RolloutMachine: Sendable {
                 return .observe(order, switchingTo: switchingWarm ? targets.first?.active : nil)
             case .prepare:
                 stage = .canary
-                let hosts = order.filter { !(plans[$0]?.activate.isEmpty ?? true) }
+                let hosts = order.filter { !(plans[$0]?.prepareSteps.isEmpty ?? true) }
                 if !hosts.isEmpty { return .prepare(hosts) }
             case .canary:
                 if hookFailures[.beforeSwitch] != nil || tooManyFailures { return halt() }
@@ -304,6 +307,15 @@ public struct RolloutMachine: Sendable {
         }
         return Outcome(result: .degraded, failures: all, revert: false,
                        message: "\(all.count) host\(all.count == 1 ? "" : "s") failed (\(all.keys.sorted().joined(separator: ", "))), within maxFailures \(policy.rollout.maxFailures)")
+    }
+
+    /// The plan as this rollout carries it out: a `beforeSwitch` hook runs from the active slot's new build before
+    /// any host switches, so with one a serving slot is rebuilt while preparing, as any other.
+    private static func paced(_ plan: HostPlan, hooks: ReleaseHooks) -> HostPlan {
+        guard hooks.beforeSwitch != nil, plan.rebuildsServingSlot else { return plan }
+        var plan = plan
+        plan.rebuildsServingSlot = false
+        return plan
     }
 
     private static func slot(of step: HostPlan.Step) -> Slot? {

@@ -153,9 +153,11 @@ public struct EnvironmentReconciler: Sendable {
         let active = environment.active
         switch action {
         case let .prepare(hosts):
-            return await runPhase(hosts, stage: "prepare", limit: policy.rollout.prepare, into: &run) { plans[$0]?.activate ?? [] }
+            return await runPhase(hosts, stage: "prepare", limit: policy.rollout.prepare, into: &run) { plans[$0]?.prepareSteps ?? [] }
         case let .route(hosts, stage):
-            return await runPhase(hosts, stage: stage, limit: fanOut, into: &run) { _ in [.route(active), .check(active)] }
+            return await runPhase(hosts, stage: stage, limit: fanOut, into: &run) { host in
+                plans[host]?.switchSteps ?? [.route(active), .check(active)]
+            }
         case let .prepareIdle(hosts):
             return await runPhase(hosts, stage: "idle", limit: policy.rollout.prepare, into: &run) { plans[$0]?.idle ?? [] }
         case let .hook(kind, host):
