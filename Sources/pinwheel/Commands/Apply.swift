@@ -121,9 +121,8 @@ struct Apply: AsyncParsableCommand {
         }
         let git = try GitSupport.open(repository.repo)
         let halt = RevertMessage.Halt(environment: environment, reason: outcome.message, failures: outcome.failures)
-        let result = try GitSupport.reporting {
-            let (author, committer) = try CommitIdentity.resolve(git)
-            return try RollbackCommit(environment: environment, halt: halt).commit(in: git, author: author, committer: committer)
+        let result = try GitSupport.committing(in: git) {
+            try RollbackCommit(environment: environment, halt: halt).commit(in: git, author: $0, committer: $1)
         }
         GitSupport.reportWorkTree(result.workTreeError)
         print("apply: reverted \(result.reverted.id.short) \"\(result.reverted.summary)\" with \(result.commit.hex) on \(result.branch)")

@@ -38,10 +38,7 @@ struct Promote: AsyncParsableCommand {
     func run() async throws {
         let repository = try GitSupport.open(repo)
         let promotion = PromoteCommit(environment: environment, from: from, newBranch: branch, message: message)
-        let result = try GitSupport.reporting {
-            let (author, committer) = try CommitIdentity.resolve(repository)
-            return try promotion.commit(in: repository, author: author, committer: committer)
-        }
+        let result = try GitSupport.committing(in: repository) { try promotion.commit(in: repository, author: $0, committer: $1) }
         try await GitSupport.report(result, in: repository, publishing: publishing)
     }
 }

@@ -47,10 +47,7 @@ struct Release: AsyncParsableCommand {
         }
         let repository = try GitSupport.open(repo)
         let release = ReleaseCommit(environment: environment, changes: changes, newBranch: branch, message: message)
-        let result = try GitSupport.reporting {
-            let (author, committer) = try CommitIdentity.resolve(repository)
-            return try release.commit(in: repository, author: author, committer: committer)
-        }
+        let result = try GitSupport.committing(in: repository) { try release.commit(in: repository, author: $0, committer: $1) }
         try await GitSupport.report(result, in: repository, publishing: publishing)
     }
 }

@@ -26,10 +26,7 @@ struct Rollback: AsyncParsableCommand {
     func run() async throws {
         let repository = try GitSupport.open(repo)
         let rollback = RollbackCommit(environment: environment, target: to)
-        let result = try GitSupport.reporting {
-            let (author, committer) = try CommitIdentity.resolve(repository)
-            return try rollback.commit(in: repository, author: author, committer: committer)
-        }
+        let result = try GitSupport.committing(in: repository) { try rollback.commit(in: repository, author: $0, committer: $1) }
         GitSupport.reportWorkTree(result.workTreeError)
         print("committed \(result.commit.hex) on \(result.branch): reverts \(result.reverted.id.short) \"\(result.reverted.summary)\"")
         if result.diff.isEmpty {

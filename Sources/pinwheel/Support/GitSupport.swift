@@ -27,6 +27,15 @@ enum GitSupport {
         }
     }
 
+    /// Makes the commit `make` prepares (a release, promotion or revert) as the configured author and committer
+    /// (`CommitIdentity`), with ``reporting(_:)``'s handling of the library's refusals.
+    static func committing<T>(in repository: Repository, _ make: (_ author: Signature, _ committer: Signature) throws -> T) throws -> T {
+        try reporting {
+            let (author, committer) = try CommitIdentity.resolve(repository)
+            return try make(author, committer)
+        }
+    }
+
     /// ``reporting(_:)`` for an operation that awaits (checking signatures runs ssh-keygen).
     static func reporting<T>(_ body: () async throws -> T) async throws -> T {
         do {
