@@ -16,15 +16,7 @@ struct Exec: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var repository: RepositoryOptions
-
-    @OptionGroup var localFiles: LocalFileOptions
-
-    @Argument(help: ArgumentHelp("The environment.", valueName: "env"))
-    var environment: String
-
-    @Option(name: .customLong("host"), help: ArgumentHelp("Only this host (repeatable).", valueName: "name"))
-    var hosts: [String] = []
+    @OptionGroup var target: HostCommandOptions
 
     @Flag(help: "Only the first host (of those selected): for a command to run once, such as a migration plan.")
     var one = false
@@ -43,17 +35,12 @@ struct Exec: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (desired, source) = try repository.environment(environment)
-        var selected = try HostSelection.hosts(hosts, of: desired)
-        if one { selected = Array(selected.prefix(1)) }
+        let (desired, agents) = try target.agents(limit: one ? 1 : nil)
         let slot = try HostSelection.slot(self.slot, of: desired)
         let programName = program ?? (desired.programs.first { $0.isWeb } ?? desired.programs.first)?.name
         if let program { _ = try HostSelection.program(program, of: desired) }
-        let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
-        let commit = (source as? CommitConfigSource)?.commit.hex
-        if one, isatty(STDIN_FILENO) == 1, let host = selected.first, let transport = transports[host.name] {
+        if one, isatty(STDIN_FILENO) == 1, let agent = agents.first {
             // One host and a person at the terminal: the command is theirs to talk to.
-            let agent = HostAgent(target: desired.target(for: host), python: desired.python, transport: transport, commit: commit)
             do {
                 throw ExitCode(try await agent.execInteractive(slot: slot, program: programName, argv: command))
             } catch let error as FleetError {
@@ -62,7 +49,7 @@ struct Exec: AsyncParsableCommand {
             }
         }
         let printer = LinePrinter()
-        let prefixed = selected.count > 1
+        let prefixed = agents.count > 1
         let argv = command
         struct Finished: Sendable {
             var host: String
@@ -70,9 +57,8 @@ struct Exec: AsyncParsableCommand {
             var error: String?
         }
         let results = await withTaskGroup(of: Finished.self) { group in
-            for host in selected {
-                guard let transport = transports[host.name] else { continue }
-                let agent = HostAgent(target: desired.target(for: host), python: desired.python, transport: transport, commit: commit)
+            for agent in agents {
+                let host = agent.host
                 group.addTask {
                     do {
                         let status = try await agent.exec(slot: slot, program: programName, argv: argv) { line in

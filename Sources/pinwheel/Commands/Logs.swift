@@ -10,15 +10,7 @@ struct Logs: AsyncParsableCommand {
         discussion: "With -f it follows until Ctrl-C; a host that goes away is reported and the others are followed on."
     )
 
-    @OptionGroup var repository: RepositoryOptions
-
-    @OptionGroup var localFiles: LocalFileOptions
-
-    @Argument(help: ArgumentHelp("The environment.", valueName: "env"))
-    var environment: String
-
-    @Option(name: .customLong("host"), help: ArgumentHelp("Only this host (repeatable).", valueName: "name"))
-    var hosts: [String] = []
+    @OptionGroup var target: HostCommandOptions
 
     @Option(help: ArgumentHelp("Only this program.", valueName: "name"))
     var program: String?
@@ -37,12 +29,9 @@ struct Logs: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (desired, source) = try repository.environment(environment)
-        let selected = try HostSelection.hosts(hosts, of: desired)
+        let (desired, agents) = try target.agents()
         let slots = try slot.map { [try HostSelection.slot($0, of: desired)] } ?? Slot.allCases
         let programs = try program.map { [try HostSelection.program($0, of: desired)] } ?? desired.programs
-        let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
-        let commit = (source as? CommitConfigSource)?.commit.hex
         // Name the process only when there is more than one log to tell apart.
         let logCount = programs.reduce(0) { $0 + $1.processes } * slots.count
         let printer = LinePrinter()
@@ -50,9 +39,8 @@ struct Logs: AsyncParsableCommand {
         let follow = self.follow
         let names = program.map { [$0] } ?? []
         let failed = await withTaskGroup(of: Bool.self) { group in
-            for host in selected {
-                guard let transport = transports[host.name] else { continue }
-                let agent = HostAgent(target: desired.target(for: host), python: desired.python, transport: transport, commit: commit)
+            for agent in agents {
+                let host = agent.host
                 group.addTask {
                     do {
                         try await agent.logs(slots: slots, programs: names, lines: lines, follow: follow) { line in
