@@ -75,6 +75,14 @@ struct PlannerTests {
             let elsewhere = Planner.plan(edited, host: host, observed: observation(prepared: [.a, .b], routed: routed))
             #expect(!elsewhere.rebuildsServingSlot && elsewhere.prepareSteps == elsewhere.activate)
         }
+        // A beforeSwitch hook runs from the new build before any host switches: every host is prepared first.
+        let hooked = try with { files in
+            files[Fixture.slotAPath] = "hello-service==1.0.1\nclick==8.1.7\n"
+            files[Fixture.environmentPath] = Fixture.environment + "hooks:\n  beforeSwitch: django-admin migrate\n"
+        }
+        let prepared = Planner.plan(hooked, host: host, observed: observation(prepared: [.a, .b], routed: .a))
+        #expect(!prepared.rebuildsServingSlot && prepared.prepareSteps == prepared.activate)
+        #expect(prepared.switchSteps == [.route(.a), .check(.a)])
         // Stopped processes are started wherever they are: nothing is rebuilt.
         let stopped = Planner.plan(environment, host: host, observed: observation(prepared: [.a, .b], routed: .a, healthy: false))
         #expect(!stopped.rebuildsServingSlot)

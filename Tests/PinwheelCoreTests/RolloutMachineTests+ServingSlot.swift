@@ -40,12 +40,4 @@ extension RolloutMachineTests {
         var machine = RolloutMachine(policy: policy(pause: .seconds(0)), plans: plans, order: hosts, previous: [:])
         #expect(machine.next() == .prepare(["web-01"]))
     }
-
-    @Test func aBeforeSwitchHookHasEveryHostPreparedFirstAsForARelease() {
-        let hooks = ReleaseHooks(beforeSwitch: ReleaseHooks.Hook(command: "django-admin migrate", program: "web"))
-        var machine = RolloutMachine(policy: policy(pause: .seconds(0)), plans: settingsChange(), order: hosts, previous: [:],
-                                     hooks: hooks)
-        #expect(machine.next() == .prepare(hosts))
-        #expect(machine.plans["web-01"]?.switchSteps == [.route(.a), .check(.a)])
-    }
 }

@@ -100,7 +100,8 @@ public struct HostPlan: Sendable, Hashable, Codable {
     public var idle: [Step]
     /// Whether `activate` rebuilds the slot nginx routes to now (a program setting changed, or the active slot's
     /// pins were edited in place): its processes restart while it serves, so the rollout does it host by host at
-    /// the policy's pace, as part of each host's switch, instead of on every host at once while preparing.
+    /// the policy's pace, as part of each host's switch, instead of on every host at once while preparing. Never
+    /// with a `beforeSwitch` hook, which runs from the new build before any host switches.
     public var rebuildsServingSlot: Bool
 
     public init(host: String, activate: [Step] = [], route: Step? = nil, idle: [Step] = [], rebuildsServingSlot: Bool = false) {

@@ -9,8 +9,10 @@ public enum Planner {
             plan.route = .route(active)
         }
         // A slot rebuilt in place while it serves keeps its upstream; the route step re-checks it through nginx.
-        // Its processes restart, so that happens at the policy's pace (see `HostPlan.rebuildsServingSlot`).
+        // Its processes restart, so that happens at the policy's pace (see `HostPlan.rebuildsServingSlot`), unless a
+        // `beforeSwitch` hook must first run from the new build: then it is prepared before any switch, as a release.
         plan.rebuildsServingSlot = observed.routed == active && plan.activate.contains(.prepare(active))
+            && target.hooks.beforeSwitch == nil
         plan.idle = readySteps(for: target.slots[active.other], observed: observed.slots[active.other])
         return plan
     }

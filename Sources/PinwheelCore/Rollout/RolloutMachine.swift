@@ -103,7 +103,7 @@ public struct RolloutMachine: Sendable {
     public init(policy: Policy, plans: [HostPlan], order: [String], previous: [String: Slot], hooks: ReleaseHooks = ReleaseHooks()) {
         self.policy = policy
         self.hooks = hooks
-        self.plans = Dictionary(uniqueKeysWithValues: plans.map { ($0.host, Self.paced($0, hooks: hooks)) })
+        self.plans = Dictionary(uniqueKeysWithValues: plans.map { ($0.host, $0) })
         self.order = order.filter { name in plans.contains { $0.host == name } }
         self.previous = previous
         targets = []
@@ -159,7 +159,7 @@ public struct RolloutMachine: Sendable {
             if let error = found.error { failures[target.name] = error }
             if let routed = found.routedBefore { previous[target.name] = routed }
             if observation.slots[target.active].manifest?.servedAt == nil { firstExposure.insert(target.name) }
-            plans.append(Self.paced(Planner.plan(target, observed: observation), hooks: hooks))
+            plans.append(Planner.plan(target, observed: observation))
         }
         self.plans = Dictionary(uniqueKeysWithValues: plans.map { ($0.host, $0) })
         order = targets.map(\.name).filter { self.plans[$0] != nil }
@@ -307,15 +307,6 @@ public struct RolloutMachine: Sendable {
         }
         return Outcome(result: .degraded, failures: all, revert: false,
                        message: "\(all.count) host\(all.count == 1 ? "" : "s") failed (\(all.keys.sorted().joined(separator: ", "))), within maxFailures \(policy.rollout.maxFailures)")
-    }
-
-    /// The plan as this rollout carries it out: a `beforeSwitch` hook runs from the active slot's new build before
-    /// any host switches, so with one a serving slot is rebuilt while preparing, as any other.
-    private static func paced(_ plan: HostPlan, hooks: ReleaseHooks) -> HostPlan {
-        guard hooks.beforeSwitch != nil, plan.rebuildsServingSlot else { return plan }
-        var plan = plan
-        plan.rebuildsServingSlot = false
-        return plan
     }
 
     private static func slot(of step: HostPlan.Step) -> Slot? {
