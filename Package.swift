@@ -196,7 +196,7 @@ let package = Package(
             dependencies: ["PinwheelStatusPage", "PinwheelController", "PinwheelCore", "PinwheelFleet"]
         ),
         .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit", "PinwheelCore", "PinwheelTestSupport"]),
-        .testTarget(name: "PinwheelReleasesTests", dependencies: ["PinwheelReleases", "PinwheelConfig", "PinwheelCore", "PinwheelGit"]),
+        .testTarget(name: "PinwheelReleasesTests", dependencies: ["PinwheelReleases", "PinwheelConfig", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

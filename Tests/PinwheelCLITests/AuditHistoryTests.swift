@@ -1,6 +1,7 @@
 import Foundation
 import PinwheelCore
 import PinwheelGit
+import PinwheelTestSupport
 import Testing
 
 /// What an auditor reads: `history` with signatures, approvals, refusals and their reasons, `--since`, a URL as

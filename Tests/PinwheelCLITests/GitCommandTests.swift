@@ -1,6 +1,7 @@
 import Foundation
 import PinwheelCore
 import PinwheelGit
+import PinwheelTestSupport
 import Testing
 
 /// `release`, `rollback`, `history` and `status` against real repositories.
@@ -23,16 +24,7 @@ struct GitCommandTests {
 
     @discardableResult
     func git(_ directory: TemporaryDirectory, _ arguments: String...) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        process.arguments = ["-C", directory.path, "-c", "user.name=Test", "-c", "user.email=test@example.com"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "git \(arguments)")
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try Program.run("/usr/bin/git", ["-C", directory.path, "-c", "user.name=Test", "-c", "user.email=test@example.com"] + arguments)
     }
 
     func run(_ arguments: [String]) throws -> CLIRunner.Result {

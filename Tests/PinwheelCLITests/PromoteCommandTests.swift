@@ -1,4 +1,5 @@
 import Foundation
+import PinwheelTestSupport
 import Testing
 
 /// `pinwheel promote` against a real repository: the repository's own example config, where staging runs

@@ -1,4 +1,5 @@
 import Foundation
+import PinwheelTestSupport
 import Testing
 
 /// A hostile config repository: links to a secret outside it. Every command that reads or writes the repository
@@ -52,16 +53,7 @@ struct SymlinkCommandTests {
 
     @discardableResult
     func git(_ directory: TemporaryDirectory, _ arguments: String...) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        process.arguments = ["-C", directory.path, "-c", "user.name=Test", "-c", "user.email=test@example.com"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "git \(arguments)")
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try Program.run("/usr/bin/git", ["-C", directory.path, "-c", "user.name=Test", "-c", "user.email=test@example.com"] + arguments)
     }
 
     func expectNoSecret(_ result: CLIRunner.Result) {

@@ -1,39 +1,26 @@
 import Foundation
 import PinwheelCore
 import PinwheelGit
+import PinwheelTestSupport
 import Testing
 @testable import PinwheelReleases
 
 /// SignatureVerifier against commits signed by git with real ed25519 keys.
 @Suite("Signature verifier")
 struct SignatureVerifierTests {
-    @discardableResult
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(executable) \(arguments)")
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     @Test func statesOfSignedUnsignedAndTamperedCommitsAndAKeyRevoked() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pinwheel-verifier-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = try TemporaryFolder("verifier")
+        let folder = temporary.path
+        defer { withExtendedLifetime(temporary) {} }
         let work = folder + "/work"
         let git = ["-C", work, "-c", "user.name=Alice", "-c", "user.email=alice@example.com", "-c", "gpg.format=ssh",
                    "-c", "user.signingkey=\(folder)/alice"]
-        try Self.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f", folder + "/alice"])
-        try Self.run("/usr/bin/git", ["init", "-q", "-b", "main", work])
-        try Self.run("/usr/bin/git", git + ["commit", "-q", "--allow-empty", "--no-gpg-sign", "-m", "unsigned"])
-        let unsigned = try Self.run("/usr/bin/git", git + ["rev-parse", "HEAD"])
-        try Self.run("/usr/bin/git", git + ["commit", "-q", "--allow-empty", "-S", "-m", "signed"])
-        let signed = try Self.run("/usr/bin/git", git + ["rev-parse", "HEAD"])
+        try Program.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f", folder + "/alice"])
+        try Program.run("/usr/bin/git", ["init", "-q", "-b", "main", work])
+        try Program.run("/usr/bin/git", git + ["commit", "-q", "--allow-empty", "--no-gpg-sign", "-m", "unsigned"])
+        let unsigned = try Program.run("/usr/bin/git", git + ["rev-parse", "HEAD"])
+        try Program.run("/usr/bin/git", git + ["commit", "-q", "--allow-empty", "-S", "-m", "signed"])
+        let signed = try Program.run("/usr/bin/git", git + ["rev-parse", "HEAD"])
         let allowed = folder + "/allowed_signers"
         let key = try String(contentsOfFile: folder + "/alice.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
         try "alice@example.com \(key)\n".write(toFile: allowed, atomically: false, encoding: .utf8)
