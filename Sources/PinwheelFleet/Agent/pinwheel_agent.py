@@ -461,11 +461,7 @@ class Supervisor:
             pass
         url = Supervisor.config_url(path)
         try:
-            os.makedirs(cache_dir, exist_ok=True)
-            temporary = "%s.%d" % (cache, os.getpid())
-            with open(temporary, "w") as handle:
-                handle.write(json_dumps({"key": key, "url": url}))
-            os.replace(temporary, cache)
+            write_atomically(cache, json_dumps({"key": key, "url": url}))
         except OSError:
             pass
         return url
