@@ -248,15 +248,79 @@ class BuildFileTests(TestCase):
             self.assertEqual(commands[1][-2:], ["-r", os.path.join(target, "requirements.txt")])
             self.assertEqual(agent.Agent.read_manifest(target)["installer"], "uv")
 
-    def test_compile_bytecode_writes_this_interpreters_pyc_files(self):
-        site = os.path.join(self.root, "venv", "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
-        os.makedirs(os.path.join(site, "package"))
-        for name, text in (("good.py", "VALUE = 1\n"), ("broken.py", "def (:\n")):
-            with open(os.path.join(site, "package", name), "w") as handle:
+    def site_packages(self, venv):
+        """A venv's site-packages with a package of a good module, one in a subpackage and one that does not compile."""
+        site = os.path.join(venv, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+        os.makedirs(os.path.join(site, "package", "sub"))
+        for name, text in (("good.py", "VALUE = 1\n"), ("broken.py", "def (:\n"),
+                           (os.path.join("sub", "__init__.py"), "from .. import good\nNAME = 'caf\u00e9'\n")):
+            with open(os.path.join(site, "package", name), "w", encoding="utf-8") as handle:
                 handle.write(text)
+        return site
+
+    def test_compile_bytecode_writes_this_interpreters_pyc_files(self):
+        site = self.site_packages(os.path.join(self.root, "venv"))
         agent.Agent.compile_bytecode(os.path.join(self.root, "venv"))
-        cache = os.path.join(site, "package", "__pycache__")
-        self.assertEqual(sorted(os.listdir(cache)), ["good.%s.pyc" % sys.implementation.cache_tag])
+        tag = sys.implementation.cache_tag
+        self.assertEqual(sorted(os.listdir(os.path.join(site, "package", "__pycache__"))), ["good.%s.pyc" % tag])
+        self.assertEqual(os.listdir(os.path.join(site, "package", "sub", "__pycache__")), ["__init__.%s.pyc" % tag])
+
+    def test_compiled_bytecode_is_what_py_compile_and_compileall_write(self):
+        """The agent's own compiler (small installs) and compileall's workers (large ones) write the same files, byte
+        for byte what py_compile writes, so the interpreter uses them instead of compiling again."""
+        import py_compile
+        for many in (False, True):
+            venv = os.path.join(self.root, "venv-%s" % many)
+            site = self.site_packages(venv)
+            original = agent.COMPILE_IN_WORKERS_FROM
+            agent.COMPILE_IN_WORKERS_FROM = 0 if many else 1000
+            try:
+                agent.Agent.compile_bytecode(venv)
+            finally:
+                agent.COMPILE_IN_WORKERS_FROM = original
+            for name in ("good.py", os.path.join("sub", "__init__.py")):
+                source = os.path.join(site, "package", name)
+                expected = os.path.join(self.root, "expected.pyc")
+                py_compile.compile(source, cfile=expected, doraise=True,
+                                   invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+                with open(expected, "rb") as want, open(importlib.util.cache_from_source(source), "rb") as got:
+                    self.assertEqual(got.read(), want.read(), (many, name))
+        self.assertIs(agent.compile_source(os.path.join(self.root, "venv-False", "lib", "python%d.%d" %
+                                                        sys.version_info[:2], "site-packages", "package",
+                                                        "broken.py")), False)
+
+    def test_find_program_finds_what_shutil_which_finds(self):
+        import shutil
+        folder = os.path.join(self.root, "bin")
+        os.makedirs(folder)
+        for name, mode in (("tool", 0o755), ("plain", 0o644)):
+            with open(os.path.join(folder, name), "w") as handle:
+                handle.write("#!/bin/sh\n")
+            os.chmod(os.path.join(folder, name), mode)
+        os.makedirs(os.path.join(folder, "folder"))
+        path = os.environ["PATH"]
+        os.environ["PATH"] = folder + os.pathsep + path
+        try:
+            for name in ("tool", "plain", "folder", "sh", "pinwheel-no-such-program"):
+                self.assertEqual(agent.find_program(name), shutil.which(name), name)
+        finally:
+            os.environ["PATH"] = path
+        self.assertEqual(agent.find_program("tool"), None)
+
+    def test_remove_tree_removes_a_build_without_following_its_links(self):
+        outside = os.path.join(self.root, "outside")
+        os.makedirs(outside)
+        with open(os.path.join(outside, "keep.txt"), "w") as handle:
+            handle.write("kept\n")
+        build = os.path.join(self.root, "slots", "A-" + "e" * 64)
+        os.makedirs(os.path.join(build, "venv", "lib"))
+        with open(os.path.join(build, "venv", "lib", "module.py"), "w") as handle:
+            handle.write("VALUE = 1\n")
+        os.symlink(outside, os.path.join(build, "venv", "linked"))
+        agent.remove_tree(build)
+        self.assertFalse(os.path.lexists(build))
+        self.assertEqual(os.listdir(outside), ["keep.txt"])
+        agent.remove_tree(os.path.join(self.root, "no-such-folder"))  # nothing to remove is no error
 
     def test_failed_install_removes_the_new_build(self):
         host = agent.Agent(make_request(self.root))
@@ -512,6 +576,42 @@ class LightModuleTests(TestCase):
         self.assertIn("PINWHEEL-RESULT", completed.stdout)
         imported = completed.stdout.strip().splitlines()[-1]
         for heavy in ("'re'", "'enum'", "'json'", "'socket'", "'threading'", "'subprocess'", "'collections'"):
+            self.assertNotIn(heavy, imported)
+
+    def test_preparing_a_slot_imports_no_python_module_that_imports_re_or_enum(self):
+        """A release prepares a slot on every host at once: building it (with uv, whose stand-in here makes the venv),
+        compiling its bytecode, removing the build before the last one and starting it stay as cheap as observing."""
+        tools = os.path.join(self.root, "tools")
+        os.makedirs(tools)
+        with open(os.path.join(tools, "uv"), "w") as handle:
+            handle.write('#!/bin/sh\nset -e\nif [ "$1" = venv ]; then for last; do :; done\n'
+                         'mkdir -p "$last/lib/python%d.%d/site-packages/hello"\n'
+                         'echo "VALUE = 1" > "$last/lib/python%d.%d/site-packages/hello/__init__.py"; fi\n'
+                         % (sys.version_info[:2] * 2))
+        os.chmod(os.path.join(tools, "uv"), 0o755)
+        request = make_request(self.root, steps=[{"action": "prepare", "slot": "A"}, {"action": "start", "slot": "A"}])
+        request["slots"]["A"]["spec"]["python"] = sys.executable
+        slots = agent.Agent(request).slots_dir
+        for age, name in ((300, "A-old1"), (200, "A-old2")):
+            os.makedirs(os.path.join(slots, name, "venv"))
+            os.utime(os.path.join(slots, name), (time.time() - age, time.time() - age))
+        encoded = base64.b64encode(json.dumps(request).encode()).decode()
+        script = ("import sys\nbefore = set(sys.modules)\nmodule = {'__name__': 'pinwheel_agent'}\n"
+                  "exec(compile(open(sys.argv[1]).read(), 'pinwheel_agent.py', 'exec'), module)\n"
+                  "module['main'](sys.argv[2])\nprint(sorted(set(sys.modules) - before))\n")
+        import subprocess
+        environment = dict(os.environ, PATH=tools + os.pathsep + os.environ["PATH"])
+        completed = subprocess.run([sys.executable, "-I", "-S", "-c", script, AGENT_PATH, encoded], env=environment,
+                                   stdout=subprocess.PIPE, universal_newlines=True, check=True)
+        reply = json.loads(completed.stdout.split("PINWHEEL-RESULT ", 1)[1].splitlines()[0])
+        self.assertTrue(reply["ok"], reply)
+        self.assertEqual(sorted(os.listdir(slots)), ["A", "A-" + FINGERPRINT_A, "A-old2"])
+        built = os.path.join(slots, "A-" + FINGERPRINT_A, "venv", "lib", "python%d.%d" % sys.version_info[:2],
+                             "site-packages", "hello", "__pycache__")
+        self.assertEqual(os.listdir(built), ["__init__.%s.pyc" % sys.implementation.cache_tag])
+        imported = completed.stdout.strip().splitlines()[-1]
+        for heavy in ("'re'", "'enum'", "'shutil'", "'compileall'", "'py_compile'", "'subprocess'", "'collections'",
+                      "'json'", "'socket'", "'threading'"):
             self.assertNotIn(heavy, imported)
 
     def test_quote_word_quotes_as_shlex(self):
