@@ -239,7 +239,7 @@ class BuildFileTests(TestCase):
             commands, compiled = [], []
             host.installer = lambda: "/usr/local/bin/uv"
             host.run = lambda argv: commands.append(argv) or (0, "")
-            host.compile_bytecode = compiled.append
+            host.compile_bytecode = lambda venv, earlier: compiled.append(venv) or (0, 0)
             target = host.slot_dir("A")
             host.build("A", target)
             self.assertEqual(commands[0][:5], ["/usr/local/bin/uv", "venv", "--quiet", "--python", python])
@@ -288,6 +288,53 @@ class BuildFileTests(TestCase):
         self.assertIs(agent.compile_source(os.path.join(self.root, "venv-False", "lib", "python%d.%d" %
                                                         sys.version_info[:2], "site-packages", "package",
                                                         "broken.py")), False)
+
+    def test_a_build_takes_the_bytecode_of_unchanged_files_from_the_running_builds(self):
+        """A release changes a pin or two: every other file keeps the bytecode compiled for the build the slots run,
+        linked when it is the same file (uv links from its cache), copied when only the bytes are equal; a file with
+        other bytes is compiled, even with the same size and mtime, and so is one whose old bytecode is out of date."""
+        import marshal
+        import subprocess
+        earlier, venv = os.path.join(self.root, "earlier"), os.path.join(self.root, "venv")
+        old, new = agent.site_packages(earlier), agent.site_packages(venv)
+        for site in (old, new):
+            os.makedirs(os.path.join(site, "package"))
+        files = {"linked.py": "def where():\n    return where.__code__.co_filename\n", "copied.py": "VALUE = 'c'\n",
+                 "changed.py": "VALUE = 1\n", "outdated.py": "VALUE = 'o'\n"}
+        for name, text in files.items():
+            with open(os.path.join(old, "package", name), "w") as handle:
+                handle.write(text)
+        self.assertEqual(agent.Agent.compile_bytecode(earlier), (0, 4))
+        path = lambda site, name: os.path.join(site, "package", name)
+        os.link(path(old, "linked.py"), path(new, "linked.py"))
+        for name, text in (("copied.py", files["copied.py"]), ("changed.py", "VALUE = 2\n"),
+                           ("outdated.py", files["outdated.py"])):
+            with open(path(new, name), "w") as handle:
+                handle.write(text)
+        moment = os.stat(path(old, "changed.py")).st_mtime
+        os.utime(path(new, "changed.py"), (moment, moment))  # same size and mtime, other bytes
+        os.utime(path(old, "outdated.py"), (moment + 60, moment + 60))  # its bytecode no longer matches it
+        self.assertEqual(agent.Agent.compile_bytecode(venv, [earlier, os.path.join(self.root, "missing")]), (2, 2))
+        pyc = lambda site, name: importlib.util.cache_from_source(path(site, name))
+        self.assertEqual(os.stat(pyc(new, "linked.py")).st_ino, os.stat(pyc(old, "linked.py")).st_ino)
+        with open(pyc(new, "copied.py"), "rb") as mine, open(pyc(old, "copied.py"), "rb") as theirs:
+            copied, original = mine.read(), theirs.read()
+        self.assertEqual(copied[:16], agent.pyc_header(os.stat(path(new, "copied.py"))))
+        self.assertEqual(copied[16:], original[16:])
+        for name, value in (("changed.py", 2), ("outdated.py", "o")):
+            with open(pyc(new, name), "rb") as handle:
+                namespace = {}
+                exec(marshal.loads(handle.read()[16:]), namespace)
+            self.assertEqual(namespace["VALUE"], value, name)
+        # The interpreter takes every file's bytecode as valid, and names the new build's file in the code it loads.
+        written = {name: os.stat(pyc(new, name)).st_mtime_ns for name in files}
+        completed = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+             "from package import linked, copied, changed, outdated; "
+             "print(linked.where(), copied.VALUE, changed.VALUE, outdated.VALUE)", new],
+            stdout=subprocess.PIPE, universal_newlines=True, check=True)
+        self.assertEqual(completed.stdout.split(), [path(new, "linked.py"), "c", "2", "o"])
+        self.assertEqual({name: os.stat(pyc(new, name)).st_mtime_ns for name in files}, written)
 
     def test_find_program_finds_what_shutil_which_finds(self):
         import shutil

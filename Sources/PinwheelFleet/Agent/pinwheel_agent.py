@@ -941,6 +941,7 @@ class Agent:
             hashes = ["--require-hashes"] if spec["hashed"] else []
             uv = self.installer()
             started = time.monotonic()
+            bytecode = ""
             if uv:
                 installer = "uv"
                 # uv compiles in interpreters it starts; when the slot's interpreter is this one, compiling here
@@ -951,7 +952,8 @@ class Agent:
                              ["--python", os.path.join(venv, "bin", "python"),
                               "--no-deps"] + hashes + where + ["-r", requirements], "installing the pins")
                 if here:
-                    self.compile_bytecode(venv)
+                    reused, compiled = self.compile_bytecode(venv, self.earlier_venvs(slot, target))
+                    bytecode = "; bytecode of %d files compiled, of %d taken from the running builds" % (compiled, reused)
             else:
                 installer = "pip"
                 self.checked([spec["python"], "-m", "venv", venv], "creating the virtualenv")
@@ -959,8 +961,8 @@ class Agent:
                               "--disable-pip-version-check", "--no-deps"] + hashes + where + ["-r", requirements],
                              "installing the pins")
             self.write_manifest(slot, target, installer)
-            self.say("slot %s: built %s with %s in %.1fs" % (slot, os.path.basename(target), installer,
-                                                             time.monotonic() - started))
+            self.say("slot %s: built %s with %s in %.1fs%s" % (slot, os.path.basename(target), installer,
+                                                               time.monotonic() - started, bytecode))
         except BaseException:
             remove_tree(target)
             raise
@@ -973,20 +975,39 @@ class Agent:
         except (OSError, ValueError):
             return False
 
+    def earlier_venvs(self, slot, target):
+        """The venvs of the builds both slots run now (other than `target`): what a new build can take bytecode from."""
+        venvs = []
+        for name in sorted(self.slots):
+            link = self.slot_link(name)
+            if os.path.islink(link):
+                build = os.path.realpath(link)
+                if build != os.path.realpath(target) and os.path.isdir(os.path.join(build, "venv")):
+                    venvs.append(os.path.join(build, "venv"))
+        return venvs
+
     @staticmethod
-    def compile_bytecode(venv):
+    def compile_bytecode(venv, earlier=()):
         """Compiles the venv's packages as uv's --compile-bytecode and pip do (a file that does not compile is left
-        to compile at import, as they leave it): here, one file after another, or with compileall's worker processes
-        when there are many files (whose import, ~8 ms, is then small beside the work)."""
-        site = os.path.join(venv, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+        to compile at import, as they leave it).
+
+        A file that an `earlier` venv (the builds the slots run now) has with the same bytes keeps the bytecode
+        compiled there: a release changes a pin or two, and compiling the whole stack again was most of a realistic
+        service's prepare. The rest is compiled here, one file after another, or with compileall's worker processes
+        when there are many (whose import, ~8 ms, is then small beside the work; it skips what was taken)."""
+        site = site_packages(venv)
         sources = [os.path.join(folder, name) for folder, _, names in os.walk(site) for name in names
                    if name.endswith(".py")]
-        if len(sources) > COMPILE_IN_WORKERS_FROM:
+        sites = [site_packages(other) for other in earlier]
+        left = [source for source in sources
+                if not any(reuse_bytecode(source, other + source[len(site):]) for other in sites)]
+        if len(left) > COMPILE_IN_WORKERS_FROM:
             import compileall
             compileall.compile_dir(site, maxlevels=100, quiet=2, workers=0)
         else:
-            for source in sources:
+            for source in left:
                 compile_source(source)
+        return len(sources) - len(left), len(left)
 
     # ---- hooks ---------------------------------------------------------------------------------------
 
@@ -1659,11 +1680,24 @@ def remove_tree(path):
         shutil.rmtree(path, ignore_errors=True)
 
 
+def site_packages(venv):
+    """The site-packages folder of a venv of this interpreter's version."""
+    return os.path.join(venv, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+
+
+def pyc_header(status):
+    """The 16 bytes that start the bytecode of a source file with this `os.stat`, as py_compile writes them: the
+    interpreter's magic number, flags 0 (checked by timestamp, PEP 552), the source's mtime and size."""
+    from importlib._bootstrap_external import MAGIC_NUMBER  # what py_compile itself uses
+    return (MAGIC_NUMBER + (0).to_bytes(4, "little") + (int(status.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
+            + (status.st_size & 0xFFFFFFFF).to_bytes(4, "little"))
+
+
 def compile_source(path):
     """Writes the bytecode of the Python file `path` where the interpreter looks for it, byte for byte as
-    `py_compile.compile` does (a pyc checked by the source's mtime and size, PEP 552), without importing py_compile
-    (traceback, enum, re: ~8 ms). Returns False, writing nothing, for a file that does not compile."""
-    from importlib._bootstrap_external import MAGIC_NUMBER, cache_from_source  # what py_compile itself uses
+    `py_compile.compile` does, without importing py_compile (traceback, enum, re: ~8 ms). Returns False, writing
+    nothing, for a file that does not compile."""
+    from importlib._bootstrap_external import cache_from_source
     import marshal
     with open(path, "rb") as handle:
         source = handle.read()
@@ -1672,10 +1706,50 @@ def compile_source(path):
         code = compile(source, path, "exec", dont_inherit=True)
     except Exception:  # py_compile reports any failure to compile (SyntaxError, ValueError, ...); compileall skips it
         return False
-    header = (MAGIC_NUMBER + (0).to_bytes(4, "little") + (int(status.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
-              + (status.st_size & 0xFFFFFFFF).to_bytes(4, "little"))
-    write_atomically(cache_from_source(path), header + marshal.dumps(code))
+    write_atomically(cache_from_source(path), pyc_header(status) + marshal.dumps(code))
     return True
+
+
+def reuse_bytecode(path, earlier):
+    """Gives the Python file `path` the bytecode compiled for `earlier`, another build's file, when both hold the same
+    bytes (uv links installed files from its cache, so most often they are one file) and that bytecode is valid for
+    `earlier` as the interpreter checks it. A hard link when the headers agree, else a copy with `path`'s header; the
+    interpreter sets the code's file name from where it loads it. Returns whether it did."""
+    from importlib._bootstrap_external import cache_from_source
+    try:
+        mine, theirs = os.stat(path), os.stat(earlier)
+        if mine.st_size != theirs.st_size:
+            return False
+        compiled = cache_from_source(earlier)
+        with open(compiled, "rb") as handle:
+            if handle.read(16) != pyc_header(theirs):
+                return False
+            if (mine.st_dev, mine.st_ino) != (theirs.st_dev, theirs.st_ino) and not same_bytes(path, earlier):
+                return False
+            target = cache_from_source(path)
+            header = pyc_header(mine)
+            if header == pyc_header(theirs):
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                try:
+                    os.link(compiled, target)
+                    return True
+                except OSError:
+                    pass
+            write_atomically(target, header + handle.read())
+        return True
+    except OSError:
+        return False
+
+
+def same_bytes(first, second):
+    """Whether two files hold the same bytes."""
+    with open(first, "rb") as one, open(second, "rb") as other:
+        while True:
+            a, b = one.read(1 << 16), other.read(1 << 16)
+            if a != b:
+                return False
+            if not a:
+                return True
 
 
 def run_command(argv, timeout):
