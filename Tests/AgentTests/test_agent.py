@@ -248,9 +248,10 @@ class BuildFileTests(TestCase):
             self.assertEqual(commands[1][-2:], ["-r", os.path.join(target, "requirements.txt")])
             self.assertEqual(agent.Agent.read_manifest(target)["installer"], "uv")
 
-    def site_packages(self, venv):
+    @staticmethod
+    def make_site_packages(venv):
         """A venv's site-packages with a package of a good module, one in a subpackage and one that does not compile."""
-        site = os.path.join(venv, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+        site = agent.site_packages(venv)
         os.makedirs(os.path.join(site, "package", "sub"))
         for name, text in (("good.py", "VALUE = 1\n"), ("broken.py", "def (:\n"),
                            (os.path.join("sub", "__init__.py"), "from .. import good\nNAME = 'caf\u00e9'\n")):
@@ -259,7 +260,7 @@ class BuildFileTests(TestCase):
         return site
 
     def test_compile_bytecode_writes_this_interpreters_pyc_files(self):
-        site = self.site_packages(os.path.join(self.root, "venv"))
+        site = self.make_site_packages(os.path.join(self.root, "venv"))
         agent.Agent.compile_bytecode(os.path.join(self.root, "venv"))
         tag = sys.implementation.cache_tag
         self.assertEqual(sorted(os.listdir(os.path.join(site, "package", "__pycache__"))), ["good.%s.pyc" % tag])
@@ -271,7 +272,7 @@ class BuildFileTests(TestCase):
         import py_compile
         for many in (False, True):
             venv = os.path.join(self.root, "venv-%s" % many)
-            site = self.site_packages(venv)
+            site = self.make_site_packages(venv)
             original = agent.COMPILE_IN_WORKERS_FROM
             agent.COMPILE_IN_WORKERS_FROM = 0 if many else 1000
             try:
@@ -285,9 +286,8 @@ class BuildFileTests(TestCase):
                                    invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
                 with open(expected, "rb") as want, open(importlib.util.cache_from_source(source), "rb") as got:
                     self.assertEqual(got.read(), want.read(), (many, name))
-        self.assertIs(agent.compile_source(os.path.join(self.root, "venv-False", "lib", "python%d.%d" %
-                                                        sys.version_info[:2], "site-packages", "package",
-                                                        "broken.py")), False)
+        broken = os.path.join(agent.site_packages(os.path.join(self.root, "venv-False")), "package", "broken.py")
+        self.assertIs(agent.compile_source(broken), False)
 
     def test_a_build_takes_the_bytecode_of_unchanged_files_from_the_running_builds(self):
         """A release changes a pin or two: every other file keeps the bytecode compiled for the build the slots run,
