@@ -1722,13 +1722,14 @@ def reuse_bytecode(path, earlier):
             return False
         compiled = cache_from_source(earlier)
         with open(compiled, "rb") as handle:
-            if handle.read(16) != pyc_header(theirs):
+            valid = pyc_header(theirs)
+            if handle.read(16) != valid:
                 return False
             if (mine.st_dev, mine.st_ino) != (theirs.st_dev, theirs.st_ino) and not same_bytes(path, earlier):
                 return False
             target = cache_from_source(path)
             header = pyc_header(mine)
-            if header == pyc_header(theirs):
+            if header == valid:
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 try:
                     os.link(compiled, target)
