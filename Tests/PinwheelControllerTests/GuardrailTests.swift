@@ -37,6 +37,18 @@ struct GuardrailTests {
             try config.status(of: fleet.environmentName)
         }
 
+        /// What the last status says went wrong, and the controller's warnings and errors: the message of an
+        /// expectation on the status, so a failure under load says why.
+        func explanation() -> String {
+            let status = try? status()
+            let hosts = (status?.hosts ?? [:]).sorted { $0.key < $1.key }.compactMap { name, host in
+                host.error.map { "\(name): \($0)" }
+            }
+            let problems = logs.all.filter { $0.level >= .warning }.suffix(10).map { "\($0.message) \($0.metadata)" }
+            return (["status \(status.map { "\($0.result)" } ?? "none"): \(status?.message ?? "")"] + hosts + problems)
+                .joined(separator: "\n")
+        }
+
         func statusMessages() async throws -> [String] {
             try await config.inRemote(["log", "--format=%s", "pinwheel/status"]).split(separator: "\n").map(String.init)
         }
@@ -86,7 +98,7 @@ struct GuardrailTests {
         let clock = TestClock("2026-11-20T13:00:00Z")
         let world = try await world(policy: "windows:\n  - deny: {from: \"00:00\", to: \"12:00\", zone: UTC}", clock: clock)
         await world.pollAndSettle()
-        #expect(try world.status()?.result == .converged)
+        #expect(try world.status()?.result == .converged, "\(world.explanation())")
 
         clock.set("2026-11-21T09:00:00Z")
         try world.fleet.setPins(.b, "hello-service==1.1.0")
@@ -132,7 +144,7 @@ struct GuardrailTests {
         let flip = try await world.config.commitAndPush("fleet: switch to B")
         await world.pollAndSettle()
         #expect(try world.status()?.desired == flip)
-        #expect(try world.status()?.result == .converged)
+        #expect(try world.status()?.result == .converged, "\(world.explanation())")
 
         // Someone rewrites main: drops the last commit and force-pushes another in its place.
         try await world.config.inWork(["reset", "-q", "--hard", "HEAD~1"])
