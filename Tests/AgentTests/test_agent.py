@@ -610,18 +610,24 @@ class LightModuleTests(TestCase):
         with self.assertRaises(TypeError):
             agent.json_dumps({"a": object()})
 
-    def test_observing_imports_no_python_module_that_imports_re_or_enum(self):
-        """What the module documentation promises: observing stays cheap."""
-        request = base64.b64encode(json.dumps(make_request(self.root, action="observe")).encode()).decode()
-        # As the loader runs it: the compiled agent executed in a fresh namespace, then main.
+    @staticmethod
+    def run_in_a_new_interpreter(request, environment=None):
+        """The agent's reply to `request` and the modules it imported, run as the loader runs it: with `-I -S`, the
+        agent executed in a fresh namespace, then main."""
+        import subprocess
+        encoded = base64.b64encode(json.dumps(request).encode()).decode()
         script = ("import sys\nbefore = set(sys.modules)\nmodule = {'__name__': 'pinwheel_agent'}\n"
                   "exec(compile(open(sys.argv[1]).read(), 'pinwheel_agent.py', 'exec'), module)\n"
                   "module['main'](sys.argv[2])\nprint(sorted(set(sys.modules) - before))\n")
-        import subprocess
-        completed = subprocess.run([sys.executable, "-I", "-S", "-c", script, AGENT_PATH, request],
+        completed = subprocess.run([sys.executable, "-I", "-S", "-c", script, AGENT_PATH, encoded], env=environment,
                                    stdout=subprocess.PIPE, universal_newlines=True, check=True)
-        self.assertIn("PINWHEEL-RESULT", completed.stdout)
-        imported = completed.stdout.strip().splitlines()[-1]
+        reply = json.loads(completed.stdout.split(agent.MARKER, 1)[1].splitlines()[0])
+        return reply, completed.stdout.strip().splitlines()[-1]
+
+    def test_observing_imports_no_python_module_that_imports_re_or_enum(self):
+        """What the module documentation promises: observing stays cheap."""
+        reply, imported = self.run_in_a_new_interpreter(make_request(self.root, action="observe"))
+        self.assertTrue(reply["ok"], reply)
         for heavy in ("'re'", "'enum'", "'json'", "'socket'", "'threading'", "'subprocess'", "'collections'"):
             self.assertNotIn(heavy, imported)
 
@@ -642,21 +648,13 @@ class LightModuleTests(TestCase):
         for age, name in ((300, "A-old1"), (200, "A-old2")):
             os.makedirs(os.path.join(slots, name, "venv"))
             os.utime(os.path.join(slots, name), (time.time() - age, time.time() - age))
-        encoded = base64.b64encode(json.dumps(request).encode()).decode()
-        script = ("import sys\nbefore = set(sys.modules)\nmodule = {'__name__': 'pinwheel_agent'}\n"
-                  "exec(compile(open(sys.argv[1]).read(), 'pinwheel_agent.py', 'exec'), module)\n"
-                  "module['main'](sys.argv[2])\nprint(sorted(set(sys.modules) - before))\n")
-        import subprocess
-        environment = dict(os.environ, PATH=tools + os.pathsep + os.environ["PATH"])
-        completed = subprocess.run([sys.executable, "-I", "-S", "-c", script, AGENT_PATH, encoded], env=environment,
-                                   stdout=subprocess.PIPE, universal_newlines=True, check=True)
-        reply = json.loads(completed.stdout.split("PINWHEEL-RESULT ", 1)[1].splitlines()[0])
+        reply, imported = self.run_in_a_new_interpreter(
+            request, dict(os.environ, PATH=tools + os.pathsep + os.environ["PATH"]))
         self.assertTrue(reply["ok"], reply)
         self.assertEqual(sorted(os.listdir(slots)), ["A", "A-" + FINGERPRINT_A, "A-old2"])
-        built = os.path.join(slots, "A-" + FINGERPRINT_A, "venv", "lib", "python%d.%d" % sys.version_info[:2],
-                             "site-packages", "hello", "__pycache__")
+        built = os.path.join(agent.site_packages(os.path.join(slots, "A-" + FINGERPRINT_A, "venv")), "hello",
+                             "__pycache__")
         self.assertEqual(os.listdir(built), ["__init__.%s.pyc" % sys.implementation.cache_tag])
-        imported = completed.stdout.strip().splitlines()[-1]
         for heavy in ("'re'", "'enum'", "'shutil'", "'compileall'", "'py_compile'", "'subprocess'", "'collections'",
                       "'json'", "'socket'", "'threading'"):
             self.assertNotIn(heavy, imported)
