@@ -25,7 +25,7 @@ final class TestClock: Sendable {
 /// Deploy windows, history rewrites and quarantine, against a real loopback fleet and a real bare remote.
 @Suite("Controller guardrails", .serialized, .tags(.fleet))
 struct GuardrailTests {
-    static let first = 241
+    static let first = 121
 
     struct World {
         let fleet: TestFleet
