@@ -380,6 +380,24 @@ class BuildFileTests(TestCase):
         self.assertFalse(os.path.exists(host.slot_dir("A")))
 
 
+    def test_a_leftover_build_that_cannot_be_removed_is_named(self):
+        host = agent.Agent(make_request(self.root))
+        target = host.slot_dir("A")
+        os.makedirs(os.path.join(target, "venv"))
+        host.installer = lambda: None
+        host.run = lambda argv: self.fail("nothing is installed over a leftover: %r" % (argv,))
+        original = agent.remove_tree
+        agent.remove_tree = lambda path: None  # as `rm -rf` does on a folder it may not remove
+        try:
+            with self.assertRaises(agent.StepFailed) as raised:
+                host.build("A", target)
+        finally:
+            agent.remove_tree = original
+        self.assertEqual(raised.exception.code, "install")
+        self.assertIn(target, str(raised.exception))
+        self.assertIn("could not be removed", str(raised.exception))
+
+
 class PrepareTests(TestCase):
     def test_only_settings_changed_restarts_the_same_build_without_installing(self):
         request = make_request(self.root)

@@ -927,8 +927,11 @@ class Agent:
         Bytecode is compiled at install time (here, or by uv's --compile-bytecode, or pip's default), so a new slot
         does not compile its whole stack on first start, inside the health check's window."""
         spec = self.spec(slot)
-        if os.path.exists(target):
+        if os.path.lexists(target):
             remove_tree(target)
+            if os.path.lexists(target):
+                raise StepFailed("install", "slot %s: the leftover build folder %s could not be removed; remove it "
+                                 "on the host (check its owner and permissions) and apply again" % (slot, target))
         os.makedirs(target)
         try:
             requirements = self.write_requirements(spec, target)
