@@ -29,7 +29,7 @@ public struct EnvironmentHistory: Encodable, Sendable {
 
     /// A commit's signature state, for people and for JSON.
     public struct SignatureReport: Encodable, Sendable {
-        /// good, unsigned, untrusted, bad, unsupported or unchecked.
+        /// good, unsigned, untrusted, restricted, bad, unsupported or unchecked.
         public var state: String
         /// The same in a sentence, with the signer or the key.
         public var detail: String

@@ -50,6 +50,8 @@ public actor SignatureVerifier {
         } else {
             state = .unsigned
         }
+        // A restricted key may become valid (valid-after) without the file changing: checked again each time.
+        if case .restricted = state { return state }
         if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
         cache[commit] = state
         return state
@@ -97,25 +99,38 @@ public actor SignatureVerifier {
             throw OperationError(.failed, "cannot write \(file) to check a signature")
         }
         let found = try await run(["-Y", "find-principals", "-f", allowedSigners, "-s", file], input: "")
+        var refusal = Self.restriction(in: found.standardError)
         if found.status == 0 {
             let principals = found.standardOutput.split(whereSeparator: \.isNewline)
                 .flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            var failure = "it does not verify"
             for principal in principals {
                 let verified = try await run(["-Y", "verify", "-f", allowedSigners, "-I", principal, "-n", "git", "-s", file],
                                              input: payload)
                 if verified.status == 0 {
                     return .good(principal: principal, key: Self.key(in: verified.standardOutput))
                 }
-                failure = Self.firstLine(verified.standardError) ?? failure
+                refusal = refusal ?? Self.restriction(in: verified.standardError) ?? Self.firstLine(verified.standardError)
             }
-            return .bad(reason: failure)
         }
+        // No trusted principal verified it: whether the signature itself is intact decides between a key that is not
+        // (or not now, or not for git) trusted and a commit changed after signing.
         let checked = try await run(["-Y", "check-novalidate", "-n", "git", "-s", file], input: payload)
-        if checked.status == 0 {
-            return .untrusted(key: Self.key(in: checked.standardOutput))
+        guard checked.status == 0 else {
+            return .bad(reason: Self.firstLine(checked.standardError) ?? refusal ?? "it does not verify")
         }
-        return .bad(reason: Self.firstLine(checked.standardError) ?? "it does not verify")
+        let key = Self.key(in: checked.standardOutput)
+        if let refusal { return .restricted(key: key, reason: refusal) }
+        return .untrusted(key: key)
+    }
+
+    /// ssh-keygen's reason when the allowed-signers line that names the key does not allow the signature: `…:3: key
+    /// has expired: verify time … > valid-before …`, `key is not yet valid`, `key is not permitted for use in
+    /// signature namespace "git"`. Only the line naming the signing key is reported, so this is about that key.
+    static func restriction(in standardError: String) -> String? {
+        let markers = ["key has expired", "key is not yet valid", "not permitted for use in signature namespace"]
+        return standardError.split(whereSeparator: \.isNewline).map(String.init)
+            .first { line in markers.contains { line.contains($0) } }?
+            .trimmingCharacters(in: .whitespaces)
     }
 
     /// What identifies the allowed-signers file's content cheaply: its modification time and size.

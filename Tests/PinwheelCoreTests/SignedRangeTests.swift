@@ -23,6 +23,7 @@ struct SignedRangeTests {
 
     @Test func everyKindOfUntrustedSignatureRefuses() {
         for state: SignatureState in [.unsigned, .untrusted(key: "ED25519 SHA256:x"), .bad(reason: "incorrect signature"),
+                                      .restricted(key: "ED25519 SHA256:x", reason: "key has expired"),
                                       .unsupported(format: "OpenPGP"), .unchecked] {
             #expect(!state.isTrusted)
             guard case .refused = SignedRange.verdict([Self.commit("c1", state)]) else {
@@ -68,6 +69,10 @@ struct SignedRangeTests {
     @Test func theStateReadsAsASentence() {
         #expect(Self.good.description == "good signature by alice@example.com (ED25519 SHA256:abc)")
         #expect(SignatureState.untrusted(key: "ED25519 SHA256:x").word == "untrusted")
+        let expired = SignatureState.restricted(key: "ED25519 SHA256:x", reason: "allowed_signers:1: key has expired")
+        #expect(expired.word == "restricted")
+        #expect(expired.description == "signed by a key (ED25519 SHA256:x) the controller's allowed signers do not allow "
+            + "here: allowed_signers:1: key has expired")
     }
 
     @Test func aPolicyRequiresSignatures() throws {

@@ -58,4 +58,51 @@ struct SignatureVerifierTests {
             Issue.record("an unsigned tip was not refused"); return
         }
     }
+
+    /// The options of an allowed-signers line are ssh-keygen's to enforce, at the time of the check: a key outside its
+    /// dates, or allowed for another namespace only, is `restricted` and says why; the same key in its window is good.
+    @Test func allowedSignersOptionsRestrictAKeyAndSayWhy() async throws {
+        let temporary = try TemporaryFolder("verifier-options")
+        let folder = temporary.path
+        defer { withExtendedLifetime(temporary) {} }
+        let work = folder + "/work"
+        let git = ["-C", work, "-c", "user.name=Alice", "-c", "user.email=alice@example.com", "-c", "gpg.format=ssh",
+                   "-c", "user.signingkey=\(folder)/alice"]
+        try Program.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f", folder + "/alice"])
+        try Program.run("/usr/bin/git", ["init", "-q", "-b", "main", work])
+        try Program.run("/usr/bin/git", git + ["commit", "-q", "--allow-empty", "-S", "-m", "signed"])
+        let signed = try #require(ObjectID(hex: try Program.run("/usr/bin/git", git + ["rev-parse", "HEAD"])))
+        let repository = try Repository(openingAt: work)
+        let key = try String(contentsOfFile: folder + "/alice.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        let allowed = folder + "/allowed_signers"
+        let verifier = SignatureVerifier(allowedSigners: allowed)
+
+        let cases: [(options: String, reason: String?)] = [
+            ("valid-before=\"20200101\"", "key has expired"),
+            ("valid-after=\"29990101\"", "key is not yet valid"),
+            ("namespaces=\"file\"", "not permitted for use in signature namespace"),
+            ("valid-after=\"20200101\",valid-before=\"29990101\",namespaces=\"git\"", nil),
+        ]
+        for (options, reason) in cases {
+            // A different size each time, so the verifier sees the file change.
+            try "# \(options)\nalice@example.com \(options) \(key)\n".write(toFile: allowed, atomically: false, encoding: .utf8)
+            let state = try await verifier.state(of: signed, in: repository)
+            if let reason {
+                guard case let .restricted(fingerprint, why) = state else { Issue.record("\(options): not restricted: \(state)"); continue }
+                #expect(fingerprint.hasPrefix("ED25519 SHA256:"), "\(options)")
+                #expect(why.contains(reason) && why.contains("allowed_signers:2"), "\(options): \(why)")
+                #expect(!state.isTrusted)
+            } else {
+                guard case .good(principal: "alice@example.com", _) = state else { Issue.record("\(options): not good: \(state)"); continue }
+            }
+        }
+
+        // Another key's expired line says nothing about Alice's key: hers is simply not trusted.
+        try Program.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "bob", "-f", folder + "/bob"])
+        let bob = try String(contentsOfFile: folder + "/bob.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        try "bob@example.com valid-before=\"20200101\" \(bob)\n".write(toFile: allowed, atomically: false, encoding: .utf8)
+        guard case .untrusted = try await verifier.state(of: signed, in: repository) else {
+            Issue.record("a key the file does not name is not untrusted"); return
+        }
+    }
 }

@@ -6,6 +6,10 @@ public enum SignatureState: Sendable, Hashable, Codable, CustomStringConvertible
     case unsigned
     /// A valid SSH signature by a key the allowed-signers file does not name.
     case untrusted(key: String)
+    /// A valid SSH signature by a key the allowed-signers file names, on a line whose options do not allow this
+    /// signature now: outside its `valid-after`/`valid-before` dates, or `namespaces` without git. Distinct from
+    /// ``untrusted(key:)`` so that an auditor reads "the key expired", not "nobody ever trusted this key".
+    case restricted(key: String, reason: String)
     /// A signature that does not verify (the commit was changed after signing, or the signature is damaged).
     case bad(reason: String)
     /// A signature Pinwheel does not check (OpenPGP, X.509): never trusted.
@@ -19,12 +23,13 @@ public enum SignatureState: Sendable, Hashable, Codable, CustomStringConvertible
         return false
     }
 
-    /// One word for tables and JSON: good, unsigned, untrusted, bad, unsupported, unchecked.
+    /// One word for tables and JSON: good, unsigned, untrusted, restricted, bad, unsupported, unchecked.
     public var word: String {
         switch self {
         case .good: return "good"
         case .unsigned: return "unsigned"
         case .untrusted: return "untrusted"
+        case .restricted: return "restricted"
         case .bad: return "bad"
         case .unsupported: return "unsupported"
         case .unchecked: return "unchecked"
@@ -37,6 +42,7 @@ public enum SignatureState: Sendable, Hashable, Codable, CustomStringConvertible
         case let .good(principal, key): return "good signature by \(principal) (\(key))"
         case .unsigned: return "unsigned"
         case let .untrusted(key): return "signed by an untrusted key (\(key)), not in the controller's allowed signers"
+        case let .restricted(key, reason): return "signed by a key (\(key)) the controller's allowed signers do not allow here: \(reason)"
         case let .bad(reason): return "bad signature: \(reason)"
         case let .unsupported(format): return "\(format) signature, not checked (only SSH signatures are)"
         case .unchecked: return "signed, not checked (no --allowed-signers given)"
