@@ -2,6 +2,7 @@ import Foundation
 import PinwheelConfig
 import PinwheelCore
 import PinwheelGit
+import PinwheelReleases
 
 /// The config repository as the controller sees it: a bare cache clone kept current by fetching, from which
 /// commits are read without a work tree, and through which the controller writes back (status, reverts).
@@ -82,11 +83,7 @@ public final class WatchedRepository: @unchecked Sendable {
 
     /// The statuses of `environment` on the status branch as of `tip`, newest first, at most `limit`.
     public func statusHistory(of environment: String, at tip: ObjectID, limit: Int) throws -> [EnvironmentStatus] {
-        let path = EnvironmentStatus.path(of: environment)
-        return try repository.history(of: path, from: tip, limit: limit).compactMap { commit in
-            guard let data = try repository.readFile(path, at: commit.id) else { return nil }
-            return try? EnvironmentStatus.parse(String(decoding: data, as: UTF8.self))
-        }
+        try StatusBranch.statuses(of: environment, at: tip, in: repository, limit: limit)
     }
 
     /// Commits `status` to the status branch and pushes it. When someone else pushed first, fetches and commits

@@ -27,4 +27,15 @@ public enum StatusBranch {
             return nil
         }
     }
+
+    /// The statuses of `environment` on the status branch as of `tip`, newest first, at most `limit`: each commit
+    /// that wrote its status file, as that commit has it. A file that cannot be read is left out.
+    public static func statuses(of environment: String, at tip: ObjectID, in repository: Repository,
+                                limit: Int) throws -> [EnvironmentStatus] {
+        let path = EnvironmentStatus.path(of: environment)
+        return try repository.history(of: path, from: tip, limit: limit).compactMap { commit in
+            guard let data = try repository.readFile(path, at: commit.id) else { return nil }
+            return try? EnvironmentStatus.parse(String(decoding: data, as: UTF8.self))
+        }
+    }
 }

@@ -63,12 +63,14 @@ final class ConfigRepository {
 
     /// Commits a status record for `desired` on the status branch, as the controller does.
     func recordStatus(environment: String, desired: ObjectID, result: EnvironmentStatus.Result, healthy: Bool,
-                      date: Date) throws {
+                      date: Date, time: String = "2025-01-01T00:00:00Z", pins: [String] = ["hello-service==1.1.0"],
+                      python: String? = nil) throws {
         let status = EnvironmentStatus(environment: environment, desired: desired.hex, result: result, message: "observed",
-                                       time: "2025-01-01T00:00:00Z", active: .b, pins: ["hello-service==1.1.0"],
+                                       time: time, active: .b, pins: pins,
                                        hosts: ["web-01": .init(serving: .b, slots: [:], healthy: true),
                                                "web-02": .init(serving: healthy ? .b : nil, slots: [:], healthy: healthy,
-                                                               error: healthy ? nil : "connection refused")])
+                                                               error: healthy ? nil : "connection refused")],
+                                       python: python)
         try repository.commit(changes: [.write(EnvironmentStatus.path(of: environment), Data(try status.yaml().utf8))],
                               onBranch: EnvironmentStatus.defaultBranch, message: status.commitMessage,
                               author: Signature(name: "Pinwheel", email: "pinwheel@example.com", date: date))

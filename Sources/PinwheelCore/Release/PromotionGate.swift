@@ -61,7 +61,7 @@ public enum PromotionGate {
     /// The decision for `candidate`, from `history` (staging's statuses, any order), at `now`.
     public static func decide(_ candidate: Pins, history: [Observed], from source: String, soak: TimeInterval, now: Date) -> Decision {
         let ordered = history.sorted { $0.time < $1.time }
-        if let newest = ordered.last(where: { $0.ran == candidate }), newest.result == .halted {
+        if let newest = halt(of: candidate, in: ordered) {
             return .refused("\(source) halted on these pins (\(candidate)) at \(stamp(newest.time)), "
                             + "commit \(newest.desired.prefix(10)); nothing applied")
         }
@@ -87,6 +87,14 @@ public enum PromotionGate {
         }
         return .waiting("\(source) has \(latest.ran) (\(latest.result.rawValue) at \(stamp(latest.time))), not \(candidate); "
                         + "waiting until it runs them converged for \(duration(soak))", until: nil)
+    }
+
+    /// The status that refuses `candidate`: the newest of `history` with exactly these pins, when it halted.
+    public static func halt(of candidate: Pins, in history: [Observed]) -> Observed? {
+        guard let newest = history.filter({ $0.ran == candidate }).max(by: { $0.time < $1.time }), newest.result == .halted else {
+            return nil
+        }
+        return newest
     }
 
     static func isGood(_ status: Observed, _ candidate: Pins) -> Bool {

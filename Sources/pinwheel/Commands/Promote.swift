@@ -12,9 +12,11 @@ struct Promote: AsyncParsableCommand {
             pins of the --from environment's active slot (exactly: versions, markers, hashes), flips `active` in \
             ENV's environment.yaml (only that line changes), validates the result and commits it, to the current \
             branch or to a new branch (--branch) for a pull request. Refused when the --from environment's active \
-            slot and ENV's idle slot use different interpreters, or ENV already runs those pins. With \
-            `promotion: {from:, soak:}` in ENV's policy the controller applies it once the --from environment ran \
-            the same pins long enough. Exit status 0 committed, 1 refused or invalid, 2 usage error.
+            slot and ENV's idle slot use different interpreters, ENV already runs those pins, or the --from \
+            environment's statuses on the status branch say it halted on them. With `promotion: {from:, soak:}` in \
+            ENV's policy the controller applies it once the --from environment ran the same pins long enough; until \
+            then promote commits with a warning that says what the controller will wait for. Exit status 0 \
+            committed, 1 refused or invalid, 2 usage error.
             """
     )
 
@@ -30,6 +32,9 @@ struct Promote: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The commit message (default: ENV: promote from SOURCE: NAME VERSION, then the diff).", valueName: "text"))
     var message: String?
 
+    @Option(name: .long, help: ArgumentHelp("The branch the controller records statuses on.", valueName: "branch"))
+    var statusBranch: String = EnvironmentStatus.defaultBranch
+
     @OptionGroup var publishing: PushOptions
 
     @Argument(help: ArgumentHelp("The environment to promote into.", valueName: "env"))
@@ -37,7 +42,8 @@ struct Promote: AsyncParsableCommand {
 
     func run() async throws {
         let repository = try GitSupport.open(repo)
-        let promotion = PromoteCommit(environment: environment, from: from, newBranch: branch, message: message)
+        let promotion = PromoteCommit(environment: environment, from: from, newBranch: branch, message: message,
+                                      statusBranch: statusBranch)
         let result = try GitSupport.committing(in: repository) { try promotion.commit(in: repository, author: $0, committer: $1) }
         try await GitSupport.report(result, in: repository, publishing: publishing)
     }
