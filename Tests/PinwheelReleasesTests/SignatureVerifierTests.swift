@@ -9,25 +9,13 @@ import Testing
 @Suite("Signature verifier")
 struct SignatureVerifierTests {
     @Test func statesOfSignedUnsignedAndTamperedCommitsAndAKeyRevoked() async throws {
-        let temporary = try TemporaryFolder("verifier")
-        let folder = temporary.path
-        defer { withExtendedLifetime(temporary) {} }
-        let work = folder + "/work"
-        let git = ["-C", work, "-c", "user.name=Alice", "-c", "user.email=alice@example.com", "-c", "gpg.format=ssh",
-                   "-c", "user.signingkey=\(folder)/alice"]
-        try Program.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f", folder + "/alice"])
-        try Program.run("/usr/bin/git", ["init", "-q", "-b", "main", work])
-        try Program.run("/usr/bin/git", git + ["commit", "-q", "--allow-empty", "--no-gpg-sign", "-m", "unsigned"])
-        let unsigned = try Program.run("/usr/bin/git", git + ["rev-parse", "HEAD"])
-        try Program.run("/usr/bin/git", git + ["commit", "-q", "--allow-empty", "-S", "-m", "signed"])
-        let signed = try Program.run("/usr/bin/git", git + ["rev-parse", "HEAD"])
-        let allowed = folder + "/allowed_signers"
-        let key = try String(contentsOfFile: folder + "/alice.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        let signing = try SigningRepository("verifier")
+        let unsignedID = try signing.commit("unsigned", signed: false)
+        let signedID = try signing.commit("signed", signed: true)
+        let allowed = signing.allowedSigners
+        let key = try signing.publicKey("alice")
         try "alice@example.com \(key)\n".write(toFile: allowed, atomically: false, encoding: .utf8)
-
-        let repository = try Repository(openingAt: work)
-        let signedID = try #require(ObjectID(hex: signed))
-        let unsignedID = try #require(ObjectID(hex: unsigned))
+        let repository = try signing.repository()
         let verifier = SignatureVerifier(allowedSigners: allowed)
         let good = try await verifier.state(of: signedID, in: repository)
         guard case let .good(principal, fingerprint) = good else { Issue.record("not good: \(good)"); return }
@@ -62,19 +50,11 @@ struct SignatureVerifierTests {
     /// The options of an allowed-signers line are ssh-keygen's to enforce, at the time of the check: a key outside its
     /// dates, or allowed for another namespace only, is `restricted` and says why; the same key in its window is good.
     @Test func allowedSignersOptionsRestrictAKeyAndSayWhy() async throws {
-        let temporary = try TemporaryFolder("verifier-options")
-        let folder = temporary.path
-        defer { withExtendedLifetime(temporary) {} }
-        let work = folder + "/work"
-        let git = ["-C", work, "-c", "user.name=Alice", "-c", "user.email=alice@example.com", "-c", "gpg.format=ssh",
-                   "-c", "user.signingkey=\(folder)/alice"]
-        try Program.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f", folder + "/alice"])
-        try Program.run("/usr/bin/git", ["init", "-q", "-b", "main", work])
-        try Program.run("/usr/bin/git", git + ["commit", "-q", "--allow-empty", "-S", "-m", "signed"])
-        let signed = try #require(ObjectID(hex: try Program.run("/usr/bin/git", git + ["rev-parse", "HEAD"])))
-        let repository = try Repository(openingAt: work)
-        let key = try String(contentsOfFile: folder + "/alice.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
-        let allowed = folder + "/allowed_signers"
+        let signing = try SigningRepository("verifier-options")
+        let signed = try signing.commit("signed", signed: true)
+        let repository = try signing.repository()
+        let key = try signing.publicKey("alice")
+        let allowed = signing.allowedSigners
         let verifier = SignatureVerifier(allowedSigners: allowed)
 
         let cases: [(options: String, reason: String?)] = [
@@ -98,11 +78,47 @@ struct SignatureVerifierTests {
         }
 
         // Another key's expired line says nothing about Alice's key: hers is simply not trusted.
-        try Program.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "bob", "-f", folder + "/bob"])
-        let bob = try String(contentsOfFile: folder + "/bob.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        let bob = try signing.newKey("bob")
         try "bob@example.com valid-before=\"20200101\" \(bob)\n".write(toFile: allowed, atomically: false, encoding: .utf8)
         guard case .untrusted = try await verifier.state(of: signed, in: repository) else {
             Issue.record("a key the file does not name is not untrusted"); return
         }
+    }
+}
+
+/// A git repository in a temporary folder whose commits git signs with Alice's new ed25519 key (`gpg.format=ssh`).
+final class SigningRepository {
+    private let temporary: TemporaryFolder
+    let work: String
+    var folder: String { temporary.path }
+    var allowedSigners: String { folder + "/allowed_signers" }
+
+    init(_ name: String) throws {
+        temporary = try TemporaryFolder(name)
+        work = temporary.path + "/work"
+        _ = try newKey("alice")
+        try Program.run("/usr/bin/git", ["init", "-q", "-b", "main", work])
+    }
+
+    /// Makes an empty commit on main, signed by Alice or not.
+    func commit(_ message: String, signed: Bool) throws -> ObjectID {
+        let git = ["-C", work, "-c", "user.name=Alice", "-c", "user.email=alice@example.com", "-c", "gpg.format=ssh",
+                   "-c", "user.signingkey=\(folder)/alice"]
+        try Program.run("/usr/bin/git", git + ["commit", "-q", "--allow-empty", signed ? "-S" : "--no-gpg-sign", "-m", message])
+        return try #require(ObjectID(hex: try Program.run("/usr/bin/git", git + ["rev-parse", "HEAD"])))
+    }
+
+    /// Creates the key `name` in the folder; its public key as an allowed-signers line has it (`ssh-ed25519 AAAA…`).
+    func newKey(_ name: String) throws -> String {
+        try Program.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", "\(folder)/\(name)"])
+        return try publicKey(name)
+    }
+
+    func publicKey(_ name: String) throws -> String {
+        try String(contentsOfFile: "\(folder)/\(name).pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+    }
+
+    func repository() throws -> Repository {
+        try Repository(openingAt: work)
     }
 }
