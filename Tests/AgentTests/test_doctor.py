@@ -244,6 +244,99 @@ class SwitchVerificationTests(unittest.TestCase):
         self.assertIn("does not answer", check["detail"])
 
 
+class ProbeAnswering(http.server.BaseHTTPRequestHandler):
+    """Answers as Pinwheel's probe server block does: whatever the status, X-Pinwheel-Slot on every path."""
+
+    def do_GET(self):
+        self.send_response(502)
+        self.send_header("X-Pinwheel-Slot", "B")
+        self.end_headers()
+
+    def log_message(self, *arguments):
+        pass
+
+
+class ProbeVerificationTests(unittest.TestCase):
+    """With `nginx.probe`, the probe the agent writes into the upstream file verifies a switch."""
+
+    def setUp(self):
+        self.folder = tempfile.TemporaryDirectory()
+        self.upstream = os.path.join(self.folder.name, "hello.conf")
+        self.servers = []
+
+    def tearDown(self):
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+        self.folder.cleanup()
+
+    def serve(self, handler):
+        server = http.server.HTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.servers.append(server)
+        return "127.0.0.1:%d" % server.server_address[1]
+
+    @staticmethod
+    def free_address():
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return "127.0.0.1:%d" % probe.getsockname()[1]
+
+    def switch(self, probe, written, check=None):
+        text = "upstream hello-web { server 127.0.0.1:9; }\n"
+        if written:
+            text += "server {\n    listen %s;\n}\n" % probe
+        write(self.upstream, text)
+        report = doctor.Report()
+        settings = {"probe": probe, "upstream": self.upstream}
+        if check:
+            settings["check"] = check
+        doctor.check_switch(report, settings, "hello-api")
+        return report.checks[0]
+
+    def test_before_the_first_switch_a_free_address_is_enough(self):
+        probe = self.free_address()
+        check = self.switch(probe, written=False)
+        self.assertTrue(check["ok"], check)
+        self.assertIn("is free; the first switch writes it into " + self.upstream, check["detail"])
+
+    def test_before_the_first_switch_an_address_in_use_is_required(self):
+        probe = self.serve(Answering)
+        check = self.switch(probe, written=False)
+        self.assertFalse(check["ok"])
+        self.assertFalse(check["optional"])
+        self.assertIn("something already listens on " + probe, check["detail"])
+        self.assertIn("probe: off", check["fix"])
+
+    def test_a_written_probe_must_answer_with_the_slot(self):
+        probe = self.serve(ProbeAnswering)
+        check = self.switch(probe, written=True)
+        self.assertTrue(check["ok"], check)
+        self.assertIn("answers (status 502) with X-Pinwheel-Slot: B", check["detail"])
+
+        silent = self.free_address()
+        check = self.switch(silent, written=True)
+        self.assertFalse(check["ok"])
+        self.assertIn("does not answer", check["detail"])
+        self.assertIn("reload nginx", check["fix"])
+
+        other = self.serve(Answering)
+        check = self.switch(other, written=True)
+        self.assertFalse(check["ok"])
+        self.assertIn("it is not Pinwheel's probe", check["detail"])
+
+    def test_with_the_probe_a_check_without_the_header_is_enough_and_one_that_does_not_answer_is_not(self):
+        probe = self.serve(ProbeAnswering)
+        healthz = "http://%s/healthz" % self.serve(Answering)
+        check = self.switch(probe, written=True, check=healthz)
+        self.assertTrue(check["ok"], check)
+        self.assertIn(healthz + " answers (status 502)", check["detail"])
+
+        check = self.switch(probe, written=True, check="http://%s/healthz" % self.free_address())
+        self.assertFalse(check["ok"])
+        self.assertIn("does not answer", check["detail"])
+
+
 class NginxConfigTests(unittest.TestCase):
     def test_tokens(self):
         self.assertEqual(doctor.nginx_tokens('http { include "a b.conf"; # include c;\n }'),

@@ -15,6 +15,7 @@ struct DoctorCommandTests {
 
         let verbose = try CLIRunner.run(arguments + ["--verbose"])
         #expect(verbose.stdout.contains("ok       upstream included: "), "\(verbose.stdout)")
+        #expect(verbose.stdout.contains("ok       switch verified: Pinwheel's probe \(fleet.address(0)):19100 is free"), "\(verbose.stdout)")
 
         let config = "\(fleet.hostFolder(0))/supervisor/supervisord.conf"
         _ = try await Shell.run("supervisorctl", ["-c", config, "shutdown"])
@@ -30,6 +31,17 @@ struct DoctorCommandTests {
         let checkups = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         let checks = try #require(checkups.first?["checks"] as? [[String: Any]])
         #expect(checks.filter { $0["ok"] as? Bool == false }.compactMap { $0["name"] as? String } == ["supervisord", "supervisorctl"])
+    }
+
+    @Test func onceASwitchWroteTheProbeTheProbeMustAnswerWithTheSlot() async throws {
+        let fleet = try await TestFleet.start(hosts: 1, first: 31)
+        let arguments = ["doctor", fleet.environmentName, "--repo", fleet.config, "--verbose"] + fleet.allowIdentityArguments
+        let apply = try CLIRunner.run(["apply", fleet.environmentName, "--repo", fleet.config, "--quiet"] + fleet.allowIdentityArguments)
+        #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
+        let deployed = try CLIRunner.run(arguments)
+        #expect(deployed.status == 0, "\(deployed.stdout)\(deployed.stderr)")
+        #expect(deployed.stdout.contains("ok       switch verified: Pinwheel's probe \(fleet.address(0)):19100 answers (status 200) "
+                                         + "with X-Pinwheel-Slot: A"), "\(deployed.stdout)")
     }
 
     @Test(arguments: ["lots", "0", "5.5M", "12Q", "999999999999T", "٣M", ""])

@@ -44,10 +44,12 @@ struct DoctorOnARealFleetTests {
             #expect(!names.contains { $0.hasPrefix(".pinwheel-doctor") }, "\(folder): \(names)")
         }
         #expect(ready.map(\.host) == (0..<3).map(fleet.name))
-        for checkup in ready {
+        for (index, checkup) in ready.enumerated() {
             #expect(checkup.ready, "\(checkup.problems)")
             #expect(Set(checkup.checks.map(\.name)) == Self.everyCheck)
             #expect(failed(checkup).isEmpty, "\(checkup.problems)")
+            // Before the first switch, the probe's address only has to be free.
+            #expect(try check(checkup, "switch verified").detail.contains("Pinwheel's probe \(fleet.address(index)):19100 is free"))
         }
 
         // web-22: supervisord stopped, nginx's config broken.

@@ -400,12 +400,22 @@ def http_head(url, timeout=3):
 
 
 def check_switch(report, settings, app):
-    """Whether a switch can be verified: `nginx.check` answers through nginx, naming the slot in X-Pinwheel-Slot."""
+    """Whether a switch can be verified: through Pinwheel's probe (`nginx.probe`), which the agent writes into the
+    upstream file it owns, and through `nginx.check`, which must answer through nginx, naming the slot in
+    X-Pinwheel-Slot unless the probe verifies the slot."""
+    probe = settings.get("probe")
+    probed = None
+    if probe:
+        probed, detail, fix = probe_state(settings, probe)
+        if not probed:
+            return report.add("switch verified", False, detail, fix)
     variable = "$pinwheel_%s_slot" % app.replace("-", "_")
     header_fix = "add `add_header X-Pinwheel-Slot %s always;` to the location that serves %s (the config " \
                  "repository's nginx/%s-location.conf), then reload nginx" % (variable, settings.get("check") or "it", app)
     check = settings.get("check")
     if not check:
+        if probed:
+            return report.add("switch verified", True, probed)
         return report.add("switch verified", False, "no `nginx.check`: after a reload, a switch is not verified through "
                           "nginx, so old workers may still serve the old slot when a rollout moves on",
                           "set `check:` under `nginx` in environment.yaml to a URL through nginx, e.g. "
@@ -418,9 +428,54 @@ def check_switch(report, settings, app):
                           "make nginx answer %s (its listen address and location), or fix `nginx.check`" % check)
     slot = headers.get("x-pinwheel-slot")
     if slot is None:
+        if probed:
+            return report.add("switch verified", True, "%s; %s answers (status %d)" % (probed, check, status))
         return report.add("switch verified", False, "%s answers (status %d) without X-Pinwheel-Slot, so any answer "
                           "counts as the new slot's" % (check, status), header_fix, optional=True)
-    return report.add("switch verified", True, "%s answers (status %d) with X-Pinwheel-Slot: %s" % (check, status, slot))
+    return report.add("switch verified", True, ("%s; " % probed if probed else "")
+                      + "%s answers (status %d) with X-Pinwheel-Slot: %s" % (check, status, slot))
+
+
+def probe_state(settings, probe):
+    """(detail when the probe can verify a switch, else None; the detail otherwise; its fix). Once the upstream file
+    has the probe's server block, the probe must answer with X-Pinwheel-Slot; before, its address must be free for
+    nginx to listen on."""
+    upstream = settings.get("upstream") or ""
+    try:
+        with open(upstream) as handle:
+            written = ("listen %s;" % probe) in handle.read()
+    except (OSError, UnicodeDecodeError):
+        written = False
+    host, _, port = probe.rpartition(":")
+    host = host.strip("[]")
+    if not written:
+        if port_answers(host, port):
+            return (None, "something already listens on %s, where nginx must listen for Pinwheel's probe "
+                          "(`nginx.probe`): the first switch's `nginx -t` or reload would fail" % probe,
+                    "stop what listens there, or set `probe:` under `nginx` to a free address, or `probe: off`")
+        return ("Pinwheel's probe %s is free; the first switch writes it into %s" % (probe, upstream), None, None)
+    try:
+        status, headers = http_head("http://%s/" % probe)
+    except Exception as error:
+        return (None, "Pinwheel's probe %s (in %s) does not answer: %s; every switch would fail its verification "
+                      "and be undone" % (probe, upstream, error),
+                "reload nginx so that it loads %s (see `upstream included`)" % upstream)
+    slot = headers.get("x-pinwheel-slot")
+    if slot is None:
+        return (None, "%s answers (status %d) without X-Pinwheel-Slot: it is not Pinwheel's probe, which %s "
+                      "declares" % (probe, status, upstream),
+                "stop what listens on %s, or set `probe:` under `nginx` to a free address, then reload nginx" % probe)
+    return ("Pinwheel's probe %s answers (status %d) with X-Pinwheel-Slot: %s" % (probe, status, slot), None, None)
+
+
+def port_answers(host, port):
+    """Whether something accepts TCP connections on host:port."""
+    import socket
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except (OSError, ValueError):
+        return False
 
 
 # ---- disk -----------------------------------------------------------------------------------------------------
