@@ -132,6 +132,16 @@ struct AuditHistoryTests {
         let unsigned = try CLIRunner.run(["validate", "--repo", repo.path, "--rev", merge, "--allowed-signers", allowedSigners])
         #expect(unsigned.stdout.hasPrefix("commit \(merge): unsigned"))
 
+        // In a pull request's workflow: an annotation, a notice when trusted and a warning otherwise.
+        let annotated = try CLIRunner.run(["validate", "--repo", repo.path, "--rev", release, "--allowed-signers", allowedSigners,
+                                           "--format", "github"])
+        #expect(annotated.status == 0, "\(annotated.stderr)")
+        #expect(annotated.stdout.hasPrefix("::notice title=Signature::commit \(release): good signature by alice@example.com (ED25519 SHA256"),
+                "\(annotated.stdout)")
+        let warned = try CLIRunner.run(["validate", "--repo", repo.path, "--rev", merge, "--allowed-signers", allowedSigners,
+                                        "--format", "github"])
+        #expect(warned.stdout.hasPrefix("::warning title=Signature::commit \(merge): unsigned\n"), "\(warned.stdout)")
+
         // Mallory's key is not in the allowed signers: untrusted, even if the repository says otherwise.
         try repo.write("allowed_signers", try String(contentsOfFile: keys.path + "/mallory.pub", encoding: .utf8))
         try git(["add", "-A"])

@@ -25,4 +25,16 @@ struct GitHubAnnotationTests {
         let diagnostic = Diagnostic(.error, at: SourceLocation(path: "x:y,z.txt", line: 2, column: 1), "m")
         #expect(diagnostic.githubAnnotation == "::error file=x%3Ay%2Cz.txt,line=2,col=1::m")
     }
+
+    @Test func aSignatureIsANoticeWhenTrustedAndAWarningOtherwise() {
+        let good = SignatureState.good(principal: "alice@example.com", key: "ED25519 SHA256:abc")
+        #expect(good.githubAnnotation(commit: "3f2a")
+            == "::notice title=Signature::commit 3f2a: good signature by alice@example.com (ED25519 SHA256:abc)")
+        #expect(SignatureState.unchecked.githubAnnotation(commit: "3f2a").hasPrefix("::notice "))
+        let bad = SignatureState.bad(reason: "incorrect signature\n100%")
+        #expect(bad.githubAnnotation(commit: "3f2a") == "::warning title=Signature::commit 3f2a: bad signature: incorrect signature%0A100%25")
+        for state: SignatureState in [.unsigned, .untrusted(key: "k"), .restricted(key: "k", reason: "expired"), .unsupported(format: "OpenPGP")] {
+            #expect(state.githubAnnotation(commit: "3f2a").hasPrefix("::warning title=Signature::commit 3f2a: "), "\(state)")
+        }
+    }
 }

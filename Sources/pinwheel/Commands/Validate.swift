@@ -42,11 +42,14 @@ struct Validate: AsyncParsableCommand {
 
     func run() async throws {
         let report = try loadReport(repository, environments)
-        if format == .text, repository.rev != nil, let source = try? repository.source() as? CommitConfigSource {
+        if repository.rev != nil, let source = try? repository.source() as? CommitConfigSource {
             // The commit's signature, as the controller would see it with the same allowed signers.
             let verifier = SignatureVerifier(allowedSigners: allowedSigners)
             let state = try await GitSupport.reporting { try await verifier.state(of: source.commit, in: source.repository) }
-            print("commit \(source.commit.hex): \(state)")
+            switch format {
+            case .text: print("commit \(source.commit.hex): \(state)")
+            case .github: print(state.githubAnnotation(commit: source.commit.hex))
+            }
         }
         for diagnostic in report.diagnostics {
             switch format {
