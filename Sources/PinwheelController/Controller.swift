@@ -61,7 +61,7 @@ public actor Controller {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
-        verifier = SignatureVerifier(allowedSigners: configuration.allowedSigners)
+        verifier = SignatureVerifier(trusted: configuration.trustedKeys)
         self.notifier = notifier ?? Notifier(logger: logger, metrics: metrics)
     }
 
@@ -276,7 +276,7 @@ public actor Controller {
             if !descends {
                 waiting.remove(name)
                 let message = "history rewritten: \(commit.hex) \(reason) \(base.hex), the last applied commit; "
-                    + "nothing applied (watch --allow-history-rewrite, or a commit signed by a key in --allowed-signers "
+                    + "nothing applied (watch --allow-history-rewrite, or a commit signed by a key in \(TrustedKeys.options) "
                     + "with the trailer \(SignedRange.acceptRewriteTrailer): \(base.hex), accepts it)"
                 log.error("refused: history rewritten", metadata: ["applied": "\(base.short)"])
                 let held = heldStatus(name, commit: commit, result: .refused, message: message, previous: status)
@@ -335,17 +335,17 @@ public actor Controller {
 
     /// Why `commit` may not be applied under `verify: {signatures: required}` (the policy at the tip or at the last
     /// applied commit: an unsigned commit cannot switch the rule off), or nil when it may. Every commit between the
-    /// last applied commit and `commit` must be signed by a key in `--allowed-signers` or accepted by name by one
-    /// that is (see ``SignedRange``).
+    /// last applied commit and `commit` must be signed by a trusted key (`--allowed-signers`, `--openpgp-keys`) or
+    /// accepted by name by one that is (see ``SignedRange``).
     private func signatureRefusal(_ desired: Environment, commit: ObjectID,
                                   last: (environment: Environment?, commit: ObjectID)?,
                                   repository: WatchedRepository) async -> String? {
         guard desired.policy.verify.requiresSignatures || last?.environment?.policy.verify.requiresSignatures == true else {
             return nil
         }
-        guard configuration.allowedSigners != nil else {
+        guard !configuration.trustedKeys.isEmpty else {
             return "signatures are required (verify.signatures in the policy) but the controller trusts no key: "
-                + "start watch with --allowed-signers PATH; nothing applied"
+                + "start watch with --allowed-signers PATH or --openpgp-keys PATH; nothing applied"
         }
         do {
             switch try await verifier.verdict(tip: commit, applied: last?.commit, in: repository.repository) {

@@ -2,6 +2,7 @@ import Foundation
 import PinwheelCore
 import PinwheelFleet
 import PinwheelGit
+import PinwheelReleases
 
 /// How `pinwheel watch` runs.
 public struct ControllerConfiguration: Sendable {
@@ -35,6 +36,11 @@ public struct ControllerConfiguration: Sendable {
     /// The controller's trusted signing keys (an SSH allowed-signers file on this machine), checked when a policy says
     /// `verify: {signatures: required}`. Never read from the config repository: its own signers cannot vouch for it.
     public var allowedSigners: String?
+    /// The controller's trusted OpenPGP public keys (a file on this machine, armored or binary), for commits signed
+    /// with gpg, GitHub's web-flow merges among them.
+    public var openPGPKeys: String?
+    /// Every key the controller trusts.
+    public var trustedKeys: TrustedKeys { TrustedKeys(allowedSigners: allowedSigners, openPGPKeys: openPGPKeys) }
     /// What the time is, for the policies' deploy windows (tests move it).
     public var now: @Sendable () -> Date
     /// Notification targets for every environment, besides each policy's `notify:` (`watch --notify`).
@@ -48,7 +54,7 @@ public struct ControllerConfiguration: Sendable {
                 environments: [String] = [], remote: RemoteOptions = RemoteOptions(),
                 authorName: String = "Pinwheel", authorEmail: String = "pinwheel@localhost",
                 controlDirectory: String = "/tmp/pinwheel-ssh-\(getuid())", allowedIdentityFolders: [String] = [],
-                allowHistoryRewrite: Bool = false, allowedSigners: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+                allowHistoryRewrite: Bool = false, allowedSigners: String? = nil, openPGPKeys: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.repository = repository
         self.branch = branch
         self.statusBranch = statusBranch
@@ -63,6 +69,7 @@ public struct ControllerConfiguration: Sendable {
         self.allowedIdentityFolders = allowedIdentityFolders
         self.allowHistoryRewrite = allowHistoryRewrite
         self.allowedSigners = allowedSigners
+        self.openPGPKeys = openPGPKeys
         self.now = now
     }
 

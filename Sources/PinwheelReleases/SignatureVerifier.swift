@@ -3,27 +3,36 @@ import PinwheelCore
 import PinwheelFleet
 import PinwheelGit
 
-/// Checks commits' SSH signatures (git's `gpg.format=ssh`) with `ssh-keygen -Y`, against an allowed-signers file
-/// on the machine that checks: the controller's `--allowed-signers`, never a file from the repository being checked.
+/// Checks commits' signatures against keys on the machine that checks, never a file from the repository being
+/// checked: SSH signatures (git's `gpg.format=ssh`) with `ssh-keygen -Y` against the controller's `--allowed-signers`,
+/// OpenPGP signatures with `gpgv` against its `--openpgp-keys`.
 ///
 /// An actor so that one verifier may be shared; it remembers the state of each commit it checked (a commit's
-/// signature never changes), at most `cacheLimit` of them, and forgets them all when the allowed-signers file changes
-/// (a key added or revoked counts from the next check).
+/// signature never changes), at most `cacheLimit` of them, and forgets them all when a key file changes (a key added
+/// or revoked counts from the next check).
 public actor SignatureVerifier {
-    /// The allowed-signers file (`principal key-type key` lines, as `ssh-keygen -Y verify` reads); nil: signatures
-    /// are read but not checked.
-    public let allowedSigners: String?
+    /// The keys trusted; none: signatures are read but not checked.
+    public let trusted: TrustedKeys
+    /// The allowed-signers file (`principal key-type key` lines, as `ssh-keygen -Y verify` reads).
+    public var allowedSigners: String? { trusted.allowedSigners }
     let keygen: String
+    let gpgv: String
     let timeout: Duration
     private var cache: [ObjectID: SignatureState] = [:]
-    /// The allowed-signers file's modification time and size when `cache` was filled.
+    /// The key files' modification times and sizes when `cache` was filled.
     private var cachedFor: [String] = []
     let cacheLimit = 4096
 
-    public init(allowedSigners: String?, keygen: String = "/usr/bin/ssh-keygen", timeout: Duration = .seconds(20)) {
-        self.allowedSigners = allowedSigners
+    public init(trusted: TrustedKeys, keygen: String = "/usr/bin/ssh-keygen", gpgv: String = "/usr/bin/gpgv",
+                timeout: Duration = .seconds(20)) {
+        self.trusted = trusted
         self.keygen = keygen
+        self.gpgv = gpgv
         self.timeout = timeout
+    }
+
+    public init(allowedSigners: String?) {
+        self.init(trusted: TrustedKeys(allowedSigners: allowedSigners))
     }
 
     /// Whether `path` is an allowed-signers file ssh-keygen can read: an error message saying what is wrong, or nil.
@@ -36,9 +45,22 @@ public actor SignatureVerifier {
         return nil
     }
 
+    /// Whether `path` is a file of OpenPGP public keys gpgv can use: an error message saying what is wrong, or nil.
+    public static func openPGPProblem(with path: String) -> String? {
+        guard let contents = FileManager.default.contents(atPath: path) else {
+            return "\(path) cannot be read: give a file of OpenPGP public keys (`gpg --export --armor KEY-ID > FILE`)"
+        }
+        do {
+            _ = try OpenPGPKeyring.binary(contents)
+            return nil
+        } catch {
+            return "\(path): \(error)"
+        }
+    }
+
     /// The signature state of `commit`.
     public func state(of commit: ObjectID, in repository: Repository) async throws -> SignatureState {
-        let version = allowedSignersVersion()
+        let version = keysVersion()
         if version != cachedFor {
             cache.removeAll()
             cachedFor = version
@@ -74,7 +96,7 @@ public actor SignatureVerifier {
     /// last applied commit, which `tip` does not descend from), signed by a trusted key, whose trailer
     /// `Pinwheel-Accept-Rewrite:` names `base` in full. Nil when there is none (or no trusted keys).
     public func rewriteMarker(tip: ObjectID, base: ObjectID, in repository: Repository) async throws -> CommitInfo? {
-        guard allowedSigners != nil else { return nil }
+        guard !trusted.isEmpty else { return nil }
         for commit in try repository.commits(from: tip, excluding: base) {
             let named = SignedRange.values(of: SignedRange.acceptRewriteTrailer, in: commit.trailers.map { ($0.key, $0.value) })
             guard named.contains(where: { $0.lowercased() == base.hex }) else { continue }
@@ -85,31 +107,33 @@ public actor SignatureVerifier {
 
     /// Checks one signature over `payload` (the commit object without its `gpgsig` header).
     public func check(signature: String, payload: String) async throws -> SignatureState {
+        if trusted.isEmpty { return .unchecked }
         guard signature.hasPrefix("-----BEGIN SSH SIGNATURE-----") else {
-            if signature.contains("BEGIN PGP SIGNATURE") { return .unsupported(format: "OpenPGP") }
+            if signature.contains("BEGIN PGP SIGNATURE") {
+                guard let keys = trusted.openPGPKeys else { return .unsupported(format: "OpenPGP") }
+                return try await checkOpenPGP(signature: signature, payload: payload, keys: keys)
+            }
             if signature.contains("BEGIN SIGNED MESSAGE") { return .unsupported(format: "X.509") }
             return .unsupported(format: "an unknown kind of")
         }
-        guard let allowedSigners else { return .unchecked }
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let file = folder + "/commit.sig"
-        guard FileManager.default.createFile(atPath: file, contents: Data(signature.utf8),
-                                             attributes: [.posixPermissions: 0o600]) else {
-            throw OperationError(.failed, "cannot write \(file) to check a signature")
-        }
-        let found = try await run(["-Y", "find-principals", "-f", allowedSigners, "-s", file], input: "")
-        var refusal = Self.restriction(in: found.standardError)
-        if found.status == 0 {
-            let principals = found.standardOutput.split(whereSeparator: \.isNewline)
-                .flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            for principal in principals {
-                let verified = try await run(["-Y", "verify", "-f", allowedSigners, "-I", principal, "-n", "git", "-s", file],
-                                             input: payload)
-                if verified.status == 0 {
-                    return .good(principal: principal, key: Self.key(in: verified.standardOutput))
+        let file = try Self.write(signature, to: folder + "/commit.sig")
+        var refusal: String?
+        if let allowedSigners {
+            let found = try await run(["-Y", "find-principals", "-f", allowedSigners, "-s", file], input: "")
+            refusal = Self.restriction(in: found.standardError)
+            if found.status == 0 {
+                let principals = found.standardOutput.split(whereSeparator: \.isNewline)
+                    .flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                for principal in principals {
+                    let verified = try await run(["-Y", "verify", "-f", allowedSigners, "-I", principal, "-n", "git", "-s", file],
+                                                 input: payload)
+                    if verified.status == 0 {
+                        return .good(principal: principal, key: Self.key(in: verified.standardOutput))
+                    }
+                    refusal = refusal ?? Self.restriction(in: verified.standardError) ?? Self.firstLine(verified.standardError)
                 }
-                refusal = refusal ?? Self.restriction(in: verified.standardError) ?? Self.firstLine(verified.standardError)
             }
         }
         // No trusted principal verified it: whether the signature itself is intact decides between a key that is not
@@ -133,10 +157,78 @@ public actor SignatureVerifier {
             .trimmingCharacters(in: .whitespaces)
     }
 
-    /// What identifies the allowed-signers file's content cheaply: its modification time and size.
-    private func allowedSignersVersion() -> [String] {
-        guard let allowedSigners, let attributes = try? FileManager.default.attributesOfItem(atPath: allowedSigners) else { return [] }
-        return ["\(attributes[.modificationDate] ?? "")", "\(attributes[.size] ?? "")"]
+    /// Checks an OpenPGP signature with gpgv against the keys in `keys`, in a private folder (gpgv's home and the
+    /// binary keyring it needs) removed afterwards. gpgv's status lines say which key made it and what became of it.
+    func checkOpenPGP(signature: String, payload: String, keys: String) async throws -> SignatureState {
+        guard let contents = FileManager.default.contents(atPath: keys) else {
+            throw OperationError(.failed, "cannot read \(keys), the OpenPGP keys to check a signature against")
+        }
+        let keyring: Data
+        do {
+            keyring = try OpenPGPKeyring.binary(contents)
+        } catch {
+            throw OperationError(.failed, "\(keys): \(error)")
+        }
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let home = folder + "/home"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o700])
+        let keyringFile = try Self.write(keyring, to: folder + "/trusted.gpg")
+        let signatureFile = try Self.write(Data(signature.utf8), to: folder + "/commit.asc")
+        let payloadFile = try Self.write(Data(payload.utf8), to: folder + "/commit")
+        let output: CommandOutput
+        do {
+            output = try await CommandRunner.run(gpgv, ["--homedir", home, "--keyring", keyringFile, "--status-fd", "1",
+                                                        signatureFile, payloadFile], input: "", timeout: timeout)
+        } catch {
+            throw OperationError(.failed, "cannot run \(gpgv) to check a signature: \(error)",
+                                 hint: "install gpgv (scripts/setup does)")
+        }
+        return Self.openPGPState(status: output.standardOutput, standardError: output.standardError)
+    }
+
+    /// The state gpgv's `--status-fd` lines describe (GnuPG's doc/DETAILS): `GOODSIG`, `EXPKEYSIG`, `REVKEYSIG` and
+    /// `EXPSIG` with `VALIDSIG` carry the key's fingerprint; `BADSIG` a signature that does not match; `ERRSIG` with
+    /// `NO_PUBKEY` a key that is not among the trusted ones.
+    static func openPGPState(status: String, standardError: String) -> SignatureState {
+        var words: [String: [String]] = [:]
+        for line in status.split(whereSeparator: \.isNewline) where line.hasPrefix("[GNUPG:] ") {
+            let fields = line.dropFirst("[GNUPG:] ".count).split(separator: " ", maxSplits: 2).map(String.init)
+            if let keyword = fields.first, words[keyword] == nil { words[keyword] = Array(fields.dropFirst()) }
+        }
+        let fingerprint = words["VALIDSIG"]?.first.map { "OpenPGP \($0)" }
+        func key(_ fields: [String]?) -> String { fingerprint ?? "OpenPGP key \(fields?.first ?? "unknown")" }
+        if let good = words["GOODSIG"], good.count == 2, let fingerprint, words["EXPSIG"] == nil {
+            return .good(principal: good[1], key: fingerprint)
+        }
+        if let fields = words["EXPKEYSIG"] { return .restricted(key: key(fields), reason: "the key has expired") }
+        if let fields = words["REVKEYSIG"] { return .restricted(key: key(fields), reason: "the key was revoked") }
+        if let fields = words["EXPSIG"] { return .restricted(key: key(fields), reason: "the signature has expired") }
+        if words["BADSIG"] != nil { return .bad(reason: "gpgv: BAD signature") }
+        if let fields = words["NO_PUBKEY"] { return .untrusted(key: "OpenPGP key \(fields.first ?? "unknown")") }
+        let reason = standardError.split(whereSeparator: \.isNewline).last.map { $0.trimmingCharacters(in: .whitespaces) }
+        return .bad(reason: reason ?? "gpgv could not check it")
+    }
+
+    /// What identifies the key files' content cheaply: their modification times and sizes.
+    private func keysVersion() -> [String] {
+        [trusted.allowedSigners, trusted.openPGPKeys].map { path in
+            guard let path, let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return "-" }
+            return "\(attributes[.modificationDate] ?? "") \(attributes[.size] ?? "")"
+        }
+    }
+
+    /// Writes `data` to a new file readable by this user only.
+    static func write(_ data: Data, to path: String) throws -> String {
+        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw OperationError(.failed, "cannot write \(path) to check a signature")
+        }
+        return path
+    }
+
+    static func write(_ text: String, to path: String) throws -> String {
+        try write(Data(text.utf8), to: path)
     }
 
     private func run(_ arguments: [String], input: String) async throws -> CommandOutput {

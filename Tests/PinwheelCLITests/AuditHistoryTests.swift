@@ -84,7 +84,7 @@ struct AuditHistoryTests {
 
         // Without trusted keys a signature is shown, not checked.
         let unchecked = try CLIRunner.run(["history", "production", "--repo", repo.path])
-        #expect(unchecked.stdout.contains("signature: signed, not checked (no --allowed-signers given)"))
+        #expect(unchecked.stdout.contains("signature: signed, not checked (no --allowed-signers or --openpgp-keys given)"))
 
         let json = try CLIRunner.run(["history", "production", "--repo", repo.path, "--allowed-signers", allowedSigners, "--json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])

@@ -71,7 +71,7 @@ struct SignedRangeTests {
         #expect(SignatureState.untrusted(key: "ED25519 SHA256:x").word == "untrusted")
         let expired = SignatureState.restricted(key: "ED25519 SHA256:x", reason: "allowed_signers:1: key has expired")
         #expect(expired.word == "restricted")
-        #expect(expired.description == "signed by a key (ED25519 SHA256:x) the controller's allowed signers do not allow "
+        #expect(expired.description == "signed by a key (ED25519 SHA256:x) the controller's trusted keys do not allow "
             + "here: allowed_signers:1: key has expired")
     }
 

@@ -31,10 +31,8 @@ struct History: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Only changes committed on or after this date (2026-11-20, or 2026-11-20T14:00:00Z).", valueName: "date"))
     var since: String?
 
-    @Option(name: .customLong("allowed-signers"),
-            help: ArgumentHelp("Check each commit's SSH signature against this allowed-signers file (without it, signed commits show as not checked).",
-                               valueName: "path"))
-    var allowedSigners: String?
+    /// The keys each commit's signature is checked against (without any, signed commits show as not checked).
+    @OptionGroup var trustedKeys: TrustedKeyOptions
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false
@@ -46,9 +44,6 @@ struct History: AsyncParsableCommand {
         guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
         if let since, Self.date(since) == nil {
             throw ValidationError("--since \(since): give a date like 2026-11-20 or a time like 2026-11-20T14:00:00Z")
-        }
-        if let allowedSigners, let problem = SignatureVerifier.problem(with: allowedSigners) {
-            throw ValidationError("--allowed-signers: \(problem)")
         }
     }
 
@@ -68,7 +63,7 @@ struct History: AsyncParsableCommand {
             try EnvironmentHistory.read(environment, in: repository, revision: branch.map(opened.revision), statusBranch: statusBranch,
                                         limit: limit, since: since.flatMap(Self.date))
         }
-        let verifier = SignatureVerifier(allowedSigners: allowedSigners)
+        let verifier = SignatureVerifier(trusted: trustedKeys.trusted)
         try await GitSupport.reporting { try await history.checkSignatures(with: verifier, in: repository) }
         if json {
             print(try JSON.string(history))

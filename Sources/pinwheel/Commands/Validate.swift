@@ -24,19 +24,15 @@ struct Validate: AsyncParsableCommand {
                                valueName: "format"))
     var format: Format = .text
 
-    @Option(name: .customLong("allowed-signers"),
-            help: ArgumentHelp("With --rev: check the commit's SSH signature against this allowed-signers file.", valueName: "path"))
-    var allowedSigners: String?
+    /// With --rev: the keys the commit's signature is checked against.
+    @OptionGroup var trustedKeys: TrustedKeyOptions
 
     @Argument(help: ArgumentHelp("Environments to check (all when none are named).", valueName: "env"))
     var environments: [String] = []
 
     func validate() throws {
-        if let allowedSigners {
-            guard repository.rev != nil else { throw ValidationError("--allowed-signers checks a commit: give --rev too") }
-            if let problem = SignatureVerifier.problem(with: allowedSigners) {
-                throw ValidationError("--allowed-signers: \(problem)")
-            }
+        if !trustedKeys.isEmpty, repository.rev == nil {
+            throw ValidationError("\(TrustedKeys.options) checks a commit: give --rev too")
         }
     }
 
@@ -44,7 +40,7 @@ struct Validate: AsyncParsableCommand {
         let report = try loadReport(repository, environments)
         if repository.rev != nil, let source = try? repository.source() as? CommitConfigSource {
             // The commit's signature, as the controller would see it with the same allowed signers.
-            let verifier = SignatureVerifier(allowedSigners: allowedSigners)
+            let verifier = SignatureVerifier(trusted: trustedKeys.trusted)
             let state = try await GitSupport.reporting { try await verifier.state(of: source.commit, in: source.repository) }
             switch format {
             case .text: print("commit \(source.commit.hex): \(state)")

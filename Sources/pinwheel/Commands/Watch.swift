@@ -68,10 +68,8 @@ struct Watch: AsyncParsableCommand {
           help: "Accept a new tip that does not descend from the last applied commit (a force-push or a rebase); refused otherwise.")
     var allowHistoryRewrite = false
 
-    @Option(name: .customLong("allowed-signers"),
-            help: ArgumentHelp("The SSH allowed-signers file whose keys the controller trusts, for policies with verify: {signatures: required}. Never taken from the config repository.",
-                               valueName: "path"))
-    var allowedSigners: String?
+    /// The keys the controller trusts, for policies with `verify: {signatures: required}`.
+    @OptionGroup var trustedKeys: TrustedKeyOptions
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
@@ -112,9 +110,6 @@ struct Watch: AsyncParsableCommand {
         guard parsedAuthor != nil else { throw ValidationError("--author must look like `Name <email>`") }
         if webhookSecretEnvironment != nil && webhookSecretFile != nil {
             throw ValidationError("give the webhook secret once: --webhook-secret-env or --webhook-secret-file")
-        }
-        if let allowedSigners, let problem = SignatureVerifier.problem(with: allowedSigners) {
-            throw ValidationError("--allowed-signers: \(problem)")
         }
         if let listen {
             do {
@@ -161,7 +156,8 @@ struct Watch: AsyncParsableCommand {
             authorEmail: parsedAuthor!.email,
             allowedIdentityFolders: localFiles.allowIdentityDir,
             allowHistoryRewrite: allowHistoryRewrite,
-            allowedSigners: allowedSigners.map(Self.absolute)
+            allowedSigners: trustedKeys.trusted.allowedSigners,
+            openPGPKeys: trustedKeys.trusted.openPGPKeys
         )
         configuration.notify = notify.compactMap { try? NotifyTarget(flag: $0) }
         configuration.statusPage = (statusURL ?? listen.map { "http://\($0)" }).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }

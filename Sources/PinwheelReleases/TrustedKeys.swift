@@ -1,0 +1,20 @@
+import Foundation
+
+/// The keys a controller trusts to sign config commits, all files on the machine that checks, never from the
+/// repository being checked: an SSH allowed-signers file (`ssh-keygen -Y verify`'s format) and a file of OpenPGP
+/// public keys (`gpg --export [--armor]`'s output; GitHub's web-flow key signs the merges made on github.com).
+public struct TrustedKeys: Sendable, Hashable {
+    public var allowedSigners: String?
+    public var openPGPKeys: String?
+
+    public init(allowedSigners: String? = nil, openPGPKeys: String? = nil) {
+        self.allowedSigners = allowedSigners
+        self.openPGPKeys = openPGPKeys
+    }
+
+    /// No key at all: signatures are read but not checked.
+    public var isEmpty: Bool { allowedSigners == nil && openPGPKeys == nil }
+
+    /// The options that name them, for messages: `--allowed-signers or --openpgp-keys`.
+    public static let options = "--allowed-signers or --openpgp-keys"
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import PinwheelReleases
+
+/// The keys that `watch`, `validate --rev` and `history` check commit signatures against: files on this machine,
+/// never taken from the config repository.
+struct TrustedKeyOptions: ParsableArguments {
+    @Option(name: .customLong("allowed-signers"),
+            help: ArgumentHelp("An SSH allowed-signers file (`alice@example.com ssh-ed25519 AAAA…` lines) whose keys are trusted to sign commits.",
+                               valueName: "path"))
+    var allowedSigners: String?
+
+    @Option(name: .customLong("openpgp-keys"),
+            help: ArgumentHelp("A file of OpenPGP public keys (`gpg --export --armor KEY-ID`; GitHub's web-flow key for merges made on github.com) trusted to sign commits.",
+                               valueName: "path"))
+    var openPGPKeys: String?
+
+    func validate() throws {
+        if let allowedSigners, let problem = SignatureVerifier.problem(with: allowedSigners) {
+            throw ValidationError("--allowed-signers: \(problem)")
+        }
+        if let openPGPKeys, let problem = SignatureVerifier.openPGPProblem(with: openPGPKeys) {
+            throw ValidationError("--openpgp-keys: \(problem)")
+        }
+    }
+
+    /// The keys, by absolute paths (the controller may change its working directory's meaning for relative ones).
+    var trusted: TrustedKeys {
+        TrustedKeys(allowedSigners: allowedSigners.map(Self.absolute), openPGPKeys: openPGPKeys.map(Self.absolute))
+    }
+
+    var isEmpty: Bool { allowedSigners == nil && openPGPKeys == nil }
+
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+}
