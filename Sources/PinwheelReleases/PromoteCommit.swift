@@ -57,9 +57,12 @@ public struct PromoteCommit: Sendable {
     func sourceWarnings(target: Environment, from: Environment, in repository: Repository, now: Date) throws -> [String] {
         let candidate = PromotionGate.Pins(pins: from.slots[from.active].pins.map(\.description), python: from.python(of: from.active))
         var history: [PromotionGate.Observed] = []
+        var whereRead = "on \(statusBranch)"
         if let (_, tip) = try StatusBranch.tip(repository, branch: statusBranch) {
             history = try StatusBranch.statuses(of: source, at: tip, in: repository, limit: statusLimit)
                 .compactMap(PromotionGate.Observed.init)
+        } else {
+            whereRead = "here: there is no \(statusBranch) branch (nor origin/\(statusBranch)); fetch it if the controller runs elsewhere"
         }
         if let halt = PromotionGate.halt(of: candidate, in: history) {
             throw OperationError(.refused, "\(source) halted on these pins (\(candidate)) at "
@@ -70,12 +73,12 @@ public struct PromoteCommit: Sendable {
             let soak = TimeInterval(gate.soak.milliseconds) / 1000
             if case let .waiting(why, _) = PromotionGate.decide(candidate, history: history, from: source, soak: soak, now: now) {
                 return ["\(target.name)'s controller will wait before applying this (`promotion: {from: \(source), soak: "
-                        + "\(gate.soak)}`): \(why)"]
+                        + "\(gate.soak)}`): \(why)" + (history.isEmpty ? " (statuses read \(whereRead))" : "")]
             }
             return []
         }
         if case .waiting = PromotionGate.decide(candidate, history: history, from: source, soak: 0, now: now) {
-            return ["\(source) has no converged, healthy status with these pins (\(candidate)) on \(statusBranch), and "
+            return ["\(source) has no converged, healthy status with these pins (\(candidate)) \(whereRead); and "
                     + "\(target.name)'s policy has no `promotion: {from: \(source)}`: its controller applies them as soon "
                     + "as this is merged"]
         }

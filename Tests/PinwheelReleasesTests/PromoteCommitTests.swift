@@ -22,6 +22,8 @@ import Testing
         #expect(result.warnings.count == 1)
         #expect(result.warnings.first?.contains("staging has no converged, healthy status with these pins") == true,
                 "\(result.warnings)")
+        #expect(result.warnings.first?.contains("there is no pinwheel/status branch (nor origin/pinwheel/status); fetch it") == true,
+                "\(result.warnings)")
     }
 
     @Test func pinsTheSourceHaltedOnAreRefusedUntilALaterRunConverges() throws {
