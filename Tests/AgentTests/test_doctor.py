@@ -325,6 +325,14 @@ class ProbeVerificationTests(unittest.TestCase):
         self.assertFalse(check["ok"])
         self.assertIn("it is not Pinwheel's probe", check["detail"])
 
+    def test_without_a_web_program_to_proxy_to_there_is_no_probe(self):
+        write(self.upstream, "upstream hello-web { server 127.0.0.1:9; }\n")
+        report = doctor.Report()
+        doctor.check_switch(report, {"probe": self.free_address(), "upstream": self.upstream}, "hello-api", False)
+        check = report.checks[0]
+        self.assertFalse(check["ok"])
+        self.assertIn("no `nginx.check`", check["detail"])
+
     def test_with_the_probe_a_check_without_the_header_is_enough_and_one_that_does_not_answer_is_not(self):
         probe = self.serve(ProbeAnswering)
         healthz = "http://%s/healthz" % self.serve(Answering)

@@ -18,6 +18,9 @@ struct DoctorRequest: Encodable, Sendable {
     /// The least room a slot's build is assumed to need; the doctor asks for twice the largest of this and the
     /// builds already on the host.
     var slotBytes: Int
+    /// Whether the agent verifies a switch through Pinwheel's probe: only when a web program has a health check for
+    /// the probe to proxy to (and `nginx.probe` is not off, which the settings say).
+    var probed: Bool
 
     struct Interpreter: Encodable, Sendable, Equatable {
         var name: String

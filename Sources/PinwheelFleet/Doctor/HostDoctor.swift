@@ -24,7 +24,8 @@ public struct HostDoctor: Sendable {
     public func examine(timeout: Duration = .seconds(120)) async -> HostCheckup {
         let request = DoctorRequest(app: environment.app, environment: environment.name, python: environment.python,
                                     interpreters: DoctorRequest.interpreters(of: environment), settings: host.settings,
-                                    slotBytes: slotBytes)
+                                    slotBytes: slotBytes,
+                                    probed: environment.programs.contains { $0.isWeb && $0.health != nil })
         do {
             let script = try request.script()
             let started = Date().timeIntervalSince1970

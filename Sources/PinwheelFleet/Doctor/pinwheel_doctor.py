@@ -399,11 +399,11 @@ def http_head(url, timeout=3):
         connection.close()
 
 
-def check_switch(report, settings, app):
+def check_switch(report, settings, app, probed_program=True):
     """Whether a switch can be verified: through Pinwheel's probe (`nginx.probe`), which the agent writes into the
-    upstream file it owns, and through `nginx.check`, which must answer through nginx, naming the slot in
-    X-Pinwheel-Slot unless the probe verifies the slot."""
-    probe = settings.get("probe")
+    upstream file it owns when a web program has a health check to proxy to (`probed_program`), and through
+    `nginx.check`, which must answer through nginx, naming the slot in X-Pinwheel-Slot unless the probe verifies it."""
+    probe = settings.get("probe") if probed_program else None
     probed = None
     if probe:
         probed, detail, fix = probe_state(settings, probe)
@@ -531,7 +531,7 @@ def examine(request):
         check_python(report, interpreter["path"], uv, interpreter["name"])
     check_supervisor(report, settings["supervisor"], request["app"], request["environment"])
     check_nginx(report, settings["nginx"], request["app"])
-    check_switch(report, settings["nginx"], request["app"])
+    check_switch(report, settings["nginx"], request["app"], request.get("probed", True))
     check_disk(report, settings["root"], request["environment"], int(request["slotBytes"]))
     return {"protocol": PROTOCOL, "ok": True, "time": now, "checks": report.checks}
 
