@@ -161,6 +161,18 @@ public final class TestFleet: @unchecked Sendable {
         return (status, body.trimmingCharacters(in: .whitespacesAndNewlines), slot)
     }
 
+    /// `get` polled until the answer comes from `slot` or `timeout` passes (then the last answer): nginx reloads
+    /// gracefully, so an old worker may answer for a moment after a switch.
+    public func get(_ index: Int, path: String, from slot: String,
+                    timeout: Duration = .seconds(5)) async throws -> (status: Int, body: String, slot: String?) {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let answer = try await get(index, path: path)
+            if answer.slot == slot || ContinuousClock.now > deadline { return answer }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     /// What each host's nginx serves at `/` (every host, or those of `indexes`), polled until each answers
     /// `expected` or `timeout` passes: nginx reloads gracefully, so an old worker may answer for a moment.
     public func waitUntilServing(_ expected: String, hosts indexes: [Int]? = nil, timeout: Duration = .seconds(5)) async throws -> [String] {

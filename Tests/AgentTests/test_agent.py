@@ -229,24 +229,52 @@ class BuildFileTests(TestCase):
                 handle.write(text)
             self.assertIsNone(agent.Agent.read_manifest(self.root), text)
 
+    def wrapper(self, path):
+        """An executable at `path` that runs this interpreter: another interpreter as far as the agent can tell."""
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as handle:
+            handle.write('#!/bin/sh\nexec "%s" "$@"\n' % sys.executable)
+        os.chmod(path, 0o755)
+        return path
+
     def test_build_installs_with_the_slot_python_and_compiles_bytecode(self):
         """Bytecode is compiled at install time, so a new slot does not compile its stack inside the health window:
-        by the agent itself when the slot's interpreter is its own, by uv's --compile-bytecode otherwise."""
-        for python, here in ((sys.executable, True), ("/opt/other/bin/python3", False)):
+        by the agent itself when the slot's interpreter is its own, by the slot's interpreter when that one says
+        what its bytecode is, by uv's --compile-bytecode only when it cannot."""
+        for python, answers in ((sys.executable, True), ("/opt/other/bin/python3", True), ("/opt/other/bin/python3", False)):
             request = make_request(self.root)
             request["slots"]["A"]["spec"]["python"] = python
             host = agent.Agent(request)
+            target = host.slot_dir("A")
+            venv_python = os.path.join(target, "venv", "bin", "python")
             commands, compiled = [], []
             host.installer = lambda: "/usr/local/bin/uv"
-            host.run = lambda argv: commands.append(argv) or (0, "")
-            host.compile_bytecode = lambda venv, earlier: compiled.append(venv) or (0, 0)
-            target = host.slot_dir("A")
+
+            def run(argv):
+                commands.append(argv)
+                if argv[1] == "venv" and answers and python != sys.executable:
+                    self.wrapper(venv_python)
+                return 0, ""
+            host.run = run
+            host.compile_bytecode = lambda venv, earlier, form: compiled.append((venv, form.python)) or (0, 0)
             host.build("A", target)
+            case = (python, answers)
             self.assertEqual(commands[0][:5], ["/usr/local/bin/uv", "venv", "--quiet", "--python", python])
-            self.assertEqual("--compile-bytecode" in commands[1], not here, python)
-            self.assertEqual(compiled, [os.path.join(target, "venv")] if here else [], python)
+            self.assertEqual("--compile-bytecode" in commands[1], not answers, case)
+            expected = [] if not answers else [(os.path.join(target, "venv"), None if python == sys.executable else venv_python)]
+            self.assertEqual(compiled, expected, case)
             self.assertEqual(commands[1][-2:], ["-r", os.path.join(target, "requirements.txt")])
             self.assertEqual(agent.Agent.read_manifest(target)["installer"], "uv")
+
+    def test_another_interpreters_bytecode_format_is_asked_once_and_named_as_importlib_names_it(self):
+        form = agent.BytecodeFormat.of(self.wrapper(os.path.join(self.root, "other", "python3")))
+        own = agent.BytecodeFormat.own()
+        self.assertEqual((form.magic, form.tag, form.version), (own.magic, own.tag, own.version))
+        self.assertEqual(form.python, os.path.join(self.root, "other", "python3"))
+        for source in ("/srv/site/package/module.py", "/srv/site/a.b.py", "/srv/site/__init__.py", "/srv/site/noext"):
+            self.assertEqual(form.cache_path(source), importlib.util.cache_from_source(source), source)
+        self.assertIsNone(agent.BytecodeFormat.of(os.path.join(self.root, "no-such-python")))
+        self.assertIsNone(agent.BytecodeFormat.of("/bin/true"))
 
     @staticmethod
     def make_site_packages(venv):
@@ -335,6 +363,40 @@ class BuildFileTests(TestCase):
             stdout=subprocess.PIPE, universal_newlines=True, check=True)
         self.assertEqual(completed.stdout.split(), [path(new, "linked.py"), "c", "2", "o"])
         self.assertEqual({name: os.stat(pyc(new, name)).st_mtime_ns for name in files}, written)
+
+    def test_another_interpreter_takes_the_running_builds_bytecode_and_compiles_the_rest_itself(self):
+        import py_compile
+        form = agent.BytecodeFormat.of(self.wrapper(os.path.join(self.root, "other", "python3")))
+        earlier, venv = os.path.join(self.root, "earlier"), os.path.join(self.root, "venv")
+        old, new = form.site_packages(earlier), form.site_packages(venv)
+        for site in (old, new):
+            os.makedirs(os.path.join(site, "package"))
+        for name, text in (("kept.py", "VALUE = 'k'\n"), ("changed.py", "VALUE = 1\n")):
+            with open(os.path.join(old, "package", name), "w") as handle:
+                handle.write(text)
+        self.assertEqual(agent.Agent.compile_bytecode(earlier, (), form), (0, 2))
+        os.link(os.path.join(old, "package", "kept.py"), os.path.join(new, "package", "kept.py"))
+        with open(os.path.join(new, "package", "changed.py"), "w") as handle:
+            handle.write("VALUE = 22\n")
+        original, commands = agent.run_command, []
+        agent.run_command = lambda argv, timeout: commands.append(argv) or original(argv, timeout)
+        try:
+            self.assertEqual(agent.Agent.compile_bytecode(venv, [earlier], form), (1, 1))
+        finally:
+            agent.run_command = original
+        self.assertEqual(commands, [[form.python, "-I", "-m", "compileall", "-q", new]])
+        kept = os.path.join(new, "package", "kept.py")
+        self.assertEqual(os.stat(form.cache_path(kept)).st_ino,
+                         os.stat(form.cache_path(os.path.join(old, "package", "kept.py"))).st_ino)
+        changed = os.path.join(new, "package", "changed.py")
+        expected = os.path.join(self.root, "expected.pyc")
+        py_compile.compile(changed, cfile=expected, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+        import marshal
+        with open(expected, "rb") as want, open(form.cache_path(changed), "rb") as got:
+            wanted, gotten = want.read(), got.read()
+        # The same header and code; the marshalled bytes may differ by reference flags, which depend on refcounts.
+        self.assertEqual(gotten[:16], wanted[:16], "compiled by the other interpreter's compileall")
+        self.assertEqual(marshal.loads(gotten[16:]), marshal.loads(wanted[16:]))
 
     def test_find_program_finds_what_shutil_which_finds(self):
         import shutil

@@ -35,9 +35,14 @@ struct PerSlotPythonOnARealFleetTests {
         try fleet.setActive(.b)
         let reports = try await fleet.apply()
         #expect(reports.allSatisfy { $0.outcome == .changed }, "\(reports.map { $0.error?.message ?? "" })")
+        // The slot's own interpreter compiled its bytecode, the agent having asked it for its format (uv did not).
+        for report in reports {
+            let output = report.phases.flatMap(\.outcomes).flatMap(\.output)
+            #expect(output.contains { $0.contains("slot B: built") && $0.contains("bytecode of") }, "\(output)")
+        }
         let prefix = URL(fileURLWithPath: other).deletingLastPathComponent().deletingLastPathComponent().path
         for index in 0..<fleet.hosts {
-            let answer = try await fleet.get(index, path: "/python")
+            let answer = try await fleet.get(index, path: "/python", from: "B")
             #expect(answer.slot == "B")
             #expect(answer.body.hasSuffix(" \(prefix)"), "\(answer.body)")
         }
@@ -46,7 +51,7 @@ struct PerSlotPythonOnARealFleetTests {
         let back = try await fleet.reconciler().reconcile()
         #expect(back.outcome.result == .converged)
         #expect(back.hosts.allSatisfy { $0.phases.flatMap(\.requested) == [.verify(.a), .route(.a)] }, "\(back.hosts.map(\.phases))")
-        let after = try await fleet.get(0, path: "/python")
+        let after = try await fleet.get(0, path: "/python", from: "A")
         #expect(after.body.hasSuffix(" /usr"), "\(after.body)")
     }
 }

@@ -947,15 +947,17 @@ class Agent:
             bytecode = ""
             if uv:
                 installer = "uv"
-                # uv compiles in interpreters it starts; when the slot's interpreter is this one, compiling here
-                # saves starting them (most of a small service's install).
-                here = self.is_own_interpreter(spec["python"])
                 self.checked([uv, "venv", "--quiet", "--python", spec["python"], venv], "creating the virtualenv")
-                self.checked([uv, "pip", "install", "--quiet"] + ([] if here else ["--compile-bytecode"]) +
-                             ["--python", os.path.join(venv, "bin", "python"),
-                              "--no-deps"] + hashes + where + ["-r", requirements], "installing the pins")
-                if here:
-                    reused, compiled = self.compile_bytecode(venv, self.earlier_venvs(slot, target))
+                # The agent compiles, so that a release keeps the bytecode of every file the running builds already
+                # have: in this process when the slot's interpreter is this one, else with the slot's interpreter,
+                # asked first for its bytecode format. Only if it cannot say does uv compile everything.
+                python = os.path.join(venv, "bin", "python")
+                form = BytecodeFormat.own() if self.is_own_interpreter(spec["python"]) else BytecodeFormat.of(python)
+                self.checked([uv, "pip", "install", "--quiet"] + ([] if form else ["--compile-bytecode"]) +
+                             ["--python", python, "--no-deps"] + hashes + where + ["-r", requirements],
+                             "installing the pins")
+                if form:
+                    reused, compiled = self.compile_bytecode(venv, self.earlier_venvs(slot, target), form)
                     bytecode = "; bytecode of %d files compiled, of %d taken from the running builds" % (compiled, reused)
             else:
                 installer = "pip"
@@ -990,21 +992,27 @@ class Agent:
         return venvs
 
     @staticmethod
-    def compile_bytecode(venv, earlier=()):
+    def compile_bytecode(venv, earlier=(), form=None):
         """Compiles the venv's packages as uv's --compile-bytecode and pip do (a file that does not compile is left
-        to compile at import, as they leave it).
+        to compile at import, as they leave it), for the interpreter whose bytecode `form` describes (this one's by
+        default).
 
         A file that an `earlier` venv (the builds the slots run now) has with the same bytes keeps the bytecode
         compiled there: a release changes a pin or two, and compiling the whole stack again was most of a realistic
         service's prepare. The rest is compiled here, one file after another, or with compileall's worker processes
-        when there are many (whose import, ~8 ms, is then small beside the work; it skips what was taken)."""
-        site = site_packages(venv)
+        when there are many (whose import, ~8 ms, is then small beside the work; it skips what was taken). For
+        another interpreter, that interpreter's compileall does it (it too skips what was taken)."""
+        form = form or BytecodeFormat.own()
+        site = form.site_packages(venv)
         sources = [os.path.join(folder, name) for folder, _, names in os.walk(site) for name in names
                    if name.endswith(".py")]
-        sites = [site_packages(other) for other in earlier]
+        sites = [form.site_packages(other) for other in earlier]
         left = [source for source in sources
-                if not any(reuse_bytecode(source, other + source[len(site):]) for other in sites)]
-        if len(left) > COMPILE_IN_WORKERS_FROM:
+                if not any(reuse_bytecode(source, other + source[len(site):], form) for other in sites)]
+        many = len(left) > COMPILE_IN_WORKERS_FROM
+        if left and form.python:
+            run_command([form.python, "-I", "-m", "compileall", "-q"] + (["-j", "0"] if many else []) + [site], 3600)
+        elif many:
             import compileall
             compileall.compile_dir(site, maxlevels=100, quiet=2, workers=0)
         else:
@@ -1685,15 +1693,52 @@ def remove_tree(path):
 
 def site_packages(venv):
     """The site-packages folder of a venv of this interpreter's version."""
-    return os.path.join(venv, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+    return BytecodeFormat.own().site_packages(venv)
 
 
-def pyc_header(status):
+class BytecodeFormat(object):
+    """What an interpreter's bytecode files are: the magic number that starts them, the tag in their names
+    (`cpython-311`) and its version's site-packages folder in a venv. This interpreter's (`own`), or another's, asked
+    once (`of`), which then compiles for itself (`python`)."""
+
+    QUERY = ("import sys, importlib.util; sys.stdout.write('%s %s %d.%d' % (importlib.util.MAGIC_NUMBER.hex(), "
+             "sys.implementation.cache_tag, sys.version_info[0], sys.version_info[1]))")
+
+    def __init__(self, magic, tag, version, python=None):
+        self.magic, self.tag, self.version, self.python = magic, tag, version, python
+
+    @classmethod
+    def own(cls):
+        from importlib._bootstrap_external import MAGIC_NUMBER  # what py_compile itself uses
+        return cls(MAGIC_NUMBER, sys.implementation.cache_tag, "%d.%d" % sys.version_info[:2])
+
+    @classmethod
+    def of(cls, python):
+        """The format of the interpreter `python`, or None when it does not answer as a CPython 3 does."""
+        try:
+            code, output = run_command([python, "-I", "-c", cls.QUERY], 60)
+            magic, tag, version = output.split()
+            if code != 0 or not tag or len(magic) != 8:
+                return None
+            return cls(bytes.fromhex(magic), tag, version, python)
+        except (OSError, ValueError):
+            return None
+
+    def site_packages(self, venv):
+        return os.path.join(venv, "lib", "python" + self.version, "site-packages")
+
+    def cache_path(self, source):
+        """Where the interpreter looks for the bytecode of `source`, as `importlib.util.cache_from_source` says."""
+        head, tail = os.path.split(source)
+        base, dot, rest = tail.rpartition(".")
+        return os.path.join(head, "__pycache__", (base if base else rest) + dot + self.tag + ".pyc")
+
+
+def pyc_header(status, form=None):
     """The 16 bytes that start the bytecode of a source file with this `os.stat`, as py_compile writes them: the
     interpreter's magic number, flags 0 (checked by timestamp, PEP 552), the source's mtime and size."""
-    from importlib._bootstrap_external import MAGIC_NUMBER  # what py_compile itself uses
-    return (MAGIC_NUMBER + (0).to_bytes(4, "little") + (int(status.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
-            + (status.st_size & 0xFFFFFFFF).to_bytes(4, "little"))
+    return ((form or BytecodeFormat.own()).magic + (0).to_bytes(4, "little")
+            + (int(status.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little") + (status.st_size & 0xFFFFFFFF).to_bytes(4, "little"))
 
 
 def compile_source(path):
@@ -1713,25 +1758,26 @@ def compile_source(path):
     return True
 
 
-def reuse_bytecode(path, earlier):
+def reuse_bytecode(path, earlier, form=None):
     """Gives the Python file `path` the bytecode compiled for `earlier`, another build's file, when both hold the same
     bytes (uv links installed files from its cache, so most often they are one file) and that bytecode is valid for
-    `earlier` as the interpreter checks it. A hard link when the headers agree, else a copy with `path`'s header; the
-    interpreter sets the code's file name from where it loads it. Returns whether it did."""
-    from importlib._bootstrap_external import cache_from_source
+    `earlier` as the interpreter (whose bytecode `form` describes: this one's by default) checks it. A hard link when
+    the headers agree, else a copy with `path`'s header; the interpreter sets the code's file name from where it loads
+    it. Returns whether it did."""
+    form = form or BytecodeFormat.own()
     try:
         mine, theirs = os.stat(path), os.stat(earlier)
         if mine.st_size != theirs.st_size:
             return False
-        compiled = cache_from_source(earlier)
+        compiled = form.cache_path(earlier)
         with open(compiled, "rb") as handle:
-            valid = pyc_header(theirs)
+            valid = pyc_header(theirs, form)
             if handle.read(16) != valid:
                 return False
             if (mine.st_dev, mine.st_ino) != (theirs.st_dev, theirs.st_ino) and not same_bytes(path, earlier):
                 return False
-            target = cache_from_source(path)
-            header = pyc_header(mine)
+            target = form.cache_path(path)
+            header = pyc_header(mine, form)
             if header == valid:
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 try:
