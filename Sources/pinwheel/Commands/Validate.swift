@@ -31,7 +31,7 @@ struct Validate: AsyncParsableCommand {
     var environments: [String] = []
 
     func validate() throws {
-        if !trustedKeys.isEmpty, repository.rev == nil {
+        if !trustedKeys.trusted.isEmpty, repository.rev == nil {
             throw ValidationError("\(TrustedKeys.options) checks a commit: give --rev too")
         }
     }

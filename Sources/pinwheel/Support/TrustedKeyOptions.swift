@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import PinwheelReleases
 
 /// The keys that `watch`, `validate --rev` and `history` check commit signatures against: files on this machine,
@@ -26,12 +25,6 @@ struct TrustedKeyOptions: ParsableArguments {
 
     /// The keys, by absolute paths (the controller may change its working directory's meaning for relative ones).
     var trusted: TrustedKeys {
-        TrustedKeys(allowedSigners: allowedSigners.map(Self.absolute), openPGPKeys: openPGPKeys.map(Self.absolute))
-    }
-
-    var isEmpty: Bool { allowedSigners == nil && openPGPKeys == nil }
-
-    static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : URL(fileURLWithPath: path).standardizedFileURL.path
+        TrustedKeys(allowedSigners: allowedSigners.map(Watch.absolute), openPGPKeys: openPGPKeys.map(Watch.absolute))
     }
 }
