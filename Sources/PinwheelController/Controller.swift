@@ -365,7 +365,7 @@ public actor Controller {
 
     /// What `promotion` says of `desired`'s active pins, from the source environment's statuses on the status branch.
     private func promotionDecision(_ desired: Environment, promotion: Promotion, repository: WatchedRepository) -> PromotionGate.Decision {
-        let candidate = PromotionGate.Pins(pins: desired.slots[desired.active].pins.map(\.description), python: desired.python(of: desired.active))
+        let candidate = PromotionGate.Pins(activeOf: desired)
         var observed: [PromotionGate.Observed] = []
         do {
             if let tip = try repository.statusTip() {

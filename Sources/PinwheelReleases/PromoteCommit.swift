@@ -55,7 +55,7 @@ public struct PromoteCommit: Sendable {
 
     /// What the source's statuses say of the pins promoted: throws when it halted on them, else the warnings.
     func sourceWarnings(target: Environment, from: Environment, in repository: Repository, now: Date) throws -> [String] {
-        let candidate = PromotionGate.Pins(pins: from.slots[from.active].pins.map(\.description), python: from.python(of: from.active))
+        let candidate = PromotionGate.Pins(activeOf: from)
         var history: [PromotionGate.Observed] = []
         var whereRead = "on \(statusBranch)"
         if let (_, tip) = try StatusBranch.tip(repository, branch: statusBranch) {

@@ -19,6 +19,12 @@ public enum PromotionGate {
             self.python = python
         }
 
+        /// What `environment`'s active slot pins, with the interpreter it builds them with.
+        public init(activeOf environment: Environment) {
+            self.init(pins: environment.slots[environment.active].pins.map(\.description),
+                      python: environment.python(of: environment.active))
+        }
+
         public var description: String {
             (pins.isEmpty ? "no pins" : pins.joined(separator: ", ")) + (python.map { " (python \($0))" } ?? "")
         }
