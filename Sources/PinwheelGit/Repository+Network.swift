@@ -50,15 +50,20 @@ extension Repository {
         return try await NetworkOperation.run(deadline: options.deadline, target: target) { (operation) throws(GitError) -> FetchResult in
             try self.locked { () throws(GitError) -> FetchResult in
                 let before = try self.referenceSnapshot()
-                var handle: OpaquePointer?
-                try check(git_remote_lookup(&handle, self.handle, remote), "\(target): no remote named \(remote)")
+                let (handle, settings) = try self.detachedRemote(remote, context: target)
                 defer { git_remote_free(handle) }
                 var fetchOptions = git_fetch_options()
                 try check(git_fetch_options_init(&fetchOptions, UInt32(GIT_FETCH_OPTIONS_VERSION)), "fetch options")
                 fetchOptions.prune = GIT_FETCH_PRUNE
+                // Tags as a named remote fetches them; no FETCH_HEAD, which nobody reads and whose writing looks the
+                // remote up again (the lookup that leaks in libgit2 1.5.1, see `remoteSettings`).
+                fetchOptions.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_AUTO
+                fetchOptions.update_fetchhead = 0
                 let callbacks = RemoteCallbacks(options: options, operation: operation, url: url ?? "")
                 callbacks.install(into: &fetchOptions.callbacks)
-                let rc = withExtendedLifetime(callbacks) { git_remote_fetch(handle, nil, &fetchOptions, "pinwheel: fetch") }
+                let rc = Self.withStrarray(settings.fetchRefspecs) { refspecs in
+                    withExtendedLifetime(callbacks) { git_remote_fetch(handle, refspecs, &fetchOptions, "pinwheel: fetch") }
+                }
                 if rc < 0 { throw Self.networkError(rc, callbacks: callbacks, operation: operation) }
                 let after = try self.referenceSnapshot()
                 var updated: [String: ObjectID?] = [:]
@@ -80,20 +85,15 @@ extension Repository {
         let target = "push \(branch) to \(remote)/\(destination)" + (url.map { " (\($0))" } ?? "")
         try await NetworkOperation.run(deadline: options.deadline, target: target) { (operation) throws(GitError) in
             try self.locked { () throws(GitError) in
-                var handle: OpaquePointer?
-                try check(git_remote_lookup(&handle, self.handle, remote), "\(target): no remote named \(remote)")
+                let handle = try self.detachedRemote(remote, context: target).remote
                 defer { git_remote_free(handle) }
                 var pushOptions = git_push_options()
                 try check(git_push_options_init(&pushOptions, UInt32(GIT_PUSH_OPTIONS_VERSION)), "push options")
                 let callbacks = RemoteCallbacks(options: options, operation: operation, url: url ?? "")
                 callbacks.install(into: &pushOptions.callbacks)
                 let refspec = "\(Self.branchRef(branch)):\(Self.branchRef(destination))"
-                let rc = refspec.withCString { spec -> Int32 in
-                    var strings: [UnsafeMutablePointer<CChar>?] = [UnsafeMutablePointer(mutating: spec)]
-                    return strings.withUnsafeMutableBufferPointer { buffer in
-                        var array = git_strarray(strings: buffer.baseAddress, count: 1)
-                        return withExtendedLifetime(callbacks) { git_remote_push(handle, &array, &pushOptions) }
-                    }
+                let rc = Self.withStrarray([refspec]) { refspecs in
+                    withExtendedLifetime(callbacks) { git_remote_push(handle, refspecs, &pushOptions) }
                 }
                 if rc < 0 {
                     var error = Self.networkError(rc, callbacks: callbacks, operation: operation)

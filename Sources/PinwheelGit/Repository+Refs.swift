@@ -89,15 +89,12 @@ extension Repository {
     /// Adds a remote, or changes its URL when it already exists.
     public func setRemote(_ name: String, url: String) throws(GitError) {
         try locked { () throws(GitError) in
-            var remote: OpaquePointer?
-            let rc = git_remote_lookup(&remote, handle, name)
-            if rc == GIT_ENOTFOUND.rawValue {
+            guard try remoteSettings(name) != nil else {
+                var remote: OpaquePointer?
                 try check(git_remote_create(&remote, handle, name, url), "add remote \(name) (\(url))")
                 git_remote_free(remote)
                 return
             }
-            try check(rc, "look up remote \(name)")
-            git_remote_free(remote)
             try check(git_remote_set_url(handle, name, url), "set URL of remote \(name) to \(url)")
         }
     }
@@ -105,12 +102,7 @@ extension Repository {
     /// The URL of a remote, or nil when there is no such remote.
     public func remoteURL(_ name: String) throws(GitError) -> String? {
         try locked { () throws(GitError) -> String? in
-            var remote: OpaquePointer?
-            let rc = git_remote_lookup(&remote, handle, name)
-            if rc == GIT_ENOTFOUND.rawValue { return nil }
-            try check(rc, "look up remote \(name)")
-            defer { git_remote_free(remote) }
-            return git_remote_url(remote).map { String(cString: $0) }
+            try remoteSettings(name)?.url
         }
     }
 
