@@ -61,7 +61,11 @@ final class NetworkOperation: Sendable {
                                  _ body: @escaping @Sendable (NetworkOperation) throws(GitError) -> T) async throws(GitError) -> T {
         LibGit2.ensureInitialized()
         let operation = NetworkOperation(deadline: deadline, target: target)
-        let watchdog = DispatchWorkItem { operation.expire() }
+        // A timer source, not `asyncAfter`: a cancelled source is released at once, where a cancelled work item
+        // stays queued (holding the operation) until its deadline, dozens of them for a controller polling fast.
+        let watchdog = DispatchSource.makeTimerSource(queue: .global())
+        watchdog.setEventHandler { [weak operation] in operation?.expire() }
+        watchdog.schedule(deadline: .now() + .milliseconds(Int(deadline.milliseconds)))
         let result: Result<T, GitError> = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, GitError>, Never>) in
                 let thread = Thread {
@@ -76,8 +80,7 @@ final class NetworkOperation: Sendable {
                 thread.name = "pinwheel-git-network"
                 thread.stackSize = 8 << 20
                 thread.start()
-                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(deadline.milliseconds)),
-                                                  execute: watchdog)
+                watchdog.activate()
             }
         } onCancel: {
             operation.cancel()
