@@ -459,3 +459,13 @@ void pw_ignore_sigpipe_if_default(void)
 		sigaction(SIGPIPE, &ign, NULL);
 	}
 }
+
+int pw_set_mwindow_file_limit(size_t limit)
+{
+	return git_libgit2_opts(GIT_OPT_SET_MWINDOW_FILE_LIMIT, limit);
+}
+
+int pw_enable_caching(int enabled)
+{
+	return git_libgit2_opts(GIT_OPT_ENABLE_CACHING, enabled);
+}

@@ -60,6 +60,8 @@ public actor Controller {
                 notifier: Notifier? = nil) {
         self.configuration = configuration
         self.logger = logger
+        // A controller runs for months: libgit2's object cache would keep a little of every commit it reads.
+        Repository.disableObjectCache()
         self.metrics = metrics
         verifier = SignatureVerifier(trusted: configuration.trustedKeys)
         self.notifier = notifier ?? Notifier(logger: logger, metrics: metrics)
@@ -154,6 +156,13 @@ public actor Controller {
         failedPolls = 0
         lastError = nil
         lastPoll = Date()
+        do {
+            if let merged = try repository.compactIfNeeded() {
+                logger.debug("compacted the cache clone", metadata: ["packs": "\(merged)"])
+            }
+        } catch {
+            logger.warning("could not compact the cache clone; it keeps working as it is", metadata: ["error": "\(error)"])
+        }
         guard tip != lastTip || forceNextPoll || !waiting.isEmpty else { return }
         forceNextPoll = false
         if tip != lastTip {

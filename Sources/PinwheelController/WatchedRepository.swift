@@ -53,6 +53,19 @@ public final class WatchedRepository: @unchecked Sendable {
         return try tip()
     }
 
+    /// Pack files in the cache beyond which ``compactIfNeeded()`` merges them (each fetch that brings something adds
+    /// one).
+    static let packLimit = 16
+
+    /// Merges the cache's packs into one when there are more than ``packLimit``, so a controller that runs for
+    /// months holds a bounded number of open descriptors and mapped pack indexes. Returns how many packs it merged,
+    /// nil when there was nothing to do.
+    @discardableResult
+    public func compactIfNeeded() throws -> Int? {
+        guard repository.packFileCount() > Self.packLimit else { return nil }
+        return try repository.compactObjects()
+    }
+
     /// The branch's tip as last fetched.
     public func tip() throws -> ObjectID {
         guard let tip = try repository.referenceTarget(branchRef) else {

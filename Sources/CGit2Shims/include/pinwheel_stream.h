@@ -29,6 +29,13 @@ int64_t pw_op_remaining_ms(pw_op *op);
 /// Registers the deadline-aware standard stream with libgit2 (once per process).
 int pw_stream_register(void);
 
+/// Caps how many pack files libgit2 keeps open at once (git_libgit2_opts is variadic, which Swift cannot call).
+/// Returns libgit2's result.
+int pw_set_mwindow_file_limit(size_t limit);
+
+/// Turns libgit2's cache of decoded objects on or off, for every repository of the process.
+int pw_enable_caching(int enabled);
+
 /// Ignores SIGPIPE if it still has its default disposition, so writing to a
 /// socket shut down by the peer (libssh2 uses plain send) cannot kill the process.
 void pw_ignore_sigpipe_if_default(void);
