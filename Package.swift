@@ -195,6 +195,15 @@ let package = Package(
             name: "PinwheelStatusPageTests",
             dependencies: ["PinwheelStatusPage", "PinwheelController", "PinwheelCore", "PinwheelFleet"]
         ),
+        // A controller driven through hundreds of polls and commits in a process of its own, so the allocator's
+        // statistics and the open descriptors are its alone.
+        .testTarget(
+            name: "PinwheelLeakTests",
+            dependencies: ["PinwheelController", "PinwheelCore", "PinwheelTestSupport", "CHeapStatistics",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        // The C allocator's own statistics (glibc's mallinfo2), for the leak tests.
+        .target(name: "CHeapStatistics"),
         .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit", "PinwheelCore", "PinwheelTestSupport"]),
         .testTarget(name: "PinwheelReleasesTests", dependencies: ["PinwheelReleases", "PinwheelConfig", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport"]),
     ],
