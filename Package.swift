@@ -195,7 +195,12 @@ let package = Package(
             name: "PinwheelStatusPageTests",
             dependencies: ["PinwheelStatusPage", "PinwheelController", "PinwheelCore", "PinwheelFleet"]
         ),
-        .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit", "PinwheelCore", "PinwheelTestSupport"]),
+        // The controller too: one suite runs its admission and `pinwheel apply` against the same repositories.
+        .testTarget(
+            name: "PinwheelCLITests",
+            dependencies: ["PinwheelGit", "PinwheelCore", "PinwheelTestSupport", "PinwheelController",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "PinwheelReleasesTests", dependencies: ["PinwheelReleases", "PinwheelConfig", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
