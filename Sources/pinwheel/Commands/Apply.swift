@@ -181,3 +181,26 @@ struct ApplyFinished: Encodable {
         return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? #"{"v":1,"event":"apply.finished"}"#
     }
 }
+
+/// `apply --json`'s line when admission holds the commit back: the machine-readable verdict.
+struct ApplyHeld: Encodable {
+    var v = ApplyEventLine.version
+    var event = "apply.held"
+    var environment: String
+    var commit: String?
+    /// `wait` or `refuse`.
+    var decision: String
+    /// The ``AdmissionReason`` code of the first rule that holds it.
+    var reason: String
+    /// Every rule that holds it.
+    var reasons: [String]
+    var message: String
+    /// Whether `--override` applies it anyway.
+    var overridden: Bool
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? #"{"v":1,"event":"apply.held"}"#
+    }
+}
