@@ -47,6 +47,11 @@ struct ApplyOverrideTests {
         #expect(override.by == "Olive Override <olive@example.com>")
         #expect(try await config.inWork(["log", "-1", "--format=%an", EnvironmentStatus.defaultBranch]).hasPrefix("Olive Override"))
 
+        let shown = try CLIRunner.run(["status", "fleet", "--repo", fleet.config])
+        let line = shown.stdout.split(separator: "\n").first { $0.hasPrefix("override:") }.map(String.init) ?? ""
+        #expect(line.contains("olive@example.com") && line.contains(AdmissionReason.windowClosed.rawValue) && line.contains("INC-42"),
+                "\(shown.stdout)")
+
         // history shows it, in JSON and to people.
         let history = try CLIRunner.run(["history", "fleet", "--repo", fleet.config, "--json"])
         #expect(history.status == 0, "\(history.stderr)")
