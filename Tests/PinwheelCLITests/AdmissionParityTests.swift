@@ -1,6 +1,7 @@
 import Foundation
 import PinwheelController
 import PinwheelCore
+import PinwheelGit
 import PinwheelTestSupport
 import Testing
 
@@ -57,6 +58,43 @@ struct AdmissionParityTests {
         #expect(apply.held?["reason"] as? String == watch)
         #expect(apply.held?["decision"] as? String == "wait")
         #expect(apply.held?["commit"] as? String == (try await config.head()))
+    }
+
+    @Test func aPromotionWithoutItsSourcesStatusWaitsInBoth() async throws {
+        let (directory, config) = try await repositories(policy: "promotion: {from: production, soak: 30m}")
+        let watch = try await controllerReason(config, in: directory)
+        let apply = try applyHeld(config)
+        #expect(watch == AdmissionReason.promotionWaiting.rawValue)
+        #expect(apply.status == 1)
+        #expect(apply.held?["reason"] as? String == watch)
+    }
+
+    /// The last applied commit comes from the status branch, as after a controller's restart: here one the branch
+    /// does not descend from.
+    @Test func aTipThatDoesNotDescendFromTheLastAppliedCommitIsRefusedInBoth() async throws {
+        let (directory, config) = try await repositories(policy: "")
+        try await config.inWork(["checkout", "-q", "-b", "side"])
+        try await config.inWork(["commit", "-q", "--allow-empty", "-m", "applied once, then dropped"])
+        try await config.inWork(["push", "-q", "origin", "side"])
+        let dropped = try await config.head()
+        try await config.inWork(["checkout", "-q", "main"])
+        let status = EnvironmentStatus(environment: "staging", desired: dropped, result: .converged, message: "every host serves the desired slot",
+                                       time: "2026-11-19T10:00:00Z", active: .b, pins: [], hosts: [:], applied: dropped)
+        let work = try Repository(openingAt: config.work)
+        try work.commit(changes: [.write(EnvironmentStatus.path(of: "staging"), Data(try status.yaml().utf8))],
+                        onBranch: EnvironmentStatus.defaultBranch, message: status.commitMessage,
+                        author: Signature(name: "Pinwheel", email: "pinwheel@test"))
+        try await config.inWork(["push", "-q", "origin", EnvironmentStatus.defaultBranch])
+
+        let watch = try await controllerReason(config, in: directory)
+        let apply = try applyHeld(config)
+        #expect(watch == AdmissionReason.historyRewritten.rawValue)
+        #expect(apply.status == 1)
+        #expect(apply.held?["reason"] as? String == watch)
+        #expect(apply.held?["decision"] as? String == "refuse")
+        // --allow-history-rewrite accepts it in apply, as in watch.
+        let allowed = try CLIRunner.run(["apply", "staging", "--repo", config.work, "--json", "--allow-history-rewrite"])
+        #expect(!allowed.stdout.contains("apply.held"), "\(allowed.stdout)")
     }
 
     @Test func anUnsignedCommitUnderRequiredSignaturesIsRefusedInBoth() async throws {
