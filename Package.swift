@@ -204,7 +204,12 @@ let package = Package(
         ),
         // The C allocator's own statistics (glibc's mallinfo2), for the leak tests.
         .target(name: "CHeapStatistics"),
-        .testTarget(name: "PinwheelCLITests", dependencies: ["PinwheelGit", "PinwheelCore", "PinwheelTestSupport"]),
+        // The controller too: one suite runs its admission and `pinwheel apply` against the same repositories.
+        .testTarget(
+            name: "PinwheelCLITests",
+            dependencies: ["PinwheelGit", "PinwheelCore", "PinwheelTestSupport", "PinwheelController",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "PinwheelReleasesTests", dependencies: ["PinwheelReleases", "PinwheelConfig", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

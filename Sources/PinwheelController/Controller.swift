@@ -38,16 +38,13 @@ public actor Controller {
     /// itself when the window opens.
     private var waiting: Set<String> = []
     /// The last applied state read back from the status branch after a restart, by environment.
-    private var restored: [String: (environment: Environment, commit: ObjectID)] = [:]
+    private var restored: [String: AdmissionFacts.LastApplied] = [:]
     /// Quarantined commits already logged as skipped, as `env commit`.
     private var skippedQuarantined: Set<String> = []
     private var metrics: ControllerMetrics
-    /// Checks commit signatures against the controller's allowed signers, remembering each commit's state.
-    private let verifier: SignatureVerifier
-    /// The statuses of each environment promotions come from, as of a status branch tip: read again when it moves.
-    private var promotionSources: [String: (tip: ObjectID, observed: [PromotionGate.Observed])] = [:]
-    /// How many of a source environment's newest statuses a promotion looks at.
-    private let promotionHistoryLimit = 200
+    /// Gathers what admission decides from (ancestry, signatures against the controller's trusted keys, the promotion
+    /// source's statuses), remembering signatures and statuses between polls; `apply` gathers through the same type.
+    private let gatherer: AdmissionGatherer
     /// The rollouts under way and each environment's recent history, for the status page and the API.
     let progress = ProgressBoard()
     let historyCache = HistoryCache()
@@ -63,7 +60,7 @@ public actor Controller {
         // A controller runs for months: libgit2's object cache would keep a little of every commit it reads.
         Repository.disableObjectCache()
         self.metrics = metrics
-        verifier = SignatureVerifier(trusted: configuration.trustedKeys)
+        gatherer = AdmissionGatherer(trusted: configuration.trustedKeys, allowHistoryRewrite: configuration.allowHistoryRewrite)
         self.notifier = notifier ?? Notifier(logger: logger, metrics: metrics)
     }
 
@@ -244,153 +241,82 @@ public actor Controller {
 
     /// The commit last applied to `name` and its desired state: remembered, or read back from the status branch.
     private func lastApplied(_ name: String, status: EnvironmentStatus?,
-                             repository: WatchedRepository) -> (environment: Environment?, commit: ObjectID)? {
-        if let applied = applied[name] { return (applied.environment, applied.commit) }
+                             repository: WatchedRepository) -> AdmissionFacts.LastApplied? {
+        if let applied = applied[name] { return AdmissionFacts.LastApplied(commit: applied.commit.hex, environment: applied.environment) }
         guard let hex = status?.lastApplied, let commit = ObjectID(hex: hex) else { return nil }
-        if let restored = restored[name], restored.commit == commit { return (restored.environment, commit) }
-        guard let report = try? ConfigLoader(source: repository.source(at: commit)).load([name]), !report.hasErrors,
-              let environment = report.environments[name] else { return (nil, commit) }
-        restored[name] = (environment, commit)
-        return (environment, commit)
+        if let restored = restored[name], restored.commit == commit.hex { return restored }
+        let read = AdmissionGatherer.lastApplied(name, status: status, in: repository.repository)
+        if read?.environment != nil { restored[name] = read }
+        return read
     }
 
-    /// Whether a guardrail holds `desired` at `commit` back: a quarantined commit, history that does not descend from
-    /// the last applied commit, or a deploy window. Records the status that says so.
+    /// Whether admission holds `desired` at `commit` back (see ``Admission``): gathers the facts, decides, and acts on
+    /// the verdict (records the held status, notifies, logs).
     private func guardrailsHold(_ desired: Environment, commit: ObjectID, status: EnvironmentStatus?,
                                 repository: WatchedRepository) async -> Bool {
         let name = desired.name
         let log = logger.with(["env": "\(name)", "commit": "\(commit.short)"])
-        if status?.quarantined.contains(commit.hex) == true {
+        let last = lastApplied(name, status: status, repository: repository)
+        let facts = await gatherer.facts(for: desired, commit: commit, lastApplied: last, quarantined: status?.quarantined ?? [],
+                                         in: repository.repository, statusTip: { try repository.statusTip() },
+                                         now: configuration.now())
+        let verdict = Admission.decide(facts)
+        for note in verdict.notes {
+            switch note {
+            case let .rewriteAcceptedByMarker(marker, author):
+                log.warning("history rewritten, accepted by a signed marker commit",
+                            metadata: ["applied": "\(last.map { String($0.commit.prefix(7)) } ?? "none")",
+                                       "marker": "\(marker.prefix(7))", "by": "\(author)"])
+            case let .unverifiedAccepted(accepted) where !verdict.holds:
+                log.info("unverified commits accepted by a trusted signer", metadata: ["accepted": "\(accepted.map { String($0.prefix(10)) })"])
+            case .rollbackThroughWindows where !verdict.holds:
+                log.info("a rollback: the deploy windows let it through")
+            case .unverifiedAccepted, .rollbackThroughWindows:
+                break
+            }
+        }
+        guard let reason = verdict.reason else {
+            waiting.remove(name)
+            return false
+        }
+        let result: EnvironmentStatus.Result = verdict.decision == .wait ? .waiting : .refused
+        var held = heldStatus(name, commit: commit, result: result, message: verdict.message, previous: status)
+        held.reason = reason.rawValue
+        switch reason {
+        case .quarantined:
             waiting.remove(name)
             if skippedQuarantined.insert("\(name) \(commit.hex)").inserted {
                 log.warning("quarantined: its rollout halted, it is not retried; push a new commit to try again")
             }
             return true
-        }
-        let last = lastApplied(name, status: status, repository: repository)
-        if !configuration.allowHistoryRewrite, let base = last?.commit, base != commit {
-            var descends = false
-            var reason = "does not descend from"
-            do {
-                descends = try repository.repository.isDescendant(commit, of: base)
-            } catch {
-                reason = "cannot be shown to descend from (\(error.message))"
-            }
-            if !descends, let marker = try? await verifier.rewriteMarker(tip: commit, base: base, in: repository.repository) {
-                descends = true
-                log.warning("history rewritten, accepted by a signed marker commit",
-                            metadata: ["applied": "\(base.short)", "marker": "\(marker.id.short)",
-                                       "by": "\(marker.author.name) <\(marker.author.email)>"])
-            }
-            if !descends {
-                waiting.remove(name)
-                let message = "history rewritten: \(commit.hex) \(reason) \(base.hex), the last applied commit; "
-                    + "nothing applied (watch --allow-history-rewrite, or a commit signed by a key in \(TrustedKeys.options) "
-                    + "with the trailer \(SignedRange.acceptRewriteTrailer): \(base.hex), accepts it)"
-                log.error("refused: history rewritten", metadata: ["applied": "\(base.short)"])
-                let held = heldStatus(name, commit: commit, result: .refused, message: message, previous: status)
-                await publish(held, repository: repository)
-                notify(.refused, status: held, environment: desired, repository: repository, once: "refused \(commit.hex)")
-                return true
-            }
-        }
-        if let refusal = await signatureRefusal(desired, commit: commit, last: last, repository: repository) {
+        case .historyRewritten:
             waiting.remove(name)
-            log.error("refused: unverified commits", metadata: ["applied": "\(last?.commit.short ?? "none")"])
-            await publish(heldStatus(name, commit: commit, result: .refused, message: refusal, previous: status),
-                          repository: repository)
-            return true
-        }
-        let rollback = last?.environment.map { desired.isRollback(from: $0) } ?? false
-        if let promotion = desired.policy.promotion, !rollback {
-            switch promotionDecision(desired, promotion: promotion, repository: repository) {
-            case .open:
-                break
-            case let .waiting(message, _):
-                if waiting.insert(name).inserted {
-                    log.info("waiting for the promotion", metadata: ["message": "\(message)"])
-                }
-                await publish(heldStatus(name, commit: commit, result: .waiting, message: message, previous: status),
-                              repository: repository)
-                return true
-            case let .refused(message):
-                // Looked at again every poll: a later staging run of the same pins is a new decision.
-                if waiting.insert(name).inserted {
-                    log.error("refused: the promotion's source halted on these pins", metadata: ["message": "\(message)"])
-                }
-                await publish(heldStatus(name, commit: commit, result: .refused, message: message, previous: status),
-                              repository: repository)
-                return true
-            }
-        }
-        switch desired.policy.windows.decision(at: configuration.now(), rollback: rollback) {
-        case .open:
+            log.error("refused: history rewritten", metadata: ["applied": "\(last.map { String($0.commit.prefix(7)) } ?? "none")"])
+            await publish(held, repository: repository)
+            notify(.refused, status: held, environment: desired, repository: repository, once: "refused \(commit.hex)")
+        case .noTrustedKeys, .notCommitted, .unverifiedCommits, .signaturesUnchecked:
             waiting.remove(name)
-            if rollback, !desired.policy.windows.rules.isEmpty || desired.policy.windows.freeze != nil {
-                log.info("a rollback: the deploy windows let it through")
-            }
-            return false
-        case let .waiting(rule, opensAt):
-            let message = DeployWindows.message(rule: rule, opensAt: opensAt, freeze: desired.policy.windows.freeze)
-            let held = heldStatus(name, commit: commit, result: .waiting, message: message, previous: status)
+            log.error("refused: unverified commits", metadata: ["applied": "\(last.map { String($0.commit.prefix(7)) } ?? "none")"])
+            await publish(held, repository: repository)
+        case .promotionWaiting, .promotionUnreadable:
             if waiting.insert(name).inserted {
-                log.info("waiting for the deploy window", metadata: ["message": "\(message)"])
+                log.info("waiting for the promotion", metadata: ["message": "\(verdict.message)"])
+            }
+            await publish(held, repository: repository)
+        case .promotionRefused:
+            // Looked at again every poll: a later staging run of the same pins is a new decision.
+            if waiting.insert(name).inserted {
+                log.error("refused: the promotion's source halted on these pins", metadata: ["message": "\(verdict.message)"])
+            }
+            await publish(held, repository: repository)
+        case .windowClosed, .frozen:
+            if waiting.insert(name).inserted {
+                log.info("waiting for the deploy window", metadata: ["message": "\(verdict.message)"])
                 notify(.waiting, status: held, environment: desired, repository: repository, once: "waiting \(commit.hex)")
             }
             await publish(held, repository: repository)
-            return true
         }
-    }
-
-    /// Why `commit` may not be applied under `verify: {signatures: required}` (the policy at the tip or at the last
-    /// applied commit: an unsigned commit cannot switch the rule off), or nil when it may. Every commit between the
-    /// last applied commit and `commit` must be signed by a trusted key (`--allowed-signers`, `--openpgp-keys`) or
-    /// accepted by name by one that is (see ``SignedRange``).
-    private func signatureRefusal(_ desired: Environment, commit: ObjectID,
-                                  last: (environment: Environment?, commit: ObjectID)?,
-                                  repository: WatchedRepository) async -> String? {
-        guard desired.policy.verify.requiresSignatures || last?.environment?.policy.verify.requiresSignatures == true else {
-            return nil
-        }
-        guard !configuration.trustedKeys.isEmpty else {
-            return "signatures are required (verify.signatures in the policy) but the controller trusts no key: "
-                + "start watch with --allowed-signers PATH or --openpgp-keys PATH; nothing applied"
-        }
-        do {
-            switch try await verifier.verdict(tip: commit, applied: last?.commit, in: repository.repository) {
-            case let .clean(accepted):
-                if !accepted.isEmpty {
-                    logger.info("unverified commits accepted by a trusted signer",
-                                metadata: ["env": "\(desired.name)", "accepted": "\(accepted.map { String($0.prefix(10)) })"])
-                }
-                return nil
-            case let .refused(offences):
-                return SignedRange.message(offences, tip: commit.hex, applied: last?.commit.hex)
-            }
-        } catch {
-            return "cannot check the signatures of the commits up to \(commit.hex): \(error); nothing applied"
-        }
-    }
-
-    /// What `promotion` says of `desired`'s active pins, from the source environment's statuses on the status branch.
-    private func promotionDecision(_ desired: Environment, promotion: Promotion, repository: WatchedRepository) -> PromotionGate.Decision {
-        let candidate = PromotionGate.Pins(activeOf: desired)
-        var observed: [PromotionGate.Observed] = []
-        do {
-            if let tip = try repository.statusTip() {
-                if let cached = promotionSources[promotion.from], cached.tip == tip {
-                    observed = cached.observed
-                } else {
-                    observed = try repository.statusHistory(of: promotion.from, at: tip, limit: promotionHistoryLimit)
-                        .compactMap(PromotionGate.Observed.init)
-                    promotionSources[promotion.from] = (tip, observed)
-                }
-            }
-        } catch {
-            return .waiting("cannot read the statuses of \(promotion.from): \(error)", until: nil)
-        }
-        return PromotionGate.decide(candidate, history: observed, from: promotion.from,
-                                    soak: TimeInterval(promotion.soak.milliseconds) / 1000, now: configuration.now())
+        return true
     }
 
     /// A status for a commit that was held back: the hosts keep what the previous status says.

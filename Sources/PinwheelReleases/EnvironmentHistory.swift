@@ -71,6 +71,10 @@ public struct EnvironmentHistory: Encodable, Sendable {
         /// Why, for a status that did not converge (refused, waiting, invalid, halted, degraded): the status
         /// commit's message.
         public var reason: String?
+        /// The admission code of a held status (waiting, refused), e.g. `windowClosed`.
+        public var code: String?
+        /// The override a person gave to apply it anyway (`apply --override`).
+        public var override: StatusRecord.Override?
 
         init(_ commit: CommitInfo, _ record: StatusRecord) {
             statusCommit = commit.id.hex
@@ -79,6 +83,8 @@ public struct EnvironmentHistory: Encodable, Sendable {
             healthyHosts = record.healthyHosts
             hosts = record.hosts
             revert = record.revert
+            code = record.reason
+            override = record.override
             if !["converged", "progressing"].contains(record.result) {
                 reason = Self.reason(in: commit.message)
             }

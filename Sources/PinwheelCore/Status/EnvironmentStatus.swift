@@ -64,10 +64,16 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
     public var applied: String?
     /// Commits whose rollout halted: the controller never retries them by itself. Carried forward in later statuses.
     public var quarantined: [String]
+    /// Why a `waiting` or `refused` status holds its commit back, as a code (an ``AdmissionReason``'s raw value):
+    /// what tools and tests read instead of the message.
+    public var reason: String?
+    /// The override this status records, when a person applied the commit despite admission (`apply --override`).
+    public var override: AdmissionOverride?
 
     public init(environment: String, desired: String, result: Result, message: String, time: String, active: Slot?,
                 pins: [String], hosts: [String: HostStatus], errors: [String] = [], revert: String? = nil,
-                applied: String? = nil, quarantined: [String] = [], python: String? = nil) {
+                applied: String? = nil, quarantined: [String] = [], python: String? = nil, reason: String? = nil,
+                override: AdmissionOverride? = nil) {
         self.environment = environment
         self.desired = desired
         self.result = result
@@ -81,13 +87,15 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         self.applied = applied
         self.quarantined = quarantined
         self.python = python
+        self.reason = reason
+        self.override = override
     }
 
     private enum CodingKeys: String, CodingKey {
-        case environment, desired, result, message, time, active, pins, python, hosts, errors, revert, applied, quarantined
+        case environment, desired, result, message, time, active, pins, python, hosts, errors, revert, applied, quarantined, reason, override
     }
 
-    /// Statuses written before `applied` and `quarantined` existed read as having none.
+    /// Statuses written before `applied`, `quarantined`, `reason` and `override` existed read as having none.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         environment = try container.decode(String.self, forKey: .environment)
@@ -103,6 +111,8 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         revert = try container.decodeIfPresent(String.self, forKey: .revert)
         applied = try container.decodeIfPresent(String.self, forKey: .applied)
         quarantined = try container.decodeIfPresent([String].self, forKey: .quarantined) ?? []
+        reason = try container.decodeIfPresent(String.self, forKey: .reason)
+        override = try container.decodeIfPresent(AdmissionOverride.self, forKey: .override)
     }
 
     /// The commit the hosts were last reconciled to, also for statuses written before `applied` was recorded.
@@ -166,6 +176,14 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         }
         if let applied, applied != desired {
             text += "Pinwheel-Applied: \(applied)\n"
+        }
+        if let reason {
+            text += "Pinwheel-Reason: \(reason)\n"
+        }
+        if let override {
+            text += "Pinwheel-Override: \(override.reason.replacingOccurrences(of: "\n", with: " "))\n"
+            text += "Pinwheel-Override-By: \(override.by)\n"
+            text += "Pinwheel-Overridden: \(override.overrode.map(\.rawValue).joined(separator: ", "))\n"
         }
         return text
     }

@@ -12,9 +12,21 @@ public struct StatusRecord: Sendable, Hashable, Codable {
     public var hosts: Int?
     public var revert: String?
     public var summary: String
+    /// The admission code of a held status (`Pinwheel-Reason`).
+    public var reason: String?
+    /// The override it records (`Pinwheel-Override`, `-By`, `Pinwheel-Overridden`), nil when none.
+    public var override: Override?
+
+    /// `apply --override` as a status commit's trailers say it.
+    public struct Override: Sendable, Hashable, Codable {
+        public var reason: String
+        public var by: String?
+        /// The admission codes it overrode.
+        public var overrode: [String]
+    }
 
     public init(environment: String, desired: String, result: String, healthyHosts: Int?, hosts: Int?,
-                revert: String?, summary: String) {
+                revert: String?, summary: String, reason: String? = nil, override: Override? = nil) {
         self.environment = environment
         self.desired = desired
         self.result = result
@@ -22,6 +34,8 @@ public struct StatusRecord: Sendable, Hashable, Codable {
         self.hosts = hosts
         self.revert = revert
         self.summary = summary
+        self.reason = reason
+        self.override = override
     }
 
     /// The record of a status commit, nil when its trailers are not a Pinwheel status (no
@@ -32,8 +46,14 @@ public struct StatusRecord: Sendable, Hashable, Codable {
         }
         guard let environment = value("Pinwheel-Environment"), let desired = value("Pinwheel-Desired") else { return nil }
         let counts = hostCounts(in: summary)
+        let override = value("Pinwheel-Override").map { reason in
+            Override(reason: reason, by: value("Pinwheel-Override-By"),
+                     overrode: (value("Pinwheel-Overridden") ?? "").split(separator: ",")
+                         .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
         return StatusRecord(environment: environment, desired: desired.lowercased(), result: value("Pinwheel-Result") ?? "unknown",
-                            healthyHosts: counts?.healthy, hosts: counts?.total, revert: value("Pinwheel-Revert"), summary: summary)
+                            healthyHosts: counts?.healthy, hosts: counts?.total, revert: value("Pinwheel-Revert"), summary: summary,
+                            reason: value("Pinwheel-Reason"), override: override)
     }
 
     /// `N/M hosts` at the end of a summary line.

@@ -17,6 +17,14 @@ struct Apply: AsyncParsableCommand {
             when given --revert (on the checked-out branch of --repo, as `pinwheel rollback` does, with the \
             controller's message); otherwise it says what to run. Exit status 0 when every host converged, 1 when \
             any failed or was unreachable, or the rollout halted.
+
+            Before touching any host, apply judges the commit as `watch` would (quarantine, history rewrite, \
+            signatures, promotion, deploy windows; the status branch of --repo says what was last applied): what \
+            the controller would refuse or hold, apply refuses with the controller's message and exit status 1, \
+            unless given --override REASON, which applies it anyway and records who overrode which rule, and why, in \
+            a status commit on --status-branch (`pinwheel history` shows it). Without --rev, the files on disk are \
+            judged as HEAD's commit; when they differ from it and signatures are required, apply refuses: only \
+            commits can be verified.
             """
     )
 
@@ -26,6 +34,21 @@ struct Apply: AsyncParsableCommand {
 
     @Argument(help: ArgumentHelp("The environment.", valueName: "env"))
     var environment: String
+
+    /// The keys commits' signatures are checked against under `verify: {signatures: required}`, as `watch` has them.
+    @OptionGroup var trustedKeys: TrustedKeyOptions
+
+    @Flag(name: .customLong("allow-history-rewrite"),
+          help: "Accept a commit that does not descend from the last applied one (a force-push or a rebase), as `watch --allow-history-rewrite` does.")
+    var allowHistoryRewrite = false
+
+    @Option(name: .customLong("override"),
+            help: ArgumentHelp("Apply even what admission holds back (a closed window, unsigned commits, …), recording this reason, who gave it and the rules it overrode on the status branch.",
+                               valueName: "reason"))
+    var overrideReason: String?
+
+    @Option(name: .long, help: ArgumentHelp("The status branch the last applied commit is read from and an override is recorded on.", valueName: "branch"))
+    var statusBranch: String = EnvironmentStatus.defaultBranch
 
     @Flag(help: "Emergencies only: ignore the policy's canary, batches and pauses and switch every host at once.")
     var allAtOnce = false
@@ -44,13 +67,22 @@ struct Apply: AsyncParsableCommand {
                              discussion: "With --json they go to standard error."))
     var timings = false
 
+    func validate() throws {
+        if let overrideReason, overrideReason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw ValidationError("--override needs a reason: what makes applying now right (it is recorded on the status branch)")
+        }
+    }
+
     func run() async throws {
         let (desired, source) = try repository.environment(environment)
-        let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
         let quiet = self.quiet || json
+        let lines = json ? JSONLines() : nil
+        let admission = try await ApplyAdmission.judge(desired, source: source, options: repository, statusBranch: statusBranch,
+                                                       trusted: trustedKeys.trusted, allowHistoryRewrite: allowHistoryRewrite)
+        let overriding = try admit(admission, lines: lines, quiet: quiet)
+        let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
         let timings = self.timings ? PhaseTimings() : nil
         let commit = (source as? CommitConfigSource)?.commit.hex
-        let lines = json ? JSONLines() : nil
         let live = !quiet && LiveProgress.wanted ? LiveProgress(environment: environment, hosts: desired.hosts.count) : nil
         var reconciler = EnvironmentReconciler(environment: desired, transports: transports, commit: commit) { event in
             timings?.record(event)
@@ -104,6 +136,9 @@ struct Apply: AsyncParsableCommand {
                 if json { StandardError.write(line) } else { print(line) }
             }
         }
+        if let overriding {
+            try record(overriding, desired: desired, admission: admission, report: report)
+        }
         if report.outcome.revert {
             try revertRelease(report.outcome)
         }
@@ -144,5 +179,28 @@ struct ApplyFinished: Encodable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? #"{"v":1,"event":"apply.finished"}"#
+    }
+}
+
+/// `apply --json`'s line when admission holds the commit back: the machine-readable verdict.
+struct ApplyHeld: Encodable {
+    var v = ApplyEventLine.version
+    var event = "apply.held"
+    var environment: String
+    var commit: String?
+    /// `wait` or `refuse`.
+    var decision: String
+    /// The ``AdmissionReason`` code of the first rule that holds it.
+    var reason: String
+    /// Every rule that holds it.
+    var reasons: [String]
+    var message: String
+    /// Whether `--override` applies it anyway.
+    var overridden: Bool
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? #"{"v":1,"event":"apply.held"}"#
     }
 }

@@ -39,6 +39,8 @@ struct Status: ParsableCommand {
         if let active = status.active { print("active:    slot \(active)") }
         if !status.pins.isEmpty { print("pins:      \(status.pins.joined(separator: ", "))") }
         if !status.message.isEmpty { print("message:   \(status.message)") }
+        if let reason = status.reason { print("reason:    \(reason)") }
+        if let override = status.override { print("override:  \(override.summary)") }
         if let revert = status.revert { print("revert:    \(revert)") }
         if let applied = status.applied, applied != status.desired { print("applied:   \(applied)") }
         if !status.quarantined.isEmpty {

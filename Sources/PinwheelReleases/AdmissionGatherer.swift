@@ -1,0 +1,101 @@
+import Foundation
+import PinwheelConfig
+import PinwheelCore
+import PinwheelGit
+
+/// Gathers the facts ``Admission`` decides from, out of a config repository: whether a commit descends from the last
+/// applied one (or a signed marker accepts the rewrite), the signatures of the commits in between, and the statuses
+/// of the environment a promotion comes from. `watch` and `apply` both gather through it, so they judge a commit
+/// alike; each only supplies what it knows already (the last applied commit, the quarantine list, the clock).
+///
+/// Only what a rule will look at is gathered (no signature is checked when no policy requires them), and a failure is
+/// a fact too (``AdmissionFacts/Signatures/unreadable(_:)``): admission decides what it means.
+///
+/// An actor: it keeps the signature verifier's cache and the promotion source's statuses as of a status branch tip,
+/// so a controller polling every few seconds reads them again only when they change.
+public actor AdmissionGatherer {
+    public let verifier: SignatureVerifier
+    public let allowHistoryRewrite: Bool
+    /// How many of a promotion source's newest statuses are read.
+    let promotionHistoryLimit = 200
+    private var promotionSources: [String: (tip: ObjectID, observed: [PromotionGate.Observed])] = [:]
+
+    public init(trusted: TrustedKeys, allowHistoryRewrite: Bool, verifier: SignatureVerifier? = nil) {
+        self.verifier = verifier ?? SignatureVerifier(trusted: trusted)
+        self.allowHistoryRewrite = allowHistoryRewrite
+    }
+
+    /// The facts about applying `desired` from `commit` (nil: files outside git; `uncommitted`: work tree changes on
+    /// top of it). `statusTip` reads the status branch's tip the promotion's source statuses are read at.
+    public func facts(for desired: Environment, commit: ObjectID?, uncommitted: [String] = [],
+                      lastApplied: AdmissionFacts.LastApplied?, quarantined: [String], in repository: Repository?,
+                      statusTip: @Sendable () throws -> ObjectID?, now: Date) async -> AdmissionFacts {
+        var facts = AdmissionFacts(desired: desired, commit: commit?.hex, uncommitted: uncommitted, lastApplied: lastApplied,
+                                   quarantined: quarantined, now: now, allowHistoryRewrite: allowHistoryRewrite,
+                                   trustsKeys: !verifier.trusted.isEmpty)
+        guard let repository else {
+            if Admission.readsPromotion(desired, lastApplied: lastApplied) {
+                facts.promotion = .unreadable("the config is not in a git repository, so there is no status branch to read")
+            }
+            return facts
+        }
+        let base = lastApplied.flatMap { ObjectID(hex: $0.commit) }
+        if let commit, Admission.checksAncestry(commit: commit.hex, lastApplied: lastApplied, allowHistoryRewrite: allowHistoryRewrite) {
+            facts.ancestry = await ancestry(of: commit, base: base, lastApplied: lastApplied?.commit ?? "", in: repository)
+        }
+        if let commit, facts.trustsKeys, facts.uncommitted.isEmpty, Admission.requiresSignatures(desired, lastApplied: lastApplied) {
+            do {
+                facts.signatures = .checked(try await verifier.verdict(tip: commit, applied: base, in: repository))
+            } catch {
+                facts.signatures = .unreadable("\(error)")
+            }
+        }
+        if let promotion = desired.policy.promotion, Admission.readsPromotion(desired, lastApplied: lastApplied) {
+            facts.promotion = promotionSource(promotion.from, in: repository, statusTip: statusTip)
+        }
+        return facts
+    }
+
+    /// Whether `commit` descends from `base`, or a signed marker accepts that it does not.
+    private func ancestry(of commit: ObjectID, base: ObjectID?, lastApplied: String,
+                          in repository: Repository) async -> AdmissionFacts.Ancestry {
+        guard let base else { return .diverged(error: "\(lastApplied) is not a commit id") }
+        var error: String?
+        do {
+            if try repository.isDescendant(commit, of: base) { return .descends }
+        } catch let failure {
+            error = failure.message
+        }
+        if let marker = try? await verifier.rewriteMarker(tip: commit, base: base, in: repository) {
+            return .acceptedByMarker(commit: marker.id.hex, author: "\(marker.author.name) <\(marker.author.email)>")
+        }
+        return .diverged(error: error)
+    }
+
+    /// The statuses of `source` as of the status branch's tip, read again only when the tip moved.
+    private func promotionSource(_ source: String, in repository: Repository,
+                                 statusTip: @Sendable () throws -> ObjectID?) -> AdmissionFacts.PromotionSource {
+        do {
+            guard let tip = try statusTip() else { return .observed([]) }
+            if let cached = promotionSources[source], cached.tip == tip { return .observed(cached.observed) }
+            let observed = try StatusBranch.statuses(of: source, at: tip, in: repository, limit: promotionHistoryLimit)
+                .compactMap(PromotionGate.Observed.init)
+            promotionSources[source] = (tip, observed)
+            return .observed(observed)
+        } catch {
+            return .unreadable("\(error)")
+        }
+    }
+
+    /// The commit `status` says was last applied to `environment`, with the environment as that commit has it (nil
+    /// when it cannot be loaded there: the commit is gone, or its config no longer reads).
+    public static func lastApplied(_ environment: String, status: EnvironmentStatus?,
+                                   in repository: Repository) -> AdmissionFacts.LastApplied? {
+        guard let hex = status?.lastApplied, let commit = ObjectID(hex: hex) else { return nil }
+        guard let report = try? ConfigLoader(source: CommitConfigSource(repository: repository, commit: commit)).load([environment]),
+              !report.hasErrors, let loaded = report.environments[environment] else {
+            return AdmissionFacts.LastApplied(commit: commit.hex, environment: nil)
+        }
+        return AdmissionFacts.LastApplied(commit: commit.hex, environment: loaded)
+    }
+}
