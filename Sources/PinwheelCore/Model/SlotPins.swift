@@ -14,6 +14,9 @@ public struct SlotPins: Sendable, Hashable, Codable {
         self.python = python
     }
 
+    /// Whether the slot file is a PEP 751 lock (`pylock.A.toml`) rather than a requirements file.
+    public var isPylock: Bool { PylockParser.isLockFileName(file) }
+
     /// The first pin of `name`; see ``alternatives(named:)`` for a package pinned under several markers.
     public func pin(named name: String) -> Pin? {
         let normalized = Pin.normalize(name)

@@ -14,6 +14,11 @@ extension ReleasePlan {
                                + "slot \(target.idle) with \(targetPython): a promotion copies the pins of one python to the same "
                                + "python; make them the same first")
         }
+        if target.slots[target.idle].isPylock {
+            throw ReleaseError("slot \(target.idle) of \(target.name) is a PEP 751 lock (\(target.slots[target.idle].file)), which pinwheel "
+                               + "does not write: copy \(source.name)'s slot \(source.active) file "
+                               + "(\(source.slots[source.active].file)) over it, or lock the same packages again, and set `active: \(target.idle)`")
+        }
         let sourcePins = source.slots[source.active].pins
         let activePins = target.slots[target.active].pins
         guard sourcePins.map(\.description).sorted() != activePins.map(\.description).sorted() else {

@@ -50,6 +50,12 @@ public struct ReleasePlan: Sendable, Hashable {
         let active = environment.active
         let idle = environment.idle
         let activePins = environment.slots[active]
+        if environment.slots[idle].isPylock {
+            // A lock names each version's files, sizes and hashes, which only a locker can know.
+            throw ReleaseError("slot \(idle) of \(environment.name) is a PEP 751 lock (\(environment.slots[idle].file)): a new version needs "
+                               + "its artifacts, sizes and hashes, which pinwheel cannot name; regenerate it (`uv pip compile --format "
+                               + "pylock.toml -o \(environment.slots[idle].file)` or `pip lock`), commit it and set `active: \(idle)`")
+        }
         var seen = Set<String>()
         for change in changes {
             guard seen.insert(Pin.normalize(change.name)).inserted else {
