@@ -136,6 +136,18 @@ struct UniversalLockTests {
         #expect(plan.pins.count == 8)
     }
 
+    @Test func promotionCopiesEveryAlternativeAndNamesOnlyWhatChanged() throws {
+        let lock = try Self.fixture("universal.txt")
+        let prod = try Self.environment(a: lock, b: lock)
+        var staging = try Self.environment(a: lock, b: lock.replacingOccurrences(of: "django==6.1.3", with: "django==6.1.4"))
+        staging.name = "staging"
+        staging.active = .b
+        let plan = try ReleasePlan.promote(prod, environmentText: "active: A\n", from: staging)
+        #expect(plan.changes == [ReleasePlan.Change(name: "django", version: "6.1.4")])
+        let written = try #require(plan.files[Fixture.slotBPath])
+        #expect(written.contains("django==5.2.20 ; python_full_version < '3.12'\ndjango==6.1.4 ; python_full_version >= '3.12'\n"))
+    }
+
     @Test func mutatedLockFilesNeverCrashTheParser() throws {
         let lock = Array(try Self.fixture("universal-hashed.txt"))
         var generator = SystemRandomNumberGenerator()

@@ -31,7 +31,12 @@ extension ReleasePlan {
         }
         // What changes, for the message: each pin whose version differs from the active slot's, or that is new.
         var changes: [Change] = []
-        for pin in sourcePins where activePins.first(where: { $0.normalizedName == pin.normalizedName })?.version != pin.version {
+        // A package pinned under several markers is compared marker by marker.
+        func before(_ pin: Pin) -> Pin? {
+            activePins.first { $0.normalizedName == pin.normalizedName && $0.marker == pin.marker }
+                ?? activePins.first { $0.normalizedName == pin.normalizedName }
+        }
+        for pin in sourcePins where before(pin)?.version != pin.version {
             changes.append(Change(name: pin.name, version: pin.version))
         }
         let folder = "\(ConfigLoader.environmentsFolder)/\(target.name)"
