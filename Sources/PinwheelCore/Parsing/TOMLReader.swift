@@ -1,9 +1,10 @@
 /// Reads TOML 1.0 into ``TOMLNode``s that know where they were written.
 ///
 /// Pinwheel's own reader rather than a library: lock files arrive in pull requests, so the reader must refuse any
-/// input with an error at its place and never crash (toml++, under TOMLKit, aborts on some malformed date-times), and
-/// every error about a value needs that value's line and column, which TOMLKit does not give. Nesting is bounded, so
-/// hostile input cannot exhaust the stack.
+/// input with an error at its place and never crash (TOMLKit 0.6.0's toml++ stopped on an assertion in its time
+/// parser for a mutated lock in the fuzz test, an assumption in a release build), and every error about a value needs
+/// that value's line and column, which TOMLKit does not give. Nesting is bounded, so hostile input cannot exhaust the
+/// stack.
 public struct TOMLReader {
     /// What is wrong, and where.
     public struct Failure: Error, Sendable, Hashable {
