@@ -51,6 +51,27 @@ struct PylockTests {
         #expect(Set(requirements.map { "\($0)" + $0.hashes.sorted().joined() }) == Set(result.pins.map { "\($0)" + $0.hashes.joined() }))
     }
 
+    /// `pip lock -r service.in` (pip 26.3, on Python 3.11): one environment, `[[packages.wheels]]` tables.
+    @Test func pipsLockIsValidAndAgreesWithUvsForItsPython() throws {
+        let text = try UniversalLockTests.fixture("pylock.pip.toml")
+        let result = parse(text)
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
+        #expect(result.pins.map(\.description) == ["asgiref==3.13.0", "django==5.2.20", "gunicorn==27.0.1", "sqlparse==0.6.1"])
+        // What uv's universal lock gives a Python 3.11 host, file for file (pip locked the wheels only).
+        let python311 = SlotPins(file: "pylock.toml", pins: parse(try Self.lock).pins).pins(for: .linux(interpreter: "/usr/bin/python3.11"))
+        #expect(python311.map(\.description) == result.pins.map(\.description))
+        for pin in result.pins {
+            #expect(pin.hashes.count == 1 && python311.first { $0.description == pin.description }?.hashes.contains(pin.hashes[0]) == true)
+        }
+        // An error in a `[[packages.wheels]]` table is reported at its header.
+        let noHash = text.replacingOccurrences(
+            of: "[packages.wheels.hashes]\nsha256 = \"378b26b9a38adcf4592f28828233c1716acc55e833ea06bf48719782efaa0d10\"\n", with: "")
+        let found = try error(noHash)
+        #expect(found.message.contains("wheel 1 of `gunicorn` has no `hashes`"))
+        let header = try line(of: "name = \"gunicorn-27.0.1-py3-none-any.whl\"", in: noHash) - 1
+        #expect(found.location == SourceLocation(path: "pylock.A.toml", line: header, column: 1))
+    }
+
     @Test func lockFileNamesAreThePEPs() {
         #expect(PylockParser.isLockFileName("pylock.toml"))
         #expect(PylockParser.isLockFileName("pylock.A.toml"))

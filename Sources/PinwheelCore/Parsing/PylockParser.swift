@@ -172,7 +172,8 @@ struct PylockParser {
         for source in ["vcs", "directory", "archive"] where package[source] != nil {
             log.error("\(label) is locked to a \(source == "vcs" ? "VCS checkout" : source), which a slot cannot install",
                       at: location(package, source, or: node),
-                      hint: "slots install from `source:` in environment.yaml; publish the package to the index and lock its version")
+                      hint: "slots install from `source:` in environment.yaml; publish the package to the index and lock its version"
+                          + (source == "directory" ? " (`uv export --no-emit-project` leaves the project itself out)" : ""))
             failed = true
         }
         if failed { return nil }
