@@ -163,6 +163,13 @@ struct PylockTests {
         #expect(found.message.contains("`sqlparse` has no `version`"))
         #expect(found.location.line == (try line(of: "name = \"sqlparse\"", in: noVersion)))
 
+        let windows = lock.replacingOccurrences(of: "requires-python = \">=3.10\"", with: "environments = [\"sys_platform == 'win32'\"]")
+        found = try error(windows)
+        #expect(found.message.contains("only for environments") && found.location == SourceLocation(path: "pylock.A.toml", line: 5, column: 16))
+        let badEnvironment = lock.replacingOccurrences(of: "requires-python = \">=3.10\"", with: "environments = [\"os_name == 'nt'\", \"sys_platfrom == 'x'\"]")
+        found = try error(badEnvironment)
+        #expect(found.location == SourceLocation(path: "pylock.A.toml", line: 5, column: "environments = [\"os_name == 'nt'\", \"".count + 1))
+
         let badSize = lock.replacingOccurrences(of: "size = 51200", with: "size = \"big\"")
         #expect(try error(badSize).message.contains("`size` of wheel 1 of `sqlparse` must be a whole number"))
     }

@@ -104,9 +104,23 @@ struct PylockParser {
         }
         if let environments = table["environments"] {
             if let list = environments.array, list.allSatisfy({ $0.string != nil }) {
-                for marker in list.compactMap(\.string) {
-                    guard case .failure(let failure) = MarkerParser.parse(marker) else { continue }
-                    log.error("a marker of `environments` is not valid: \(failure.message)", at: location(table, "environments"))
+                var markers: [Marker] = []
+                for node in list {
+                    switch MarkerParser.parse(node.string ?? "") {
+                    case .success(let marker):
+                        markers.append(marker)
+                    case .failure(let failure):
+                        // The marker's text starts after the opening quote of a one-line string.
+                        log.error("a marker of `environments` is not valid: \(failure.message)",
+                                  at: SourceLocation(path: path, line: node.line, column: node.column + 1 + failure.offset))
+                        ok = false
+                    }
+                }
+                // The lock says which environments it is for: a slot's hosts that are none of them cannot use it.
+                if ok, !markers.isEmpty, markers.allSatisfy({ $0.evaluate(facts) == false }) {
+                    log.error("the lock is only for environments (`environments`) that this slot's hosts (Linux"
+                              + (facts.pythonDescription.map { ", python \($0)" } ?? "") + ") are not",
+                              at: location(table, "environments"), hint: "lock for these hosts, e.g. with `uv pip compile --universal`")
                     ok = false
                 }
             } else {

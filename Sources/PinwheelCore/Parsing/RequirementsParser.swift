@@ -2,8 +2,9 @@ import Foundation
 
 /// Reads a slot file: a pip requirements file in which every requirement is an exact pin.
 ///
-/// The accepted form is what `pip freeze` and `uv pip compile --generate-hashes` write, so users keep their tools;
-/// anything that would let a host resolve versions by itself (ranges, URLs, includes, editable installs) is refused.
+/// The accepted form is what `pip freeze` and `uv pip compile --generate-hashes` (or `--universal`) write, so users
+/// keep their tools: PEP 508 markers, and one package pinned several times under markers that exclude each other.
+/// Anything that would let a host resolve versions by itself (ranges, URLs, includes, editable installs) is refused.
 struct RequirementsParser {
     let path: String
     let log: DiagnosticLog
