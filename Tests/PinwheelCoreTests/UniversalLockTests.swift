@@ -148,6 +148,32 @@ struct UniversalLockTests {
         #expect(written.contains("django==5.2.20 ; python_full_version < '3.12'\ndjango==6.1.4 ; python_full_version >= '3.12'\n"))
     }
 
+    @Test func manyAlternativesAreCheckedInBoundedTime() throws {
+        // 50 packages, each pinned under 16 markers that exclude each other: accepted.
+        var text = ""
+        for package in 0..<50 {
+            for machine in 0..<16 {
+                text += "p\(package)==1.0.\(machine) ; platform_machine == 'm\(machine)' and sys_platform == 's\(machine)'\n"
+            }
+        }
+        let many = parse(text)
+        #expect(many.diagnostics.isEmpty, "\(many.diagnostics.prefix(3))")
+        #expect(many.pins.count == 800)
+        // A 17th pin of one package is refused before any check.
+        text += "p0==2.0 ; platform_machine == 'm99'\n"
+        let refused = parse(text)
+        #expect(refused.diagnostics.map(\.location.line) == [801])
+        #expect(refused.diagnostics.first?.message.contains("pinned more than 16 times") == true)
+        // Past the file's budget of environments to try, pins are refused rather than checked for ever.
+        var costly = ""
+        for package in 0..<120 {
+            for machine in 0..<16 {
+                costly += "p\(package)==1.0.\(machine) ; platform_machine == 'm\(machine)' and sys_platform == 's\(machine)'\n"
+            }
+        }
+        #expect(parse(costly).diagnostics.contains { $0.message.contains("too complex") })
+    }
+
     @Test func mutatedLockFilesNeverCrashTheParser() throws {
         let lock = Array(try Self.fixture("universal-hashed.txt"))
         var generator = SystemRandomNumberGenerator()

@@ -14,7 +14,14 @@ extension Marker {
     /// every precision (`3.12` gives 3.11.99, 3.12.0, 3.13.0, 2.x, 4.0), each string they compare with and its words,
     /// and one value none of them names. Comparisons only change their answer at such boundaries, so trying these
     /// is as good as trying all.
-    public static func overlap(_ a: Marker?, _ b: Marker?, limit: Int = 50_000) -> Overlap {
+    public static func overlap(_ a: Marker?, _ b: Marker?) -> Overlap {
+        var budget = 50_000
+        return overlap(a, b, budget: &budget)
+    }
+
+    /// The same, trying at most `budget` environments, and taking those it tries from the budget: a file's checks
+    /// share one, so a hostile file of many alternatives costs bounded time.
+    public static func overlap(_ a: Marker?, _ b: Marker?, budget: inout Int) -> Overlap {
         var literals: [Variable: Set<String>] = [:]
         a?.collectLiterals(into: &literals)
         b?.collectLiterals(into: &literals)
@@ -48,8 +55,10 @@ extension Marker {
         var total = pythonChoices.count
         for values in choices {
             total = total.multipliedReportingOverflow(by: values.count).partialValue
-            if total > limit || total <= 0 { return .undecided }
+            if total > budget || total <= 0 { return .undecided }
         }
+        guard total <= budget else { return .undecided }
+        budget -= total
 
         var indices = Array(repeating: 0, count: choices.count)
         for python in pythonChoices {

@@ -20,6 +20,13 @@ public indirect enum Marker: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// How many pins one package may have in a slot file: a universal lock writes a handful; more is refused, so a
+    /// hostile file cannot make the exclusivity checks take long.
+    public static let maximumAlternatives = 16
+
+    /// How many environments the exclusivity checks of one slot file may try in all (see ``overlap(_:_:budget:)``).
+    public static let checkBudget = 100_000
+
     /// The marker variables of PEP 508 (the dotted spellings of older tools are read as these).
     public enum Variable: String, Sendable, Hashable, CaseIterable, Comparable {
         case osName = "os_name"

@@ -46,15 +46,17 @@ struct PylockParser {
             return []
         }
         var pins: [Pin] = []
-        var seen: [String: [(pin: Pin, index: Int)]] = [:]
+        var seen: [String: [(pin: Pin, marker: Marker?, index: Int)]] = [:]
+        var budget = Marker.checkBudget
         for (index, element) in packages.enumerated() {
             guard let package = element.table else {
                 log.error("entry \(index + 1) of `packages` is not a table", at: element.location(in: path))
                 continue
             }
             guard let pin = parsePackage(package, at: element, index: index) else { continue }
-            if checkAlternatives(pin, at: element, index: index, earlier: seen[pin.normalizedName] ?? []) {
-                seen[pin.normalizedName, default: []].append((pin, index))
+            let marker = pin.markerExpression
+            if checkAlternatives(pin, marker, at: element, index: index, earlier: seen[pin.normalizedName] ?? [], budget: &budget) {
+                seen[pin.normalizedName, default: []].append((pin, marker, index))
                 pins.append(pin)
             }
         }
@@ -305,10 +307,16 @@ struct PylockParser {
     }
 
     /// One package may be locked more than once only under mutually exclusive markers, as in a requirements file.
-    private func checkAlternatives(_ pin: Pin, at node: TOMLNode, index: Int, earlier: [(pin: Pin, index: Int)]) -> Bool {
+    private func checkAlternatives(_ pin: Pin, _ marker: Marker?, at node: TOMLNode, index: Int, earlier: [(pin: Pin, marker: Marker?, index: Int)],
+                                   budget: inout Int) -> Bool {
+        guard earlier.count < Marker.maximumAlternatives else {
+            log.error("`\(Quote.excerpt(pin.name))` is locked more than \(Marker.maximumAlternatives) times", at: node.location(in: path),
+                      hint: "a universal lock locks a package a few times at most")
+            return false
+        }
         for previous in earlier {
             let problem: String
-            switch Marker.overlap(previous.pin.markerExpression, pin.markerExpression) {
+            switch Marker.overlap(previous.marker, marker, budget: &budget) {
             case .exclusive:
                 continue
             case .overlap(let witness):

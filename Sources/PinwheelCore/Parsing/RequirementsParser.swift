@@ -28,13 +28,16 @@ struct RequirementsParser {
             return []
         }
         var pins: [Pin] = []
-        var seen: [String: [(pin: Pin, line: Int)]] = [:]
+        var seen: [String: [(pin: Pin, marker: Marker?, line: Int)]] = [:]
+        var budget = Marker.checkBudget
         var withoutHashes: [(pin: Pin, location: SourceLocation)] = []
         var firstHashed: SourceLocation?
         for line in logicalLines(text) {
             guard let (pin, location) = parse(line) else { continue }
-            guard checkAlternatives(pin, at: location, earlier: seen[pin.normalizedName] ?? []) else { continue }
-            seen[pin.normalizedName, default: []].append((pin, location.line))
+            // Parsed once here, not once for every pin of the package it is compared with.
+            let marker = pin.markerExpression
+            guard checkAlternatives(pin, marker, at: location, earlier: seen[pin.normalizedName] ?? [], budget: &budget) else { continue }
+            seen[pin.normalizedName, default: []].append((pin, marker, location.line))
             if pin.hashes.isEmpty {
                 withoutHashes.append((pin, location))
             } else if firstHashed == nil {
@@ -59,9 +62,15 @@ struct RequirementsParser {
     /// writes `django==5.2.20 ; python_full_version < '3.12'` and `django==6.1.3 ; python_full_version >= '3.12'`.
     /// Pins that could apply together are refused: pip would fail on the host (a double requirement), and no one
     /// could say which version a slot runs.
-    private func checkAlternatives(_ pin: Pin, at location: SourceLocation, earlier: [(pin: Pin, line: Int)]) -> Bool {
+    private func checkAlternatives(_ pin: Pin, _ marker: Marker?, at location: SourceLocation, earlier: [(pin: Pin, marker: Marker?, line: Int)],
+                                   budget: inout Int) -> Bool {
+        guard earlier.count < Marker.maximumAlternatives else {
+            log.error("`\(Quote.excerpt(pin.name))` is pinned more than \(Marker.maximumAlternatives) times", at: location,
+                      hint: "a universal lock pins a package a few times at most; keep the pins that these hosts can use")
+            return false
+        }
         for previous in earlier {
-            switch Marker.overlap(previous.pin.markerExpression, pin.markerExpression) {
+            switch Marker.overlap(previous.marker, marker, budget: &budget) {
             case .exclusive:
                 continue
             case .overlap(let witness):
