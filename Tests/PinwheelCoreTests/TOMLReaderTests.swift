@@ -87,8 +87,19 @@ struct TOMLReaderTests {
     }
 
     @Test func deepNestingIsRefusedNotFollowed() {
-        #expect(failure("a = " + String(repeating: "[", count: 100_000))?.message.contains("nest too deeply") == true)
+        #expect(failure("a = " + String(repeating: "[", count: 50_000))?.message.contains("nest too deeply") == true)
         #expect(failure("a = " + String(repeating: "{b = ", count: 10_000))?.message.contains("nest too deeply") == true)
+    }
+
+    @Test func manyTablesAreReadInLinearTime() throws {
+        // Half a megabyte of `[[p]]` tables, each with a key: seconds when linear, minutes when quadratic.
+        let text = String(repeating: "[[p]]\nk = 1\n", count: 50_000)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let table = try read(text)
+        #expect(table["p"]?.array?.count == 50_000)
+        #expect(table["p"]?.array?.last?.table?["k"]?.integer == 1)
+        #expect(clock.now - started < .seconds(30), "reading must not be quadratic")
     }
 
     @Test func oddInputNeverCrashes() throws {

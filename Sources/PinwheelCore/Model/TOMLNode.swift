@@ -3,7 +3,7 @@
 /// Positions are what a lock file's errors need (`pylock.A.toml:12:11: wheel 1 of `asgiref` has no `hashes``); tables
 /// keep their keys in the order written.
 public struct TOMLNode: Sendable, Hashable {
-    public indirect enum Value: Sendable, Hashable {
+    public enum Value: Sendable, Hashable {
         case string(String)
         case integer(Int)
         case float(Double)
@@ -29,6 +29,15 @@ public struct TOMLNode: Sendable, Hashable {
 
         mutating func set(_ key: String, _ node: TOMLNode) {
             if values[key] == nil { keys.append(key) }
+            values[key] = node
+        }
+
+        /// Removes the value of `key` while it is changed, keeping the key's place; ``put(_:_:)`` puts it back.
+        mutating func take(_ key: String) -> TOMLNode? {
+            values.removeValue(forKey: key)
+        }
+
+        mutating func put(_ key: String, _ node: TOMLNode) {
             values[key] = node
         }
     }

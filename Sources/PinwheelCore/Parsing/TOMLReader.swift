@@ -145,30 +145,49 @@ public struct TOMLReader {
     private static func define(_ key: String, _ node: TOMLNode, array: Bool, in parent: inout TOMLNode.Table,
                                line: Int, column: Int) throws(Failure) {
         var node = node
-        switch (parent[key]?.value, array) {
-        case (nil, false):
+        let first = parent[key].map { ($0.line, $0.column) }
+        switch (kind(of: parent[key]), array) {
+        case (.none, false):
             node.value = .table(defined(TOMLNode.Table()))
             parent.set(key, node)
-        case (.table(let existing)?, false):
-            guard !existing.isDefined, !existing.isInline else {
-                throw Failure(message: "the table `\(key)` is defined twice (first at line \(parent[key]?.line ?? 0))", line: line, column: column)
-            }
-            var table = existing
+        case (.openTable, false):
+            guard var existing = parent.take(key), var table = takeTable(&existing) else { return }
             table.isDefined = true
-            parent.set(key, TOMLNode(value: .table(table), line: parent[key]?.line ?? line, column: parent[key]?.column ?? column))
-        case (nil, true):
+            existing.value = .table(table)
+            parent.put(key, existing)
+        case (.definedTable, false):
+            throw Failure(message: "the table `\(key)` is defined twice (first at line \(first?.0 ?? 0))", line: line, column: column)
+        case (.none, true):
             var element = defined(TOMLNode.Table())
             element.isArrayElement = true
             node.value = .table(element)
             parent.set(key, TOMLNode(value: .array([node]), line: line, column: column))
-        case (.array(let items)?, true) where items.first?.table?.isArrayElement == true:
+        case (.arrayOfTables, true):
             var element = defined(TOMLNode.Table())
             element.isArrayElement = true
             node.value = .table(element)
-            parent.set(key, TOMLNode(value: .array(items + [node]), line: parent[key]?.line ?? line, column: parent[key]?.column ?? column))
+            // Taken out and appended in place (see `modify`).
+            guard var existing = parent.take(key), var all = takeArrayOfTables(&existing) else { return }
+            all.append(node)
+            existing.value = .array(all)
+            parent.put(key, existing)
         default:
-            throw Failure(message: "`\(key)` is already a value (line \(parent[key]?.line ?? 0)), not \(array ? "an array of tables" : "a table")",
+            throw Failure(message: "`\(key)` is already a value (line \(first?.0 ?? 0)), not \(array ? "an array of tables" : "a table")",
                           line: line, column: column)
+        }
+    }
+
+    private enum Kind {
+        case none, openTable, definedTable, arrayOfTables, other
+    }
+
+    /// What a key holds, read without keeping a reference to it, so that it can then be changed in place.
+    private static func kind(of node: TOMLNode?) -> Kind {
+        guard let node else { return .none }
+        switch node.value {
+        case .table(let table): return table.isDefined || table.isInline ? .definedTable : .openTable
+        case .array(let items) where items.first?.table?.isArrayElement == true: return .arrayOfTables
+        default: return .other
         }
     }
 
@@ -188,24 +207,45 @@ public struct TOMLReader {
             return
         }
         let rest = path.dropFirst()
-        guard let node = table[key] else {
+        // The node is taken out of its table and its payload out of the node while it changes, so that the
+        // payload has one owner and is changed in place: copying an array of thousands of `[[packages]]` for every
+        // key would make reading a large (or hostile) file quadratic.
+        guard var node = table.take(key) else {
             var created = TOMLNode.Table()
             try modify(&created, path: rest, line: line, column: column, body)
             table.set(key, TOMLNode(value: .table(created), line: line, column: column))
             return
         }
-        switch node.value {
-        case .table(var inner) where !inner.isInline:
+        if var inner = takeTable(&node) {
             try modify(&inner, path: rest, line: line, column: column, body)
-            table.set(key, TOMLNode(value: .table(inner), line: node.line, column: node.column))
-        case .array(var items) where items.last?.table?.isArrayElement == true:
-            guard var last = items.last?.table, let lastNode = items.last else { return }
+            node.value = .table(inner)
+            table.put(key, node)
+        } else if var items = takeArrayOfTables(&node) {
+            var lastNode = items.removeLast()
+            guard var last = takeTable(&lastNode) else { return }
             try modify(&last, path: rest, line: line, column: column, body)
-            items[items.count - 1] = TOMLNode(value: .table(last), line: lastNode.line, column: lastNode.column)
-            table.set(key, TOMLNode(value: .array(items), line: node.line, column: node.column))
-        default:
+            lastNode.value = .table(last)
+            items.append(lastNode)
+            node.value = .array(items)
+            table.put(key, node)
+        } else {
             throw Failure(message: "`\(key)` is a value (line \(node.line)), so nothing can be added under it", line: node.line, column: node.column)
         }
+    }
+
+    /// Moves a table that may still get keys (not an inline one) out of `node`, so that the caller owns it alone and
+    /// changes it in place; nil, and `node` unchanged, for anything else.
+    private static func takeTable(_ node: inout TOMLNode) -> TOMLNode.Table? {
+        guard case .table(let table) = node.value, !table.isInline else { return nil }
+        node.value = .boolean(false)
+        return table
+    }
+
+    /// Moves an array of tables (`[[…]]`) out of `node`, as ``takeTable(_:)`` does.
+    private static func takeArrayOfTables(_ node: inout TOMLNode) -> [TOMLNode]? {
+        guard case .array(let items) = node.value, items.last?.table?.isArrayElement == true else { return nil }
+        node.value = .boolean(false)
+        return items
     }
 
     /// Sets `keys` (a dotted key) below the table at `base` to `node`.
