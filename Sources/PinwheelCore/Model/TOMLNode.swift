@@ -1,6 +1,6 @@
 /// A TOML value and where it was written (1-based line and column, in Unicode scalars), as ``TOMLReader`` reads it.
 ///
-/// Positions are what a lock file's errors need (`pylock.A.toml:12:11: wheel 1 of `asgiref` has no `hashes``); tables
+/// Positions are what a lock file's errors need (``pylock.A.toml:12:11: wheel 1 of `asgiref` has no `hashes` ``); tables
 /// keep their keys in the order written.
 public struct TOMLNode: Sendable, Hashable {
     public enum Value: Sendable, Hashable {
