@@ -148,7 +148,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .testTarget(name: "PinwheelCoreTests", dependencies: ["PinwheelCore"]),
+        // Fixtures/ holds real lock files written by uv, read by the tests from their source folder.
+        .testTarget(name: "PinwheelCoreTests", dependencies: ["PinwheelCore"], exclude: ["Fixtures"]),
         .testTarget(name: "PinwheelGitTests", dependencies: ["PinwheelGit"]),
         // Helpers the test targets share: a real loopback fleet, temporary folders, running commands.
         .target(

@@ -167,7 +167,10 @@ let brokenConfigs: [BrokenConfig] = [
     BrokenConfig("a short hash", in: slotA, replace: "click==8.1.7", with: "click==8.1.7 --hash=sha256:abc", line: 3, at: "--hash", "is not a valid hash"),
     BrokenConfig("an option after a pin", in: slotA, replace: "click==8.1.7", with: "click==8.1.7 --no-binary=:all:", line: 3, at: "--no-binary", "is not allowed after a pin"),
     BrokenConfig("extras", in: slotA, replace: "click==8.1.7", with: "click[colors]==8.1.7", line: 3, at: "click", "asks for extras"),
-    BrokenConfig("a marker with shell syntax", in: slotA, replace: "click==8.1.7", with: "click==8.1.7 ; python_version > \"3\" $(id)", line: 3, at: " python_version", "the environment marker"),
+    BrokenConfig("a marker with shell syntax", in: slotA, replace: "click==8.1.7", with: "click==8.1.7 ; python_version > \"3\" $(id)", line: 3, at: "$(id)", "the environment marker"),
+    BrokenConfig("a marker variable misspelt", in: slotA, replace: "click==8.1.7", with: "click==8.1.7 ; python_versoin < '3.12'", line: 3, at: "python_versoin", "`python_versoin` is not a marker variable"),
+    BrokenConfig("a package pinned twice under markers that overlap", in: slotA, replace: "click==8.1.7",
+                 with: "click==8.1.7 ; python_version >= '3.8'\nclick==8.1.8 ; python_version >= '3.10'", line: 4, at: nil, "pinned twice for the same environments"),
     BrokenConfig("hashes on some pins only", in: slotA, replace: "click==8.1.7", with: "click==8.1.7 \\\n    --hash=sha256:\(String(repeating: "a", count: 64))", line: 2, at: "hello-service", "`hello-service` has no `--hash` while other pins have one"),
     BrokenConfig("an empty slot file", in: slotA, replace: Fixture.slotA, with: "# nothing here\n", line: 1, at: nil, "the slot file pins no package"),
 ]

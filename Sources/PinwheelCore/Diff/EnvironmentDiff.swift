@@ -20,7 +20,7 @@ public enum EnvironmentDiff {
     private static func changes(_ old: Environment, _ new: Environment) -> [String] {
         var lines: [String] = []
         for slot in Slot.allCases {
-            let pinChanges = pins(from: old.slots[slot].pins, to: new.slots[slot].pins)
+            let pinChanges = pins(from: old.slots[slot].pins, to: new.slots[slot].pins, facts: new.markerFacts(of: slot))
             if !pinChanges.isEmpty {
                 lines.append("slot \(slot): " + pinChanges.joined(separator: ", "))
             }
@@ -45,28 +45,73 @@ public enum EnvironmentDiff {
     }
 
     /// What changed from one list of pins to another, one line per package: `hello-service 1.0.0 → 1.1.0`,
-    /// `+new 2.0`, `-gone 1.0`.
-    public static func pins(from old: [Pin], to new: [Pin]) -> [String] {
+    /// `+new 2.0`, `-gone 1.0`. A package pinned under several markers is compared marker by marker
+    /// (`django 6.1.3 → 6.1.4 ; python_full_version >= '3.12'`). With `facts`, a change to a pin the slot's hosts do
+    /// not install (its marker is false there) says so, since it changes the file but not what runs.
+    public static func pins(from old: [Pin], to new: [Pin], facts: MarkerFacts? = nil) -> [String] {
         var changes: [String] = []
-        let oldByName = Dictionary(old.map { ($0.normalizedName, $0) }, uniquingKeysWith: { first, _ in first })
-        let newByName = Dictionary(new.map { ($0.normalizedName, $0) }, uniquingKeysWith: { first, _ in first })
-        for pin in new {
-            if let before = oldByName[pin.normalizedName] {
-                if before.version != pin.version {
-                    changes.append("\(pin.name) \(before.version) → \(pin.version)")
-                } else if before.hashes != pin.hashes {
-                    changes.append("\(pin.name) \(pin.version) hashes changed")
-                } else if before.marker != pin.marker {
-                    changes.append("\(pin.name) marker `\(before.marker ?? "")` → `\(pin.marker ?? "")`")
+        let oldByName = Dictionary(grouping: old, by: \.normalizedName)
+        let newByName = Dictionary(grouping: new, by: \.normalizedName)
+        func note(_ pin: Pin) -> String {
+            guard let facts, pin.applies(facts) == false else { return "" }
+            return " (not installed here" + (facts.pythonDescription.map { ": python \($0)" } ?? "") + ")"
+        }
+        var done = Set<String>()
+        for pin in new where done.insert(pin.normalizedName).inserted {
+            let before = oldByName[pin.normalizedName] ?? []
+            let after = newByName[pin.normalizedName] ?? []
+            if before.count == 1, after.count == 1 {
+                if let change = change(from: before[0], to: after[0]) {
+                    changes.append(change + note(after[0]))
                 }
-            } else {
-                changes.append("+\(pin.name) \(pin.version)")
+                continue
+            }
+            // Several pins of one package: pair them by marker, unchanged pins first.
+            var remaining = before
+            var unpaired: [Pin] = []
+            for candidate in after {
+                if let index = remaining.firstIndex(where: { $0.marker == candidate.marker && $0.version == candidate.version }) {
+                    if let change = change(from: remaining.remove(at: index), to: candidate) {
+                        changes.append(change + suffix(candidate, among: after) + note(candidate))
+                    }
+                } else {
+                    unpaired.append(candidate)
+                }
+            }
+            for candidate in unpaired {
+                if let index = remaining.firstIndex(where: { $0.marker == candidate.marker }) {
+                    if let change = change(from: remaining.remove(at: index), to: candidate) {
+                        changes.append(change + suffix(candidate, among: after) + note(candidate))
+                    }
+                } else {
+                    changes.append("+\(candidate.name) \(candidate.version)" + suffix(candidate, among: after) + note(candidate))
+                }
+            }
+            for gone in remaining {
+                changes.append("-\(gone.name) \(gone.version)" + suffix(gone, among: before))
             }
         }
         for pin in old where newByName[pin.normalizedName] == nil {
-            changes.append("-\(pin.name) \(pin.version)")
+            changes.append("-\(pin.name) \(pin.version)" + suffix(pin, among: oldByName[pin.normalizedName] ?? []))
         }
         return changes
+    }
+
+    /// The pin's marker, when its package has several pins: which of them changed.
+    private static func suffix(_ pin: Pin, among pins: [Pin]) -> String {
+        guard pins.count > 1, let marker = pin.marker else { return "" }
+        return " ; \(marker)"
+    }
+
+    private static func change(from before: Pin, to pin: Pin) -> String? {
+        if before.version != pin.version {
+            return "\(pin.name) \(before.version) → \(pin.version)"
+        } else if before.hashes != pin.hashes {
+            return "\(pin.name) \(pin.version) hashes changed"
+        } else if before.marker != pin.marker {
+            return "\(pin.name) marker `\(before.marker ?? "")` → `\(pin.marker ?? "")`"
+        }
+        return nil
     }
 
     private static func programs(from old: [Program], to new: [Program]) -> [String] {

@@ -9,13 +9,24 @@ public struct SlotPins: Sendable, Hashable, Codable {
 
     public init(file: String, pins: [Pin], python: String? = nil) {
         self.file = file
-        self.pins = pins.sorted { $0.normalizedName < $1.normalizedName }
+        // A package pinned under several markers keeps one order (by marker), so equal files give equal text.
+        self.pins = pins.sorted { ($0.normalizedName, $0.marker ?? "") < ($1.normalizedName, $1.marker ?? "") }
         self.python = python
     }
 
+    /// Whether the slot file is a PEP 751 lock (`pylock.A.toml`) rather than a requirements file.
+    public var isPylock: Bool { PylockParser.isLockFileName(file) }
+
+    /// The first pin of `name`; see ``alternatives(named:)`` for a package pinned under several markers.
     public func pin(named name: String) -> Pin? {
         let normalized = Pin.normalize(name)
         return pins.first { $0.normalizedName == normalized }
+    }
+
+    /// Every pin of `name`: one, or several under mutually exclusive markers.
+    public func alternatives(named name: String) -> [Pin] {
+        let normalized = Pin.normalize(name)
+        return pins.filter { $0.normalizedName == normalized }
     }
 
     /// The requirements file content as installed on a host: one pin per line, sorted, so equal pins give equal text.

@@ -55,7 +55,7 @@ struct EnvironmentParser {
         }
         let source = root["source"].flatMap(parseSource)
         let active = root["active"].flatMap { reader.choice($0, "`active`", as: Slot.self) }
-        let slots = root["slots"].flatMap(parseSlots)
+        let slots = root["slots"].flatMap { parseSlots($0, python: python) }
         let programs = root["programs"].flatMap(parsePrograms)
         let policy = root["policy"].flatMap(parsePolicy)
         var defaults = SettingsPatch()
@@ -110,7 +110,8 @@ struct EnvironmentParser {
         }
     }
 
-    private func parseSlots(_ node: Node) -> PerSlot<SlotPins>? {
+    /// `python` is the environment's interpreter (nil when it is not valid), for the slots that name none of their own.
+    private func parseSlots(_ node: Node, python environmentPython: String?) -> PerSlot<SlotPins>? {
         guard let entries = reader.namedMapping(node, "`slots`") else { return nil }
         var found: [Slot: SlotPins] = [:]
         var files: [String: String] = [:]
@@ -175,7 +176,18 @@ struct EnvironmentParser {
                 failed = true
                 continue
             }
-            let pins = RequirementsParser(path: path, log: log).parse(text)
+            let pins: [Pin]
+            if PylockParser.isLockFileName(file) {
+                let facts = (python ?? environmentPython).map { MarkerFacts.linux(interpreter: $0) } ?? .nothing
+                pins = PylockParser(path: path, log: log, facts: facts).parse(text)
+            } else if file.hasSuffix(".toml") {
+                reader.error("slot `\(slot)` names `\(Quote.excerpt(file))`, a TOML file not named as PEP 751 names lock files", at: fileNode,
+                             hint: "name it `pylock.\(slot).toml` (or `pylock.toml`), as `uv pip compile --format pylock.toml -o pylock.\(slot).toml` writes it")
+                failed = true
+                continue
+            } else {
+                pins = RequirementsParser(path: path, log: log).parse(text)
+            }
             found[slot] = SlotPins(file: file, pins: pins, python: python)
         }
         for slot in Slot.allCases where found[slot] == nil && !entries.contains(where: { $0.name == slot.rawValue }) {

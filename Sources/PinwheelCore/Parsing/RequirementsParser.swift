@@ -2,8 +2,9 @@ import Foundation
 
 /// Reads a slot file: a pip requirements file in which every requirement is an exact pin.
 ///
-/// The accepted form is what `pip freeze` and `uv pip compile --generate-hashes` write, so users keep their tools;
-/// anything that would let a host resolve versions by itself (ranges, URLs, includes, editable installs) is refused.
+/// The accepted form is what `pip freeze` and `uv pip compile --generate-hashes` (or `--universal`) write, so users
+/// keep their tools: PEP 508 markers, and one package pinned several times under markers that exclude each other.
+/// Anything that would let a host resolve versions by itself (ranges, URLs, includes, editable installs) is refused.
 struct RequirementsParser {
     let path: String
     let log: DiagnosticLog
@@ -27,17 +28,16 @@ struct RequirementsParser {
             return []
         }
         var pins: [Pin] = []
-        var firstSeen: [String: Int] = [:]
+        var seen: [String: [(pin: Pin, marker: Marker?, line: Int)]] = [:]
+        var budget = Marker.checkBudget
         var withoutHashes: [(pin: Pin, location: SourceLocation)] = []
         var firstHashed: SourceLocation?
         for line in logicalLines(text) {
             guard let (pin, location) = parse(line) else { continue }
-            if let previous = firstSeen[pin.normalizedName] {
-                log.error("`\(Quote.excerpt(pin.name))` is pinned twice", at: location,
-                          hint: "it is already pinned on line \(previous); keep one pin per package")
-                continue
-            }
-            firstSeen[pin.normalizedName] = location.line
+            // Parsed once here, not once for every pin of the package it is compared with.
+            let marker = pin.markerExpression
+            guard checkAlternatives(pin, marker, at: location, earlier: seen[pin.normalizedName] ?? [], budget: &budget) else { continue }
+            seen[pin.normalizedName, default: []].append((pin, marker, location.line))
             if pin.hashes.isEmpty {
                 withoutHashes.append((pin, location))
             } else if firstHashed == nil {
@@ -56,6 +56,38 @@ struct RequirementsParser {
                       hint: "list every package of the slot as `name==version`, as `pip freeze` prints them")
         }
         return pins
+    }
+
+    /// A package may be pinned more than once when no environment gets two of its pins, as `uv pip compile --universal`
+    /// writes `django==5.2.20 ; python_full_version < '3.12'` and `django==6.1.3 ; python_full_version >= '3.12'`.
+    /// Pins that could apply together are refused: pip would fail on the host (a double requirement), and no one
+    /// could say which version a slot runs.
+    private func checkAlternatives(_ pin: Pin, _ marker: Marker?, at location: SourceLocation, earlier: [(pin: Pin, marker: Marker?, line: Int)],
+                                   budget: inout Int) -> Bool {
+        guard earlier.count < Marker.maximumAlternatives else {
+            log.error("`\(Quote.excerpt(pin.name))` is pinned more than \(Marker.maximumAlternatives) times", at: location,
+                      hint: "a universal lock pins a package a few times at most; keep the pins that these hosts can use")
+            return false
+        }
+        for previous in earlier {
+            switch Marker.overlap(previous.marker, marker, budget: &budget) {
+            case .exclusive:
+                continue
+            case .overlap(let witness):
+                let both = previous.pin.marker == nil && pin.marker == nil
+                log.error("`\(Quote.excerpt(pin.name))` is pinned twice" + (both ? "" : " for the same environments"), at: location,
+                          hint: both
+                              ? "it is already pinned on line \(previous.line); keep one pin per package"
+                              : "line \(previous.line) pins it too and both markers hold for \(witness); give each pin a marker that excludes the others "
+                                + "(`uv pip compile --universal` writes them so)")
+                return false
+            case .undecided:
+                log.error("`\(Quote.excerpt(pin.name))` is pinned twice and its markers are too complex to prove that they exclude each other", at: location,
+                          hint: "line \(previous.line) pins it too; simplify the markers or keep one pin")
+                return false
+            }
+        }
+        return true
     }
 
     private func logicalLines(_ text: String) -> [LogicalLine] {
@@ -169,9 +201,18 @@ struct RequirementsParser {
             spec = String(requirement[..<semicolon]).trimmingCharacters(in: .whitespaces)
             let markerText = String(requirement[requirement.index(after: semicolon)...]).trimmingCharacters(in: .whitespaces)
             let markerOffset = offset + requirement.distance(from: requirement.startIndex, to: semicolon) + 1
-            guard !markerText.isEmpty, Self.isValidMarker(markerText) else {
-                log.error("the environment marker `\(Quote.excerpt(markerText))` is not valid", at: line.location(markerOffset, path: path),
-                          hint: "markers may use names, quoted strings, comparisons, `and`, `or` and parentheses, such as `python_version >= \"3.10\"`")
+            guard !markerText.isEmpty else {
+                log.error("the environment marker after `;` is empty", at: line.location(markerOffset - 1, path: path),
+                          hint: "write a marker such as `python_version >= '3.10'`, or drop the `;`")
+                return nil
+            }
+            if case .failure(let failure) = MarkerParser.parse(markerText) {
+                // The marker starts after the `;` and the spaces that follow it.
+                let leading = requirement[requirement.index(after: semicolon)...].prefix { $0.isWhitespace }.count
+                log.error("the environment marker is not valid: \(failure.message)",
+                          at: line.location(markerOffset + leading + failure.offset, path: path),
+                          hint: "PEP 508 markers compare variables such as `python_full_version` or `sys_platform` with quoted strings, "
+                              + "joined by `and`, `or` and parentheses: `python_full_version >= '3.12' and sys_platform == 'linux'`")
                 return nil
             }
             marker = markerText
@@ -258,12 +299,5 @@ struct RequirementsParser {
         let lengths = ["sha256": 64, "sha384": 96, "sha512": 128]
         guard let length = lengths[String(parts[0])] else { return false }
         return parts[1].count == length && parts[1].unicodeScalars.allSatisfy { ValueRules.isDigit($0) || ("a"..."f").contains($0) }
-    }
-
-    /// Markers are passed through to pip, so they are limited to the characters their grammar uses.
-    static func isValidMarker(_ marker: String) -> Bool {
-        marker.utf8.count <= 500 && marker.unicodeScalars.allSatisfy {
-            ValueRules.isLetter($0) || ValueRules.isDigit($0) || " _.'\"<>=!~()".unicodeScalars.contains($0)
-        }
     }
 }

@@ -14,6 +14,11 @@ extension ReleasePlan {
                                + "slot \(target.idle) with \(targetPython): a promotion copies the pins of one python to the same "
                                + "python; make them the same first")
         }
+        if target.slots[target.idle].isPylock {
+            throw ReleaseError("slot \(target.idle) of \(target.name) is a PEP 751 lock (\(target.slots[target.idle].file)), which pinwheel "
+                               + "does not write: copy \(source.name)'s slot \(source.active) file "
+                               + "(\(source.slots[source.active].file)) over it, or lock the same packages again, and set `active: \(target.idle)`")
+        }
         let sourcePins = source.slots[source.active].pins
         let activePins = target.slots[target.active].pins
         guard sourcePins.map(\.description).sorted() != activePins.map(\.description).sorted() else {
@@ -26,7 +31,12 @@ extension ReleasePlan {
         }
         // What changes, for the message: each pin whose version differs from the active slot's, or that is new.
         var changes: [Change] = []
-        for pin in sourcePins where activePins.first(where: { $0.normalizedName == pin.normalizedName })?.version != pin.version {
+        // A package pinned under several markers is compared marker by marker.
+        func before(_ pin: Pin) -> Pin? {
+            activePins.first { $0.normalizedName == pin.normalizedName && $0.marker == pin.marker }
+                ?? activePins.first { $0.normalizedName == pin.normalizedName }
+        }
+        for pin in sourcePins where before(pin)?.version != pin.version {
             changes.append(Change(name: pin.name, version: pin.version))
         }
         let folder = "\(ConfigLoader.environmentsFolder)/\(target.name)"

@@ -50,6 +50,12 @@ public struct ReleasePlan: Sendable, Hashable {
         let active = environment.active
         let idle = environment.idle
         let activePins = environment.slots[active]
+        if environment.slots[idle].isPylock {
+            // A lock names each version's files, sizes and hashes, which only a locker can know.
+            throw ReleaseError("slot \(idle) of \(environment.name) is a PEP 751 lock (\(environment.slots[idle].file)): a new version needs "
+                               + "its artifacts, sizes and hashes, which pinwheel cannot name; regenerate it (`uv pip compile --format "
+                               + "pylock.toml -o \(environment.slots[idle].file)` or `pip lock`), commit it and set `active: \(idle)`")
+        }
         var seen = Set<String>()
         for change in changes {
             guard seen.insert(Pin.normalize(change.name)).inserted else {
@@ -63,10 +69,12 @@ public struct ReleasePlan: Sendable, Hashable {
         }
 
         var warnings: [String] = []
+        let targets = try chooseTargets(changes, in: environment, warnings: &warnings)
         var pins = activePins.pins
         var changedHashes = false
         for index in pins.indices {
-            guard let change = changes.first(where: { Pin.normalize($0.name) == pins[index].normalizedName }) else { continue }
+            guard targets.contains(Target(pins[index])),
+                  let change = changes.first(where: { Pin.normalize($0.name) == pins[index].normalizedName }) else { continue }
             if !pins[index].hashes.isEmpty {
                 changedHashes = true
                 warnings.append("the hashes of \(pins[index].name) \(pins[index].version) were dropped: they do not match \(change.version)")
@@ -98,6 +106,54 @@ public struct ReleasePlan: Sendable, Hashable {
                 environmentPath(environment.name): flipped,
             ],
             pins: pins, warnings: warnings, changes: changes)
+    }
+
+    /// One pin of the active slot, by package and marker.
+    private struct Target: Hashable {
+        var name: String
+        var marker: String?
+        init(_ pin: Pin) {
+            name = pin.normalizedName
+            marker = pin.marker
+        }
+    }
+
+    /// The pins each change edits. A package pinned under several markers (`uv pip compile --universal`) has its
+    /// version changed only in the pin the idle slot's hosts install, when their interpreter's version says which;
+    /// the others are for other Pythons, and no version number can be guessed for them. When the version is not
+    /// known, the release is refused: the lock must be regenerated (or the slot file edited) instead.
+    private static func chooseTargets(_ changes: [Change], in environment: Environment,
+                                      warnings: inout [String]) throws(ReleaseError) -> Set<Target> {
+        let idle = environment.idle
+        let activePins = environment.slots[environment.active]
+        let facts = environment.markerFacts(of: idle)
+        var targets = Set<Target>()
+        for change in changes {
+            let alternatives = activePins.alternatives(named: change.name)
+            guard alternatives.count > 1 else {
+                targets.formUnion(alternatives.map(Target.init))
+                continue
+            }
+            let listed = alternatives.map { "\($0.version) ; \($0.marker ?? "")" }.joined(separator: ", ")
+            let applying = alternatives.filter { $0.applies(facts) != false }
+            switch applying.count {
+            case 1:
+                targets.insert(Target(applying[0]))
+                let others = alternatives.filter { $0.applies(facts) == false }.map { "\($0.version) ; \($0.marker ?? "")" }
+                warnings.append("only \(change.name)'s pin for slot \(idle)'s python \(facts.pythonDescription ?? "") "
+                                + "(`\(applying[0].marker ?? "")`) was changed; its pins for other environments (\(others.joined(separator: ", "))) "
+                                + "stay as they were: regenerate the lock (`uv pip compile --universal`) to move them too")
+            case 0:
+                throw ReleaseError("none of \(change.name)'s pins in slot \(environment.active) (\(listed)) is installed by slot \(idle)'s hosts "
+                                   + "(\(environment.python(of: idle))): regenerate the lock (`uv pip compile --universal`) for that Python")
+            default:
+                throw ReleaseError("\(change.name) is pinned under several markers in slot \(environment.active) (\(listed)) and slot \(idle)'s "
+                                   + "python \(environment.python(of: idle)) names no version, so pinwheel cannot tell which pin to change: "
+                                   + "regenerate the lock (`uv pip compile --universal`) and commit it, or give the slot's `python:` a path "
+                                   + "that names its version (/usr/bin/python3.12)")
+            }
+        }
+        return targets
     }
 
     public static func environmentPath(_ name: String) -> String {

@@ -12,12 +12,7 @@ extension Environment {
             let marker = slot == active ? " [active]" : ""
             let interpreter = slots[slot].python.map { ", python \($0)" } ?? ""
             lines.append("  slot \(slot) (\(slots[slot].file)\(interpreter))\(marker):")
-            for pin in slots[slot].pins {
-                var line = "    \(pin.name)==\(pin.version)"
-                if let marker = pin.marker { line += " ; \(marker)" }
-                if !pin.hashes.isEmpty { line += "  (\(pin.hashes.count) hash\(pin.hashes.count == 1 ? "" : "es"))" }
-                lines.append(line)
-            }
+            lines += pinLines(of: slot)
         }
         lines.append("  programs:")
         for program in programs {
@@ -46,5 +41,33 @@ extension Environment {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A slot's pins as its hosts get them. Pins whose markers are false there (another Python version, Windows) are
+    /// listed apart, so a reader sees which version of a package pinned twice the slot runs; when the slot's
+    /// interpreter names no version, a package's alternatives are all listed with their markers, and pip picks on
+    /// the host.
+    private func pinLines(of slot: Slot) -> [String] {
+        let facts = markerFacts(of: slot)
+        var lines: [String] = []
+        for pin in slots[slot].pins(for: facts) {
+            var line = "    \(pin.name)==\(pin.version)"
+            if let marker = pin.marker { line += " ; \(marker)" }
+            if !pin.hashes.isEmpty { line += "  (\(pin.hashes.count) hash\(pin.hashes.count == 1 ? "" : "es"))" }
+            lines.append(line)
+        }
+        let skipped = slots[slot].skipped(for: facts)
+        if !skipped.isEmpty {
+            let python = facts.pythonDescription.map { "python \($0), " } ?? ""
+            lines.append("    not installed on these hosts (\(python)Linux): "
+                         + skipped.map { "\($0.name)==\($0.version) ; \($0.marker ?? "")" }.joined(separator: ", "))
+        }
+        let undecided = Set(slots[slot].pins(for: facts).filter { $0.applies(facts) == nil }.map(\.normalizedName))
+        let split = undecided.filter { slots[slot].alternatives(named: $0).count(where: { $0.applies(facts) != false }) > 1 }
+        if !split.isEmpty, facts.python == nil {
+            lines.append("    \(python(of: slot)) names no version, so the hosts' pip picks among the pins of "
+                         + split.sorted().joined(separator: ", ") + " by their markers (name the version, e.g. python3.12, to see which)")
+        }
+        return lines
     }
 }
