@@ -21,13 +21,21 @@ final class Wakeup: Sendable {
         waiter?.resume()
     }
 
-    /// Returns after `timeout`, or at once when signalled (now or since the last wait).
-    func wait(timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: timeout) }
-            group.addTask { await self.waitForSignal() }
-            await group.next()
+    /// Returns after `timeout`, or at once when signalled (now or since the last wait); true when signalled.
+    @discardableResult
+    func wait(timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            group.addTask {
+                await self.waitForSignal()
+                return true
+            }
+            let signalled = await group.next() ?? false
             group.cancelAll()
+            return signalled
         }
     }
 
