@@ -579,6 +579,9 @@ public actor Controller {
         guard let repository else { return }
         for (name, state) in applied.sorted(by: { $0.key < $1.key }) {
             if stopping { return }
+            // Each environment's check is bounded by the SSH deadlines, but many of them one after another may not
+            // be: each one finished is progress, so the watchdog hears of it.
+            heartbeat?.beat(.progressed(summary: health().summary()))
             guard running[name] == nil, statuses[name]?.result != .halted, statuses[name]?.result != .invalid else { continue }
             let source = repository.source(at: state.commit)
             guard let transports = try? TransportFactory.transports(for: state.environment, source: source,

@@ -9,6 +9,8 @@ public struct LoopHeartbeat: Sendable {
         case polled(summary: String)
         /// The loop is waiting for its next poll, as it should.
         case waiting(summary: String)
+        /// The loop finished one step of a longer piece of work (the drift check of one environment).
+        case progressed(summary: String)
         /// A graceful shutdown began.
         case stopping(summary: String)
     }

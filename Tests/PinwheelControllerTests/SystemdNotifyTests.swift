@@ -80,6 +80,10 @@ struct SystemdNotifyTests {
         notifier.heartbeat().beat(.polled(summary: "ok"))
         #expect(receiver.receive(timeout: .seconds(5)) == "READY=1\nSTATUS=ok")
         #expect(receiver.receive(timeout: .seconds(5)) == "STATUS=ok")
+        notifier.heartbeat().beat(.progressed(summary: "checking drift"))
+        #expect(receiver.receive(timeout: .seconds(5)) == "STATUS=checking drift")
+        notifier.heartbeat().beat(.stopping(summary: "stopping"))
+        #expect(receiver.receive(timeout: .seconds(5)) == "STOPPING=1\nSTATUS=stopping")
     }
 
     @Test func theSummarySaysHealthPollAgeEnvironmentsAndTheLastError() {

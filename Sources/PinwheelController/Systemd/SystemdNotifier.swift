@@ -86,7 +86,7 @@ public final class SystemdNotifier: Sendable {
             case .polled(let summary):
                 polled(status: summary)
                 alive(status: summary)
-            case .waiting(let summary):
+            case .waiting(let summary), .progressed(let summary):
                 alive(status: summary)
             case .stopping(let summary):
                 stopping(status: summary)
