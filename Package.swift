@@ -127,7 +127,8 @@ let package = Package(
             ],
             resources: [.embedInCode("status.mustache")]
         ),
-        // The command-line tool.
+        // The command-line tool. VERSION (a link to the repository's, the one place the version is written) is
+        // embedded for `--version`.
         .executableTarget(
             name: "pinwheel",
             dependencies: [
@@ -146,7 +147,8 @@ let package = Package(
                 // Only the executable bootstraps the metrics system, with a Prometheus registry.
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            resources: [.embedInCode("VERSION")]
         ),
         // Fixtures/ holds real lock files written by uv, read by the tests from their source folder.
         .testTarget(name: "PinwheelCoreTests", dependencies: ["PinwheelCore"], exclude: ["Fixtures"]),

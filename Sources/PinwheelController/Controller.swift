@@ -50,12 +50,16 @@ public actor Controller {
     let historyCache = HistoryCache()
     /// Delivers the environments' notifications (`notify:`, `watch --notify`) off the rollouts' path.
     let notifier: Notifier
+    /// Hears from the loop as it makes progress (systemd's watchdog, through `watch`).
+    private let heartbeat: LoopHeartbeat?
 
     /// - Parameter metrics: where the controller's metrics go; the bootstrapped metrics system by default.
     /// - Parameter notifier: delivers notifications; one posting over HTTP(S) with the default retries by default.
+    /// - Parameter heartbeat: told after every poll, at least every `interval` while the loop waits, and on stop.
     public init(configuration: ControllerConfiguration, logger: Logger, metrics: ControllerMetrics = ControllerMetrics(),
-                notifier: Notifier? = nil) {
+                notifier: Notifier? = nil, heartbeat: LoopHeartbeat? = nil) {
         self.configuration = configuration
+        self.heartbeat = heartbeat
         self.logger = logger
         // A controller runs for months: libgit2's object cache would keep a little of every commit it reads.
         Repository.disableObjectCache()
@@ -72,18 +76,35 @@ public actor Controller {
                                            "interval": "\(configuration.interval)"])
         while !stopping {
             await poll()
+            heartbeat?.beat(.polled(summary: health().summary()))
             if stopping { break }
             if ContinuousClock.now - lastDriftCheck >= configuration.driftInterval {
                 await checkDrift()
             }
             // Back off while the remote is unreachable: 2, 4, 8 ... intervals, at most a minute.
             let factor = failedPolls == 0 ? 1 : min(1 << min(failedPolls, 6), 12)
-            await wakeup.wait(timeout: min(configuration.interval * factor, max(configuration.interval, .seconds(60))))
+            await pause(min(configuration.interval * factor, max(configuration.interval, .seconds(60))))
         }
         for task in running.values { await task.value }
         // Notifications still queued get a few seconds; a receiver that is down does not hold the shutdown.
         _ = await notifier.settle(timeout: .seconds(5))
         logger.info("stopped")
+    }
+
+    /// Waits for the next poll, or less when woken; with a heartbeat, in pieces no longer than its interval with a
+    /// beat after each, so a loop that waits (as it should) keeps the watchdog fed.
+    private func pause(_ duration: Duration) async {
+        guard let heartbeat else {
+            _ = await wakeup.wait(timeout: duration)
+            return
+        }
+        let end = ContinuousClock.now + duration
+        while !stopping {
+            let left = end - ContinuousClock.now
+            guard left > .zero else { return }
+            if await wakeup.wait(timeout: min(left, heartbeat.interval)) { return }
+            heartbeat.beat(.waiting(summary: health().summary()))
+        }
     }
 
     /// Polls at once (a push webhook arrived).
@@ -96,6 +117,7 @@ public actor Controller {
         guard !stopping else { return }
         stopping = true
         logger.info("stopping: the current host steps finish, no new step starts")
+        heartbeat?.beat(.stopping(summary: "stopping: the current host steps finish"))
         wakeup.signal()
     }
 
@@ -492,6 +514,9 @@ public actor Controller {
         guard let repository else { return }
         for (name, state) in applied.sorted(by: { $0.key < $1.key }) {
             if stopping { return }
+            // Each environment's check is bounded by the SSH deadlines, but many of them one after another may not
+            // be: each one finished is progress, so the watchdog hears of it.
+            heartbeat?.beat(.progressed(summary: health().summary()))
             guard running[name] == nil, statuses[name]?.result != .halted, statuses[name]?.result != .invalid else { continue }
             let source = repository.source(at: state.commit)
             guard let transports = try? TransportFactory.transports(for: state.environment, source: source,

@@ -3,4 +3,8 @@ import Testing
 extension Tag {
     /// Suites that start a real loopback fleet (sshd, supervisord, nginx, a package index): minutes, not seconds.
     @Tag public static var fleet: Self
+
+    /// Suites that check the Debian package scripts/package builds (a release build: minutes, unless scripts/test
+    /// built it already and names it in `$PINWHEEL_PACKAGE`).
+    @Tag public static var package: Self
 }

@@ -11,7 +11,7 @@ struct PinwheelCommand: AsyncParsableCommand {
             hosts) and Policies/<name>.yaml (rollout rules). Exit status: 0 success, 1 the config is invalid \
             or the operation failed, 2 usage error or unreadable repository.
             """,
-        version: "0.1.0",
+        version: BuildInfo.description,
         subcommands: [Validate.self, Show.self, Diff.self, Plan.self, Apply.self, Watch.self, Status.self, Release.self,
                       Rollback.self, Promote.self, History.self, Logs.self, Exec.self, Doctor.self, Init.self]
     )

@@ -143,6 +143,28 @@ struct PrometheusTests {
         // The example alert rules are loaded and none of them fires on a healthy fleet.
         let alerts = try await prometheus.query(#"ALERTS{alertstate="firing"}"#)
         #expect(alerts.isEmpty, "\(alerts)")
+
+        // A release that halts (a version the index does not have: every host's prepare fails) and a commit that does
+        // not validate, so the failure series the dashboard and the alerts look at exist too.
+        try await config.pull()
+        try fleet.setPins(.a, "hello-service==7.7.7")
+        try fleet.setActive(.a)
+        try await config.commitAndPush("fleet: release a version the index does not have")
+        let failed = try await prometheus.waitFor(#"pinwheel_rollouts_total{result=~"halted|reverted"}"#, timeout: .seconds(90)) { !$0.isEmpty }
+        #expect(!failed.isEmpty, "\(watcher.text.suffix(3000))")
+        try await config.pull()
+        try fleet.setPins(.a, "hello-service>=1.1.0")
+        try await config.commitAndPush("fleet: a range by mistake")
+        let invalid = try await prometheus.waitFor(#"pinwheel_rollouts_total{result="invalid"}"#, timeout: .seconds(60)) { !$0.isEmpty }
+        #expect(!invalid.isEmpty, "\(watcher.text.suffix(3000))")
+
+        // Every expression of the dashboard and of the alert rules finds data: none silently matches nothing.
+        let queries = try ExampleQueries.dashboardQueries() + ExampleQueries.alertQueries()
+        #expect(queries.count >= 20, "\(queries)")
+        for query in queries {
+            let answer = try await prometheus.waitFor(query.expression, timeout: .seconds(10)) { !$0.isEmpty }
+            #expect(!answer.isEmpty, "no data for \(query)")
+        }
         prometheus.stop()
         #expect(prometheus.process.terminationStatus == 0, "\(prometheus.text)")
     }

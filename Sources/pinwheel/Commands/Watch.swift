@@ -21,7 +21,7 @@ struct Watch: AsyncParsableCommand {
             are observed; `drift: heal` reconciles what drifted. SIGTERM finishes the host steps under way and \
             stops. Logs go to standard error, one logfmt line per event (one JSON object per line with \
             --log-format json). --notify sends every environment's events (rollout started, converged, degraded, halted, \
-            reverted, refused, waiting for a window, drift) to a webhook or Slack, besides each policy's notify:.
+            reverted, refused, waiting for a window, drift) to a webhook or Slack, besides each policy's notify:.             Under systemd ($NOTIFY_SOCKET, a Type=notify unit) it sends READY=1 once it has polled and listens,             WATCHDOG=1 from its poll loop (at half of WatchdogSec=; a stuck loop stops them), a one-line STATUS= and             STOPPING=1.
             """
     )
 
@@ -161,7 +161,9 @@ struct Watch: AsyncParsableCommand {
         )
         configuration.notify = notify.compactMap { try? NotifyTarget(flag: $0) }
         configuration.statusPage = (statusURL ?? listen.map { "http://\($0)" }).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        let controller = Controller(configuration: configuration, logger: logger)
+        // Under systemd (`Type=notify`): readiness, the watchdog and a status line over $NOTIFY_SOCKET.
+        let systemd = SystemdNotifier(environment: ProcessInfo.processInfo.environment, waitsForListener: listen != nil)
+        let controller = Controller(configuration: configuration, logger: logger, heartbeat: systemd?.heartbeat())
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ControllerService(controller: controller))]
         if let listen {
             let secret: SecretBytes?
@@ -197,6 +199,12 @@ struct Watch: AsyncParsableCommand {
                 ),
                 page: { page.html(await controller.overview()) })
             services.append(.init(service: server))
+            if let systemd {
+                Task {
+                    guard (try? await server.listeningPort()) != nil else { return }
+                    systemd.listening(status: await controller.health().summary())
+                }
+            }
         }
         let group = ServiceGroup(configuration: .init(
             services: services,

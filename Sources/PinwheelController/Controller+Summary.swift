@@ -1,0 +1,25 @@
+import Foundation
+
+extension Controller.Health {
+    /// One line for a supervisor (systemd's `STATUS=`, shown by `systemctl status`): the controller's health, when
+    /// it last polled, its environments by result, and the last error when there is one.
+    public func summary(now: Date = Date()) -> String {
+        var parts = [status]
+        if let lastPoll {
+            parts.append("polled \(Int(now.timeIntervalSince(lastPoll).rounded(.down)))s ago")
+        } else {
+            parts.append("not polled yet")
+        }
+        if environments.isEmpty {
+            parts.append("no environments")
+        } else {
+            let counts = Dictionary(grouping: environments.values, by: { $0 }).mapValues(\.count)
+            let byResult = counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            parts.append("\(environments.count) environment\(environments.count == 1 ? "" : "s"): \(byResult)")
+        }
+        if let lastError {
+            parts.append("last error: \(lastError)")
+        }
+        return parts.joined(separator: "; ")
+    }
+}
