@@ -94,6 +94,7 @@ let package = Package(
         .target(
             name: "PinwheelController",
             dependencies: [
+                "CMalloc",
                 "PinwheelCore",
                 "PinwheelConfig",
                 "PinwheelFleet",
@@ -202,11 +203,12 @@ let package = Package(
         // statistics and the open descriptors are its alone.
         .testTarget(
             name: "PinwheelLeakTests",
-            dependencies: ["PinwheelController", "PinwheelCore", "PinwheelTestSupport", "CHeapStatistics",
+            dependencies: ["PinwheelController", "PinwheelCore", "PinwheelTestSupport", "CMalloc",
                            .product(name: "Logging", package: "swift-log")]
         ),
-        // The C allocator's own statistics (glibc's mallinfo2), for the leak tests.
-        .target(name: "CHeapStatistics"),
+        // The C allocator's statistics and trimming (glibc's mallinfo2 and malloc_trim): the leak tests read them, the
+        // controller gives free memory back after each reconcile.
+        .target(name: "CMalloc"),
         // The controller too: one suite runs its admission and `pinwheel apply` against the same repositories.
         .testTarget(
             name: "PinwheelCLITests",

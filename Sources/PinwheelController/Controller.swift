@@ -1,3 +1,4 @@
+import CMalloc
 import Foundation
 import Logging
 import PinwheelCore
@@ -30,6 +31,7 @@ public actor Controller {
     private var writeWaiters: [CheckedContinuation<Void, Never>] = []
     private var lastPoll: Date?
     private var lastDriftCheck = ContinuousClock.now
+    private var lastMemoryRelease = ContinuousClock.now
     private var lastError: String?
     private var failedPolls = 0
     private var stopping = false
@@ -81,6 +83,7 @@ public actor Controller {
             if ContinuousClock.now - lastDriftCheck >= configuration.driftInterval {
                 await checkDrift()
             }
+            releaseFreeMemory()
             // Back off while the remote is unreachable: 2, 4, 8 ... intervals, at most a minute.
             let factor = failedPolls == 0 ? 1 : min(1 << min(failedPolls, 6), 12)
             await pause(min(configuration.interval * factor, max(configuration.interval, .seconds(60))))
@@ -89,6 +92,15 @@ public actor Controller {
         // Notifications still queued get a few seconds; a receiver that is down does not hold the shutdown.
         _ = await notifier.settle(timeout: .seconds(5))
         logger.info("stopped")
+    }
+
+    /// At most once a minute, gives the memory the allocator holds free back to the system. A rollout's peak (agent
+    /// replies, plans, status files) is freed when it ends, but glibc keeps the freed pages in its arenas; over months
+    /// the resident memory would follow the peaks rather than what the controller uses.
+    private func releaseFreeMemory() {
+        guard ContinuousClock.now - lastMemoryRelease >= .seconds(60) else { return }
+        lastMemoryRelease = ContinuousClock.now
+        pw_heap_release_free_memory()
     }
 
     /// Waits for the next poll, or less when woken; with a heartbeat, in pieces no longer than its interval with a

@@ -1,4 +1,4 @@
-import CHeapStatistics
+import CMalloc
 import Foundation
 
 /// The process's own figures that a leak moves: the allocator's bytes in use (its statistics, not the resident set,

@@ -1,4 +1,4 @@
-#include "heap_statistics.h"
+#include "pinwheel_malloc.h"
 
 #if defined(__linux__)
 #include <malloc.h>
@@ -11,5 +11,12 @@ size_t pw_heap_bytes_in_use(void)
 	return info.uordblks + info.hblkhd;
 #else
 	return 0;
+#endif
+}
+
+void pw_heap_release_free_memory(void)
+{
+#if defined(__GLIBC__)
+	malloc_trim(0);
 #endif
 }
