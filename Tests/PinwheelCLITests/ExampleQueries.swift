@@ -33,9 +33,9 @@ enum ExampleQueries {
     }
 
     /// The alert rules' `expr:` lines. An alert's condition is normally empty on a healthy fleet (that is why it
-    /// does not fire), so what is asked is the series it compares: a trailing comparison with a number
-    /// (`… > 0`) is removed, and `absent(x)` becomes `x`. Each of these must find data, or the alert could never
-    /// fire (or, for `absent`, would always fire).
+    /// does not fire), so what is asked is the series it compares: each comparison with a number
+    /// (`… > 0`, `… > 5 * 1024 * 1024 and on (job, instance) …`) is removed, and `absent(x)` becomes `x`. Each of
+    /// these must find data, or the alert could never fire (or, for `absent`, would always fire).
     static func alertQueries() throws -> [Query] {
         let text = try String(contentsOf: alertRules, encoding: .utf8)
         var alert = "?"
@@ -45,9 +45,8 @@ enum ExampleQueries {
                 alert = String(name.1)
             } else if let match = line.firstMatch(of: /^\s*expr:\s*(.+)$/) {
                 var expression = String(match.1).trimmingCharacters(in: .whitespaces)
-                if let comparison = expression.firstMatch(of: /\s*(>|<|>=|<=|==|!=)\s*[0-9.]+$/) {
-                    expression.removeSubrange(comparison.range)
-                }
+                // Each comparison with a number (or a product of numbers) goes: what is left must find data.
+                expression.replace(/\s*(>=|<=|==|!=|>|<)\s*[0-9.]+(\s*\*\s*[0-9.]+)*/, with: "")
                 if let absent = expression.wholeMatch(of: /absent\((.+)\)/) {
                     expression = String(absent.1)
                 }
