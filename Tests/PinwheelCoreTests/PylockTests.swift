@@ -186,19 +186,10 @@ struct PylockTests {
 
     @Test func mutatedLocksNeverCrashTheParser() throws {
         let lock = Array(try Self.lock)
-        var generator = SystemRandomNumberGenerator()
-        let inserts: [Character] = ["\"", "'", "[", "]", "{", "}", "=", "\n", "#", ",", " ", "\\", "é", "\u{0}"]
+        var mutation = TextMutation(seed: 751, alphabet: ["\"", "'", "[", "]", "{", "}", "=", "\n", "#", ",", " ", "\\", "é", "\u{0}"],
+                                    edits: 1...5)
         for _ in 0..<200 {
-            var text = lock
-            for _ in 0..<Int.random(in: 1...5, using: &generator) {
-                let index = Int.random(in: 0..<text.count, using: &generator)
-                if Bool.random(using: &generator) {
-                    text[index] = inserts.randomElement(using: &generator)!
-                } else {
-                    text.remove(at: index)
-                }
-            }
-            let result = parse(String(text))
+            let result = parse(mutation.mutate(lock))
             #expect(result.diagnostics.allSatisfy { $0.location.line >= 1 && $0.location.column >= 1 })
             #expect(!result.pins.isEmpty || !result.diagnostics.isEmpty)
         }

@@ -176,19 +176,10 @@ struct UniversalLockTests {
 
     @Test func mutatedLockFilesNeverCrashTheParser() throws {
         let lock = Array(try Self.fixture("universal-hashed.txt"))
-        var generator = SystemRandomNumberGenerator()
-        let inserts: [Character] = [";", "'", "\"", "(", ")", "\\", "\n", "#", " ", "=", "<", "[", "@", "-", "é"]
+        var mutation = TextMutation(seed: 508, alphabet: [";", "'", "\"", "(", ")", "\\", "\n", "#", " ", "=", "<", "[", "@", "-", "é"],
+                                    edits: 1...6)
         for _ in 0..<300 {
-            var text = lock
-            for _ in 0..<Int.random(in: 1...6, using: &generator) {
-                let index = Int.random(in: 0..<text.count, using: &generator)
-                if Bool.random(using: &generator) {
-                    text[index] = inserts.randomElement(using: &generator)!
-                } else {
-                    text.remove(at: index)
-                }
-            }
-            let result = parse(String(text))
+            let result = parse(mutation.mutate(lock))
             // Every error points into the file.
             #expect(result.diagnostics.allSatisfy { $0.location.line >= 1 && $0.location.line <= 40 && $0.location.column >= 1 })
         }
