@@ -39,8 +39,12 @@ public struct ControllerConfiguration: Sendable {
     /// The controller's trusted OpenPGP public keys (a file on this machine, armored or binary), for commits signed
     /// with gpg, GitHub's web-flow merges among them.
     public var openPGPKeys: String?
-    /// Every key the controller trusts.
-    public var trustedKeys: TrustedKeys { TrustedKeys(allowedSigners: allowedSigners, openPGPKeys: openPGPKeys) }
+    /// Every commit must be signed by a trusted key, in every environment (`watch --require-signatures`).
+    public var requireSignatures = false
+    /// Every key the controller trusts, and its own signature rule.
+    public var trustedKeys: TrustedKeys {
+        TrustedKeys(allowedSigners: allowedSigners, openPGPKeys: openPGPKeys, requireSignatures: requireSignatures)
+    }
     /// What the time is, for the policies' deploy windows (tests move it).
     public var now: @Sendable () -> Date
     /// Notification targets for every environment, besides each policy's `notify:` (`watch --notify`).

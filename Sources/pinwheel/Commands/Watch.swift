@@ -71,6 +71,8 @@ struct Watch: AsyncParsableCommand {
     /// The keys the controller trusts, for policies with `verify: {signatures: required}`.
     @OptionGroup var trustedKeys: TrustedKeyOptions
 
+    @OptionGroup var signatureRule: SignatureRuleOptions
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
@@ -159,6 +161,7 @@ struct Watch: AsyncParsableCommand {
             allowedSigners: trustedKeys.trusted.allowedSigners,
             openPGPKeys: trustedKeys.trusted.openPGPKeys
         )
+        configuration.requireSignatures = signatureRule.requireSignatures
         configuration.notify = notify.compactMap { try? NotifyTarget(flag: $0) }
         configuration.statusPage = (statusURL ?? listen.map { "http://\($0)" }).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         // Under systemd (`Type=notify`): readiness, the watchdog and a status line over $NOTIFY_SOCKET.
