@@ -12,6 +12,10 @@ public struct Policy: Sendable, Hashable, Codable {
     public var promotion: Promotion?
     /// Where the controller sends events about the environments that use this policy (`notify:`).
     public var notify: [NotifyTarget]
+    /// How long the rollout waits after the canary and after each batch, watching the switched hosts (`bake:`).
+    public var bake: ConfigDuration = .seconds(0)
+    /// The metrics that must hold after the canary and each batch (`analysis:`); nil without.
+    public var analysis: MetricAnalysis?
 
     public init(name: String, rollout: Rollout = Rollout(), health: HealthPolicy = HealthPolicy(), drift: DriftMode = .report,
                 windows: DeployWindows = DeployWindows(), verify: Verification = Verification(),
