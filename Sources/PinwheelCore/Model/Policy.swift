@@ -12,10 +12,13 @@ public struct Policy: Sendable, Hashable, Codable {
     public var promotion: Promotion?
     /// Where the controller sends events about the environments that use this policy (`notify:`).
     public var notify: [NotifyTarget]
+    /// Every pin of a requirements slot file must carry a `--hash` (`requireHashes: true`), so hosts install only
+    /// the files the commit names, whatever an index serves.
+    public var requireHashes: Bool
 
     public init(name: String, rollout: Rollout = Rollout(), health: HealthPolicy = HealthPolicy(), drift: DriftMode = .report,
                 windows: DeployWindows = DeployWindows(), verify: Verification = Verification(),
-                promotion: Promotion? = nil, notify: [NotifyTarget] = []) {
+                promotion: Promotion? = nil, notify: [NotifyTarget] = [], requireHashes: Bool = false) {
         self.name = name
         self.rollout = rollout
         self.health = health
@@ -24,6 +27,7 @@ public struct Policy: Sendable, Hashable, Codable {
         self.verify = verify
         self.promotion = promotion
         self.notify = notify
+        self.requireHashes = requireHashes
     }
 
     public struct Rollout: Sendable, Hashable, Codable {

@@ -6,7 +6,7 @@ struct PolicyParser {
     let reader: ConfigReader
 
     func parse(name: String) -> Policy? {
-        guard let root = reader.mapping(reader.document.root, "the policy", optional: ["rollout", "health", "drift", "windows", "freeze", "rollbacks", "verify", "promotion", "notify"]) else {
+        guard let root = reader.mapping(reader.document.root, "the policy", optional: ["rollout", "health", "drift", "windows", "freeze", "rollbacks", "verify", "promotion", "notify", "requireHashes"]) else {
             return nil
         }
         var policy = Policy(name: name)
@@ -45,6 +45,9 @@ struct PolicyParser {
         if let node = root["verify"], let fields = reader.mapping(node, "`verify`", required: ["signatures"]),
            let value = fields["signatures"].flatMap({ reader.choice($0, "`verify.signatures`", as: Verification.SignatureRule.self) }) {
             policy.verify.signatures = value
+        }
+        if let node = root["requireHashes"], let value = reader.boolean(node, "`requireHashes`") {
+            policy.requireHashes = value
         }
         if let node = root["promotion"], let fields = reader.mapping(node, "`promotion`", required: ["from", "soak"]) {
             let source = fields["from"].flatMap { reader.string($0, "`promotion.from`") }
