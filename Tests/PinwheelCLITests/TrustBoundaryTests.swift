@@ -48,6 +48,28 @@ struct TrustBoundaryTests {
         #expect(FileManager.default.fileExists(atPath: "\(controllerRoot)/.pinwheel"), "\(allowed.stdout)\(allowed.stderr)")
     }
 
+    /// The controller's first poll of a branch where a commit added a local host: nothing runs on its machine, and
+    /// its log says which host was refused and what the operator would have to pass.
+    @Test func theControllerRefusesALocalHostACommitAdds() async throws {
+        let fleet = try await TestFleet.start(hosts: 1, first: Self.first)
+        let controllerRoot = "\(fleet.directory)/controller-root"
+        try fleet.editEnvironment {
+            $0.replacingOccurrences(of: "address: \(fleet.address(0))\n", with: "address: local\n")
+                .replacingOccurrences(of: "root: \(fleet.hostFolder(0))/srv\n", with: "root: \(controllerRoot)\n")
+        }
+        let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
+        let watcher = try WatchProcessTests.Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache",
+                                                    log: "\(fleet.directory)/watch.log")
+        defer {
+            watcher.signal(SIGTERM)
+            watcher.process.waitUntilExit()
+        }
+        try await watcher.waitFor("--allow-local-hosts", timeout: .seconds(60))
+        #expect(watcher.text.contains("cannot reach the hosts"), "\(watcher.text)")
+        #expect(watcher.text.contains("host \(fleet.name(0)) has"), "\(watcher.text)")
+        #expect(!FileManager.default.fileExists(atPath: controllerRoot), "nothing ran on the controller")
+    }
+
     /// A commit sets `supervisor.ctl` to a shell command line (which observing used to run through `/bin/sh -c` on
     /// every host): `validate` refuses it where it is written, `plan` loads nothing, and an agent handed it directly (as
     /// if the validator were bypassed) refuses it over real SSH; the command never runs on the host.
