@@ -99,6 +99,19 @@ def writable(folder):
         return "%s is not writable by %s: %s" % (folder, user(), error.strerror or error)
 
 
+def unsafe(folder):
+    """Why the agent would refuse `folder` as a deploy root, as it checks it (`root_problem`), or None: it must be the
+    SSH user's or root's, and not writable by its group or others."""
+    status = os.stat(folder)
+    if status.st_uid not in (os.geteuid(), 0):
+        return ("%s is owned by user id %d, not by %s or root: the agent refuses it (whoever owns it could change what "
+                "Pinwheel runs)" % (folder, status.st_uid, user()))
+    if status.st_mode & 0o022:
+        return ("%s is writable by its group or others (mode %o): the agent refuses it; chmod go-w %s" % (
+            folder, status.st_mode & 0o7777, shlex.quote(folder)))
+    return None
+
+
 def folder_fix(folder):
     """The command that makes `folder` exist and writable by the SSH user."""
     return "sudo install -d -o %s %s" % (shlex.quote(user()), shlex.quote(folder))
@@ -511,7 +524,7 @@ def check_disk(report, root, environment, slot_bytes):
         free // MIB, where, needed // MIB),
         "free %d MiB on the file system of %s, or set `root:` to a larger one" % ((needed - free) // MIB + 1, where))
     if os.path.isdir(root):
-        problem = writable(root)
+        problem = unsafe(root) or writable(root)
     else:
         problem = writable(where)
         problem = problem and "%s does not exist and cannot be made: %s" % (root, problem)
