@@ -27,9 +27,11 @@ public struct ControllerConfiguration: Sendable {
     /// The folders on this machine whose private keys and known-hosts files the config may name (`identity:`, an
     /// absolute `knownHosts:`); `~/.ssh` when empty.
     public var allowedIdentityFolders: [String]
+    /// Whether hosts with `address: local` may run on this machine (`watch --allow-local-hosts`); refused otherwise.
+    public var allowLocalHosts = false
 
-    /// What `allowedIdentityFolders` allows.
-    public var localFileTrust: LocalFileTrust { .allowing(allowedIdentityFolders) }
+    /// What `allowedIdentityFolders` and `allowLocalHosts` allow.
+    public var localFileTrust: LocalFileTrust { .allowing(allowedIdentityFolders, localHosts: allowLocalHosts) }
 
     /// Accept a new tip that does not descend from the last applied commit (a force-push or a rebase).
     public var allowHistoryRewrite: Bool
@@ -57,7 +59,7 @@ public struct ControllerConfiguration: Sendable {
                 interval: Duration = .seconds(5), driftInterval: Duration = .seconds(60), cacheDirectory: String? = nil,
                 environments: [String] = [], remote: RemoteOptions = RemoteOptions(),
                 authorName: String = "Pinwheel", authorEmail: String = "pinwheel@localhost",
-                controlDirectory: String = "/tmp/pinwheel-ssh-\(getuid())", allowedIdentityFolders: [String] = [],
+                controlDirectory: String = SSHTransport.defaultControlDirectory, allowedIdentityFolders: [String] = [],
                 allowHistoryRewrite: Bool = false, allowedSigners: String? = nil, openPGPKeys: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.repository = repository
         self.branch = branch

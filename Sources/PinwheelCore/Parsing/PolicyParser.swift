@@ -9,7 +9,7 @@ struct PolicyParser {
     var acceptsAnalysis = false
 
     func parse(name: String) -> Policy? {
-        let keys = ["rollout", "health", "drift", "windows", "freeze", "rollbacks", "verify", "promotion", "notify"]
+        let keys = ["rollout", "health", "drift", "windows", "freeze", "rollbacks", "verify", "promotion", "notify", "requireHashes"]
         guard let root = reader.mapping(reader.document.root, "the policy", optional: keys + (acceptsAnalysis ? ["bake", "analysis"] : [])) else {
             return nil
         }
@@ -49,6 +49,9 @@ struct PolicyParser {
         if let node = root["verify"], let fields = reader.mapping(node, "`verify`", required: ["signatures"]),
            let value = fields["signatures"].flatMap({ reader.choice($0, "`verify.signatures`", as: Verification.SignatureRule.self) }) {
             policy.verify.signatures = value
+        }
+        if let node = root["requireHashes"], let value = reader.boolean(node, "`requireHashes`") {
+            policy.requireHashes = value
         }
         if let node = root["promotion"], let fields = reader.mapping(node, "`promotion`", required: ["from", "soak"]) {
             let source = fields["from"].flatMap { reader.string($0, "`promotion.from`") }

@@ -22,7 +22,7 @@ public struct FleetError: Error, Sendable, CustomStringConvertible {
         /// Another Pinwheel run held the host's lock for too long.
         public static let locked = Code(value: .locked)
         /// The config names a private key or known-hosts file on the controller outside the folders its operator
-        /// allows: nothing was connected to.
+        /// allows, or a host with `address: local` the operator did not allow: nothing was connected to or run.
         public static let untrustedLocalFile = Code(value: .untrustedLocalFile)
 
         public var description: String { value.rawValue }

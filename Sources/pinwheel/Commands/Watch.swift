@@ -162,6 +162,7 @@ struct Watch: AsyncParsableCommand {
             openPGPKeys: trustedKeys.trusted.openPGPKeys
         )
         configuration.requireSignatures = signatureRule.requireSignatures
+        configuration.allowLocalHosts = localFiles.allowLocalHosts
         configuration.notify = notify.compactMap { try? NotifyTarget(flag: $0) }
         configuration.statusPage = (statusURL ?? listen.map { "http://\($0)" }).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         // Under systemd (`Type=notify`): readiness, the watchdog and a status line over $NOTIFY_SOCKET.
