@@ -92,10 +92,11 @@ public struct HostAgent: Sendable {
     /// Turns the agent's refusal (its reply line) into an error; what else it said to stderr is the detail.
     private func check(status: Int32, errors: [String]) throws {
         if let line = errors.last(where: { $0.hasPrefix(AgentReply.marker) }), let reply = AgentReply.parse(line), !reply.ok {
-            throw FleetError(.agent, "\(host.name): \(reply.error ?? reply.code ?? "the agent refused")")
+            let said = HostText.bounded(reply.error ?? reply.code ?? "the agent refused", limit: HostText.messageLimit)
+            throw FleetError(.agent, "\(host.name): \(said)", reported: reply.code.map { FailureCode($0) })
         }
         if status != 0 {
-            let detail = errors.suffix(5).joined(separator: "; ")
+            let detail = HostText.bounded(errors.suffix(5).joined(separator: "; "), limit: HostText.messageLimit, keepingEnd: true)
             throw FleetError(.agent, "\(host.name): exited \(status)\(detail.isEmpty ? "" : ": \(detail)")")
         }
     }
