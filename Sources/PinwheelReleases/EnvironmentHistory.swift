@@ -71,8 +71,11 @@ public struct EnvironmentHistory: Encodable, Sendable {
         /// Why, for a status that did not converge (refused, waiting, invalid, halted, degraded): the status
         /// commit's message.
         public var reason: String?
-        /// The admission code of a held status (waiting, refused), e.g. `windowClosed`.
+        /// The status's reason code: a held status's admission code (`windowClosed`), a halted or degraded one's
+        /// failure code (`health`, `install`, `unreachable`).
         public var code: String?
+        /// The step the failure code is about (`check B`), when the status records one.
+        public var step: String?
         /// The override a person gave to apply it anyway (`apply --override`).
         public var override: StatusRecord.Override?
 
@@ -84,6 +87,7 @@ public struct EnvironmentHistory: Encodable, Sendable {
             hosts = record.hosts
             revert = record.revert
             code = record.reason
+            step = record.reasonStep
             override = record.override
             if !["converged", "progressing"].contains(record.result) {
                 reason = Self.reason(in: commit.message)

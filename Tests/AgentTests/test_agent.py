@@ -569,10 +569,11 @@ class HookTests(TestCase):
         reply = agent.handle(request)
         step = reply["steps"][0]
         self.assertEqual((reply["ok"], step["code"]), (False, "hook"))
-        self.assertIn("the afterSwitch hook `migrate` exited 3:", step["error"])
-        self.assertIn("relation does not exist", step["error"])
-        self.assertNotIn("line 10\n", step["error"])
-        self.assertEqual(len(step["error"].splitlines()), 1 + agent.HOOK_OUTPUT_LINES)
+        # The diagnosis (one line, with the exit status) is apart from what the hook printed (its last lines).
+        self.assertEqual(step["error"], "the afterSwitch hook `migrate` exited 3")
+        self.assertIn("relation does not exist", step["detail"])
+        self.assertNotIn("line 10\n", step["detail"])
+        self.assertEqual(len(step["detail"].splitlines()), agent.HOOK_OUTPUT_LINES)
 
     def test_a_hung_hook_is_ended_at_its_timeout_with_what_it_started(self):
         marker = os.path.join(self.root, "survived")
@@ -585,7 +586,7 @@ class HookTests(TestCase):
         step = reply["steps"][0]
         self.assertEqual(step["code"], "hook")
         self.assertIn("ran past its timeout of 500ms and was ended", step["error"])
-        self.assertIn("waiting", step["error"])
+        self.assertEqual(step["detail"], "waiting")
         time.sleep(3.5)
         self.assertFalse(os.path.exists(marker), "a process the hook started outlived it")
 
@@ -1127,7 +1128,9 @@ class StepTests(TestCase):
         request["settings"]["nginx"]["test"] = "nginx -t -c /fail.conf"
         reply = agent.handle(request)
         self.assertEqual(reply["steps"][-1]["code"], "nginxTest")
-        self.assertIn("emerg: bad upstream", reply["error"])
+        self.assertIn("emerg: bad upstream", reply["steps"][-1]["detail"])
+        self.assertEqual(reply["steps"][-1]["detail"], "emerg: bad upstream", "nginx's output is the detail")
+        self.assertNotIn("\n", reply["steps"][-1]["error"], "the diagnosis is one line")
         self.assertEqual(reply["observation"]["routed"], "A")
 
     def test_route_verifies_through_nginx_check(self):
@@ -1369,6 +1372,66 @@ class RequestTests(TestCase):
     def test_step_codes_are_documented(self):
         for code in agent.STEP_CODES:
             self.assertIn("    %s " % code, agent.__doc__)
+
+
+class CodeContractTests(unittest.TestCase):
+    """Every failure code the agent can send comes from its tables (STEP_CODES, REPLY_CODES), which the Swift side
+    mirrors as `FailureCode` (its contract test reads the tables): read from the agent's source, so a new
+    `raise StepFailed("...")` with a code missing from the table fails here before it reaches a host."""
+
+    # Where a call passes a failure code: the callee's name, the argument's position, and its keyword.
+    CODE_ARGUMENTS = {"StepFailed": (0, "code"), "restore": (0, "code"), "as_program": (5, "code"),
+                      "reply": (1, "code"), "step_result": (5, "code")}
+    # What a call may pass on instead of a literal: a code it was itself given, or the one a failure carries.
+    FORWARDED = {"code", "error.code"}
+
+    def code_arguments(self):
+        import ast
+        with open(AGENT_PATH) as handle:
+            tree = ast.parse(handle.read())
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+            if name not in self.CODE_ARGUMENTS:
+                continue
+            position, keyword = self.CODE_ARGUMENTS[name]
+            argument = next((k.value for k in node.keywords if k.arg == keyword), None)
+            if argument is None and len(node.args) > position:
+                argument = node.args[position]
+            if argument is not None:
+                yield name, node.lineno, argument
+
+    def test_every_code_the_agent_sends_is_in_its_tables(self):
+        import ast
+        found = 0
+        for name, line, argument in self.code_arguments():
+            if isinstance(argument, ast.Constant):
+                if argument.value is None:
+                    continue
+                allowed = agent.REPLY_CODES if name == "reply" else agent.STEP_CODES
+                self.assertIn(argument.value, allowed, "%s at line %d sends a code missing from the table" % (name, line))
+                found += 1
+            else:
+                # `name` or `name.attribute`, spelled out by hand (ast.unparse is Python 3.9+).
+                if isinstance(argument, ast.Attribute) and isinstance(argument.value, ast.Name):
+                    spelled = "%s.%s" % (argument.value.id, argument.attr)
+                else:
+                    spelled = getattr(argument, "id", ast.dump(argument))
+                self.assertIn(spelled, self.FORWARDED,
+                              "%s at line %d passes a code the test cannot check" % (name, line))
+        self.assertGreater(found, 20, "the walk found the agent's codes")
+
+    def test_the_tables_have_no_duplicates_and_are_documented(self):
+        for table in (agent.STEP_CODES, agent.REPLY_CODES):
+            self.assertEqual(len(table), len(set(table)))
+        for code in agent.REPLY_CODES:
+            self.assertIn("    %s " % code, agent.__doc__)
+
+    def test_a_failure_splits_its_diagnosis_from_the_hosts_output(self):
+        failure = agent.StepFailed("install", "pip install failed (exit 1):\nERROR: token=abc123 refused\n")
+        self.assertEqual((failure.diagnosis, failure.detail), ("pip install failed (exit 1)", "ERROR: token=abc123 refused"))
+        self.assertIsNone(agent.StepFailed("notPrepared", "slot A is not prepared").detail)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,13 @@ struct AgentReply: Decodable, Sendable {
         var output: [String]
         /// Whether the step changed anything on the host (a switch to the slot nginx already routes to does not).
         var changed: Bool?
-        /// Why it failed, as a code (`install`, `health`, `nginxTest`, …) and in the host's words.
+        /// Why it failed, as a code (`install`, `health`, `nginxTest`, …; see ``FailureCode``), Pinwheel's diagnosis
+        /// in one line, and what the host printed about it.
         var code: String?
         var error: String?
+        var detail: String?
+        /// A `route` step's time until nginx answered from the new slot.
+        var nginxVerifySeconds: Double?
     }
 
     var `protocol`: Int?

@@ -29,7 +29,8 @@ import alone costs ~35 ms. Preparing a slot keeps to that too (its own `find_pro
 `compile_source` instead of shutil and py_compile); the heavy modules are imported only where a rarer step needs them
 (subprocess for a hook, compileall's worker processes for a large install).
 
-Reply codes (`code` of the reply):
+Reply codes (`code` of the reply), mirrored by the Swift side from REPLY_CODES (a `logs` or `exec` request that
+fails before it becomes its command answers with the step code instead):
     protocol     the request is not protocol 2
     badRequest   the request is malformed: a missing key, a wrong type, an unknown step or slot, a bad duration
     locked       another Pinwheel run held the host's lock past `lockTimeoutSeconds`
@@ -52,6 +53,11 @@ Step codes (`code` of a step result), mirrored by the Swift side from STEP_CODES
     exec         `pinwheel exec`: the command could not be started
     hook         a release hook (prepare, beforeSwitch, afterSwitch) exited non-zero or ran past its timeout
     internal     an unexpected exception inside the step
+
+A failed step's `error` is Pinwheel's diagnosis in one line (the step, the exit status, the health answer): the
+controller may record it in git. What the host printed about it (a command's output, a program's last log lines) is
+its `detail`, which stays out of git. A `route` step that verified through nginx says how long that took as
+`nginxVerifySeconds`.
 """
 import _thread
 import binascii
@@ -74,6 +80,7 @@ STEP_ACTIONS = ("prepare", "start", "check", "route", "verify", "beforeSwitch", 
 HOOK_OUTPUT_LINES = 20
 STEP_CODES = ("install", "envFile", "exec", "supervisor", "health", "notPrepared", "notReady", "notServed", "nginxTest",
               "nginxReload", "nginxVerify", "hook", "internal")
+REPLY_CODES = ("protocol", "badRequest", "locked", "unsafeRoot", "stepFailed", "internal")
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600
 # After a switch, `nginx.check` is asked up to this many times, 20 ms apart (about five seconds when nginx answers).
 ROUTE_VERIFY_ATTEMPTS = 250
@@ -100,11 +107,16 @@ INSTALL_VARIABLE_PREFIXES = ("PIP_", "UV_", "PYTHON", "VIRTUAL_ENV", "CONDA_", "
 
 
 class StepFailed(Exception):
-    """A step could not be carried out; `code` is one of STEP_CODES and the message says what a person can do."""
+    """A step could not be carried out; `code` is one of STEP_CODES and the message says what a person can do.
+
+    The message's first line is the diagnosis (`diagnosis`); the lines after it are what the host printed (`detail`)."""
 
     def __init__(self, code, message):
         Exception.__init__(self, message)
         self.code = code
+        first, _, rest = message.partition("\n")
+        self.diagnosis = first.rstrip(":").rstrip()
+        self.detail = rest.strip("\n") or None
 
 
 class BadRequest(Exception):
@@ -847,6 +859,7 @@ class Agent:
         self.full_observation = bool(request.get("fullObservation"))
         self.hooks = request.get("hooks") or {}
         self.output = []
+        self.measured = {}
         self.supervisord = Supervisor(self.supervisor_settings["ctl"], os.path.join(settings["root"], ".pinwheel"),
                                       read_only=request["action"] != "execute")
         self.supervisord.stop_wait = 5 + max([30] + [stop_wait_seconds(settings_of(program)) for slot in self.slots
@@ -1486,8 +1499,8 @@ class Agent:
             if left <= 0 or self.retries == 1:
                 break
             time.sleep(min(left, self.pause_before_next_check(spec, time.monotonic() - started)))
-        raise StepFailed("health", "slot %s failed its health check after %d attempts in %.1fs:\n  %s%s" % (
-            slot, attempts, time.monotonic() - started, "\n  ".join(problems), self.log_tail(spec)))
+        raise StepFailed("health", "slot %s failed its health check after %d attempts in %.1fs: %s\n%s" % (
+            slot, attempts, time.monotonic() - started, "; ".join(problems), self.log_tail(spec).lstrip("\n")))
 
     def verify(self, slot):
         """The slot is built exactly as the request specifies, has served traffic on this host (it is a rollback
@@ -1602,6 +1615,7 @@ class Agent:
                 finally:
                     self.command("nginx.reload", "nginxVerify")
         if checks:
+            self.measured["nginxVerifySeconds"] = round(time.monotonic() - verifying, 3)
             self.say("verified through nginx in %.2fs" % (time.monotonic() - verifying))
         self.say("nginx now routes to slot %s" % slot)
         self.mark_served(slot)
@@ -1683,17 +1697,18 @@ class Agent:
             for step in steps:
                 started = time.monotonic()
                 self.output = []
+                self.measured = {}
                 try:
                     changed = getattr(self, step["action"])(step["slot"])
                 except Exception as error:
                     if isinstance(error, StepFailed):
-                        code, message = error.code, str(error)
+                        code, message, detail = error.code, error.diagnosis, error.detail
                     else:
-                        code, message = "internal", "%s: %s" % (type(error).__name__, error)
-                    done.append(step_result(step, False, started, self.output, code=code, error=message))
+                        code, message, detail = "internal", "%s: %s" % (type(error).__name__, error), None
+                    done.append(step_result(step, False, started, self.output, code=code, error=message, detail=detail))
                     return reply(False, "stepFailed", "%s %s: %s" % (step["action"], step["slot"], message),
                                  steps=done, observation=self.observe())
-                done.append(step_result(step, True, started, self.output, changed))
+                done.append(step_result(step, True, started, self.output, changed, measured=self.measured))
             return reply(True, steps=done, observation=self.observe(probe=self.full_observation))
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
@@ -2002,10 +2017,13 @@ def run_command(argv, timeout, environment=None):
     return code, text
 
 
-def step_result(step, ok, started, output, changed=None, code=None, error=None):
-    """A step's result; `changed` is None for a failed step (what it left behind is in the observation)."""
-    return {"step": step, "ok": ok, "seconds": round(time.monotonic() - started, 3), "output": output,
-            "changed": changed, "code": code, "error": error}
+def step_result(step, ok, started, output, changed=None, code=None, error=None, detail=None, measured=None):
+    """A step's result; `changed` is None for a failed step (what it left behind is in the observation). `measured`
+    adds what the step timed (`nginxVerifySeconds`)."""
+    result = {"step": step, "ok": ok, "seconds": round(time.monotonic() - started, 3), "output": output,
+              "changed": changed, "code": code, "error": error, "detail": detail}
+    result.update(measured or {})
+    return result
 
 
 def reply(ok, code=None, error=None, steps=(), observation=None):

@@ -94,7 +94,7 @@ struct History: AsyncParsableCommand {
                 var line = "  applied:   \(applied.time)  \(applied.result)"
                 if let healthy = applied.healthyHosts, let hosts = applied.hosts { line += "  \(healthy)/\(hosts) hosts" }
                 if let revert = applied.revert { line += "  reverted by \(revert.prefix(10))" }
-                if let code = applied.code { line += "  (\(code))" }
+                if let code = applied.code { line += "  (\(code)\(applied.step.map { " at \($0)" } ?? ""))" }
                 print(line)
                 if let override = applied.override {
                     print("  override:  by \(override.by ?? "someone"), overriding \(override.overrode.joined(separator: ", ")): \(override.reason)")

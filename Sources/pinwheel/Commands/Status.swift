@@ -39,7 +39,7 @@ struct Status: ParsableCommand {
         if let active = status.active { print("active:    slot \(active)") }
         if !status.pins.isEmpty { print("pins:      \(status.pins.joined(separator: ", "))") }
         if !status.message.isEmpty { print("message:   \(status.message)") }
-        if let reason = status.reason { print("reason:    \(reason)") }
+        if let reason = status.cause { print("reason:    \(reason.code)" + (reason.step.map { " at \($0)" } ?? "")) }
         if let override = status.override { print("override:  \(override.summary)") }
         if let revert = status.revert { print("revert:    \(revert)") }
         if let applied = status.applied, applied != status.desired { print("applied:   \(applied)") }
