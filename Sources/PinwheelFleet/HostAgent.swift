@@ -49,11 +49,11 @@ public struct HostAgent: Sendable {
             // tail names each file before its lines: `==> /srv/pinwheel/E/logs/hello-web-A_8100.log <==`.
             if output.text.hasPrefix("==> "), output.text.hasSuffix(" <==") {
                 let path = output.text.dropFirst(4).dropLast(4)
-                source.withLock { $0 = String((path.split(separator: "/").last ?? "").dropLast(".log".count)) }
+                source.withLock { $0 = HostReplyBounds.string(String((path.split(separator: "/").last ?? "").dropLast(".log".count))) }
                 return
             }
             if output.text.isEmpty { return }
-            await line(LogLine(process: source.withLock { $0 }, text: output.text))
+            await line(LogLine(process: source.withLock { $0 }, text: HostReplyBounds.string(output.text)))
         }
         try check(status: status, errors: errors.withLock { $0 })
     }
@@ -93,7 +93,7 @@ public struct HostAgent: Sendable {
             throw FleetError(.agent, "\(host.name): \(reply.error ?? reply.code ?? "the agent refused")")
         }
         if status != 0 {
-            let detail = errors.suffix(5).joined(separator: "; ")
+            let detail = HostReplyBounds.string(errors.suffix(5).joined(separator: "; "))
             throw FleetError(.agent, "\(host.name): exited \(status)\(detail.isEmpty ? "" : ": \(detail)")")
         }
     }
@@ -133,8 +133,8 @@ public struct HostAgent: Sendable {
             output = try await transport.run(python: python, script: try request.script(.withSource), timeout: timeout)
         }
         guard let reply = AgentReply.parse(output.standardOutput) else {
-            var detail = output.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
-            if detail.isEmpty { detail = String(output.standardOutput.suffix(2000)) }
+            var detail = HostReplyBounds.string(output.standardError.trimmingCharacters(in: .whitespacesAndNewlines))
+            if detail.isEmpty { detail = HostReplyBounds.string(String(output.standardOutput.suffix(2000))) }
             throw FleetError(.agent, "\(host.name): the agent gave no answer (exit \(output.status)); is `\(python)` a Python 3 interpreter on the host? \(detail)")
         }
         guard reply.protocol == AgentRequest.protocolVersion else {
