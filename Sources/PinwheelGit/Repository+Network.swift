@@ -20,6 +20,7 @@ extension Repository {
     public static func clone(from url: String, to path: String, bare: Bool = false,
                              options: RemoteOptions = RemoteOptions()) async throws(GitError) -> Repository {
         let target = "clone \(url)"
+        if let refused = RemoteURL.plaintextCredentialError(url: url, credentials: options.credentials, context: target) { throw refused }
         let existed = FileManager.default.fileExists(atPath: path)
         do {
             return try await NetworkOperation.run(deadline: options.deadline, target: target) { (operation) throws(GitError) -> Repository in
@@ -47,6 +48,9 @@ extension Repository {
     public func fetch(remote: String = "origin", options: RemoteOptions = RemoteOptions()) async throws(GitError) -> FetchResult {
         let url = (try? remoteURL(remote)) ?? nil
         let target = "fetch from \(remote)" + (url.map { " (\($0))" } ?? "")
+        if let url, let refused = RemoteURL.plaintextCredentialError(url: url, credentials: options.credentials, context: target) {
+            throw refused
+        }
         return try await NetworkOperation.run(deadline: options.deadline, target: target) { (operation) throws(GitError) -> FetchResult in
             try self.locked { () throws(GitError) -> FetchResult in
                 let before = try self.referenceSnapshot()
@@ -83,6 +87,9 @@ extension Repository {
         let url = (try? remoteURL(remote)) ?? nil
         let destination = remoteBranch ?? branch
         let target = "push \(branch) to \(remote)/\(destination)" + (url.map { " (\($0))" } ?? "")
+        if let url, let refused = RemoteURL.plaintextCredentialError(url: url, credentials: options.credentials, context: target) {
+            throw refused
+        }
         try await NetworkOperation.run(deadline: options.deadline, target: target) { (operation) throws(GitError) in
             try self.locked { () throws(GitError) in
                 let handle = try self.detachedRemote(remote, context: target).remote
