@@ -1,0 +1,117 @@
+import Foundation
+import PinwheelCore
+import PinwheelGit
+import PinwheelTestSupport
+import Testing
+
+/// Issue 18's rows that the command-line tool holds: an applied commit a force-push removed stays in `history`, a
+/// credential in a URL never reaches output nor a plain-http remote, text from the status branch cannot drive the
+/// terminal.
+@Suite("Trust boundary: history, credentials, terminal output", .tags(.security))
+struct TrustBoundaryCLITests {
+    let repo: TemporaryDirectory
+
+    init() throws {
+        repo = try TemporaryDirectory()
+        try repo.copyExampleConfig()
+    }
+
+    @discardableResult
+    func git(_ arguments: [String], date: String = "2026-11-20T10:00:00Z") throws -> String {
+        try Program.run("/usr/bin/git", ["-C", repo.path, "-c", "user.name=Alice", "-c", "user.email=alice@example.com",
+                                         "-c", "commit.gpgsign=false"] + arguments,
+                        environment: ["GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date])
+    }
+
+    func edit(_ path: String, _ change: (String) -> String) throws {
+        let text = try String(contentsOfFile: repo.path + "/" + path, encoding: .utf8)
+        try repo.write(path, change(text))
+    }
+
+    /// Records on the status branch what the controller would: `result` for `desired`.
+    func recordStatus(_ desired: String, _ result: EnvironmentStatus.Result, message: String = "", seconds: TimeInterval) throws {
+        let repository = try Repository(openingAt: repo.path)
+        let status = EnvironmentStatus(environment: "production", desired: desired, result: result, message: message,
+                                       time: "2026-11-20T11:00:00Z", active: .b, pins: [], hosts: [:])
+        try repository.commit(changes: [.write(EnvironmentStatus.path(of: "production"), Data(try status.yaml().utf8))],
+                              onBranch: EnvironmentStatus.defaultBranch, message: status.commitMessage,
+                              author: Signature(name: "Pinwheel", email: "pinwheel@example.com", date: Date(timeIntervalSince1970: seconds)))
+    }
+
+    /// main: the initial config, a release the controller applied, then a force-push that replaced the release
+    /// with another change.
+    func forcePushedAwayRelease() throws -> (applied: String, replacement: String) {
+        try git(["init", "-q", "-b", "main"])
+        try git(["add", "-A"])
+        try git(["commit", "-qm", "initial config"], date: "2026-11-01T10:00:00Z")
+        let initial = try git(["rev-parse", "HEAD"])
+        try edit("Environments/production/B.txt") { $0.replacingOccurrences(of: "hello-service==1.0.0", with: "hello-service==1.1.0") }
+        try edit("Environments/production/environment.yaml") { $0.replacingOccurrences(of: "active: A", with: "active: B") }
+        try git(["commit", "-qam", "production: release hello-service 1.1.0"], date: "2026-11-20T10:00:00Z")
+        let applied = try git(["rev-parse", "HEAD"])
+        try recordStatus(applied, .converged, seconds: 1_795_000_000)
+        // The force-push: main rewritten to a different change; the applied release is on no branch any more.
+        try git(["reset", "-q", "--hard", initial])
+        try edit("Environments/production/environment.yaml") { $0.replacingOccurrences(of: "active: A", with: "active: B") }
+        try git(["commit", "-qam", "production: switch to B"], date: "2026-11-21T10:00:00Z")
+        let replacement = try git(["rev-parse", "HEAD"])
+        try recordStatus(replacement, .refused, message: "history rewritten", seconds: 1_795_100_000)
+        return (applied, replacement)
+    }
+
+    @Test func anAppliedCommitAForcePushRemovedStillAppearsInHistory() throws {
+        let (applied, replacement) = try forcePushedAwayRelease()
+        let text = try CLIRunner.run(["history", "production", "--repo", repo.path])
+        #expect(text.status == 0, "\(text.stderr)")
+        let blocks = text.stdout.components(separatedBy: "\n\n")
+        let lost = try #require(blocks.first { $0.hasPrefix(String(applied.prefix(10))) }, "\(text.stdout)")
+        // The object is still in this repository: its summary is shown, marked.
+        #expect(lost.contains("production: release hello-service 1.1.0  [rewritten away]"), "\(lost)")
+        #expect(lost.contains("converged"))
+        #expect(blocks.contains { $0.hasPrefix(String(replacement.prefix(10))) })
+        // Newest first: the replacement (Nov 21), the lost release (Nov 20), the initial config (Nov 1).
+        #expect(blocks.count == 3 && blocks[1].hasPrefix(String(applied.prefix(10))), "\(text.stdout)")
+
+        // Through a fresh clone the object is gone; the record alone still names it.
+        let tmp = try TemporaryDirectory()
+        let json = try CLIRunner.run(["history", "production", "--repo", "file://" + repo.path, "--json"], environment: ["TMPDIR": tmp.path])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let entries = try #require(object["entries"] as? [[String: Any]])
+        let entry = try #require(entries.first { $0["commit"] as? String == applied }, "\(json.stdout)")
+        #expect(entry["rewrittenAway"] as? Bool == true)
+        #expect((entry["applied"] as? [[String: Any]])?.first?["result"] as? String == "converged")
+        #expect(entries.filter { $0["rewrittenAway"] as? Bool == true }.count == 1, "a refused commit was never applied")
+    }
+
+    @Test func aTokenInTheRepositoryURLNeverReachesOutputNorAPlainHTTPRemote() throws {
+        let token = "ghp_cliS3cr3tT0k3n"
+        let tmp = try TemporaryDirectory()
+        let result = try CLIRunner.run(["history", "production", "--repo", "http://x-access-token:\(token)@192.0.2.1/config.git"],
+                                       environment: ["TMPDIR": tmp.path])
+        #expect(result.status != 0)
+        #expect(!result.stdout.contains(token) && !result.stderr.contains(token), "\(result.stderr)")
+        #expect(result.stderr.contains("http://***@192.0.2.1/config.git"), "\(result.stderr)")
+        #expect(result.stderr.contains("refused to send credentials over plain http://"), "\(result.stderr)")
+
+        // watch refuses a token over plain http:// before it starts.
+        let watch = try CLIRunner.run(["watch", "--repo", "http://git.example.com/config.git", "--git-token-env", "GIT_TOKEN"],
+                                      environment: ["GIT_TOKEN": token])
+        #expect(watch.status != 0)
+        #expect(watch.stderr.contains("a token is never sent over plain http://"), "\(watch.stderr)")
+        #expect(!watch.stderr.contains(token))
+    }
+
+    @Test func statusTextFromTheStatusBranchCannotDriveTheTerminal() throws {
+        try git(["init", "-q", "-b", "main"])
+        try git(["add", "-A"])
+        try git(["commit", "-qm", "initial config"])
+        let head = try git(["rev-parse", "HEAD"])
+        // A host's error as the status recorded it: a screen clear, a color, a carriage return and a bidi override.
+        try recordStatus(head, .halted, message: "web-01: \u{1B}[2J\u{1B}[31mfine\rall good\u{202E}", seconds: 1_795_000_000)
+        let result = try CLIRunner.run(["status", "production", "--repo", repo.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stdout.contains("\u{1B}") && !result.stdout.contains("\r") && !result.stdout.contains("\u{202E}"))
+        #expect(result.stdout.contains("web-01: \\u{1B}[2J\\u{1B}[31mfine\\rall good\\u{202E}"), "\(result.stdout)")
+    }
+}
