@@ -15,7 +15,7 @@ struct UntrustedTextTests {
     @Test func carriageReturnsLineBreaksAndTabsAreVisible() {
         #expect(UntrustedText.escaped("real\rfake\nline\tx") == "real\\rfake\\nline\\tx")
         // On a terminal, line breaks stay (multi-line errors), the carriage return that would hide a line does not.
-        #expect(UntrustedText.terminal("one\ntwo\rthree") == "one\ntwo\\rthree")
+        #expect(UntrustedText.terminal("one\ntwo\rthree\tfour") == "one\ntwo\\rthree\tfour")
     }
 
     @Test func nulDELAndC1ControlsAreVisible() {
@@ -105,7 +105,7 @@ struct UntrustedTextTests {
         }
         let escaped = UntrustedText.escaped(String(all))
         #expect(!escaped.unicodeScalars.contains { UntrustedText.isControl($0) })
-        #expect(!UntrustedText.terminal(String(all)).unicodeScalars.contains { UntrustedText.isControl($0) && $0 != "\n" })
+        #expect(!UntrustedText.terminal(String(all)).unicodeScalars.contains { UntrustedText.isControl($0) && $0 != "\n" && $0 != "\t" })
     }
 }
 

@@ -77,18 +77,19 @@ public enum UntrustedText {
         escape(text, keepingNewlines: false)
     }
 
-    /// `text` for a terminal: as ``escaped(_:)``, but line breaks (`\n`) kept, so multi-line output stays readable.
-    /// An ANSI escape sequence shows as `\u{1B}[…` and does nothing.
+    /// `text` for a terminal: as ``escaped(_:)``, but line breaks (`\n`) and tabs kept, so multi-line output and a
+    /// program's aligned columns stay readable. An ANSI escape sequence shows as `\u{1B}[…` and does nothing.
     public static func terminal(_ text: String) -> String {
         escape(text, keepingNewlines: true)
     }
 
     private static func escape(_ text: String, keepingNewlines: Bool) -> String {
-        guard text.unicodeScalars.contains(where: { isControl($0) && !(keepingNewlines && $0 == "\n") }) else { return text }
+        func kept(_ scalar: Unicode.Scalar) -> Bool { keepingNewlines && (scalar == "\n" || scalar == "\t") }
+        guard text.unicodeScalars.contains(where: { isControl($0) && !kept($0) }) else { return text }
         var result = ""
         result.reserveCapacity(text.utf8.count + 16)
         for scalar in text.unicodeScalars {
-            if isControl(scalar), !(keepingNewlines && scalar == "\n") {
+            if isControl(scalar), !kept(scalar) {
                 result += visible(scalar)
             } else {
                 result.unicodeScalars.append(scalar)
