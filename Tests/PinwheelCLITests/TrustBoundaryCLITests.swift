@@ -114,4 +114,35 @@ struct TrustBoundaryCLITests {
         #expect(!result.stdout.contains("\u{1B}") && !result.stdout.contains("\r") && !result.stdout.contains("\u{202E}"))
         #expect(result.stdout.contains("web-01: \\u{1B}[2J\\u{1B}[31mfine\\rall good\\u{202E}"), "\(result.stdout)")
     }
+
+    @Test func watchLogsARepositoryURLWithoutItsTokenAndWithoutItsControlCharacters() async throws {
+        let token = "ghp_watchT0k3nInURL"
+        let folder = try TemporaryDirectory()
+        let log = folder.path + "/watch.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let process = Process()
+        process.executableURL = CLIRunner.productsDirectory.appendingPathComponent("pinwheel")
+        // Port 9 on loopback: nothing listens, every poll fails and is logged with the URL in its error.
+        process.arguments = ["watch", "--repo", "http://x-access-token:\(token)@127.0.0.1:9/config\u{1B}[31m.git",
+                             "--cache", folder.path + "/cache", "--interval", "200ms"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try process.run()
+        defer {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        var text = ""
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if text.contains("msg=watching"), text.contains("level=error") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(text.contains("msg=watching"), "\(text)")
+        #expect(text.contains("level=error"), "a failed poll is logged: \(text)")
+        #expect(!text.contains(token), "\(text)")
+        #expect(text.contains("http://***@127.0.0.1:9/config\\u{1B}[31m.git"), "\(text)")
+        #expect(!text.contains("\u{1B}"), "no raw escape reaches the log")
+    }
 }
