@@ -16,6 +16,16 @@ struct TrustBoundaryCLITests {
         try repo.copyExampleConfig()
     }
 
+    /// Runs the tool off the test's cooperative threads: a blocking wait there starves every async test of the
+    /// process on a 2-core machine.
+    func pinwheel(_ arguments: [String], environment: [String: String] = [:]) async throws -> CLIRunner.Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try CLIRunner.run(arguments, environment: environment) })
+            }
+        }
+    }
+
     @discardableResult
     func git(_ arguments: [String], date: String = "2026-11-20T10:00:00Z") throws -> String {
         try Program.run("/usr/bin/git", ["-C", repo.path, "-c", "user.name=Alice", "-c", "user.email=alice@example.com",
@@ -59,9 +69,9 @@ struct TrustBoundaryCLITests {
         return (applied, replacement)
     }
 
-    @Test func anAppliedCommitAForcePushRemovedStillAppearsInHistory() throws {
+    @Test func anAppliedCommitAForcePushRemovedStillAppearsInHistory() async throws {
         let (applied, replacement) = try forcePushedAwayRelease()
-        let text = try CLIRunner.run(["history", "production", "--repo", repo.path])
+        let text = try await pinwheel(["history", "production", "--repo", repo.path])
         #expect(text.status == 0, "\(text.stderr)")
         let blocks = text.stdout.components(separatedBy: "\n\n")
         let lost = try #require(blocks.first { $0.hasPrefix(String(applied.prefix(10))) }, "\(text.stdout)")
@@ -74,7 +84,7 @@ struct TrustBoundaryCLITests {
 
         // Through a fresh clone the object is gone; the record alone still names it.
         let tmp = try TemporaryDirectory()
-        let json = try CLIRunner.run(["history", "production", "--repo", "file://" + repo.path, "--json"], environment: ["TMPDIR": tmp.path])
+        let json = try await pinwheel(["history", "production", "--repo", "file://" + repo.path, "--json"], environment: ["TMPDIR": tmp.path])
         #expect(json.status == 0, "\(json.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let entries = try #require(object["entries"] as? [[String: Any]])
@@ -84,10 +94,10 @@ struct TrustBoundaryCLITests {
         #expect(entries.filter { $0["rewrittenAway"] as? Bool == true }.count == 1, "a refused commit was never applied")
     }
 
-    @Test func aTokenInTheRepositoryURLNeverReachesOutputNorAPlainHTTPRemote() throws {
+    @Test func aTokenInTheRepositoryURLNeverReachesOutputNorAPlainHTTPRemote() async throws {
         let token = "ghp_cliS3cr3tT0k3n"
         let tmp = try TemporaryDirectory()
-        let result = try CLIRunner.run(["history", "production", "--repo", "http://x-access-token:\(token)@192.0.2.1/config.git"],
+        let result = try await pinwheel(["history", "production", "--repo", "http://x-access-token:\(token)@192.0.2.1/config.git"],
                                        environment: ["TMPDIR": tmp.path])
         #expect(result.status != 0)
         #expect(!result.stdout.contains(token) && !result.stderr.contains(token), "\(result.stderr)")
@@ -95,21 +105,21 @@ struct TrustBoundaryCLITests {
         #expect(result.stderr.contains("refused to send credentials over plain http://"), "\(result.stderr)")
 
         // watch refuses a token over plain http:// before it starts.
-        let watch = try CLIRunner.run(["watch", "--repo", "http://git.example.com/config.git", "--git-token-env", "GIT_TOKEN"],
+        let watch = try await pinwheel(["watch", "--repo", "http://git.example.com/config.git", "--git-token-env", "GIT_TOKEN"],
                                       environment: ["GIT_TOKEN": token])
         #expect(watch.status != 0)
         #expect(watch.stderr.contains("a token is never sent over plain http://"), "\(watch.stderr)")
         #expect(!watch.stderr.contains(token))
     }
 
-    @Test func statusTextFromTheStatusBranchCannotDriveTheTerminal() throws {
+    @Test func statusTextFromTheStatusBranchCannotDriveTheTerminal() async throws {
         try git(["init", "-q", "-b", "main"])
         try git(["add", "-A"])
         try git(["commit", "-qm", "initial config"])
         let head = try git(["rev-parse", "HEAD"])
         // A host's error as the status recorded it: a screen clear, a color, a carriage return and a bidi override.
         try recordStatus(head, .halted, message: "web-01: \u{1B}[2J\u{1B}[31mfine\rall good\u{202E}", seconds: 1_795_000_000)
-        let result = try CLIRunner.run(["status", "production", "--repo", repo.path])
+        let result = try await pinwheel(["status", "production", "--repo", repo.path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!result.stdout.contains("\u{1B}") && !result.stdout.contains("\r") && !result.stdout.contains("\u{202E}"))
         #expect(result.stdout.contains("web-01: \\u{1B}[2J\\u{1B}[31mfine\\rall good\\u{202E}"), "\(result.stdout)")
@@ -128,12 +138,10 @@ struct TrustBoundaryCLITests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         try process.run()
-        defer {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-        }
+        defer { kill(process.processIdentifier, SIGTERM) }
         var text = ""
-        let deadline = ContinuousClock.now + .seconds(30)
+        // Generous: a debug binary starting on a loaded machine (tests in parallel on 2 cores) can take long.
+        let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
             text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             if text.contains("msg=watching"), text.contains("level=error") { break }
@@ -144,5 +152,9 @@ struct TrustBoundaryCLITests {
         #expect(!text.contains(token), "\(text)")
         #expect(text.contains("http://***@127.0.0.1:9/config\\u{1B}[31m.git"), "\(text)")
         #expect(!text.contains("\u{1B}"), "no raw escape reaches the log")
+        kill(process.processIdentifier, SIGTERM)
+        // Waited for without blocking a cooperative thread.
+        let stopBy = ContinuousClock.now + .seconds(30)
+        while process.isRunning, ContinuousClock.now < stopBy { try await Task.sleep(for: .milliseconds(100)) }
     }
 }
