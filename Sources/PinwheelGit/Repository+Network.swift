@@ -92,8 +92,13 @@ extension Repository {
         }
         try await NetworkOperation.run(deadline: options.deadline, target: target) { (operation) throws(GitError) in
             try self.locked { () throws(GitError) in
-                let handle = try self.detachedRemote(remote, context: target).remote
+                let (handle, settings) = try self.detachedRemote(remote, context: target)
                 defer { git_remote_free(handle) }
+                // A push URL of its own (`remote.<name>.pushurl`) is where the credentials go: checked as the URL is.
+                if let pushURL = settings.pushURL,
+                   let refused = RemoteURL.plaintextCredentialError(url: pushURL, credentials: options.credentials, context: target) {
+                    throw refused
+                }
                 var pushOptions = git_push_options()
                 try check(git_push_options_init(&pushOptions, UInt32(GIT_PUSH_OPTIONS_VERSION)), "push options")
                 let callbacks = RemoteCallbacks(options: options, operation: operation, url: url ?? "")

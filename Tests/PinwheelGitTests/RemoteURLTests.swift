@@ -98,6 +98,13 @@ struct RemoteCredentialOperationTests {
         #expect(fetchError?.hint?.contains("https://") == true)
         let pushError = await #expect(throws: GitError.self) { try await repo.push(branch: "main", options: token) }
         #expect(pushError?.code == .auth)
+        // A push URL of its own is checked too.
+        let pushing = try Repository.create(at: box.path("push.git"), bare: true)
+        try pushing.setRemote("origin", url: "https://git.example.com/x.git")
+        try box.git(["config", "remote.origin.pushurl", "http://u:\(Self.token)@192.0.2.1/x.git"], in: box.path("push.git"))
+        let pushURLError = await #expect(throws: GitError.self) { try await pushing.push(branch: "main", options: RemoteOptions(deadline: .seconds(30))) }
+        #expect(pushURLError?.code == .auth)
+        #expect(pushURLError?.description.contains(Self.token) == false)
         // Refused before any connection: no 30-second connect timeout was waited for.
         #expect(clock.now - start < .seconds(10))
     }
