@@ -125,8 +125,21 @@ struct TrustBoundaryCLITests {
         #expect(result.stdout.contains("web-01: \\u{1B}[2J\\u{1B}[31mfine\\rall good\\u{202E}"), "\(result.stdout)")
     }
 
-    @Test func watchLogsARepositoryURLWithoutItsTokenAndWithoutItsControlCharacters() async throws {
+    /// `curl -si` against the control server, off the cooperative threads: the status line, headers and body.
+    func fetch(_ port: Int, _ path: String, token: String? = nil) async throws -> String {
+        let arguments = ["-si", "--max-time", "20"] + (token.map { ["-H", "Authorization: Bearer \($0)"] } ?? [])
+            + ["http://127.0.0.1:\(port)\(path)"]
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try Program.run("/usr/bin/curl", arguments) })
+            }
+        }
+    }
+
+    @Test func watchRedactsTheRepositoryTokenAndGuardsItsPageAndMetrics() async throws {
         let token = "ghp_watchT0k3nInURL"
+        let pageToken = "page-t0ken-for-watch"
+        let port = try FreePort.next()
         let folder = try TemporaryDirectory()
         let log = folder.path + "/watch.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
@@ -134,7 +147,9 @@ struct TrustBoundaryCLITests {
         process.executableURL = CLIRunner.productsDirectory.appendingPathComponent("pinwheel")
         // Port 9 on loopback: nothing listens, every poll fails and is logged with the URL in its error.
         process.arguments = ["watch", "--repo", "http://x-access-token:\(token)@127.0.0.1:9/config\u{1B}[31m.git",
-                             "--cache", folder.path + "/cache", "--interval", "200ms"]
+                             "--cache", folder.path + "/cache", "--interval", "200ms",
+                             "--listen", "127.0.0.1:\(port)", "--access-token-env", "PAGE_TOKEN"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["PAGE_TOKEN": pageToken]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         try process.run()
@@ -152,6 +167,34 @@ struct TrustBoundaryCLITests {
         #expect(!text.contains(token), "\(text)")
         #expect(text.contains("http://***@127.0.0.1:9/config\\u{1B}[31m.git"), "\(text)")
         #expect(!text.contains("\u{1B}"), "no raw escape reaches the log")
+
+        // The real controller's control server: /healthz shows the failing poll without the token; the page and
+        // /metrics need the page's token; every answer carries the security headers.
+        // The server may start listening just after the first log lines: asked again until it answers.
+        var health = ""
+        let listening = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < listening {
+            health = (try? await fetch(port, "/healthz")) ?? ""
+            if health.contains("lastError") { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(health.contains("lastError"), "\(health)")
+        #expect(!health.contains(token), "\(health)")
+        #expect(health.contains("***@127.0.0.1"), "\(health)")
+        let anonymous = try await fetch(port, "/metrics")
+        #expect(anonymous.hasPrefix("HTTP/1.1 401"), "\(anonymous)")
+        #expect(!anonymous.contains("pinwheel_"))
+        let page = try await fetch(port, "/")
+        #expect(page.hasPrefix("HTTP/1.1 401"), "\(page)")
+        let metrics = try await fetch(port, "/metrics", token: pageToken)
+        #expect(metrics.hasPrefix("HTTP/1.1 200"), "\(metrics.prefix(300))")
+        #expect(metrics.contains("pinwheel_"))
+        for answer in [health, anonymous, page, metrics] {
+            #expect(answer.lowercased().contains("content-security-policy: default-src 'none'"), "\(answer.prefix(400))")
+            #expect(answer.lowercased().contains("x-content-type-options: nosniff"))
+        }
+        let logged = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(!logged.contains(pageToken), "the page's token never reaches the log")
         kill(process.processIdentifier, SIGTERM)
         // Waited for without blocking a cooperative thread.
         let stopBy = ContinuousClock.now + .seconds(30)
