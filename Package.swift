@@ -124,6 +124,8 @@ let package = Package(
             name: "PinwheelWebhooks",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // The HTTP/1 channel's idle timeout and the connection cap.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 // HMAC-SHA256 signatures and constant-time token comparison.

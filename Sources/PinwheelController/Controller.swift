@@ -67,14 +67,14 @@ public actor Controller {
         Repository.disableObjectCache()
         self.metrics = metrics
         gatherer = AdmissionGatherer(trusted: configuration.trustedKeys, allowHistoryRewrite: configuration.allowHistoryRewrite)
-        self.notifier = notifier ?? Notifier(logger: logger, metrics: metrics)
+        self.notifier = notifier ?? Notifier(logger: logger, metrics: metrics, secrets: configuration.knownSecrets)
     }
 
     // MARK: The loop
 
     /// Runs until `stop()`: poll, reconcile what changed, check drift now and then, wait for the interval or a wake-up.
     public func run() async {
-        logger.info("watching", metadata: ["repository": "\(configuration.repository)", "branch": "\(configuration.branch)",
+        logger.info("watching", metadata: ["repository": "\(RemoteURL.redacted(configuration.repository))", "branch": "\(configuration.branch)",
                                            "interval": "\(configuration.interval)"])
         while !stopping {
             await poll()

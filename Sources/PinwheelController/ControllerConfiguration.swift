@@ -54,6 +54,9 @@ public struct ControllerConfiguration: Sendable {
     /// The status page's base URL, e.g. `http://127.0.0.1:9420` (`watch --listen`): notifications link to
     /// `<statusPage>/#<environment>`.
     public var statusPage: String?
+    /// Secret values the controller holds (the webhook secret, the page's access token, a git token): replaced by
+    /// `[redacted]` in what the page, the API and notifications show of hosts' and programs' output.
+    public var knownSecrets: [String] = []
 
     public init(repository: String, branch: String = "main", statusBranch: String = EnvironmentStatus.defaultBranch,
                 interval: Duration = .seconds(5), driftInterval: Duration = .seconds(60), cacheDirectory: String? = nil,

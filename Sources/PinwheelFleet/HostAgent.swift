@@ -51,11 +51,11 @@ public struct HostAgent: Sendable {
             // tail names each file before its lines: `==> /srv/pinwheel/E/logs/hello-web-A_8100.log <==`.
             if output.text.hasPrefix("==> "), output.text.hasSuffix(" <==") {
                 let path = output.text.dropFirst(4).dropLast(4)
-                source.withLock { $0 = String((path.split(separator: "/").last ?? "").dropLast(".log".count)) }
+                source.withLock { $0 = HostReplyBounds.string(String((path.split(separator: "/").last ?? "").dropLast(".log".count))) }
                 return
             }
             if output.text.isEmpty { return }
-            await line(LogLine(process: source.withLock { $0 }, text: output.text))
+            await line(LogLine(process: source.withLock { $0 }, text: HostReplyBounds.string(output.text)))
         }
         try check(status: status, errors: errors.withLock { $0 })
     }

@@ -96,8 +96,10 @@ struct TrustBoundaryTests {
         let agent = HostAgent(target: valid.target(for: host), python: valid.python,
                               transport: try #require(fleet.transports(for: valid)[host.name]), commit: nil)
         let error = try await #require(throws: FleetError.self) { try await agent.observe() }
-        #expect(error.message.contains("supervisor.ctl"), "\(error.message)")
-        #expect(error.message.contains("never given to a shell"), "\(error.message)")
+        // The agent's reason is the failure's detail (the message is Pinwheel's one line: the observe failed).
+        let said = error.detail ?? ""
+        #expect(said.contains("supervisor.ctl"), "\(error.message) — \(said)")
+        #expect(said.contains("never given to a shell"), "\(error.message) — \(said)")
         let steps = await agent.execute([.route(.a)])
         #expect(!steps.ok)
         #expect(!FileManager.default.fileExists(atPath: marker), "the configured command ran on the host")

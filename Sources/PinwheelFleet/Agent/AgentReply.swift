@@ -29,9 +29,10 @@ struct AgentReply: Decodable, Sendable {
 
     static let marker = "PINWHEEL-RESULT "
 
-    /// Finds the agent's answer in what the host printed; nil when the agent never got to answer.
+    /// Finds the agent's answer in what the host printed, bounded (``HostReplyBounds``); nil when the agent never got to
+    /// answer.
     static func parse(_ output: String) -> AgentReply? {
-        guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix(marker) }) else { return nil }
-        return try? JSONDecoder().decode(AgentReply.self, from: Data(line.dropFirst(marker.count).utf8))
+        guard let json = HostReplyBounds.replyLine(in: output, marker: marker) else { return nil }
+        return (try? JSONDecoder().decode(AgentReply.self, from: Data(json.utf8)))?.bounded()
     }
 }

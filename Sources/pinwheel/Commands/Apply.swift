@@ -126,7 +126,7 @@ struct Apply: AsyncParsableCommand {
             lines.write(ApplyFinished(result: report.outcome.result.rawValue, message: report.outcome.message,
                                       seconds: report.duration.inSeconds, exit: failed ? 1 : 0, hosts: summaries).json())
         } else {
-            for summary in summaries { print(summary.text) }
+            for summary in summaries { Terminal.print(summary.text) }
             let count = { (outcome: HostReport.Outcome) in report.hosts.filter { $0.outcome == outcome }.count }
             print(String(format: "apply: %d host%@ in %.1fs — %d converged, %d changed, %d failed, %d unreachable; %@",
                          report.hosts.count, report.hosts.count == 1 ? "" : "s",
