@@ -27,11 +27,9 @@ enum Main {
             } else {
                 try command.run()
             }
-        } catch ExitCodeError.invalid {
-            Foundation.exit(1)
-        } catch let error as UsageError {
-            FileHandle.standardError.write(Data("pinwheel: error: \(error.message)\n".utf8))
-            Foundation.exit(2)
+        } catch let error as ExitError {
+            if let line = error.line { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            Foundation.exit(error.code)
         } catch {
             if PinwheelCommand.exitCode(for: error) == .validationFailure {
                 // Argument errors exit with 2, the convention of most Unix tools, so scripts can tell
@@ -41,14 +39,5 @@ enum Main {
             }
             PinwheelCommand.exit(withError: error)
         }
-    }
-}
-
-/// A mistake in how the command was called, or a repository it cannot read: exit status 2.
-struct UsageError: Error {
-    var message: String
-
-    init(_ message: String) {
-        self.message = message
     }
 }

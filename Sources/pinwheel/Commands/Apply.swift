@@ -28,12 +28,7 @@ struct Apply: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var repository: RepositoryOptions
-
-    @OptionGroup var localFiles: LocalFileOptions
-
-    @Argument(help: ArgumentHelp("The environment.", valueName: "env"))
-    var environment: String
+    @OptionGroup var target: HostTargetOptions
 
     /// The keys commits' signatures are checked against under `verify: {signatures: required}`, as `watch` has them.
     @OptionGroup var trustedKeys: TrustedKeyOptions
@@ -47,8 +42,8 @@ struct Apply: AsyncParsableCommand {
                                valueName: "reason"))
     var overrideReason: String?
 
-    @Option(name: .long, help: ArgumentHelp("The status branch the last applied commit is read from and an override is recorded on.", valueName: "branch"))
-    var statusBranch: String = EnvironmentStatus.defaultBranch
+    /// The status branch the last applied commit is read from and an override is recorded on.
+    @OptionGroup var statusBranchOptions: StatusBranchOptions
 
     @Flag(help: "Emergencies only: ignore the policy's canary, batches and pauses and switch every host at once.")
     var allAtOnce = false
@@ -143,7 +138,7 @@ struct Apply: AsyncParsableCommand {
             try revertRelease(report.outcome)
         }
         if failed {
-            throw ExitCode(1)
+            throw ExitError.failed
         }
     }
 

@@ -7,8 +7,7 @@ struct Diff: ParsableCommand {
         discussion: "In the words a reviewer reads in a pull request: \"slot B: hello-service 1.0.0 → 1.1.0\", \"active: A → B\"."
     )
 
-    @Option(name: .long, help: ArgumentHelp("The config repository (a git repository).", valueName: "path"))
-    var repo: String = "."
+    @OptionGroup var repository: GitRepositoryOptions
 
     @Option(name: .long, help: ArgumentHelp("The commit before.", valueName: "rev"))
     var from: String
@@ -32,14 +31,14 @@ struct Diff: ParsableCommand {
 
     /// The environment at `revision`, nil when it does not exist there; an invalid config is an error.
     private func desiredState(at revision: String) throws -> Environment? {
-        let options = try RepositoryOptions.parse(["--repo", repo, "--rev", revision])
+        let options = try RepositoryOptions.parse(["--repo", repository.repo, "--rev", revision])
         let loader = ConfigLoader(source: try wrapUsage { try options.source() })
         guard try wrapUsage({ try loader.environmentNames() }).contains(environment) else { return nil }
         let report = try loadReport(options, [environment])
         guard let desired = report.environments[environment], !report.hasErrors else {
             StandardError.write("pinwheel: \(environment) is not valid at \(revision):")
             for diagnostic in report.diagnostics { print(diagnostic) }
-            throw ExitCode(1)
+            throw ExitError.failed
         }
         return desired
     }
@@ -48,9 +47,9 @@ struct Diff: ParsableCommand {
 func wrapUsage<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let error as UsageError {
+    } catch let error as ExitError {
         throw error
     } catch {
-        throw UsageError("\(error)")
+        throw ExitError.usage("\(error)")
     }
 }

@@ -14,12 +14,7 @@ struct Doctor: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var repository: RepositoryOptions
-
-    @OptionGroup var localFiles: LocalFileOptions
-
-    @Argument(help: ArgumentHelp("The environment.", valueName: "env"))
-    var environment: String
+    @OptionGroup var target: HostTargetOptions
 
     @Option(name: .customLong("slot-size"),
             help: ArgumentHelp("The least disk space one slot's build is assumed to need (K, M, G suffixes); twice it, or twice the largest build on the host, must be free.",
@@ -39,11 +34,9 @@ struct Doctor: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (desired, source) = try repository.environment(environment)
+        let (desired, source) = try target.desired()
         // A new connection to each host, so its key and the login are really checked (no master connection reused).
-        let transports = try wrapUsage {
-            try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust, multiplexed: false)
-        }
+        let transports = try target.transports(for: desired, source: source, multiplexed: false)
         let checkups = await FleetDoctor.examine(desired, transports: transports, slotBytes: Self.bytes(slotSize) ?? HostDoctor.defaultSlotBytes)
         if json {
             print(try JSON.string(checkups))
@@ -53,7 +46,7 @@ struct Doctor: AsyncParsableCommand {
             print("doctor: \(ready) of \(checkups.count) host\(checkups.count == 1 ? "" : "s") ready")
         }
         if !checkups.allSatisfy(\.ready) {
-            throw ExitCode(1)
+            throw ExitError.failed
         }
     }
 

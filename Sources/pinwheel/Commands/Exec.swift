@@ -42,10 +42,10 @@ struct Exec: AsyncParsableCommand {
         if one, isatty(STDIN_FILENO) == 1, let agent = agents.first {
             // One host and a person at the terminal: the command is theirs to talk to.
             do {
-                throw ExitCode(try await agent.execInteractive(slot: slot, program: programName, argv: command))
+                throw ExitError.status(try await agent.execInteractive(slot: slot, program: programName, argv: command))
             } catch let error as FleetError {
                 StandardError.write(error.message)
-                throw ExitCode(1)
+                throw ExitError.failed
             }
         }
         let printer = LinePrinter()
@@ -79,8 +79,8 @@ struct Exec: AsyncParsableCommand {
             printer.error("\(failure.host): \(failure.error ?? "")")
         }
         if one, let only = results.first, results.count == 1 {
-            if let status = only.status { throw ExitCode(status) }
-            throw ExitCode(1)
+            if let status = only.status { throw ExitError.status(status) }
+            throw ExitError.failed
         }
         let ok = results.filter { $0.status == 0 }
         let failed = results.filter { $0.status != 0 }
@@ -89,6 +89,6 @@ struct Exec: AsyncParsableCommand {
             summary += ", " + failed.map { "\($0.host) \($0.status.map { "exited \($0)" } ?? "failed")" }.joined(separator: ", ")
         }
         printer.error(summary)
-        if !failed.isEmpty { throw ExitCode(1) }
+        if !failed.isEmpty { throw ExitError.failed }
     }
 }

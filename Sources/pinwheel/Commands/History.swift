@@ -16,14 +16,12 @@ struct History: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The config repository: a path, or a URL (file://, ssh://) read through a temporary clone.", valueName: "path|url"))
-    var repo: String = "."
+    @OptionGroup var location: RepositoryLocationOptions
 
     @Option(name: .long, help: ArgumentHelp("The branch (or any revision) to read (default: the current branch).", valueName: "branch"))
     var branch: String?
 
-    @Option(name: .long, help: ArgumentHelp("The status branch.", valueName: "branch"))
-    var statusBranch: String = EnvironmentStatus.defaultBranch
+    @OptionGroup var statusBranchOptions: StatusBranchOptions
 
     @Option(name: .long, help: ArgumentHelp("At most this many changes.", valueName: "n"))
     var limit: Int = 20

@@ -57,6 +57,6 @@ struct Logs: AsyncParsableCommand {
             }
             return await group.reduce(false) { $0 || $1 }
         }
-        if failed { throw ExitCode(1) }
+        if failed { throw ExitError.failed }
     }
 }

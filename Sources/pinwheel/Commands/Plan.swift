@@ -9,20 +9,15 @@ struct Plan: AsyncParsableCommand {
         abstract: "Observe every host of an environment and say what apply would do. Changes nothing."
     )
 
-    @OptionGroup var repository: RepositoryOptions
-
-    @OptionGroup var localFiles: LocalFileOptions
-
-    @Argument(help: ArgumentHelp("The environment.", valueName: "env"))
-    var environment: String
+    @OptionGroup var target: HostTargetOptions
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
     func run() async throws {
-        let (desired, source) = try repository.environment(environment)
-        let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
-        let reconciler = EnvironmentReconciler(environment: desired, transports: transports, commit: (source as? CommitConfigSource)?.commit.hex)
+        let (desired, source) = try target.desired()
+        let transports = try target.transports(for: desired, source: source)
+        let reconciler = EnvironmentReconciler(environment: desired, transports: transports, commit: HostTargetOptions.commit(of: source))
         let reports = await reconciler.plan()
         let summaries = reports.map { HostSummary($0, planned: true) }
         if json {
@@ -34,7 +29,7 @@ struct Plan: AsyncParsableCommand {
             print("plan: \(summaries.count) host\(summaries.count == 1 ? "" : "s") — \(summaries.count - changes - unreachable) match, \(changes) to change, \(unreachable) unreachable")
         }
         if summaries.contains(where: { $0.outcome == "unreachable" }) {
-            throw ExitCode(1)
+            throw ExitError.failed
         }
     }
 }

@@ -20,8 +20,7 @@ struct Promote: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The config repository (a git repository).", valueName: "path"))
-    var repo: String = "."
+    @OptionGroup var repository: GitRepositoryOptions
 
     @Option(name: .long, help: ArgumentHelp("The environment whose active pins are promoted.", valueName: "env"))
     var from: String
@@ -32,8 +31,7 @@ struct Promote: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The commit message (default: ENV: promote from SOURCE: NAME VERSION, then the diff).", valueName: "text"))
     var message: String?
 
-    @Option(name: .long, help: ArgumentHelp("The branch the controller records statuses on.", valueName: "branch"))
-    var statusBranch: String = EnvironmentStatus.defaultBranch
+    @OptionGroup var statusBranchOptions: StatusBranchOptions
 
     @OptionGroup var publishing: PushOptions
 
@@ -41,9 +39,9 @@ struct Promote: AsyncParsableCommand {
     var environment: String
 
     func run() async throws {
-        let repository = try GitSupport.open(repo)
+        let repository = try self.repository.open()
         let promotion = PromoteCommit(environment: environment, from: from, newBranch: branch, message: message,
-                                      statusBranch: statusBranch)
+                                      statusBranch: statusBranchOptions.statusBranch)
         let result = try GitSupport.committing(in: repository) { try promotion.commit(in: repository, author: $0, committer: $1) }
         try await GitSupport.report(result, in: repository, publishing: publishing)
     }

@@ -17,8 +17,7 @@ struct Release: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The config repository (a git repository).", valueName: "path"))
-    var repo: String = "."
+    @OptionGroup var repository: GitRepositoryOptions
 
     @Option(name: .long, help: ArgumentHelp("Commit to this new branch, made from the current branch's tip, instead of the current branch.", valueName: "new"))
     var branch: String?
@@ -35,17 +34,16 @@ struct Release: AsyncParsableCommand {
     var packages: [String] = []
 
     func run() async throws {
-        guard !packages.isEmpty else { throw UsageError("name at least one NAME==VERSION to release") }
+        guard !packages.isEmpty else { throw ExitError.usage("name at least one NAME==VERSION to release") }
         var changes: [ReleasePlan.Change] = []
         for text in packages {
             do {
                 changes.append(try ReleasePlan.Change.parse(text))
             } catch {
-                StandardError.write("pinwheel: \(error)")
-                throw ExitCode.failure
+                throw ExitError.failed("\(error)")
             }
         }
-        let repository = try GitSupport.open(repo)
+        let repository = try self.repository.open()
         let release = ReleaseCommit(environment: environment, changes: changes, newBranch: branch, message: message)
         let result = try GitSupport.committing(in: repository) { try release.commit(in: repository, author: $0, committer: $1) }
         try await GitSupport.report(result, in: repository, publishing: publishing)

@@ -12,8 +12,7 @@ struct Rollback: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The config repository (a git repository).", valueName: "path"))
-    var repo: String = "."
+    @OptionGroup var repository: GitRepositoryOptions
 
     @Option(name: .long, help: ArgumentHelp("The commit to revert (default: the newest that changed the environment).", valueName: "rev"))
     var to: String?
@@ -24,7 +23,7 @@ struct Rollback: AsyncParsableCommand {
     var environment: String
 
     func run() async throws {
-        let repository = try GitSupport.open(repo)
+        let repository = try self.repository.open()
         let rollback = RollbackCommit(environment: environment, target: to)
         let result = try GitSupport.committing(in: repository) { try rollback.commit(in: repository, author: $0, committer: $1) }
         GitSupport.reportWorkTree(result.workTreeError)

@@ -19,7 +19,7 @@ struct Show: ParsableCommand {
         let report = try loadReport(repository, [environment])
         guard let desired = report.environments[environment], !report.hasErrors else {
             for diagnostic in report.diagnostics { print(diagnostic) }
-            throw ExitCode(1)
+            throw ExitError.failed
         }
         print(json ? try JSON.string(desired) : desired.summary)
     }

@@ -55,8 +55,7 @@ struct Validate: AsyncParsableCommand {
         }
         let errors = report.diagnostics.filter { $0.severity == .error }.count
         if errors > 0 {
-            StandardError.write("pinwheel: \(errors) error\(errors == 1 ? "" : "s") found")
-            throw ExitCode(1)
+            throw ExitError.failed("\(errors) error\(errors == 1 ? "" : "s") found")
         }
         let names = report.environments.keys.sorted()
         let policies = report.policies.keys.sorted()
@@ -70,16 +69,14 @@ func loadReport(_ options: RepositoryOptions, _ names: [String]) throws -> Confi
     do {
         let loader = ConfigLoader(source: try options.source())
         if options.rev == nil, (try? loader.environmentNames())?.isEmpty == true, (try? options.source().entries(of: ConfigLoader.environmentsFolder)) == nil {
-            throw UsageError("\(options.repo) has no Environments/ folder: is --repo the config repository?")
+            throw ExitError.usage("\(options.repo) has no Environments/ folder: is --repo the config repository?")
         }
         return try loader.load(names)
     } catch let error as ConfigLoader.UnknownEnvironment {
-        throw UsageError(error.description)
-    } catch let error as UsageError {
-        throw error
-    } catch let error as ExitCode {
+        throw ExitError.usage(error.description)
+    } catch let error as ExitError {
         throw error
     } catch {
-        throw UsageError("cannot read the config repository: \(error)")
+        throw ExitError.usage("cannot read the config repository: \(error)")
     }
 }

@@ -25,14 +25,12 @@ struct Watch: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The config repository: a URL (ssh://, https://, file://) or a path.", valueName: "url-or-path"))
-    var repo: String
+    @OptionGroup var remote: GitRemoteOptions
 
     @Option(help: "The branch people merge into.")
     var branch = "main"
 
-    @Option(name: .customLong("status-branch"), help: "Where the controller commits status.")
-    var statusBranch = EnvironmentStatus.defaultBranch
+    @OptionGroup var statusBranchOptions: StatusBranchOptions
 
     @Option(help: ArgumentHelp("How often to poll the branch.", valueName: "duration"))
     var interval = "5s"
@@ -42,15 +40,6 @@ struct Watch: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Where the cache clone lives (default ~/.cache/pinwheel/...).", valueName: "path"))
     var cache: String?
-
-    @Option(name: .customLong("git-identity"), help: ArgumentHelp("Private key (ed25519) for an ssh:// repository; the SSH agent otherwise.", valueName: "path"))
-    var gitIdentity: String?
-
-    @Option(name: .customLong("git-known-hosts"), help: ArgumentHelp("Known-hosts file for an ssh:// repository (default ~/.ssh/known_hosts).", valueName: "path"))
-    var gitKnownHosts: String?
-
-    @Option(name: .customLong("git-token-env"), help: ArgumentHelp("Environment variable holding a token for an https:// repository.", valueName: "name"))
-    var gitTokenEnvironment: String?
 
     @Option(name: .customLong("author"), help: ArgumentHelp("Who the controller's commits are by.", valueName: "name <email>"))
     var author = "Pinwheel <pinwheel@localhost>"
@@ -171,13 +160,13 @@ struct Watch: AsyncParsableCommand {
                 secret = try (webhookSecretEnvironment.map { WebhookSecret.environment($0) }
                     ?? webhookSecretFile.map { WebhookSecret.file($0) })?.load()
             } catch {
-                throw UsageError("\(error)")
+                throw ExitError.usage("\(error)")
             }
             let page: StatusPage
             do {
                 page = try StatusPage()
             } catch {
-                throw UsageError("the status page's template does not parse (a broken build): \(error)")
+                throw ExitError.usage("the status page's template does not parse (a broken build): \(error)")
             }
             let server = ControlServer(
                 address: try ControlAddress(parsing: listen), secret: secret, logger: Logger(label: "pinwheel.control"),
@@ -236,13 +225,6 @@ struct Watch: AsyncParsableCommand {
         ]
         MetricsSystem.bootstrap(factory)
         return registry
-    }
-
-    private var credentials: RemoteOptions.Credentials {
-        if let gitTokenEnvironment { return .token(environmentVariable: gitTokenEnvironment) }
-        let user = repo.hasPrefix("ssh://") ? (URL(string: repo)?.user ?? "git") : "git"
-        if let gitIdentity { return .sshKey(user: user, privateKey: NSString(string: gitIdentity).expandingTildeInPath, publicKey: nil, passphrase: nil) }
-        return repo.hasPrefix("ssh://") ? .sshAgent(user: user) : .none
     }
 
     /// Paths become absolute (the cache is keyed by them); URLs stay as they are.
