@@ -2,7 +2,8 @@ import Foundation
 import PinwheelCore
 import Testing
 
-/// What every command shares: `--status-branch` (and `status --branch`, its old name) and the exit statuses.
+/// What every command shares: `--status-branch` (and `status --branch`, its old name), the exit statuses, and each
+/// command's whole description in its own help.
 @Suite("pinwheel's shared options, exit statuses and help")
 struct CommandOptionsTests {
     let git = GitCommandTests()
@@ -81,5 +82,23 @@ struct CommandOptionsTests {
         let refused = try git.run(["release", "production", "not-pinned==1.0", "--repo", repo.path])
         #expect(refused.status == 1, "\(refused.stderr)")
         #expect(refused.stderr.hasPrefix("pinwheel: ") && !refused.stderr.hasPrefix("pinwheel: error: "), "\(refused.stderr)")
+    }
+
+    // MARK: help
+
+    @Test func everyCommandsHelpHasItsWholeDescription() throws {
+        let commands = ["validate", "show", "diff", "plan", "apply", "watch", "status", "release", "rollback", "promote",
+                        "history", "logs", "exec", "doctor", "init"]
+        for command in commands {
+            let help = try CLIRunner.run(["help", command])
+            #expect(help.status == 0, "\(command): \(help.stderr)")
+            #expect(help.stdout.contains("OVERVIEW:") && help.stdout.contains("OPTIONS:"), "\(command)")
+            // A paragraph or more beyond the one-line abstract, and, but for the controller, the exit statuses.
+            let overview = help.stdout.components(separatedBy: "USAGE:").first ?? ""
+            #expect(overview.count > 400, "\(command): \(overview)")
+            if command != "watch" {
+                #expect(overview.contains("Exit status"), "\(command): \(overview)")
+            }
+        }
     }
 }

@@ -4,7 +4,13 @@ import PinwheelCore
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Say what a commit range changes in an environment's desired state.",
-        discussion: "In the words a reviewer reads in a pull request: \"slot B: hello-service 1.0.0 → 1.1.0\", \"active: A → B\"."
+        discussion: """
+            In the words a reviewer reads in a pull request: `slot B: hello-service 1.0.0 → 1.1.0`, `active: A → B`, \
+            `slot B python: /usr/bin/python3 → /usr/bin/python3.12`; a changed pin under a marker is named with it, \
+            and said when the slot does not install it. An environment missing at one end is compared with nothing.
+
+            Exit status 0, 1 when the environment is not valid at either commit, 2 on a usage error.
+            """
     )
 
     @OptionGroup var repository: GitRepositoryOptions

@@ -7,10 +7,16 @@ struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check that every host of an environment has what Pinwheel needs, and say how to fix what it lacks.",
         discussion: """
-            One round trip per host, all at once, over SSH with host keys checked as always: SSH with the configured \
-            key, the interpreter and venv, uv (optional), supervisord and its include folder, nginx, `nginx -t` and the \
-            upstream file's include, disk space for two slots, clock skew. Changes nothing on the hosts. \
-            Exit status 0 when every host is ready, 1 otherwise.
+            One round trip per host, all at once, over a new SSH connection each (no master connection is reused, so \
+            the key and the login are really checked), host keys checked as always: SSH with the configured user and \
+            key, the interpreter and venv (ensurepip without uv), uv (optional), supervisord, supervisorctl, its \
+            include folder and `[include]` lines, nginx, `nginx -t`, the upstream folder and the upstream file's \
+            include in the http block, the switch's verification through nginx's probe, disk space for two slots \
+            (twice the largest build on the host, at least twice --slot-size), the root folder, clock skew. For each \
+            problem it prints the command that fixes it. Changes nothing on the hosts. --verbose prints every check, \
+            --json the checks as data.
+
+            Exit status 0 when every host is ready, 1 otherwise, 2 on a usage error.
             """
     )
 

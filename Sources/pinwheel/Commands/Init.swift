@@ -7,10 +7,20 @@ struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a new config repository: an environment, its policy, the nginx pieces and a README.",
         discussion: """
-            Writes README.md, Environments/<env>/ (environment.yaml, A.txt, B.txt, known_hosts), Policies/<env>.yaml \
-            and nginx/ into PATH, with comments on what to change, then says what to do next. The result validates; \
-            it is checked with the same loader as `pinwheel validate` before anything is written. Refuses to \
-            overwrite any file. known_hosts starts without keys: it says how to fetch and verify each host's key.
+            Writes README.md (the release and rollback flow, preparing a host), Environments/<env>/ (a commented \
+            environment.yaml, A.txt and B.txt, a known_hosts without keys that says how to fetch and verify each \
+            host's), Policies/<env>.yaml (the defaults, commented) and nginx/ (the http-level include, a placeholder \
+            upstream, the server block's lines) into PATH (default `.`, created when missing), then says what to do \
+            next. --app defaults to PATH's folder name; --hosts takes ADDRESS or NAME=ADDRESS items. A slot file \
+            must pin something to validate, so without --pin it pins a placeholder `<app>==0.0.0` to replace with \
+            the output of `uv pip compile --generate-hashes`.
+
+            The files are checked with the same loader as `pinwheel validate` before any is written. known_hosts \
+            starts without keys on purpose: Pinwheel never trusts a key on first use. init never overwrites a file: \
+            nothing is written when one of them exists already.
+
+            Exit status 0 written, 1 when the options make a repository that would not validate, 2 on a usage error \
+            or an existing file.
             """
     )
 

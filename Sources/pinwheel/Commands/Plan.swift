@@ -6,7 +6,15 @@ import PinwheelFleet
 
 struct Plan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Observe every host of an environment and say what apply would do. Changes nothing."
+        abstract: "Observe every host of an environment and say what apply would do. Changes nothing.",
+        discussion: """
+            Observes every host of the environment (one SSH round trip each, all at once) and prints, per host, what \
+            it serves and what apply would do there: `matches`, or the steps it needs (prepare B, switch to B, …). \
+            Changes nothing on any host. --json prints each host's observation and plan as data.
+
+            Exit status 0 when every host was observed, 1 when a host is unreachable or the config is not valid, 2 \
+            on a usage error.
+            """
     )
 
     @OptionGroup var target: HostTargetOptions

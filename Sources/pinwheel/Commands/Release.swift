@@ -8,12 +8,22 @@ struct Release: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Commit a release: pin new versions in the idle slot and make it active.",
         discussion: """
-            Reads the environment at the tip of the current branch, writes the idle slot's file as the active \
-            slot's pins with the given versions, flips `active` in environment.yaml (only that line changes), \
-            validates the result and commits it, to the current branch or to a new branch (--branch) for a pull \
-            request. When the current branch is checked out in a work tree, the committed files are written there \
-            too (it refuses when those files have uncommitted changes). Exit status 0 committed, 1 refused or \
-            invalid, 2 usage error.
+            Reads the environment at the tip of the current branch and writes the idle slot's file as the active \
+            slot's pins with the given versions: each must be pinned already (names compared as PEP 503 normalises \
+            them); the hashes of a changed pin are dropped, and then every hash of that file, with a warning. Only \
+            the `active:` line of environment.yaml changes. When the slot's `python:` names its version, only the \
+            pin that Python gets changes (with a warning that the others stay); when it does not and the file pins \
+            the package under markers, release refuses to guess: regenerate the lock. A `pylock.*.toml` slot is \
+            never edited (its files' names, sizes and hashes come from a locker): commit the regenerated lock and \
+            flip `active` instead.
+
+            The result is validated before anything is committed, to the current branch or to a new branch made from \
+            its tip (--branch) for a pull request. The author is GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL, or git \
+            config's user.name and user.email. When the current branch is checked out in a work tree, the committed \
+            files are written there and to the index too, so `git status` stays clean (refused, before committing, \
+            when those files have uncommitted changes). --push pushes the branch to --remote.
+
+            Exit status 0 committed, 1 refused or invalid, 2 usage error.
             """
     )
 

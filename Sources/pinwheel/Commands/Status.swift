@@ -6,9 +6,14 @@ struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print what the controller last recorded for an environment, from the status branch (no SSH).",
         discussion: """
-            Reads Environments/<env>/status.yaml at the tip of the status branch: the local branch, or \
-            origin's when the local one is missing or behind it. Exit status 0 when a status was found \
-            (whatever its result), 1 when the environment has no status yet, 2 on a usage error.
+            Reads Environments/<env>/status.yaml at the tip of the status branch: the local branch, or origin's when \
+            the local one is missing or behind it. Prints the result, the desired commit, the time, the active slot \
+            and its pins, the message, the admission code of a held commit (`reason: windowClosed`) and an `apply \
+            --override` it records, the revert the controller committed, the last applied commit, the quarantined \
+            commits, and each host's serving slot, health and error. --json prints the status as data.
+
+            Exit status 0 when a status was found (whatever its result), 1 when the environment has no status yet, 2 \
+            on a usage error.
             """
     )
 

@@ -15,13 +15,27 @@ struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the controller: make the fleet follow the config repository's branch.",
         discussion: """
-            Keeps a cache clone of the repository, polls the branch every interval (a poll where nothing changed is \
-            one fetch), and reconciles every environment whose desired state changed, by its policy: prepare, \
-            canary, batches. What it observed is committed to the status branch. Every drift interval all hosts \
-            are observed; `drift: heal` reconciles what drifted. SIGTERM finishes the host steps under way and \
-            stops. Logs go to standard error, one logfmt line per event (one JSON object per line with \
-            --log-format json). --notify sends every environment's events (rollout started, converged, degraded, halted, \
-            reverted, refused, waiting for a window, drift) to a webhook or Slack, besides each policy's notify:.             Under systemd ($NOTIFY_SOCKET, a Type=notify unit) it sends READY=1 once it has polled and listens,             WATCHDOG=1 from its poll loop (at half of WatchdogSec=; a stuck loop stops them), a one-line STATUS= and             STOPPING=1.
+            Keeps a bare cache clone of the repository (--cache, default ~/.cache/pinwheel/…), polls the branch \
+            every --interval (a poll where nothing changed is one fetch), and reconciles every environment whose \
+            desired state changed, by its policy: prepare, canary, batches, with the same engine as `apply`. Before \
+            applying a commit it decides whether it may (admission: quarantine, history rewrite, signatures against \
+            --allowed-signers and --openpgp-keys, promotion, deploy windows); a held commit is recorded as `waiting` \
+            or `refused` with its reason. What it observed is committed to the status branch. Every --drift-interval \
+            all hosts are observed; `drift: heal` reconciles what drifted. It survives what is outside it: an \
+            unreachable remote (it keeps the last applied state and backs off), invalid commits, hosts that are \
+            down.
+
+            SIGTERM finishes the host steps under way and stops. Logs go to standard error, one logfmt line per \
+            event (one JSON object per line with --log-format json). With --listen it serves push webhooks (GitHub, \
+            GitLab, generic; the secret from --webhook-secret-env or --webhook-secret-file), /healthz, /metrics, the \
+            JSON API and the status page. --notify sends every environment's events (rollout started, converged, \
+            degraded, halted, reverted, refused, waiting for a window, drift) to a webhook or Slack, besides each \
+            policy's notify:. ssh:// remotes authenticate with --git-identity or the SSH agent against \
+            --git-known-hosts; https:// ones with the token in --git-token-env.
+
+            Under systemd ($NOTIFY_SOCKET, a Type=notify unit) it sends READY=1 once it has polled and listens, \
+            WATCHDOG=1 from its poll loop (at half of WatchdogSec=; a stuck loop stops them), a one-line STATUS= and \
+            STOPPING=1.
             """
     )
 
