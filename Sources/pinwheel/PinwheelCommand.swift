@@ -8,8 +8,9 @@ struct PinwheelCommand: AsyncParsableCommand {
         abstract: "Make fleets of Linux hosts run what a git repository says.",
         discussion: """
             A config repository holds Environments/<name>/ (two slots of exact pins, the active slot, programs, \
-            hosts) and Policies/<name>.yaml (rollout rules). Exit status: 0 success, 1 the config is invalid \
-            or the operation failed, 2 usage error or unreadable repository.
+            hosts) and Policies/<name>.yaml (rollout rules). Each command's help (`pinwheel help COMMAND`, or \
+            `man pinwheel-COMMAND`) says all it does. Exit status, the same for every command: 0 success, 1 the \
+            config is invalid or the operation failed, 2 usage error or unreadable repository.
             """,
         version: BuildInfo.description,
         subcommands: [Validate.self, Show.self, Diff.self, Plan.self, Apply.self, Watch.self, Status.self, Release.self,
