@@ -8,8 +8,9 @@ struct PinwheelCommand: AsyncParsableCommand {
         abstract: "Make fleets of Linux hosts run what a git repository says.",
         discussion: """
             A config repository holds Environments/<name>/ (two slots of exact pins, the active slot, programs, \
-            hosts) and Policies/<name>.yaml (rollout rules). Exit status: 0 success, 1 the config is invalid \
-            or the operation failed, 2 usage error or unreadable repository.
+            hosts) and Policies/<name>.yaml (rollout rules). Each command's help (`pinwheel help COMMAND`, or \
+            `man pinwheel-COMMAND`) says all it does. Exit status, the same for every command: 0 success, 1 the \
+            config is invalid or the operation failed, 2 usage error or unreadable repository.
             """,
         version: BuildInfo.description,
         subcommands: [Validate.self, Show.self, Diff.self, Plan.self, Apply.self, Watch.self, Status.self, Release.self,
@@ -27,11 +28,9 @@ enum Main {
             } else {
                 try command.run()
             }
-        } catch ExitCodeError.invalid {
-            Foundation.exit(1)
-        } catch let error as UsageError {
-            StandardError.write("pinwheel: error: \(error.message)")
-            Foundation.exit(2)
+        } catch let error as ExitError {
+            if let line = error.line { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            Foundation.exit(error.code)
         } catch {
             if PinwheelCommand.exitCode(for: error) == .validationFailure {
                 // Argument errors exit with 2, the convention of most Unix tools, so scripts can tell
@@ -47,14 +46,5 @@ enum Main {
             }
             PinwheelCommand.exit(withError: error)
         }
-    }
-}
-
-/// A mistake in how the command was called, or a repository it cannot read: exit status 2.
-struct UsageError: Error {
-    var message: String
-
-    init(_ message: String) {
-        self.message = message
     }
 }

@@ -137,7 +137,8 @@ struct GitCommandTests {
 
     /// Commits status records for `desired` on pinwheel/status through PinwheelGit.
     func recordStatus(_ repo: TemporaryDirectory, environment: String, desired: String, result: EnvironmentStatus.Result,
-                      healthy: Bool, date: Date, message: String = "observed", quarantined: [String] = []) throws {
+                      healthy: Bool, date: Date, message: String = "observed", quarantined: [String] = [],
+                      branch: String = EnvironmentStatus.defaultBranch) throws {
         let repository = try Repository(openingAt: repo.path)
         var status = EnvironmentStatus(environment: environment, desired: desired, result: result, message: message,
                                        time: "2025-01-01T00:00:00Z", active: .b, pins: ["hello-service==1.1.0"],
@@ -146,7 +147,7 @@ struct GitCommandTests {
                                                                error: healthy ? nil : "connection refused")])
         status.quarantined = quarantined
         try repository.commit(changes: [.write(EnvironmentStatus.path(of: environment), Data(try status.yaml().utf8))],
-                              onBranch: EnvironmentStatus.defaultBranch, message: status.commitMessage,
+                              onBranch: branch, message: status.commitMessage,
                               author: Signature(name: "Pinwheel", email: "pinwheel@example.com", date: date))
     }
 

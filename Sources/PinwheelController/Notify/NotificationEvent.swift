@@ -2,7 +2,7 @@ import Foundation
 import PinwheelCore
 
 /// One event about an environment, as a generic webhook receives it: a JSON object, schema
-/// `pinwheel.notification/v1` (documented in the README). Optional fields are left out when unknown.
+/// `pinwheel.notification/v1` (documented in docs/controller.md). Optional fields are left out when unknown.
 public struct NotificationEvent: Sendable, Hashable, Codable {
     public static let schemaVersion = "pinwheel.notification/v1"
 

@@ -22,7 +22,7 @@ struct YAMLDocument {
             return nil
         }
         guard let root else {
-            log.error("the file is empty", at: SourceLocation(path: path), hint: "see the format reference in the README")
+            log.error("the file is empty", at: SourceLocation(path: path), hint: "see the format reference in docs/config.md")
             return nil
         }
         var budget = ConfigLimits.maxYAMLNodes

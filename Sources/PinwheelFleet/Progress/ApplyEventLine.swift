@@ -2,7 +2,7 @@ import Foundation
 import PinwheelCore
 
 /// `pinwheel apply --json`: one JSON object per line for each thing the engine does, so a CI job or a script can
-/// follow a rollout as it happens. Schema `pinwheel.apply/v1` (documented in the README): every line has `v` (1)
+/// follow a rollout as it happens. Schema `pinwheel.apply/v1` (documented in docs/commands.md): every line has `v` (1)
 /// and `event`; the other fields depend on the event and are left out when they do not apply. Fields are only ever
 /// added within a version.
 public struct ApplyEventLine: Sendable, Hashable, Codable {

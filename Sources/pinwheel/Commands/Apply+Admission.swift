@@ -40,10 +40,10 @@ extension Apply {
                 StandardError.write("pinwheel: \(environment) \(word) (\(reason.rawValue)): \(verdict.message)")
                 StandardError.write("pinwheel: nothing was done; --override REASON applies it anyway and records that on \(statusBranch)")
             }
-            throw ExitCode.failure
+            throw ExitError.failed
         }
         guard let repository = admission.repository, let commit = admission.commit else {
-            throw UsageError("--override is recorded on the status branch of --repo, and \(self.repository.repo) is no git "
+            throw ExitError.usage("--override is recorded on the status branch of --repo, and \(self.repository.repo) is no git "
                 + "repository with a commit; nothing was done")
         }
         let (author, committer) = try GitSupport.reporting { try CommitIdentity.resolve(repository) }

@@ -9,31 +9,38 @@ struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make every host of an environment match it now, by the environment's policy.",
         discussion: """
-            The same engine as `pinwheel watch`: observes every host (a host whose desired slot is already warm \
-            switches to it in that round trip), prepares the active slot where it is missing, switches the canary, \
-            then batches with the policy's pause between them, and prepares idle slots. Past the policy's \
-            maxFailures no further host is switched; `onFailure: rollback` (and `revert`) switches the hosts \
-            already switched back. With `onFailure: revert`, apply commits the `git revert` of the release only \
-            when given --revert (on the checked-out branch of --repo, as `pinwheel rollback` does, with the \
-            controller's message); otherwise it says what to run. Exit status 0 when every host converged, 1 when \
-            any failed or was unreachable, or the rollout halted.
+            Before touching any host, apply judges the commit as `watch` would (admission: quarantine, history \
+            rewrite, signatures, promotion, deploy windows, the last applied commit read from the status branch of \
+            --repo as `status` reads it): what the controller would refuse or hold, apply refuses with the \
+            controller's message and its reason code (`pinwheel: staging waits (windowClosed): …`) and exit status \
+            1, no host contacted. --override REASON applies it anyway and records who overrode which rule, and why, \
+            in a status commit on --status-branch (`pinwheel history` shows it). Without --rev, the files on disk \
+            are judged as HEAD's commit; when they differ from HEAD, quarantine and history are judged on HEAD and, \
+            under `verify: {signatures: required}`, apply refuses (`notCommitted`: only commits can be verified). In \
+            a folder that is no git repository only the rules that need no commit apply.
 
-            Before touching any host, apply judges the commit as `watch` would (quarantine, history rewrite, \
-            signatures, promotion, deploy windows; the status branch of --repo says what was last applied): what \
-            the controller would refuse or hold, apply refuses with the controller's message and exit status 1, \
-            unless given --override REASON, which applies it anyway and records who overrode which rule, and why, in \
-            a status commit on --status-branch (`pinwheel history` shows it). Without --rev, the files on disk are \
-            judged as HEAD's commit; when they differ from it and signatures are required, apply refuses: only \
-            commits can be verified.
+            Then one reconcile now, by the environment's policy, with the same engine as `pinwheel watch`: observe \
+            every host (a host whose desired slot is already warm switches to it in that round trip), prepare the \
+            active slot where it is missing, switch the canary, then batches with the policy's pause between them, \
+            then prepare idle slots. Past the policy's maxFailures no further host is switched; `onFailure: \
+            rollback` (and `revert`) switches the hosts already switched back. With `onFailure: revert`, apply \
+            commits the `git revert` of the release only when given --revert (on the checked-out branch of --repo, \
+            as `pinwheel rollback` does, with the controller's message); otherwise it says what to run. \
+            --all-at-once is for emergencies: no canary, batches or pauses.
+
+            While it runs it draws a live status line on a terminal (a plain line per host event anywhere else), \
+            then prints a summary: each host's outcome (converged, changed, failed with the host's own output, \
+            unreachable) and the pins whose versions changed for its traffic. --json streams one JSON object per \
+            event instead (schema pinwheel.apply/v1; the last line, `apply.finished`, has every host's summary). \
+            --timings adds, after the summary, the wall time of each action (observe, prepare, switch canary, switch \
+            batch 1, idle) and the slowest host's seconds per kind of step (to standard error with --json).
+
+            Exit status 0 when every host converged, 1 when any failed or was unreachable, the rollout halted, or \
+            admission held the commit back, 2 on a usage error.
             """
     )
 
-    @OptionGroup var repository: RepositoryOptions
-
-    @OptionGroup var localFiles: LocalFileOptions
-
-    @Argument(help: ArgumentHelp("The environment.", valueName: "env"))
-    var environment: String
+    @OptionGroup var target: HostTargetOptions
 
     /// The keys commits' signatures are checked against under `verify: {signatures: required}`, as `watch` has them.
     @OptionGroup var trustedKeys: TrustedKeyOptions
@@ -49,8 +56,8 @@ struct Apply: AsyncParsableCommand {
                                valueName: "reason"))
     var overrideReason: String?
 
-    @Option(name: .long, help: ArgumentHelp("The status branch the last applied commit is read from and an override is recorded on.", valueName: "branch"))
-    var statusBranch: String = EnvironmentStatus.defaultBranch
+    /// The status branch the last applied commit is read from and an override is recorded on.
+    @OptionGroup var statusBranchOptions: StatusBranchOptions
 
     @Flag(help: "Emergencies only: ignore the policy's canary, batches and pauses and switch every host at once.")
     var allAtOnce = false
@@ -146,7 +153,7 @@ struct Apply: AsyncParsableCommand {
             try revertRelease(report.outcome)
         }
         if failed {
-            throw ExitCode(1)
+            throw ExitError.failed
         }
     }
 

@@ -46,8 +46,7 @@ struct ApplyAdmission {
             } catch let error as OperationError where error.code == .notFound {
                 status = nil
             } catch let error as OperationError {
-                StandardError.write("pinwheel: \(error.message)")
-                throw ExitCode.failure
+                throw ExitError.failed(error.message)
             }
         }
         let lastApplied = repository.flatMap { AdmissionGatherer.lastApplied(desired.name, status: status, in: $0) }

@@ -7,19 +7,20 @@ struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check that every host of an environment has what Pinwheel needs, and say how to fix what it lacks.",
         discussion: """
-            One round trip per host, all at once, over SSH with host keys checked as always: SSH with the configured \
-            key, the interpreter and venv, uv (optional), supervisord and its include folder, nginx, `nginx -t` and the \
-            upstream file's include, disk space for two slots, clock skew. Changes nothing on the hosts. \
-            Exit status 0 when every host is ready, 1 otherwise.
+            One round trip per host, all at once, over a new SSH connection each (no master connection is reused, so \
+            the key and the login are really checked), host keys checked as always: SSH with the configured user and \
+            key, the interpreter and venv (ensurepip without uv), uv (optional), supervisord, supervisorctl, its \
+            include folder and `[include]` lines, nginx, `nginx -t`, the upstream folder and the upstream file's \
+            include in the http block, the switch's verification through nginx's probe, disk space for two slots \
+            (twice the largest build on the host, at least twice --slot-size), the root folder, clock skew. For each \
+            problem it prints the command that fixes it. Changes nothing on the hosts. --verbose prints every check, \
+            --json the checks as data.
+
+            Exit status 0 when every host is ready, 1 otherwise, 2 on a usage error.
             """
     )
 
-    @OptionGroup var repository: RepositoryOptions
-
-    @OptionGroup var localFiles: LocalFileOptions
-
-    @Argument(help: ArgumentHelp("The environment.", valueName: "env"))
-    var environment: String
+    @OptionGroup var target: HostTargetOptions
 
     @Option(name: .customLong("slot-size"),
             help: ArgumentHelp("The least disk space one slot's build is assumed to need (K, M, G suffixes); twice it, or twice the largest build on the host, must be free.",
@@ -39,11 +40,9 @@ struct Doctor: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (desired, source) = try repository.environment(environment)
+        let (desired, source) = try target.desired()
         // A new connection to each host, so its key and the login are really checked (no master connection reused).
-        let transports = try wrapUsage {
-            try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust, multiplexed: false)
-        }
+        let transports = try target.transports(for: desired, source: source, multiplexed: false)
         let checkups = await FleetDoctor.examine(desired, transports: transports, slotBytes: Self.bytes(slotSize) ?? HostDoctor.defaultSlotBytes)
         if json {
             print(try JSON.string(checkups))
@@ -53,7 +52,7 @@ struct Doctor: AsyncParsableCommand {
             print("doctor: \(ready) of \(checkups.count) host\(checkups.count == 1 ? "" : "s") ready")
         }
         if !checkups.allSatisfy(\.ready) {
-            throw ExitCode(1)
+            throw ExitError.failed
         }
     }
 

@@ -8,11 +8,19 @@ struct Exec: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a command in a slot's venv, as its program runs, on the environment's hosts.",
         discussion: """
-            The words after `--` reach the host as they are: no shell on either side. The command runs from the \
-            slot's venv bin/ with the program's environment, envFile, user and directory; its output streams back \
-            with host prefixes, and each host's exit status is summarised. With --one on a terminal, the command \
-            gets a terminal on the host and this one's input (an interactive `manage.py shell`); otherwise its \
-            standard input is closed.
+            Runs a command in the slot's venv (its bin/ first, so `django-admin`, `python`, `flask` are the slot's) \
+            as the program runs: with its environment, envFile, user and directory. Every selected host by default, \
+            in parallel; --one for the first only. The words after `--` reach the host as they are: never through a \
+            shell on either side. Output streams back with host prefixes (none with one host), then each host's exit \
+            status: `exec: 3 hosts — 2 exited 0, web-02 exited 3`.
+
+            With --one on a terminal the command is interactive: it gets a terminal on the host (ssh -tt) and this \
+            one's input, so `pinwheel exec production --one -- python manage.py shell` is a Django shell in the \
+            active slot; otherwise its standard input is closed. Example: `pinwheel exec production --one -- \
+            django-admin migrate --plan`.
+
+            Exit status 0 when every host's command exited 0, 1 otherwise, and with --one the command's own exit \
+            status; 2 on a usage error.
             """
     )
 
@@ -42,10 +50,10 @@ struct Exec: AsyncParsableCommand {
         if one, isatty(STDIN_FILENO) == 1, let agent = agents.first {
             // One host and a person at the terminal: the command is theirs to talk to.
             do {
-                throw ExitCode(try await agent.execInteractive(slot: slot, program: programName, argv: command))
+                throw ExitError.status(try await agent.execInteractive(slot: slot, program: programName, argv: command))
             } catch let error as FleetError {
                 StandardError.write(error.message)
-                throw ExitCode(1)
+                throw ExitError.failed
             }
         }
         let printer = LinePrinter()
@@ -79,8 +87,8 @@ struct Exec: AsyncParsableCommand {
             printer.error("\(failure.host): \(failure.error ?? "")")
         }
         if one, let only = results.first, results.count == 1 {
-            if let status = only.status { throw ExitCode(status) }
-            throw ExitCode(1)
+            if let status = only.status { throw ExitError.status(status) }
+            throw ExitError.failed
         }
         let ok = results.filter { $0.status == 0 }
         let failed = results.filter { $0.status != 0 }
@@ -89,6 +97,6 @@ struct Exec: AsyncParsableCommand {
             summary += ", " + failed.map { "\($0.host) \($0.status.map { "exited \($0)" } ?? "failed")" }.joined(separator: ", ")
         }
         printer.error(summary)
-        if !failed.isEmpty { throw ExitCode(1) }
+        if !failed.isEmpty { throw ExitError.failed }
     }
 }

@@ -8,23 +8,33 @@ struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the changes to an environment, newest first, with what the controller recorded for each.",
         discussion: """
-            For auditors: every commit on the branch that changed Environments/<env>/ or the policy file it \
-            uses (Policies/<policy>.yaml, named at the branch tip), with its author, committer, who approved it \
-            (the pull or merge request, who merged it, Reviewed-by/Approved-by), its signature, what it changed in \
-            the desired state, and each status the controller committed for it on the status branch (applied, \
-            waiting, refused, halted... with the reason). A commit the controller applied that a force-push later \
-            removed from the branch is listed too, marked [rewritten away].
+            For auditors: every commit on the branch that changed Environments/<env>/ or the policy file it uses \
+            (Policies/<policy>.yaml, named at the branch tip), newest first, with its author, committer and summary; \
+            who approved it (GitHub's `Merge pull request #N` and a squash merge's `(#N)`, GitLab's `See merge \
+            request group/project!N`, every Reviewed-by: and Approved-by: line, and who merged a merge commit); its \
+            signature state against --allowed-signers and --openpgp-keys, checked as the controller checks it \
+            (without either, `signed, not checked`); what it changed in the desired state; and each status the \
+            controller committed for it on the status branch (applied, waiting, refused, invalid, halted, degraded… \
+            with the reason: its admission or failure code and the failed step), and each `apply --override` (who, which \
+            rules, why). A commit the controller applied that a force-push later removed from the branch is listed \
+            too, from the status branch's records, marked [rewritten away] (rewrittenAway in JSON).
+
+            --repo takes a path or, as `watch` does, a URL (file://, ssh://, user@host:path; ssh through the SSH \
+            agent): the repository is cloned bare into a temporary folder, read, and the folder removed. --since \
+            keeps the commits committed on or after a date (2026-11-01, midnight UTC, or 2026-11-01T14:00:00Z). \
+            --json prints the same as data (entries[].approvals, entries[].signature with state, detail and \
+            principal, entries[].applied[].reason).
+
+            Exit status 0, 1 when the history cannot be read, 2 on a usage error.
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The config repository: a path, or a URL (file://, ssh://) read through a temporary clone.", valueName: "path|url"))
-    var repo: String = "."
+    @OptionGroup var location: RepositoryLocationOptions
 
     @Option(name: .long, help: ArgumentHelp("The branch (or any revision) to read (default: the current branch).", valueName: "branch"))
     var branch: String?
 
-    @Option(name: .long, help: ArgumentHelp("The status branch.", valueName: "branch"))
-    var statusBranch: String = EnvironmentStatus.defaultBranch
+    @OptionGroup var statusBranchOptions: StatusBranchOptions
 
     @Option(name: .long, help: ArgumentHelp("At most this many changes.", valueName: "n"))
     var limit: Int = 20

@@ -7,10 +7,20 @@ struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a new config repository: an environment, its policy, the nginx pieces and a README.",
         discussion: """
-            Writes README.md, Environments/<env>/ (environment.yaml, A.txt, B.txt, known_hosts), Policies/<env>.yaml \
-            and nginx/ into PATH, with comments on what to change, then says what to do next. The result validates; \
-            it is checked with the same loader as `pinwheel validate` before anything is written. Refuses to \
-            overwrite any file. known_hosts starts without keys: it says how to fetch and verify each host's key.
+            Writes README.md (the release and rollback flow, preparing a host), Environments/<env>/ (a commented \
+            environment.yaml, A.txt and B.txt, a known_hosts without keys that says how to fetch and verify each \
+            host's), Policies/<env>.yaml (the defaults, commented) and nginx/ (the http-level include, a placeholder \
+            upstream, the server block's lines) into PATH (default `.`, created when missing), then says what to do \
+            next. --app defaults to PATH's folder name; --hosts takes ADDRESS or NAME=ADDRESS items. A slot file \
+            must pin something to validate, so without --pin it pins a placeholder `<app>==0.0.0` to replace with \
+            the output of `uv pip compile --generate-hashes`.
+
+            The files are checked with the same loader as `pinwheel validate` before any is written. known_hosts \
+            starts without keys on purpose: Pinwheel never trusts a key on first use. init never overwrites a file: \
+            nothing is written when one of them exists already.
+
+            Exit status 0 written, 1 when the options make a repository that would not validate, 2 on a usage error \
+            or an existing file.
             """
     )
 
@@ -37,7 +47,7 @@ struct Init: ParsableCommand {
         let files = template.files
         let existing = files.map(\.path).filter { exists(root.appendingPathComponent($0).path) }
         if !existing.isEmpty {
-            throw UsageError("\(root.path) already has \(existing.joined(separator: ", ")); pinwheel init never overwrites a file "
+            throw ExitError.usage("\(root.path) already has \(existing.joined(separator: ", ")); pinwheel init never overwrites a file "
                              + "(to add an environment to an existing repository, choose another PATH and copy what you need)")
         }
         try check(files, environment: template.environment)
@@ -51,19 +61,19 @@ struct Init: ParsableCommand {
     func makeTemplate(folderName: String) throws -> ConfigTemplate {
         let app = self.app ?? folderName
         guard ValueRules.isIdentifier(app) else {
-            throw UsageError(self.app == nil
+            throw ExitError.usage(self.app == nil
                 ? "the folder name `\(folderName)` is not an app name; give one with --app (a letter, then letters, digits, - or _)"
                 : "--app must be a name: a letter, then letters, digits, - or _ (63 at most), found `\(app)`")
         }
         guard ValueRules.isIdentifier(env) else {
-            throw UsageError("--env must be a name: a letter, then letters, digits, - or _ (63 at most), found `\(env)`")
+            throw ExitError.usage("--env must be a name: a letter, then letters, digits, - or _ (63 at most), found `\(env)`")
         }
         let pins = self.pins.isEmpty
             ? ["# A placeholder so the repository validates: replace it with the service's real pins before the first deploy.",
                "\(app)==0.0.0"]
             : self.pins
         for pin in self.pins where pin.contains("\n") || pin.contains("#") {
-            throw UsageError("--pin takes one NAME==VERSION, found `\(pin)`")
+            throw ExitError.usage("--pin takes one NAME==VERSION, found `\(pin)`")
         }
         return ConfigTemplate(app: app, environment: env, hosts: try parseHosts(), pins: pins)
     }
@@ -78,17 +88,17 @@ struct Init: ParsableCommand {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             let address = parts.last ?? ""
             guard ValueRules.isAddress(address), address != "local" || parts.count == 2 else {
-                throw UsageError("--hosts: `\(item)` is not an address (an IPv4 or IPv6 address, a DNS name, or NAME=ADDRESS)")
+                throw ExitError.usage("--hosts: `\(item)` is not an address (an IPv4 or IPv6 address, a DNS name, or NAME=ADDRESS)")
             }
             var name = parts.count == 2 ? parts[0] : Self.name(for: address, index: index)
             if parts.count == 1, result.contains(where: { $0.name == name }) {
                 name = ValueRules.isHostName(address) ? address : String(format: "web-%02d", index + 1)
             }
             guard ValueRules.isHostName(name) else {
-                throw UsageError("--hosts: `\(name)` is not a host name (letters, digits, ., -, _)")
+                throw ExitError.usage("--hosts: `\(name)` is not a host name (letters, digits, ., -, _)")
             }
             guard !result.contains(where: { $0.name == name }) else {
-                throw UsageError("--hosts: \(name) is named twice")
+                throw ExitError.usage("--hosts: \(name) is named twice")
             }
             result.append(ConfigTemplate.Host(name: name, address: address))
         }
@@ -114,8 +124,7 @@ struct Init: ParsableCommand {
         }
         if report.hasErrors {
             for diagnostic in report.diagnostics { print(diagnostic) }
-            StandardError.write("pinwheel: the repository these options make would not validate; nothing was written")
-            throw ExitCodeError.invalid
+            throw ExitError.failed("the repository these options make would not validate; nothing was written")
         }
     }
 
@@ -128,7 +137,7 @@ struct Init: ParsableCommand {
                 // withoutOverwriting: a file that appeared since the check is still never replaced.
                 try Data(file.text.utf8).write(to: url, options: .withoutOverwriting)
             } catch {
-                throw UsageError("cannot write \(url.path): \(error.localizedDescription)")
+                throw ExitError.usage("cannot write \(url.path): \(error.localizedDescription)")
             }
         }
     }

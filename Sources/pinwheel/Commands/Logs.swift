@@ -7,7 +7,15 @@ import PinwheelFleet
 struct Logs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The programs' output from every host at once, each line prefixed with its host (and process).",
-        discussion: "With -f it follows until Ctrl-C; a host that goes away is reported and the others are followed on."
+        discussion: """
+            The programs' supervisord logs from every host at once, over the same SSH transport as apply, each line \
+            prefixed with its host, and with the process (`web-01 hello-web-A_8100 | …`) when there is more than one \
+            log. By default every program of both slots, the last 100 lines of each; --program, --slot and --host \
+            narrow it. With -f it follows until Ctrl-C; a host that goes away is reported (`web-02: … following the \
+            other hosts`) and the others are followed on.
+
+            Exit status 0, 1 when a host could not be read, 2 on a usage error.
+            """
     )
 
     @OptionGroup var target: HostCommandOptions
@@ -57,6 +65,6 @@ struct Logs: AsyncParsableCommand {
             }
             return await group.reduce(false) { $0 || $1 }
         }
-        if failed { throw ExitCode(1) }
+        if failed { throw ExitError.failed }
     }
 }

@@ -8,20 +8,27 @@ struct Promote: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Commit a promotion: copy another environment's active pins into this one's idle slot and make it active.",
         discussion: """
-            Reads both environments at the tip of the current branch, writes the idle slot's file of ENV as the \
-            pins of the --from environment's active slot (exactly: versions, markers, hashes), flips `active` in \
-            ENV's environment.yaml (only that line changes), validates the result and commits it, to the current \
-            branch or to a new branch (--branch) for a pull request. Refused when the --from environment's active \
-            slot and ENV's idle slot use different interpreters, ENV already runs those pins, or the --from \
-            environment's statuses on the status branch say it halted on them. With `promotion: {from:, soak:}` in \
-            ENV's policy the controller applies it once the --from environment ran the same pins long enough; until \
-            then promote commits with a warning that says what the controller will wait for. Exit status 0 \
-            committed, 1 refused or invalid, 2 usage error.
+            Reads both environments at the tip of the current branch, writes the idle slot's file of ENV as exactly \
+            the pins of the --from environment's active slot (versions, markers, hashes), flips `active` in ENV's \
+            environment.yaml (only that line changes), validates the result and commits it, as `release` does: to \
+            the current branch or to a new branch (--branch) for a pull request, the work tree kept in step. The \
+            message is `production: promote from staging: hello-service 1.1.0`, then the diff.
+
+            Refused (nothing committed) when the --from environment's active slot and ENV's idle slot build with \
+            different interpreters (each slot's own `python:`, or its environment's), when ENV's active slot already \
+            pins the same, or when the --from environment's newest status with exactly those pins (on the status \
+            branch, read as `status` reads it) says it halted on them.
+
+            With `promotion: {from: SOURCE, soak: …}` in ENV's policy the controller applies it once the --from \
+            environment ran those pins long enough; when its statuses do not show that yet, promote still commits \
+            and warns with what the controller will wait for. Without such a policy it warns when the --from \
+            environment never ran those pins converged and healthy.
+
+            Exit status 0 committed, 1 refused or invalid, 2 usage error.
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The config repository (a git repository).", valueName: "path"))
-    var repo: String = "."
+    @OptionGroup var repository: GitRepositoryOptions
 
     @Option(name: .long, help: ArgumentHelp("The environment whose active pins are promoted.", valueName: "env"))
     var from: String
@@ -32,8 +39,7 @@ struct Promote: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The commit message (default: ENV: promote from SOURCE: NAME VERSION, then the diff).", valueName: "text"))
     var message: String?
 
-    @Option(name: .long, help: ArgumentHelp("The branch the controller records statuses on.", valueName: "branch"))
-    var statusBranch: String = EnvironmentStatus.defaultBranch
+    @OptionGroup var statusBranchOptions: StatusBranchOptions
 
     @OptionGroup var publishing: PushOptions
 
@@ -41,9 +47,9 @@ struct Promote: AsyncParsableCommand {
     var environment: String
 
     func run() async throws {
-        let repository = try GitSupport.open(repo)
+        let repository = try self.repository.open()
         let promotion = PromoteCommit(environment: environment, from: from, newBranch: branch, message: message,
-                                      statusBranch: statusBranch)
+                                      statusBranch: statusBranchOptions.statusBranch)
         let result = try GitSupport.committing(in: repository) { try promotion.commit(in: repository, author: $0, committer: $1) }
         try await GitSupport.report(result, in: repository, publishing: publishing)
     }

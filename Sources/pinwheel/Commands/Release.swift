@@ -8,17 +8,26 @@ struct Release: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Commit a release: pin new versions in the idle slot and make it active.",
         discussion: """
-            Reads the environment at the tip of the current branch, writes the idle slot's file as the active \
-            slot's pins with the given versions, flips `active` in environment.yaml (only that line changes), \
-            validates the result and commits it, to the current branch or to a new branch (--branch) for a pull \
-            request. When the current branch is checked out in a work tree, the committed files are written there \
-            too (it refuses when those files have uncommitted changes). Exit status 0 committed, 1 refused or \
-            invalid, 2 usage error.
+            Reads the environment at the tip of the current branch and writes the idle slot's file as the active \
+            slot's pins with the given versions: each must be pinned already (names compared as PEP 503 normalises \
+            them); the hashes of a changed pin are dropped, and then every hash of that file, with a warning. Only \
+            the `active:` line of environment.yaml changes. When the slot's `python:` names its version, only the \
+            pin that Python gets changes (with a warning that the others stay); when it does not and the file pins \
+            the package under markers, release refuses to guess: regenerate the lock. A `pylock.*.toml` slot is \
+            never edited (its files' names, sizes and hashes come from a locker): commit the regenerated lock and \
+            flip `active` instead.
+
+            The result is validated before anything is committed, to the current branch or to a new branch made from \
+            its tip (--branch) for a pull request. The author is GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL, or git \
+            config's user.name and user.email. When the current branch is checked out in a work tree, the committed \
+            files are written there and to the index too, so `git status` stays clean (refused, before committing, \
+            when those files have uncommitted changes). --push pushes the branch to --remote.
+
+            Exit status 0 committed, 1 refused or invalid, 2 usage error.
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The config repository (a git repository).", valueName: "path"))
-    var repo: String = "."
+    @OptionGroup var repository: GitRepositoryOptions
 
     @Option(name: .long, help: ArgumentHelp("Commit to this new branch, made from the current branch's tip, instead of the current branch.", valueName: "new"))
     var branch: String?
@@ -35,17 +44,16 @@ struct Release: AsyncParsableCommand {
     var packages: [String] = []
 
     func run() async throws {
-        guard !packages.isEmpty else { throw UsageError("name at least one NAME==VERSION to release") }
+        guard !packages.isEmpty else { throw ExitError.usage("name at least one NAME==VERSION to release") }
         var changes: [ReleasePlan.Change] = []
         for text in packages {
             do {
                 changes.append(try ReleasePlan.Change.parse(text))
             } catch {
-                StandardError.write("pinwheel: \(error)")
-                throw ExitCode.failure
+                throw ExitError.failed("\(error)")
             }
         }
-        let repository = try GitSupport.open(repo)
+        let repository = try self.repository.open()
         let release = ReleaseCommit(environment: environment, changes: changes, newBranch: branch, message: message)
         let result = try GitSupport.committing(in: repository) { try release.commit(in: repository, author: $0, committer: $1) }
         try await GitSupport.report(result, in: repository, publishing: publishing)

@@ -5,15 +5,16 @@ struct Rollback: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Commit the revert of an environment's newest change (or of a named commit) on the current branch.",
         discussion: """
-            Finds the newest commit on the current branch that changed Environments/<env>/ (or takes --to), \
-            reverts it in memory, validates the result, and only then moves the branch. The old slot is still \
-            warm on the hosts, so applying the revert is one nginx switch per host. Work tree and push handling \
-            are those of `release`. Exit status 0 committed, 1 conflict, invalid result or refused, 2 usage error.
+            Finds the newest commit on the current branch that changed Environments/<env>/ (or takes --to), reverts \
+            it in memory, validates the result, and only then moves the branch; prints what it changes. A conflict \
+            names the files and commits nothing. The old slot is still warm on the hosts, so applying the revert is \
+            one nginx switch per host. Work tree and push handling are those of `release`.
+
+            Exit status 0 committed, 1 conflict, invalid result or refused, 2 usage error.
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The config repository (a git repository).", valueName: "path"))
-    var repo: String = "."
+    @OptionGroup var repository: GitRepositoryOptions
 
     @Option(name: .long, help: ArgumentHelp("The commit to revert (default: the newest that changed the environment).", valueName: "rev"))
     var to: String?
@@ -24,7 +25,7 @@ struct Rollback: AsyncParsableCommand {
     var environment: String
 
     func run() async throws {
-        let repository = try GitSupport.open(repo)
+        let repository = try self.repository.open()
         let rollback = RollbackCommit(environment: environment, target: to)
         let result = try GitSupport.committing(in: repository) { try rollback.commit(in: repository, author: $0, committer: $1) }
         GitSupport.reportWorkTree(result.workTreeError)

@@ -6,17 +6,36 @@ struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print what the controller last recorded for an environment, from the status branch (no SSH).",
         discussion: """
-            Reads Environments/<env>/status.yaml at the tip of the status branch: the local branch, or \
-            origin's when the local one is missing or behind it. Exit status 0 when a status was found \
-            (whatever its result), 1 when the environment has no status yet, 2 on a usage error.
+            Reads Environments/<env>/status.yaml at the tip of the status branch: the local branch, or origin's when \
+            the local one is missing or behind it. Prints the result, the desired commit, the time, the active slot \
+            and its pins, the message, the reason code (a held commit's admission code, `reason: windowClosed`; a \
+            halted or degraded status's failure code and step, `reason: health at check B`) and an `apply \
+            --override` it records, the revert the controller committed, the last applied commit, the quarantined \
+            commits, and each host's serving slot, health and error. --json prints the status as data.
+
+            Exit status 0 when a status was found (whatever its result), 1 when the environment has no status yet, 2 \
+            on a usage error.
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The config repository (a git repository).", valueName: "path"))
-    var repo: String = "."
+    @OptionGroup var repository: GitRepositoryOptions
 
-    @Option(name: .long, help: ArgumentHelp("The status branch.", valueName: "branch"))
-    var branch: String = EnvironmentStatus.defaultBranch
+    @OptionGroup var statusBranchOptions: StatusBranchOptions
+
+    /// `--status-branch`'s name before every command spelled it so; accepted, with a warning, for one release
+    /// (remove it after 0.2), and left out of the help, the man page and the completions.
+    @Option(name: .customLong("branch"), help: .hidden)
+    var deprecatedBranch: String?
+
+    func validate() throws {
+        if let deprecatedBranch, statusBranchOptions.statusBranch != EnvironmentStatus.defaultBranch,
+           statusBranchOptions.statusBranch != deprecatedBranch {
+            throw ValidationError("--branch is the old name of --status-branch: give only --status-branch")
+        }
+    }
+
+    /// The status branch, by either name.
+    var branch: String { deprecatedBranch ?? statusBranchOptions.statusBranch }
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false
@@ -25,7 +44,11 @@ struct Status: ParsableCommand {
     var environment: String
 
     func run() throws {
-        let repository = try GitSupport.open(repo)
+        if deprecatedBranch != nil {
+            StandardError.write("pinwheel: warning: `status --branch` is now `--status-branch`, as in every other command; "
+                                + "--branch will be removed in the next release")
+        }
+        let repository = try self.repository.open()
         let recorded = try GitSupport.reporting { try RecordedStatus.read(environment, in: repository, branch: branch) }
         let (ref, status) = (recorded.ref, recorded.status)
         if json {

@@ -15,24 +15,36 @@ struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the controller: make the fleet follow the config repository's branch.",
         discussion: """
-            Keeps a cache clone of the repository, polls the branch every interval (a poll where nothing changed is \
-            one fetch), and reconciles every environment whose desired state changed, by its policy: prepare, \
-            canary, batches. What it observed is committed to the status branch. Every drift interval all hosts \
-            are observed; `drift: heal` reconciles what drifted. SIGTERM finishes the host steps under way and \
-            stops. Logs go to standard error, one logfmt line per event (one JSON object per line with \
-            --log-format json). --notify sends every environment's events (rollout started, converged, degraded, halted, \
-            reverted, refused, waiting for a window, drift) to a webhook or Slack, besides each policy's notify:.             Under systemd ($NOTIFY_SOCKET, a Type=notify unit) it sends READY=1 once it has polled and listens,             WATCHDOG=1 from its poll loop (at half of WatchdogSec=; a stuck loop stops them), a one-line STATUS= and             STOPPING=1.
+            Keeps a bare cache clone of the repository (--cache, default ~/.cache/pinwheel/…), polls the branch \
+            every --interval (a poll where nothing changed is one fetch), and reconciles every environment whose \
+            desired state changed, by its policy: prepare, canary, batches, with the same engine as `apply`. Before \
+            applying a commit it decides whether it may (admission: quarantine, history rewrite, signatures against \
+            --allowed-signers and --openpgp-keys, promotion, deploy windows); a held commit is recorded as `waiting` \
+            or `refused` with its reason. What it observed is committed to the status branch. Every --drift-interval \
+            all hosts are observed; `drift: heal` reconciles what drifted. It survives what is outside it: an \
+            unreachable remote (it keeps the last applied state and backs off), invalid commits, hosts that are \
+            down.
+
+            SIGTERM finishes the host steps under way and stops. Logs go to standard error, one logfmt line per \
+            event (one JSON object per line with --log-format json). With --listen it serves push webhooks (GitHub, \
+            GitLab, generic; the secret from --webhook-secret-env or --webhook-secret-file), /healthz, /metrics, the \
+            JSON API and the status page. --notify sends every environment's events (rollout started, converged, \
+            degraded, halted, reverted, refused, waiting for a window, drift) to a webhook or Slack, besides each \
+            policy's notify:. ssh:// remotes authenticate with --git-identity or the SSH agent against \
+            --git-known-hosts; https:// ones with the token in --git-token-env.
+
+            Under systemd ($NOTIFY_SOCKET, a Type=notify unit) it sends READY=1 once it has polled and listens, \
+            WATCHDOG=1 from its poll loop (at half of WatchdogSec=; a stuck loop stops them), a one-line STATUS= and \
+            STOPPING=1.
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The config repository: a URL (ssh://, https://, file://) or a path.", valueName: "url-or-path"))
-    var repo: String
+    @OptionGroup var remote: GitRemoteOptions
 
     @Option(help: "The branch people merge into.")
     var branch = "main"
 
-    @Option(name: .customLong("status-branch"), help: "Where the controller commits status.")
-    var statusBranch = EnvironmentStatus.defaultBranch
+    @OptionGroup var statusBranchOptions: StatusBranchOptions
 
     @Option(help: ArgumentHelp("How often to poll the branch.", valueName: "duration"))
     var interval = "5s"
@@ -42,15 +54,6 @@ struct Watch: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Where the cache clone lives (default ~/.cache/pinwheel/...).", valueName: "path"))
     var cache: String?
-
-    @Option(name: .customLong("git-identity"), help: ArgumentHelp("Private key (ed25519) for an ssh:// repository; the SSH agent otherwise.", valueName: "path"))
-    var gitIdentity: String?
-
-    @Option(name: .customLong("git-known-hosts"), help: ArgumentHelp("Known-hosts file for an ssh:// repository (default ~/.ssh/known_hosts).", valueName: "path"))
-    var gitKnownHosts: String?
-
-    @Option(name: .customLong("git-token-env"), help: ArgumentHelp("Environment variable holding a token for an https:// repository.", valueName: "name"))
-    var gitTokenEnvironment: String?
 
     @Option(name: .customLong("author"), help: ArgumentHelp("Who the controller's commits are by.", valueName: "name <email>"))
     var author = "Pinwheel <pinwheel@localhost>"
@@ -192,7 +195,7 @@ struct Watch: AsyncParsableCommand {
             accessToken = try (accessTokenEnvironment.map { WebhookSecret.environment($0) }
                 ?? accessTokenFile.map { WebhookSecret.file($0) })?.load()
         } catch {
-            throw UsageError("\(error)")
+            throw ExitError.usage("\(error)")
         }
         configuration.knownSecrets = [secret, accessToken].compactMap { $0?.textForRedaction }
             + [gitTokenEnvironment.flatMap { ProcessInfo.processInfo.environment[$0] }].compactMap { $0 }
@@ -206,7 +209,7 @@ struct Watch: AsyncParsableCommand {
             do {
                 page = try StatusPage()
             } catch {
-                throw UsageError("the status page's template does not parse (a broken build): \(error)")
+                throw ExitError.usage("the status page's template does not parse (a broken build): \(error)")
             }
             let server = ControlServer(
                 address: try ControlAddress(parsing: listen), secret: secret, accessToken: accessToken, logger: Logger(label: "pinwheel.control"),
@@ -265,13 +268,6 @@ struct Watch: AsyncParsableCommand {
         ]
         MetricsSystem.bootstrap(factory)
         return registry
-    }
-
-    private var credentials: RemoteOptions.Credentials {
-        if let gitTokenEnvironment { return .token(environmentVariable: gitTokenEnvironment) }
-        let user = repo.hasPrefix("ssh://") ? (URL(string: repo)?.user ?? "git") : "git"
-        if let gitIdentity { return .sshKey(user: user, privateKey: NSString(string: gitIdentity).expandingTildeInPath, publicKey: nil, passphrase: nil) }
-        return repo.hasPrefix("ssh://") ? .sshAgent(user: user) : .none
     }
 
     /// Paths become absolute (the cache is keyed by them); URLs stay as they are.

@@ -12,7 +12,7 @@ enum GitSupport {
         do {
             return try Repository(openingAt: path)
         } catch {
-            throw UsageError("\(error)")
+            throw ExitError.usage("\(error)")
         }
     }
 
@@ -47,11 +47,11 @@ enum GitSupport {
 
     /// Prints `error` and returns what the tool exits with.
     private static func reported(_ error: OperationError) -> any Error {
-        if error.code == .usage { return UsageError(error.message) }
+        if error.code == .usage { return ExitError.usage(error.message) }
         StandardError.write("pinwheel: \(error.message)")
         if let hint = error.hint { StandardError.write("pinwheel: \(hint)") }
         printDiagnostics(error.diagnostics)
-        return ExitCode.failure
+        return ExitError.failed
     }
 
     /// Prints what a release or a promotion committed (warnings, the commit, the diff) and pushes it when asked.
@@ -75,7 +75,7 @@ enum GitSupport {
     /// Pushes `branch` to `remote`; ssh remotes authenticate with the ssh-agent, against ~/.ssh/known_hosts.
     static func push(_ repository: Repository, branch: String, remote: String) async throws {
         guard let url = try repository.remoteURL(remote) else {
-            throw UsageError("no remote named \(remote)")
+            throw ExitError.usage("no remote named \(remote)")
         }
         var options = RemoteOptions(deadline: .seconds(60))
         if let user = sshUser(url) { options.credentials = .sshAgent(user: user) }
@@ -84,12 +84,10 @@ enum GitSupport {
             print("pushed \(branch) to \(remote)")
         } catch {
             if error.code == .nonFastForward {
-                StandardError.write("pinwheel: \(remote) rejected the push: its \(branch) has commits this one does not "
-                                    + "(non-fast-forward). The commit is kept locally; fetch, rebuild the change on the new tip and push again.")
-            } else {
-                StandardError.write("pinwheel: push failed: \(error)")
+                throw ExitError.failed("\(remote) rejected the push: its \(branch) has commits this one does not "
+                                       + "(non-fast-forward). The commit is kept locally; fetch, rebuild the change on the new tip and push again.")
             }
-            throw ExitCode.failure
+            throw ExitError.failed("push failed: \(error)")
         }
     }
 

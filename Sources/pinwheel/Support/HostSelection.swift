@@ -10,7 +10,7 @@ enum HostSelection {
         if names.isEmpty { return environment.hosts }
         return try names.map { name in
             guard let host = environment.host(named: name) else {
-                throw UsageError("environment \(environment.name) has no host `\(name)`; its hosts: \(environment.hosts.map(\.name).joined(separator: ", "))")
+                throw ExitError.usage("environment \(environment.name) has no host `\(name)`; its hosts: \(environment.hosts.map(\.name).joined(separator: ", "))")
             }
             return host
         }
@@ -18,7 +18,7 @@ enum HostSelection {
 
     static func program(_ name: String, of environment: Environment) throws -> Program {
         guard let program = environment.program(named: name) else {
-            throw UsageError("environment \(environment.name) has no program `\(name)`; its programs: \(environment.programs.map(\.name).joined(separator: ", "))")
+            throw ExitError.usage("environment \(environment.name) has no program `\(name)`; its programs: \(environment.programs.map(\.name).joined(separator: ", "))")
         }
         return program
     }
@@ -26,7 +26,7 @@ enum HostSelection {
     static func slot(_ text: String, of environment: Environment) throws -> Slot {
         if text == "active" { return environment.active }
         if text == "idle" { return environment.idle }
-        guard let slot = Slot(rawValue: text) else { throw UsageError("--slot is A, B, active or idle, not `\(text)`") }
+        guard let slot = Slot(rawValue: text) else { throw ExitError.usage("--slot is A, B, active or idle, not `\(text)`") }
         return slot
     }
 }

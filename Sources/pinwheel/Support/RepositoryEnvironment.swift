@@ -8,15 +8,8 @@ extension RepositoryOptions {
         let report = try loadReport(self, [name])
         guard let environment = report.environments[name], !report.hasErrors else {
             for diagnostic in report.diagnostics { print(diagnostic) }
-            StandardError.write("pinwheel: \(name) is not valid; nothing was done")
-            throw ExitCodeError.invalid
+            throw ExitError.failed("\(name) is not valid; nothing was done")
         }
         return (environment, source)
     }
-}
-
-/// Exit statuses with a meaning.
-enum ExitCodeError: Error {
-    /// The config is invalid, or not every host converged.
-    case invalid
 }

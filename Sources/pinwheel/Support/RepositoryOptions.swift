@@ -16,7 +16,7 @@ struct RepositoryOptions: ParsableArguments {
             do {
                 return try CommitConfigSource(repositoryPath: repo, revision: rev)
             } catch {
-                throw UsageError("\(error)")
+                throw ExitError.usage("\(error)")
             }
         }
         return DirectoryConfigSource(root: repo)
