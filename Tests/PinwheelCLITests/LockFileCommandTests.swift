@@ -33,6 +33,30 @@ struct LockFileCommandTests {
         #expect(show.stdout.contains("/usr/bin/python3 names no version, so the hosts' pip picks among the pins of asgiref, django"))
     }
 
+    /// `show --sbom`: the active pylock slot on python3.12 lists what those hosts install, with its hashes; slot A's
+    /// universal lock keeps both alternatives of a package, each with its marker.
+    @Test func showSbomWritesTheSlotsBillOfMaterials() throws {
+        let directory = try Self.repository()
+        let active = try CLIRunner.run(["show", "staging", "--repo", directory.path, "--sbom"])
+        #expect(active.status == 0, "\(active.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(active.stdout.utf8)) as? [String: Any])
+        #expect(document["bomFormat"] as? String == "CycloneDX" && document["specVersion"] as? String == "1.5")
+        let components = try #require(document["components"] as? [[String: Any]])
+        let django = components.filter { $0["name"] as? String == "django" }
+        #expect(django.map { $0["purl"] as? String } == ["pkg:pypi/django@6.1.3"], "python3.12's pin only")
+        #expect((django.first?["hashes"] as? [[String: String]])?.isEmpty == false)
+        let again = try CLIRunner.run(["show", "staging", "--repo", directory.path, "--sbom"])
+        #expect(again.stdout == active.stdout, "the same config, the same bytes")
+
+        let slotA = try CLIRunner.run(["show", "staging", "--repo", directory.path, "--sbom", "--slot", "A"])
+        let documentA = try #require(try JSONSerialization.jsonObject(with: Data(slotA.stdout.utf8)) as? [String: Any])
+        let asgiref = (documentA["components"] as? [[String: Any]] ?? []).filter { $0["name"] as? String == "asgiref" }
+        #expect(asgiref.count == 2, "an interpreter without a version keeps both alternatives")
+
+        let misuse = try CLIRunner.run(["show", "staging", "--repo", directory.path, "--slot", "A"])
+        #expect(misuse.status == 2, "--slot is for --sbom")
+    }
+
     @Test func aBrokenLockIsAnErrorAtItsPlace() throws {
         let directory = try Self.repository()
         let lock = try Self.fixture("pylock.service.toml").replacingOccurrences(of: "version = \"6.1.3\"", with: "version = \"six\"")
