@@ -10,6 +10,9 @@ public struct HostAgent: Sendable {
     public let transport: any Transport
     /// The config commit being applied, recorded in the manifests of the slots it prepares.
     public let commit: String?
+    /// The environment's lease epoch, sent with every request when controllers share a fleet (the host's fence
+    /// refuses lower ones); nil when this controller runs alone.
+    public var epoch: Int64?
 
     public var host: FleetHost { target.host }
 
@@ -22,7 +25,7 @@ public struct HostAgent: Sendable {
 
     /// What the host has now.
     public func observe(timeout: Duration = .seconds(30)) async throws -> HostObservation {
-        let reply = try await send(AgentRequest(.observe, target: target, commit: commit), timeout: timeout)
+        let reply = try await send(AgentRequest(.observe, target: target, commit: commit, epoch: epoch), timeout: timeout)
         guard reply.ok, let observation = reply.observation else {
             throw FleetError(.agent, "\(host.name): the agent could not observe the host",
                              detail: reply.error.map { HostText.bounded($0, limit: HostText.detailLimit, newlines: true) },
@@ -35,7 +38,7 @@ public struct HostAgent: Sendable {
     /// `follow` what they print after, until the task is cancelled. Each line comes with the log it is from.
     public func logs(slots: [Slot], programs: [String], lines: Int, follow: Bool,
                      line: @escaping @Sendable (LogLine) async -> Void) async throws {
-        var request = AgentRequest(.logs, target: target, commit: commit)
+        var request = AgentRequest(.logs, target: target, commit: commit, epoch: epoch)
         request.logs = .init(slots: slots, programs: programs, lines: lines, follow: follow)
         let source = Mutex<String>("")
         let errors = Mutex<[String]>([])
@@ -64,7 +67,7 @@ public struct HostAgent: Sendable {
     /// hands over each line it prints; returns its exit status.
     public func exec(slot: Slot, program: String?, argv: [String],
                      line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 {
-        var request = AgentRequest(.exec, target: target, commit: commit)
+        var request = AgentRequest(.exec, target: target, commit: commit, epoch: epoch)
         request.exec = .init(slot: slot, program: program, argv: argv)
         let refusal = Mutex<String?>(nil)
         let status = try await transport.stream(python: python, script: try request.script()) { output in
@@ -84,7 +87,7 @@ public struct HostAgent: Sendable {
         // One ordinary round trip first: it proves the host is there and leaves the compiled agent that the small
         // loader of the interactive session runs (the agent's source is too big for a command line).
         _ = try await observe()
-        var request = AgentRequest(.exec, target: target, commit: commit)
+        var request = AgentRequest(.exec, target: target, commit: commit, epoch: epoch)
         request.exec = .init(slot: slot, program: program, argv: argv)
         return try await transport.interactive(python: python, script: try request.script(.cachedOnly))
     }
@@ -107,7 +110,8 @@ public struct HostAgent: Sendable {
         let started = ContinuousClock.now
         var result = PhaseResult(host: host.name, requested: steps)
         do {
-            let request = AgentRequest(.execute, steps: steps, target: target, commit: commit, fullObservation: fullObservation)
+            let request = AgentRequest(.execute, steps: steps, target: target, commit: commit, fullObservation: fullObservation,
+                                       epoch: epoch)
             let reply = try await send(request, timeout: timeout)
             result.outcomes = (reply.steps ?? []).map {
                 StepOutcome(step: $0.step, ok: $0.ok, seconds: $0.seconds, output: $0.output, changed: $0.changed ?? true,

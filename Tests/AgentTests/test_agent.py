@@ -944,6 +944,50 @@ class LockTests(TestCase):
         self.assertLess(elapsed, 3)
 
 
+class FenceTests(TestCase):
+    """The host's fence: the highest lease epoch seen for an environment; lower epochs change nothing."""
+
+    def fence(self):
+        with open(os.path.join(self.root, "production", "fence")) as stream:
+            return stream.read().strip()
+
+    def test_a_lower_epoch_is_refused_and_changes_nothing(self):
+        self.assertTrue(agent.handle(make_request(self.root, epoch=3))["ok"])
+        self.assertEqual(self.fence(), "3")
+        refused = agent.handle(make_request(self.root, steps=[{"action": "verify", "slot": "A"}], epoch=2))
+        self.assertEqual((refused["ok"], refused["code"]), (False, "fenced"))
+        self.assertIn("epoch 2 is below 3", refused["error"])
+        self.assertEqual(refused["steps"], [], "no step ran")
+        self.assertEqual(self.fence(), "3")
+        self.assertTrue(agent.handle(make_request(self.root, epoch=3))["ok"], "the owner itself again")
+        self.assertTrue(agent.handle(make_request(self.root, epoch=5))["ok"])
+        self.assertEqual(self.fence(), "5")
+
+    def test_observing_is_fenced_but_records_nothing(self):
+        self.assertTrue(agent.handle(make_request(self.root, epoch=4))["ok"])
+        stale = agent.handle(make_request(self.root, action="observe", epoch=1))
+        self.assertEqual((stale["ok"], stale["code"]), (False, "fenced"))
+        self.assertTrue(agent.handle(make_request(self.root, action="observe", epoch=9))["ok"])
+        self.assertEqual(self.fence(), "4", "an observation raises no fence")
+
+    def test_a_request_without_an_epoch_is_not_fenced(self):
+        self.assertTrue(agent.handle(make_request(self.root, epoch=7))["ok"])
+        self.assertTrue(agent.handle(make_request(self.root))["ok"], "a controller alone, an operator's apply")
+
+    def test_an_unreadable_fence_refuses(self):
+        os.makedirs(os.path.join(self.root, "production"))
+        with open(os.path.join(self.root, "production", "fence"), "w") as stream:
+            stream.write("garbage")
+        refused = agent.handle(make_request(self.root, epoch=1))
+        self.assertEqual(refused["code"], "fenced")
+        self.assertIn("unreadable", refused["error"])
+
+    def test_malformed_epochs_are_bad_requests(self):
+        for epoch in ("3", -1, True, 2 ** 63, 1.5):
+            reply = agent.handle(make_request(self.root, epoch=epoch))
+            self.assertEqual(reply["code"], "badRequest", epoch)
+
+
 class HealthCheckTests(TestCase):
     def check_request(self, port):
         ctl = fake_supervisorctl(self.root, {"hello-web-A": [port], "hello-worker-A": [0]})

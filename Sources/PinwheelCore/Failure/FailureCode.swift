@@ -42,6 +42,8 @@ public enum FailureCode: Sendable, Hashable, CustomStringConvertible {
     case protocolMismatch
     /// The deploy root (or a folder of it) is a link, another user's, or writable by others: the agent did nothing.
     case unsafeRoot
+    /// The request's lease epoch is below the highest the host has seen: another controller owns the environment now.
+    case fenced
 
     // Why no answer came (the transport's side).
     /// The host did not answer: down, refused, no route.
@@ -68,11 +70,11 @@ public enum FailureCode: Sendable, Hashable, CustomStringConvertible {
 
     /// The agent's reply codes, in the agent's `REPLY_CODES` order; `stepFailed` is not a failure of its own (the
     /// failed step's code is).
-    public static let agentReplyCodes: [String] = ["protocol", "badRequest", "locked", "unsafeRoot", "stepFailed", "internal"]
+    public static let agentReplyCodes: [String] = ["protocol", "badRequest", "locked", "unsafeRoot", "fenced", "stepFailed", "internal"]
 
     /// Every code this build knows.
     public static let known: [FailureCode] = agentStepCodes + [
-        .locked, .badRequest, .protocolMismatch, .unsafeRoot, .unreachable, .hostKeyMismatch, .authentication, .timeout, .badReply,
+        .locked, .badRequest, .protocolMismatch, .unsafeRoot, .fenced, .unreachable, .hostKeyMismatch, .authentication, .timeout, .badReply,
         .untrustedLocalFile,
     ]
 
@@ -99,6 +101,7 @@ public enum FailureCode: Sendable, Hashable, CustomStringConvertible {
         case .badRequest: "badRequest"
         case .protocolMismatch: "protocol"
         case .unsafeRoot: "unsafeRoot"
+        case .fenced: "fenced"
         case .unreachable: "unreachable"
         case .hostKeyMismatch: "hostKeyMismatch"
         case .authentication: "authentication"

@@ -49,9 +49,13 @@ struct AgentRequest: Encodable, Sendable {
     var fullObservation: Bool
     var logs: Logs?
     var exec: Exec?
+    /// The environment's lease epoch when controllers share a fleet: the host refuses a lower one than it has seen
+    /// (`fenced`). Nil for a controller that runs alone and for an operator's commands.
+    var epoch: Int64?
 
     init(_ action: Action, steps: [HostPlan.Step] = [], target: HostTarget, commit: String?, lockTimeoutSeconds: Int = 600,
-         fullObservation: Bool = false) {
+         fullObservation: Bool = false, epoch: Int64? = nil) {
+        self.epoch = epoch
         self.action = action
         self.steps = steps
         self.fullObservation = fullObservation

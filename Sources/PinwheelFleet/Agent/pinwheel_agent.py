@@ -36,6 +36,8 @@ fails before it becomes its command answers with the step code instead):
     locked       another Pinwheel run held the host's lock past `lockTimeoutSeconds`
     stepFailed   a step failed; the failed step (the last one in `steps`) has its own code
     unsafeRoot   the deploy root (or a folder of it) is owned by another user or writable by others: nothing is done
+    fenced       the request's lease epoch is below the highest this host has seen for the environment: a controller
+                 that lost its lease (paused, partitioned) can no longer change the host; nothing is done
     internal     the agent itself failed outside any step (a bug, or a host it cannot read)
 
 Step codes (`code` of a step result), mirrored by the Swift side from STEP_CODES:
@@ -80,7 +82,7 @@ STEP_ACTIONS = ("prepare", "start", "check", "route", "verify", "beforeSwitch", 
 HOOK_OUTPUT_LINES = 20
 STEP_CODES = ("install", "envFile", "exec", "supervisor", "health", "notPrepared", "notReady", "notServed", "nginxTest",
               "nginxReload", "nginxVerify", "hook", "internal")
-REPLY_CODES = ("protocol", "badRequest", "locked", "unsafeRoot", "stepFailed", "internal")
+REPLY_CODES = ("protocol", "badRequest", "locked", "unsafeRoot", "fenced", "stepFailed", "internal")
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600
 # After a switch, `nginx.check` is asked up to this many times, 20 ms apart (about five seconds when nginx answers).
 ROUTE_VERIFY_ATTEMPTS = 250
@@ -757,6 +759,9 @@ def validate(request):
 
     Names that become paths (slots, fingerprints) are checked to be plain words: they name folders."""
     field(request, "action", str, "request")
+    epoch = field(request, "epoch", int, "request", optional=True)
+    if epoch is not None and (type(epoch) is not int or not 0 <= epoch < 2 ** 63):
+        raise BadRequest("request.epoch is not a whole number from 0 to 2^63-1")
     if request["action"] not in ("observe", "execute", "logs", "exec"):
         raise BadRequest("request.action %r is not observe, execute, logs or exec" % request["action"])
     if request["action"] == "logs":
@@ -847,6 +852,7 @@ class Agent:
         self.app = request["app"]
         self.root = settings["root"]
         self.base = os.path.join(settings["root"], self.env)
+        self.epoch = request.get("epoch")
         self.slots_dir = os.path.join(self.base, "slots")
         self.log_dir = os.path.join(self.base, "logs")
         self.supervisor_settings = settings["supervisor"]
@@ -1686,6 +1692,30 @@ class Agent:
                     return None
                 time.sleep(0.1)
 
+    def fence(self, record):
+        """Why this request's lease epoch may not act here, or None: the host keeps the highest epoch it has seen for
+        the environment (in <root>/<env>/fence) and refuses lower ones, so a controller that lost its lease cannot
+        change the host. `record` (under the host's lock) raises the fence to this epoch. A request without an epoch
+        (a controller that runs alone, an operator's apply) is not fenced."""
+        if self.epoch is None:
+            return None
+        path = os.path.join(self.base, "fence")
+        try:
+            with open(path) as stream:
+                text = stream.read(64).strip()
+        except FileNotFoundError:
+            text = "0"
+        if not text.isdigit():
+            return "refused: the fence file %s is unreadable (%r); remove it to let the current lease holder act" % (
+                path, text[:20])
+        highest = int(text)
+        if self.epoch < highest:
+            return ("refused: lease epoch %d is below %d, the highest this host has seen for %s: another controller "
+                    "owns the environment now" % (self.epoch, highest, self.env))
+        if record and self.epoch > highest:
+            write_atomically(path, "%d\n" % self.epoch)
+        return None
+
     def execute(self, steps):
         """Runs the steps in order under the host's lock, stopping at the first failure."""
         lock = self.lock()
@@ -1694,6 +1724,9 @@ class Agent:
                          "try again when it is done" % (self.base, self.lock_timeout), observation=self.observe())
         done = []
         try:
+            refusal = self.fence(record=True)
+            if refusal:
+                return reply(False, "fenced", refusal, observation=self.observe())
             for step in steps:
                 started = time.monotonic()
                 self.output = []
@@ -2049,6 +2082,9 @@ def handle(request):
         return reply(False, "unsafeRoot", "refused: the deploy root is not the SSH user's alone: %s" % problem)
     try:
         agent = Agent(request)
+        refusal = agent.fence(record=False)
+        if refusal:
+            return reply(False, "fenced", refusal)
         if request["action"] == "observe":
             return reply(True, observation=agent.observe())
         if request["action"] == "logs":
