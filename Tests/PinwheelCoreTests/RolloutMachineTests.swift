@@ -27,7 +27,9 @@ struct RolloutMachineTests {
             switch action {
             case let .prepare(names), let .route(names, _), let .prepareIdle(names):
                 for name in names {
-                    if let kind = failing[name], kind == Self.kind(action) { failed[name] = Self.failure(kind) }
+                    if let kind = failing[name], kind == Self.kind(action) || kind == Self.kind(action) + "Host" {
+                        failed[name] = Self.failure(kind)
+                    }
                 }
             case let .hook(_, name):
                 if let kind = failing[name], kind == Self.kind(action) { failed[name] = Self.failure(kind) }
@@ -42,7 +44,9 @@ struct RolloutMachineTests {
     static func failure(_ kind: String) -> HostFailure {
         switch kind {
         case "prepare": HostFailure(.install, step: "prepare B", message: "pip install failed (exit 1)")
-        case "route": HostFailure(.nginxTest, step: "switch to B", message: "`nginx -t` failed")
+        case "route": HostFailure(.health, step: "switch to B", message: "slot B failed its health check after the switch")
+        case "routeHost": HostFailure(.nginxTest, step: "switch to B", message: "`nginx -t` failed")
+        case "prepareHost": HostFailure(.timeout, step: "prepare B", message: "the host did not answer in 300s")
         case "idle": HostFailure(.health, step: "check B", message: "slot B failed its health check")
         default: HostFailure(.hook, step: "\(kind) hook in B", message: "the \(kind) hook exited 3")
         }
@@ -96,9 +100,9 @@ struct RolloutMachineTests {
             return
         }
         #expect(outcome.result == .halted)
-        #expect(outcome.failures.mapValues(\.code) == ["web-01": .nginxTest])
+        #expect(outcome.failures.mapValues(\.code) == ["web-01": .health])
         #expect(outcome.failures["web-01"]?.step == "switch to B")
-        #expect(outcome.reason == StatusReason(code: "nginxTest", step: "switch to B", message: "web-01: `nginx -t` failed"))
+        #expect(outcome.reason?.code == "health" && outcome.reason?.step == "switch to B")
         #expect(!outcome.revert)
     }
 
@@ -123,6 +127,46 @@ struct RolloutMachineTests {
         #expect(switched.count == 7)
         guard case let .finish(outcome) = actions.last else { Issue.record("expected finish"); return }
         #expect(outcome.result == .degraded)
+    }
+
+    /// A host's own fault (lost mid-prepare, its nginx broken outside Pinwheel's file) is not evidence against the
+    /// release: under `maxFailures: 0` the others still get it, and the rollout ends degraded, naming that host.
+    @Test(arguments: ["prepareHost", "routeHost"])
+    func aHostsOwnFaultSkipsItWithoutHaltingTheRelease(_ kind: String) {
+        var machine = RolloutMachine(policy: policy(pause: .seconds(0), maxFailures: 0), plans: release(), order: hosts, previous: [:])
+        let actions = run(&machine, failing: ["web-01": kind])
+        let switched = actions.flatMap { action -> [String] in
+            if case let .route(names, _) = action { return names }
+            return []
+        }
+        #expect(Set(switched).isSuperset(of: hosts.dropFirst()), "every other host gets the release")
+        guard case let .finish(outcome) = actions.last else { Issue.record("expected finish"); return }
+        #expect(outcome.result == .degraded)
+        #expect(outcome.failures.keys.sorted() == ["web-01"])
+        #expect(outcome.failures["web-01"]?.code.blame == .host)
+        #expect(machine.hostFaults.keys.sorted() == ["web-01"] && machine.failures.isEmpty)
+        #expect(!actions.contains { if case .prepareIdle(let names) = $0 { return names.contains("web-01") } else { return false } },
+                "a faulty host gets no idle slot either")
+    }
+
+    @Test func evidenceAgainstTheReleaseStillHaltsBesideAHostFault() {
+        var machine = RolloutMachine(policy: policy(pause: .seconds(0), maxFailures: 0), plans: release(), order: hosts, previous: [:])
+        let actions = run(&machine, failing: ["web-01": "prepareHost", "web-02": "route"])
+        guard case let .finish(outcome) = actions.last else { Issue.record("expected finish"); return }
+        #expect(outcome.result == .halted)
+        #expect(outcome.reason?.code == "health", "the release's failure is the reason, not the host's")
+        #expect(outcome.failures.keys.sorted() == ["web-01", "web-02"])
+    }
+
+    @Test(arguments: [FailureCode.install, .health, .hook, .unknown("newCode")])
+    func releaseEvidence(_ code: FailureCode) {
+        #expect(code.blame == .release)
+    }
+
+    @Test(arguments: [FailureCode.unreachable, .timeout, .nginxTest, .nginxReload, .nginxVerify, .supervisor, .envFile,
+                      .locked, .fenced, .unsafeRoot, .hostKeyMismatch, .internal])
+    func aHostsOwnFault(_ code: FailureCode) {
+        #expect(code.blame == .host)
     }
 
     @Test func failuresAreCountedAcrossTheWholeRolloutNotPerBatch() {

@@ -19,7 +19,9 @@
 /// any traffic moves (a failure halts right there), and `afterSwitch` once after the last batch. A rollback that
 /// only switches back to warm slots runs neither, unless the hook says `onRollback: true`.
 /// Failed hosts are counted across the whole rollout; past `maxFailures` no further host is switched, and with
-/// `onFailure: rollback` or `revert` the hosts already switched go back to the slot they served.
+/// `onFailure: rollback` or `revert` the hosts already switched go back to the slot they served. Only evidence
+/// against the release counts (``FailureCode/blame``): a host's own fault (unreachable, lost mid-step, its nginx
+/// broken outside Pinwheel's file) takes that host out of the rollout, reported, and the others go on.
 public struct RolloutMachine: Sendable {
     public enum Action: Sendable, Equatable {
         /// Observe these hosts; with a slot, each host first verifies that slot and switches to it when it is warm
@@ -55,9 +57,11 @@ public struct RolloutMachine: Sendable {
         }
 
         /// Why the environment ended as it did, for its status: the first failed host's failure (in host order),
-        /// nil when no host failed.
+        /// evidence against the release before a host's own fault; nil when no host failed.
         public var reason: StatusReason? {
-            guard let host = failures.keys.sorted().first, let failure = failures[host] else { return nil }
+            let hosts = failures.keys.sorted()
+            guard let host = hosts.first(where: { failures[$0]?.code.blame == .release }) ?? hosts.first,
+                  let failure = failures[host] else { return nil }
             return StatusReason(code: failure.code.rawValue, step: failure.step, message: "\(host): \(failure.message)")
         }
     }
@@ -90,6 +94,8 @@ public struct RolloutMachine: Sendable {
     /// or a release whose idle slot was prepared by an earlier commit).
     private var firstExposure: Set<String> = []
     private(set) public var failures: [String: HostFailure] = [:]
+    /// Hosts taken out of the rollout by a fault of their own: not counted against `maxFailures`.
+    private(set) public var hostFaults: [String: HostFailure] = [:]
     private(set) public var idleFailures: [String: HostFailure] = [:]
     /// Hosts switched in this rollout.
     private(set) public var switched: [String] = []
@@ -219,7 +225,7 @@ public struct RolloutMachine: Sendable {
                 return .route(batch, stage: .batch(index + 1))
             case .idle:
                 stage = .done
-                let hosts = order.filter { failures[$0] == nil && !(plans[$0]?.idle.isEmpty ?? true) }
+                let hosts = order.filter { failures[$0] == nil && hostFaults[$0] == nil && !(plans[$0]?.idle.isEmpty ?? true) }
                 if !hosts.isEmpty { return .prepareIdle(hosts) }
             case .rollBack:
                 stage = .done
@@ -234,9 +240,9 @@ public struct RolloutMachine: Sendable {
     public mutating func record(_ action: Action, failed: [String: HostFailure]) {
         switch action {
         case .prepare:
-            failures.merge(failed) { first, _ in first }
+            count(failed)
         case let .route(hosts, _):
-            failures.merge(failed) { first, _ in first }
+            count(failed)
             switched += hosts.filter { failed[$0] == nil }
         case .prepareIdle:
             idleFailures.merge(failed) { first, _ in first }
@@ -261,6 +267,16 @@ public struct RolloutMachine: Sendable {
         }
     }
 
+    /// Files failures of the release's steps: evidence against the release counts, a host's own fault takes it out.
+    private mutating func count(_ failed: [String: HostFailure]) {
+        for (host, failure) in failed where failures[host] == nil && hostFaults[host] == nil {
+            switch failure.code.blame {
+            case .release: failures[host] = failure
+            case .host: hostFaults[host] = failure
+            }
+        }
+    }
+
     /// The hook of `kind` on `host`, when the release has one that has not run yet and applies to this rollout.
     private mutating func nextHook(_ kind: ReleaseHooks.Kind, on host: String) -> Action? {
         guard let hook = hooks[kind], !hooksRun.contains(kind), !isRollback || hook.onRollback else { return nil }
@@ -269,7 +285,7 @@ public struct RolloutMachine: Sendable {
     }
 
     private func switchCandidates() -> [String] {
-        order.filter { failures[$0] == nil && plans[$0]?.route != nil }
+        order.filter { failures[$0] == nil && hostFaults[$0] == nil && plans[$0]?.route != nil }
     }
 
     private mutating func halt() -> Action {
@@ -305,23 +321,32 @@ public struct RolloutMachine: Sendable {
             case .rollback: action = "hosts already switched went back"
             case .revert: action = "hosts already switched went back and the commit is reverted"
             }
-            return Outcome(result: .halted, failures: failures, revert: policy.rollout.onFailure == .revert,
+            return Outcome(result: .halted, failures: failures.merging(hostFaults) { first, _ in first },
+                           revert: policy.rollout.onFailure == .revert,
                            message: "halted: \(names.count) host\(names.count == 1 ? "" : "s") failed (\(names.joined(separator: ", "))), more than maxFailures \(policy.rollout.maxFailures); \(action)")
         }
         let all = failures.merging(idleFailures.mapValues { $0.prefixed("idle slot: ") }) { first, _ in first }
+            .merging(hostFaults) { first, _ in first }
         if let failure = hookFailures[.afterSwitch] {
             return Outcome(result: .degraded, failures: all, revert: false, message: "every host switched, but \(failure)")
         }
-        if failures.isEmpty && idleFailures.isEmpty && unreachable.isEmpty {
+        if failures.isEmpty && idleFailures.isEmpty && hostFaults.isEmpty && unreachable.isEmpty {
             return Outcome(result: .converged, failures: [:], revert: false, message: "every host serves the desired slot")
         }
-        if failures.isEmpty && idleFailures.isEmpty {
+        if failures.isEmpty && idleFailures.isEmpty && hostFaults.isEmpty {
             let names = unreachable.keys.sorted()
             return Outcome(result: .degraded, failures: [:], revert: false,
                            message: "\(names.count) host\(names.count == 1 ? "" : "s") unreachable (\(names.joined(separator: ", "))); the others serve the desired slot")
         }
+        if failures.isEmpty && idleFailures.isEmpty {
+            let names = hostFaults.keys.sorted()
+            return Outcome(result: .degraded, failures: all, revert: false,
+                           message: "\(names.count) host\(names.count == 1 ? "" : "s") skipped for a fault of \(names.count == 1 ? "its" : "their") own (\(names.joined(separator: ", "))), not the release's; the others serve the desired slot, and \(names.count == 1 ? "it gets" : "they get") the release when \(names.count == 1 ? "it is" : "they are") back")
+        }
+        let counted = failures.merging(idleFailures) { first, _ in first }
+        let skipped = hostFaults.isEmpty ? "" : "; \(hostFaults.count) skipped for a fault of their own (\(hostFaults.keys.sorted().joined(separator: ", ")))"
         return Outcome(result: .degraded, failures: all, revert: false,
-                       message: "\(all.count) host\(all.count == 1 ? "" : "s") failed (\(all.keys.sorted().joined(separator: ", "))), within maxFailures \(policy.rollout.maxFailures)")
+                       message: "\(counted.count) host\(counted.count == 1 ? "" : "s") failed (\(counted.keys.sorted().joined(separator: ", "))), within maxFailures \(policy.rollout.maxFailures)\(skipped)")
     }
 
     private static func slot(of step: HostPlan.Step) -> Slot? {

@@ -1,0 +1,25 @@
+extension FailureCode {
+    /// Whose fault a failure is: evidence against the release counts towards a rollout's `maxFailures` and can halt
+    /// it; a host's own trouble only takes that host out of the rollout (it is skipped and reported, the others go
+    /// on, and it gets the release when it is back).
+    public enum Blame: Sendable, Hashable {
+        /// The release did it: its pins do not install, its new slot fails its health check, its hook fails.
+        case release
+        /// The host did: it is unreachable or lost mid-step, its own nginx or supervisord is broken, a file it should
+        /// have is missing, its deploy root is unsafe, its lock is held, another controller owns it now.
+        case host
+    }
+
+    /// How each code is classified. A code this build does not know counts against the release: halting on what
+    /// cannot be read is the safe mistake.
+    public var blame: Blame {
+        switch self {
+        case .install, .health, .hook, .unknown:
+            return .release
+        case .envFile, .exec, .supervisor, .notPrepared, .notReady, .notServed, .nginxTest, .nginxReload, .nginxVerify,
+             .internal, .locked, .badRequest, .protocolMismatch, .unsafeRoot, .fenced, .unreachable, .hostKeyMismatch,
+             .authentication, .timeout, .badReply, .untrustedLocalFile:
+            return .host
+        }
+    }
+}
