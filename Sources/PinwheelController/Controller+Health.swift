@@ -1,5 +1,15 @@
 import Foundation
 
+extension Controller {
+    /// How the controller is doing: `ok`, or `degraded` when the last poll failed or an environment is not converged.
+    public struct Health: Sendable {
+        public var status: String
+        public var lastPoll: Date?
+        public var lastError: String?
+        public var environments: [String: String]
+    }
+}
+
 extension Controller.Health {
     /// One line for a supervisor (systemd's `STATUS=`, shown by `systemctl status`): the controller's health, when
     /// it last polled, its environments by result, and the last error when there is one.
