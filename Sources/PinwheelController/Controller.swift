@@ -24,18 +24,18 @@ public actor Controller {
     /// The reconcile running for each environment: each environment rolls out on its own task, so one
     /// environment's slow or unreachable hosts never delay another's.
     private var running: [String: Task<Void, Never>] = [:]
-    private var lastPoll: Date?
+    private(set) var lastPoll: Date?
     private var lastDriftCheck = ContinuousClock.now
     private var lastMemoryRelease = ContinuousClock.now
-    private var lastError: String?
-    private var failedPolls = 0
+    private(set) var lastError: String?
+    private(set) var failedPolls = 0
     private var stopping = false
     private var forceNextPoll = false
     private let metrics: ControllerMetrics
     /// Decides whether a commit is applied, waits, or is refused (see ``AdmissionGate``).
     private let admission: AdmissionGate
     /// The one writer to the config repository: statuses and reverts.
-    private let publisher: StatusPublisher
+    let publisher: StatusPublisher
     /// The rollouts under way and each environment's recent history, for the status page and the API.
     let progress = ProgressBoard()
     let historyCache = HistoryCache()
@@ -132,19 +132,6 @@ public actor Controller {
         wakeup.signal()
     }
 
-    // MARK: Health
-
-    public func health() -> Health {
-        let results = publisher.all.mapValues(\.result.rawValue)
-        let status = failedPolls > 0 || results.values.contains { $0 != EnvironmentStatus.Result.converged.rawValue } ? "degraded" : "ok"
-        return Health(status: status, lastPoll: lastPoll, lastError: lastError, environments: results)
-    }
-
-    /// The last status recorded for each environment, by name (what `/api/v1/environments` answers).
-    public func lastStatuses() -> [String: EnvironmentStatus] {
-        publisher.all
-    }
-
     // MARK: Polling
 
     /// Waits until every reconcile under way has finished and recorded its status.
@@ -196,10 +183,7 @@ public actor Controller {
 
     private func openRepository() async throws -> WatchedRepository {
         if let repository { return repository }
-        let opened = try await WatchedRepository.open(
-            url: configuration.repository, branch: configuration.branch, statusBranch: configuration.statusBranch,
-            cache: configuration.cacheDirectory, remote: configuration.remote,
-            author: Signature(name: configuration.authorName, email: configuration.authorEmail))
+        let opened = try await WatchedRepository.open(configuration)
         repository = opened
         return opened
     }
@@ -239,7 +223,8 @@ public actor Controller {
                 continue
             }
             guard let desired = report.environments[name], !report.hasErrors else {
-                await recordInvalid(name, commit: tip, diagnostics: report.diagnostics, repository: repository)
+                await publisher.publishInvalid(name, commit: tip, diagnostics: report.diagnostics, applied: applied[name]?.commit,
+                                               repository: repository)
                 continue
             }
             let previousStatus = publisher.latest(name, repository: repository)
@@ -289,17 +274,6 @@ public actor Controller {
         running[name] = nil
         forceNextPoll = true
         wakeup.signal()
-    }
-
-    private func recordInvalid(_ name: String, commit: ObjectID, diagnostics: [Diagnostic], repository: WatchedRepository) async {
-        logger.error("invalid config: nothing applied", metadata: ["env": "\(name)", "commit": "\(commit.short)",
-                                                                   "errors": "\(diagnostics.count)"])
-        for diagnostic in diagnostics.prefix(20) {
-            logger.error("\(diagnostic)", metadata: ["env": "\(name)"])
-        }
-        let status = EnvironmentStatus.invalid(name, commit: commit, diagnostics: diagnostics, applied: applied[name]?.commit,
-                                               previous: publisher.status(of: name))
-        await publisher.publish(status, repository: repository)
     }
 
     // MARK: Drift

@@ -34,6 +34,13 @@ public final class WatchedRepository: @unchecked Sendable {
                                  remote: remote, author: author)
     }
 
+    /// The controller's cache clone, as its configuration says.
+    static func open(_ configuration: ControllerConfiguration) async throws -> WatchedRepository {
+        try await open(url: configuration.repository, branch: configuration.branch, statusBranch: configuration.statusBranch,
+                       cache: configuration.cacheDirectory, remote: configuration.remote,
+                       author: Signature(name: configuration.authorName, email: configuration.authorEmail))
+    }
+
     init(url: String, branch: String, statusBranch: String, repository: Repository, remote: RemoteOptions, author: Signature) {
         self.url = url
         self.branch = branch

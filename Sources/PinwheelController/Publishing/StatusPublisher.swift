@@ -64,6 +64,18 @@ final class StatusPublisher: Sendable {
         }
     }
 
+    /// Records that the config at `commit` is not valid for `name` (nothing applied), with its diagnostics.
+    func publishInvalid(_ name: String, commit: ObjectID, diagnostics: [Diagnostic], applied: ObjectID?,
+                        repository: WatchedRepository) async {
+        logger.error("invalid config: nothing applied", metadata: ["env": "\(name)", "commit": "\(commit.short)",
+                                                                   "errors": "\(diagnostics.count)"])
+        for diagnostic in diagnostics.prefix(20) {
+            logger.error("\(diagnostic)", metadata: ["env": "\(name)"])
+        }
+        await publish(.invalid(name, commit: commit, diagnostics: diagnostics, applied: applied, previous: status(of: name)),
+                      repository: repository)
+    }
+
     /// Commits the revert of the commit that last changed `environment` as of `commit` (what a halted rollout
     /// applied), so git again says what the fleet runs. Nil when nothing was committed: no such commit, or the
     /// revert does not apply or would leave the environment invalid (validated before the branch moves).
