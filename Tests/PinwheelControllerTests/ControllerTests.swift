@@ -315,6 +315,36 @@ struct ControllerTests {
         #expect(world.fleet.serves(["hello-service==1.0.0"]), "every host still serves A")
     }
 
+    /// A host whose lock another Pinwheel run holds answers `locked` to every step: a failure like any other, the
+    /// other hosts untouched by the switch.
+    @Test func aHostHeldByAnotherRunFailsWithLocked() async throws {
+        let world = try await world(hosts: 2)
+        world.fleet.host(0).setLocked(true)
+        await world.pollAndSettle()
+        let status = try #require(try world.status())
+        #expect(status.result == .halted)
+        #expect(Self.failures(world.agents.exchanges).map(\.code) == ["locked"])
+        #expect(status.hosts[world.fleet.name(0)]?.error != nil)
+        #expect(world.fleet.host(0).routed == nil && world.fleet.host(1).routed == nil, "no host was switched")
+
+        // A commit that changes nothing it applies does not retry the halted one.
+        world.fleet.host(0).setLocked(false)
+        try world.fleet.write("NOTES.md", "the other run is done\n")
+        try await world.config.commitAndPush("notes")
+        let mark = world.agents.exchanges.count
+        await world.pollAndSettle()
+        #expect(try world.status()?.result == .halted)
+        #expect(world.agents.exchanges(since: mark).isEmpty)
+
+        // A new release is a new decision.
+        try world.fleet.setPins(.b, "hello-service==1.1.0")
+        try world.fleet.setActive(.b)
+        try await world.config.commitAndPush("fleet: release hello-service 1.1.0")
+        await world.pollAndSettle()
+        #expect(try world.status()?.result == .converged)
+        #expect(world.fleet.serves(["hello-service==1.1.0"]))
+    }
+
     @Test func driftIsHealedByTheNextCheck() async throws {
         let world = try await world(hosts: 2)
         await world.pollAndSettle()
