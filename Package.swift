@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // The status page's templates, rendered on the server (no JavaScript build).
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // Leases and heartbeats for several controllers (`watch --coordination postgres://…`).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // libgit2 from the system (Debian: libgit2-dev 1.5.1).
@@ -112,12 +114,25 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        // Several controllers sharing a fleet: leases with epochs and replica heartbeats in PostgreSQL.
+        .target(
+            name: "PinwheelCoordination",
+            dependencies: [
+                "PinwheelCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "PinwheelCoordinationTests", dependencies: ["PinwheelCoordination", "PinwheelCore", "PinwheelTestSupport",
+                                                                      .product(name: "Logging", package: "swift-log")]),
         // The controller's HTTP control endpoint: push webhooks (GitHub, GitLab, generic) and /healthz.
         // Depends on no other Pinwheel module, so any of them could depend on it.
         .target(
             name: "PinwheelWebhooks",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // The HTTP/1 channel's idle timeout and the connection cap.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 // HMAC-SHA256 signatures and constant-time token comparison.

@@ -18,7 +18,7 @@ extension Controller {
                           _ rollouts: [String: RolloutProgress]) -> EnvironmentOverview? {
         let history = repository.map { historyCache.recent(name, in: $0) } ?? []
         if let status = statuses[name] {
-            return EnvironmentOverview(status: status, progress: rollouts[name], history: history)
+            return EnvironmentOverview(status: status.redacting(configuration.knownSecrets), progress: rollouts[name], history: history)
         }
         return rollouts[name].map { EnvironmentOverview(environment: name, progress: $0, history: history) }
     }

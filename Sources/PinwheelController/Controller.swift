@@ -64,7 +64,7 @@ public actor Controller {
         self.metrics = metrics
         admission = AdmissionGate(configuration: configuration, logger: logger)
         publisher = StatusPublisher(metrics: metrics, logger: logger)
-        let notifier = notifier ?? Notifier(logger: logger, metrics: metrics)
+        let notifier = notifier ?? Notifier(logger: logger, metrics: metrics, secrets: configuration.knownSecrets)
         self.notifier = notifier
         notifications = RolloutNotifications(notifier: notifier, configuration: configuration)
     }
@@ -73,7 +73,7 @@ public actor Controller {
 
     /// Runs until `stop()`: poll, reconcile what changed, check drift now and then, wait for the interval or a wake-up.
     public func run() async {
-        logger.info("watching", metadata: ["repository": "\(configuration.repository)", "branch": "\(configuration.branch)",
+        logger.info("watching", metadata: ["repository": "\(RemoteURL.redacted(configuration.repository))", "branch": "\(configuration.branch)",
                                            "interval": "\(configuration.interval)"])
         while !stopping {
             await poll()

@@ -27,9 +27,11 @@ public struct ControllerConfiguration: Sendable {
     /// The folders on this machine whose private keys and known-hosts files the config may name (`identity:`, an
     /// absolute `knownHosts:`); `~/.ssh` when empty.
     public var allowedIdentityFolders: [String]
+    /// Whether hosts with `address: local` may run on this machine (`watch --allow-local-hosts`); refused otherwise.
+    public var allowLocalHosts = false
 
-    /// What `allowedIdentityFolders` allows.
-    public var localFileTrust: LocalFileTrust { .allowing(allowedIdentityFolders) }
+    /// What `allowedIdentityFolders` and `allowLocalHosts` allow.
+    public var localFileTrust: LocalFileTrust { .allowing(allowedIdentityFolders, localHosts: allowLocalHosts) }
 
     /// Accept a new tip that does not descend from the last applied commit (a force-push or a rebase).
     public var allowHistoryRewrite: Bool
@@ -39,8 +41,12 @@ public struct ControllerConfiguration: Sendable {
     /// The controller's trusted OpenPGP public keys (a file on this machine, armored or binary), for commits signed
     /// with gpg, GitHub's web-flow merges among them.
     public var openPGPKeys: String?
-    /// Every key the controller trusts.
-    public var trustedKeys: TrustedKeys { TrustedKeys(allowedSigners: allowedSigners, openPGPKeys: openPGPKeys) }
+    /// Every commit must be signed by a trusted key, in every environment (`watch --require-signatures`).
+    public var requireSignatures = false
+    /// Every key the controller trusts, and its own signature rule.
+    public var trustedKeys: TrustedKeys {
+        TrustedKeys(allowedSigners: allowedSigners, openPGPKeys: openPGPKeys, requireSignatures: requireSignatures)
+    }
     /// What the time is, for the policies' deploy windows (tests move it).
     public var now: @Sendable () -> Date
     /// Notification targets for every environment, besides each policy's `notify:` (`watch --notify`).
@@ -48,12 +54,15 @@ public struct ControllerConfiguration: Sendable {
     /// The status page's base URL, e.g. `http://127.0.0.1:9420` (`watch --listen`): notifications link to
     /// `<statusPage>/#<environment>`.
     public var statusPage: String?
+    /// Secret values the controller holds (the webhook secret, the page's access token, a git token): replaced by
+    /// `[redacted]` in what the page, the API and notifications show of hosts' and programs' output.
+    public var knownSecrets: [String] = []
 
     public init(repository: String, branch: String = "main", statusBranch: String = EnvironmentStatus.defaultBranch,
                 interval: Duration = .seconds(5), driftInterval: Duration = .seconds(60), cacheDirectory: String? = nil,
                 environments: [String] = [], remote: RemoteOptions = RemoteOptions(),
                 authorName: String = "Pinwheel", authorEmail: String = "pinwheel@localhost",
-                controlDirectory: String = "/tmp/pinwheel-ssh-\(getuid())", allowedIdentityFolders: [String] = [],
+                controlDirectory: String = SSHTransport.defaultControlDirectory, allowedIdentityFolders: [String] = [],
                 allowHistoryRewrite: Bool = false, allowedSigners: String? = nil, openPGPKeys: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.repository = repository
         self.branch = branch

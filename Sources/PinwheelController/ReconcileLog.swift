@@ -14,7 +14,7 @@ enum ReconcileLog {
             guard changing > 0 else { return }
             logger.info("rolling out", metadata: ["hosts": "\(changing)/\(total)"])
         case let .unreachable(host, error):
-            logger.error("host unreachable", metadata: ["host": "\(host)", "error": "\(error.message)"])
+            logger.error("host unreachable", metadata: ["host": "\(host)", "code": "\(error.code)", "error": "\(error.message)"])
         case let .started(action):
             switch action {
             case let .observe(hosts, slot):
@@ -22,7 +22,7 @@ enum ReconcileLog {
             case let .prepare(hosts):
                 logger.info("preparing the active slot", metadata: ["hosts": "\(hosts.count)"])
             case let .route(hosts, stage):
-                logger.info("switching", metadata: ["stage": "\(stage)", "hosts": "\(hosts.joined(separator: ","))"])
+                logger.info("switching", metadata: ["stage": "\(stage.name)", "hosts": "\(hosts.joined(separator: ","))"])
             case let .pause(duration):
                 logger.info("pausing between batches", metadata: ["pause": "\(duration)"])
             case let .prepareIdle(hosts):
@@ -36,11 +36,14 @@ enum ReconcileLog {
             }
         case let .phase(result, stage):
             var metadata: Logger.Metadata = [
-                "host": "\(result.host)", "stage": "\(stage)",
+                "host": "\(result.host)", "stage": "\(stage.name)",
                 "steps": "\(result.requested.map(\.description).joined(separator: ", "))",
                 "seconds": "\(Controller.seconds(result.duration))",
             ]
+            // The diagnosis only: what the host printed stays on the page and in notifications, out of the log.
             if let error = result.error {
+                metadata["code"] = "\(error.code)"
+                if let step = error.step { metadata["failed"] = "\(step)" }
                 metadata["error"] = "\(error.message)"
                 logger.error("host step failed", metadata: metadata)
             } else {

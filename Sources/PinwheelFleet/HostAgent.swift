@@ -24,7 +24,9 @@ public struct HostAgent: Sendable {
     public func observe(timeout: Duration = .seconds(30)) async throws -> HostObservation {
         let reply = try await send(AgentRequest(.observe, target: target, commit: commit), timeout: timeout)
         guard reply.ok, let observation = reply.observation else {
-            throw FleetError(.agent, "\(host.name): the agent could not observe the host: \(reply.error ?? "no observation")")
+            throw FleetError(.agent, "\(host.name): the agent could not observe the host",
+                             detail: reply.error.map { HostText.bounded($0, limit: HostText.detailLimit, newlines: true) },
+                             reported: FailureCode(reply.code ?? "internal"))
         }
         return observation
     }
@@ -49,11 +51,11 @@ public struct HostAgent: Sendable {
             // tail names each file before its lines: `==> /srv/pinwheel/E/logs/hello-web-A_8100.log <==`.
             if output.text.hasPrefix("==> "), output.text.hasSuffix(" <==") {
                 let path = output.text.dropFirst(4).dropLast(4)
-                source.withLock { $0 = String((path.split(separator: "/").last ?? "").dropLast(".log".count)) }
+                source.withLock { $0 = HostReplyBounds.string(String((path.split(separator: "/").last ?? "").dropLast(".log".count))) }
                 return
             }
             if output.text.isEmpty { return }
-            await line(LogLine(process: source.withLock { $0 }, text: output.text))
+            await line(LogLine(process: source.withLock { $0 }, text: HostReplyBounds.string(output.text)))
         }
         try check(status: status, errors: errors.withLock { $0 })
     }
@@ -90,10 +92,11 @@ public struct HostAgent: Sendable {
     /// Turns the agent's refusal (its reply line) into an error; what else it said to stderr is the detail.
     private func check(status: Int32, errors: [String]) throws {
         if let line = errors.last(where: { $0.hasPrefix(AgentReply.marker) }), let reply = AgentReply.parse(line), !reply.ok {
-            throw FleetError(.agent, "\(host.name): \(reply.error ?? reply.code ?? "the agent refused")")
+            let said = HostText.bounded(reply.error ?? reply.code ?? "the agent refused", limit: HostText.messageLimit)
+            throw FleetError(.agent, "\(host.name): \(said)", reported: reply.code.map { FailureCode($0) })
         }
         if status != 0 {
-            let detail = errors.suffix(5).joined(separator: "; ")
+            let detail = HostText.bounded(errors.suffix(5).joined(separator: "; "), limit: HostText.messageLimit, keepingEnd: true)
             throw FleetError(.agent, "\(host.name): exited \(status)\(detail.isEmpty ? "" : ": \(detail)")")
         }
     }
@@ -108,22 +111,30 @@ public struct HostAgent: Sendable {
             let reply = try await send(request, timeout: timeout)
             result.outcomes = (reply.steps ?? []).map {
                 StepOutcome(step: $0.step, ok: $0.ok, seconds: $0.seconds, output: $0.output, changed: $0.changed ?? true,
-                            code: $0.code, error: $0.error)
+                            code: $0.code.map { FailureCode($0) }, error: $0.error, detail: $0.detail,
+                            nginxVerifySeconds: $0.nginxVerifySeconds)
             }
             result.observation = reply.observation
             if !reply.ok {
-                let failed = result.outcomes.first { !$0.ok }
-                let what = failed.map { "\($0.step) failed" } ?? "the agent failed"
-                result.error = FleetError(reply.code == "locked" ? .locked : .stepFailed,
-                                          "\(host.name): \(what): \(reply.error ?? "no detail")")
+                result.error = Self.failure(of: reply, outcomes: result.outcomes)
             }
-        } catch let error as FleetError {
-            result.error = error
         } catch {
-            result.error = FleetError(.agent, "\(host.name): \(error)")
+            result.error = HostFailure(of: error)
         }
         result.duration = ContinuousClock.now - started
         return result
+    }
+
+    /// Why a request failed, from the agent's answer: the failed step's code, step and diagnosis, and its output as
+    /// the detail; without a failed step, the reply's own code (`locked`, `badRequest`, `internal`).
+    static func failure(of reply: AgentReply, outcomes: [StepOutcome]) -> HostFailure {
+        if let failed = outcomes.first(where: { !$0.ok }) {
+            // What the host printed: the failure's own lines, else what the step said before it failed.
+            let detail = failed.detail ?? failed.output.suffix(20).joined(separator: "\n")
+            return HostFailure(failed.code ?? .internal, step: failed.step.description,
+                               message: failed.error ?? "\(failed.step) failed", detail: detail)
+        }
+        return HostFailure(FailureCode(reply.code ?? "internal"), message: reply.error ?? "the agent failed")
     }
 
     private func send(_ request: AgentRequest, timeout: Duration) async throws -> AgentReply {
@@ -135,11 +146,13 @@ public struct HostAgent: Sendable {
         guard let reply = AgentReply.parse(output.standardOutput) else {
             var detail = output.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
             if detail.isEmpty { detail = String(output.standardOutput.suffix(2000)) }
-            throw FleetError(.agent, "\(host.name): the agent gave no answer (exit \(output.status)); is `\(python)` a Python 3 interpreter on the host? \(detail)")
+            throw FleetError(.agent, "\(host.name): the agent gave no answer (exit \(output.status)); is `\(python)` a Python 3 interpreter on the host?",
+                             detail: HostText.bounded(detail, limit: HostText.detailLimit, keepingEnd: true, newlines: true))
         }
         guard reply.protocol == AgentRequest.protocolVersion else {
-            throw FleetError(.agent, "\(host.name): the host agent speaks protocol \(reply.protocol.map(String.init) ?? "1"), "
-                + "this pinwheel speaks protocol \(AgentRequest.protocolVersion): \(reply.error ?? "a stale compiled agent on the host?")")
+            throw FleetError(.protocolMismatch, "\(host.name): the host agent speaks protocol \(reply.protocol.map(String.init) ?? "1"), "
+                + "this pinwheel speaks protocol \(AgentRequest.protocolVersion): a stale compiled agent on the host?",
+                             detail: reply.error.map { HostText.bounded($0, limit: HostText.detailLimit, newlines: true) })
         }
         return reply
     }
@@ -161,8 +174,8 @@ public struct PhaseResult: Sendable {
     public var host: String
     public var requested: [HostPlan.Step]
     public var outcomes: [StepOutcome] = []
-    /// Set when the phase did not complete: the host's own output is in the message.
-    public var error: FleetError?
+    /// Set when the phase did not complete: why, as data (the host's own output is its detail).
+    public var error: HostFailure?
     /// What the host had after the phase, as the agent saw it.
     public var observation: HostObservation?
     public var duration: Duration = .zero
@@ -181,6 +194,11 @@ public struct StepOutcome: Sendable {
     /// Whether the step changed anything on the host.
     public var changed: Bool
     /// The agent's code for a failure (`install`, `health`, `nginxTest`, …).
-    public var code: String?
+    public var code: FailureCode?
+    /// The agent's diagnosis of a failure, one line.
     public var error: String?
+    /// What the host printed about a failure (a program's or a command's last lines).
+    public var detail: String?
+    /// For a `route` step, how long nginx took to answer from the new slot, as the agent measured it.
+    public var nginxVerifySeconds: Double?
 }

@@ -9,9 +9,14 @@ import Foundation
 public struct LocalFileTrust: Sendable, Hashable {
     /// The allowed folders as the operator gave them (for messages).
     public var folders: [String]
+    /// Whether hosts with `address: local` may run: such a host runs the agent on this machine, as the controller's
+    /// user, with its keys and credentials at hand, so only the operator can allow it (`--allow-local-hosts`), never
+    /// a commit.
+    public var allowsLocalHosts: Bool
 
-    public init(folders: [String]) {
+    public init(folders: [String], allowsLocalHosts: Bool = false) {
         self.folders = folders
+        self.allowsLocalHosts = allowsLocalHosts
     }
 
     /// `~/.ssh` of the user running Pinwheel.
@@ -21,8 +26,17 @@ public struct LocalFileTrust: Sendable, Hashable {
     public static var standard: LocalFileTrust { LocalFileTrust(folders: [defaultFolder]) }
 
     /// The folders given, or the default when none are.
-    public static func allowing(_ folders: [String]) -> LocalFileTrust {
-        folders.isEmpty ? .standard : LocalFileTrust(folders: folders)
+    public static func allowing(_ folders: [String], localHosts: Bool = false) -> LocalFileTrust {
+        LocalFileTrust(folders: folders.isEmpty ? [defaultFolder] : folders, allowsLocalHosts: localHosts)
+    }
+
+    /// Throws unless the operator allowed hosts with `address: local` (the message names the host and the flag).
+    public func localHost(_ host: String) throws {
+        guard allowsLocalHosts else {
+            throw FleetError(.untrustedLocalFile, "host \(host) has `address: local`: it would run on this machine, as "
+                             + "this user, with every host's key at hand; a commit cannot allow that, so nothing was run. "
+                             + "The operator allows it with --allow-local-hosts")
+        }
     }
 
     /// The real path of `path` when it lies inside an allowed folder (compared by real paths), nil otherwise.

@@ -9,6 +9,8 @@ public enum TransportFactory {
     /// Files on this machine that the config names — private keys (`identity`) and absolute or `~/` known-hosts
     /// files — are used only inside the folders `trust` allows (compared by real path); anything else throws
     /// ``FleetError/Code/untrustedLocalFile`` naming the host, the path and the flag, before any host is reached.
+    /// A host with `address: local` throws the same code unless `trust.allowsLocalHosts` (the operator's
+    /// `--allow-local-hosts`): it would run on this machine.
     /// `multiplexed: false` makes every round trip a new connection (see ``SSHTransport/multiplexed``).
     public static func transports(for environment: Environment, source: any ConfigSource,
                                   controlDirectory: String = SSHTransport.defaultControlDirectory,
@@ -17,6 +19,7 @@ public enum TransportFactory {
         var written: [String: String] = [:]
         for var host in environment.hosts {
             if host.isLocal {
+                try trust.localHost(host.name)
                 transports[host.name] = LocalTransport()
                 continue
             }

@@ -56,17 +56,19 @@ public struct GitError: Error, CustomStringConvertible, Sendable, Equatable {
     public var errorClass: Int32
     /// libgit2's return code, 0 when not from libgit2.
     public var returnCode: Int32
-    /// What we were doing, e.g. "fetch from origin (file:///srv/repo.git)".
+    /// What we were doing, e.g. "fetch from origin (file:///srv/repo.git)". URLs in it, and in `message` and
+    /// `hint`, have their credentials redacted (``RemoteURL/redacted(_:)``).
     public var context: String
     /// Advice for the user, if any.
     public var hint: String?
 
     public init(_ code: Code, _ message: String, context: String = "", hint: String? = nil,
                 errorClass: Int32 = 0, returnCode: Int32 = 0) {
+        // A remote URL with a user and password or token in it is shown redacted wherever the error goes.
         self.code = code
-        self.message = message
-        self.context = context
-        self.hint = hint
+        self.message = RemoteURL.redacted(message)
+        self.context = RemoteURL.redacted(context)
+        self.hint = hint.map { RemoteURL.redacted($0) }
         self.errorClass = errorClass
         self.returnCode = returnCode
     }

@@ -20,6 +20,7 @@ extension Repository {
     public static func clone(from url: String, to path: String, bare: Bool = false,
                              options: RemoteOptions = RemoteOptions()) async throws(GitError) -> Repository {
         let target = "clone \(url)"
+        if let refused = RemoteURL.plaintextCredentialError(url: url, credentials: options.credentials, context: target) { throw refused }
         let existed = FileManager.default.fileExists(atPath: path)
         do {
             return try await NetworkOperation.run(deadline: options.deadline, target: target) { (operation) throws(GitError) -> Repository in
@@ -47,6 +48,9 @@ extension Repository {
     public func fetch(remote: String = "origin", options: RemoteOptions = RemoteOptions()) async throws(GitError) -> FetchResult {
         let url = (try? remoteURL(remote)) ?? nil
         let target = "fetch from \(remote)" + (url.map { " (\($0))" } ?? "")
+        if let url, let refused = RemoteURL.plaintextCredentialError(url: url, credentials: options.credentials, context: target) {
+            throw refused
+        }
         return try await NetworkOperation.run(deadline: options.deadline, target: target) { (operation) throws(GitError) -> FetchResult in
             try self.locked { () throws(GitError) -> FetchResult in
                 let before = try self.referenceSnapshot()
@@ -83,10 +87,18 @@ extension Repository {
         let url = (try? remoteURL(remote)) ?? nil
         let destination = remoteBranch ?? branch
         let target = "push \(branch) to \(remote)/\(destination)" + (url.map { " (\($0))" } ?? "")
+        if let url, let refused = RemoteURL.plaintextCredentialError(url: url, credentials: options.credentials, context: target) {
+            throw refused
+        }
         try await NetworkOperation.run(deadline: options.deadline, target: target) { (operation) throws(GitError) in
             try self.locked { () throws(GitError) in
-                let handle = try self.detachedRemote(remote, context: target).remote
+                let (handle, settings) = try self.detachedRemote(remote, context: target)
                 defer { git_remote_free(handle) }
+                // A push URL of its own (`remote.<name>.pushurl`) is where the credentials go: checked as the URL is.
+                if let pushURL = settings.pushURL,
+                   let refused = RemoteURL.plaintextCredentialError(url: pushURL, credentials: options.credentials, context: target) {
+                    throw refused
+                }
                 var pushOptions = git_push_options()
                 try check(git_push_options_init(&pushOptions, UInt32(GIT_PUSH_OPTIONS_VERSION)), "push options")
                 let callbacks = RemoteCallbacks(options: options, operation: operation, url: url ?? "")

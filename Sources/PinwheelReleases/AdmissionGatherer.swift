@@ -19,6 +19,11 @@ public actor AdmissionGatherer {
     /// How many of a promotion source's newest statuses are read.
     let promotionHistoryLimit = 200
     private var promotionSources: [String: (tip: ObjectID, observed: [PromotionGate.Observed])] = [:]
+    /// The environments that require signatures, with their hosts' addresses, by the commit and status tip they were
+    /// read at.
+    private var signingEnvironments: (commit: ObjectID, statusTip: ObjectID?, hosts: [String: Set<String>])?
+    /// Whether the operator requires signatures everywhere (`--require-signatures`).
+    public var requireSignatures: Bool { verifier.trusted.requireSignatures }
 
     public init(trusted: TrustedKeys, allowHistoryRewrite: Bool, verifier: SignatureVerifier? = nil) {
         self.verifier = verifier ?? SignatureVerifier(trusted: trusted)
@@ -32,7 +37,7 @@ public actor AdmissionGatherer {
                       statusTip: @Sendable () throws -> ObjectID?, now: Date) async -> AdmissionFacts {
         var facts = AdmissionFacts(desired: desired, commit: commit?.hex, uncommitted: uncommitted, lastApplied: lastApplied,
                                    quarantined: quarantined, now: now, allowHistoryRewrite: allowHistoryRewrite,
-                                   trustsKeys: !verifier.trusted.isEmpty)
+                                   trustsKeys: !verifier.trusted.isEmpty, operatorRequiresSignatures: requireSignatures)
         guard let repository else {
             if Admission.readsPromotion(desired, lastApplied: lastApplied) {
                 facts.promotion = .unreadable("the config is not in a git repository, so there is no status branch to read")
@@ -43,7 +48,10 @@ public actor AdmissionGatherer {
         if let commit, Admission.checksAncestry(commit: commit.hex, lastApplied: lastApplied, allowHistoryRewrite: allowHistoryRewrite) {
             facts.ancestry = await ancestry(of: commit, base: base, lastApplied: lastApplied?.commit ?? "", in: repository)
         }
-        if let commit, facts.trustsKeys, facts.uncommitted.isEmpty, Admission.requiresSignatures(desired, lastApplied: lastApplied) {
+        if let commit, !Admission.requiresSignatures(facts) {
+            facts.signingNeighbours = signingNeighbours(of: desired, at: commit, in: repository, statusTip: statusTip)
+        }
+        if let commit, facts.trustsKeys, facts.uncommitted.isEmpty, Admission.requiresSignatures(facts) {
             do {
                 facts.signatures = .checked(try await verifier.verdict(tip: commit, applied: base, in: repository))
             } catch {
@@ -70,6 +78,47 @@ public actor AdmissionGatherer {
             return .acceptedByMarker(commit: marker.id.hex, author: "\(marker.author.name) <\(marker.author.email)>")
         }
         return .diverged(error: error)
+    }
+
+    /// The other environments that require signatures and name one of `desired`'s hosts (by address): those at
+    /// `commit` whose config loads, and every environment with a status, as its last applied commit had it (so a
+    /// commit cannot shed the rule by also breaking, removing or weakening the guarded environment). A host is
+    /// matched by address alone, whatever the port or user: the strictest reading.
+    private func signingNeighbours(of desired: Environment, at commit: ObjectID, in repository: Repository,
+                                   statusTip: @Sendable () throws -> ObjectID?) -> [AdmissionFacts.SigningNeighbour] {
+        let tip = try? statusTip()
+        let signing: [String: Set<String>]
+        if let cached = signingEnvironments, cached.commit == commit, cached.statusTip == tip {
+            signing = cached.hosts
+        } else {
+            signing = Self.signingEnvironments(at: commit, statusTip: tip, in: repository)
+            signingEnvironments = (commit, tip, signing)
+        }
+        let addresses = Set(desired.hosts.map { $0.address.lowercased() })
+        return signing.keys.sorted().filter { $0 != desired.name }.compactMap { name in
+            signing[name]?.intersection(addresses).sorted().first.map { AdmissionFacts.SigningNeighbour(environment: name, address: $0) }
+        }
+    }
+
+    /// Each environment that requires signatures (at `commit` or as last applied), with its hosts' addresses.
+    static func signingEnvironments(at commit: ObjectID, statusTip: ObjectID?, in repository: Repository) -> [String: Set<String>] {
+        var signing: [String: Set<String>] = [:]
+        func add(_ environment: Environment) {
+            guard environment.policy.verify.requiresSignatures else { return }
+            signing[environment.name, default: []].formUnion(environment.hosts.map { $0.address.lowercased() })
+        }
+        if let report = try? ConfigLoader(source: CommitConfigSource(repository: repository, commit: commit)).load() {
+            report.environments.values.forEach(add)
+        }
+        if let statusTip, let folders = try? repository.listDirectory(ConfigLoader.environmentsFolder, at: statusTip) {
+            for folder in folders where folder.kind == .directory {
+                guard let data = try? repository.readFile(EnvironmentStatus.path(of: folder.name), at: statusTip),
+                      let status = try? EnvironmentStatus.parse(String(decoding: data, as: UTF8.self)),
+                      let environment = lastApplied(folder.name, status: status, in: repository)?.environment else { continue }
+                add(environment)
+            }
+        }
+        return signing
     }
 
     /// The statuses of `source` as of the status branch's tip, read again only when the tip moved.

@@ -25,6 +25,9 @@ public struct EnvironmentHistory: Encodable, Sendable {
         public var approvals: Approvals
         /// Its signature's state; nil until ``checkSignatures(with:in:)``.
         public var signature: SignatureReport?
+        /// True for a commit the controller applied that is no longer on the branch (a force-push or a rebase
+        /// removed it): found from the status branch's records, so no deployment drops out of the audit.
+        public var rewrittenAway: Bool = false
     }
 
     /// A commit's signature state, for people and for JSON.
@@ -55,6 +58,12 @@ public struct EnvironmentHistory: Encodable, Sendable {
             time = signature.iso8601
         }
 
+        init(name: String, email: String, time: String) {
+            self.name = name
+            self.email = email
+            self.time = time
+        }
+
         /// `Name <email>`.
         public var identity: String { "\(name) <\(email)>" }
     }
@@ -71,8 +80,11 @@ public struct EnvironmentHistory: Encodable, Sendable {
         /// Why, for a status that did not converge (refused, waiting, invalid, halted, degraded): the status
         /// commit's message.
         public var reason: String?
-        /// The admission code of a held status (waiting, refused), e.g. `windowClosed`.
+        /// The status's reason code: a held status's admission code (`windowClosed`), a halted or degraded one's
+        /// failure code (`health`, `install`, `unreachable`).
         public var code: String?
+        /// The step the failure code is about (`check B`), when the status records one.
+        public var step: String?
         /// The override a person gave to apply it anyway (`apply --override`).
         public var override: StatusRecord.Override?
 
@@ -84,6 +96,7 @@ public struct EnvironmentHistory: Encodable, Sendable {
             hosts = record.hosts
             revert = record.revert
             code = record.reason
+            step = record.reasonStep
             override = record.override
             if !["converged", "progressing"].contains(record.result) {
                 reason = Self.reason(in: commit.message)
@@ -150,7 +163,51 @@ public struct EnvironmentHistory: Encodable, Sendable {
                                            committer: Person(commit.committer).identity,
                                            author: Person(commit.author).identity)))
         }
+        // The branch's commits and the applied ones it lost, newest first (ties keep the branch's order first).
+        var dated = zip(commits, entries).map { (date: $0.committer.date, entry: $1) }
+        dated += try rewrittenAway(records, in: repository, tip: tip, listed: Set(commits.map(\.id.hex)), since: since)
+        let ordered = dated.enumerated().sorted { x, y in
+            x.element.date != y.element.date ? x.element.date > y.element.date : x.offset < y.offset
+        }
+        entries = ordered.prefix(limit).map(\.element.entry)
         return EnvironmentHistory(environment: environment, branch: revision, entries: entries)
+    }
+
+    /// The commits the controller applied (a status with a result that reached hosts: converged, progressing,
+    /// degraded, halted) that the branch no longer has: a force-push or a rebase took them out of its history, but
+    /// the hosts ran them, so the audit keeps them. The commit's author and summary when the repository still has
+    /// the object (a cache clone does), else what the status records say.
+    static func rewrittenAway(_ records: [String: [(commit: CommitInfo, record: StatusRecord)]], in repository: Repository,
+                              tip: ObjectID, listed: Set<String>, since: Date?) throws -> [(date: Date, entry: Entry)] {
+        let appliedResults: Set<String> = ["converged", "progressing", "degraded", "halted"]
+        var entries: [(date: Date, entry: Entry)] = []
+        for (desired, statuses) in records where !listed.contains(desired) {
+            guard statuses.contains(where: { appliedResults.contains($0.record.result) }),
+                  let id = ObjectID(hex: desired), let newest = statuses.first else { continue }
+            if let since, newest.commit.committer.date < since { continue }
+            let onBranch = id == tip || repository.contains(id) && ((try? repository.isDescendant(tip, of: id)) ?? false)
+            if onBranch { continue }
+            let applied = statuses.map { Applied($0.commit, $0.record) }
+            var entry: Entry
+            // Placed where it was first applied in time (its own commit date when the repository still has it).
+            var date = statuses.last?.commit.committer.date ?? newest.commit.committer.date
+            if repository.contains(id), let commit = try? repository.commitInfo(id) {
+                date = commit.committer.date
+                entry = Entry(commit: desired, summary: commit.summary, author: Person(commit.author), committer: Person(commit.committer),
+                              changes: [], applied: applied,
+                              approvals: Approvals.parse(message: commit.message, isMerge: commit.parents.count > 1,
+                                                         committer: Person(commit.committer).identity, author: Person(commit.author).identity))
+            } else {
+                let unknown = Person(name: "unknown", email: "", time: newest.commit.committer.iso8601)
+                entry = Entry(commit: desired, summary: "(no longer in this repository)", author: unknown, committer: unknown,
+                              changes: [], applied: applied,
+                              approvals: Approvals.parse(message: "", isMerge: false, committer: "", author: ""))
+            }
+            entry.changes = ["rewritten away: no longer on the branch, the status branch records it was applied"]
+            entry.rewrittenAway = true
+            entries.append((date, entry))
+        }
+        return entries
     }
 
     /// Every status commit for `environment`, by the desired commit it names, newest first: one walk.

@@ -1,3 +1,4 @@
+import PinwheelCore
 import PinwheelGit
 
 /// The message of a commit that reverts another: git's own form (`Revert "<summary>"`, then
@@ -5,7 +6,8 @@ import PinwheelGit
 /// people and tools read every revert the same way.
 ///
 /// When the controller reverts a release whose rollout it halted, the message also says why, lists the
-/// hosts that failed, and ends with the `Pinwheel-Environment:` and `Pinwheel-Reverts:` trailers.
+/// hosts that failed (each with Pinwheel's diagnosis: the step, its code, the message; never the program's output,
+/// which this commit would keep in the main branch's history for good), and ends with the `Pinwheel-Environment:` and `Pinwheel-Reverts:` trailers.
 public struct RevertMessage: Sendable, Hashable {
     /// The summary (first line) of the reverted commit.
     public var summary: String
@@ -19,10 +21,10 @@ public struct RevertMessage: Sendable, Hashable {
         public var environment: String
         /// Why the rollout was halted, one line.
         public var reason: String
-        /// Each failed host's error, by host name.
-        public var failures: [String: String]
+        /// Each failed host's failure, by host name.
+        public var failures: [String: HostFailure]
 
-        public init(environment: String, reason: String, failures: [String: String]) {
+        public init(environment: String, reason: String, failures: [String: HostFailure]) {
             self.environment = environment
             self.reason = reason
             self.failures = failures
@@ -41,7 +43,7 @@ public struct RevertMessage: Sendable, Hashable {
 
     /// The message of a revert made because the controller halted `environment`'s rollout.
     public static func haltedRollout(reverting commit: CommitInfo, environment: String, reason: String,
-                                     failures: [String: String]) -> RevertMessage {
+                                     failures: [String: HostFailure]) -> RevertMessage {
         RevertMessage(reverting: commit, halt: Halt(environment: environment, reason: reason, failures: failures))
     }
 
@@ -49,9 +51,9 @@ public struct RevertMessage: Sendable, Hashable {
     public var text: String {
         var text = "Revert \"\(summary)\"\n\nThis reverts commit \(reverted.hex).\n"
         guard let halt else { return text }
-        // Each failed host on one line: the first three lines of its error, joined.
+        // Each failed host on one line: the step, the code, the diagnosis (escaped: one line whatever it holds).
         let failures = halt.failures.keys.sorted().map { host in
-            "- \(host): " + (halt.failures[host]?.split(separator: "\n").prefix(3).joined(separator: " ") ?? "")
+            "- \(host): " + (halt.failures[host].map { HostText.bounded($0.description, limit: HostText.messageLimit) } ?? "")
         }
         text += "\nPinwheel halted the rollout of \(halt.environment) and reverted it: \(halt.reason)\n"
         text += failures.joined(separator: "\n") + "\n"

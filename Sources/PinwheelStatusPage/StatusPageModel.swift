@@ -60,6 +60,9 @@ struct StatusPageModel: Sendable {
     struct Failure: Sendable {
         var host: String
         var message: String
+        /// What the host printed about it (bounded and escaped by the engine; HTML-escaped by the template).
+        var detail: String
+        var hasDetail: Bool
     }
 
     struct Change: Sendable {
@@ -127,7 +130,8 @@ struct StatusPageModel: Sendable {
                  done: progress.done, hosts: progress.hosts,
                  percent: progress.hosts == 0 ? 0 : min(100, progress.done * 100 / progress.hosts),
                  stageDone: progress.stageDone, stageHosts: progress.stageHosts, hasStageHosts: progress.stageHosts > 0,
-                 failures: progress.failures.sorted { inNaturalOrder($0.key, $1.key) }.map { Failure(host: $0.key, message: $0.value) },
+                 failures: progress.failures.sorted { inNaturalOrder($0.key, $1.key) }.map { Failure(host: $0.key, message: $0.value, detail: progress.details[$0.key] ?? "",
+                                                                                     hasDetail: progress.details[$0.key] != nil) },
                  hasFailures: !progress.failures.isEmpty)
     }
 

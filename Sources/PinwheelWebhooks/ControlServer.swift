@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 
@@ -20,6 +21,11 @@ import ServiceLifecycle
 ///
 /// Each request is logged (method, path, status, and for hooks the verdict's reason); the secret,
 /// the body and the query string never are.
+///
+/// With an access token (``init(address:secret:accessToken:limits:maxBodyBytes:logger:onPush:health:metrics:environments:page:)``)
+/// the page, the API and `/metrics` answer 401 without it (see ``AccessGuard``); every answer carries
+/// `Content-Security-Policy` (with `frame-ancestors 'none'`) and `X-Content-Type-Options: nosniff`; idle
+/// connections are closed and connections capped by ``ControlLimits``.
 public struct ControlServer: Service {
     /// The default limit on a webhook body: GitHub caps payloads at 25 MB, but a push to a config
     /// repository is a few KiB; anything near a MiB is not a push worth reading.
@@ -33,12 +39,18 @@ public struct ControlServer: Service {
     private let environments: EnvironmentsEndpoint?
     private let page: (@Sendable () async -> [UInt8])?
     private let logger: Logger
+    private let access: AccessGuard
+    private let limits: ControlLimits
     private let state = ListeningState()
 
     /// - Parameters:
     ///   - address: where to listen; see ``ControlAddress``.
     ///   - secret: the webhook secret, loaded with ``WebhookSecret/load(environment:)``; nil turns the
     ///     hook routes off (they answer 404), and the server serves `/healthz` only.
+    ///   - accessToken: the token the page, the API and `/metrics` ask for; nil serves them to anyone who can
+    ///     connect. Load it like the secret (``WebhookSecret/load(environment:)``): from a file or an environment
+    ///     variable, never from the command line, where every local user reads it.
+    ///   - limits: the idle timeout and the connection cap.
     ///   - maxBodyBytes: bodies larger than this are refused with 413 before they are verified.
     ///   - logger: where requests are logged.
     ///   - onPush: called once per authentic push, before the 202 is sent. It must return at once
@@ -53,6 +65,8 @@ public struct ControlServer: Service {
     public init(
         address: ControlAddress,
         secret: SecretBytes?,
+        accessToken: SecretBytes? = nil,
+        limits: ControlLimits = ControlLimits(),
         maxBodyBytes: Int = ControlServer.defaultMaxBodyBytes,
         logger: Logger = Logger(label: "pinwheel.control"),
         onPush: @escaping @Sendable (WebhookEvent) async -> Void,
@@ -73,6 +87,8 @@ public struct ControlServer: Service {
         self.environments = environments
         self.page = page
         self.logger = logger
+        self.access = AccessGuard(token: accessToken)
+        self.limits = limits
     }
 
     /// The port the server is bound to, once it is: waits while it starts. Useful with port 0.
@@ -90,9 +106,14 @@ public struct ControlServer: Service {
         let state = self.state
         let address = self.address
         let logger = self.logger
+        let (seconds, attoseconds) = limits.idleTimeout.components
+        let idleNanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
         let application = Application(
-            responder: RequestLogResponder(wrapping: makeRouter().buildResponder(), logger: logger),
-            configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
+            responder: RequestLogResponder(wrapping: GuardedResponder(wrapped: makeRouter().buildResponder(), access: access), logger: logger),
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(idleNanoseconds))),
+            configuration: ApplicationConfiguration(
+                address: .hostname(address.host, port: address.port), serverName: nil,
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? address.port
                 let bound = address.host.contains(":") ? "[\(address.host)]:\(port)" : "\(address.host):\(port)"

@@ -27,6 +27,12 @@ public struct SecretBytes: Sendable, Equatable, CustomStringConvertible, CustomD
         Self.equalInConstantTime(Array(token.utf8), bytes)
     }
 
+    /// The secret as text, for one use only: to find it and redact it in output shown elsewhere (a host's error on
+    /// the status page). Never print or log it.
+    public var textForRedaction: String {
+        String(decoding: bytes, as: UTF8.self)
+    }
+
     /// The secret as an HMAC key.
     var key: SymmetricKey { SymmetricKey(data: bytes) }
 

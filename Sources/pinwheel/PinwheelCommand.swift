@@ -30,7 +30,7 @@ enum Main {
         } catch ExitCodeError.invalid {
             Foundation.exit(1)
         } catch let error as UsageError {
-            FileHandle.standardError.write(Data("pinwheel: error: \(error.message)\n".utf8))
+            StandardError.write("pinwheel: error: \(error.message)")
             Foundation.exit(2)
         } catch {
             if PinwheelCommand.exitCode(for: error) == .validationFailure {
@@ -38,6 +38,12 @@ enum Main {
                 // "you called it wrong" from "the config is invalid" (1).
                 FileHandle.standardError.write(Data((PinwheelCommand.fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(2)
+            }
+            if PinwheelCommand.exitCode(for: error) == .failure {
+                // Errors often quote a host or a commit: printed with control characters shown, not obeyed.
+                let message = PinwheelCommand.fullMessage(for: error)
+                if !message.isEmpty { StandardError.write(message) }
+                Foundation.exit(1)
             }
             PinwheelCommand.exit(withError: error)
         }

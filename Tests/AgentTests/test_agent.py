@@ -1,8 +1,9 @@
 """Unit tests of the host agent (Sources/PinwheelFleet/Agent/pinwheel_agent.py), standard library only.
 
 Run from the repository root: `python3 -m unittest discover -s Tests/AgentTests -v`. They need neither supervisord
-nor nginx: the supervisor `ctl` is a small script that prints a status, nginx's commands are `true` and `false`, and
-web processes are `http.server`s on free loopback ports.
+nor nginx: `supervisorctl` and `nginx` are small scripts in a folder put first in the agent's SYSTEM_PATH (the
+supervisorctl prints the status file its `-c` names; nginx fails when a word holds `fail`), and web processes are
+`http.server`s on free loopback ports.
 """
 import base64
 import contextlib
@@ -29,6 +30,19 @@ _spec = importlib.util.spec_from_file_location("pinwheel_agent", AGENT_PATH)
 agent = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(agent)
 
+# The test doubles of the host's supervisorctl and nginx, found first where the agent looks for system programs.
+FAKE_SYSTEM = tempfile.mkdtemp(prefix="pinwheel-agent-tests-")
+for _name, _text in (
+        ("supervisorctl", '#!/bin/sh\nif [ "$1" = -c ] && [ "${2%%.status}" != "$2" ] && [ "$3" = status ]; then cat "$2"; fi\n'
+                          'echo "$*" >> "%s/supervisorctl.calls"\nexit 0\n' % FAKE_SYSTEM),
+        ("nginx", '#!/bin/sh\ncase "$*" in *fail*) echo "emerg: bad upstream"; exit 1;; esac\nexit 0\n')):
+    with open(os.path.join(FAKE_SYSTEM, _name), "w") as _handle:
+        _handle.write(_text)
+    os.chmod(os.path.join(FAKE_SYSTEM, _name), 0o755)
+agent.SYSTEM_PATH = (FAKE_SYSTEM,) + agent.SYSTEM_PATH
+# A supervisorctl `-c` that names no file: no socket is found, and the fake prints no status.
+NO_SUPERVISOR = "supervisorctl -c /nonexistent/supervisord.conf"
+
 FINGERPRINT_A = "a" * 64
 FINGERPRINT_B = "b" * 64
 
@@ -49,7 +63,7 @@ def slot_spec(slot, web_ports=(8100, 8101), health_path="/healthz"):
     }
 
 
-def make_request(root, action="execute", steps=(), ctl="true", web_ports=(8100, 8101), **overrides):
+def make_request(root, action="execute", steps=(), ctl=NO_SUPERVISOR, web_ports=(8100, 8101), **overrides):
     """A complete protocol 2 request for environment production of app hello, rooted in `root`."""
     request = {
         "protocol": 2, "action": action, "steps": list(steps), "environment": "production", "app": "hello",
@@ -57,7 +71,7 @@ def make_request(root, action="execute", steps=(), ctl="true", web_ports=(8100, 
             "user": "deploy", "port": 22,
             "root": root,
             "supervisor": {"include": os.path.join(root, "supervisor"), "ctl": ctl},
-            "nginx": {"upstream": os.path.join(root, "nginx", "hello.conf"), "test": "true", "reload": "true"},
+            "nginx": {"upstream": os.path.join(root, "nginx", "hello.conf"), "test": "nginx -t", "reload": "nginx -s reload"},
         },
         "slots": {
             "A": {"fingerprint": FINGERPRINT_A, "spec": slot_spec("A", web_ports)},
@@ -72,14 +86,14 @@ def make_request(root, action="execute", steps=(), ctl="true", web_ports=(8100, 
 
 
 def fake_supervisorctl(directory, running):
-    """A `ctl` command that reports the processes of the groups `running` (name -> ports) as RUNNING."""
-    path = os.path.join(directory, "supervisorctl-fake")
+    """A `ctl` command that reports the processes of the groups `running` (name -> ports) as RUNNING: the fake
+    supervisorctl prints the status file its `-c` names (outside the deploy root `directory`, as the agent demands)."""
+    handle, path = tempfile.mkstemp(suffix=".status", dir=FAKE_SYSTEM)
     lines = ["%s:%s_%d RUNNING pid 1, uptime 0:00:01" % (group, group, port)
              for group, ports in running.items() for port in ports]
-    with open(path, "w") as handle:
-        handle.write("#!/bin/sh\ncat <<'END'\n%s\nEND\n" % "\n".join(lines))
-    os.chmod(path, 0o755)
-    return path
+    with os.fdopen(handle, "w") as stream:
+        stream.write("\n".join(lines) + "\n")
+    return "supervisorctl -c %s" % path
 
 
 @contextlib.contextmanager
@@ -555,10 +569,11 @@ class HookTests(TestCase):
         reply = agent.handle(request)
         step = reply["steps"][0]
         self.assertEqual((reply["ok"], step["code"]), (False, "hook"))
-        self.assertIn("the afterSwitch hook `migrate` exited 3:", step["error"])
-        self.assertIn("relation does not exist", step["error"])
-        self.assertNotIn("line 10\n", step["error"])
-        self.assertEqual(len(step["error"].splitlines()), 1 + agent.HOOK_OUTPUT_LINES)
+        # The diagnosis (one line, with the exit status) is apart from what the hook printed (its last lines).
+        self.assertEqual(step["error"], "the afterSwitch hook `migrate` exited 3")
+        self.assertIn("relation does not exist", step["detail"])
+        self.assertNotIn("line 10\n", step["detail"])
+        self.assertEqual(len(step["detail"].splitlines()), agent.HOOK_OUTPUT_LINES)
 
     def test_a_hung_hook_is_ended_at_its_timeout_with_what_it_started(self):
         marker = os.path.join(self.root, "survived")
@@ -571,7 +586,7 @@ class HookTests(TestCase):
         step = reply["steps"][0]
         self.assertEqual(step["code"], "hook")
         self.assertIn("ran past its timeout of 500ms and was ended", step["error"])
-        self.assertIn("waiting", step["error"])
+        self.assertEqual(step["detail"], "waiting")
         time.sleep(3.5)
         self.assertFalse(os.path.exists(marker), "a process the hook started outlived it")
 
@@ -693,11 +708,12 @@ class LightModuleTests(TestCase):
     @staticmethod
     def run_in_a_new_interpreter(request, environment=None):
         """The agent's reply to `request` and the modules it imported, run as the loader runs it: with `-I -S`, the
-        agent executed in a fresh namespace, then main."""
+        agent executed in a fresh namespace (the test doubles first in its SYSTEM_PATH), then main."""
         import subprocess
         encoded = base64.b64encode(json.dumps(request).encode()).decode()
         script = ("import sys\nbefore = set(sys.modules)\nmodule = {'__name__': 'pinwheel_agent'}\n"
                   "exec(compile(open(sys.argv[1]).read(), 'pinwheel_agent.py', 'exec'), module)\n"
+                  "module['SYSTEM_PATH'] = (%r,) + module['SYSTEM_PATH']\n" % FAKE_SYSTEM +
                   "module['main'](sys.argv[2])\nprint(sorted(set(sys.modules) - before))\n")
         completed = subprocess.run([sys.executable, "-I", "-S", "-c", script, AGENT_PATH, encoded], env=environment,
                                    stdout=subprocess.PIPE, universal_newlines=True, check=True)
@@ -739,16 +755,39 @@ class LightModuleTests(TestCase):
                       "'json'", "'socket'", "'threading'"):
             self.assertNotIn(heavy, imported)
 
-    def test_quote_word_quotes_as_shlex(self):
-        import shlex
-        for word in ("plain-word_1.0", "", "two words", "it's", "$HOME", "a\nb", "caf\u00e9"):
-            self.assertEqual(agent.quote_word(word), shlex.quote(word))
+    def test_configured_commands_are_argument_vectors_of_the_programs_they_exist_for(self):
+        root = "/srv/pinwheel"
+        for command, what, words in (
+                ("supervisorctl -c /etc/supervisor/supervisord.conf", "supervisor.ctl",
+                 ["supervisorctl", "-c", "/etc/supervisor/supervisord.conf"]),
+                ("  sudo -n  /usr/bin/supervisorctl --serverurl=unix:///run/s.sock", "supervisor.ctl",
+                 ["sudo", "-n", "/usr/bin/supervisorctl", "--serverurl=unix:///run/s.sock"]),
+                ("nginx -t -c /etc/nginx/nginx.conf", "nginx.test", ["nginx", "-t", "-c", "/etc/nginx/nginx.conf"]),
+                ("sudo systemctl reload nginx", "nginx.reload", ["sudo", "systemctl", "reload", "nginx"])):
+            self.assertEqual(agent.command_words(command, what, root), words)
 
-    def test_split_command_splits_as_shlex(self):
-        import shlex
-        for command in ("supervisorctl -c /etc/supervisor/supervisord.conf", "  a\tb  c ",
-                        "supervisorctl -c '/srv/my conf/s.conf'", 'a "b c" d\\ e', "a # b", "a\x0cb\u00a0c\nd"):
-            self.assertEqual(agent.split_command(command), shlex.split(command))
+    def test_a_configured_command_that_is_not_its_program_or_not_plain_is_refused_saying_why(self):
+        root = "/srv/pinwheel"
+        for command, what, said in (
+                ("true", "supervisor.ctl", "must run supervisorctl"),
+                ("sh -c supervisorctl", "supervisor.ctl", "must run supervisorctl"),
+                ("sudo -s supervisorctl", "supervisor.ctl", "must run supervisorctl"),
+                ("/tmp/x/supervisorctl", "supervisor.ctl", "must run supervisorctl"),
+                ("supervisorctl; touch /tmp/x", "supervisor.ctl", "not a plain word"),
+                ("supervisorctl -c /etc/s.conf status", "supervisor.ctl", "only give supervisorctl"),
+                ("nginx -t -c $(touch /tmp/x)", "nginx.test", "not a plain word"),
+                ("python3 -c print", "nginx.reload", "must run nginx or systemctl or service"),
+                ("nginx -t -c /srv/pinwheel/production/slots/A/venv/evil.conf", "nginx.test", "inside the deploy root"),
+                ("nginx -t -c /etc/../srv/pinwheel/evil.conf", "nginx.test", "inside the deploy root"),
+                ("supervisorctl --configuration=/srv/pinwheel/x.conf", "supervisor.ctl", "inside the deploy root"),
+                ("", "nginx.test", "is empty")):
+            with self.assertRaisesRegex(agent.BadRequest, said, msg=command):
+                agent.command_words(command, what, root)
+
+    def test_a_configured_command_runs_its_programs_by_their_absolute_paths(self):
+        self.assertEqual(agent.resolved_command(["nginx", "-t"], "nginxTest"), [os.path.join(FAKE_SYSTEM, "nginx"), "-t"])
+        with self.assertRaisesRegex(agent.StepFailed, "systemctl-missing is not installed"):
+            agent.resolved_command(["systemctl-missing", "reload"], "nginxReload")
 
     def test_run_together_returns_results_in_order_and_raises_a_failure(self):
         self.assertEqual(agent.run_together([lambda n=n: (time.sleep(0.01 * (3 - n)), n)[1] for n in range(3)]),
@@ -760,17 +799,23 @@ class LightModuleTests(TestCase):
     def test_run_command_gives_status_and_both_outputs(self):
         code, text = agent.run_command(["/bin/sh", "-c", "echo out; echo err >&2; exit 3"], 5)
         self.assertEqual((code, sorted(text.split())), (3, ["err", "out"]))
-        code, text = agent.run_command(["sh", "-c", "read line; echo \"[$line]\""], 5)
+        code, text = agent.run_command(["/bin/sh", "-c", "read line; echo \"[$line]\""], 5)
         self.assertEqual((code, text), (0, "[]\n"))
         code, _ = agent.run_command(["/bin/sh", "-c", "kill -TERM $$"], 5)
         self.assertEqual(code, -15)
         with self.assertRaises(FileNotFoundError):
-            agent.run_command(["pinwheel-no-such-program"], 5)
+            agent.run_command(["/nonexistent/pinwheel-no-such-program"], 5)
+
+    def test_run_command_searches_no_path(self):
+        """A program is started by its absolute path only: a PATH that a slot's bin/ (or `.`) comes first in never
+        decides what runs."""
+        with self.assertRaisesRegex(FileNotFoundError, "searches no PATH"):
+            agent.run_command(["sh", "-c", "true"], 5)
 
     def test_run_command_stops_a_command_past_its_timeout(self):
         started = time.monotonic()
         with self.assertRaises(TimeoutError):
-            agent.run_command(["sleep", "30"], 0.3)
+            agent.run_command(["/bin/sleep", "30"], 0.3)
         self.assertLess(time.monotonic() - started, 5)
 
     def test_write_atomically_replaces_the_file_and_leaves_nothing_beside_it(self):
@@ -804,7 +849,7 @@ class SupervisorURLTests(TestCase):
         config = self.write_config("[unix_http_server]\nfile=/run/s.sock ; a comment\n")
         self.assertEqual(agent.Supervisor.server_url("supervisorctl -c %s" % config), "unix:///run/s.sock")
         self.assertEqual(agent.Supervisor.server_url("supervisorctl -s http://127.0.0.1:9001"), "http://127.0.0.1:9001")
-        self.assertIsNone(agent.Supervisor.server_url("sudo supervisorctl"))
+        self.assertEqual(agent.Supervisor.server_url("sudo -n supervisorctl -c %s" % config), "unix:///run/s.sock")
         self.assertIsNone(agent.Supervisor.server_url("supervisorctl -u admin -c %s" % config))
         self.write_config("[supervisorctl]\nusername=admin\n[unix_http_server]\nfile=/run/s.sock\n")
         self.assertIsNone(agent.Supervisor.server_url("supervisorctl -c %s" % config))
@@ -857,13 +902,29 @@ class SupervisorFallbackTests(TestCase):
         config = os.path.join(self.root, "supervisord.conf")
         with open(config, "w") as handle:
             handle.write("[unix_http_server]\nfile=%s/gone.sock\n" % self.root)
-        script = fake_supervisorctl(self.root, {"hello-web-A": [8100]})
-        supervisor = agent.Supervisor("supervisorctl -c %s" % config, agent.Agent(make_request(self.root)).shell)
+        ctl = fake_supervisorctl(self.root, {"hello-web-A": [8100]})
+        supervisor = agent.Supervisor("supervisorctl -c %s" % config)
         self.assertIsNotNone(supervisor.proxy)
-        supervisor.ctl_command = script
+        supervisor.ctl_words = ctl.split()
         states, problem = supervisor.states()
         self.assertIsNone(supervisor.proxy)
         self.assertEqual((states, problem), ({"hello-web-A": ["RUNNING"]}, None))
+
+    def test_observing_runs_the_fixed_status_command_never_the_configured_one(self):
+        """Read-only (observe, logs, exec): without a socket, `supervisorctl -c FILE status` by its absolute path,
+        without the `sudo` the config put before it; anything but `status` is refused."""
+        ctl = fake_supervisorctl(self.root, {"hello-web-A": [8100]})
+        calls = os.path.join(FAKE_SYSTEM, "supervisorctl.calls")
+        if os.path.exists(calls):
+            os.remove(calls)
+        supervisor = agent.Supervisor(ctl.replace("supervisorctl", "sudo -n supervisorctl"), read_only=True)
+        self.assertEqual(supervisor.states(), ({"hello-web-A": ["RUNNING"]}, None))
+        with open(calls) as handle:
+            self.assertEqual(handle.read(), "%s status\n" % ctl.split(" ", 1)[1])
+        with self.assertRaisesRegex(agent.StepFailed, "only observes"):
+            supervisor.update()
+        self.assertEqual(agent.Agent(make_request(self.root, action="observe")).supervisord.read_only, True)
+        self.assertEqual(agent.Agent(make_request(self.root)).supervisord.read_only, False)
 
 
 class LockTests(TestCase):
@@ -1054,7 +1115,7 @@ class StepTests(TestCase):
     def test_route_to_the_slot_already_routed_changes_nothing(self):
         request = make_request(self.root, steps=[{"action": "route", "slot": "B"}])
         agent.handle(request)
-        request["settings"]["nginx"]["reload"] = "false"
+        request["settings"]["nginx"]["reload"] = "nginx -s reload -c /fail.conf"
         reply = agent.handle(request)
         self.assertTrue(reply["ok"], reply)
         self.assertEqual(reply["steps"][0]["output"], ["nginx already routes to slot B"])
@@ -1064,10 +1125,12 @@ class StepTests(TestCase):
         request = make_request(self.root, steps=[{"action": "route", "slot": "A"}])
         agent.handle(request)
         request["steps"] = [{"action": "route", "slot": "B"}]
-        request["settings"]["nginx"]["test"] = "echo 'emerg: bad upstream'; false"
+        request["settings"]["nginx"]["test"] = "nginx -t -c /fail.conf"
         reply = agent.handle(request)
         self.assertEqual(reply["steps"][-1]["code"], "nginxTest")
-        self.assertIn("emerg: bad upstream", reply["error"])
+        self.assertIn("emerg: bad upstream", reply["steps"][-1]["detail"])
+        self.assertEqual(reply["steps"][-1]["detail"], "emerg: bad upstream", "nginx's output is the detail")
+        self.assertNotIn("\n", reply["steps"][-1]["error"], "the diagnosis is one line")
         self.assertEqual(reply["observation"]["routed"], "A")
 
     def test_route_verifies_through_nginx_check(self):
@@ -1125,6 +1188,122 @@ class StepTests(TestCase):
         request = make_request("/srv/pinwheel")
         request["settings"]["nginx"]["probe"] = "127.0.0.1:19123"
         self.assertEqual(agent.Agent(request).upstream_text("B"), golden("nginx-upstream-B-probe.conf"))
+
+
+class HostIntegrityTests(TestCase):
+    """What a host's own folders and programs may decide: a deploy root someone else can write is refused before
+    anything is read from it, installers see none of the host's pip or uv settings, and programs start by absolute
+    paths, never from a PATH a slot's bin/ comes first in."""
+
+    def test_a_deploy_root_writable_by_others_is_refused_and_nothing_is_done(self):
+        os.chmod(self.root, 0o777)
+        self.addCleanup(os.chmod, self.root, 0o700)
+        reply = agent.handle(make_request(self.root, steps=[{"action": "route", "slot": "A"}]))
+        self.assertEqual((reply["ok"], reply["code"]), (False, "unsafeRoot"))
+        self.assertIn("%s is writable by its group or others (mode 777)" % self.root, reply["error"])
+        self.assertIn("chmod go-w", reply["error"])
+        self.assertFalse(os.path.exists(os.path.join(self.root, "nginx")), "the route step wrote nothing")
+
+    def test_an_environment_folder_writable_by_its_group_is_refused_for_observing_too(self):
+        os.makedirs(os.path.join(self.root, "production", "slots"))
+        os.chmod(os.path.join(self.root, "production", "slots"), 0o775)
+        reply = agent.handle(make_request(self.root, action="observe"))
+        self.assertEqual(reply["code"], "unsafeRoot")
+        self.assertIn("production/slots is writable by its group or others (mode 775)", reply["error"])
+
+    def test_a_root_owned_by_another_user_is_refused(self):
+        """As the app's user owning the root (so it could replace the agent the SSH user runs): decided by owner."""
+        if os.geteuid() != 0:
+            self.skipTest("changing a folder's owner needs root")
+        import pwd
+        other = pwd.getpwnam("nobody").pw_uid
+        cache = os.path.join(self.root, ".pinwheel")
+        os.makedirs(cache)
+        os.chown(cache, other, -1)
+        problem = agent.root_problem(self.root, "production")
+        self.assertIn("%s is owned by user id %d, not by the SSH user (0) or root" % (cache, other), problem)
+
+    def test_a_link_in_place_of_a_folder_is_refused(self):
+        os.symlink("/tmp", os.path.join(self.root, "production"))
+        self.assertIn("is not a folder (a link or a file)", agent.root_problem(self.root, "production"))
+        self.assertIsNone(agent.root_problem(os.path.join(self.root, "missing"), "production"), "made later, by the agent")
+
+    def test_installers_see_none_of_the_hosts_pip_or_uv_settings(self):
+        variables = {"PIP_EXTRA_INDEX_URL": "http://evil.example/simple/", "PIP_INDEX_URL": "http://evil.example/",
+                     "UV_EXTRA_INDEX_URL": "http://evil.example/", "UV_INDEX": "evil=http://evil.example/",
+                     "PIP_CONFIG_FILE": "/etc/evil.conf", "PYTHONPATH": "/tmp/evil", "VIRTUAL_ENV": "/tmp/venv"}
+        saved = {key: os.environ.get(key) for key in variables}
+        os.environ.update(variables)
+        try:
+            environment = agent.install_environment()
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        for key in ("PIP_EXTRA_INDEX_URL", "PIP_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX", "PYTHONPATH", "VIRTUAL_ENV"):
+            self.assertNotIn(key, environment)
+        self.assertEqual((environment["PIP_CONFIG_FILE"], environment["UV_NO_CONFIG"], environment["PIP_NO_INPUT"]),
+                         (os.devnull, "1", "1"))
+        self.assertEqual(environment["PATH"], os.environ["PATH"])
+
+    def test_an_install_runs_with_the_isolated_environment(self):
+        """The installer (a stand-in uv that records what it saw) gets the isolated environment, whatever the host's
+        session sets, and the config's index only."""
+        tools = os.path.join(self.root, "tools")
+        os.makedirs(tools)
+        seen = os.path.join(self.root, "seen")
+        with open(os.path.join(tools, "uv"), "w") as handle:
+            handle.write('#!/bin/sh\nenv >> "%s"\necho "ARGS $*" >> "%s"\nif [ "$1" = venv ]; then for last; do :; done\n'
+                         'mkdir -p "$last/bin"; ln -s %s "$last/bin/python"; exit 0; fi\nexit 1\n'
+                         % (seen, seen, sys.executable))
+        os.chmod(os.path.join(tools, "uv"), 0o755)
+        saved = os.environ.get("PATH"), os.environ.get("PIP_EXTRA_INDEX_URL")
+        os.environ["PATH"] = tools + os.pathsep + saved[0]
+        os.environ["PIP_EXTRA_INDEX_URL"] = "http://evil.example/simple/"
+        try:
+            reply = agent.handle(make_request(self.root, steps=[{"action": "prepare", "slot": "A"}]))
+        finally:
+            os.environ["PATH"] = saved[0]
+            os.environ.pop("PIP_EXTRA_INDEX_URL")
+        self.assertEqual(reply["steps"][0]["code"], "install")
+        with open(seen) as handle:
+            text = handle.read()
+        self.assertNotIn("evil.example", text)
+        self.assertIn("UV_NO_CONFIG=1", text)
+        self.assertIn("--index-url http://127.0.0.1:8080/simple/", text)
+
+    def test_uv_is_never_taken_from_a_relative_path_folder(self):
+        saved = os.environ["PATH"], os.getcwd()
+        with open(os.path.join(self.root, "uv"), "w") as handle:
+            handle.write("#!/bin/sh\n")
+        os.chmod(os.path.join(self.root, "uv"), 0o755)
+        os.chdir(self.root)
+        os.environ["PATH"] = ".:" + saved[0]
+        try:
+            self.assertNotEqual(agent.find_program("uv"), "./uv")
+        finally:
+            os.environ["PATH"] = saved[0]
+            os.chdir(saved[1])
+
+    def test_runuser_comes_from_the_system_folders_not_the_slots_bin(self):
+        """A package can put a `runuser` in the slot's bin/, which comes first on the PATH the program gets: the
+        agent names the system's by its absolute path."""
+        request = make_request(self.root)
+        request["slots"]["A"]["spec"]["programs"][0]["settings"] = {"user": "pinwheel-nobody-such"}
+        target = os.path.join(self.root, "build")
+        os.makedirs(os.path.join(target, "venv", "bin"))
+        with open(os.path.join(target, "venv", "bin", "runuser"), "w") as handle:
+            handle.write("#!/bin/sh\ntouch %s/owned\n" % self.root)
+        os.chmod(os.path.join(target, "venv", "bin", "runuser"), 0o755)
+        host = agent.Agent(request)
+        if os.geteuid() != 0:
+            self.skipTest("runuser is only used by root")
+        argv, environment, _ = host.as_program("A", "web", target, ["hello-service"], {}, "exec")
+        self.assertTrue(argv[0].startswith("/") and argv[0] != os.path.join(target, "venv", "bin", "runuser"), argv)
+        self.assertEqual(os.path.dirname(argv[0]) in agent.SYSTEM_PATH, True, argv)
+        self.assertTrue(environment["PATH"].startswith(os.path.join(target, "venv", "bin")))
 
 
 class RequestTests(TestCase):
@@ -1193,6 +1372,66 @@ class RequestTests(TestCase):
     def test_step_codes_are_documented(self):
         for code in agent.STEP_CODES:
             self.assertIn("    %s " % code, agent.__doc__)
+
+
+class CodeContractTests(unittest.TestCase):
+    """Every failure code the agent can send comes from its tables (STEP_CODES, REPLY_CODES), which the Swift side
+    mirrors as `FailureCode` (its contract test reads the tables): read from the agent's source, so a new
+    `raise StepFailed("...")` with a code missing from the table fails here before it reaches a host."""
+
+    # Where a call passes a failure code: the callee's name, the argument's position, and its keyword.
+    CODE_ARGUMENTS = {"StepFailed": (0, "code"), "restore": (0, "code"), "as_program": (5, "code"),
+                      "reply": (1, "code"), "step_result": (5, "code")}
+    # What a call may pass on instead of a literal: a code it was itself given, or the one a failure carries.
+    FORWARDED = {"code", "error.code"}
+
+    def code_arguments(self):
+        import ast
+        with open(AGENT_PATH) as handle:
+            tree = ast.parse(handle.read())
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+            if name not in self.CODE_ARGUMENTS:
+                continue
+            position, keyword = self.CODE_ARGUMENTS[name]
+            argument = next((k.value for k in node.keywords if k.arg == keyword), None)
+            if argument is None and len(node.args) > position:
+                argument = node.args[position]
+            if argument is not None:
+                yield name, node.lineno, argument
+
+    def test_every_code_the_agent_sends_is_in_its_tables(self):
+        import ast
+        found = 0
+        for name, line, argument in self.code_arguments():
+            if isinstance(argument, ast.Constant):
+                if argument.value is None:
+                    continue
+                allowed = agent.REPLY_CODES if name == "reply" else agent.STEP_CODES
+                self.assertIn(argument.value, allowed, "%s at line %d sends a code missing from the table" % (name, line))
+                found += 1
+            else:
+                # `name` or `name.attribute`, spelled out by hand (ast.unparse is Python 3.9+).
+                if isinstance(argument, ast.Attribute) and isinstance(argument.value, ast.Name):
+                    spelled = "%s.%s" % (argument.value.id, argument.attr)
+                else:
+                    spelled = getattr(argument, "id", ast.dump(argument))
+                self.assertIn(spelled, self.FORWARDED,
+                              "%s at line %d passes a code the test cannot check" % (name, line))
+        self.assertGreater(found, 20, "the walk found the agent's codes")
+
+    def test_the_tables_have_no_duplicates_and_are_documented(self):
+        for table in (agent.STEP_CODES, agent.REPLY_CODES):
+            self.assertEqual(len(table), len(set(table)))
+        for code in agent.REPLY_CODES:
+            self.assertIn("    %s " % code, agent.__doc__)
+
+    def test_a_failure_splits_its_diagnosis_from_the_hosts_output(self):
+        failure = agent.StepFailed("install", "pip install failed (exit 1):\nERROR: token=abc123 refused\n")
+        self.assertEqual((failure.diagnosis, failure.detail), ("pip install failed (exit 1)", "ERROR: token=abc123 refused"))
+        self.assertIsNone(agent.StepFailed("notPrepared", "slot A is not prepared").detail)
 
 
 if __name__ == "__main__":

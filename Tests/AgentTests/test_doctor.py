@@ -182,6 +182,15 @@ class DoctorTests(unittest.TestCase):
         self.assertIn("0 MiB needed", checks(doctor.handle(host.request(slot_bytes=1)))["disk"]["detail"])
         self.assertEqual(doctor.folder_bytes(build), 300000)
 
+    def test_a_root_others_can_write_is_reported_as_the_agent_would_refuse_it(self):
+        host = Host(self.root)
+        root = os.path.join(self.root, "srv")
+        os.makedirs(root, exist_ok=True)
+        os.chmod(root, 0o777)
+        found = checks(doctor.handle(host.request()))["root"]
+        self.assertFalse(found["ok"])
+        self.assertIn("writable by its group or others (mode 777): the agent refuses it", found["detail"])
+
     def test_a_root_that_cannot_be_made(self):
         host = Host(self.root)
         request = host.request()

@@ -25,11 +25,13 @@ struct AdmissionParityTests {
     }
 
     /// The reason code the controller records after one poll of `config`.
-    func controllerReason(_ config: ConfigRemote, in directory: TemporaryDirectory, allowedSigners: String? = nil) async throws -> String? {
-        let configuration = ControllerConfiguration(
+    func controllerReason(_ config: ConfigRemote, in directory: TemporaryDirectory, allowedSigners: String? = nil,
+                          requireSignatures: Bool = false) async throws -> String? {
+        var configuration = ControllerConfiguration(
             repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
             cacheDirectory: "\(directory.path)/cache", environments: ["staging"], authorName: "Pinwheel", authorEmail: "pinwheel@test",
             allowedSigners: allowedSigners, now: { ISO8601DateFormatter().date(from: "2026-11-20T13:00:00Z")! })
+        configuration.requireSignatures = requireSignatures
         let controller = Controller(configuration: configuration, logger: CapturedLogs().logger())
         await controller.poll()
         await controller.settle()
@@ -97,14 +99,31 @@ struct AdmissionParityTests {
         #expect(!allowed.stdout.contains("apply.held"), "\(allowed.stdout)")
     }
 
-    @Test func anUnsignedCommitUnderRequiredSignaturesIsRefusedInBoth() async throws {
-        let (directory, config) = try await repositories(policy: "verify: {signatures: required}")
+    /// An allowed-signers file with a fresh key of Alice's, in `directory`.
+    func allowedSigners(in directory: TemporaryDirectory) async throws -> String {
         let key = "\(directory.path)/alice"
         let made = try await Shell.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f", key])
         try #require(made.status == 0, "ssh-keygen: \(made.standardError)")
         let fields = try String(contentsOfFile: key + ".pub", encoding: .utf8).split(separator: " ")
         let allowed = "\(directory.path)/allowed_signers"
         try "alice@example.com \(fields[0]) \(fields[1])\n".write(toFile: allowed, atomically: false, encoding: .utf8)
+        return allowed
+    }
+
+    /// The operator's `--require-signatures` refuses an unsigned commit that no policy guards, in both.
+    @Test func theOperatorsSignatureRuleRefusesInBoth() async throws {
+        let (directory, config) = try await repositories(policy: "")
+        let allowed = try await allowedSigners(in: directory)
+        let watch = try await controllerReason(config, in: directory, allowedSigners: allowed, requireSignatures: true)
+        let apply = try applyHeld(config, extra: ["--allowed-signers", allowed, "--require-signatures"])
+        #expect(watch == AdmissionReason.unverifiedCommits.rawValue)
+        #expect(apply.status == 1)
+        #expect(apply.held?["reason"] as? String == watch)
+    }
+
+    @Test func anUnsignedCommitUnderRequiredSignaturesIsRefusedInBoth() async throws {
+        let (directory, config) = try await repositories(policy: "verify: {signatures: required}")
+        let allowed = try await allowedSigners(in: directory)
 
         let watch = try await controllerReason(config, in: directory, allowedSigners: allowed)
         let apply = try applyHeld(config, extra: ["--allowed-signers", allowed])

@@ -9,71 +9,6 @@ struct PrometheusTests {
     static let first = 201
     static let alertRules = Shell.packageRoot.appendingPathComponent("Examples/prometheus/pinwheel-alerts.yml").path
 
-    /// A Prometheus server scraping one target every second, its storage in `directory`.
-    final class PrometheusServer {
-        let process = Process()
-        let port: Int
-        let log: String
-
-        init(scraping target: String, in directory: String) throws {
-            port = try FreePort.next()
-            try FileManager.default.createDirectory(atPath: "\(directory)/data", withIntermediateDirectories: true)
-            let config = "\(directory)/prometheus.yml"
-            try """
-                global: {scrape_interval: 1s, evaluation_interval: 1s}
-                rule_files: ['\(PrometheusTests.alertRules)']
-                scrape_configs:
-                  - job_name: pinwheel
-                    static_configs: [{targets: ['\(target)']}]
-
-                """.write(toFile: config, atomically: false, encoding: .utf8)
-            log = "\(directory)/prometheus.log"
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
-            process.arguments = ["--config.file=\(config)", "--storage.tsdb.path=\(directory)/data",
-                                 "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            try process.run()
-        }
-
-        func stop() {
-            guard process.isRunning else { return }
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-        }
-
-        /// One instant query through the HTTP API: each series' labels and value; empty until it is scraped.
-        func query(_ expression: String) async throws -> [(labels: [String: String], value: String)] {
-            let answer = try await Shell.run("curl", ["-s", "--max-time", "3", "-G", "--data-urlencode", "query=\(expression)",
-                                                      "http://127.0.0.1:\(port)/api/v1/query"])
-            guard answer.status == 0,
-                  let json = try? JSONSerialization.jsonObject(with: Data(answer.standardOutput.utf8)) as? [String: Any],
-                  json["status"] as? String == "success",
-                  let data = json["data"] as? [String: Any],
-                  let result = data["result"] as? [[String: Any]] else { return [] }
-            return result.compactMap { series in
-                guard let labels = series["metric"] as? [String: String], let value = series["value"] as? [Any],
-                      value.count == 2, let number = value[1] as? String else { return nil }
-                return (labels, number)
-            }
-        }
-
-        /// Queries until `accept` holds for the answer, at most `timeout`; the last answer either way.
-        func waitFor(_ expression: String, timeout: Duration = .seconds(30),
-                     until accept: ([(labels: [String: String], value: String)]) -> Bool) async throws -> [(labels: [String: String], value: String)] {
-            let deadline = ContinuousClock.now + timeout
-            var answer = try await query(expression)
-            while !accept(answer), ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(500))
-                answer = try await query(expression)
-            }
-            return answer
-        }
-
-        var text: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
-    }
-
     static func value(_ answer: [(labels: [String: String], value: String)], _ labels: [String: String]) -> String? {
         answer.first { series in labels.allSatisfy { series.labels[$0.key] == $0.value } }?.value
     }
@@ -87,7 +22,7 @@ struct PrometheusTests {
         defer { watcher.signal(SIGTERM); watcher.process.waitUntilExit() }
         try await watcher.waitFor("status committed", timeout: .seconds(90))
 
-        let prometheus = try PrometheusServer(scraping: "127.0.0.1:\(port)", in: "\(fleet.directory)/prometheus")
+        let prometheus = try PrometheusServer(scraping: ["127.0.0.1:\(port)"], ruleFiles: [Self.alertRules], in: "\(fleet.directory)/prometheus")
         defer { prometheus.stop() }
 
         try fleet.setPins(.b, "hello-service==1.1.0")

@@ -1,5 +1,6 @@
 import Foundation
 import PinwheelTestSupport
+import PinwheelFleet
 import Testing
 
 /// `pinwheel watch` as a process: killed with SIGKILL in the middle of a rollout and restarted, or stopped with
@@ -182,7 +183,8 @@ struct WatchProcessTests {
         let (fleet, config) = try await setUp(pause: "0s")
         let temporary = "\(fleet.directory)/tmp"
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
-        let controlDirectory = "/tmp/pinwheel-ssh-\(getuid())"
+        // The private runtime folder the commands use, as they compute it (they inherit this process's environment).
+        let controlDirectory = RuntimeFolder.defaultPath()
         // The hosts' keys in the repository itself, as users keep them: ssh gets a copy written once per content.
         try fleet.write("Environments/fleet/known_hosts", try String(contentsOfFile: fleet.knownHosts, encoding: .utf8))
         try fleet.editEnvironment { $0.replacingOccurrences(of: "knownHosts: \(fleet.knownHosts)", with: "knownHosts: known_hosts") }
@@ -200,14 +202,16 @@ struct WatchProcessTests {
         try await config.commitAndPush("fleet: switch to B")
         try await watcher.waitFor("status committed", after: mark, timeout: .seconds(60))
         let pid = watcher.process.processIdentifier
-        #expect(FileManager.default.fileExists(atPath: "\(controlDirectory)/known-hosts-\(pid)"), "known-hosts files are written once")
+        func ownFolders(_ pid: Int32) throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: controlDirectory).filter { $0.hasPrefix("known-hosts-\(pid)-") }
+        }
+        #expect(try ownFolders(pid).count == 1, "known-hosts files are written once, in one folder of the process")
         watcher.signal(SIGTERM)
         watcher.process.waitUntilExit()
         #expect(watcher.process.terminationStatus == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary) == [])
-        #expect(!FileManager.default.fileExists(atPath: "\(controlDirectory)/known-hosts-\(pid)"), "removed at exit")
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: controlDirectory).filter { $0.hasPrefix("known-hosts-") }
-        #expect(!leftovers.contains("known-hosts-\(apply.pid)"))
+        #expect(try ownFolders(pid).isEmpty, "removed at exit")
+        #expect(try ownFolders(apply.pid).isEmpty)
     }
 
     @Test func aPushWebhookTriggersAPollAtOnce() async throws {

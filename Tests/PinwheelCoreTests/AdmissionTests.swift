@@ -157,6 +157,25 @@ struct AdmissionTests {
         Case("files outside git cannot be verified", .refuse, .notCommitted) {
             try facts(signed(release())) { $0.commit = nil; $0.lastApplied = nil }
         },
+        Case("the operator's --require-signatures covers a policy without verify", .refuse, .unverifiedCommits) {
+            try facts { $0.operatorRequiresSignatures = true; $0.signatures = unsignedRange }
+        },
+        Case("the operator's rule with a signed range applies", .apply, nil) { try facts { $0.operatorRequiresSignatures = true } },
+        Case("the operator's rule with no trusted key refuses", .refuse, .noTrustedKeys) {
+            try facts { $0.operatorRequiresSignatures = true; $0.trustsKeys = false }
+        },
+        Case("the operator's rule covers a new environment's first commit", .refuse, .unverifiedCommits) {
+            try facts { $0.operatorRequiresSignatures = true; $0.lastApplied = nil; $0.ancestry = .notChecked; $0.signatures = unsignedRange }
+        },
+        Case("a host shared with a signing environment gets its rule", .refuse, .unverifiedCommits) {
+            try facts {
+                $0.lastApplied = nil; $0.ancestry = .notChecked; $0.signatures = unsignedRange
+                $0.signingNeighbours = [.init(environment: "production", address: "10.0.0.1")]
+            }
+        },
+        Case("a shared host's rule with a signed range applies", .apply, nil) {
+            try facts { $0.signingNeighbours = [.init(environment: "production", address: "10.0.0.1")] }
+        },
         Case("changes in the work tree are fine when no signature is required", .apply, nil) {
             try facts { $0.uncommitted = ["Environments/prod/A.txt"] }
         },
@@ -228,6 +247,17 @@ struct AdmissionTests {
     }
 
     // MARK: Beyond the table
+
+    @Test func aSignatureRefusalNamesWhoseRuleItIs() throws {
+        let operatorRule = Admission.decide(try Self.facts { $0.operatorRequiresSignatures = true; $0.trustsKeys = false })
+        #expect(operatorRule.message.contains("--require-signatures"))
+        let neighbour = Admission.decide(try Self.facts {
+            $0.trustsKeys = false
+            $0.signingNeighbours = [.init(environment: "production", address: "10.0.0.9")]
+        })
+        #expect(neighbour.message.contains("production") && neighbour.message.contains("10.0.0.9"))
+        #expect(Admission.signatureRule(try Self.facts()) == nil, "nobody requires them: no rule to name")
+    }
 
     @Test func holdsListsEveryRuleInOrder() throws {
         let facts = try Self.facts(Self.promoted(Self.windows(Self.closedAllDay, Self.signed(Self.release())))) {

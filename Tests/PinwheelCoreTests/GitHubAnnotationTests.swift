@@ -20,6 +20,15 @@ struct GitHubAnnotationTests {
         #expect(diagnostic.githubAnnotation == "::error file=a.yaml,line=1,col=1::100%25 wrong:%0D%0Asecond line, third: part")
     }
 
+    @Test func controlCharactersCannotColorReorderOrInjectACommand() {
+        // A commit's text with an ANSI color, a bidi override and a NUL, and a line that would be a command of its own.
+        let diagnostic = Diagnostic(.error, at: SourceLocation(path: "a\u{1B}[31m.yaml"),
+                                    "bad \u{1B}[1;31mred\u{202E}txt.exe\u{0}\n::add-mask::x")
+        #expect(diagnostic.githubAnnotation
+            == "::error file=a\\u{1B}[31m.yaml,line=1,col=1::bad \\u{1B}[1;31mred\\u{202E}txt.exe\\u{00}%0A::add-mask::x")
+        #expect(!diagnostic.githubAnnotation.unicodeScalars.contains { UntrustedText.isControl($0) })
+    }
+
     @Test func propertiesAlsoEscapeColonsAndCommas() {
         #expect(Diagnostic.escapeProperty("Environments/a,b:c/%\n.yaml") == "Environments/a%2Cb%3Ac/%25%0A.yaml")
         let diagnostic = Diagnostic(.error, at: SourceLocation(path: "x:y,z.txt", line: 2, column: 1), "m")

@@ -15,10 +15,10 @@ extension RolloutMachineTests {
         var machine = RolloutMachine(policy: policy(pause: .seconds(0)), plans: settingsChange(), order: hosts, previous: [:])
         let actions = run(&machine)
         #expect(actions == [
-            .route(["web-01"], stage: "canary"),
-            .route(["web-02", "web-03", "web-04"], stage: "batch 1"),
-            .route(["web-05", "web-06", "web-07"], stage: "batch 2"),
-            .route(["web-08"], stage: "batch 3"),
+            .route(["web-01"], stage: .canary),
+            .route(["web-02", "web-03", "web-04"], stage: .batch(1)),
+            .route(["web-05", "web-06", "web-07"], stage: .batch(2)),
+            .route(["web-08"], stage: .batch(3)),
             .finish(.init(result: .converged, failures: [:], revert: false, message: "every host serves the desired slot")),
         ])
         #expect(machine.plans["web-01"]?.prepareSteps == [])
@@ -28,7 +28,7 @@ extension RolloutMachineTests {
     @Test func aCanaryWhoseServingSlotFailsToRebuildLeavesEveryOtherHostUntouched() {
         var machine = RolloutMachine(policy: policy(pause: .seconds(0)), plans: settingsChange(), order: hosts, previous: [:])
         let actions = run(&machine, failing: ["web-01": "route"])
-        #expect(actions.filter { if case .route = $0 { return true } else { return false } } == [.route(["web-01"], stage: "canary")])
+        #expect(actions.filter { if case .route = $0 { return true } else { return false } } == [.route(["web-01"], stage: .canary)])
         guard case let .finish(outcome) = actions.last else { Issue.record("no finish"); return }
         #expect(outcome.result == .halted)
         #expect(outcome.failures.keys.sorted() == ["web-01"])

@@ -23,19 +23,29 @@ struct RolloutMachineTests {
             let action = machine.next()
             actions.append(action)
             if case .finish = action { break }
-            var failed: [String: String] = [:]
+            var failed: [String: HostFailure] = [:]
             switch action {
             case let .prepare(names), let .route(names, _), let .prepareIdle(names):
                 for name in names {
-                    if let kind = failing[name], kind == Self.kind(action) { failed[name] = "\(kind) failed" }
+                    if let kind = failing[name], kind == Self.kind(action) { failed[name] = Self.failure(kind) }
                 }
             case let .hook(_, name):
-                if let kind = failing[name], kind == Self.kind(action) { failed[name] = "\(kind) failed" }
+                if let kind = failing[name], kind == Self.kind(action) { failed[name] = Self.failure(kind) }
             default: break
             }
             machine.record(action, failed: failed)
         }
         return actions
+    }
+
+    /// How a host fails at an action kind: the code and step the agent would report.
+    static func failure(_ kind: String) -> HostFailure {
+        switch kind {
+        case "prepare": HostFailure(.install, step: "prepare B", message: "pip install failed (exit 1)")
+        case "route": HostFailure(.nginxTest, step: "switch to B", message: "`nginx -t` failed")
+        case "idle": HostFailure(.health, step: "check B", message: "slot B failed its health check")
+        default: HostFailure(.hook, step: "\(kind) hook in B", message: "the \(kind) hook exited 3")
+        }
     }
 
     static func kind(_ action: RolloutMachine.Action) -> String {
@@ -56,13 +66,13 @@ struct RolloutMachineTests {
         let actions = run(&machine)
         #expect(actions == [
             .prepare(hosts),
-            .route(["web-01"], stage: "canary"),
+            .route(["web-01"], stage: .canary),
             .pause(.seconds(10)),
-            .route(["web-02", "web-03", "web-04"], stage: "batch 1"),
+            .route(["web-02", "web-03", "web-04"], stage: .batch(1)),
             .pause(.seconds(10)),
-            .route(["web-05", "web-06", "web-07"], stage: "batch 2"),
+            .route(["web-05", "web-06", "web-07"], stage: .batch(2)),
             .pause(.seconds(10)),
-            .route(["web-08"], stage: "batch 3"),
+            .route(["web-08"], stage: .batch(3)),
             .finish(.init(result: .converged, failures: [:], revert: false, message: "every host serves the desired slot")),
         ])
     }
@@ -80,13 +90,15 @@ struct RolloutMachineTests {
         var machine = RolloutMachine(policy: policy(onFailure: .halt), plans: release(), order: hosts, previous: [:])
         let actions = run(&machine, failing: ["web-01": "route"])
         #expect(actions.count == 3)
-        #expect(actions[1] == .route(["web-01"], stage: "canary"))
+        #expect(actions[1] == .route(["web-01"], stage: .canary))
         guard case let .finish(outcome) = actions[2] else {
             Issue.record("expected finish, got \(actions[2])")
             return
         }
         #expect(outcome.result == .halted)
-        #expect(outcome.failures == ["web-01": "route failed"])
+        #expect(outcome.failures.mapValues(\.code) == ["web-01": .nginxTest])
+        #expect(outcome.failures["web-01"]?.step == "switch to B")
+        #expect(outcome.reason == StatusReason(code: "nginxTest", step: "switch to B", message: "web-01: `nginx -t` failed"))
         #expect(!outcome.revert)
     }
 
@@ -96,6 +108,7 @@ struct RolloutMachineTests {
         #expect(actions.count == 2)
         guard case let .finish(outcome) = actions[1] else { Issue.record("expected finish"); return }
         #expect(outcome.result == .halted)
+        #expect(outcome.failures["web-03"]?.code == .install)
         #expect(outcome.revert, "onFailure: revert asks for a revert commit even when nothing was switched")
     }
 
@@ -116,7 +129,7 @@ struct RolloutMachineTests {
         var machine = RolloutMachine(policy: policy(pause: .seconds(0), maxFailures: 1), plans: release(), order: hosts, previous: [:])
         let actions = run(&machine, failing: ["web-02": "route", "web-06": "route"])
         // batch 1 (web-02..04) has one failure: within budget; batch 2 (web-05..07) adds a second: halt.
-        #expect(actions.contains(.route(["web-05", "web-06", "web-07"], stage: "batch 2")))
+        #expect(actions.contains(.route(["web-05", "web-06", "web-07"], stage: .batch(2))))
         #expect(!actions.contains { if case let .route(names, _) = $0 { return names.contains("web-08") } else { return false } })
         guard case let .finish(outcome) = actions.last else { Issue.record("expected finish"); return }
         #expect(outcome.result == .halted)
@@ -138,7 +151,7 @@ struct RolloutMachineTests {
         var machine = RolloutMachine(policy: policy(), plans: plans, order: hosts, previous: [:])
         let actions = run(&machine)
         #expect(actions == [
-            .route(hosts, stage: "all"),
+            .route(hosts, stage: .all),
             .prepareIdle(hosts),
             .finish(.init(result: .converged, failures: [:], revert: false, message: "every host serves the desired slot")),
         ])
@@ -150,7 +163,8 @@ struct RolloutMachineTests {
         let actions = run(&machine, failing: ["web-05": "idle"])
         guard case let .finish(outcome) = actions.last else { Issue.record("expected finish"); return }
         #expect(outcome.result == .degraded)
-        #expect(outcome.failures["web-05"]?.hasPrefix("idle slot:") == true)
+        #expect(outcome.failures["web-05"]?.code == .health, "an idle slot's failure keeps its code")
+        #expect(outcome.failures["web-05"]?.step == "check B")
     }
 
     @Test func nothingToDoConverges() {
@@ -161,7 +175,7 @@ struct RolloutMachineTests {
     @Test func zeroCanaryStartsWithABatch() {
         var machine = RolloutMachine(policy: policy(canary: 0, batch: .count(4), pause: .seconds(1)), plans: release(), order: hosts, previous: [:])
         let actions = run(&machine)
-        #expect(actions[1] == .route(["web-01", "web-02", "web-03", "web-04"], stage: "batch 1"))
+        #expect(actions[1] == .route(["web-01", "web-02", "web-03", "web-04"], stage: .batch(1)))
         #expect(actions[2] == .pause(.seconds(1)))
     }
 }

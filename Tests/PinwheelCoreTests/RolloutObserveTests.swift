@@ -69,13 +69,13 @@ struct RolloutObserveTests {
         }
         #expect(actions == [
             .prepare(names),
-            .route(["web-01"], stage: "canary"),
+            .route(["web-01"], stage: .canary),
             .pause(.seconds(2)),
-            .route(["web-02"], stage: "batch 1"),
+            .route(["web-02"], stage: .batch(1)),
             .pause(.seconds(2)),
-            .route(["web-03"], stage: "batch 2"),
+            .route(["web-03"], stage: .batch(2)),
             .pause(.seconds(2)),
-            .route(["web-04"], stage: "batch 3"),
+            .route(["web-04"], stage: .batch(3)),
             .prepareIdle(names),
             .finish(.init(result: .converged, failures: [:], revert: false, message: "every host serves the desired slot")),
         ])
@@ -99,11 +99,11 @@ struct RolloutObserveTests {
         var observed: [String: RolloutMachine.Observed] = [:]
         for host in environment.hosts {
             observed[host.name] = host.name == "web-03"
-                ? .init(observation: nil, error: "web-03 is unreachable")
+                ? .init(observation: nil, error: HostFailure(.unreachable, message: "web-03 is unreachable"))
                 : .init(observation: observation(of: host, prepared: [.a, .b], routed: .a))
         }
         machine.recordObserved(observed)
-        #expect(machine.unreachable == ["web-03": "web-03 is unreachable"])
+        #expect(machine.unreachable.mapValues(\.code) == ["web-03": .unreachable])
         guard case let .finish(outcome) = machine.next() else { Issue.record("expected finish"); return }
         #expect(outcome.result == .degraded)
         #expect(outcome.message.contains("web-03"))
@@ -117,13 +117,13 @@ struct RolloutObserveTests {
         for host in environment.hosts {
             // Slot B was active; A is warm but web-02's nginx refused the switch, so it still routes to B.
             observed[host.name] = host.name == "web-02"
-                ? .init(observation: observation(of: host, prepared: [.a, .b], routed: .b), error: "nginx -t failed")
+                ? .init(observation: observation(of: host, prepared: [.a, .b], routed: .b), error: HostFailure(.nginxTest, step: "switch to A", message: "`nginx -t` failed"))
                 : .init(observation: observation(of: host, prepared: [.a, .b], routed: .a), switched: true)
         }
         machine.recordObserved(observed)
         guard case let .finish(outcome) = machine.next() else { Issue.record("expected finish"); return }
         #expect(outcome.result == .halted, "one failure is past maxFailures 0")
-        #expect(outcome.failures["web-02"] == "nginx -t failed")
+        #expect(outcome.failures["web-02"]?.code == .nginxTest)
     }
 
     @Test func thePreviousSlotOfEachHostIsWhatARollbackGoesBackTo() {
@@ -139,10 +139,10 @@ struct RolloutObserveTests {
         machine.recordObserved(observed)
         #expect(machine.next() == .prepare(names))
         machine.record(.prepare(names), failed: [:])
-        #expect(machine.next() == .route(["web-01"], stage: "canary"))
-        machine.record(.route(["web-01"], stage: "canary"), failed: [:])
-        #expect(machine.next() == .route(["web-02"], stage: "batch 1"))
-        machine.record(.route(["web-02"], stage: "batch 1"), failed: ["web-02": "check failed"])
+        #expect(machine.next() == .route(["web-01"], stage: .canary))
+        machine.record(.route(["web-01"], stage: .canary), failed: [:])
+        #expect(machine.next() == .route(["web-02"], stage: .batch(1)))
+        machine.record(.route(["web-02"], stage: .batch(1)), failed: ["web-02": HostFailure(.health, step: "check B", message: "slot B failed its health check")])
         #expect(machine.next() == .rollBack(["web-01": .b]))
     }
 
@@ -158,9 +158,9 @@ struct RolloutObserveTests {
                 : .init(observation: observation(of: host, prepared: [.a, .b], routed: .b, served: [.b]), routedBefore: .b)
         }
         machine.recordObserved(observed)
-        #expect(machine.next() == .route(["web-02"], stage: "canary"))
-        machine.record(.route(["web-02"], stage: "canary"), failed: [:])
-        #expect(machine.next() == .route(["web-03"], stage: "batch 1"))
+        #expect(machine.next() == .route(["web-02"], stage: .canary))
+        machine.record(.route(["web-02"], stage: .canary), failed: [:])
+        #expect(machine.next() == .route(["web-03"], stage: .batch(1)))
     }
 
     @Test func aRollbackToSlotsThatServedGoesEverywhereAtOnce() {
@@ -173,6 +173,6 @@ struct RolloutObserveTests {
                                         routedBefore: .b)
         }
         machine.recordObserved(observed)
-        #expect(machine.next() == .route(names, stage: "all"))
+        #expect(machine.next() == .route(names, stage: .all))
     }
 }

@@ -103,8 +103,8 @@ struct FaultInjectionTests {
         await controller.settle()
         let degraded = try #require(try status())
         #expect(degraded.result == .degraded)
-        #expect(degraded.hosts[fleet.name(1)]?.error?.contains("unreachable") == true, "\(degraded.hosts)")
-        #expect(degraded.message.contains(fleet.name(1)))
+        #expect(degraded.hosts[fleet.name(1)]?.reason?.code == "unreachable", "\(degraded.hosts)")
+        #expect(degraded.reason == "unreachable" && degraded.cause?.message?.hasPrefix(fleet.name(1)) == true, "\(String(describing: degraded.cause))")
         try await expectEveryHostServesACompleteSlot(fleet, version: "1.1.0", hosts: [0, 2])
         try await expectEveryHostServesACompleteSlot(fleet, version: "1.0.0", hosts: [1])
 
@@ -188,7 +188,7 @@ struct FaultInjectionTests {
         let report = try await fleet.reconciler().reconcile()
         #expect(report.outcome.result == .halted)
         for host in report.hosts {
-            #expect(host.error?.message.contains("installing the pins failed") == true, "\(host.error?.message ?? "")")
+            #expect(host.error?.code == .install && host.error?.step == "prepare B", "\(String(describing: host.error))")
             #expect(!host.phases.flatMap(\.requested).contains(.route(.b)), "nothing switched to the broken slot")
         }
         try await expectEveryHostServesACompleteSlot(fleet, version: "1.0.0")
@@ -213,7 +213,8 @@ struct FaultInjectionTests {
         let broken = try #require(report.hosts.first { $0.host == fleet.name(0) })
         let failed = broken.phases.flatMap(\.outcomes).first { !$0.ok }
         #expect(failed?.step == .route(.b))
-        #expect(failed?.code == "nginxTest", "\(failed?.error ?? "")")
+        #expect(failed?.code == .nginxTest, "\(failed?.error ?? "")")
+        #expect(report.outcome.failures[fleet.name(0)]?.code == .nginxTest)
         #expect(try String(contentsOfFile: upstream, encoding: .utf8) == before, "the previous upstream file is back")
         try await expectEveryHostServesACompleteSlot(fleet, version: "1.0.0", hosts: [0])
         try await expectEveryHostServesACompleteSlot(fleet, version: "1.1.0", hosts: [1, 2])

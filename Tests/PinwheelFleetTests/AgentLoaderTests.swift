@@ -39,8 +39,9 @@ final class AgentLoaderTests {
     func target(root: String) -> HostTarget {
         let settings = HostSettings(
             user: "root", port: 22, root: root,
-            supervisor: SupervisorSettings(include: root + "/conf.d", ctl: "true"),
-            nginx: NginxSettings(upstream: root + "/upstream.conf", test: "true", reload: "true", check: "http://127.0.0.1:1/")
+            supervisor: SupervisorSettings(include: root + "/conf.d", ctl: "supervisorctl -c /nonexistent/supervisord.conf"),
+            nginx: NginxSettings(upstream: root + "/upstream.conf", test: "nginx -t -c /nonexistent/nginx.conf",
+                                 reload: "nginx -s reload -c /nonexistent/nginx.conf", check: "http://127.0.0.1:1/")
         )
         let program = Program(name: "web", command: "hello-service --port {port}", processes: 1,
                               ports: PerSlot(a: 18999, b: 18998), health: HealthCheck(path: "/healthz"))

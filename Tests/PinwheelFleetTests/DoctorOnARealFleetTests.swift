@@ -13,10 +13,13 @@ struct DoctorOnARealFleetTests {
 
     /// The doctor as the command runs it: transports made by `TransportFactory` from the config (its known-hosts file
     /// and key), a new connection each time.
+    /// `--allow-local-hosts` is given, as an operator would for the host this suite turns into `address: local`.
     func examine(_ fleet: TestFleet, slotBytes: Int = HostDoctor.defaultSlotBytes) async throws -> [HostCheckup] {
         let environment = try fleet.environment()
+        var trust = fleet.localFileTrust
+        trust.allowsLocalHosts = true
         let transports = try TransportFactory.transports(for: environment, source: DirectoryConfigSource(root: fleet.config),
-                                                         controlDirectory: "\(fleet.directory)/cm", trust: fleet.localFileTrust,
+                                                         controlDirectory: "\(fleet.directory)/cm", trust: trust,
                                                          multiplexed: false)
         return await FleetDoctor.examine(environment, transports: transports, slotBytes: slotBytes)
     }

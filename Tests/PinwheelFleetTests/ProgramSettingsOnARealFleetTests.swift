@@ -96,8 +96,8 @@ struct ProgramSettingsOnARealFleetTests {
         let slow = Mutex<Task<Shell.Output, any Error>?>(nil)
         let stages = Mutex<[String]>([])
         let reports = try await fleet.apply { event in
-            if case let .started(.route(hosts, stage)) = event { stages.withLock { $0.append("\(stage) \(hosts.count)") } }
-            guard case .started(.route(_, "batch 1")) = event else { return }
+            if case let .started(.route(hosts, stage)) = event { stages.withLock { $0.append("\(stage.name) \(hosts.count)") } }
+            guard case .started(.route(_, .batch(1))) = event else { return }
             slow.withLock { task in
                 task = task ?? Task { try await Shell.run("curl", ["-s", "--max-time", "20", "http://127.0.0.1:\(idlePort)/slow?seconds=8"]) }
             }
@@ -131,8 +131,8 @@ struct ProgramSettingsOnARealFleetTests {
         // serving slot is touched.
         #expect(reports[0].outcome == .failed)
         let failed = reports[0].phases.flatMap(\.outcomes).first { !$0.ok }
-        #expect(failed?.code == "envFile")
-        #expect(failed?.error?.contains("\(envFile).missing does not exist on this host") == true, "\(failed?.error ?? "")")
+        #expect(failed?.code == .envFile, "\(failed?.error ?? "")")
+        #expect(reports[0].error?.code == .envFile && reports[0].error?.step == failed?.step.description)
         for report in reports.dropFirst() {
             #expect(report.phases.isEmpty, "\(report.host) was touched after the canary failed")
         }

@@ -28,8 +28,8 @@ final class ShellSafetyTests {
         let settings = HostSettings(
             user: "root", port: 22, root: root,
             supervisor: SupervisorSettings(include: root + "/conf;touch \(marker)", ctl: "supervisorctl -c /nonexistent/supervisord.conf"),
-            nginx: NginxSettings(upstream: root + "/up`touch \(marker)`.conf", test: "true", reload: "true",
-                                 check: "http://127.0.0.1:1/$(touch \(marker))")
+            nginx: NginxSettings(upstream: root + "/up`touch \(marker)`.conf", test: "nginx -t -c /nonexistent/nginx.conf",
+                                 reload: "nginx -s reload -c /nonexistent/nginx.conf", check: "http://127.0.0.1:1/$(touch \(marker))")
         )
         let host = FleetHost(name: "web;touch \(marker)", address: "local", settings: settings)
         let program = Program(name: "web$(touch \(marker))", command: "hello-service --port {port} \(payload)", processes: 1,

@@ -69,6 +69,57 @@ struct AdmissionGathererTests {
         #expect(Admission.decide(keyless).reason == .noTrustedKeys)
     }
 
+    /// An unsigned commit that adds an environment of its own naming a guarded environment's hosts gets the guarded
+    /// environment's rule, also when the same commit weakens that environment's policy (its last applied state says).
+    @Test func aHostSharedWithASigningEnvironmentGetsItsRule() async throws {
+        let config = try ConfigRepository()
+        let initial = try config.tip
+        let policy = try #require(try config.text("Policies/production.yaml", at: initial))
+        let guarded = try config.commit(["Policies/production.yaml": policy + "verify: {signatures: required}\n"],
+                                        message: "require signatures\n")
+        try config.recordStatus(environment: "production", desired: guarded, result: .converged, healthy: true, date: Self.noon)
+        var files: [String: String] = ["Policies/shadow.yaml": try #require(try config.text("Policies/staging.yaml", at: guarded))]
+        for name in ["A.txt", "B.txt", "known_hosts"] {
+            let text: String = try #require(try config.text("Environments/production/\(name)", at: guarded))
+            files["Environments/shadow/\(name)"] = text
+        }
+        let environment: String = try #require(try config.text("Environments/production/environment.yaml", at: guarded))
+        files["Environments/shadow/environment.yaml"] = environment.replacingOccurrences(of: "policy: production", with: "policy: shadow")
+        let shadowed = try config.commit(files, message: "a shadow environment on production's hosts\n")
+        let shadow = try ConfigLoader(source: CommitConfigSource(repository: config.repository, commit: shadowed)).environment("shadow")
+        let keys = TrustedKeys(allowedSigners: config.root.appendingPathComponent("allowed_signers").path)
+        let facts = try await gather(AdmissionGatherer(trusted: keys, allowHistoryRewrite: false), shadow, commit: shadowed, last: nil,
+                                     in: config)
+        #expect(facts.signingNeighbours.map(\.environment) == ["production"])
+        #expect(Admission.decide(facts).reason == .unverifiedCommits, "the unsigned commit does not reach production's hosts")
+
+        // The same, with production's own rule dropped in the commit: its last applied state still guards its hosts.
+        let weakened = try config.commit(["Policies/production.yaml": policy], message: "drop the rule\n")
+        let again = try await gather(AdmissionGatherer(trusted: keys, allowHistoryRewrite: false),
+                                     try ConfigLoader(source: CommitConfigSource(repository: config.repository, commit: weakened))
+                                         .environment("shadow"),
+                                     commit: weakened, last: nil, in: config)
+        #expect(again.signingNeighbours.map(\.environment) == ["production"])
+        #expect(Admission.decide(again).holds)
+
+        // Staging shares no host with production: it is not held by production's rule.
+        let staging = try ConfigLoader(source: CommitConfigSource(repository: config.repository, commit: weakened)).environment("staging")
+        let unrelated = try await gather(AdmissionGatherer(trusted: keys, allowHistoryRewrite: false), staging, commit: weakened,
+                                         last: nil, in: config)
+        #expect(unrelated.signingNeighbours.isEmpty)
+    }
+
+    @Test func theOperatorsRuleCoversEveryEnvironment() async throws {
+        let config = try ConfigRepository()
+        let base = try config.tip
+        let next = try config.commit(["NOTES.md": "notes\n"], message: "notes\n")
+        let keys = TrustedKeys(allowedSigners: config.root.appendingPathComponent("allowed_signers").path, requireSignatures: true)
+        let facts = try await gather(AdmissionGatherer(trusted: keys, allowHistoryRewrite: false), try production(at: next, in: config),
+                                     commit: next, last: base, in: config)
+        #expect(facts.operatorRequiresSignatures)
+        #expect(Admission.decide(facts).reason == .unverifiedCommits, "no policy requires them; the operator does")
+    }
+
     @Test func thePromotionSourceIsReadFromTheStatusBranchUnlessItIsARollback() async throws {
         let config = try ConfigRepository()
         let base = try config.tip

@@ -73,7 +73,7 @@ import Testing
 
     @Test func aRolloutUnderWayShowsItsStageAndRefreshesOften() throws {
         var progress = RolloutProgress(commit: "fedcba9876543210fedcba9876543210fedcba98", started: "2026-11-24T00:01:00Z", hosts: 20)
-        progress.record(.started(.route(["web3", "web4"], stage: "batch 1")))
+        progress.record(.started(.route(["web3", "web4"], stage: .batch(1))))
         progress.failures = ["web7": "ssh: connection refused"]
         let first = RolloutProgress(commit: "1111111", started: "t", hosts: 2)
         let html = try StatusPage().render([

@@ -35,6 +35,8 @@ struct ServerHarness {
 
     static func run(
         secret: SecretBytes?,
+        accessToken: SecretBytes? = nil,
+        limits: ControlLimits = ControlLimits(),
         maxBodyBytes: Int = ControlServer.defaultMaxBodyBytes,
         health: @escaping @Sendable () async -> HealthReport = { HealthReport(status: "ok") },
         metrics: (@Sendable () async -> [UInt8])? = nil,
@@ -48,6 +50,8 @@ struct ServerHarness {
         let server = ControlServer(
             address: try ControlAddress(parsing: "127.0.0.1:0"),
             secret: secret,
+            accessToken: accessToken,
+            limits: limits,
             maxBodyBytes: maxBodyBytes,
             logger: logger,
             onPush: { await pushes.record($0) },

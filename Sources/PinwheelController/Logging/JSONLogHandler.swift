@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PinwheelCore
 
 /// `watch --log-format json`: one JSON object per log event and line, for log shippers that read JSON
 /// (`{"time":"…","level":"info","msg":"status committed","env":"production",…}`).
@@ -41,17 +42,19 @@ public struct JSONLogHandler: LogHandler {
         return "{" + fields.map { "\(quote($0.0)):\(quote($0.1))" }.joined(separator: ",") + "}"
     }
 
-    /// A JSON string literal: quotes, backslashes and control characters escaped, everything else as it is (UTF-8).
+    /// A JSON string literal: quotes, backslashes and control characters escaped (C0, DEL, C1, the line separators
+    /// and the bidi formatting characters, ``UntrustedText/isControl(_:)``), everything else as it is (UTF-8);
+    /// bounded to ``UntrustedText/logFieldLimit``.
     static func quote(_ text: String) -> String {
         var result = "\""
-        for scalar in text.unicodeScalars {
+        for scalar in UntrustedText.bounded(text, limit: UntrustedText.logFieldLimit).unicodeScalars {
             switch scalar {
             case "\"": result += "\\\""
             case "\\": result += "\\\\"
             case "\n": result += "\\n"
             case "\r": result += "\\r"
             case "\t": result += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029:
+            case _ where UntrustedText.isControl(scalar):
                 result += String(format: "\\u%04x", scalar.value)
             default: result.unicodeScalars.append(scalar)
             }

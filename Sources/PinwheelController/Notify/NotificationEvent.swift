@@ -23,6 +23,8 @@ public struct NotificationEvent: Sendable, Hashable, Codable {
     public var message: String
     /// The hosts the event is about: those changing (started), drifted (drift), or every host (the others).
     public var hosts: [Host]
+    /// Why the status says what it says (code, step, message), when it says: the status's `reason`.
+    public var reason: StatusReason?
     /// The revert the controller committed (`reverted`).
     public var revert: String?
     /// The environment on the controller's status page, when it has one (`watch --listen`).
@@ -47,14 +49,21 @@ public struct NotificationEvent: Sendable, Hashable, Codable {
         /// The pins of the slot it serves.
         public var pins: [String]?
         public var healthy: Bool?
+        /// Why it failed: one line, and the same as data (code, step, message).
         public var error: String?
+        public var reason: StatusReason?
+        /// What the host printed about its failure (bounded and escaped): a notification may carry it, git never does.
+        public var detail: String?
 
-        public init(name: String, serving: String? = nil, pins: [String]? = nil, healthy: Bool? = nil, error: String? = nil) {
+        public init(name: String, serving: String? = nil, pins: [String]? = nil, healthy: Bool? = nil, error: String? = nil,
+                    reason: StatusReason? = nil, detail: String? = nil) {
             self.name = name
             self.serving = serving
             self.pins = pins
             self.healthy = healthy
             self.error = error
+            self.reason = reason
+            self.detail = detail
         }
     }
 
@@ -75,6 +84,7 @@ public struct NotificationEvent: Sendable, Hashable, Codable {
         self.init(event: kind, environment: status.environment, commit: status.desired, result: status.result.rawValue,
                   title: status.summary, message: status.message, hosts: Self.hosts(of: status), time: time)
         revert = status.revert
+        reason = status.cause
         if kind == .reverted, let revert {
             title += " — reverted by \(revert.prefix(7))"
         }
@@ -84,7 +94,7 @@ public struct NotificationEvent: Sendable, Hashable, Codable {
         status.hosts.keys.sorted().map { name in
             let host = status.hosts[name]!
             return Host(name: name, serving: host.serving?.rawValue, pins: host.serving.flatMap { host.slots[$0.rawValue] },
-                        healthy: host.healthy, error: host.error)
+                        healthy: host.healthy, error: host.error, reason: host.reason)
         }
     }
 

@@ -20,6 +20,8 @@ public final class Notifier: Sendable {
     private let post: Post
     private let sleep: @Sendable (Duration) async -> Void
     private let readURL: @Sendable (NotifyTarget.SecretLocation) throws -> URL
+    /// Secret values the controller holds (a webhook secret, tokens): replaced in every event before it is queued.
+    private let secrets: [String]
     private let state = Mutex(State())
 
     private struct State {
@@ -32,7 +34,9 @@ public final class Notifier: Sendable {
     public init(logger: Logger, metrics: ControllerMetrics = ControllerMetrics(), retry: RetryPolicy = RetryPolicy(),
                 capacity: Int = 100, post: @escaping Post = HTTPPoster.post,
                 sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
-                readURL: @escaping @Sendable (NotifyTarget.SecretLocation) throws -> URL = { try NotificationURL.read($0) }) {
+                readURL: @escaping @Sendable (NotifyTarget.SecretLocation) throws -> URL = { try NotificationURL.read($0) },
+                secrets: [String] = []) {
+        self.secrets = secrets
         self.logger = logger
         self.metrics = metrics
         self.retry = retry
@@ -47,6 +51,7 @@ public final class Notifier: Sendable {
     /// - Parameter once: when given, the event is sent only when the environment's last once-key differs (a commit
     ///   that keeps waiting for its window is announced once, not on every poll).
     public func send(_ event: NotificationEvent, to targets: [NotifyTarget], once: String? = nil) {
+        let event = event.redacting(secrets)
         let receiving = targets.filter { $0.receives(event.event) }
         var started: [NotifyTarget] = []
         var dropped: [(NotifyTarget, NotificationEvent)] = []

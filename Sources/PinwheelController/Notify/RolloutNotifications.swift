@@ -36,11 +36,17 @@ struct RolloutNotifications: Sendable {
     }
 
     /// Sends the event a published status stands for (refused, waiting, halted, reverted, converged).
+    /// `report`: the reconcile the status records, whose failed hosts' output (kept out of the status) the event
+    /// carries as each host's `detail`.
     func notify(_ kind: NotificationKind, status: EnvironmentStatus, environment: Environment, repository: WatchedRepository,
-                once: String? = nil) {
+                once: String? = nil, report: ReconcileReport? = nil) {
         let targets = notifyTargets(environment)
         guard !targets.isEmpty, let commit = ObjectID(hex: status.desired) else { return }
         var event = NotificationEvent(kind, status: status, time: Controller.now())
+        if let report {
+            let details = Dictionary(report.hosts.compactMap { host in host.error?.detail.map { (host.host, $0) } }) { first, _ in first }
+            for index in event.hosts.indices { event.hosts[index].detail = details[event.hosts[index].name] }
+        }
         describe(&event, commit: commit, repository: repository)
         notifier.send(event, to: targets, once: once)
     }
@@ -60,7 +66,7 @@ struct RolloutNotifications: Sendable {
         } else {
             return
         }
-        notify(kind, status: status, environment: desired, repository: repository)
+        notify(kind, status: status, environment: desired, repository: repository, report: report)
     }
 
     /// The drift check found `hosts` no longer matching `commit`; sent once until the drifted hosts change.
@@ -73,8 +79,9 @@ struct RolloutNotifications: Sendable {
                           repository: repository)
         event.message = "drift: \(environment.policy.drift == .heal ? "healing (reconciling the drifted hosts)" : "reported, nothing changed")"
         event.hosts = hosts.sorted { $0.host < $1.host }.map { report in
-            NotificationEvent.Host(name: report.host, error: report.error?.message
-                ?? report.plan.map { "needs " + $0.steps.map(\.description).joined(separator: ", ") })
+            NotificationEvent.Host(name: report.host, error: report.error?.description
+                ?? report.plan.map { "needs " + $0.steps.map(\.description).joined(separator: ", ") },
+                                   reason: report.error?.reason, detail: report.error?.detail)
         }
         notifier.send(event, to: targets, once: "drift \(commit.hex) \(names.joined(separator: ","))")
     }

@@ -21,8 +21,13 @@ public struct RolloutProgress: Sendable, Hashable, Codable {
     /// Hosts the current stage runs on, and how many of them have finished their part of it.
     public var stageHosts: Int
     public var stageDone: Int
-    /// Hosts that failed a step or could not be reached in this rollout, with the reason (the newest per host).
+    /// Hosts that failed a step or could not be reached in this rollout, with the reason (the newest per host):
+    /// one line for people, and the same as data (code, step, message) in `reasons`.
     public var failures: [String: String]
+    public var reasons: [String: StatusReason] = [:]
+    /// What each failed host printed about it (its output's last lines, bounded and escaped): the page shows it,
+    /// git never records it.
+    public var details: [String: String] = [:]
 
     /// What each host reported after its latest step in this rollout (not encoded on its own: the overview shows it
     /// in place of the last status's entry for the host).
@@ -32,18 +37,14 @@ public struct RolloutProgress: Sendable, Hashable, Codable {
     private var doneHosts: Set<String> = []
 
     private enum CodingKeys: String, CodingKey {
-        case commit, started, stage, hosts, done, stageHosts, stageDone, failures
+        case commit, started, stage, hosts, done, stageHosts, stageDone, failures, reasons, details
     }
-
-    /// The stages in which hosts switch to the desired slot: a host that finishes one without an error is done.
-    static let switchingStages: Set<String> = ["canary", "all", "warm switch"]
-    static let rollBackStage = "roll back"
 
     public init(commit: String, started: String, hosts: Int) {
         self.commit = commit
         self.started = started
         self.hosts = hosts
-        stage = "observe"
+        stage = Stage.observe.name
         done = 0
         stageHosts = hosts
         stageDone = 0
@@ -62,20 +63,22 @@ public struct RolloutProgress: Sendable, Hashable, Codable {
                 doneHosts.insert(plan.host)
             }
         case let .unreachable(host, error):
-            failures[host] = error.message
+            fail(host, error)
         case let .started(action):
             begin(action)
         case let .phase(result, stage):
-            if stage == self.stage { stageDone = min(stageDone + 1, stageHosts) }
+            if stage.name == self.stage { stageDone = min(stageDone + 1, stageHosts) }
             if let observation = result.observation {
-                reported[result.host] = EnvironmentStatus.HostStatus(observation: observation, error: result.error?.message)
+                reported[result.host] = EnvironmentStatus.HostStatus(observation: observation, failure: result.error)
             }
             if let error = result.error {
-                failures[result.host] = error.message
-            } else if Self.switchingStages.contains(stage) || stage.hasPrefix("batch ") {
+                fail(result.host, error)
+            } else if stage.switchesHosts {
                 doneHosts.insert(result.host)
                 failures[result.host] = nil
-            } else if stage == Self.rollBackStage {
+                reasons[result.host] = nil
+                details[result.host] = nil
+            } else if stage == .rollBack {
                 doneHosts.remove(result.host)
             }
         case .finished:
@@ -86,20 +89,15 @@ public struct RolloutProgress: Sendable, Hashable, Codable {
         done = doneHosts.count
     }
 
+    private mutating func fail(_ host: String, _ failure: HostFailure) {
+        failures[host] = failure.description
+        reasons[host] = failure.reason
+        details[host] = failure.detail
+    }
+
     private mutating func begin(_ action: RolloutMachine.Action) {
-        let (name, count): (String, Int)
-        switch action {
-        case let .observe(hosts, _): (name, count) = ("observe", hosts.count)
-        case let .prepare(hosts): (name, count) = ("prepare", hosts.count)
-        case let .route(hosts, stage): (name, count) = (stage, hosts.count)
-        case .pause: (name, count) = ("pause", 0)
-        case let .prepareIdle(hosts): (name, count) = ("idle", hosts.count)
-        case let .rollBack(slots): (name, count) = (Self.rollBackStage, slots.count)
-        case let .hook(kind, _): (name, count) = ("\(kind.rawValue) hook", 1)
-        case .finish: (name, count) = ("finishing", 0)
-        }
-        stage = name
-        stageHosts = count
+        stage = action.stage?.name ?? "finishing"
+        stageHosts = action.hosts.count
         stageDone = 0
     }
 }

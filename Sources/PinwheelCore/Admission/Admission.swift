@@ -6,10 +6,11 @@ import Foundation
 /// 1. **Quarantine**: a commit whose rollout halted is refused; a new commit is a new decision.
 /// 2. **History rewrite**: a commit that does not descend from the last applied one is refused, unless rewrites are
 ///    allowed or a marker commit signed by a trusted key accepts it (``SignedRange/acceptRewriteTrailer``).
-/// 3. **Signatures**: under `verify: {signatures: required}` (at this commit or at the last applied one: an
-///    unsigned commit cannot switch the rule off), every commit since the last applied one must be signed by a
-///    trusted key or accepted by name by one that is (``SignedRange``); no trusted key, or something that is not a
-///    commit, refuses.
+/// 3. **Signatures**: when the operator requires them (`--require-signatures`), or under
+///    `verify: {signatures: required}` (at this commit or at the last applied one: an unsigned commit cannot switch
+///    the rule off), or when another environment that requires them names one of the same hosts (a host gets the
+///    strictest rule), every commit since the last applied one must be signed by a trusted key or accepted by name
+///    by one that is (``SignedRange``); no trusted key, or something that is not a commit, refuses.
 /// 4. **Promotion**: `promotion: {from, soak}` waits until the source ran these pins converged for the soak, and
 ///    refuses pins the source halted on. A rollback skips it.
 /// 5. **Deploy windows**: a closed window or a freeze makes it wait. A rollback passes unless `rollbacks: windows`.
@@ -34,9 +35,25 @@ public enum Admission {
 
     // MARK: What the git side needs to gather
 
-    /// Whether the signatures rule applies: the policy at this commit or at the last applied one requires them.
+    /// Whether the environment's own policy requires signatures, at this commit or at the last applied one.
     public static func requiresSignatures(_ desired: Environment, lastApplied: AdmissionFacts.LastApplied?) -> Bool {
         desired.policy.verify.requiresSignatures || lastApplied?.environment?.policy.verify.requiresSignatures == true
+    }
+
+    /// Whether the signatures rule applies: the operator, the environment's policy, or a neighbour sharing a host
+    /// requires them.
+    public static func requiresSignatures(_ facts: AdmissionFacts) -> Bool {
+        signatureRule(facts) != nil
+    }
+
+    /// Who requires signatures for this commit, for messages; nil when nobody does.
+    public static func signatureRule(_ facts: AdmissionFacts) -> String? {
+        if facts.operatorRequiresSignatures { return "the controller's --require-signatures" }
+        if requiresSignatures(facts.desired, lastApplied: facts.lastApplied) { return "verify.signatures in the policy" }
+        if let neighbour = facts.signingNeighbours.first {
+            return "host \(neighbour.address) is also in \(neighbour.environment), whose policy requires them"
+        }
+        return nil
     }
 
     /// Whether `desired` is a rollback from the last applied state: its active slot is the one that was warm there.
@@ -87,18 +104,18 @@ public enum Admission {
     }
 
     static func signatures(_ facts: AdmissionFacts) -> AdmissionVerdict? {
-        guard requiresSignatures(facts.desired, lastApplied: facts.lastApplied) else { return nil }
+        guard let rule = signatureRule(facts) else { return nil }
         guard facts.trustsKeys else {
-            return .refuse(.noTrustedKeys, "signatures are required (verify.signatures in the policy) but the controller trusts no key: "
+            return .refuse(.noTrustedKeys, "signatures are required (\(rule)) but the controller trusts no key: "
                 + "start watch with --allowed-signers PATH or --openpgp-keys PATH; nothing applied")
         }
         guard let commit = facts.commit else {
-            return .refuse(.notCommitted, "signatures are required (verify.signatures in the policy) but the config is not in a git "
+            return .refuse(.notCommitted, "signatures are required (\(rule)) but the config is not in a git "
                 + "repository: only commits can be verified; nothing applied")
         }
         if !facts.uncommitted.isEmpty {
             let shown = facts.uncommitted.prefix(3).joined(separator: ", ") + (facts.uncommitted.count > 3 ? ", …" : "")
-            return .refuse(.notCommitted, "signatures are required (verify.signatures in the policy) but the work tree has "
+            return .refuse(.notCommitted, "signatures are required (\(rule)) but the work tree has "
                 + "uncommitted changes (\(shown)) on top of \(commit): only commits can be verified; commit them, or apply "
                 + "a commit with --rev; nothing applied")
         }
@@ -154,7 +171,7 @@ public enum Admission {
            case let .acceptedByMarker(commit, author) = facts.ancestry {
             notes.append(.rewriteAcceptedByMarker(commit: commit, author: author))
         }
-        if requiresSignatures(facts.desired, lastApplied: facts.lastApplied), case let .checked(.clean(accepted)) = facts.signatures,
+        if requiresSignatures(facts), case let .checked(.clean(accepted)) = facts.signatures,
            !accepted.isEmpty {
             notes.append(.unverifiedAccepted(accepted))
         }

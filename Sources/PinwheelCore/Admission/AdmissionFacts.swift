@@ -46,6 +46,18 @@ public struct AdmissionFacts: Sendable {
         case unreadable(String)
     }
 
+    /// An environment whose signature rule also covers some of this one's hosts.
+    public struct SigningNeighbour: Sendable, Hashable {
+        public var environment: String
+        /// A host address both name.
+        public var address: String
+
+        public init(environment: String, address: String) {
+            self.environment = environment
+            self.address = address
+        }
+    }
+
     /// What would be applied.
     public var desired: Environment
     /// The commit judged, full id; nil when the files are not in a git repository at all (`apply` on a folder).
@@ -64,10 +76,18 @@ public struct AdmissionFacts: Sendable {
     public var allowHistoryRewrite: Bool
     /// Whether any key is trusted to sign (`--allowed-signers`, `--openpgp-keys`).
     public var trustsKeys: Bool
+    /// The operator requires signed commits for every environment (`watch --require-signatures`,
+    /// `apply --require-signatures`): a rule from the controller's command line, which no commit can switch off.
+    public var operatorRequiresSignatures: Bool
+    /// Other environments that share a host with this one and require signatures (at this commit, or as last applied
+    /// to them): a host gets the strictest rule of any environment naming it, so an unsigned commit cannot reach a
+    /// guarded host by adding an environment of its own.
+    public var signingNeighbours: [SigningNeighbour]
 
     public init(desired: Environment, commit: String?, uncommitted: [String] = [], lastApplied: LastApplied? = nil,
                 quarantined: [String] = [], ancestry: Ancestry = .notChecked, signatures: Signatures = .notChecked,
-                promotion: PromotionSource = .notRead, now: Date, allowHistoryRewrite: Bool = false, trustsKeys: Bool = false) {
+                promotion: PromotionSource = .notRead, now: Date, allowHistoryRewrite: Bool = false, trustsKeys: Bool = false,
+                operatorRequiresSignatures: Bool = false, signingNeighbours: [SigningNeighbour] = []) {
         self.desired = desired
         self.commit = commit
         self.uncommitted = uncommitted
@@ -79,5 +99,7 @@ public struct AdmissionFacts: Sendable {
         self.now = now
         self.allowHistoryRewrite = allowHistoryRewrite
         self.trustsKeys = trustsKeys
+        self.operatorRequiresSignatures = operatorRequiresSignatures
+        self.signingNeighbours = signingNeighbours
     }
 }

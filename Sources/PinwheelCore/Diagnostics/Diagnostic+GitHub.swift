@@ -2,7 +2,10 @@
 /// `::error file=Environments/prod/B.txt,line=1,col=1::message`.
 ///
 /// Escaped as GitHub's runner expects (its `toolkit/core` `command.ts`): in the message `%`, CR and LF; in a
-/// property's value also `:` and `,`, which would otherwise end the value.
+/// property's value also `:` and `,`, which would otherwise end the value. Other control characters (an ANSI
+/// escape, a NUL, a bidi override: from a commit's text or a host) are shown as ``UntrustedText/visible(_:)``
+/// writes them, so an annotation can neither color nor reorder the log it appears in, nor hide a workflow command
+/// of its own in it.
 extension Diagnostic {
     public var githubAnnotation: String {
         let command = severity == .error ? "error" : "warning"
@@ -32,6 +35,7 @@ extension Diagnostic {
             case "\n": escaped += "%0A"
             case ":" where property: escaped += "%3A"
             case "," where property: escaped += "%2C"
+            case _ where UntrustedText.isControl(scalar): escaped += UntrustedText.visible(scalar)
             default: escaped.unicodeScalars.append(scalar)
             }
         }

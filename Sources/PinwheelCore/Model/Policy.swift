@@ -12,10 +12,17 @@ public struct Policy: Sendable, Hashable, Codable {
     public var promotion: Promotion?
     /// Where the controller sends events about the environments that use this policy (`notify:`).
     public var notify: [NotifyTarget]
+    /// How long the rollout waits after the canary and after each batch, watching the switched hosts (`bake:`).
+    public var bake: ConfigDuration = .seconds(0)
+    /// The metrics that must hold after the canary and each batch (`analysis:`); nil without.
+    public var analysis: MetricAnalysis?
+    /// Every pin of a requirements slot file must carry a `--hash` (`requireHashes: true`), so hosts install only
+    /// the files the commit names, whatever an index serves.
+    public var requireHashes: Bool
 
     public init(name: String, rollout: Rollout = Rollout(), health: HealthPolicy = HealthPolicy(), drift: DriftMode = .report,
                 windows: DeployWindows = DeployWindows(), verify: Verification = Verification(),
-                promotion: Promotion? = nil, notify: [NotifyTarget] = []) {
+                promotion: Promotion? = nil, notify: [NotifyTarget] = [], requireHashes: Bool = false) {
         self.name = name
         self.rollout = rollout
         self.health = health
@@ -24,6 +31,7 @@ public struct Policy: Sendable, Hashable, Codable {
         self.verify = verify
         self.promotion = promotion
         self.notify = notify
+        self.requireHashes = requireHashes
     }
 
     public struct Rollout: Sendable, Hashable, Codable {

@@ -55,9 +55,11 @@ struct EnvironmentParser {
         }
         let source = root["source"].flatMap(parseSource)
         let active = root["active"].flatMap { reader.choice($0, "`active`", as: Slot.self) }
-        let slots = root["slots"].flatMap { parseSlots($0, python: python) }
-        let programs = root["programs"].flatMap(parsePrograms)
+        // The policy first: it may require a hash on every pin of the slot files.
         let policy = root["policy"].flatMap(parsePolicy)
+        let hashesRequiredBy = policy.flatMap { $0.requireHashes ? $0.name : nil }
+        let slots = root["slots"].flatMap { parseSlots($0, python: python, hashesRequiredBy: hashesRequiredBy) }
+        let programs = root["programs"].flatMap(parsePrograms)
         var defaults = SettingsPatch()
         if let node = root["defaults"], let fields = reader.mapping(node, "`defaults`", optional: SettingsPatch.keys) {
             defaults = SettingsPatch(fields, reader: reader, context: " in `defaults`")
@@ -110,8 +112,9 @@ struct EnvironmentParser {
         }
     }
 
-    /// `python` is the environment's interpreter (nil when it is not valid), for the slots that name none of their own.
-    private func parseSlots(_ node: Node, python environmentPython: String?) -> PerSlot<SlotPins>? {
+    /// `python` is the environment's interpreter (nil when it is not valid), for the slots that name none of their own;
+    /// `hashesRequiredBy` names the policy that requires a hash on every pin, if one does.
+    private func parseSlots(_ node: Node, python environmentPython: String?, hashesRequiredBy: String?) -> PerSlot<SlotPins>? {
         guard let entries = reader.namedMapping(node, "`slots`") else { return nil }
         var found: [Slot: SlotPins] = [:]
         var files: [String: String] = [:]
@@ -186,7 +189,7 @@ struct EnvironmentParser {
                 failed = true
                 continue
             } else {
-                pins = RequirementsParser(path: path, log: log).parse(text)
+                pins = RequirementsParser(path: path, log: log, hashesRequiredBy: hashesRequiredBy).parse(text)
             }
             found[slot] = SlotPins(file: file, pins: pins, python: python)
         }
@@ -374,6 +377,14 @@ struct EnvironmentParser {
         }
         let patch = defaults.overridden(by: SettingsPatch(fields, reader: reader, context: " of \(label)"))
         var settings = patch.settings(app: app)
+        let commands = ["supervisor.ctl": settings.supervisor.ctl, "nginx.test": settings.nginx.test, "nginx.reload": settings.nginx.reload]
+        for (key, text) in commands.sorted(by: { $0.key < $1.key }) {
+            if let node = patch.commandNodes[key], let path = HostCommandRules.pathInside(text, root: settings.root) {
+                reader.error("`\(key)` of \(label) names \(path), inside its deploy root \(settings.root), whose files "
+                             + "packages choose (or climbs out with `..`)", at: node,
+                             hint: "name the host's own files, outside `root`")
+            }
+        }
         let isLocal = address == "local"
         if !isLocal {
             if settings.user == nil {
@@ -420,6 +431,13 @@ struct EnvironmentParser {
         let host = FleetHost(name: name, address: address, settings: settings, ports: ports)
         checkPortCollisions(host, programs: programs, node: fields["programs"] ?? node)
         guard log.diagnostics.count == errorsBefore else { return nil }
+        if isLocal, let addressNode = fields["address"] {
+            // A warning (the host stays valid): the operator decides, with --allow-local-hosts.
+            reader.log.warning("\(label) has `address: local`: it runs on the controller's own machine, as the controller's "
+                               + "user, so Pinwheel refuses to run it unless the operator passes --allow-local-hosts",
+                               at: reader.location(addressNode),
+                               hint: "for a real host give its address; `local` is for a single machine its operator runs")
+        }
         return host
     }
 

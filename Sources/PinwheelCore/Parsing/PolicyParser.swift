@@ -4,9 +4,13 @@ import Yams
 /// Reads `Policies/<name>.yaml`. Every key is optional; what is left out takes the documented default.
 struct PolicyParser {
     let reader: ConfigReader
+    /// Whether `bake:` and `analysis:` are read. Off until the rollout carries them out: a policy must never name a
+    /// safeguard that nothing enforces, so until then they are unknown keys, as before.
+    var acceptsAnalysis = false
 
     func parse(name: String) -> Policy? {
-        guard let root = reader.mapping(reader.document.root, "the policy", optional: ["rollout", "health", "drift", "windows", "freeze", "rollbacks", "verify", "promotion", "notify"]) else {
+        let keys = ["rollout", "health", "drift", "windows", "freeze", "rollbacks", "verify", "promotion", "notify", "requireHashes"]
+        guard let root = reader.mapping(reader.document.root, "the policy", optional: keys + (acceptsAnalysis ? ["bake", "analysis"] : [])) else {
             return nil
         }
         var policy = Policy(name: name)
@@ -46,6 +50,9 @@ struct PolicyParser {
            let value = fields["signatures"].flatMap({ reader.choice($0, "`verify.signatures`", as: Verification.SignatureRule.self) }) {
             policy.verify.signatures = value
         }
+        if let node = root["requireHashes"], let value = reader.boolean(node, "`requireHashes`") {
+            policy.requireHashes = value
+        }
         if let node = root["promotion"], let fields = reader.mapping(node, "`promotion`", required: ["from", "soak"]) {
             let source = fields["from"].flatMap { reader.string($0, "`promotion.from`") }
             if let source, let fromNode = fields["from"], !Self.isEnvironmentName(source) {
@@ -59,6 +66,12 @@ struct PolicyParser {
         }
         if let node = root["notify"] {
             policy.notify = parseNotify(node)
+        }
+        if let value = root["bake"].flatMap({ reader.duration($0, "`bake`", in: .seconds(0)...ConfigDuration.seconds(24 * 3600)) }) {
+            policy.bake = value
+        }
+        if let node = root["analysis"] {
+            policy.analysis = parseAnalysis(node)
         }
         return policy
     }

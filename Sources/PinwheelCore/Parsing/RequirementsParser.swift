@@ -8,6 +8,8 @@ import Foundation
 struct RequirementsParser {
     let path: String
     let log: DiagnosticLog
+    /// The policy that requires a `--hash` on every pin (`requireHashes: true`); nil when none does.
+    var hashesRequiredBy: String? = nil
 
     /// One logical line (after joining `\` continuations), with the file position of each of its characters.
     private struct LogicalLine {
@@ -49,6 +51,11 @@ struct RequirementsParser {
             for (pin, location) in withoutHashes {
                 log.error("`\(Quote.excerpt(pin.name))` has no `--hash` while other pins have one", at: location,
                           hint: "pip checks hashes for all pins or none (line \(firstHashed.line) has one); regenerate with `uv pip compile --generate-hashes`")
+            }
+        } else if let policy = hashesRequiredBy {
+            for (pin, location) in withoutHashes {
+                log.error("`\(Quote.excerpt(pin.name))` has no `--hash`, and policy `\(policy)` requires one on every pin (`requireHashes: true`)",
+                          at: location, hint: "regenerate the file with `uv pip compile --generate-hashes`, so hosts install only the files it names")
             }
         }
         if pins.isEmpty && !log.hasErrors {

@@ -17,6 +17,9 @@ struct SettingsPatch {
     var nginxCheck: String?
     /// nil: not set; `.some(nil)`: `probe: off`.
     var nginxProbe: String??
+    /// Where each command (`supervisor.ctl`, `nginx.test`, `nginx.reload`) was set, for errors the host's `root`
+    /// decides (see ``HostCommandRules/pathInside(_:root:)``).
+    var commandNodes: [String: Node] = [:]
 
     /// Reads the setting keys of `fields` (other keys are the caller's), reporting bad values.
     init(_ fields: Fields, reader: ConfigReader, context: String) {
@@ -52,13 +55,22 @@ struct SettingsPatch {
         if let node = fields["supervisor"],
            let nested = reader.mapping(node, "`supervisor`\(context)", optional: ["include", "ctl"]) {
             supervisorInclude = nested["include"].flatMap { Self.absolutePath($0, "`supervisor.include`\(context)", reader: reader) }
-            supervisorCtl = nested["ctl"].flatMap { Self.command($0, "`supervisor.ctl`\(context)", reader: reader) }
+            if let node = nested["ctl"] {
+                let value = command(node, "supervisor.ctl", context, reader: reader)
+                supervisorCtl = value
+            }
         }
         if let node = fields["nginx"],
            let nested = reader.mapping(node, "`nginx`\(context)", optional: ["upstream", "test", "reload", "check", "probe"]) {
             nginxUpstream = nested["upstream"].flatMap { Self.absolutePath($0, "`nginx.upstream`\(context)", reader: reader) }
-            nginxTest = nested["test"].flatMap { Self.command($0, "`nginx.test`\(context)", reader: reader) }
-            nginxReload = nested["reload"].flatMap { Self.command($0, "`nginx.reload`\(context)", reader: reader) }
+            if let node = nested["test"] {
+                let value = command(node, "nginx.test", context, reader: reader)
+                nginxTest = value
+            }
+            if let node = nested["reload"] {
+                let value = command(node, "nginx.reload", context, reader: reader)
+                nginxReload = value
+            }
             if let node = nested["check"], let value = reader.string(node, "`nginx.check`\(context)") {
                 if let problem = ValueRules.urlProblem(value) {
                     reader.error("`nginx.check`\(context) \(problem), found `\(Quote.excerpt(value))`", at: node)
@@ -95,6 +107,7 @@ struct SettingsPatch {
         merged.nginxReload = other.nginxReload ?? nginxReload
         merged.nginxCheck = other.nginxCheck ?? nginxCheck
         merged.nginxProbe = other.nginxProbe ?? nginxProbe
+        merged.commandNodes.merge(other.commandNodes) { _, theirs in theirs }
         return merged
     }
 
@@ -125,12 +138,16 @@ struct SettingsPatch {
         return value
     }
 
-    private static func command(_ node: Node, _ what: String, reader: ConfigReader) -> String? {
+    /// A command's text when it is an argument vector ``HostCommandRules`` allows; reports why not otherwise.
+    private mutating func command(_ node: Node, _ key: String, _ context: String, reader: ConfigReader) -> String? {
+        let what = "`\(key)`\(context)"
         guard let value = reader.string(node, what) else { return nil }
-        if let problem = ValueRules.commandProblem(value) {
-            reader.error("\(what) \(problem)", at: node)
+        if let problem = ValueRules.commandProblem(value) ?? HostCommandRules.problem(value, key: key) {
+            reader.error("\(what) \(problem)", at: node,
+                         hint: "e.g. `\(key == "supervisor.ctl" ? "supervisorctl -c /etc/supervisor/supervisord.conf" : key == "nginx.test" ? "nginx -t" : "sudo -n systemctl reload nginx")`")
             return nil
         }
+        commandNodes[key] = node
         return value
     }
 }

@@ -28,7 +28,7 @@ public struct RolloutMachine: Sendable {
         /// Run each host's plan steps that make its active slot ready.
         case prepare([String])
         /// Switch these hosts to the active slot and check them.
-        case route([String], stage: String)
+        case route([String], stage: Stage)
         case pause(ConfigDuration)
         /// Make these hosts' idle slots ready.
         case prepareIdle([String])
@@ -42,20 +42,27 @@ public struct RolloutMachine: Sendable {
     public struct Outcome: Sendable, Equatable {
         public var result: EnvironmentStatus.Result
         /// Failed hosts and why.
-        public var failures: [String: String]
+        public var failures: [String: HostFailure]
         /// Whether the controller should commit a revert of the desired commit.
         public var revert: Bool
         public var message: String
 
-        public init(result: EnvironmentStatus.Result, failures: [String: String], revert: Bool, message: String) {
+        public init(result: EnvironmentStatus.Result, failures: [String: HostFailure], revert: Bool, message: String) {
             self.result = result
             self.failures = failures
             self.revert = revert
             self.message = message
         }
+
+        /// Why the environment ended as it did, for its status: the first failed host's failure (in host order),
+        /// nil when no host failed.
+        public var reason: StatusReason? {
+            guard let host = failures.keys.sorted().first, let failure = failures[host] else { return nil }
+            return StatusReason(code: failure.code.rawValue, step: failure.step, message: "\(host): \(failure.message)")
+        }
     }
 
-    private enum Stage: Sendable, Equatable {
+    private enum Position: Sendable, Equatable {
         case observe
         case prepare
         case canary
@@ -73,17 +80,17 @@ public struct RolloutMachine: Sendable {
     private var previous: [String: Slot]
     /// What is planned from when the machine observes the hosts itself.
     private let targets: [HostTarget]
-    private var stage: Stage
+    private var stage: Position
     /// Hosts that could not be observed, and why: not part of the rollout, and not counted as failures.
-    private(set) public var unreachable: [String: String] = [:]
+    private(set) public var unreachable: [String: HostFailure] = [:]
     /// Hosts switched to their warm slot while being observed.
     private(set) public var switchedWarm: [String] = []
     /// Hosts whose desired active slot is built but never served traffic there: switching to it exposes a new
     /// build, so it goes at the policy's pace even when nothing needs installing (a rollout resumed after a restart,
     /// or a release whose idle slot was prepared by an earlier commit).
     private var firstExposure: Set<String> = []
-    private(set) public var failures: [String: String] = [:]
-    private(set) public var idleFailures: [String: String] = [:]
+    private(set) public var failures: [String: HostFailure] = [:]
+    private(set) public var idleFailures: [String: HostFailure] = [:]
     /// Hosts switched in this rollout.
     private(set) public var switched: [String] = []
     private var halted = false
@@ -136,9 +143,9 @@ public struct RolloutMachine: Sendable {
         /// Whether the host switched to its warm slot in this round trip.
         public var switched: Bool
         /// Why the host could not be observed, or why its warm switch failed.
-        public var error: String?
+        public var error: HostFailure?
 
-        public init(observation: HostObservation?, routedBefore: Slot? = nil, switched: Bool = false, error: String? = nil) {
+        public init(observation: HostObservation?, routedBefore: Slot? = nil, switched: Bool = false, error: HostFailure? = nil) {
             self.observation = observation
             self.routedBefore = routedBefore
             self.switched = switched
@@ -152,7 +159,7 @@ public struct RolloutMachine: Sendable {
         for target in targets {
             guard let found = observed[target.name] else { continue }
             guard let observation = found.observation else {
-                unreachable[target.name] = found.error ?? "not observed"
+                unreachable[target.name] = found.error ?? HostFailure(.unreachable, message: "not observed")
                 continue
             }
             if found.switched { switchedWarm.append(target.name) }
@@ -190,11 +197,11 @@ public struct RolloutMachine: Sendable {
                 // Only switching back to warm slots that served before (a rollback): no canary, no batches.
                 if isRollback {
                     stage = .batches(remaining: [], index: 0, paused: true)
-                    return .route(candidates, stage: "all")
+                    return .route(candidates, stage: .all)
                 }
                 let canary = Array(candidates.prefix(policy.rollout.canary))
                 stage = .batches(remaining: Array(candidates.dropFirst(canary.count)), index: 0, paused: canary.isEmpty)
-                if !canary.isEmpty { return .route(canary, stage: "canary") }
+                if !canary.isEmpty { return .route(canary, stage: .canary) }
             case let .batches(remaining, index, paused):
                 if tooManyFailures { return halt() }
                 if remaining.isEmpty {
@@ -209,7 +216,7 @@ public struct RolloutMachine: Sendable {
                 let size = policy.rollout.batch.hosts(of: order.count)
                 let batch = Array(remaining.prefix(size))
                 stage = .batches(remaining: Array(remaining.dropFirst(batch.count)), index: index + 1, paused: false)
-                return .route(batch, stage: "batch \(index + 1)")
+                return .route(batch, stage: .batch(index + 1))
             case .idle:
                 stage = .done
                 let hosts = order.filter { failures[$0] == nil && !(plans[$0]?.idle.isEmpty ?? true) }
@@ -224,7 +231,7 @@ public struct RolloutMachine: Sendable {
     }
 
     /// Reports how an action went: the hosts that failed and why. Successful hosts are the others.
-    public mutating func record(_ action: Action, failed: [String: String]) {
+    public mutating func record(_ action: Action, failed: [String: HostFailure]) {
         switch action {
         case .prepare:
             failures.merge(failed) { first, _ in first }
@@ -234,12 +241,20 @@ public struct RolloutMachine: Sendable {
         case .prepareIdle:
             idleFailures.merge(failed) { first, _ in first }
         case .rollBack:
-            failures.merge(failed.mapValues { "rolling back failed: \($0)" }) { first, second in first + "; " + second }
+            // The host's first failure stays its code; that going back failed too is said in its message.
+            for (host, failure) in failed {
+                if var first = failures[host] {
+                    first.message += "; rolling back failed: \(failure.step.map { "\($0): " } ?? "")\(failure.code)"
+                    failures[host] = first
+                } else {
+                    failures[host] = failure.prefixed("rolling back failed: ")
+                }
+            }
         case let .hook(kind, host):
             if let error = failed[host] {
-                hookFailures[kind] = "the \(kind.rawValue) hook failed on \(host): \(error)"
+                hookFailures[kind] = "the \(kind.rawValue) hook failed on \(host): \(error.code) — \(error.message)"
                 // A failed beforeSwitch is the host's failure (nothing switches); after the switch, the hosts serve.
-                if kind == .beforeSwitch { failures[host] = failures[host] ?? "beforeSwitch hook: \(error)" }
+                if kind == .beforeSwitch { failures[host] = failures[host] ?? error }
             }
         case .pause, .finish, .observe:
             break
@@ -293,7 +308,7 @@ public struct RolloutMachine: Sendable {
             return Outcome(result: .halted, failures: failures, revert: policy.rollout.onFailure == .revert,
                            message: "halted: \(names.count) host\(names.count == 1 ? "" : "s") failed (\(names.joined(separator: ", "))), more than maxFailures \(policy.rollout.maxFailures); \(action)")
         }
-        let all = failures.merging(idleFailures.mapValues { "idle slot: \($0)" }) { first, _ in first }
+        let all = failures.merging(idleFailures.mapValues { $0.prefixed("idle slot: ") }) { first, _ in first }
         if let failure = hookFailures[.afterSwitch] {
             return Outcome(result: .degraded, failures: all, revert: false, message: "every host switched, but \(failure)")
         }

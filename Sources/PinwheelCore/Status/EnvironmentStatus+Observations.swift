@@ -1,28 +1,34 @@
 extension EnvironmentStatus {
     /// The status of `environment` at `commit` from what its hosts reported; `errors` are the hosts that could not
-    /// be observed or failed, with the reason.
+    /// be observed or failed, and why. The environment's `reason` is the first such host's (in host order), unless
+    /// the status has none to give (converged).
     public init(environment: Environment, commit: String, result: Result, message: String, time: String,
-                observations: [String: HostObservation], errors: [String: String], revert: String? = nil) {
+                observations: [String: HostObservation], errors: [String: HostFailure], revert: String? = nil) {
         var hosts: [String: HostStatus] = [:]
         for host in environment.hosts {
-            hosts[host.name] = HostStatus(observation: observations[host.name], error: errors[host.name])
+            hosts[host.name] = HostStatus(observation: observations[host.name], failure: errors[host.name])
         }
         self.init(environment: environment.name, desired: commit, result: result, message: message, time: time,
                   active: environment.active, pins: environment.slots[environment.active].pins.map(\.description),
                   hosts: hosts, revert: revert, python: environment.python(of: environment.active))
+        if result != .converged, let host = environment.hosts.map(\.name).first(where: { errors[$0] != nil }),
+           let failure = errors[host] {
+            cause = StatusReason(code: failure.code.rawValue, step: failure.step, message: "\(host): \(failure.message)")
+        }
     }
 }
 
 extension EnvironmentStatus.HostStatus {
-    /// What a host reported (nil when it could not be observed); healthy only when its serving slot is and there
-    /// is no `error`.
-    public init(observation: HostObservation?, error: String?) {
+    /// What a host reported (nil when it could not be observed); healthy only when its serving slot is and it did
+    /// not fail. The failure is recorded as Pinwheel's diagnosis (`error`, `reason`), never the host's output.
+    public init(observation: HostObservation?, failure: HostFailure?) {
         var slots: [String: [String]] = [:]
         for slot in Slot.allCases {
             if let pins = observation?.slots[slot].manifest?.pins { slots[slot.rawValue] = pins }
         }
         let serving = observation?.routed
         let healthy = serving.map { observation?.slots[$0].healthy ?? false } ?? false
-        self.init(serving: serving, slots: slots, healthy: healthy && error == nil, error: error)
+        self.init(serving: serving, slots: slots, healthy: healthy && failure == nil, error: failure?.description,
+                  reason: failure?.reason)
     }
 }

@@ -30,13 +30,17 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         /// `name==version` of each slot's pins, as its manifest says.
         public var slots: [String: [String]]
         public var healthy: Bool
+        /// Why the host failed or could not be observed, one line for people (`check B: health — …`).
         public var error: String?
+        /// The same as data: code, step and message; nil in statuses written before it was recorded.
+        public var reason: StatusReason?
 
-        public init(serving: Slot?, slots: [String: [String]], healthy: Bool, error: String? = nil) {
+        public init(serving: Slot?, slots: [String: [String]], healthy: Bool, error: String? = nil, reason: StatusReason? = nil) {
             self.serving = serving
             self.slots = slots
             self.healthy = healthy
             self.error = error
+            self.reason = reason
         }
     }
 
@@ -64,9 +68,15 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
     public var applied: String?
     /// Commits whose rollout halted: the controller never retries them by itself. Carried forward in later statuses.
     public var quarantined: [String]
-    /// Why a `waiting` or `refused` status holds its commit back, as a code (an ``AdmissionReason``'s raw value):
-    /// what tools and tests read instead of the message.
-    public var reason: String?
+    /// Why the status says what it says, written as `reason:`: for a `waiting` or `refused` status the admission
+    /// code (an ``AdmissionReason``'s raw value); for a `halted` or `degraded` one the first failed host's failure
+    /// (a ``FailureCode``, its step, and the message). What tools and tests read instead of the message.
+    public var cause: StatusReason?
+    /// The cause's code.
+    public var reason: String? {
+        get { cause?.code }
+        set { cause = newValue.map { StatusReason(code: $0) } }
+    }
     /// The override this status records, when a person applied the commit despite admission (`apply --override`).
     public var override: AdmissionOverride?
 
@@ -87,15 +97,17 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         self.applied = applied
         self.quarantined = quarantined
         self.python = python
-        self.reason = reason
+        self.cause = reason.map { StatusReason(code: $0) }
         self.override = override
     }
 
     private enum CodingKeys: String, CodingKey {
-        case environment, desired, result, message, time, active, pins, python, hosts, errors, revert, applied, quarantined, reason, override
+        case environment, desired, result, message, time, active, pins, python, hosts, errors, revert, applied, quarantined, override
+        case cause = "reason"
     }
 
-    /// Statuses written before `applied`, `quarantined`, `reason` and `override` existed read as having none.
+    /// Statuses written before `applied`, `quarantined`, `reason` and `override` existed read as having none; a
+    /// `reason` written as a bare code (before it was a mapping) reads as a reason with only its code.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         environment = try container.decode(String.self, forKey: .environment)
@@ -111,7 +123,7 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         revert = try container.decodeIfPresent(String.self, forKey: .revert)
         applied = try container.decodeIfPresent(String.self, forKey: .applied)
         quarantined = try container.decodeIfPresent([String].self, forKey: .quarantined) ?? []
-        reason = try container.decodeIfPresent(String.self, forKey: .reason)
+        cause = try container.decodeIfPresent(StatusReason.self, forKey: .cause)
         override = try container.decodeIfPresent(AdmissionOverride.self, forKey: .override)
     }
 
@@ -179,6 +191,9 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         }
         if let reason {
             text += "Pinwheel-Reason: \(reason)\n"
+        }
+        if let step = cause?.step {
+            text += "Pinwheel-Reason-Step: \(step.replacingOccurrences(of: "\n", with: " "))\n"
         }
         if let override {
             text += "Pinwheel-Override: \(override.reason.replacingOccurrences(of: "\n", with: " "))\n"

@@ -12,8 +12,10 @@ public struct StatusRecord: Sendable, Hashable, Codable {
     public var hosts: Int?
     public var revert: String?
     public var summary: String
-    /// The admission code of a held status (`Pinwheel-Reason`).
+    /// The reason code (`Pinwheel-Reason`): a held status's admission code, a halted or degraded one's failure code.
     public var reason: String?
+    /// The step the reason is about (`Pinwheel-Reason-Step`), for a failure.
+    public var reasonStep: String?
     /// The override it records (`Pinwheel-Override`, `-By`, `Pinwheel-Overridden`), nil when none.
     public var override: Override?
 
@@ -26,7 +28,7 @@ public struct StatusRecord: Sendable, Hashable, Codable {
     }
 
     public init(environment: String, desired: String, result: String, healthyHosts: Int?, hosts: Int?,
-                revert: String?, summary: String, reason: String? = nil, override: Override? = nil) {
+                revert: String?, summary: String, reason: String? = nil, reasonStep: String? = nil, override: Override? = nil) {
         self.environment = environment
         self.desired = desired
         self.result = result
@@ -35,6 +37,7 @@ public struct StatusRecord: Sendable, Hashable, Codable {
         self.revert = revert
         self.summary = summary
         self.reason = reason
+        self.reasonStep = reasonStep
         self.override = override
     }
 
@@ -53,7 +56,7 @@ public struct StatusRecord: Sendable, Hashable, Codable {
         }
         return StatusRecord(environment: environment, desired: desired.lowercased(), result: value("Pinwheel-Result") ?? "unknown",
                             healthyHosts: counts?.healthy, hosts: counts?.total, revert: value("Pinwheel-Revert"), summary: summary,
-                            reason: value("Pinwheel-Reason"), override: override)
+                            reason: value("Pinwheel-Reason"), reasonStep: value("Pinwheel-Reason-Step"), override: override)
     }
 
     /// `N/M hosts` at the end of a summary line.

@@ -10,9 +10,13 @@ struct AgentReply: Decodable, Sendable {
         var output: [String]
         /// Whether the step changed anything on the host (a switch to the slot nginx already routes to does not).
         var changed: Bool?
-        /// Why it failed, as a code (`install`, `health`, `nginxTest`, …) and in the host's words.
+        /// Why it failed, as a code (`install`, `health`, `nginxTest`, …; see ``FailureCode``), Pinwheel's diagnosis
+        /// in one line, and what the host printed about it.
         var code: String?
         var error: String?
+        var detail: String?
+        /// A `route` step's time until nginx answered from the new slot.
+        var nginxVerifySeconds: Double?
     }
 
     var `protocol`: Int?
@@ -25,9 +29,10 @@ struct AgentReply: Decodable, Sendable {
 
     static let marker = "PINWHEEL-RESULT "
 
-    /// Finds the agent's answer in what the host printed; nil when the agent never got to answer.
+    /// Finds the agent's answer in what the host printed, bounded (``HostReplyBounds``); nil when the agent never got to
+    /// answer.
     static func parse(_ output: String) -> AgentReply? {
-        guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix(marker) }) else { return nil }
-        return try? JSONDecoder().decode(AgentReply.self, from: Data(line.dropFirst(marker.count).utf8))
+        guard let json = HostReplyBounds.replyLine(in: output, marker: marker) else { return nil }
+        return (try? JSONDecoder().decode(AgentReply.self, from: Data(json.utf8)))?.bounded()
     }
 }

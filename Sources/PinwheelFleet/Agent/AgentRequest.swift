@@ -84,6 +84,13 @@ struct AgentRequest: Encodable, Sendable {
     /// parsed as code. The loader runs the agent the host compiled and kept in `<root>/.pinwheel/` on an earlier
     /// round trip, so a host compiles each version of the agent once; it imports only modules written in C (see the
     /// agent's module documentation).
+    ///
+    /// The kept agent is run only when the folder and the file are the SSH user's own (not links, owned by it, not
+    /// writable by its group or others) and the file starts with this agent's digest, sent with every request, and the
+    /// SHA-256 of the code that follows: another user, a truncated write or another version's file never runs. It is
+    /// written with an exclusive, no-follow open beside its name and renamed into place, and only into a folder that
+    /// passes the same checks, in a deploy root that only the SSH user or root may write (the agent then refuses a
+    /// deploy root that does not, saying why).
     func script(_ loading: Loading = .withSource) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -95,11 +102,15 @@ struct AgentRequest: Encodable, Sendable {
             missing = """
                     code = compile(binascii.a2b_base64(SOURCE).decode("utf-8"), "pinwheel_agent.py", "exec")
                     try:
-                        os.makedirs(CACHE, exist_ok=True)
-                        temporary = "%s.%d" % (path, os.getpid())
-                        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-                            marshal.dump(code, handle)
-                        os.replace(temporary, path)
+                        if safe_root():
+                            os.makedirs(CACHE, 0o700, exist_ok=True)
+                        if safe_root() and owned(os.lstat(CACHE), 0o040000):
+                            payload = marshal.dumps(code)
+                            temporary = "%s.%d.%s" % (path, os.getpid(), binascii.hexlify(os.urandom(6)).decode())
+                            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                            with open(handle, "wb") as stream:
+                                stream.write(header(payload) + payload)
+                            os.replace(temporary, path)
                     except Exception:
                         pass
                     return code
@@ -116,15 +127,37 @@ struct AgentRequest: Encodable, Sendable {
         }
         return """
             import binascii, marshal, os, sys
+            try:
+                from _sha2 import sha256
+            except ImportError:
+                try:
+                    from _sha256 import sha256
+                except ImportError:
+                    from hashlib import sha256
             REQUEST = "\(request)"
             CACHE = binascii.a2b_base64("\(cache)").decode("utf-8")
             DIGEST = "\(AgentScript.digest)"
             SOURCE = "\(loading == .withSource ? AgentScript.encodedSource : "")"
+            def owned(status, kind):
+                return status.st_mode & 0o170000 == kind and status.st_uid == os.geteuid() and not status.st_mode & 0o022
+            def safe_root():
+                try:
+                    status = os.stat(os.path.dirname(CACHE))
+                except FileNotFoundError:
+                    return True
+                return status.st_uid in (os.geteuid(), 0) and not status.st_mode & 0o022
+            def header(payload):
+                return ("pinwheel-agent %s %s\\n" % (DIGEST, sha256(payload).hexdigest())).encode()
             def load():
                 path = os.path.join(CACHE, "agent-%s-%s.bin" % (DIGEST, sys.implementation.cache_tag))
                 try:
-                    with open(path, "rb") as handle:
-                        return marshal.load(handle)
+                    if safe_root() and owned(os.lstat(CACHE), 0o040000):
+                        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+                        with open(handle, "rb") as stream:
+                            if owned(os.fstat(handle), 0o100000):
+                                first, _, payload = stream.read().partition(b"\\n")
+                                if first + b"\\n" == header(payload):
+                                    return marshal.loads(payload)
                 except Exception:
                     pass
             \(missing)

@@ -10,8 +10,15 @@ it `changed` anything on the host (check and verify never do; a route to the slo
 With `fullObservation`, the observation after successful steps asks every web process for its health, as `observe`
 does; otherwise it reports only what the steps' own checks said.
 
-Standard library only, Python 3.8+. Every value arrives as JSON, never through a shell; only the fields that are
-commands by design (supervisor `ctl`, nginx `test` and `reload`) are run by a shell.
+Standard library only, Python 3.8+. Every value arrives as JSON, never through a shell, and nothing the agent runs
+passes through one. The configured commands (supervisor `ctl`, nginx `test` and `reload`) are argument vectors of
+plain words, checked here as the Swift side checks them (`command_words`): an optional `sudo`, then a program allowed
+for that command, and no path inside the deploy root; they run only in requests that change something (`execute`).
+Observing talks to supervisord over its socket, or runs the fixed `supervisorctl [-c FILE] [-s URL] status`. Every
+program is started by its absolute path, from the system's folders (`SYSTEM_PATH`), never through a PATH a slot's
+`bin/` comes first in; installs run with the host's pip and uv configuration turned off (`install_environment`). A
+deploy root, or a folder of it, that someone other than the SSH user (or root) owns or that its group or others may
+write is refused before anything is read from it (`root_problem`).
 
 Observing must be cheap (it runs on every host on every reconcile, and the agent is a new process each time), so
 only modules written in C are imported here: `json`, `socket`, `threading`, `shlex` and `configparser` each pull in
@@ -22,11 +29,13 @@ import alone costs ~35 ms. Preparing a slot keeps to that too (its own `find_pro
 `compile_source` instead of shutil and py_compile); the heavy modules are imported only where a rarer step needs them
 (subprocess for a hook, compileall's worker processes for a large install).
 
-Reply codes (`code` of the reply):
+Reply codes (`code` of the reply), mirrored by the Swift side from REPLY_CODES (a `logs` or `exec` request that
+fails before it becomes its command answers with the step code instead):
     protocol     the request is not protocol 2
     badRequest   the request is malformed: a missing key, a wrong type, an unknown step or slot, a bad duration
     locked       another Pinwheel run held the host's lock past `lockTimeoutSeconds`
     stepFailed   a step failed; the failed step (the last one in `steps`) has its own code
+    unsafeRoot   the deploy root (or a folder of it) is owned by another user or writable by others: nothing is done
     internal     the agent itself failed outside any step (a bug, or a host it cannot read)
 
 Step codes (`code` of a step result), mirrored by the Swift side from STEP_CODES:
@@ -44,6 +53,11 @@ Step codes (`code` of a step result), mirrored by the Swift side from STEP_CODES
     exec         `pinwheel exec`: the command could not be started
     hook         a release hook (prepare, beforeSwitch, afterSwitch) exited non-zero or ran past its timeout
     internal     an unexpected exception inside the step
+
+A failed step's `error` is Pinwheel's diagnosis in one line (the step, the exit status, the health answer): the
+controller may record it in git. What the host printed about it (a command's output, a program's last log lines) is
+its `detail`, which stays out of git. A `route` step that verified through nginx says how long that took as
+`nginxVerifySeconds`.
 """
 import _thread
 import binascii
@@ -66,6 +80,7 @@ STEP_ACTIONS = ("prepare", "start", "check", "route", "verify", "beforeSwitch", 
 HOOK_OUTPUT_LINES = 20
 STEP_CODES = ("install", "envFile", "exec", "supervisor", "health", "notPrepared", "notReady", "notServed", "nginxTest",
               "nginxReload", "nginxVerify", "hook", "internal")
+REPLY_CODES = ("protocol", "badRequest", "locked", "unsafeRoot", "stepFailed", "internal")
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600
 # After a switch, `nginx.check` is asked up to this many times, 20 ms apart (about five seconds when nginx answers).
 ROUTE_VERIFY_ATTEMPTS = 250
@@ -79,14 +94,29 @@ STALE_TOLERANCE_SECONDS = 0.5
 COMPILE_IN_WORKERS_FROM = 300
 # While a new slot starts, its web processes are asked this often (seconds) at most, not once per `interval`.
 FIRST_CHECKS_PAUSE = 0.1
+# The folders the agent takes the host's own programs from (runuser, tail, rm, sudo, supervisorctl, nginx): the
+# system's, never the session's PATH, where a slot's bin/ or a relative folder could come first.
+SYSTEM_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+# What each configured command may run, after an optional `sudo` (`-n`): never a shell, never an interpreter.
+COMMAND_PROGRAMS = {"supervisor.ctl": ("supervisorctl",), "nginx.test": ("nginx", "systemctl", "service"),
+                    "nginx.reload": ("nginx", "systemctl", "service")}
+# The characters of a configured command's words: nothing a shell or an option parser could read twice.
+COMMAND_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/+@,=:-")
+# The variables of the session that never reach an installer: each can add an index, a config file or a proxy.
+INSTALL_VARIABLE_PREFIXES = ("PIP_", "UV_", "PYTHON", "VIRTUAL_ENV", "CONDA_", "PYENV", "PDM_", "POETRY_")
 
 
 class StepFailed(Exception):
-    """A step could not be carried out; `code` is one of STEP_CODES and the message says what a person can do."""
+    """A step could not be carried out; `code` is one of STEP_CODES and the message says what a person can do.
+
+    The message's first line is the diagnosis (`diagnosis`); the lines after it are what the host printed (`detail`)."""
 
     def __init__(self, code, message):
         Exception.__init__(self, message)
         self.code = code
+        first, _, rest = message.partition("\n")
+        self.diagnosis = first.rstrip(":").rstrip()
+        self.detail = rest.strip("\n") or None
 
 
 class BadRequest(Exception):
@@ -220,27 +250,124 @@ def run_together(calls):
     return results
 
 
-def split_command(command):
-    """`shlex.split(command)`; a command without quotes or backslashes is split on whitespace, as shlex would, without
-    importing it (and `re`) on every request."""
-    if any(character in command for character in "'\"\\#"):
-        import shlex
-        return shlex.split(command)
-    # shlex's whitespace, not str.split's (which also splits on form feeds and Unicode spaces).
-    return [word for word in command.replace("\t", " ").replace("\r", " ").replace("\n", " ").split(" ") if word]
+def system_program(name):
+    """The absolute path of the host's program `name` in SYSTEM_PATH; None when it has none."""
+    for folder in SYSTEM_PATH:
+        path = folder + "/" + name
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def inside(path, folder):
+    """Whether `path` is `folder` or lies inside it (both absolute, compared as written and with links resolved)."""
+    for candidate, base in ((path, folder), (os.path.realpath(path), os.path.realpath(folder))):
+        base = base.rstrip("/")
+        if not base or candidate == base or candidate.startswith(base + "/"):
+            return True
+    return False
+
+
+def command_program(word):
+    """The program a command's word names: a bare name, or an absolute path in SYSTEM_PATH (its name); else None."""
+    if "/" not in word:
+        return word
+    folder, _, name = word.rpartition("/")
+    return name if folder in SYSTEM_PATH else None
+
+
+def command_words(command, what, root):
+    """The argument vector of the configured command `what` (`supervisor.ctl`, `nginx.test`, `nginx.reload`): words
+    of plain characters separated by spaces, an optional `sudo` (with `-n`), then a program COMMAND_PROGRAMS allows
+    for it, and no word naming a path inside the deploy root `root` (where packages, which anyone who can commit
+    chooses, put files). `supervisor.ctl` may only add `-c FILE` and `-s URL`. Raises BadRequest saying what is wrong;
+    the Swift side checks the same before a request is sent."""
+    words = [word for word in command.split(" ") if word]
+    if not words:
+        raise BadRequest("%s is empty" % what)
+    for word in words:
+        if any(character not in COMMAND_CHARACTERS for character in word):
+            raise BadRequest("%s: %r is not a plain word (letters, digits and ._/+@,=:-); the command is never given "
+                             "to a shell" % (what, word))
+        path = word.split("=", 1)[-1]
+        if path.startswith("/") and (".." in path.split("/") or inside(path, root)):
+            raise BadRequest("%s: %s lies inside the deploy root %s, whose files packages choose" % (what, path, root))
+    index = 0
+    if command_program(words[0]) == "sudo":
+        index = 1
+        while index < len(words) and words[index] in ("-n", "--non-interactive"):
+            index += 1
+    allowed = COMMAND_PROGRAMS[what]
+    if index >= len(words) or command_program(words[index]) not in allowed:
+        raise BadRequest("%s must run %s (optionally after `sudo -n`), found %r" % (
+            what, " or ".join(allowed), words[index] if index < len(words) else command))
+    if what == "supervisor.ctl":
+        rest = words[index + 1:]
+        while rest:
+            if rest[0] in ("-c", "-s") and len(rest) > 1:
+                rest = rest[2:]
+            elif rest[0].startswith(("--configuration=", "--serverurl=")):
+                rest = rest[1:]
+            else:
+                raise BadRequest("supervisor.ctl may only give supervisorctl `-c FILE` and `-s URL`, found %r" % rest[0])
+    return words
+
+
+def resolved_command(words, code):
+    """`words` (checked by `command_words`) with `sudo` and the program replaced by their absolute paths."""
+    argv = list(words)
+    index = 0
+    while True:
+        name = command_program(argv[index])
+        path = system_program(name)
+        if path is None:
+            raise StepFailed(code, "%s is not installed on this host (looked in %s)" % (name, ":".join(SYSTEM_PATH)))
+        argv[index] = path
+        if name != "sudo":
+            return argv
+        index += 1
+        while argv[index].startswith("-"):
+            index += 1
+
+
+def root_problem(root, environment):
+    """Why the deploy root may not be used, or None: the root, its `.pinwheel` (the cached agent) and the
+    environment's folders must each be owned by the SSH user (or root) and writable by nobody else, or whoever can
+    write there could change the agent Pinwheel runs and the builds it serves (an app user who owns the root becomes
+    the SSH user). Folders that do not exist yet are made by the agent."""
+    me = os.geteuid()
+    for path in (root, os.path.join(root, ".pinwheel"), os.path.join(root, environment),
+                 os.path.join(root, environment, "slots")):
+        try:
+            status = os.stat(path) if path == root else os.lstat(path)
+        except FileNotFoundError:
+            continue
+        kind = status.st_mode & 0o170000
+        if kind != 0o040000:
+            return "%s is not a folder (a link or a file); remove it and let Pinwheel make it" % path
+        if status.st_uid not in (me, 0):
+            return ("%s is owned by user id %d, not by the SSH user (%d) or root: whoever owns it could change the agent "
+                    "Pinwheel runs and the builds it serves, so nothing was done; chown it to the SSH user" % (
+                        path, status.st_uid, me))
+        if status.st_mode & 0o022:
+            return ("%s is writable by its group or others (mode %o): they could change the agent Pinwheel runs and the "
+                    "builds it serves, so nothing was done; chmod go-w %s" % (path, status.st_mode & 0o7777, path))
+    return None
+
+
+def install_environment():
+    """The environment the installers (uv, pip, venv) run in: the session's, without a variable that could add an
+    index, a config file or an interpreter (INSTALL_VARIABLE_PREFIXES), and with every pip and uv configuration file
+    turned off, so the only index is the one the config names (a host's extra index is a dependency-confusion hole)."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(INSTALL_VARIABLE_PREFIXES)}
+    environment.update({"PIP_CONFIG_FILE": os.devnull, "PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+                        "UV_NO_CONFIG": "1", "UV_PYTHON_DOWNLOADS": "never", "PYTHONNOUSERSITE": "1"})
+    return environment
 
 
 def manifest_text(manifest):
     """A build's manifest.json: one line, keys sorted."""
     return json_dumps(manifest, sort_keys=True) + "\n"
-
-
-def quote_word(word):
-    """`shlex.quote(word)`, without importing shlex."""
-    safe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-"
-    if word and all(character in safe for character in word):
-        return word
-    return "'" + word.replace("'", "'\"'\"'") + "'"
 
 
 def utc_now():
@@ -371,11 +498,13 @@ class XMLRPC:
 
 class Supervisor:
     """Talks to supervisord over its XML-RPC socket when the `ctl` command lets us find it (no process to start:
-    each supervisorctl costs ~0.2 s of CPU), and through the `ctl` command otherwise."""
+    each supervisorctl costs ~0.2 s of CPU), and through `supervisorctl` otherwise: the `ctl` argument vector in a
+    request that changes something, the fixed `supervisorctl [-c FILE] [-s URL] status` when `read_only`
+    (observing runs no command the config chose: no `sudo`, nothing but `status`)."""
 
-    def __init__(self, ctl, shell, cache_dir=None):
-        self.ctl_command = ctl
-        self.shell = shell
+    def __init__(self, ctl, cache_dir=None, read_only=False):
+        self.ctl_words = [word for word in ctl.split(" ") if word]
+        self.read_only = read_only
         self.proxy = None
         # Counts the calls that change processes, so what was seen before one of them is not reused after it.
         self.generation = 0
@@ -398,8 +527,10 @@ class Supervisor:
         """Where supervisord answers XML-RPC, from the `ctl` command's options or the config file it reads; None when
         only the `ctl` command can reach it (a login, another program). What a config file says is kept in
         `cache_dir` while the file is unchanged: reading it imports configparser (and `re`) on every request."""
-        words = split_command(ctl)
-        if not words or os.path.basename(words[0]) != "supervisorctl":
+        words = [word for word in ctl.split(" ") if word]
+        while words and os.path.basename(words[0]) != "supervisorctl":
+            words = words[1:]  # `sudo -n`: the socket is tried all the same
+        if not words:
             return None
         config, url = None, None
         index = 1
@@ -477,8 +608,26 @@ class Supervisor:
             return XMLRPC(address=(host, int(port or 80)))
         return None
 
+    def options(self):
+        """The `-c FILE` and `-s URL` of the `ctl` command, as they were written."""
+        words = self.ctl_words
+        while words and os.path.basename(words[0]) != "supervisorctl":
+            words = words[1:]
+        return words[1:]
+
     def ctl(self, *words):
-        return self.shell(self.ctl_command + " " + " ".join(quote_word(w) for w in words))
+        """Runs `supervisorctl` with `words`: the configured argument vector, or, when read-only, the fixed one (for
+        `status` only). Never through a shell."""
+        if self.read_only:
+            if words != ("status",):
+                raise StepFailed("supervisor", "supervisorctl %s: this request only observes" % " ".join(words))
+            argv = [system_program("supervisorctl") or "supervisorctl"] + self.options() + ["status"]
+        else:
+            argv = resolved_command(self.ctl_words, "supervisor") + list(words)
+        try:
+            return run_command(argv, 120)
+        except OSError as error:
+            return 127, "cannot run %s: %s" % (argv[0], error)
 
     def states(self):
         """Process states by group name, and a problem when supervisord cannot be asked.
@@ -637,6 +786,9 @@ def validate(request):
     nginx = field(settings, "nginx", dict, "settings")
     for key in ("upstream", "test", "reload"):
         field(nginx, key, str, "settings.nginx")
+    command_words(supervisor["ctl"], "supervisor.ctl", settings["root"])
+    for key in ("test", "reload"):
+        command_words(nginx[key], "nginx." + key, settings["root"])
     field(nginx, "check", str, "settings.nginx", optional=True)
     health = field(request, "health", dict, "request")
     field(health, "retries", int, "health")
@@ -693,6 +845,7 @@ class Agent:
         settings = request["settings"]
         self.env = request["environment"]
         self.app = request["app"]
+        self.root = settings["root"]
         self.base = os.path.join(settings["root"], self.env)
         self.slots_dir = os.path.join(self.base, "slots")
         self.log_dir = os.path.join(self.base, "logs")
@@ -706,8 +859,9 @@ class Agent:
         self.full_observation = bool(request.get("fullObservation"))
         self.hooks = request.get("hooks") or {}
         self.output = []
-        self.supervisord = Supervisor(self.supervisor_settings["ctl"], self.shell,
-                                      os.path.join(settings["root"], ".pinwheel"))
+        self.measured = {}
+        self.supervisord = Supervisor(self.supervisor_settings["ctl"], os.path.join(settings["root"], ".pinwheel"),
+                                      read_only=request["action"] != "execute")
         self.supervisord.stop_wait = 5 + max([30] + [stop_wait_seconds(settings_of(program)) for slot in self.slots
                                                       for program in self.spec(slot)["programs"]])
         # What slot_problems saw (supervisord's generation, when, what), for the observation that ends the request.
@@ -725,13 +879,18 @@ class Agent:
     def fingerprint(self, slot):
         return self.slots[slot]["fingerprint"]
 
-    def shell(self, command, timeout=120):
-        """Runs a command that is a command by design (from the config), through the shell."""
-        return run_command(["/bin/sh", "-c", command], timeout)
+    def command(self, what, code, timeout=120):
+        """Runs the configured command `what` (`nginx.test`, `nginx.reload`) as its argument vector, no shell."""
+        key = what.split(".", 1)[1]
+        argv = resolved_command(command_words(self.nginx[key], what, self.root), code)
+        try:
+            return run_command(argv, timeout)
+        except OSError as error:
+            return 127, "cannot run %s: %s" % (argv[0], error)
 
     def run(self, argv, timeout=600):
-        """Runs a program with arguments, no shell."""
-        return run_command(argv, timeout)
+        """Runs an installer (uv, pip, venv) with arguments, no shell, isolated from the host's pip and uv settings."""
+        return run_command(argv, timeout, install_environment())
 
     def slot_link(self, slot):
         return os.path.join(self.slots_dir, slot)
@@ -851,6 +1010,7 @@ class Agent:
 
     @staticmethod
     def installer():
+        """uv's absolute path: on the session's PATH (absolute folders only), else where its installer puts it."""
         return find_program("uv") or next(
             (p for p in ("/usr/local/bin/uv", os.path.expanduser("~/.local/bin/uv")) if os.path.exists(p)), None)
 
@@ -1056,7 +1216,11 @@ class Agent:
             if pwd.getpwuid(os.geteuid()).pw_name != user:
                 if os.geteuid() != 0:
                     raise StepFailed(code, "program %s runs as %s, and the SSH user is not root" % (program["name"], user))
-                argv = ["runuser", "-u", user, "--"] + argv
+                runuser = system_program("runuser")
+                if runuser is None:
+                    raise StepFailed(code, "program %s runs as %s, and this host has no runuser in %s" % (
+                        program["name"], user, ":".join(SYSTEM_PATH)))
+                argv = [runuser, "-u", user, "--"] + argv
         return argv, environment, settings.get("directory") or target
 
     # ---- logs and exec: the agent becomes the command, whose output streams back over SSH ----------------
@@ -1083,9 +1247,12 @@ class Agent:
             files = [path for path in files if os.path.exists(path)]
             if not files:
                 raise StepFailed("notPrepared", "no program has written a log on this host yet")
-        argv = ["tail", "-n", str(request["lines"]), "-v"] + (["-F"] if request["follow"] else []) + ["--"] + files
+        tail = system_program("tail")
+        if tail is None:
+            raise StepFailed("notPrepared", "this host has no tail in %s" % ":".join(SYSTEM_PATH))
+        argv = [tail, "-n", str(request["lines"]), "-v"] + (["-F"] if request["follow"] else []) + ["--"] + files
         sys.stdout.flush()
-        os.execvp("tail", argv)
+        os.execv(tail, argv)
 
     def become_command(self, request):
         """Replaces the agent with the command, run as the slot's program runs, its exit status the session's."""
@@ -1098,7 +1265,7 @@ class Agent:
         os.chdir(directory)
         sys.stdout.flush()
         try:
-            os.execvpe(argv[0], argv, environment)
+            os.execve(argv[0], argv, environment)
         except OSError as error:
             raise StepFailed("exec", "cannot run %s: %s" % (argv[0], error))
 
@@ -1332,8 +1499,8 @@ class Agent:
             if left <= 0 or self.retries == 1:
                 break
             time.sleep(min(left, self.pause_before_next_check(spec, time.monotonic() - started)))
-        raise StepFailed("health", "slot %s failed its health check after %d attempts in %.1fs:\n  %s%s" % (
-            slot, attempts, time.monotonic() - started, "\n  ".join(problems), self.log_tail(spec)))
+        raise StepFailed("health", "slot %s failed its health check after %d attempts in %.1fs: %s\n%s" % (
+            slot, attempts, time.monotonic() - started, "; ".join(problems), self.log_tail(spec).lstrip("\n")))
 
     def verify(self, slot):
         """The slot is built exactly as the request specifies, has served traffic on this host (it is a rollback
@@ -1425,10 +1592,10 @@ class Agent:
                 write_atomically(path, previous)
             raise StepFailed(code, reason)
 
-        code, text = self.shell(self.nginx["test"])
+        code, text = self.command("nginx.test", "nginxTest")
         if code != 0:
             restore("nginxTest", "`%s` failed; the previous upstream file is back:\n%s" % (self.nginx["test"], text.strip()))
-        code, text = self.shell(self.nginx["reload"])
+        code, text = self.command("nginx.reload", "nginxReload")
         if code != 0:
             restore("nginxReload", "`%s` failed; the previous upstream file is back:\n%s" % (
                 self.nginx["reload"], text.strip()))
@@ -1446,8 +1613,9 @@ class Agent:
                     restore("nginxVerify", "%s answered %s through nginx after the switch to %s; switched back" % (
                         check, answer, slot))
                 finally:
-                    self.shell(self.nginx["reload"])
+                    self.command("nginx.reload", "nginxVerify")
         if checks:
+            self.measured["nginxVerifySeconds"] = round(time.monotonic() - verifying, 3)
             self.say("verified through nginx in %.2fs" % (time.monotonic() - verifying))
         self.say("nginx now routes to slot %s" % slot)
         self.mark_served(slot)
@@ -1529,17 +1697,18 @@ class Agent:
             for step in steps:
                 started = time.monotonic()
                 self.output = []
+                self.measured = {}
                 try:
                     changed = getattr(self, step["action"])(step["slot"])
                 except Exception as error:
                     if isinstance(error, StepFailed):
-                        code, message = error.code, str(error)
+                        code, message, detail = error.code, error.diagnosis, error.detail
                     else:
-                        code, message = "internal", "%s: %s" % (type(error).__name__, error)
-                    done.append(step_result(step, False, started, self.output, code=code, error=message))
+                        code, message, detail = "internal", "%s: %s" % (type(error).__name__, error), None
+                    done.append(step_result(step, False, started, self.output, code=code, error=message, detail=detail))
                     return reply(False, "stepFailed", "%s %s: %s" % (step["action"], step["slot"], message),
                                  steps=done, observation=self.observe())
-                done.append(step_result(step, True, started, self.output, changed))
+                done.append(step_result(step, True, started, self.output, changed, measured=self.measured))
             return reply(True, steps=done, observation=self.observe(probe=self.full_observation))
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
@@ -1674,6 +1843,8 @@ def find_program(name):
     """The path of the executable `name` on PATH, as `shutil.which` finds it; None when there is none. (Importing
     shutil, with fnmatch and re, costs a prepare ~8 ms.)"""
     for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        if not folder.startswith("/"):
+            continue  # a relative folder (``, `.`) would be the current folder's program
         path = os.path.join(folder, name)
         if os.path.isfile(path) and os.access(path, os.X_OK):
             return path
@@ -1685,7 +1856,7 @@ def remove_tree(path):
     does: by `rm -rf`, which does not follow symbolic links, because every release removes an old build and
     importing shutil costs ~8 ms. Without `rm`, shutil does it."""
     try:
-        run_command(["rm", "-rf", "--", path], 600)
+        run_command([system_program("rm") or "/bin/rm", "-rf", "--", path], 600)
     except OSError:
         import shutil
         shutil.rmtree(path, ignore_errors=True)
@@ -1802,15 +1973,18 @@ def same_bytes(first, second):
                 return True
 
 
-def run_command(argv, timeout):
+def run_command(argv, timeout, environment=None):
     """(exit status, output) of `argv`, standard error in the output and standard input empty, as `subprocess.run`
-    gives them; a status below 0 is the signal that ended it. Started with `os.posix_spawnp`: `subprocess` imports
+    gives them; a status below 0 is the signal that ended it. Started with `os.posix_spawn`: `subprocess` imports
     `signal`, `selectors` and `threading`, ~8 ms of CPU on every switch. Past `timeout` seconds the command is killed
-    and TimeoutError raised."""
+    and TimeoutError raised. `argv[0]` must be an absolute path (no PATH is searched); `environment` replaces the
+    agent's own."""
     import select
+    if not argv[0].startswith("/"):
+        raise FileNotFoundError(2, "not an absolute path; the agent searches no PATH", argv[0])
     reading, writing = os.pipe()
     try:
-        pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=[
+        pid = os.posix_spawn(argv[0], argv, os.environ if environment is None else environment, file_actions=[
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
             (os.POSIX_SPAWN_DUP2, writing, 1),
             (os.POSIX_SPAWN_DUP2, writing, 2)])
@@ -1843,10 +2017,13 @@ def run_command(argv, timeout):
     return code, text
 
 
-def step_result(step, ok, started, output, changed=None, code=None, error=None):
-    """A step's result; `changed` is None for a failed step (what it left behind is in the observation)."""
-    return {"step": step, "ok": ok, "seconds": round(time.monotonic() - started, 3), "output": output,
-            "changed": changed, "code": code, "error": error}
+def step_result(step, ok, started, output, changed=None, code=None, error=None, detail=None, measured=None):
+    """A step's result; `changed` is None for a failed step (what it left behind is in the observation). `measured`
+    adds what the step timed (`nginxVerifySeconds`)."""
+    result = {"step": step, "ok": ok, "seconds": round(time.monotonic() - started, 3), "output": output,
+              "changed": changed, "code": code, "error": error, "detail": detail}
+    result.update(measured or {})
+    return result
 
 
 def reply(ok, code=None, error=None, steps=(), observation=None):
@@ -1867,6 +2044,9 @@ def handle(request):
         validate(request)
     except BadRequest as error:
         return reply(False, "badRequest", "malformed request: %s" % error)
+    problem = root_problem(request["settings"]["root"], request["environment"])
+    if problem:
+        return reply(False, "unsafeRoot", "refused: the deploy root is not the SSH user's alone: %s" % problem)
     try:
         agent = Agent(request)
         if request["action"] == "observe":

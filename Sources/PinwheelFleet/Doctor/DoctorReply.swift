@@ -11,9 +11,10 @@ struct DoctorReply: Decodable, Sendable {
 
     static let marker = "PINWHEEL-DOCTOR "
 
-    /// Finds the doctor's answer in what the host printed; nil when the doctor never got to answer.
+    /// Finds the doctor's answer in what the host printed, bounded (``HostReplyBounds``); nil when the doctor never got
+    /// to answer.
     static func parse(_ output: String) -> DoctorReply? {
-        guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix(marker) }) else { return nil }
-        return try? JSONDecoder().decode(DoctorReply.self, from: Data(line.dropFirst(marker.count).utf8))
+        guard let json = HostReplyBounds.replyLine(in: output, marker: marker) else { return nil }
+        return (try? JSONDecoder().decode(DoctorReply.self, from: Data(json.utf8)))?.bounded()
     }
 }

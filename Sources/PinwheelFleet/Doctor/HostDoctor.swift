@@ -96,6 +96,6 @@ public struct HostDoctor: Sendable {
     }
 
     static func lastLines(_ text: String) -> String {
-        text.split(separator: "\n").suffix(5).joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        HostReplyBounds.string(text.split(separator: "\n").suffix(5).joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

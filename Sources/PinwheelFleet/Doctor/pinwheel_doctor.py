@@ -3,8 +3,9 @@
 Sent over SSH by `pinwheel doctor` (the Swift side embeds this file, as it does the agent) and run as
 `python3 -I -S`; its loader calls `main(REQUEST)` with the base64 of the request JSON, and it answers with one
 line, `PINWHEEL-DOCTOR <reply JSON>`, on standard output. It changes nothing on the host: writability is tried with
-a temporary file that is removed at once, and only the config's commands by design (`supervisor.ctl`, `nginx.test`)
-run through a shell. Every other value arrives as JSON.
+a temporary file that is removed at once. Every value arrives as JSON and nothing passes through a shell: the config's
+commands (`supervisor.ctl`, `nginx.test`), which the Swift side checked to be argument vectors of plain words, run as
+those words.
 
 The reply holds the host's clock (`time`, seconds since the epoch, read first) and a list of checks, each
 `{"name", "ok", "optional", "detail", "fix"}`: `fix` is the command or the edit that makes the check pass. The
@@ -38,14 +39,13 @@ class Report:
         return ok
 
 
-def shell(command, timeout=60):
-    """Runs a command that is a command by design (from the config) through the shell: (exit status, output)."""
-    try:
-        completed = subprocess.run(command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, timeout=timeout, universal_newlines=True)
-    except subprocess.TimeoutExpired:
-        return 124, "`%s` did not finish in %d s" % (command, timeout)
-    return completed.returncode, completed.stdout
+def configured(command, timeout=60):
+    """Runs a configured command (`supervisor.ctl ...`, `nginx.test`) as its words, never through a shell:
+    (exit status, output)."""
+    words = [word for word in command.split(" ") if word]
+    if not words:
+        return 127, "the command is empty"
+    return run(words, timeout)
 
 
 def run(argv, timeout=60):
@@ -97,6 +97,19 @@ def writable(folder):
         return None
     except OSError as error:
         return "%s is not writable by %s: %s" % (folder, user(), error.strerror or error)
+
+
+def unsafe(folder):
+    """Why the agent would refuse `folder` as a deploy root, as it checks it (`root_problem`), or None: it must be the
+    SSH user's or root's, and not writable by its group or others."""
+    status = os.stat(folder)
+    if status.st_uid not in (os.geteuid(), 0):
+        return ("%s is owned by user id %d, not by %s or root: the agent refuses it (whoever owns it could change what "
+                "Pinwheel runs)" % (folder, status.st_uid, user()))
+    if status.st_mode & 0o022:
+        return ("%s is writable by its group or others (mode %o): the agent refuses it; chmod go-w %s" % (
+            folder, status.st_mode & 0o7777, shlex.quote(folder)))
+    return None
 
 
 def folder_fix(folder):
@@ -225,7 +238,7 @@ def check_supervisor(report, settings, app, environment):
     pidfile = parser.get("supervisord", "pidfile") if parser is not None and parser.has_option("supervisord", "pidfile") else None
     start = "sudo systemctl enable --now supervisor" if config_path in (None, "/etc/supervisor/supervisord.conf") \
         else "supervisord -c %s" % shlex.quote(config_path)
-    code, output = shell(ctl + " pid")
+    code, output = configured(ctl + " pid")
     reachable = code == 0 and output.strip().isdigit()
     running = pid_alive(pidfile) if pidfile else None
     if running is None:
@@ -356,7 +369,7 @@ def check_nginx(report, settings, app):
     if not report.add("nginx", bool(found), "%s %s" % (program, "is %s" % found if found else "is not installed"),
                       "sudo apt-get install nginx"):
         return
-    code, output = shell(test)
+    code, output = configured(test)
     report.add("nginx -t", code == 0, "`%s` %s" % (test, "passes" if code == 0 else "fails (exit %d): %s" % (
         code, last_lines(output, 4))),
         "fix what `%s` names%s" % (test, "" if os.path.exists(upstream) else
@@ -372,7 +385,7 @@ def check_nginx(report, settings, app):
     if dump_command is None:
         return report.add("upstream included", False, "cannot tell whether nginx includes %s: `%s` has no -t to make "
                           "-T of" % (upstream, test), include_fix)
-    code, output = shell(dump_command)
+    code, output = configured(dump_command)
     files = nginx_files(output)
     if code != 0 or not files:
         return report.add("upstream included", False, "cannot read nginx's config with `%s` (exit %d): %s" % (
@@ -511,7 +524,7 @@ def check_disk(report, root, environment, slot_bytes):
         free // MIB, where, needed // MIB),
         "free %d MiB on the file system of %s, or set `root:` to a larger one" % ((needed - free) // MIB + 1, where))
     if os.path.isdir(root):
-        problem = writable(root)
+        problem = unsafe(root) or writable(root)
     else:
         problem = writable(where)
         problem = problem and "%s does not exist and cannot be made: %s" % (root, problem)

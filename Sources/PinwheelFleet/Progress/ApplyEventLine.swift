@@ -24,11 +24,17 @@ public struct ApplyEventLine: Sendable, Hashable, Codable {
     public var steps: [Step]?
     public var ok: Bool?
     public var seconds: Double?
+    /// Why a host failed, as a ``FailureCode`` (`health`, `install`, `unreachable`, …), and the step that failed.
     public var code: String?
+    public var failedStep: String?
     public var error: String?
     public var result: String?
     public var message: String?
+    /// `rollout.finished`: each failed host's diagnosis (`reasons` has the same as data).
     public var failures: [String: String]?
+    public var reasons: [String: StatusReason]?
+    /// `rollout.finished`: the environment's reason, when a host failed (the first failed host's).
+    public var reason: StatusReason?
     /// `apply.finished`: the exit status apply ends with.
     public var exit: Int?
 
@@ -64,16 +70,16 @@ public struct ApplyEventLine: Sendable, Hashable, Codable {
         case let .unreachable(host, error):
             var line = ApplyEventLine(event: "host.unreachable")
             line.host = host
-            line.code = error.code.description
+            line.code = error.code.rawValue
             line.error = error.message
             return [line]
         case let .started(action):
-            guard let stage = Stage(action) else { return [] }
+            guard let stage = action.stage else { return [] }
             var line = ApplyEventLine(event: "stage.started")
             line.stage = stage.name
-            line.hosts = stage.hosts
-            line.seconds = stage.pause
-            return [line] + (stage.startsHosts ? stage.hosts.map { host in
+            line.hosts = action.hosts
+            if case let .pause(duration) = action { line.seconds = duration.duration.inSeconds }
+            return [line] + (stage.runsHostSteps ? action.hosts.map { host in
                 var started = ApplyEventLine(event: "host.started")
                 started.host = host
                 started.stage = stage.name
@@ -82,18 +88,21 @@ public struct ApplyEventLine: Sendable, Hashable, Codable {
         case let .phase(result, stage):
             var line = ApplyEventLine(event: "host.finished")
             line.host = result.host
-            line.stage = stage
+            line.stage = stage.name
             line.ok = result.ok
             line.seconds = Self.rounded(result.duration.inSeconds)
             line.steps = result.outcomes.map { Step(step: $0.step.description, ok: $0.ok, seconds: Self.rounded($0.seconds)) }
-            line.code = result.error?.code.description
+            line.code = result.error?.code.rawValue
+            line.failedStep = result.error?.step
             line.error = result.error?.message
             return [line]
         case let .finished(outcome):
             var line = ApplyEventLine(event: "rollout.finished")
             line.result = outcome.result.rawValue
             line.message = outcome.message
-            line.failures = outcome.failures
+            line.failures = outcome.failures.mapValues(\.description)
+            if !outcome.failures.isEmpty { line.reasons = outcome.failures.mapValues(\.reason) }
+            line.reason = outcome.reason
             return [line]
         }
     }
@@ -107,43 +116,5 @@ public struct ApplyEventLine: Sendable, Hashable, Codable {
 
     static func rounded(_ seconds: Double) -> Double {
         (seconds * 1000).rounded() / 1000
-    }
-}
-
-/// A rollout action as a stage of the rollout: its name (as the engine names its phases), hosts and pause.
-public struct Stage: Sendable, Hashable {
-    public var name: String
-    public var hosts: [String]
-    /// Seconds, for a pause.
-    public var pause: Double?
-    /// Whether its hosts run steps (and report `phase` events); an observe or a pause does not.
-    public var startsHosts: Bool
-
-    public init?(_ action: RolloutMachine.Action) {
-        switch action {
-        case let .observe(hosts, _):
-            self.init(name: "observe", hosts: hosts, startsHosts: false)
-        case let .prepare(hosts):
-            self.init(name: "prepare", hosts: hosts, startsHosts: true)
-        case let .route(hosts, stage):
-            self.init(name: stage, hosts: hosts, startsHosts: true)
-        case let .pause(duration):
-            self.init(name: "pause", hosts: [], pause: duration.duration.inSeconds, startsHosts: false)
-        case let .prepareIdle(hosts):
-            self.init(name: "idle", hosts: hosts, startsHosts: true)
-        case let .rollBack(slots):
-            self.init(name: "roll back", hosts: slots.keys.sorted(), startsHosts: true)
-        case let .hook(kind, host):
-            self.init(name: "\(kind.rawValue) hook", hosts: [host], startsHosts: true)
-        case .finish:
-            return nil
-        }
-    }
-
-    init(name: String, hosts: [String], pause: Double? = nil, startsHosts: Bool) {
-        self.name = name
-        self.hosts = hosts
-        self.pause = pause
-        self.startsHosts = startsHosts
     }
 }

@@ -51,7 +51,7 @@ public struct EnvironmentReconciler: Sendable {
                 events(.observed(agent.host.name, plan))
                 return HostReport(host: agent.host.name, before: observation, plan: plan, duration: ContinuousClock.now - started)
             } catch {
-                let failure = error as? FleetError ?? FleetError(.agent, "\(error)")
+                let failure = HostFailure(of: error)
                 events(.unreachable(agent.host.name, failure))
                 return HostReport(host: agent.host.name, error: failure, duration: ContinuousClock.now - started)
             }
@@ -105,25 +105,25 @@ public struct EnvironmentReconciler: Sendable {
                 do {
                     return ObservedHost(name: name, observed: .init(observation: try await agent.observe(timeout: timeout)))
                 } catch {
-                    let failure = error as? FleetError ?? FleetError(.agent, "\(error)")
+                    let failure = HostFailure(of: error)
                     events(.unreachable(name, failure))
-                    return ObservedHost(name: name, observed: .init(observation: nil, error: failure.message), failure: failure)
+                    return ObservedHost(name: name, observed: .init(observation: nil, error: failure), failure: failure)
                 }
             }
             let result = await agent.execute([.verify(slot), .route(slot)], timeout: timeout, fullObservation: true)
             guard let observation = result.observation else {
-                let failure = result.error ?? FleetError(.agent, "\(name): no observation")
+                let failure = result.error ?? HostFailure(.badReply, message: "\(name): no observation")
                 events(.unreachable(name, failure))
-                return ObservedHost(name: name, observed: .init(observation: nil, error: failure.message), failure: failure)
+                return ObservedHost(name: name, observed: .init(observation: nil, error: failure), failure: failure)
             }
             let verified = result.outcomes.first { $0.step == .verify(slot) }?.ok ?? false
             let switched = verified && result.changedAnything
             // Not warm is not a failure: the verify refused, nothing changed. A switch that failed after the slot
             // verified (nginx refused the config, say) is one, and the host is back on its previous upstream.
             let failed = verified && !result.ok
-            if switched || failed { events(.phase(result, stage: "warm switch")) }
+            if switched || failed { events(.phase(result, stage: .warmSwitch)) }
             return ObservedHost(name: name, observed: .init(observation: observation, switched: switched,
-                                                            error: failed ? result.error?.message : nil),
+                                                            error: failed ? result.error : nil),
                                 phase: switched || failed ? result : nil)
         }
     }
@@ -153,24 +153,24 @@ public struct EnvironmentReconciler: Sendable {
     }
 
     /// Runs an action's steps on its hosts; returns the hosts that failed, with the reason.
-    private func carryOut(_ action: RolloutMachine.Action, plans: [String: HostPlan], into run: inout Run) async -> [String: String] {
+    private func carryOut(_ action: RolloutMachine.Action, plans: [String: HostPlan], into run: inout Run) async -> [String: HostFailure] {
         let active = environment.active
         switch action {
         case let .prepare(hosts):
-            return await runPhase(hosts, stage: "prepare", limit: policy.rollout.prepare, into: &run) { plans[$0]?.prepareSteps ?? [] }
+            return await runPhase(hosts, stage: .prepare, limit: policy.rollout.prepare, into: &run) { plans[$0]?.prepareSteps ?? [] }
         case let .route(hosts, stage):
             return await runPhase(hosts, stage: stage, limit: fanOut, into: &run) { host in
                 plans[host]?.switchSteps ?? [.route(active), .check(active)]
             }
         case let .prepareIdle(hosts):
-            return await runPhase(hosts, stage: "idle", limit: policy.rollout.prepare, into: &run) { plans[$0]?.idle ?? [] }
+            return await runPhase(hosts, stage: .idle, limit: policy.rollout.prepare, into: &run) { plans[$0]?.idle ?? [] }
         case let .hook(kind, host):
             let step: HostPlan.Step = kind == .afterSwitch ? .afterSwitch(active) : .beforeSwitch(active)
             // A hook may run for as long as it says (a long migration), and the round trip a minute more.
             let timeout = max(stepTimeout, (environment.hooks[kind]?.timeout.duration ?? .zero) + .seconds(60))
-            return await runPhase([host], stage: "\(kind.rawValue) hook", limit: 1, timeout: timeout, into: &run) { _ in [step] }
+            return await runPhase([host], stage: .hook(kind), limit: 1, timeout: timeout, into: &run) { _ in [step] }
         case let .rollBack(slots):
-            return await runPhase(slots.keys.sorted(), stage: "roll back", limit: fanOut, into: &run) { host in
+            return await runPhase(slots.keys.sorted(), stage: .rollBack, limit: fanOut, into: &run) { host in
                 slots[host].map { [.route($0)] } ?? []
             }
         case .observe, .pause, .finish:
@@ -178,8 +178,8 @@ public struct EnvironmentReconciler: Sendable {
         }
     }
 
-    private func runPhase(_ hosts: [String], stage: String, limit: Int, timeout: Duration? = nil, into run: inout Run,
-                          steps: @escaping @Sendable (String) -> [HostPlan.Step]) async -> [String: String] {
+    private func runPhase(_ hosts: [String], stage: Stage, limit: Int, timeout: Duration? = nil, into run: inout Run,
+                          steps: @escaping @Sendable (String) -> [HostPlan.Step]) async -> [String: HostFailure] {
         let agents = run.agents
         let timeout = timeout ?? stepTimeout
         let events = self.events
@@ -189,10 +189,10 @@ public struct EnvironmentReconciler: Sendable {
             events(.phase(result, stage: stage))
             return result
         }
-        var failed: [String: String] = [:]
+        var failed: [String: HostFailure] = [:]
         for result in results.compactMap({ $0 }) {
             run.reports[result.host]?.record(result)
-            if let error = result.error { failed[result.host] = error.message }
+            if let error = result.error { failed[result.host] = error }
         }
         return failed
     }
@@ -200,7 +200,7 @@ public struct EnvironmentReconciler: Sendable {
     private struct ObservedHost: Sendable {
         var name: String
         var observed: RolloutMachine.Observed
-        var failure: FleetError?
+        var failure: HostFailure?
         var phase: PhaseResult?
     }
 
@@ -262,10 +262,10 @@ public struct ReconcileReport: Sendable {
     }
 
     /// The hosts that could not be observed, and why.
-    public var unreachable: [String: String] {
-        var found: [String: String] = [:]
+    public var unreachable: [String: HostFailure] {
+        var found: [String: HostFailure] = [:]
         for host in hosts where host.before == nil {
-            found[host.host] = host.error?.message ?? "not observed"
+            found[host.host] = host.error ?? HostFailure(.unreachable, message: "not observed")
         }
         return found
     }
@@ -277,10 +277,10 @@ public enum ReconcileEvent: Sendable {
     case observed(String, HostPlan)
     /// Every reachable host is planned: the rollout starts from these plans (`of` counts the hosts observed).
     case planned([HostPlan], of: Int)
-    case unreachable(String, FleetError)
+    case unreachable(String, HostFailure)
     /// The rollout starts an action on its hosts (observe, prepare, a canary or batch switch, a pause, ...).
     case started(RolloutMachine.Action)
     /// A host finished its part of an action.
-    case phase(PhaseResult, stage: String)
+    case phase(PhaseResult, stage: Stage)
     case finished(RolloutMachine.Outcome)
 }

@@ -11,10 +11,10 @@ public struct HostReport: Sendable {
     public var after: HostObservation?
     /// What the host still needs after the run; empty when it converged.
     public var remaining: HostPlan?
-    public var error: FleetError?
+    public var error: HostFailure?
     public var duration: Duration = .zero
 
-    public init(host: String, before: HostObservation? = nil, plan: HostPlan? = nil, error: FleetError? = nil, duration: Duration) {
+    public init(host: String, before: HostObservation? = nil, plan: HostPlan? = nil, error: HostFailure? = nil, duration: Duration) {
         self.host = host
         self.before = before
         self.plan = plan
@@ -42,7 +42,7 @@ public struct HostReport: Sendable {
 
     public var outcome: Outcome {
         if let error {
-            return before == nil && phases.isEmpty && error.code != .agent ? .unreachable : .failed
+            return before == nil && phases.isEmpty && (error.code.isUnanswered || error.code == .locked) ? .unreachable : .failed
         }
         if phases.isEmpty { return (plan?.isEmpty ?? false) ? .converged : .failed }
         return (remaining?.isEmpty ?? false) ? .changed : .failed

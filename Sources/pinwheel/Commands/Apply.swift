@@ -38,6 +38,8 @@ struct Apply: AsyncParsableCommand {
     /// The keys commits' signatures are checked against under `verify: {signatures: required}`, as `watch` has them.
     @OptionGroup var trustedKeys: TrustedKeyOptions
 
+    @OptionGroup var signatureRule: SignatureRuleOptions
+
     @Flag(name: .customLong("allow-history-rewrite"),
           help: "Accept a commit that does not descend from the last applied one (a force-push or a rebase), as `watch --allow-history-rewrite` does.")
     var allowHistoryRewrite = false
@@ -78,7 +80,8 @@ struct Apply: AsyncParsableCommand {
         let quiet = self.quiet || json
         let lines = json ? JSONLines() : nil
         let admission = try await ApplyAdmission.judge(desired, source: source, options: repository, statusBranch: statusBranch,
-                                                       trusted: trustedKeys.trusted, allowHistoryRewrite: allowHistoryRewrite)
+                                                       trusted: signatureRule.applied(to: trustedKeys.trusted),
+                                                       allowHistoryRewrite: allowHistoryRewrite)
         let overriding = try admit(admission, lines: lines, quiet: quiet)
         let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
         let timings = self.timings ? PhaseTimings() : nil
@@ -123,7 +126,7 @@ struct Apply: AsyncParsableCommand {
             lines.write(ApplyFinished(result: report.outcome.result.rawValue, message: report.outcome.message,
                                       seconds: report.duration.inSeconds, exit: failed ? 1 : 0, hosts: summaries).json())
         } else {
-            for summary in summaries { print(summary.text) }
+            for summary in summaries { Terminal.print(summary.text) }
             let count = { (outcome: HostReport.Outcome) in report.hosts.filter { $0.outcome == outcome }.count }
             print(String(format: "apply: %d host%@ in %.1fs — %d converged, %d changed, %d failed, %d unreachable; %@",
                          report.hosts.count, report.hosts.count == 1 ? "" : "s",

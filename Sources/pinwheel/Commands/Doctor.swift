@@ -48,7 +48,7 @@ struct Doctor: AsyncParsableCommand {
         if json {
             print(try JSON.string(checkups))
         } else {
-            for checkup in checkups { print(text(of: checkup, address: desired.host(named: checkup.host)?.address)) }
+            for checkup in checkups { Terminal.print(text(of: checkup, address: desired.host(named: checkup.host)?.address)) }
             let ready = checkups.filter(\.ready).count
             print("doctor: \(ready) of \(checkups.count) host\(checkups.count == 1 ? "" : "s") ready")
         }

@@ -12,7 +12,8 @@ struct History: AsyncParsableCommand {
             uses (Policies/<policy>.yaml, named at the branch tip), with its author, committer, who approved it \
             (the pull or merge request, who merged it, Reviewed-by/Approved-by), its signature, what it changed in \
             the desired state, and each status the controller committed for it on the status branch (applied, \
-            waiting, refused, halted... with the reason).
+            waiting, refused, halted... with the reason). A commit the controller applied that a force-push later \
+            removed from the branch is listed too, marked [rewritten away].
             """
     )
 
@@ -75,7 +76,7 @@ struct History: AsyncParsableCommand {
         }
         for (index, entry) in history.entries.enumerated() {
             if index > 0 { print("") }
-            print("\(entry.commit.prefix(10))  \(entry.summary)")
+            Terminal.print("\(entry.commit.prefix(10))  \(entry.summary)" + (entry.rewrittenAway ? "  [rewritten away]" : ""))
             print("  author:    \(entry.author.name) <\(entry.author.email)> \(entry.author.time)")
             if entry.committer != entry.author {
                 print("  committer: \(entry.committer.name) <\(entry.committer.email)> \(entry.committer.time)")
@@ -94,7 +95,7 @@ struct History: AsyncParsableCommand {
                 var line = "  applied:   \(applied.time)  \(applied.result)"
                 if let healthy = applied.healthyHosts, let hosts = applied.hosts { line += "  \(healthy)/\(hosts) hosts" }
                 if let revert = applied.revert { line += "  reverted by \(revert.prefix(10))" }
-                if let code = applied.code { line += "  (\(code))" }
+                if let code = applied.code { line += "  (\(code)\(applied.step.map { " at \($0)" } ?? ""))" }
                 print(line)
                 if let override = applied.override {
                     print("  override:  by \(override.by ?? "someone"), overriding \(override.overrode.joined(separator: ", ")): \(override.reason)")

@@ -28,7 +28,7 @@ struct Plan: AsyncParsableCommand {
         if json {
             print(try JSON.string(summaries))
         } else {
-            for summary in summaries { print(summary.text) }
+            for summary in summaries { Terminal.print(summary.text) }
             let changes = summaries.filter { $0.outcome == "changes" }.count
             let unreachable = summaries.filter { $0.outcome == "unreachable" }.count
             print("plan: \(summaries.count) host\(summaries.count == 1 ? "" : "s") — \(summaries.count - changes - unreachable) match, \(changes) to change, \(unreachable) unreachable")

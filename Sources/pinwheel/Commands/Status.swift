@@ -32,33 +32,33 @@ struct Status: ParsableCommand {
             print(try JSON.string(Output(branch: ref, commit: recorded.commit.hex, status: status)))
             return
         }
-        print(status.summary)
-        print("result:    \(status.result.rawValue)")
-        print("desired:   \(status.desired)")
-        print("time:      \(status.time)")
-        if let active = status.active { print("active:    slot \(active)") }
-        if !status.pins.isEmpty { print("pins:      \(status.pins.joined(separator: ", "))") }
-        if !status.message.isEmpty { print("message:   \(status.message)") }
-        if let reason = status.reason { print("reason:    \(reason)") }
-        if let override = status.override { print("override:  \(override.summary)") }
-        if let revert = status.revert { print("revert:    \(revert)") }
-        if let applied = status.applied, applied != status.desired { print("applied:   \(applied)") }
+        Terminal.print(status.summary)
+        Terminal.print("result:    \(status.result.rawValue)")
+        Terminal.print("desired:   \(status.desired)")
+        Terminal.print("time:      \(status.time)")
+        if let active = status.active { Terminal.print("active:    slot \(active)") }
+        if !status.pins.isEmpty { Terminal.print("pins:      \(status.pins.joined(separator: ", "))") }
+        if !status.message.isEmpty { Terminal.print("message:   \(status.message)") }
+        if let reason = status.cause { Terminal.print("reason:    \(reason.code)" + (reason.step.map { " at \($0)" } ?? "")) }
+        if let override = status.override { Terminal.print("override:  \(override.summary)") }
+        if let revert = status.revert { Terminal.print("revert:    \(revert)") }
+        if let applied = status.applied, applied != status.desired { Terminal.print("applied:   \(applied)") }
         if !status.quarantined.isEmpty {
-            print("quarantined: \(status.quarantined.joined(separator: ", ")) (halted; the controller does not retry them)")
+            Terminal.print("quarantined: \(status.quarantined.joined(separator: ", ")) (halted; the controller does not retry them)")
         }
-        print("recorded:  \(ref) \(recorded.commit.short)")
+        Terminal.print("recorded:  \(ref) \(recorded.commit.short)")
         if !status.hosts.isEmpty {
-            print("hosts:     \(status.healthyHosts)/\(status.hosts.count) healthy on slot \(status.active?.rawValue ?? "-")")
+            Terminal.print("hosts:     \(status.healthyHosts)/\(status.hosts.count) healthy on slot \(status.active?.rawValue ?? "-")")
             let width = status.hosts.keys.map(\.count).max() ?? 0
             for name in status.hosts.keys.sorted() {
                 let host = status.hosts[name]!
                 var line = "  " + name.padding(toLength: width, withPad: " ", startingAt: 0)
                 line += "  serving \(host.serving?.rawValue ?? "-")  \(host.healthy ? "healthy" : "unhealthy")"
                 if let error = host.error { line += "  error: \(error)" }
-                print(line)
+                Terminal.print(line)
             }
         }
-        for error in status.errors { print("error: \(error)") }
+        for error in status.errors { Terminal.print("error: \(error)") }
     }
 
     struct Output: Encodable {

@@ -64,12 +64,22 @@ struct Watch: AsyncParsableCommand {
     @Option(name: .customLong("webhook-secret-file"), help: ArgumentHelp("File holding the webhooks' secret.", valueName: "path"))
     var webhookSecretFile: String?
 
+    @Option(name: .customLong("access-token-env"),
+            help: ArgumentHelp("Environment variable holding a token that the status page, the API and /metrics then ask for (Authorization: Bearer, or as a Basic password).", valueName: "name"))
+    var accessTokenEnvironment: String?
+
+    @Option(name: .customLong("access-token-file"),
+            help: ArgumentHelp("File holding the token that the status page, the API and /metrics then ask for.", valueName: "path"))
+    var accessTokenFile: String?
+
     @Flag(name: .customLong("allow-history-rewrite"),
           help: "Accept a new tip that does not descend from the last applied commit (a force-push or a rebase); refused otherwise.")
     var allowHistoryRewrite = false
 
     /// The keys the controller trusts, for policies with `verify: {signatures: required}`.
     @OptionGroup var trustedKeys: TrustedKeyOptions
+
+    @OptionGroup var signatureRule: SignatureRuleOptions
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
@@ -110,6 +120,16 @@ struct Watch: AsyncParsableCommand {
         guard parsedAuthor != nil else { throw ValidationError("--author must look like `Name <email>`") }
         if webhookSecretEnvironment != nil && webhookSecretFile != nil {
             throw ValidationError("give the webhook secret once: --webhook-secret-env or --webhook-secret-file")
+        }
+        if accessTokenEnvironment != nil && accessTokenFile != nil {
+            throw ValidationError("give the access token once: --access-token-env or --access-token-file")
+        }
+        if listen == nil && (accessTokenEnvironment != nil || accessTokenFile != nil) {
+            throw ValidationError("--access-token-env and --access-token-file guard what --listen serves: give --listen too")
+        }
+        if gitTokenEnvironment != nil, RemoteURL.isPlaintextToAnotherMachine(repo) {
+            throw ValidationError("--git-token-env with \(RemoteURL.redacted(repo)): a token is never sent over plain http:// to another "
+                                  + "machine; use the repository's https:// URL")
         }
         if let listen {
             do {
@@ -159,20 +179,29 @@ struct Watch: AsyncParsableCommand {
             allowedSigners: trustedKeys.trusted.allowedSigners,
             openPGPKeys: trustedKeys.trusted.openPGPKeys
         )
+        configuration.requireSignatures = signatureRule.requireSignatures
+        configuration.allowLocalHosts = localFiles.allowLocalHosts
         configuration.notify = notify.compactMap { try? NotifyTarget(flag: $0) }
+        // Secrets are loaded before the controller starts: a missing one fails now, and the controller knows their
+        // values to redact them from what the page and notifications show.
+        let secret: SecretBytes?
+        let accessToken: SecretBytes?
+        do {
+            secret = try (webhookSecretEnvironment.map { WebhookSecret.environment($0) }
+                ?? webhookSecretFile.map { WebhookSecret.file($0) })?.load()
+            accessToken = try (accessTokenEnvironment.map { WebhookSecret.environment($0) }
+                ?? accessTokenFile.map { WebhookSecret.file($0) })?.load()
+        } catch {
+            throw UsageError("\(error)")
+        }
+        configuration.knownSecrets = [secret, accessToken].compactMap { $0?.textForRedaction }
+            + [gitTokenEnvironment.flatMap { ProcessInfo.processInfo.environment[$0] }].compactMap { $0 }
         configuration.statusPage = (statusURL ?? listen.map { "http://\($0)" }).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         // Under systemd (`Type=notify`): readiness, the watchdog and a status line over $NOTIFY_SOCKET.
         let systemd = SystemdNotifier(environment: ProcessInfo.processInfo.environment, waitsForListener: listen != nil)
         let controller = Controller(configuration: configuration, logger: logger, heartbeat: systemd?.heartbeat())
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ControllerService(controller: controller))]
         if let listen {
-            let secret: SecretBytes?
-            do {
-                secret = try (webhookSecretEnvironment.map { WebhookSecret.environment($0) }
-                    ?? webhookSecretFile.map { WebhookSecret.file($0) })?.load()
-            } catch {
-                throw UsageError("\(error)")
-            }
             let page: StatusPage
             do {
                 page = try StatusPage()
@@ -180,12 +209,12 @@ struct Watch: AsyncParsableCommand {
                 throw UsageError("the status page's template does not parse (a broken build): \(error)")
             }
             let server = ControlServer(
-                address: try ControlAddress(parsing: listen), secret: secret, logger: Logger(label: "pinwheel.control"),
+                address: try ControlAddress(parsing: listen), secret: secret, accessToken: accessToken, logger: Logger(label: "pinwheel.control"),
                 onPush: { event in controller.trigger(event.reason) },
                 health: {
                     let health = await controller.health()
                     return HealthReport(status: health.status, lastPoll: health.lastPoll.map { ISO8601DateFormatter().string(from: $0) },
-                                        lastError: health.lastError, environments: health.environments)
+                                        lastError: health.lastError.map { RemoteURL.redacted($0) }, environments: health.environments)
                 },
                 metrics: {
                     processMetrics.update()

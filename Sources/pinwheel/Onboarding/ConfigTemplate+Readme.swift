@@ -56,7 +56,9 @@ extension ConfigTemplate {
            before the first deploy), and put the lines of `nginx/\(app)-location.conf` in your server block. Then
            `sudo nginx -t && sudo nginx -s reload`.
         4. Reloading nginx and talking to supervisord as the SSH user: run them as that user, or set `nginx.reload`,
-           `nginx.test` and `supervisor.ctl` to `sudo ...` commands it may run without a password.
+           `nginx.test` and `supervisor.ctl` to `sudo -n ...` commands it may run without a password. Observing (`plan`)
+           never runs them: it reads supervisord's socket, so give the SSH user access to it (`chown=root:deploy`
+           and `chmod=0770` in supervisord's `[unix_http_server]`).
 
         Then `pinwheel doctor \(environment)` checks every host at once and prints, for each, what is missing and the command
         that fixes it; it exits 0 when every host is ready. `pinwheel plan \(environment)` shows what the first deploy will do.

@@ -9,7 +9,11 @@ struct HostSummary: Encodable {
     var steps: [String]
     /// What each step did on the host, with its own output.
     var log: [StepLog]
+    /// Why it failed: Pinwheel's diagnosis, its code (a ``FailureCode``), the step, and what the host printed.
     var error: String?
+    var code: String?
+    var failedStep: String?
+    var detail: String?
     var routed: String?
     var slots: [String: SlotSummary]
     var seconds: Double
@@ -33,6 +37,9 @@ struct HostSummary: Encodable {
         steps = planned ? (report.plan?.steps.map(\.description) ?? []) : report.phases.flatMap { $0.outcomes.map(\.step.description) }
         log = report.phases.flatMap { $0.outcomes.map { StepLog(step: $0.step.description, ok: $0.ok, seconds: $0.seconds, output: $0.output) } }
         error = report.error?.message
+        code = report.error?.code.rawValue
+        failedStep = report.error?.step
+        detail = report.error?.detail
         let observation = report.after ?? report.before
         routed = observation?.routed?.rawValue
         var slots: [String: SlotSummary] = [:]
@@ -62,7 +69,8 @@ struct HostSummary: Encodable {
         }
         line += String(format: " (%.1fs)", seconds)
         if let error {
-            line += "\n    " + error.replacingOccurrences(of: "\n", with: "\n    ")
+            line += "\n    " + [failedStep, code].compactMap { $0 }.joined(separator: ": ") + (code == nil ? "" : " — ") + error
+            if let detail { line += "\n    " + detail.replacingOccurrences(of: "\n", with: "\n    ") }
         }
         return line
     }
@@ -112,7 +120,7 @@ struct ProgressPrinter {
             let steps = result.outcomes.map { "\($0.step)\($0.ok ? "" : " FAILED")" }.joined(separator: ", ")
             let seconds = result.duration.inSeconds
             StandardError.write(String(format: "  %@: %@ (%.1fs)%@", result.host, steps.isEmpty ? "nothing done" : steps, seconds,
-                                       result.ok ? "" : " — \(result.error?.code.description ?? "failed")"))
+                                       result.ok ? "" : " — \(result.error?.code.rawValue ?? "failed")"))
         case let .finished(outcome):
             StandardError.write("\(outcome.result.rawValue): \(outcome.message)")
         }

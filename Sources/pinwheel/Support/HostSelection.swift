@@ -31,15 +31,19 @@ enum HostSelection {
     }
 }
 
-/// Lines from many hosts at once, each whole: concurrent writers never interleave within a line.
+/// Lines from many hosts at once, each whole: concurrent writers never interleave within a line. Each line is a
+/// host's text, so its control characters other than tabs are shown, not obeyed (``UntrustedText/terminal(_:)``):
+/// a program's output cannot move the cursor, recolor or clear the operator's terminal, nor hide the host prefix.
 final class LinePrinter: Sendable {
     private let lock = Mutex<Void>(())
 
     func out(_ text: String) {
-        lock.withLock { _ in FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+        let line = UntrustedText.terminal(text)
+        lock.withLock { _ in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
     }
 
     func error(_ text: String) {
-        lock.withLock { _ in FileHandle.standardError.write(Data((text + "\n").utf8)) }
+        let line = UntrustedText.terminal(text)
+        lock.withLock { _ in FileHandle.standardError.write(Data((line + "\n").utf8)) }
     }
 }

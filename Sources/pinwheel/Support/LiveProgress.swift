@@ -2,12 +2,12 @@ import Foundation
 import PinwheelFleet
 import Synchronization
 
-/// `pinwheel apply` on a terminal: a ``ProgressBoard``'s status line redrawn in place on standard error (ANSI:
+/// `pinwheel apply` on a terminal: a ``TerminalProgress``'s status line redrawn in place on standard error (ANSI:
 /// carriage return and erase line), its permanent lines printed above it, and a redraw every second so the clock
 /// moves during a long step. Only used when standard error is a terminal; otherwise apply prints plain lines.
 final class LiveProgress: Sendable {
     private struct State {
-        var board: ProgressBoard
+        var board: TerminalProgress
         var finished = false
     }
 
@@ -16,7 +16,7 @@ final class LiveProgress: Sendable {
     private let width: Int
 
     init(environment: String, hosts: Int) {
-        state = Mutex(State(board: ProgressBoard(environment: environment, hosts: hosts)))
+        state = Mutex(State(board: TerminalProgress(environment: environment, hosts: hosts)))
         width = Terminal.columns(of: STDERR_FILENO) ?? 80
         Task { [weak self] in
             while let self, await self.tick() {}

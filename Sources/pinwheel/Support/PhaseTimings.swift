@@ -27,7 +27,7 @@ final class PhaseTimings: Sendable {
         var first: ContinuousClock.Instant?
         var last: ContinuousClock.Instant?
         var steps: [String: Step] = [:]
-        /// The slowest host's nginx verification inside `route` steps, as the agent reports it.
+        /// The slowest host's nginx verification inside `route` steps, as the agent measures it (`nginxVerifySeconds`).
         var nginxVerify: Double?
 
         /// Ends the action under way, if any. An observe during which a host switched to its warm slot is named so;
@@ -59,14 +59,14 @@ final class PhaseTimings: Sendable {
                 state.current = (name, now, 0)
                 if state.first == nil { state.first = now }
             case let .phase(result, stage):
-                if stage == "warm switch" { state.current?.warmSwitches += 1 }
+                if stage == .warmSwitch { state.current?.warmSwitches += 1 }
                 for outcome in result.outcomes {
                     let kind = outcome.step.action
                     var step = state.steps[kind] ?? Step(kind: kind, slowest: 0, count: 0)
                     step.slowest = max(step.slowest, outcome.seconds)
                     step.count += 1
                     state.steps[kind] = step
-                    if kind == "route", let seconds = outcome.output.lazy.compactMap(Self.nginxVerifySeconds).first {
+                    if let seconds = outcome.nginxVerifySeconds {
                         state.nginxVerify = max(state.nginxVerify ?? 0, seconds)
                     }
                 }
@@ -108,24 +108,9 @@ final class PhaseTimings: Sendable {
             + String(format: "%6.2fs", seconds)
     }
 
-    /// How the timings name an action: `observe`, `prepare`, `switch canary`, `switch batch 1`, `idle`, …
+    /// How the timings name an action: its stage's name, a switch's prefixed (`switch canary`, `switch batch 1`).
     static func name(of action: RolloutMachine.Action) -> String? {
-        switch action {
-        case .observe: return "observe"
-        case .prepare: return "prepare"
-        case let .route(_, stage): return "switch \(stage)"
-        case .pause: return "pause"
-        case .prepareIdle: return "idle"
-        case .rollBack: return "roll back"
-        case let .hook(kind, _): return "\(kind.rawValue) hook"
-        case .finish: return nil
-        }
-    }
-
-    /// The seconds in the agent's `verified through nginx in 0.12s`, if the line is that.
-    static func nginxVerifySeconds(_ line: String) -> Double? {
-        guard let range = line.range(of: "verified through nginx in ") else { return nil }
-        let rest = line[range.upperBound...]
-        return Double(rest.prefix { $0.isNumber || $0 == "." })
+        guard let stage = action.stage else { return nil }
+        return stage.switchesHosts ? "switch \(stage.name)" : stage.name
     }
 }

@@ -12,7 +12,7 @@ struct RemoteRepository {
         guard isURL(location) else { return RemoteRepository(repository: try GitSupport.open(location), temporary: nil) }
         var template = Array((NSTemporaryDirectory() + "/pinwheel-clone.XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else {
-            throw UsageError("cannot create a temporary folder to clone \(location) into: \(String(cString: strerror(errno)))")
+            throw UsageError("cannot create a temporary folder to clone \(RemoteURL.redacted(location)) into: \(String(cString: strerror(errno)))")
         }
         let folder = String(cString: made)
         var options = RemoteOptions(deadline: .seconds(120))
@@ -22,7 +22,7 @@ struct RemoteRepository {
             return RemoteRepository(repository: repository, temporary: folder)
         } catch {
             try? FileManager.default.removeItem(atPath: folder)
-            throw UsageError("cannot read \(location): \(error)")
+            throw UsageError("cannot read \(RemoteURL.redacted(location)): \(error)")
         }
     }
 

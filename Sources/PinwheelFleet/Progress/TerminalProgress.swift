@@ -6,9 +6,12 @@ import PinwheelCore
 ///
 /// Pure: it is fed the engine's events and the time since apply started, and answers text; the command decides
 /// whether the output is a terminal and writes the escape codes.
-public struct ProgressBoard: Sendable {
+public struct TerminalProgress: Sendable {
     public let environment: String
     private var stage: Stage?
+    /// The current stage's hosts, and its pause in seconds.
+    private var stageHosts: [String] = []
+    private var pause: Double = 0
     private var done = 0
     private var stageFailed = 0
     private var stageStarted: Duration = .zero
@@ -34,33 +37,36 @@ public struct ProgressBoard: Sendable {
         case let .unreachable(host, error):
             observed += 1
             failed.insert(host)
-            if stage?.startsHosts == true { stageFailed += 1 }
+            if stage?.runsHostSteps == true { stageFailed += 1 }
             let message = Self.oneLine(error.message)
-            return [message.hasPrefix(host) ? "  \(message)" : "  \(host): \(error.code) — \(message)"]
+            return [message.hasPrefix(host) ? "  \(message) (\(error.code))" : "  \(host): \(error.code) — \(message)"]
         case let .planned(plans, total):
             let changing = plans.filter { !$0.isEmpty }.count
             return changing == 0 ? [] : ["planned: \(changing) of \(total) host\(total == 1 ? "" : "s") need a change"]
         case let .started(action):
             let lines = endStage(at: elapsed)
-            guard let next = Stage(action) else { return lines }
+            guard let next = action.stage else { return lines }
             stage = next
+            stageHosts = action.hosts
+            if case let .pause(duration) = action { pause = duration.duration.inSeconds }
             done = 0
             stageFailed = 0
             observed = 0
             stageStarted = elapsed
             return lines
         case let .phase(result, _):
-            if stage?.startsHosts == true || stage == nil { done += 1 }
+            if stage?.runsHostSteps == true || stage == nil { done += 1 }
             if result.ok {
                 if result.changedAnything { changed.insert(result.host) }
                 return []
             }
             failed.insert(result.host)
             stageFailed += 1
-            let step = result.outcomes.first { !$0.ok }?.step.description ?? result.requested.first?.description ?? "step"
+            let step = result.error?.step ?? result.requested.first?.description ?? "step"
             var message = Self.oneLine(result.error?.message ?? "failed")
             if message.hasPrefix("\(result.host): ") { message.removeFirst(result.host.count + 2) }
-            return ["  \(result.host): \(step) FAILED — \(message)"]
+            let code = result.error.map { " (\($0.code))" } ?? ""
+            return ["  \(result.host): \(step) FAILED\(code) — \(message)"]
         case let .finished(outcome):
             var lines = endStage(at: elapsed)
             stage = nil
@@ -75,14 +81,14 @@ public struct ProgressBoard: Sendable {
     public func statusLine(at elapsed: Duration, width: Int = 80) -> String {
         var parts: [String] = []
         if let stage {
-            switch stage.name {
-            case "observe":
-                parts.append("observe: \(observed)/\(stage.hosts.count) host\(stage.hosts.count == 1 ? "" : "s")")
-            case "pause":
-                let left = max(0, (stage.pause ?? 0) - (elapsed - stageStarted).inSeconds)
+            switch stage {
+            case .observe:
+                parts.append("observe: \(observed)/\(stageHosts.count) host\(stageHosts.count == 1 ? "" : "s")")
+            case .pause:
+                let left = max(0, pause - (elapsed - stageStarted).inSeconds)
                 parts.append("pause: \(Int(left.rounded(.up)))s before the next batch")
             default:
-                var text = "\(stage.name): \(done)/\(stage.hosts.count) host\(stage.hosts.count == 1 ? "" : "s")"
+                var text = "\(stage.name): \(done)/\(stageHosts.count) host\(stageHosts.count == 1 ? "" : "s")"
                 if stageFailed > 0 { text += ", \(stageFailed) failed" }
                 parts.append(text)
             }
@@ -96,11 +102,11 @@ public struct ProgressBoard: Sendable {
 
     /// The finished stage's line, e.g. `✓ prepare: 20/20 hosts in 8.2s` or `✗ canary: 1/1 host, 1 failed in 3.0s`.
     private mutating func endStage(at elapsed: Duration) -> [String] {
-        guard let stage, stage.startsHosts else { return [] }
+        guard let stage, stage.runsHostSteps else { return [] }
         self.stage = nil
         let seconds = (elapsed - stageStarted).inSeconds
         let mark = stageFailed > 0 ? "✗" : "✓"
-        var line = "\(mark) \(stage.name): \(done)/\(stage.hosts.count) host\(stage.hosts.count == 1 ? "" : "s")"
+        var line = "\(mark) \(stage.name): \(done)/\(stageHosts.count) host\(stageHosts.count == 1 ? "" : "s")"
         if stageFailed > 0 { line += ", \(stageFailed) failed" }
         line += " in " + String(Double(Int(seconds * 10)) / 10) + "s"
         return [line]
