@@ -15,7 +15,7 @@ public final class InMemoryFleet: HostAgentFactory, Sendable {
         /// The agent's name of the step: `prepare`, `start`, `check`, `route`, `verify`, `beforeSwitch`, `afterSwitch`.
         public var step: String
         /// The agent's step code (`install`, `health`, `nginxTest`, `hook`, …).
-        public var code: String
+        public var code: FailureCode
         public var pin: String?
         public var message: String?
         /// How many more times it fails; always when nil.
@@ -29,8 +29,8 @@ public final class InMemoryFleet: HostAgentFactory, Sendable {
         public var action: String
         public var steps: [HostPlan.Step]
         public var ok: Bool
-        /// The failed step's code, or the reply's.
-        public var code: String?
+        /// The failed step's code, or the reply's (nil for `stepFailed`, whose step says why).
+        public var code: FailureCode?
     }
 
     /// What every host shares: the fleet-wide failures and the journal.
@@ -63,7 +63,7 @@ public final class InMemoryFleet: HostAgentFactory, Sendable {
 
     /// Every host whose slot has `pin` fails `step` with `code` (say `check`/`health` for a release that does not
     /// start, `prepare`/`install` for a version the index lacks).
-    public func fail(_ step: String, code: String, whenPinned pin: String, message: String? = nil) {
+    public func fail(_ step: String, code: FailureCode, whenPinned pin: String, message: String? = nil) {
         shared.add(Failure(step: step, code: code, pin: pin, message: message, times: nil))
     }
 

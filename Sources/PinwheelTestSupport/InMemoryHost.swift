@@ -81,7 +81,7 @@ public final class InMemoryHost: Transport, Sendable {
 
     /// The step `step` (its agent name: `prepare`, `check`, `route`, …) fails on this host with `code`, `times` times
     /// (always when nil).
-    public func fail(_ step: String, code: String, message: String? = nil, times: Int? = nil) {
+    public func fail(_ step: String, code: FailureCode, message: String? = nil, times: Int? = nil) {
         state.withLock { $0.failures.append(.init(step: step, code: code, pin: nil, message: message, times: times)) }
     }
 
@@ -124,9 +124,9 @@ public final class InMemoryHost: Transport, Sendable {
         if let request = InMemoryRequest(script: script) {
             reply = answer(request)
             fleet.record(InMemoryFleet.Exchange(host: name, action: request.action, steps: request.steps, ok: reply.ok,
-                                                code: reply.steps.last(where: { !$0.ok })?.code ?? reply.code))
+                                                code: (reply.steps.last(where: { !$0.ok })?.code ?? reply.code).flatMap(Self.failureCode)))
         } else {
-            reply = InMemoryReply(ok: false, code: "badRequest", error: "the request is not base64 JSON")
+            reply = InMemoryReply(ok: false, code: FailureCode.badRequest.rawValue, error: "the request is not base64 JSON")
         }
         return CommandOutput(status: 0, standardOutput: "PINWHEEL-RESULT \(reply.json())\n", standardError: "")
     }
@@ -159,7 +159,7 @@ public final class InMemoryHost: Transport, Sendable {
 
     private func answer(_ request: InMemoryRequest) -> InMemoryReply {
         guard request.protocol == 2 else {
-            return InMemoryReply(ok: false, code: "protocol", error: "the host agent speaks protocol 2, the request is protocol \(request.protocol)")
+            return InMemoryReply(ok: false, code: FailureCode.protocolMismatch.rawValue, error: "the host agent speaks protocol 2, the request is protocol \(request.protocol)")
         }
         let rules = fleet.failures
         return state.withLock { state in
@@ -168,12 +168,12 @@ public final class InMemoryHost: Transport, Sendable {
                 return InMemoryReply(ok: true, observation: observation(state, request))
             case "execute":
                 guard !state.locked else {
-                    return InMemoryReply(ok: false, code: "locked", error: "another Pinwheel run held the lock for more than "
+                    return InMemoryReply(ok: false, code: FailureCode.locked.rawValue, error: "another Pinwheel run held the lock for more than "
                                          + "600 seconds; try again when it is done", observation: observation(state, request))
                 }
                 return execute(request, rules: rules, &state)
             default:
-                return InMemoryReply(ok: false, code: "badRequest", error: "malformed request: \(request.action) is not served in memory")
+                return InMemoryReply(ok: false, code: FailureCode.badRequest.rawValue, error: "malformed request: \(request.action) is not served in memory")
             }
         }
     }
@@ -184,9 +184,9 @@ public final class InMemoryHost: Transport, Sendable {
             let slot = step.slot
             let resolved = request.slots[slot]
             if let failure = takeFailure(step.action, pins: Self.pins(of: resolved.spec), rules: rules, &state) {
-                if failure.code == "health" { state.slots[slot]?.healthy = false }
+                if failure.code == .health { state.slots[slot]?.healthy = false }
                 let message = failure.message ?? "\(step.action) failed on \(name) (\(failure.code))"
-                done.append(.init(step: step, ok: false, code: failure.code, error: message))
+                done.append(.init(step: step, ok: false, code: failure.code.rawValue, error: message))
                 return InMemoryReply(ok: false, code: "stepFailed", error: "\(step.action) \(slot): \(message)", steps: done,
                                      observation: observation(state, request))
             }
@@ -194,7 +194,7 @@ public final class InMemoryHost: Transport, Sendable {
             case let .success(changed):
                 done.append(.init(step: step, ok: true, changed: changed))
             case let .failure(failure):
-                done.append(.init(step: step, ok: false, code: failure.code, error: failure.message))
+                done.append(.init(step: step, ok: false, code: failure.code.rawValue, error: failure.message))
                 return InMemoryReply(ok: false, code: "stepFailed", error: "\(step.action) \(slot): \(failure.message)",
                                      steps: done, observation: observation(state, request))
             }
@@ -203,7 +203,7 @@ public final class InMemoryHost: Transport, Sendable {
     }
 
     private struct StepFailed: Error {
-        var code: String
+        var code: FailureCode
         var message: String
     }
 
@@ -220,25 +220,25 @@ public final class InMemoryHost: Transport, Sendable {
                                                        commit: commit, preparedAt: Self.time(state.clock), installer: "uv"))
             return .success(true)
         case .start:
-            guard current.manifest != nil else { return .failure(StepFailed(code: "notPrepared", message: "slot \(slot) is not prepared")) }
+            guard current.manifest != nil else { return .failure(StepFailed(code: .notPrepared, message: "slot \(slot) is not prepared")) }
             current.running = true
             return .success(true)
         case .check:
             guard current.manifest != nil, current.running else {
                 current.healthy = false
-                return .failure(StepFailed(code: "health", message: "slot \(slot) failed its health check: not running"))
+                return .failure(StepFailed(code: .health, message: "slot \(slot) failed its health check: not running"))
             }
             current.healthy = true
             return .success(false)
         case .verify:
             guard let manifest = current.manifest, manifest.fingerprint == resolved.fingerprint else {
-                return .failure(StepFailed(code: "notPrepared", message: "slot \(slot) is not prepared as desired"))
+                return .failure(StepFailed(code: .notPrepared, message: "slot \(slot) is not prepared as desired"))
             }
             if manifest.servedAt == nil, state.routed != slot || state.routedFingerprint != resolved.fingerprint {
-                return .failure(StepFailed(code: "notServed", message: "slot \(slot) has never served traffic on this host"))
+                return .failure(StepFailed(code: .notServed, message: "slot \(slot) has never served traffic on this host"))
             }
             guard current.running, current.healthy else {
-                return .failure(StepFailed(code: "notReady", message: "slot \(slot) is not ready: not running"))
+                return .failure(StepFailed(code: .notReady, message: "slot \(slot) is not ready: not running"))
             }
             return .success(false)
         case .route:
@@ -284,6 +284,11 @@ public final class InMemoryHost: Transport, Sendable {
                                           problems: healthy ? [] : ["slot \(slot) is not running and healthy"])
         }
         return HostObservation(slots: slots, routed: state.routed, routedFingerprint: state.routedFingerprint)
+    }
+
+    /// A reply's code as ``FailureCode``; nil for `stepFailed`, whose failed step carries the code.
+    private static func failureCode(_ raw: String) -> FailureCode? {
+        raw == "stepFailed" ? nil : FailureCode(raw)
     }
 
     /// `name==version` of each pin, as the agent's manifest lists them.

@@ -36,7 +36,7 @@ public final class InMemoryTestFleet: @unchecked Sendable {
         try setPins(.a, "hello-service==1.0.0")
         try setPins(.b, "hello-service==1.0.0")
         // As the sample service's 9.9.9 on a real fleet: it installs, starts, and never answers its health check.
-        agents.fail("check", code: "health", whenPinned: "hello-service==9.9.9",
+        agents.fail("check", code: .health, whenPinned: "hello-service==9.9.9",
                     message: "the slot failed its health check after 40 attempts: /healthz answered 500, expected 200")
     }
 

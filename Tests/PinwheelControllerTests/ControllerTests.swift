@@ -175,7 +175,8 @@ struct ControllerTests {
         #expect(try world.metrics.expectCounter("pinwheel_rollouts_total", [("environment", "fleet"), ("result", "reverted")]).totalValue == 1)
         // Every host prepared 9.9.9 at once (prepare: 20), and its health check failed on each of them.
         let failed = Self.failures(world.agents.exchanges)
-        #expect(failed.count == 3 && failed.allSatisfy { $0.code == "health" })
+        #expect(failed.count == 3 && failed.allSatisfy { $0.code == .health })
+        #expect(halted.hosts.values.allSatisfy { $0.reason?.code == FailureCode.health.rawValue })
         let failedSteps = world.metrics.counters(label: "pinwheel_host_step_failures_total")
             .map { "\(Dictionary(uniqueKeysWithValues: $0.dimensions)["step"] ?? "")=\($0.totalValue)" }
         #expect(failedSteps == ["check=3"])
@@ -302,7 +303,7 @@ struct ControllerTests {
     @Test func aFailedCanarySwitchHaltsBeforeTheBatch() async throws {
         let world = try await world(onFailure: "halt", maxFailures: 0)
         await world.pollAndSettle()
-        for index in 0..<3 { world.fleet.host(index).fail("route", code: "nginxTest") }
+        for index in 0..<3 { world.fleet.host(index).fail("route", code: .nginxTest) }
         try world.fleet.setPins(.b, "hello-service==1.1.0")
         try world.fleet.setActive(.b)
         let release = try await world.config.commitAndPush("fleet: release hello-service 1.1.0")
@@ -311,7 +312,7 @@ struct ControllerTests {
         let status = try #require(try world.status())
         #expect(status.result == .halted && status.desired == release && status.quarantined == [release])
         let failed = Self.failures(world.agents.exchanges(since: mark))
-        #expect(failed.map(\.code) == ["nginxTest"], "only the canary tried to switch")
+        #expect(failed.map(\.code) == [.nginxTest], "only the canary tried to switch")
         #expect(world.fleet.serves(["hello-service==1.0.0"]), "every host still serves A")
     }
 
@@ -323,8 +324,8 @@ struct ControllerTests {
         await world.pollAndSettle()
         let status = try #require(try world.status())
         #expect(status.result == .halted)
-        #expect(Self.failures(world.agents.exchanges).map(\.code) == ["locked"])
-        #expect(status.hosts[world.fleet.name(0)]?.error != nil)
+        #expect(Self.failures(world.agents.exchanges).map(\.code) == [.locked])
+        #expect(status.hosts[world.fleet.name(0)]?.reason?.code == FailureCode.locked.rawValue)
         #expect(world.fleet.host(0).routed == nil && world.fleet.host(1).routed == nil, "no host was switched")
 
         // A commit that changes nothing it applies does not retry the halted one.
