@@ -77,18 +77,25 @@ let package = Package(
             dependencies: ["PinwheelCore", "PinwheelGit"]
         ),
         // The git-side operations as a library: release, rollback, history, recorded status, revert messages.
-        // Signature checks run ssh-keygen through PinwheelFleet's CommandRunner.
+        // Signature checks run ssh-keygen and gpgv through PinwheelProcess: it links no SSH transport.
         .target(
             name: "PinwheelReleases",
-            dependencies: ["PinwheelCore", "PinwheelGit", "PinwheelConfig", "PinwheelFleet"]
+            dependencies: ["PinwheelCore", "PinwheelGit", "PinwheelConfig", "PinwheelProcess"]
+        ),
+        // Running a local program with input, a deadline and its output (ssh, ssh-keygen, gpgv, a local Python).
+        .target(
+            name: "PinwheelProcess",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                systemPackage,
+            ]
         ),
         // The fleet side: the host agent, the SSH and local transports, carrying plans out on hosts.
         .target(
             name: "PinwheelFleet",
             dependencies: [
                 "PinwheelCore",
-                .product(name: "Subprocess", package: "swift-subprocess"),
-                systemPackage,
+                "PinwheelProcess",
             ],
             resources: [.embedInCode("Agent/pinwheel_agent.py"), .embedInCode("Doctor/pinwheel_doctor.py")]
         ),
@@ -176,6 +183,7 @@ let package = Package(
                 "PinwheelCore",
                 "PinwheelConfig",
                 "PinwheelFleet",
+                "PinwheelProcess",
                 "PinwheelGit",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 systemPackage,

@@ -34,6 +34,13 @@ public final class WatchedRepository: @unchecked Sendable {
                                  remote: remote, author: author)
     }
 
+    /// The controller's cache clone, as its configuration says.
+    static func open(_ configuration: ControllerConfiguration) async throws -> WatchedRepository {
+        try await open(url: configuration.repository, branch: configuration.branch, statusBranch: configuration.statusBranch,
+                       cache: configuration.cacheDirectory, remote: configuration.remote,
+                       author: Signature(name: configuration.authorName, email: configuration.authorEmail))
+    }
+
     init(url: String, branch: String, statusBranch: String, repository: Repository, remote: RemoteOptions, author: Signature) {
         self.url = url
         self.branch = branch
@@ -84,9 +91,8 @@ public final class WatchedRepository: @unchecked Sendable {
 
     /// The newest status the status branch holds for `environment`.
     public func latestStatus(of environment: String) throws -> EnvironmentStatus? {
-        guard let tip = try repository.referenceTarget(statusRef),
-              let data = try repository.readFile(EnvironmentStatus.path(of: environment), at: tip) else { return nil }
-        return try? EnvironmentStatus.parse(String(decoding: data, as: UTF8.self))
+        guard let tip = try repository.referenceTarget(statusRef) else { return nil }
+        return try StatusBranch.status(of: environment, at: tip, in: repository)
     }
 
     /// The status branch's tip as last fetched, nil before the first status.
@@ -110,10 +116,19 @@ public final class WatchedRepository: @unchecked Sendable {
         }
     }
 
-    /// Commits a revert of `commit` on the branch and pushes it, retrying on the new tip when the branch moved.
-    public func revert(_ commit: ObjectID, message: String) async throws -> ObjectID {
+    /// Commits `revert` on the branch and pushes it: made and validated on the remote's tip through ``ReleaseRevert``
+    /// (the same path as `pinwheel rollback` and `apply --revert`), and made again on the new tip when someone pushed
+    /// first. Nothing is pushed when the revert does not apply or would leave the environment invalid or removed.
+    public func revert(_ revert: ReleaseRevert) async throws -> ObjectID {
         try await commitAndPush(branch: branch, remoteRef: branchRef) {
-            try self.repository.revert(commit, onBranch: self.branch, message: message, author: self.signature())
+            let local = "refs/heads/\(self.branch)"
+            guard let tip = try self.repository.referenceTarget(local) else {
+                throw GitError(.notFound, "the remote has no branch \(self.branch)", hint: "check --branch")
+            }
+            let signature = self.signature()
+            let validated = try revert.validated(in: self.repository, onto: tip, author: signature, committer: signature)
+            try validated.move(local, in: self.repository, logMessage: "pinwheel: revert \(revert.target.id.short)")
+            return validated.commit
         }
     }
 

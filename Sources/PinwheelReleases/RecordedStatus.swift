@@ -24,14 +24,8 @@ public struct RecordedStatus: Sendable {
                                  + "the controller writes it after its first run (fetch it if it runs elsewhere)")
         }
         let path = EnvironmentStatus.path(of: environment)
-        guard let data = try repository.readFile(path, at: tip) else {
+        guard let status = try StatusBranch.status(of: environment, at: tip, in: repository) else {
             throw OperationError(.notFound, "\(environment) has no status yet: \(ref) (\(tip.short)) has no \(path)")
-        }
-        let status: EnvironmentStatus
-        do {
-            status = try EnvironmentStatus.parse(String(decoding: data, as: UTF8.self))
-        } catch {
-            throw OperationError(.invalid, "\(path) at \(ref) (\(tip.short)) cannot be read: \(error)")
         }
         let commit = try repository.history(of: path, from: tip, limit: 1).first?.id ?? tip
         return RecordedStatus(ref: ref, tip: tip, commit: commit, status: status)

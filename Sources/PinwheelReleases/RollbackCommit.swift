@@ -2,8 +2,8 @@ import Foundation
 import PinwheelCore
 import PinwheelGit
 
-/// A rollback: reverts an environment's newest change (or a named commit of the checked-out branch) in
-/// memory, validates the result, and only then moves the branch (compare-and-swap) and updates the work tree.
+/// A rollback: reverts an environment's newest change (or a named commit of the checked-out branch) through
+/// ``ReleaseRevert`` (in memory, validated, then the branch moves by compare-and-swap) and updates the work tree.
 public struct RollbackCommit: Sendable {
     public var environment: String
     /// The revision to revert; by default the newest commit that changed `Environments/<env>/`.
@@ -35,6 +35,22 @@ public struct RollbackCommit: Sendable {
     /// - Throws: ``OperationError`` when nothing was committed (``OperationError/Code/conflict`` when the
     ///   revert does not apply), or the repository's own errors.
     public func commit(in repository: Repository, author: Signature, committer: Signature) throws -> Result {
+        // Compare-and-swap with retry: when the branch moved between reading its tip and moving it, the revert is
+        // made and validated again on the new tip.
+        for _ in 1..<Self.attempts {
+            do {
+                return try attempt(in: repository, author: author, committer: committer)
+            } catch {
+                guard (error as? OperationError)?.code == .raced else { throw error }
+            }
+        }
+        return try attempt(in: repository, author: author, committer: committer)
+    }
+
+    /// How many times a rollback that raced another writer of the branch is tried.
+    static let attempts = 3
+
+    private func attempt(in repository: Repository, author: Signature, committer: Signature) throws -> Result {
         let (branch, tip) = try repository.checkedOutBranch()
         let folder = "\(ConfigLoader.environmentsFolder)/\(environment)"
 
@@ -58,41 +74,14 @@ public struct RollbackCommit: Sendable {
             }
             target = newest
         }
-        let before = try EnvironmentAtCommit.load(environment, in: repository, at: tip)
-
-        // Revert onto a scratch reference, validate, and only then move the branch.
-        let scratch = "refs/pinwheel/rollback-\(UUID().uuidString)"
-        try repository.setReference(scratch, to: tip, logMessage: "pinwheel rollback: scratch")
-        defer { try? repository.deleteReference(scratch) }
-        let message = RevertMessage(reverting: target, halt: halt).text
-        let reverted: ObjectID
-        do {
-            reverted = try repository.revert(target.id, onBranch: scratch, message: message, author: author, committer: committer)
-        } catch {
-            // `revert` throws GitError only; a `catch let ... as GitError where` here sends the compiler into a loop.
-            guard error.code == .conflict else { throw error }
-            throw OperationError(.conflict, "cannot roll back \(target.id.short) (\"\(target.summary)\"): \(error.message)",
-                                 hint: "those files changed again after it; nothing was committed. Edit them by hand "
-                                     + "(e.g. `pinwheel release` the versions you want, or revert the later commits first)")
-        }
-        let after = try EnvironmentAtCommit.load(environment, in: repository, at: reverted)
-        switch after {
-        case .invalid(let diagnostics):
-            throw OperationError(.invalid, "reverting \(target.id.short) would make \(environment) invalid; nothing was committed:",
-                                 diagnostics: diagnostics)
-        case .missing where before.environment != nil:
-            throw OperationError(.invalid, "reverting \(target.id.short) would remove \(environment); nothing was committed")
-        default:
-            break
-        }
-        let changed = try repository.changedPaths(from: tip, to: reverted)
+        // Reverted in memory and validated (``ReleaseRevert``); the branch moves only after the work tree is checked.
+        let revert = try ReleaseRevert(environment: environment, target: target, halt: halt)
+            .validated(in: repository, onto: tip, author: author, committer: committer)
+        let changed = try repository.changedPaths(from: tip, to: revert.commit)
         try repository.requireCleanWorkTree(branch: branch, paths: changed)
-        do {
-            try repository.setReference("refs/heads/\(branch)", to: reverted, expected: tip,
-                                        logMessage: "pinwheel rollback: revert \(target.id.short)")
-        } catch {
-            throw OperationError(.raced, "\(branch) moved while rolling back; nothing was committed, run it again (\(error))")
-        }
+        try revert.move("refs/heads/\(branch)", in: repository, logMessage: "pinwheel rollback: revert \(target.id.short)")
+        let reverted = revert.commit
+        let (before, after) = (revert.before, revert.after)
         let workTreeError = repository.syncWorkTree(branch: branch, previous: tip)
         return Result(commit: reverted, branch: branch, reverted: target,
                       diff: EnvironmentDiff.changes(from: before.environment, to: after.environment),

@@ -1,7 +1,7 @@
 import Foundation
 import PinwheelCore
-import PinwheelFleet
 import PinwheelGit
+import PinwheelProcess
 
 /// Checks commits' signatures against keys on the machine that checks, never a file from the repository being
 /// checked: SSH signatures (git's `gpg.format=ssh`) with `ssh-keygen -Y` against the controller's `--allowed-signers`,
@@ -177,9 +177,9 @@ public actor SignatureVerifier {
         let keyringFile = try Self.write(keyring, to: folder + "/trusted.gpg")
         let signatureFile = try Self.write(Data(signature.utf8), to: folder + "/commit.asc")
         let payloadFile = try Self.write(Data(payload.utf8), to: folder + "/commit")
-        let output: CommandOutput
+        let output: ProcessOutput
         do {
-            output = try await CommandRunner.run(gpgv, ["--homedir", home, "--keyring", keyringFile, "--status-fd", "1",
+            output = try await ProcessRunner.run(gpgv, ["--homedir", home, "--keyring", keyringFile, "--status-fd", "1",
                                                         signatureFile, payloadFile], input: "", timeout: timeout)
         } catch {
             throw OperationError(.failed, "cannot run \(gpgv) to check a signature: \(error)",
@@ -231,9 +231,9 @@ public actor SignatureVerifier {
         try write(Data(text.utf8), to: path)
     }
 
-    private func run(_ arguments: [String], input: String) async throws -> CommandOutput {
+    private func run(_ arguments: [String], input: String) async throws -> ProcessOutput {
         do {
-            return try await CommandRunner.run(keygen, arguments, input: input, timeout: timeout)
+            return try await ProcessRunner.run(keygen, arguments, input: input, timeout: timeout)
         } catch {
             throw OperationError(.failed, "cannot run \(keygen) to check a signature: \(error)",
                                  hint: "install openssh-client (scripts/setup does)")

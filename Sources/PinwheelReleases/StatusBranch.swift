@@ -28,6 +28,20 @@ public enum StatusBranch {
         }
     }
 
+    /// The status of `environment` the status branch has at `tip`; nil when it has none. The one reader of a status
+    /// file: `pinwheel status`, `apply`'s admission and the controller all read through it.
+    ///
+    /// - Throws: ``OperationError/Code/invalid`` when the file cannot be read, or the repository's own errors.
+    public static func status(of environment: String, at tip: ObjectID, in repository: Repository) throws -> EnvironmentStatus? {
+        let path = EnvironmentStatus.path(of: environment)
+        guard let data = try repository.readFile(path, at: tip) else { return nil }
+        do {
+            return try EnvironmentStatus.parse(String(decoding: data, as: UTF8.self))
+        } catch {
+            throw OperationError(.invalid, "\(path) at \(tip.short) cannot be read: \(error)")
+        }
+    }
+
     /// The statuses of `environment` on the status branch as of `tip`, newest first, at most `limit`: each commit
     /// that wrote its status file, as that commit has it. A file that cannot be read is left out.
     public static func statuses(of environment: String, at tip: ObjectID, in repository: Repository,

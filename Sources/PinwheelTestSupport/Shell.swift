@@ -1,5 +1,6 @@
 import Foundation
 import PinwheelFleet
+import PinwheelProcess
 import Subprocess
 #if canImport(System)
 import System
@@ -31,7 +32,7 @@ public enum Shell {
             executable.contains("/") ? .path(FilePath(executable)) : .name(executable),
             arguments: Arguments(arguments),
             environment: .inherit.updating(variables),
-            input: .fileDescriptor(try CommandRunner.inputFile(input), closeAfterSpawningProcess: true),
+            input: .fileDescriptor(try ProcessRunner.inputFile(input), closeAfterSpawningProcess: true),
             output: .string(limit: 16 << 20),
             error: .string(limit: 16 << 20)
         )

@@ -7,9 +7,8 @@ import Testing
 
 /// `promotion: {from: staging, soak: 30m}` on a real loopback fleet and a real bare remote, with an injected clock:
 /// staging's statuses are committed to the remote's status branch as another controller would.
-@Suite("Promotion from staging", .serialized, .tags(.fleet))
+@Suite("Promotion from staging")
 struct PromotionTests {
-    static let first = 45
 
     /// Commits a status of `staging` to the remote's status branch, as staging's controller would.
     static func recordStaging(_ config: ConfigRemote, result: EnvironmentStatus.Result, pins: [String], python: String,
@@ -25,7 +24,7 @@ struct PromotionTests {
 
     @Test func productionWaitsForTheSoakAndRefusesPinsThatHaltedInStaging() async throws {
         let clock = TestClock("2026-11-21T08:00:00Z")
-        let fleet = try await TestFleet.start(hosts: 2, first: Self.first)
+        let fleet = try InMemoryTestFleet(hosts: 2)
         try fleet.write("Policies/local.yaml", """
             rollout: {prepare: 20, canary: 1, batch: 50%, pause: 0s, maxFailures: 0, onFailure: halt}
             health: {retries: 20, interval: 250ms}
@@ -38,7 +37,7 @@ struct PromotionTests {
             repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
             cacheDirectory: "\(fleet.directory)/cache", authorName: "Pinwheel", authorEmail: "pinwheel@test",
             controlDirectory: "\(fleet.directory)/cm", allowedIdentityFolders: [fleet.directory], now: { clock.now }),
-                                    logger: logs.logger())
+                                    logger: logs.logger(), agents: fleet.agents)
         func pollAndSettle() async {
             await controller.poll()
             await controller.settle()
@@ -63,7 +62,7 @@ struct PromotionTests {
         #expect(waiting.result == .waiting && waiting.desired == release)
         #expect(waiting.message.hasPrefix("staging has hello-service==1.0.0"), "\(waiting.message)")
         #expect(waiting.message.contains("not hello-service==1.1.0"), "\(waiting.message)")
-        #expect(try await fleet.get(0).slot == "A")
+        #expect(fleet.slot(0) == "A")
 
         // Staging converges on the same pins at 08:10: production soaks until 08:40, then applies by itself.
         let released = try fleet.environment().slots[.b].pins.map(\.description)
@@ -73,12 +72,12 @@ struct PromotionTests {
         let soaking = try #require(try status())
         #expect(soaking.result == .waiting)
         #expect(soaking.message == "soaking in staging: it has run these pins converged since 2026-11-21T08:10:00Z; promotes at 2026-11-21T08:40:00Z")
-        #expect(try await fleet.get(0).slot == "A")
+        #expect(fleet.slot(0) == "A")
         clock.set("2026-11-21T08:40:00Z")
         await pollAndSettle()
         let promoted = try #require(try status())
         #expect(promoted.result == .converged && promoted.desired == release && promoted.active == .b, "\(promoted.message)")
-        #expect(try await fleet.waitUntilServing("hello-service 1.1.0").allSatisfy { $0.hasPrefix("hello-service 1.1.0") })
+        #expect(fleet.serves(["hello-service==1.1.0"]))
 
         // Pins that halted in staging are refused; the hosts keep 1.1.0.
         try fleet.setPins(.a, "hello-service==9.9.9")
@@ -92,6 +91,6 @@ struct PromotionTests {
         #expect(refused.result == .refused && refused.desired == broken)
         #expect(refused.message.hasPrefix("staging halted on these pins (hello-service==9.9.9"), "\(refused.message)")
         #expect(refused.applied == release)
-        #expect(try await fleet.get(0).slot == "B")
+        #expect(fleet.slot(0) == "B")
     }
 }

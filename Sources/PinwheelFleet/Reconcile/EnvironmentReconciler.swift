@@ -27,11 +27,15 @@ public struct EnvironmentReconciler: Sendable {
 
     public init(environment: Environment, transports: [String: any Transport], commit: String?,
                 events: @escaping @Sendable (ReconcileEvent) -> Void = { _ in }) {
+        self.init(environment: environment, agents: HostAgent.agents(for: environment, transports: transports, commit: commit),
+                  events: events)
+    }
+
+    /// With the agents a ``HostAgentFactory`` made (the controller's, real or in memory).
+    public init(environment: Environment, agents: [HostAgent], events: @escaping @Sendable (ReconcileEvent) -> Void = { _ in }) {
         self.environment = environment
         policy = environment.policy
-        agents = environment.targets.compactMap { target in
-            transports[target.name].map { HostAgent(target: target, python: environment.python, transport: $0, commit: commit) }
-        }
+        self.agents = agents
         self.events = events
     }
 

@@ -6,7 +6,10 @@ import Synchronization
 
 /// The controller's side of notifications: which targets an environment has, and the events it sends. Sending
 /// only queues (see ``Notifier``): nothing here waits for a receiver.
-extension Controller {
+struct RolloutNotifications: Sendable {
+    let notifier: Notifier
+    let configuration: ControllerConfiguration
+
     /// The policy's targets and the controller's (`watch --notify`), each once.
     func notifyTargets(_ environment: Environment) -> [NotifyTarget] {
         var targets = environment.policy.notify
@@ -19,7 +22,7 @@ extension Controller {
     /// An event about `commit` with what git says of it (summary, author) and the status page's link.
     func event(_ kind: NotificationKind, environment: String, commit: ObjectID, title: String,
                repository: WatchedRepository) -> NotificationEvent {
-        var event = NotificationEvent(event: kind, environment: environment, commit: commit.hex, title: title, time: Self.now())
+        var event = NotificationEvent(event: kind, environment: environment, commit: commit.hex, title: title, time: Controller.now())
         describe(&event, commit: commit, repository: repository)
         return event
     }
@@ -39,7 +42,7 @@ extension Controller {
                 once: String? = nil, report: ReconcileReport? = nil) {
         let targets = notifyTargets(environment)
         guard !targets.isEmpty, let commit = ObjectID(hex: status.desired) else { return }
-        var event = NotificationEvent(kind, status: status, time: Self.now())
+        var event = NotificationEvent(kind, status: status, time: Controller.now())
         if let report {
             let details = Dictionary(report.hosts.compactMap { host in host.error?.detail.map { (host.host, $0) } }) { first, _ in first }
             for index in event.hosts.indices { event.hosts[index].detail = details[event.hosts[index].name] }

@@ -1,4 +1,26 @@
 import Foundation
+import PinwheelCore
+
+extension Controller {
+    /// How the controller is doing: `ok`, or `degraded` when the last poll failed or an environment is not converged.
+    public struct Health: Sendable {
+        public var status: String
+        public var lastPoll: Date?
+        public var lastError: String?
+        public var environments: [String: String]
+    }
+
+    public func health() -> Health {
+        let results = publisher.all.mapValues(\.result.rawValue)
+        let status = failedPolls > 0 || results.values.contains { $0 != EnvironmentStatus.Result.converged.rawValue } ? "degraded" : "ok"
+        return Health(status: status, lastPoll: lastPoll, lastError: lastError, environments: results)
+    }
+
+    /// The last status recorded for each environment, by name (what `/api/v1/environments` answers).
+    public func lastStatuses() -> [String: EnvironmentStatus] {
+        publisher.all
+    }
+}
 
 extension Controller.Health {
     /// One line for a supervisor (systemd's `STATUS=`, shown by `systemctl status`): the controller's health, when

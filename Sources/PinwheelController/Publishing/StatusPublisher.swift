@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import PinwheelCore
+import PinwheelGit
+import PinwheelReleases
+import Synchronization
+
+/// How a status reaches git: the controller's one writer to the config repository. Commits each environment's
+/// status to the status branch when it says something new (carrying quarantined commits forward), and commits the
+/// reverts the policies ask for through ``ReleaseRevert`` — one at a time, pushed with a retry on the new tip when
+/// someone else pushed first (``WatchedRepository``). Remembers the last status of each environment, read back from
+/// the status branch after a restart through the one status reader (``StatusBranch/status(of:at:in:)``).
+final class StatusPublisher: Sendable {
+    private let statuses = Mutex<[String: EnvironmentStatus]>([:])
+    private let metrics: Mutex<ControllerMetrics>
+    private let writes = WriteLock()
+    private let logger: Logger
+
+    init(metrics: ControllerMetrics, logger: Logger) {
+        self.metrics = Mutex(metrics)
+        self.logger = logger
+    }
+
+    /// The last status published (or read back) for each environment.
+    var all: [String: EnvironmentStatus] { statuses.withLock { $0 } }
+
+    func status(of name: String) -> EnvironmentStatus? { statuses.withLock { $0[name] } }
+
+    /// The newest status of `name`, read from the status branch the first time (after a restart).
+    func latest(_ name: String, repository: WatchedRepository) -> EnvironmentStatus? {
+        if let known = status(of: name) { return known }
+        let read = try? repository.latestStatus(of: name)
+        statuses.withLock { $0[name] = $0[name] ?? read }
+        return read
+    }
+
+    /// Commits `status` to the status branch when it says something new, one environment at a time.
+    func publish(_ status: EnvironmentStatus, repository: WatchedRepository) async {
+        metrics.withLock { $0.observed(status) }
+        await writes.acquire()
+        await write(status, repository: repository)
+        await writes.release()
+    }
+
+    private func write(_ status: EnvironmentStatus, repository: WatchedRepository) async {
+        var status = status
+        let previous = latest(status.environment, repository: repository)
+        // Quarantined commits are carried forward, the newest last, at most 100.
+        var quarantined = previous?.quarantined ?? []
+        for commit in status.quarantined where !quarantined.contains(commit) {
+            quarantined.append(commit)
+        }
+        status.quarantined = Array(quarantined.suffix(100))
+        if let previous = self.status(of: status.environment), previous.saysTheSame(as: status) {
+            return
+        }
+        do {
+            let commit = try await repository.writeStatus(status)
+            statuses.withLock { $0[status.environment] = status }
+            logger.info("status committed", metadata: ["env": "\(status.environment)", "status": "\(commit.short)",
+                                                       "summary": "\(status.summary)"])
+        } catch {
+            logger.error("could not commit the status", metadata: ["env": "\(status.environment)", "error": "\(error)"])
+        }
+    }
+
+    /// Records that the config at `commit` is not valid for `name` (nothing applied), with its diagnostics.
+    func publishInvalid(_ name: String, commit: ObjectID, diagnostics: [Diagnostic], applied: ObjectID?,
+                        repository: WatchedRepository) async {
+        logger.error("invalid config: nothing applied", metadata: ["env": "\(name)", "commit": "\(commit.short)",
+                                                                   "errors": "\(diagnostics.count)"])
+        for diagnostic in diagnostics.prefix(20) {
+            logger.error("\(diagnostic)", metadata: ["env": "\(name)"])
+        }
+        await publish(.invalid(name, commit: commit, diagnostics: diagnostics, applied: applied, previous: status(of: name)),
+                      repository: repository)
+    }
+
+    /// Commits the revert of the commit that last changed `environment` as of `commit` (what a halted rollout
+    /// applied), so git again says what the fleet runs. Nil when nothing was committed: no such commit, or the
+    /// revert does not apply or would leave the environment invalid (validated before the branch moves).
+    func revert(_ environment: String, appliedAt commit: ObjectID, halt: RevertMessage.Halt,
+                repository: WatchedRepository, log: Logger) async -> ObjectID? {
+        let path = "\(ConfigLoader.environmentsFolder)/\(environment)"
+        let offending: CommitInfo
+        do {
+            guard let found = try repository.repository.history(of: path, from: commit, limit: 1).first else {
+                log.error("nothing to revert: no commit changed the environment")
+                return nil
+            }
+            offending = found
+        } catch {
+            log.error("could not revert the release", metadata: ["error": "\(error)"])
+            return nil
+        }
+        await writes.acquire()
+        var revert: ObjectID?
+        do {
+            revert = try await repository.revert(ReleaseRevert(environment: environment, target: offending, halt: halt))
+            log.warning("reverted the release", metadata: ["reverted": "\(offending.id.short)", "revert": "\(revert?.short ?? "")"])
+        } catch {
+            log.error("could not revert the release: nothing was committed", metadata: ["error": "\(error)"])
+        }
+        await writes.release()
+        return revert
+    }
+}

@@ -1,0 +1,39 @@
+import PinwheelCore
+
+/// Where the controller gets the agents that reach an environment's hosts: the one seam between the controller and
+/// real hosts. In production they talk over SSH (``TransportAgentFactory``); the controller's behavioural tests hand it
+/// in-memory hosts that answer as the host agent does, so every controller behaviour is testable without a fleet.
+public protocol HostAgentFactory: Sendable {
+    /// One agent per host of `environment` that can be reached, in the environment's order, each carrying `commit`
+    /// (recorded in the manifests of the slots it prepares). Throws, before any host is reached, when the config
+    /// names something this machine refuses (an untrusted private key, a missing known-hosts file).
+    func agents(for environment: Environment, source: any ConfigSource, commit: String?) throws -> [HostAgent]
+}
+
+/// The real hosts: SSH transports (or this machine for `address: local`) from ``TransportFactory``.
+public struct TransportAgentFactory: HostAgentFactory {
+    /// The SSH control sockets' folder (and the known-hosts files written from the config).
+    public var controlDirectory: String
+    /// The folders whose private keys and known-hosts files the config may name.
+    public var trust: LocalFileTrust
+
+    public init(controlDirectory: String, trust: LocalFileTrust) {
+        self.controlDirectory = controlDirectory
+        self.trust = trust
+    }
+
+    public func agents(for environment: Environment, source: any ConfigSource, commit: String?) throws -> [HostAgent] {
+        let transports = try TransportFactory.transports(for: environment, source: source, controlDirectory: controlDirectory,
+                                                         trust: trust)
+        return HostAgent.agents(for: environment, transports: transports, commit: commit)
+    }
+}
+
+extension HostAgent {
+    /// One agent per host of `environment` that has a transport, in the environment's order.
+    public static func agents(for environment: Environment, transports: [String: any Transport], commit: String?) -> [HostAgent] {
+        environment.targets.compactMap { target in
+            transports[target.name].map { HostAgent(target: target, python: environment.python, transport: $0, commit: commit) }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import PinwheelConfig
+import PinwheelCore
+import PinwheelFleet
+
+/// ``TestFleet``'s counterpart in memory: a config folder whose `Environments/fleet/` describes `hosts` in-memory
+/// hosts (`web-01`…), and the ``InMemoryFleet`` that answers for them. Same config methods as ``TestFleet``, so a
+/// controller test moves from one to the other by changing how it reads the hosts. `hello-service==9.9.9` fails its
+/// health check, as the sample service's does on a real fleet.
+public final class InMemoryTestFleet: @unchecked Sendable {
+    private let folder: TemporaryFolder
+    public let hosts: Int
+    /// What the controller reaches the hosts through (`Controller(…, agents: fleet.agents)`).
+    public let agents = InMemoryFleet()
+    /// The config repository (a plain folder): `Environments/fleet/` and `Policies/local.yaml`.
+    public let config: String
+    public let environmentName = "fleet"
+
+    public var directory: String { folder.path }
+    public var environmentFolder: String { "\(config)/Environments/\(environmentName)" }
+
+    public static let defaultPolicy = """
+        rollout: {prepare: 20, canary: 1, batch: 50%, pause: 0s, maxFailures: 0, onFailure: halt}
+        health: {retries: 40, interval: 250ms}
+        drift: heal
+
+        """
+
+    public init(hosts: Int = 3) throws {
+        folder = try TemporaryFolder("memory-fleet")
+        self.hosts = hosts
+        config = folder.path("config")
+        try write("Environments/\(environmentName)/environment.yaml",
+                  InMemoryFleet.environmentFile(hosts: (0..<hosts).map(name)))
+        try write("Policies/local.yaml", Self.defaultPolicy)
+        try setPins(.a, "hello-service==1.0.0")
+        try setPins(.b, "hello-service==1.0.0")
+        // As the sample service's 9.9.9 on a real fleet: it installs, starts, and never answers its health check.
+        agents.fail("check", code: .health, whenPinned: "hello-service==9.9.9",
+                    message: "the slot failed its health check after 40 attempts: /healthz answered 500, expected 200")
+    }
+
+    // MARK: The config
+
+    public func write(_ path: String, _ text: String) throws {
+        let url = URL(fileURLWithPath: config).appendingPathComponent(path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+
+    public func read(_ path: String) throws -> String {
+        try String(contentsOfFile: "\(config)/\(path)", encoding: .utf8)
+    }
+
+    public func setPins(_ slot: Slot, _ pins: String) throws {
+        try write("Environments/\(environmentName)/\(slot).txt", pins + "\n")
+    }
+
+    public func setActive(_ slot: Slot) throws {
+        try editEnvironment {
+            $0.replacingOccurrences(of: "active: A\n", with: "active: \(slot)\n")
+                .replacingOccurrences(of: "active: B\n", with: "active: \(slot)\n")
+        }
+    }
+
+    public func editEnvironment(_ edit: (String) -> String) throws {
+        let path = "Environments/\(environmentName)/environment.yaml"
+        try write(path, edit(try read(path)))
+    }
+
+    /// Another environment, `name`, of in-memory hosts `hosts`, serving 1.0.0 from both slots.
+    public func addEnvironment(_ name: String, hosts: [String]) throws {
+        try write("Environments/\(name)/environment.yaml", InMemoryFleet.environmentFile(hosts: hosts))
+        try write("Environments/\(name)/A.txt", "hello-service==1.0.0\n")
+        try write("Environments/\(name)/B.txt", "hello-service==1.0.0\n")
+    }
+
+    public func environment() throws -> Environment {
+        try ConfigLoader(source: DirectoryConfigSource(root: config)).environment(environmentName)
+    }
+
+    // MARK: The hosts
+
+    public func name(_ index: Int) -> String { String(format: "web-%02d", index + 1) }
+
+    public func host(_ index: Int) -> InMemoryHost { agents.host(name(index)) }
+
+    /// The slot host `index` routes to (`A`, `B`), nil before its first switch: what its nginx would answer from.
+    public func slot(_ index: Int) -> String? { host(index).routed?.rawValue }
+
+    /// Whether every host (or those of `indexes`) serves exactly `pins`.
+    public func serves(_ pins: [String], hosts indexes: [Int]? = nil) -> Bool {
+        (indexes ?? Array(0..<hosts)).allSatisfy { host($0).servedPins == pins }
+    }
+}
