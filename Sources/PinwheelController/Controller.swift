@@ -56,7 +56,8 @@ public actor Controller {
                 notifier: Notifier? = nil, heartbeat: LoopHeartbeat? = nil, agents: (any HostAgentFactory)? = nil) {
         self.configuration = configuration
         hostAgents = agents ?? TransportAgentFactory(controlDirectory: configuration.controlDirectory,
-                                                     trust: configuration.localFileTrust)
+                                                     trust: configuration.localFileTrust,
+                                                     limit: ConnectionLimit(configuration.maxConnections))
         self.heartbeat = heartbeat
         self.logger = logger
         // A controller runs for months: libgit2's object cache would keep a little of every commit it reads.

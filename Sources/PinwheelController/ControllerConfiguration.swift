@@ -29,6 +29,10 @@ public struct ControllerConfiguration: Sendable {
     public var allowedIdentityFolders: [String]
     /// Whether hosts with `address: local` may run on this machine (`watch --allow-local-hosts`); refused otherwise.
     public var allowLocalHosts = false
+    /// The most round trips to hosts open at once, across every environment (`watch --max-connections`).
+    public var maxConnections = ControllerConfiguration.defaultMaxConnections
+    /// Enough for a few environments of a hundred hosts to prepare at once, far below a machine's process limits.
+    public static let defaultMaxConnections = 128
 
     /// What `allowedIdentityFolders` and `allowLocalHosts` allow.
     public var localFileTrust: LocalFileTrust { .allowing(allowedIdentityFolders, localHosts: allowLocalHosts) }

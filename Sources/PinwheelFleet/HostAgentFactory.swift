@@ -16,15 +16,21 @@ public struct TransportAgentFactory: HostAgentFactory {
     public var controlDirectory: String
     /// The folders whose private keys and known-hosts files the config may name.
     public var trust: LocalFileTrust
+    /// The cap on round trips open at once, shared by every environment's agents (nil: none).
+    public var limit: ConnectionLimit?
 
-    public init(controlDirectory: String, trust: LocalFileTrust) {
+    public init(controlDirectory: String, trust: LocalFileTrust, limit: ConnectionLimit? = nil) {
         self.controlDirectory = controlDirectory
         self.trust = trust
+        self.limit = limit
     }
 
     public func agents(for environment: Environment, source: any ConfigSource, commit: String?) throws -> [HostAgent] {
-        let transports = try TransportFactory.transports(for: environment, source: source, controlDirectory: controlDirectory,
+        var transports = try TransportFactory.transports(for: environment, source: source, controlDirectory: controlDirectory,
                                                          trust: trust)
+        if let limit {
+            transports = transports.mapValues { LimitedTransport($0, limit: limit) }
+        }
         return HostAgent.agents(for: environment, transports: transports, commit: commit)
     }
 }

@@ -52,6 +52,11 @@ struct Watch: AsyncParsableCommand {
     @Option(name: .customLong("drift-interval"), help: ArgumentHelp("How often to observe every host for drift.", valueName: "duration"))
     var driftInterval = "60s"
 
+    @Option(name: .customLong("max-connections"),
+            help: ArgumentHelp("The most round trips to hosts open at once, across every environment (default \(ControllerConfiguration.defaultMaxConnections)).",
+                               valueName: "count"))
+    var maxConnections = ControllerConfiguration.defaultMaxConnections
+
     @Option(help: ArgumentHelp("Where the cache clone lives (default ~/.cache/pinwheel/...).", valueName: "path"))
     var cache: String?
 
@@ -109,6 +114,7 @@ struct Watch: AsyncParsableCommand {
             throw ValidationError("durations are written like 500ms, 5s, 1m")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
+        guard (1...10_000).contains(maxConnections) else { throw ValidationError("--max-connections is a count from 1 to 10000") }
         guard ["logfmt", "json"].contains(logFormat) else { throw ValidationError("--log-format must be logfmt or json") }
         for flag in notify {
             do {
@@ -184,6 +190,7 @@ struct Watch: AsyncParsableCommand {
         )
         configuration.requireSignatures = signatureRule.requireSignatures
         configuration.allowLocalHosts = localFiles.allowLocalHosts
+        configuration.maxConnections = maxConnections
         configuration.notify = notify.compactMap { try? NotifyTarget(flag: $0) }
         // Secrets are loaded before the controller starts: a missing one fails now, and the controller knows their
         // values to redact them from what the page and notifications show.
