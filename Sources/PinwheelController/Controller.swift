@@ -296,6 +296,14 @@ public actor Controller {
             let drifted = await check.drifted(state.environment, commit: state.commit, source: source)
             guard !drifted.isEmpty else { continue }
             let hosts = drifted.map(\.host)
+            // Hosts the rollout never reached (down, skipped for a fault of their own) are behind, not drifted: they
+            // get the commit in any drift mode. Drift that is also there is handled as the policy says, below.
+            if hosts.allSatisfy({ DriftCheck.isBehind($0, status: last) }) {
+                logger.info("hosts behind the applied commit: reconciling them",
+                            metadata: ["env": "\(name)", "commit": "\(state.commit.short)", "hosts": "\(hosts.sorted().joined(separator: ","))"])
+                start(state.environment, commit: state.commit, source: source, repository: repository)
+                continue
+            }
             metrics.driftDetected(environment: name, hosts: hosts.count)
             logger.warning("drift", metadata: ["env": "\(name)", "commit": "\(state.commit.short)",
                                                "hosts": "\(hosts.sorted().joined(separator: ","))",

@@ -380,6 +380,28 @@ struct ControllerTests {
         #expect(!world.fleet.host(1).slot(.a).running)
     }
 
+    /// A host that was down during a release never received it: under `drift: report` it still gets the release when
+    /// it is back (the next drift check), and is not reported as drift.
+    @Test func aHostBehindGetsTheReleaseWhateverTheDriftMode() async throws {
+        let world = try await world(hosts: 2, drift: "report")
+        await world.pollAndSettle()
+        world.fleet.host(1).takeDown()
+        try world.fleet.setPins(.b, "hello-service==1.1.0")
+        try world.fleet.setActive(.b)
+        try await world.config.commitAndPush("fleet: release hello-service 1.1.0")
+        await world.pollAndSettle()
+        #expect(try world.status()?.result == .degraded)
+        #expect(world.fleet.host(1).routed == .a)
+
+        world.fleet.host(1).bringUp()
+        await world.controller.checkDrift()
+        await world.controller.settle()
+        #expect(world.fleet.host(1).routed == .b, "the host that was down got the release")
+        #expect(try world.status()?.result == .converged)
+        #expect((try? world.metrics.expectCounter("pinwheel_drift_detected_total", [("environment", "fleet")]))?.totalValue ?? 0 == 0,
+                "being behind is not drift")
+    }
+
     @Test func theRunLoopWakesOnATriggerAndStopsCleanly() async throws {
         let world = try await world(hosts: 1)
         let controller = world.controller

@@ -16,6 +16,14 @@ struct DriftCheck: Sendable {
         return reports.filter { $0.error != nil || !($0.plan?.isEmpty ?? true) }
     }
 
+    /// Whether `host` never received the commit `status` records: the rollout failed or skipped it (it has a
+    /// reason), or it is not in the status at all. Such a host is behind, not drifted: it gets the commit whatever the
+    /// drift mode, since `drift: report` is for hosts that received it and changed afterwards.
+    static func isBehind(_ host: String, status: EnvironmentStatus?) -> Bool {
+        guard let status, let entry = status.hosts[host] else { return true }
+        return entry.reason != nil || entry.error != nil
+    }
+
     /// `status` after the check found `hosts` drifted from `commit` (`drift: report`): degraded, naming them.
     static func reported(_ status: EnvironmentStatus, hosts: [String], commit: ObjectID) -> EnvironmentStatus {
         var status = status
