@@ -456,6 +456,16 @@ class BuildFileTests(TestCase):
         self.assertFalse(os.path.exists(host.slot_dir("A")))
 
 
+    def test_a_full_disk_is_the_hosts_fault_not_an_install_failure(self):
+        host = agent.Agent(make_request(self.root))
+        host.installer = lambda: None
+        host.run = lambda argv: (1, "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device")
+        with self.assertRaises(agent.StepFailed) as raised:
+            host.build("A", host.slot_dir("A"))
+        self.assertEqual(raised.exception.code, "diskFull")
+        self.assertIn("disk is full", raised.exception.diagnosis)
+        self.assertFalse(os.path.exists(host.slot_dir("A")))
+
     def test_a_leftover_build_that_cannot_be_removed_is_named(self):
         host = agent.Agent(make_request(self.root))
         target = host.slot_dir("A")

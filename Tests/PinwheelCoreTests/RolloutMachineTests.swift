@@ -164,7 +164,7 @@ struct RolloutMachineTests {
     }
 
     @Test(arguments: [FailureCode.unreachable, .timeout, .nginxTest, .nginxReload, .nginxVerify, .supervisor, .envFile,
-                      .locked, .fenced, .unsafeRoot, .hostKeyMismatch, .internal])
+                      .locked, .fenced, .unsafeRoot, .hostKeyMismatch, .internal, .diskFull])
     func aHostsOwnFault(_ code: FailureCode) {
         #expect(code.blame == .host)
     }

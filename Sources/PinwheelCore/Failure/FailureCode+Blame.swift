@@ -6,7 +6,7 @@ extension FailureCode {
         /// The release did it: its pins do not install, its new slot fails its health check, its hook fails.
         case release
         /// The host did: it is unreachable or lost mid-step, its own nginx or supervisord is broken, a file it should
-        /// have is missing, its deploy root is unsafe, its lock is held, another controller owns it now.
+        /// have is missing, its disk is full, its deploy root is unsafe, its lock is held, another controller owns it now.
         case host
     }
 
@@ -16,7 +16,7 @@ extension FailureCode {
         switch self {
         case .install, .health, .hook, .unknown:
             return .release
-        case .envFile, .exec, .supervisor, .notPrepared, .notReady, .notServed, .nginxTest, .nginxReload, .nginxVerify,
+        case .diskFull, .envFile, .exec, .supervisor, .notPrepared, .notReady, .notServed, .nginxTest, .nginxReload, .nginxVerify,
              .internal, .locked, .badRequest, .protocolMismatch, .unsafeRoot, .fenced, .unreachable, .hostKeyMismatch,
              .authentication, .timeout, .badReply, .untrustedLocalFile:
             return .host

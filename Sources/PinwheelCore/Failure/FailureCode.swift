@@ -30,6 +30,8 @@ public enum FailureCode: Sendable, Hashable, CustomStringConvertible {
     case nginxVerify
     /// A release hook exited non-zero or ran past its timeout.
     case hook
+    /// The host's disk is full: an install or a write found no space.
+    case diskFull
     /// An unexpected exception inside the agent.
     case `internal`
 
@@ -65,7 +67,7 @@ public enum FailureCode: Sendable, Hashable, CustomStringConvertible {
     /// The agent's step codes, in the agent's `STEP_CODES` order.
     public static let agentStepCodes: [FailureCode] = [
         .install, .envFile, .exec, .supervisor, .health, .notPrepared, .notReady, .notServed, .nginxTest, .nginxReload,
-        .nginxVerify, .hook, .internal,
+        .nginxVerify, .hook, .diskFull, .internal,
     ]
 
     /// The agent's reply codes, in the agent's `REPLY_CODES` order; `stepFailed` is not a failure of its own (the
@@ -96,6 +98,7 @@ public enum FailureCode: Sendable, Hashable, CustomStringConvertible {
         case .nginxReload: "nginxReload"
         case .nginxVerify: "nginxVerify"
         case .hook: "hook"
+        case .diskFull: "diskFull"
         case .internal: "internal"
         case .locked: "locked"
         case .badRequest: "badRequest"

@@ -54,6 +54,7 @@ Step codes (`code` of a step result), mirrored by the Swift side from STEP_CODES
     nginxVerify  `nginx.check` did not answer from the new slot after the reload (switched back)
     exec         `pinwheel exec`: the command could not be started
     hook         a release hook (prepare, beforeSwitch, afterSwitch) exited non-zero or ran past its timeout
+    diskFull     the host's disk is full (an install or a write found no space): the host's fault, not the release's
     internal     an unexpected exception inside the step
 
 A failed step's `error` is Pinwheel's diagnosis in one line (the step, the exit status, the health answer): the
@@ -81,9 +82,12 @@ STEP_ACTIONS = ("prepare", "start", "check", "route", "verify", "beforeSwitch", 
 # The last lines of a hook's output kept for the report and the status.
 HOOK_OUTPUT_LINES = 20
 STEP_CODES = ("install", "envFile", "exec", "supervisor", "health", "notPrepared", "notReady", "notServed", "nginxTest",
-              "nginxReload", "nginxVerify", "hook", "internal")
+              "nginxReload", "nginxVerify", "hook", "diskFull", "internal")
 REPLY_CODES = ("protocol", "badRequest", "locked", "unsafeRoot", "fenced", "stepFailed", "internal")
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600
+# What pip, uv and the C library print when a write finds no space (ENOSPC): the host's fault, not the release's.
+DISK_FULL = "No space left on device"
+ENOSPC = 28  # errno.ENOSPC on Linux, without importing errno
 # After a switch, `nginx.check` is asked up to this many times, 20 ms apart (about five seconds when nginx answers).
 ROUTE_VERIFY_ATTEMPTS = 250
 # What a step saw of supervisord and the web processes is reused by the observation that ends the request while
@@ -1319,6 +1323,9 @@ class Agent:
 
     def checked(self, argv, what):
         code, text = self.run(argv)
+        if code != 0 and DISK_FULL in text:
+            raise StepFailed("diskFull", "%s failed (exit %d): the host's disk is full; free space on it:\n%s" % (
+                what, code, text.strip()[-4000:]))
         if code != 0:
             raise StepFailed("install", "%s failed (exit %d):\n%s" % (what, code, text.strip()[-4000:]))
 
@@ -1736,6 +1743,8 @@ class Agent:
                 except Exception as error:
                     if isinstance(error, StepFailed):
                         code, message, detail = error.code, error.diagnosis, error.detail
+                    elif isinstance(error, OSError) and error.errno == ENOSPC:
+                        code, message, detail = "diskFull", "the host's disk is full (%s); free space on it" % error, None
                     else:
                         code, message, detail = "internal", "%s: %s" % (type(error).__name__, error), None
                     done.append(step_result(step, False, started, self.output, code=code, error=message, detail=detail))
