@@ -5,6 +5,7 @@ nor nginx: `supervisorctl` and `nginx` are small scripts in a folder put first i
 supervisorctl prints the status file its `-c` names; nginx fails when a word holds `fail`), and web processes are
 `http.server`s on free loopback ports.
 """
+import atexit
 import base64
 import contextlib
 import fcntl
@@ -13,6 +14,7 @@ import importlib.util
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -32,6 +34,7 @@ _spec.loader.exec_module(agent)
 
 # The test doubles of the host's supervisorctl and nginx, found first where the agent looks for system programs.
 FAKE_SYSTEM = tempfile.mkdtemp(prefix="pinwheel-agent-tests-")
+atexit.register(shutil.rmtree, FAKE_SYSTEM, True)
 for _name, _text in (
         ("supervisorctl", '#!/bin/sh\nif [ "$1" = -c ] && [ "${2%%.status}" != "$2" ] && [ "$3" = status ]; then cat "$2"; fi\n'
                           'echo "$*" >> "%s/supervisorctl.calls"\nexit 0\n' % FAKE_SYSTEM),
