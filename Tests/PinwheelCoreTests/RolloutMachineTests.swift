@@ -158,13 +158,13 @@ struct RolloutMachineTests {
         #expect(outcome.failures.keys.sorted() == ["web-01", "web-02"])
     }
 
-    @Test(arguments: [FailureCode.install, .health, .hook, .unknown("newCode")])
+    @Test(arguments: [FailureCode.install, .envFile, .supervisor, .health, .hook, .unknown("newCode")])
     func releaseEvidence(_ code: FailureCode) {
         #expect(code.blame == .release)
     }
 
-    @Test(arguments: [FailureCode.unreachable, .timeout, .nginxTest, .nginxReload, .nginxVerify, .supervisor, .envFile,
-                      .locked, .fenced, .unsafeRoot, .hostKeyMismatch, .internal, .diskFull])
+    @Test(arguments: [FailureCode.unreachable, .timeout, .nginxTest, .nginxReload, .nginxVerify, .locked, .fenced,
+                      .unsafeRoot, .hostKeyMismatch, .internal, .diskFull])
     func aHostsOwnFault(_ code: FailureCode) {
         #expect(code.blame == .host)
     }
