@@ -2,6 +2,7 @@ import Foundation
 import PinwheelConfig
 import PinwheelCore
 import PinwheelFleet
+import PinwheelEngine
 
 /// A real fleet on this machine's loopback for tests: each host with its own sshd, supervisord and nginx
 /// (`scripts/fleet`), a pypiserver index with the sample service's wheels (`scripts/package-index`), and a config

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PinwheelConfig
 import PinwheelCore
+import PinwheelEngine
 import PinwheelFleet
 import PinwheelGit
 import PinwheelReleases

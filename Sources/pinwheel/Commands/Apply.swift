@@ -3,6 +3,7 @@ import Foundation
 import PinwheelConfig
 import PinwheelCore
 import PinwheelFleet
+import PinwheelEngine
 import PinwheelReleases
 
 struct Apply: AsyncParsableCommand {
