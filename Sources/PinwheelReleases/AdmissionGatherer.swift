@@ -25,9 +25,15 @@ public actor AdmissionGatherer {
     /// Whether the operator requires signatures everywhere (`--require-signatures`).
     public var requireSignatures: Bool { verifier.trusted.requireSignatures }
 
-    public init(trusted: TrustedKeys, allowHistoryRewrite: Bool, verifier: SignatureVerifier? = nil) {
+    /// Checks that a promotion source's statuses were signed by the controller (`--status-signing-key`); nil: every
+    /// status counts.
+    public let statusVerifier: StatusVerifier?
+
+    public init(trusted: TrustedKeys, allowHistoryRewrite: Bool, verifier: SignatureVerifier? = nil,
+                statusVerifier: StatusVerifier? = nil) {
         self.verifier = verifier ?? SignatureVerifier(trusted: trusted)
         self.allowHistoryRewrite = allowHistoryRewrite
+        self.statusVerifier = statusVerifier
     }
 
     /// The facts about applying `desired` from `commit` (nil: files outside git; `uncommitted`: work tree changes on
@@ -59,7 +65,7 @@ public actor AdmissionGatherer {
             }
         }
         if let promotion = desired.policy.promotion, Admission.readsPromotion(desired, lastApplied: lastApplied) {
-            facts.promotion = promotionSource(promotion.from, in: repository, statusTip: statusTip)
+            facts.promotion = await promotionSource(promotion.from, in: repository, statusTip: statusTip)
         }
         return facts
     }
@@ -121,14 +127,19 @@ public actor AdmissionGatherer {
         return signing
     }
 
-    /// The statuses of `source` as of the status branch's tip, read again only when the tip moved.
+    /// The statuses of `source` as of the status branch's tip, read again only when the tip moved; with a status
+    /// verifier, only those the controller signed (a forged status cannot fake a soak).
     private func promotionSource(_ source: String, in repository: Repository,
-                                 statusTip: @Sendable () throws -> ObjectID?) -> AdmissionFacts.PromotionSource {
+                                 statusTip: @Sendable () throws -> ObjectID?) async -> AdmissionFacts.PromotionSource {
         do {
             guard let tip = try statusTip() else { return .observed([]) }
             if let cached = promotionSources[source], cached.tip == tip { return .observed(cached.observed) }
-            let observed = try StatusBranch.statuses(of: source, at: tip, in: repository, limit: promotionHistoryLimit)
-                .compactMap(PromotionGate.Observed.init)
+            var statuses: [EnvironmentStatus] = []
+            for (commit, status) in try StatusBranch.records(of: source, at: tip, in: repository, limit: promotionHistoryLimit) {
+                if let statusVerifier, !(await statusVerifier.state(of: commit, in: repository).isVerified) { continue }
+                statuses.append(status)
+            }
+            let observed = statuses.compactMap(PromotionGate.Observed.init)
             promotionSources[source] = (tip, observed)
             return .observed(observed)
         } catch {
