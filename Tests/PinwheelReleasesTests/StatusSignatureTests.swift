@@ -1,4 +1,5 @@
 import Foundation
+import PinwheelConfig
 import PinwheelCore
 import PinwheelGit
 import PinwheelTestSupport
@@ -139,6 +140,42 @@ struct StatusSignatureTests {
         }
         #expect(concurrent != nil && concurrent != first)
         #expect(try repository.referenceTarget("refs/heads/\(Self.branch)") == concurrent)
+    }
+
+    /// A promotion's soak is read from the source's statuses: with the controller's keys, a forged one does not count.
+    @Test func aPromotionCountsOnlyTheSourceStatusesTheControllerSigned() async throws {
+        let config = try ConfigRepository()
+        let base = try config.tip
+        let policy = try #require(try config.text("Policies/production.yaml", at: base))
+        let promoted = try config.commit(["Policies/production.yaml": policy + "promotion: {from: staging, soak: 30m}\n"],
+                                         message: "promote from staging\n")
+        let desired = try ConfigLoader(source: CommitConfigSource(repository: config.repository, commit: promoted)).environment("production")
+        let before = try ConfigLoader(source: CommitConfigSource(repository: config.repository, commit: base)).environment("production")
+        let keys = try SigningRepository("status-promotion")
+        _ = try keys.newKey("controller")
+        let signer = StatusSigner(key: "\(keys.folder)/controller")
+        let gatherer = AdmissionGatherer(trusted: TrustedKeys(), allowHistoryRewrite: false,
+                                         statusVerifier: try StatusVerifier(publicKeys: [signer.publicKey]))
+        let repository = config.repository
+        func promotion() async -> AdmissionFacts.PromotionSource? {
+            await gatherer.facts(for: desired, commit: promoted, lastApplied: AdmissionFacts.LastApplied(commit: base.hex, environment: before),
+                                 quarantined: [], in: repository,
+                                 statusTip: { try StatusBranch.tip(repository, branch: EnvironmentStatus.defaultBranch)?.tip },
+                                 now: ISO8601DateFormatter().date(from: "2026-11-20T12:00:00Z")!).promotion
+        }
+        // Someone who can push the status branch says staging has run the pins since long ago.
+        try config.recordStatus(environment: "staging", desired: base, result: .converged, healthy: true, date: Date(),
+                                time: "2026-11-20T09:00:00Z")
+        #expect(await promotion() == .observed([]), "the forged status is not counted")
+        var status = EnvironmentStatus(environment: "staging", desired: base.hex, result: .converged, message: "observed",
+                                       time: "2026-11-20T10:00:00Z", active: .b, pins: ["hello-service==1.1.0"],
+                                       hosts: ["web-01": .init(serving: .b, slots: [:], healthy: true)])
+        status.message = "every host serves the desired slot"
+        _ = try await repository.signedCommit(
+            changes: [.write(EnvironmentStatus.path(of: "staging"), Data(try status.yaml().utf8))],
+            onBranch: EnvironmentStatus.defaultBranch, message: status.commitMessage, author: Self.pinwheel, sign: signer.sign)
+        guard case let .observed(observed) = await promotion() else { Issue.record("not observed"); return }
+        #expect(observed.map(\.time) == [ISO8601DateFormatter().date(from: "2026-11-20T10:00:00Z")!], "only the controller's status counts")
     }
 
     @Test func fingerprintsAreOpenSSHsAndKeysOthersMayReadAreRefused() throws {
