@@ -63,4 +63,39 @@ struct StatusKeyCommandTests {
         #expect(refused.stderr.contains("quarantine"), "\(refused.stderr)")
         #expect(refused.stderr.contains("nothing was done"), "\(refused.stderr)")
     }
+
+    /// `watch` as a process: with the key, the status it pushes (an invalid config's: no host is needed) is signed so
+    /// that git verifies it, and the log names the key by its file name only; without one, it says the status branch
+    /// is trusted unsigned.
+    @Test func watchSignsWhatItPushesAndSaysWhenItDoesNot() async throws {
+        let work = try TemporaryDirectory()
+        try work.copyExampleConfig()
+        try work.write("Environments/production/environment.yaml", "hosts: [\n")
+        let place = try TemporaryDirectory()
+        let config = try await ConfigRemote(from: work.path, in: place.path)
+        let keys = try TemporaryDirectory()
+        let own = try key("controller", in: keys)
+
+        let signing = try WatchProcessTests.Watcher(remote: config.remote, allow: place.path, cache: place.path + "/cache",
+                                                    log: place.path + "/signed.log", extra: ["--status-signing-key", own])
+        try await signing.waitFor("status committed")
+        signing.signal(SIGTERM)
+        signing.process.waitUntilExit()
+        #expect(signing.text.contains("statuses are signed with the controller's key") && signing.text.contains("key=controller"),
+                "\(signing.text)")
+        #expect(!signing.text.contains(keys.path), "the key's folder is never logged")
+        let signers = keys.path + "/status_signers"
+        let publicKey = try String(contentsOfFile: own + ".pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        try "pinwheel@localhost \(publicKey)\n".write(toFile: signers, atomically: false, encoding: .utf8)
+        let marks = try await config.inRemote(["-c", "gpg.format=ssh", "-c", "gpg.ssh.allowedSignersFile=\(signers)",
+                                               "log", "--format=%G?", EnvironmentStatus.defaultBranch])
+        #expect(marks.split(separator: "\n") == ["G"], "\(marks)")
+        #expect(try config.status(of: "production")?.result == .invalid)
+
+        let unsigned = try WatchProcessTests.Watcher(remote: config.remote, allow: place.path, cache: place.path + "/cache2",
+                                                     log: place.path + "/unsigned.log")
+        try await unsigned.waitFor("the status branch is trusted unsigned")
+        unsigned.signal(SIGTERM)
+        unsigned.process.waitUntilExit()
+    }
 }
