@@ -55,7 +55,7 @@ public actor AdmissionGatherer {
             facts.ancestry = await ancestry(of: commit, base: base, lastApplied: lastApplied?.commit ?? "", in: repository)
         }
         if let commit, !Admission.requiresSignatures(facts) {
-            facts.signingNeighbours = signingNeighbours(of: desired, at: commit, in: repository, statusTip: statusTip)
+            facts.signingNeighbours = await signingNeighbours(of: desired, at: commit, in: repository, statusTip: statusTip)
         }
         if let commit, facts.trustsKeys, facts.uncommitted.isEmpty, Admission.requiresSignatures(facts) {
             do {
@@ -89,15 +89,16 @@ public actor AdmissionGatherer {
     /// The other environments that require signatures and name one of `desired`'s hosts (by address): those at
     /// `commit` whose config loads, and every environment with a status, as its last applied commit had it (so a
     /// commit cannot shed the rule by also breaking, removing or weakening the guarded environment). A host is
-    /// matched by address alone, whatever the port or user: the strictest reading.
+    /// matched by address alone, whatever the port or user: the strictest reading. With a status verifier, each last
+    /// applied commit is the one the controller signed for (a forged status cannot shed the rule).
     private func signingNeighbours(of desired: Environment, at commit: ObjectID, in repository: Repository,
-                                   statusTip: @Sendable () throws -> ObjectID?) -> [AdmissionFacts.SigningNeighbour] {
+                                   statusTip: @Sendable () throws -> ObjectID?) async -> [AdmissionFacts.SigningNeighbour] {
         let tip = try? statusTip()
         let signing: [String: Set<String>]
         if let cached = signingEnvironments, cached.commit == commit, cached.statusTip == tip {
             signing = cached.hosts
         } else {
-            signing = Self.signingEnvironments(at: commit, statusTip: tip, in: repository)
+            signing = await Self.signingEnvironments(at: commit, statusTip: tip, in: repository, verifier: statusVerifier)
             signingEnvironments = (commit, tip, signing)
         }
         let addresses = Set(desired.hosts.map { $0.address.lowercased() })
@@ -107,7 +108,8 @@ public actor AdmissionGatherer {
     }
 
     /// Each environment that requires signatures (at `commit` or as last applied), with its hosts' addresses.
-    static func signingEnvironments(at commit: ObjectID, statusTip: ObjectID?, in repository: Repository) -> [String: Set<String>] {
+    static func signingEnvironments(at commit: ObjectID, statusTip: ObjectID?, in repository: Repository,
+                                    verifier: StatusVerifier? = nil) async -> [String: Set<String>] {
         var signing: [String: Set<String>] = [:]
         func add(_ environment: Environment) {
             guard environment.policy.verify.requiresSignatures else { return }
@@ -118,9 +120,13 @@ public actor AdmissionGatherer {
         }
         if let statusTip, let folders = try? repository.listDirectory(ConfigLoader.environmentsFolder, at: statusTip) {
             for folder in folders where folder.kind == .directory {
-                guard let data = try? repository.readFile(EnvironmentStatus.path(of: folder.name), at: statusTip),
-                      let status = try? EnvironmentStatus.parse(String(decoding: data, as: UTF8.self)),
-                      let environment = lastApplied(folder.name, status: status, in: repository)?.environment else { continue }
+                let status: EnvironmentStatus?
+                if let verifier {
+                    status = try? await StatusBranch.trustedStatus(of: folder.name, at: statusTip, in: repository, verifier: verifier).status
+                } else {
+                    status = try? StatusBranch.status(of: folder.name, at: statusTip, in: repository)
+                }
+                guard let environment = lastApplied(folder.name, status: status, in: repository)?.environment else { continue }
                 add(environment)
             }
         }

@@ -178,6 +178,35 @@ struct StatusSignatureTests {
         #expect(observed.map(\.time) == [ISO8601DateFormatter().date(from: "2026-11-20T10:00:00Z")!], "only the controller's status counts")
     }
 
+    /// An environment that required signatures when the controller last applied it keeps guarding its hosts: a forged
+    /// status naming a later commit without the rule does not shed it.
+    @Test func aForgedStatusCannotShedASigningEnvironmentsRule() async throws {
+        let config = try ConfigRepository()
+        let initial = try config.tip
+        let policy = try #require(try config.text("Policies/production.yaml", at: initial))
+        let guarded = try config.commit(["Policies/production.yaml": policy + "verify: {signatures: required}\n"],
+                                        message: "require signatures\n")
+        let weakened = try config.commit(["Policies/production.yaml": policy], message: "drop the rule\n")
+        let keys = try SigningRepository("status-neighbours")
+        _ = try keys.newKey("controller")
+        let signer = StatusSigner(key: "\(keys.folder)/controller")
+        let repository = config.repository
+        let applied = EnvironmentStatus(environment: "production", desired: guarded.hex, result: .converged, message: "converged",
+                                        time: "2026-11-20T10:00:00Z", active: .a, pins: [], hosts: [:])
+        _ = try await Self.write(applied, in: repository, signer: signer)
+        var forged = applied
+        forged.desired = weakened.hex
+        _ = try await Self.write(forged, in: repository, signer: nil)
+        let tip = try #require(try repository.referenceTarget("refs/heads/\(Self.branch)"))
+
+        let believingAnyone = await AdmissionGatherer.signingEnvironments(at: weakened, statusTip: tip, in: repository)
+        #expect(believingAnyone["production"] == nil, "the forged status sheds the rule when it is believed")
+        let verifier = try StatusVerifier(publicKeys: [signer.publicKey])
+        let believingTheController = await AdmissionGatherer.signingEnvironments(at: weakened, statusTip: tip, in: repository,
+                                                                                 verifier: verifier)
+        #expect(believingTheController["production"]?.isEmpty == false, "production as the controller last applied it")
+    }
+
     @Test func fingerprintsAreOpenSSHsAndKeysOthersMayReadAreRefused() throws {
         let signing = try SigningRepository("status-keys")
         let key = try signing.newKey("controller")
