@@ -86,7 +86,7 @@ public actor StatusVerifier {
         guard signature.hasPrefix("-----BEGIN SSH SIGNATURE-----") else {
             return .bad(reason: "not an SSH signature")
         }
-        let folder = try SignatureVerifier.temporaryFolder()
+        let folder = try SignatureVerifier.temporaryFolder(prefix: "pinwheel-status-signature")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let file = try SignatureVerifier.write(signature, to: folder + "/status.sig")
         let output: ProcessOutput
