@@ -60,6 +60,9 @@ struct Apply: AsyncParsableCommand {
     /// The status branch the last applied commit is read from and an override is recorded on.
     @OptionGroup var statusBranchOptions: StatusBranchOptions
 
+    /// The controller's status key: an override's status is signed with it, and only statuses it signed are believed.
+    @OptionGroup var statusKeys: StatusKeyOptions
+
     @Flag(help: "Emergencies only: ignore the policy's canary, batches and pauses and switch every host at once.")
     var allAtOnce = false
 
@@ -89,7 +92,8 @@ struct Apply: AsyncParsableCommand {
         let lines = json ? JSONLines() : nil
         let admission = try await ApplyAdmission.judge(desired, source: source, options: repository, statusBranch: statusBranch,
                                                        trusted: signatureRule.applied(to: trustedKeys.trusted),
-                                                       allowHistoryRewrite: allowHistoryRewrite)
+                                                       allowHistoryRewrite: allowHistoryRewrite,
+                                                       statusVerifier: try statusVerifier(), quiet: quiet)
         let overriding = try admit(admission, lines: lines, quiet: quiet)
         let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
         let timings = self.timings ? PhaseTimings() : nil
@@ -148,7 +152,7 @@ struct Apply: AsyncParsableCommand {
             }
         }
         if let overriding {
-            try record(overriding, desired: desired, admission: admission, report: report)
+            try await record(overriding, desired: desired, admission: admission, report: report)
         }
         if report.outcome.revert {
             try revertRelease(report.outcome)
