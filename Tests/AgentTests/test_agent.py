@@ -459,6 +459,23 @@ class BuildFileTests(TestCase):
         self.assertFalse(os.path.exists(host.slot_dir("A")))
 
 
+    def test_without_uv_one_pip_drives_a_venv_that_has_none(self):
+        host = agent.Agent(make_request(self.root))
+        host.installer = lambda: None
+        commands = []
+        host.run = lambda argv: commands.append(argv) or (0, "")
+        host.build("A", host.slot_dir("A"))
+        venv = os.path.join(host.slot_dir("A"), "venv")
+        self.assertEqual(commands[1], ["/usr/bin/python3", "-m", "venv", "--without-pip", venv])
+        self.assertEqual(commands[2][:5], ["/usr/bin/python3", "-m", "pip", "--python", os.path.join(venv, "bin", "python")])
+        # A pip too old for `--python` (or none): the venv gets its own, as before.
+        commands.clear()
+        host.run = lambda argv: commands.append(argv) or ((1, "") if "-c" in argv else (0, ""))
+        host.build("B", host.slot_dir("B"))
+        venv = os.path.join(host.slot_dir("B"), "venv")
+        self.assertEqual(commands[1], ["/usr/bin/python3", "-m", "venv", venv])
+        self.assertEqual(commands[2][:3], [os.path.join(venv, "bin", "python"), "-m", "pip"])
+
     def test_a_full_disk_is_the_hosts_fault_not_an_install_failure(self):
         host = agent.Agent(make_request(self.root))
         host.installer = lambda: None

@@ -1302,10 +1302,17 @@ class Agent:
                     bytecode = "; bytecode of %d files compiled, of %d taken from the running builds" % (compiled, reused)
             else:
                 installer = "pip"
-                self.checked([spec["python"], "-m", "venv", venv], "creating the virtualenv")
-                self.checked([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "--quiet", "--no-input",
-                              "--disable-pip-version-check", "--no-deps"] + hashes + where + ["-r", requirements],
-                             "installing the pins")
+                arguments = ["install", "--quiet", "--no-input", "--disable-pip-version-check", "--no-deps"] + hashes + \
+                    where + ["-r", requirements]
+                if self.pip_drives_other_venvs(spec["python"]):
+                    # One pip, the interpreter's own, drives the new venv (`pip --python`): no pip is copied into
+                    # each venv (ensurepip's install was most of a pip prepare) and nothing is compiled for it.
+                    self.checked([spec["python"], "-m", "venv", "--without-pip", venv], "creating the virtualenv")
+                    self.checked([spec["python"], "-m", "pip", "--python", os.path.join(venv, "bin", "python")] + arguments,
+                                 "installing the pins")
+                else:
+                    self.checked([spec["python"], "-m", "venv", venv], "creating the virtualenv")
+                    self.checked([os.path.join(venv, "bin", "python"), "-m", "pip"] + arguments, "installing the pins")
             self.write_manifest(slot, target, installer)
             self.say("slot %s: built %s with %s in %.1fs%s" % (slot, os.path.basename(target), installer,
                                                                time.monotonic() - started, bytecode))
@@ -1327,6 +1334,12 @@ class Agent:
             os.symlink(store.checked(slot, artifact), os.path.join(links, artifact["name"]))
         self.say("slot %s: %d shipped file(s) checked by hash" % (slot, len(artifacts)))
         return links
+
+    def pip_drives_other_venvs(self, python):
+        """Whether `python` has a pip of its own that can install into another venv (`--python`, pip 22.3 and later)."""
+        code, _ = self.run([python, "-I", "-c", "import sys, pip; sys.exit(tuple(int(part) for part in "
+                            "pip.__version__.split('.')[:2]) < (22, 3))"])
+        return code == 0
 
     @staticmethod
     def is_own_interpreter(python):
