@@ -59,6 +59,8 @@ struct Apply: AsyncParsableCommand {
     /// The status branch the last applied commit is read from and an override is recorded on.
     @OptionGroup var statusBranchOptions: StatusBranchOptions
 
+    @OptionGroup var artifacts: ArtifactCacheOptions
+
     @Flag(help: "Emergencies only: ignore the policy's canary, batches and pauses and switch every host at once.")
     var allAtOnce = false
 
@@ -94,7 +96,8 @@ struct Apply: AsyncParsableCommand {
         let timings = self.timings ? PhaseTimings() : nil
         let commit = (source as? CommitConfigSource)?.commit.hex
         let live = !quiet && LiveProgress.wanted ? LiveProgress(environment: environment, hosts: desired.hosts.count) : nil
-        var reconciler = EnvironmentReconciler(environment: desired, transports: transports, commit: commit) { event in
+        var reconciler = EnvironmentReconciler(environment: desired, transports: transports, commit: commit,
+                                               artifactCache: artifacts.cache) { event in
             timings?.record(event)
             if let lines {
                 for line in ApplyEventLine.lines(for: event) { lines.write(line.json()) }
