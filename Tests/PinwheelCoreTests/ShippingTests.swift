@@ -72,7 +72,7 @@ struct ShippingTests {
             $0.hasPrefix("\(path):3:24: error: `source.ship.index`")
         })
         #expect(try Self.diagnostics(Self.files(source: "{ship: {index: 'https://a/simple/'}, wheelhouse: /w}")).contains {
-            $0.hasPrefix("\(path):3:9: error: `source` sets `wheelhouse` and `ship`; choose one")
+            $0.hasPrefix("\(path):3:9: error: `source` sets both `wheelhouse` and `ship`; choose one")
         })
         #expect(try Self.diagnostics(Self.files(source: "{ship: {mirror: x}}")).contains { $0.contains("mirror") })
     }

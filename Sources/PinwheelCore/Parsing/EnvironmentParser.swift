@@ -95,7 +95,9 @@ struct EnvironmentParser {
                 reader.error("`source` must set `index` (a package index URL), `wheelhouse` (a folder of wheels on each host) "
                              + "or `ship` (artifacts the controller sends the hosts)", at: node)
             } else {
-                reader.error("`source` sets \(given.map { "`\($0)`" }.joined(separator: " and ")); choose one", at: node)
+                let named = given.map { "`\($0)`" }
+                reader.error("`source` sets \(named.count == 2 ? "both " : "")\(named.dropLast().joined(separator: ", ")) and \(named.last!); choose one",
+                             at: node)
             }
             return nil
         }
