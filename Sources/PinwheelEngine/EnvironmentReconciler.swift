@@ -26,9 +26,11 @@ public struct EnvironmentReconciler: Sendable {
     /// Asked before each action: when it says stop, no new action starts (host steps under way finish).
     public var shouldStop: @Sendable () async -> Bool = { false }
 
-    public init(environment: Environment, transports: [String: any Transport], commit: String?,
+    /// `artifactCache` keeps the files of an environment whose source is `ship` (default: ``ArtifactCache/defaultFolder()``).
+    public init(environment: Environment, transports: [String: any Transport], commit: String?, artifactCache: ArtifactCache? = nil,
                 events: @escaping @Sendable (ReconcileEvent) -> Void = { _ in }) {
-        self.init(environment: environment, agents: HostAgent.agents(for: environment, transports: transports, commit: commit),
+        self.init(environment: environment,
+                  agents: HostAgent.agents(for: environment, transports: transports, commit: commit, artifactCache: artifactCache),
                   events: events)
     }
 

@@ -13,6 +13,9 @@ public struct HostAgent: Sendable {
     /// The environment's lease epoch, sent with every request when controllers share a fleet (the host's fence
     /// refuses lower ones); nil when this controller runs alone.
     public var epoch: Int64?
+    /// With `source: {ship: …}`: the environment's shipper, shared by its agents, which sends each host the files
+    /// its prepares install before they run.
+    public var shipper: ArtifactShipper?
 
     public var host: FleetHost { target.host }
 
@@ -110,13 +113,28 @@ public struct HostAgent: Sendable {
         let started = ContinuousClock.now
         var result = PhaseResult(host: host.name, requested: steps)
         do {
-            let request = AgentRequest(.execute, steps: steps, target: target, commit: commit, fullObservation: fullObservation,
+            var request = AgentRequest(.execute, steps: steps, target: target, commit: commit, fullObservation: fullObservation,
                                        epoch: epoch)
+            var shipped: ShipReport?
+            do {
+                request.artifacts = try await shippedArtifacts(for: steps)
+                if let artifacts = request.artifacts { shipped = try await ship(artifacts, timeout: timeout) }
+            } catch let error as ShipError {
+                let step = steps.first { if case .prepare = $0 { return true } else { return false } }
+                result.error = HostFailure(.install, step: step?.description, message: "shipping the slot's files failed: \(error)")
+                result.duration = ContinuousClock.now - started
+                return result
+            }
             let reply = try await send(request, timeout: timeout)
             result.outcomes = (reply.steps ?? []).map {
                 StepOutcome(step: $0.step, ok: $0.ok, seconds: $0.seconds, output: $0.output, changed: $0.changed ?? true,
                             code: $0.code.map { FailureCode($0) }, error: $0.error, detail: $0.detail,
                             nginxVerifySeconds: $0.nginxVerifySeconds)
+            }
+            if let shipped, shipped.files > 0,
+               let index = result.outcomes.firstIndex(where: { if case .prepare = $0.step { return true } else { return false } }) {
+                result.outcomes[index].output.insert("shipped \(shipped.files) file(s), \(shipped.bytes) bytes"
+                    + (shipped.resumed > 0 ? ", \(shipped.resumed) continued from a partial file" : ""), at: 0)
             }
             result.observation = reply.observation
             if !reply.ok {
@@ -141,7 +159,7 @@ public struct HostAgent: Sendable {
         return HostFailure(FailureCode(reply.code ?? "internal"), message: reply.error ?? "the agent failed")
     }
 
-    private func send(_ request: AgentRequest, timeout: Duration) async throws -> AgentReply {
+    func send(_ request: AgentRequest, timeout: Duration) async throws -> AgentReply {
         var output = try await transport.run(python: python, script: try request.script(.cached), timeout: timeout)
         if output.standardOutput.hasPrefix(AgentRequest.missingAgent) {
             // The host's first round trip with this version of the agent: again, with the agent, which it keeps.

@@ -18,11 +18,14 @@ public struct TransportAgentFactory: HostAgentFactory {
     public var trust: LocalFileTrust
     /// The cap on round trips open at once, shared by every environment's agents (nil: none).
     public var limit: ConnectionLimit?
+    /// Where shipped artifacts are kept (`source: {ship: …}`); nil for ``ArtifactCache/defaultFolder()``.
+    public var artifactCache: ArtifactCache?
 
-    public init(controlDirectory: String, trust: LocalFileTrust, limit: ConnectionLimit? = nil) {
+    public init(controlDirectory: String, trust: LocalFileTrust, limit: ConnectionLimit? = nil, artifactCache: ArtifactCache? = nil) {
         self.controlDirectory = controlDirectory
         self.trust = trust
         self.limit = limit
+        self.artifactCache = artifactCache
     }
 
     public func agents(for environment: Environment, source: any ConfigSource, commit: String?) throws -> [HostAgent] {
@@ -31,15 +34,23 @@ public struct TransportAgentFactory: HostAgentFactory {
         if let limit {
             transports = transports.mapValues { LimitedTransport($0, limit: limit) }
         }
-        return HostAgent.agents(for: environment, transports: transports, commit: commit)
+        return HostAgent.agents(for: environment, transports: transports, commit: commit, artifactCache: artifactCache)
     }
 }
 
 extension HostAgent {
-    /// One agent per host of `environment` that has a transport, in the environment's order.
-    public static func agents(for environment: Environment, transports: [String: any Transport], commit: String?) -> [HostAgent] {
-        environment.targets.compactMap { target in
-            transports[target.name].map { HostAgent(target: target, python: environment.python, transport: $0, commit: commit) }
+    /// One agent per host of `environment` that has a transport, in the environment's order. With
+    /// `source: {ship: …}` they share one ``ArtifactShipper`` keeping its files in `artifactCache` (by default
+    /// ``ArtifactCache/defaultFolder()``).
+    public static func agents(for environment: Environment, transports: [String: any Transport], commit: String?,
+                              artifactCache: ArtifactCache? = nil) -> [HostAgent] {
+        let shipper = ArtifactShipper.of(environment, cache: artifactCache ?? ArtifactCache(folder: ArtifactCache.defaultFolder()))
+        return environment.targets.compactMap { target in
+            transports[target.name].map {
+                var agent = HostAgent(target: target, python: environment.python, transport: $0, commit: commit)
+                agent.shipper = shipper
+                return agent
+            }
         }
     }
 }

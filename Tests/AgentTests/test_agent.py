@@ -459,6 +459,23 @@ class BuildFileTests(TestCase):
         self.assertFalse(os.path.exists(host.slot_dir("A")))
 
 
+    def test_without_uv_one_pip_drives_a_venv_that_has_none(self):
+        host = agent.Agent(make_request(self.root))
+        host.installer = lambda: None
+        commands = []
+        host.run = lambda argv: commands.append(argv) or (0, "")
+        host.build("A", host.slot_dir("A"))
+        venv = os.path.join(host.slot_dir("A"), "venv")
+        self.assertEqual(commands[1], ["/usr/bin/python3", "-m", "venv", "--without-pip", venv])
+        self.assertEqual(commands[2][:5], ["/usr/bin/python3", "-m", "pip", "--python", os.path.join(venv, "bin", "python")])
+        # A pip too old for `--python` (or none): the venv gets its own, as before.
+        commands.clear()
+        host.run = lambda argv: commands.append(argv) or ((1, "") if "-c" in argv else (0, ""))
+        host.build("B", host.slot_dir("B"))
+        venv = os.path.join(host.slot_dir("B"), "venv")
+        self.assertEqual(commands[1], ["/usr/bin/python3", "-m", "venv", venv])
+        self.assertEqual(commands[2][:3], [os.path.join(venv, "bin", "python"), "-m", "pip"])
+
     def test_a_full_disk_is_the_hosts_fault_not_an_install_failure(self):
         host = agent.Agent(make_request(self.root))
         host.installer = lambda: None
@@ -1363,6 +1380,91 @@ class HostIntegrityTests(TestCase):
         self.assertTrue(environment["PATH"].startswith(os.path.join(target, "venv", "bin")))
 
 
+class ArtifactStoreTests(TestCase):
+    """The files the controller ships (`source: {ship: ...}`): asked about, received in pieces, checked by hash."""
+
+    DATA = bytes(range(256)) * 40
+
+    def artifact(self, data=DATA, name="hello_service-1.0.0-py3-none-any.whl"):
+        import hashlib
+        return {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+
+    def ask(self, artifacts):
+        return agent.handle(make_request(self.root, action="artifacts", artifacts={"B": artifacts}))
+
+    def send(self, artifact, data, offset):
+        piece = dict(artifact, offset=offset, data=base64.b64encode(data).decode())
+        return agent.handle(make_request(self.root, action="receive", receive=[piece]))
+
+    def test_a_file_arrives_in_pieces_and_a_partial_file_continues_from_its_size(self):
+        artifact = self.artifact()
+        reply = self.ask([artifact, artifact])
+        self.assertTrue(reply["ok"], reply)
+        self.assertEqual(reply["missing"], [{"sha256": artifact["sha256"], "have": 0}])
+        half = len(self.DATA) // 2
+        self.assertTrue(self.send(artifact, self.DATA[:half], 0)["ok"])
+        self.assertEqual(self.ask([artifact])["missing"], [{"sha256": artifact["sha256"], "have": half}])
+        self.assertTrue(self.send(artifact, self.DATA[half:], half)["ok"])
+        self.assertEqual(self.ask([artifact])["missing"], [])
+        store = os.path.join(self.root, ".pinwheel", "artifacts")
+        with open(os.path.join(store, artifact["sha256"]), "rb") as handle:
+            self.assertEqual(handle.read(), self.DATA)
+        self.assertEqual(os.listdir(store), [artifact["sha256"]])
+        self.assertEqual(os.stat(store).st_mode & 0o777, 0o700)
+
+    def test_a_file_that_does_not_hash_to_the_lock_is_removed_and_named(self):
+        artifact = self.artifact()
+        reply = self.send(artifact, b"x" * len(self.DATA), 0)
+        self.assertEqual((reply["ok"], reply["code"]), (False, "install"))
+        self.assertIn("hello_service-1.0.0-py3-none-any.whl: the file received hashes to", reply["error"])
+        self.assertEqual(os.listdir(os.path.join(self.root, ".pinwheel", "artifacts")), [])
+
+    def test_a_piece_that_does_not_continue_the_partial_file_is_refused(self):
+        artifact = self.artifact()
+        self.assertTrue(self.send(artifact, self.DATA[:100], 0)["ok"])
+        reply = self.send(artifact, self.DATA[50:], 50)
+        self.assertFalse(reply["ok"])
+        self.assertIn("partial file changed", reply["error"])
+        self.assertEqual(self.ask([artifact])["missing"], [{"sha256": artifact["sha256"], "have": 0}])
+
+    def test_a_link_in_place_of_the_partial_file_is_never_followed(self):
+        artifact = self.artifact()
+        self.ask([artifact])
+        target = os.path.join(self.root, "elsewhere")
+        with open(target, "wb") as handle:
+            handle.write(self.DATA[:10])
+        os.symlink(target, os.path.join(self.root, ".pinwheel", "artifacts", artifact["sha256"] + ".partial"))
+        reply = self.send(artifact, self.DATA[10:], 10)
+        self.assertFalse(reply["ok"])
+        with open(target, "rb") as handle:
+            self.assertEqual(handle.read(), self.DATA[:10])
+
+    def test_a_stored_file_is_checked_again_before_a_build_uses_it(self):
+        artifact = self.artifact()
+        self.assertTrue(self.send(artifact, self.DATA, 0)["ok"])
+        store = agent.ArtifactStore(self.root)
+        self.assertEqual(store.checked("B", artifact), os.path.join(store.folder, artifact["sha256"]))
+        with open(store.path(artifact["sha256"]), "r+b") as handle:
+            handle.write(b"!")
+        with self.assertRaises(agent.StepFailed) as caught:
+            store.checked("B", artifact)
+        self.assertIn("the host's copy of hello_service-1.0.0-py3-none-any.whl hashes to", str(caught.exception))
+        self.assertFalse(os.path.exists(store.path(artifact["sha256"])))
+        with self.assertRaises(agent.StepFailed) as caught:
+            store.checked("B", artifact)
+        self.assertIn("is not on the host", str(caught.exception))
+
+    def test_names_and_hashes_that_could_reach_elsewhere_are_bad_requests(self):
+        good = self.artifact()
+        for bad in (dict(good, name="../../etc/passwd.whl"), dict(good, name="-e.whl"), dict(good, name="x.py"),
+                    dict(good, sha256="../" + "a" * 61), dict(good, sha256="A" * 64), dict(good, size=-1)):
+            reply = self.ask([bad])
+            self.assertEqual((reply["ok"], reply["code"]), (False, "badRequest"), bad)
+        reply = agent.handle(make_request(self.root, action="receive",
+                                          receive=[dict(good, offset=good["size"] + 1, data="")]))
+        self.assertEqual(reply["code"], "badRequest")
+
+
 class RequestTests(TestCase):
     def test_observe(self):
         reply = agent.handle(make_request(self.root, action="observe"))
@@ -1397,7 +1499,7 @@ class RequestTests(TestCase):
             (without("slots", "A", "spec", "python"), "slots.A.spec has no 'python'"),
             (make_request(self.root, steps=[{"action": "deploy", "slot": "A"}]), "'deploy' is not one of"),
             (make_request(self.root, steps=[{"action": "prepare", "slot": "C"}]), "'C' is not one of the request's"),
-            (make_request(self.root, action="apply"), "is not observe, execute, logs or exec"),
+            (make_request(self.root, action="apply"), "is not observe, execute, logs, exec, artifacts or receive"),
             (make_request(self.root, health={"retries": 3, "interval": "1 second"}), "health.interval"),
             (make_request(self.root, health={"retries": True, "interval": "1s"}), "health.retries has the wrong type"),
             (make_request(self.root, slots={"A": {"fingerprint": "../../etc", "spec": slot_spec("A")}}),

@@ -103,6 +103,8 @@ let brokenConfigs: [BrokenConfig] = [
     BrokenConfig("index with credentials", replace: "http://127.0.0.1:8300/simple/", with: "https://deploy:s3cret@pypi.example.com/simple/", line: 4, at: "https", "must not carry credentials"),
     BrokenConfig("index not http", replace: "http://127.0.0.1:8300/simple/", with: "ftp://127.0.0.1/simple/", line: 4, at: "ftp", "must be an http:// or https:// URL"),
     BrokenConfig("index with shell syntax", replace: "http://127.0.0.1:8300/simple/", with: "http://127.0.0.1:8300/simple/$(reboot)", line: 4, at: "http", "may only contain letters"),
+    BrokenConfig("ship from a relative wheel folder", replace: "  index: http://127.0.0.1:8300/simple/", with: "  ship: {wheels: relative/folder}", line: 4, at: "relative", "`source.ship.wheels` must be an absolute path on the controller's machine"),
+    BrokenConfig("ship from nowhere", replace: "  index: http://127.0.0.1:8300/simple/", with: "  ship: {}", line: 4, at: "{}", "`source.ship` must set `index`"),
     BrokenConfig("wheelhouse relative", replace: "  index: http://127.0.0.1:8300/simple/", with: "  wheelhouse: wheels", line: 4, at: "wheels", "`source.wheelhouse` must be an absolute path"),
     // Hosts and host settings
     BrokenConfig("hosts empty", replace: "hosts:\n  - name: web-01\n    address: 10.0.0.11\n  - name: web-02\n    address: 10.0.0.12\n    port: 2222\n", with: "hosts: []\n", line: 26, at: "[]", "`hosts` is empty"),

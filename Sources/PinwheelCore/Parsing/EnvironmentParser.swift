@@ -58,7 +58,9 @@ struct EnvironmentParser {
         // The policy first: it may require a hash on every pin of the slot files.
         let policy = root["policy"].flatMap(parsePolicy)
         let hashesRequiredBy = policy.flatMap { $0.requireHashes ? $0.name : nil }
-        let slots = root["slots"].flatMap { parseSlots($0, python: python, hashesRequiredBy: hashesRequiredBy) }
+        let shipped: Bool
+        if case .ship = source { shipped = true } else { shipped = false }
+        let slots = root["slots"].flatMap { parseSlots($0, python: python, hashesRequiredBy: hashesRequiredBy, shipped: shipped) }
         let programs = root["programs"].flatMap(parsePrograms)
         var defaults = SettingsPatch()
         if let node = root["defaults"], let fields = reader.mapping(node, "`defaults`", optional: SettingsPatch.keys) {
@@ -86,35 +88,73 @@ struct EnvironmentParser {
     }
 
     private func parseSource(_ node: Node) -> PackageSource? {
-        guard let fields = reader.mapping(node, "`source`", optional: ["index", "wheelhouse"]) else { return nil }
-        switch (fields["index"], fields["wheelhouse"]) {
+        guard let fields = reader.mapping(node, "`source`", optional: ["index", "wheelhouse", "ship"]) else { return nil }
+        let given = ["index", "wheelhouse", "ship"].filter { fields[$0] != nil }
+        guard given.count == 1 else {
+            if given.isEmpty {
+                reader.error("`source` must set `index` (a package index URL), `wheelhouse` (a folder of wheels on each host) "
+                             + "or `ship` (artifacts the controller sends the hosts)", at: node)
+            } else {
+                let named = given.map { "`\($0)`" }
+                reader.error("`source` sets \(named.count == 2 ? "both " : "")\(named.dropLast().joined(separator: ", ")) and \(named.last!); choose one",
+                             at: node)
+            }
+            return nil
+        }
+        if let indexNode = fields["index"] {
+            guard let url = indexURL(indexNode, "`source.index`") else { return nil }
+            return .index(url)
+        }
+        if let shipNode = fields["ship"] {
+            return parseShip(shipNode).map(PackageSource.ship)
+        }
+        guard let wheelNode = fields["wheelhouse"], let path = reader.string(wheelNode, "`source.wheelhouse`") else { return nil }
+        guard ValueRules.isAbsolutePath(path) else {
+            reader.error("`source.wheelhouse` must be an absolute path on the hosts, found `\(Quote.excerpt(path))`", at: wheelNode)
+            return nil
+        }
+        return .wheelhouse(path)
+    }
+
+    private func indexURL(_ node: Node, _ what: String) -> String? {
+        guard let url = reader.string(node, what) else { return nil }
+        if let problem = ValueRules.urlProblem(url) {
+            reader.error("\(what) \(problem), found `\(Quote.excerpt(url))`", at: node,
+                         hint: problem.contains("credentials") ? "give hosts their index credentials in pip's or uv's own config" : "for example `https://pypi.example.com/simple/`")
+            return nil
+        }
+        return url
+    }
+
+    /// `ship: {index: URL}` or `ship: {wheels: /path/on/the/controller}`.
+    private func parseShip(_ node: Node) -> ShipOrigin? {
+        guard let fields = reader.mapping(node, "`source.ship`", optional: ["index", "wheels"]) else { return nil }
+        switch (fields["index"], fields["wheels"]) {
         case (nil, nil):
-            reader.error("`source` must set `index` (a package index URL) or `wheelhouse` (a folder of wheels on each host)", at: node)
+            reader.error("`source.ship` must set `index` (the package index the controller reaches) or `wheels` (a folder of "
+                         + "wheels on the controller's machine)", at: node,
+                         hint: "for example `ship: {index: https://pypi.org/simple/}` or `ship: {wheels: /srv/pinwheel/wheels}`")
             return nil
         case (.some, .some):
-            reader.error("`source` sets both `index` and `wheelhouse`; choose one", at: node)
+            reader.error("`source.ship` sets both `index` and `wheels`; choose one", at: node)
             return nil
         case let (.some(indexNode), nil):
-            guard let url = reader.string(indexNode, "`source.index`") else { return nil }
-            if let problem = ValueRules.urlProblem(url) {
-                reader.error("`source.index` \(problem), found `\(Quote.excerpt(url))`", at: indexNode,
-                             hint: problem.contains("credentials") ? "give hosts their index credentials in pip's or uv's own config" : "for example `https://pypi.example.com/simple/`")
-                return nil
-            }
-            return .index(url)
+            return indexURL(indexNode, "`source.ship.index`").map(ShipOrigin.index)
         case let (nil, .some(wheelNode)):
-            guard let path = reader.string(wheelNode, "`source.wheelhouse`") else { return nil }
+            guard let path = reader.string(wheelNode, "`source.ship.wheels`") else { return nil }
             guard ValueRules.isAbsolutePath(path) else {
-                reader.error("`source.wheelhouse` must be an absolute path on the hosts, found `\(Quote.excerpt(path))`", at: wheelNode)
+                reader.error("`source.ship.wheels` must be an absolute path on the controller's machine, found `\(Quote.excerpt(path))`",
+                             at: wheelNode, hint: "for example `/var/lib/pinwheel/wheels`, synced from a machine that reaches an index")
                 return nil
             }
-            return .wheelhouse(path)
+            return .folder(path)
         }
     }
 
     /// `python` is the environment's interpreter (nil when it is not valid), for the slots that name none of their own;
     /// `hashesRequiredBy` names the policy that requires a hash on every pin, if one does.
-    private func parseSlots(_ node: Node, python environmentPython: String?, hashesRequiredBy: String?) -> PerSlot<SlotPins>? {
+    /// With `shipped` (`source: {ship: …}`) every pin needs a hash too: the hash is how the controller finds the file.
+    private func parseSlots(_ node: Node, python environmentPython: String?, hashesRequiredBy: String?, shipped: Bool) -> PerSlot<SlotPins>? {
         guard let entries = reader.namedMapping(node, "`slots`") else { return nil }
         var found: [Slot: SlotPins] = [:]
         var files: [String: String] = [:]
@@ -189,7 +229,7 @@ struct EnvironmentParser {
                 failed = true
                 continue
             } else {
-                pins = RequirementsParser(path: path, log: log, hashesRequiredBy: hashesRequiredBy).parse(text)
+                pins = RequirementsParser(path: path, log: log, hashesRequiredBy: hashesRequiredBy, hashesRequiredByShipping: shipped).parse(text)
             }
             found[slot] = SlotPins(file: file, pins: pins, python: python)
         }

@@ -10,6 +10,9 @@ struct RequirementsParser {
     let log: DiagnosticLog
     /// The policy that requires a `--hash` on every pin (`requireHashes: true`); nil when none does.
     var hashesRequiredBy: String? = nil
+    /// Whether the environment's artifacts are shipped by the controller (`source: {ship: …}`), which finds each file
+    /// by its hash, so every pin needs one.
+    var hashesRequiredByShipping = false
 
     /// One logical line (after joining `\` continuations), with the file position of each of its characters.
     private struct LogicalLine {
@@ -51,6 +54,12 @@ struct RequirementsParser {
             for (pin, location) in withoutHashes {
                 log.error("`\(Quote.excerpt(pin.name))` has no `--hash` while other pins have one", at: location,
                           hint: "pip checks hashes for all pins or none (line \(firstHashed.line) has one); regenerate with `uv pip compile --generate-hashes`")
+            }
+        } else if hashesRequiredByShipping {
+            for (pin, location) in withoutHashes {
+                log.error("`\(Quote.excerpt(pin.name))` has no `--hash`, and `source: {ship: …}` ships only files named by their hash",
+                          at: location, hint: "regenerate the file with `uv pip compile --generate-hashes` (or write a `pylock.toml`), "
+                          + "so the controller can fetch and check each file the hosts install")
             }
         } else if let policy = hashesRequiredBy {
             for (pin, location) in withoutHashes {

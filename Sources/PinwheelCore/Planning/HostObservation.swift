@@ -57,9 +57,13 @@ public struct SlotManifest: Sendable, Hashable, Codable {
     /// When nginx first routed to this build on the host; nil for a build that never served traffic. Only a slot
     /// that served before is switched to without the policy's pacing (a rollback).
     public var servedAt: String?
+    /// The SHA-256 of each shipped file the build installed from (`source: {ship: …}`); nil for other sources and
+    /// builds made before it was recorded.
+    public var artifacts: [String]?
 
     public init(fingerprint: String, pins: [String], commit: String? = nil, preparedAt: String? = nil, installer: String? = nil,
-                servedAt: String? = nil) {
+                servedAt: String? = nil, artifacts: [String]? = nil) {
+        self.artifacts = artifacts
         self.fingerprint = fingerprint
         self.pins = pins
         self.commit = commit

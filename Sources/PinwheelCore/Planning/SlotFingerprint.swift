@@ -49,6 +49,8 @@ public enum SlotFingerprint {
         switch spec.source {
         case let .index(url): encoder.line("source.index", string: url)
         case let .wheelhouse(path): encoder.line("source.wheelhouse", string: path)
+        // Where the controller gets the files changes nothing on the host: the lock's hashes name them.
+        case .ship: encoder.line("source.ship", "true")
         }
         encoder.line("requirements", string: spec.requirements)
         encoder.line("hashed", spec.hashed ? "true" : "false")

@@ -19,16 +19,25 @@ extension EnvironmentStatus {
 }
 
 extension EnvironmentStatus.HostStatus {
+    /// At most this many artifact hashes are recorded per slot.
+    static let artifactLimit = 2_000
+
     /// What a host reported (nil when it could not be observed); healthy only when its serving slot is and it did
     /// not fail. The failure is recorded as Pinwheel's diagnosis (`error`, `reason`), never the host's output.
     public init(observation: HostObservation?, failure: HostFailure?) {
         var slots: [String: [String]] = [:]
+        var artifacts: [String: [String]] = [:]
         for slot in Slot.allCases {
             if let pins = observation?.slots[slot].manifest?.pins { slots[slot.rawValue] = pins }
+            // Written by the host: only SHA-256 values, and not more of them than a lock could name.
+            if let hashes = observation?.slots[slot].manifest?.artifacts?.prefix(Self.artifactLimit).filter(ShippedArtifact.isSHA256),
+               !hashes.isEmpty {
+                artifacts[slot.rawValue] = hashes
+            }
         }
         let serving = observation?.routed
         let healthy = serving.map { observation?.slots[$0].healthy ?? false } ?? false
         self.init(serving: serving, slots: slots, healthy: healthy && failure == nil, error: failure?.description,
-                  reason: failure?.reason)
+                  reason: failure?.reason, artifacts: artifacts.isEmpty ? nil : artifacts)
     }
 }

@@ -34,8 +34,13 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         public var error: String?
         /// The same as data: code, step and message; nil in statuses written before it was recorded.
         public var reason: StatusReason?
+        /// The SHA-256 of each shipped file each slot installed from (`source: {ship: …}`), by slot; nil when no slot
+        /// of the host was shipped (and in statuses written before it was recorded).
+        public var artifacts: [String: [String]]?
 
-        public init(serving: Slot?, slots: [String: [String]], healthy: Bool, error: String? = nil, reason: StatusReason? = nil) {
+        public init(serving: Slot?, slots: [String: [String]], healthy: Bool, error: String? = nil, reason: StatusReason? = nil,
+                    artifacts: [String: [String]]? = nil) {
+            self.artifacts = artifacts
             self.serving = serving
             self.slots = slots
             self.healthy = healthy

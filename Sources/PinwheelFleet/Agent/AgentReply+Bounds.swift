@@ -38,6 +38,7 @@ extension AgentReply {
             return step
         }
         reply.observation = observation?.bounded()
+        reply.missing = missing?.prefix(10_000).filter { ShippedArtifact.isSHA256($0.sha256) && $0.have >= 0 }
         return reply
     }
 }
@@ -61,6 +62,7 @@ extension HostObservation {
                 manifest.preparedAt = manifest.preparedAt.map(HostReplyBounds.string)
                 manifest.installer = manifest.installer.map(HostReplyBounds.string)
                 manifest.servedAt = manifest.servedAt.map(HostReplyBounds.string)
+                manifest.artifacts = manifest.artifacts.map { Array($0.prefix(10_000).filter(ShippedArtifact.isSHA256)) }
                 state.manifest = manifest
             }
             observation.slots[slot] = state

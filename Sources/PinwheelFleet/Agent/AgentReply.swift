@@ -26,6 +26,13 @@ struct AgentReply: Decodable, Sendable {
     var error: String?
     var steps: [StepResult]?
     var observation: HostObservation?
+    /// With `artifacts`: the files the host lacks, and how many bytes of each it has in a partial file.
+    var missing: [MissingArtifact]?
+
+    struct MissingArtifact: Decodable, Sendable {
+        var sha256: String
+        var have: Int
+    }
 
     static let marker = "PINWHEEL-RESULT "
 

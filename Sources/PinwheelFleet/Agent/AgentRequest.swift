@@ -14,6 +14,19 @@ struct AgentRequest: Encodable, Sendable {
         case logs
         /// The agent becomes the command, run as the slot's program runs.
         case exec
+        /// Which of `artifacts` the host's store lacks, and how much of each it has received already.
+        case artifacts
+        /// Pieces of artifacts to append to the host's store (`receive`), each checked by hash when complete.
+        case receive
+    }
+
+    /// A piece of a shipped file: its bytes from `offset` (what the host said it has), base64.
+    struct Piece: Encodable, Sendable {
+        var name: String
+        var sha256: String
+        var size: Int
+        var offset: Int
+        var data: String
     }
 
     /// What `logs` shows.
@@ -52,6 +65,11 @@ struct AgentRequest: Encodable, Sendable {
     /// The environment's lease epoch when controllers share a fleet: the host refuses a lower one than it has seen
     /// (`fenced`). Nil for a controller that runs alone and for an operator's commands.
     var epoch: Int64?
+    /// The files each shipped slot (`source: {ship: …}`) installs, by slot name: asked about (`artifacts`), and linked
+    /// into the build's find-links folder (`execute`).
+    var artifacts: [String: [ShippedArtifact]]?
+    /// With `receive`: what to write.
+    var receive: [Piece]?
 
     init(_ action: Action, steps: [HostPlan.Step] = [], target: HostTarget, commit: String?, lockTimeoutSeconds: Int = 600,
          fullObservation: Bool = false, epoch: Int64? = nil) {

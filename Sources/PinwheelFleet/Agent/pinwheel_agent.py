@@ -79,6 +79,8 @@ except ImportError:  # an interpreter without CPython's C modules: the public mo
 PROTOCOL = 2
 MARKER = "PINWHEEL-RESULT "
 STEP_ACTIONS = ("prepare", "start", "check", "route", "verify", "beforeSwitch", "afterSwitch")
+# What a shipped file's name may hold: the characters of wheel and sdist names, never a folder or an option.
+ARTIFACT_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+!")
 # The last lines of a hook's output kept for the report and the status.
 HOOK_OUTPUT_LINES = 20
 STEP_CODES = ("install", "envFile", "exec", "supervisor", "health", "notPrepared", "notReady", "notServed", "nginxTest",
@@ -766,8 +768,22 @@ def validate(request):
     epoch = field(request, "epoch", int, "request", optional=True)
     if epoch is not None and (type(epoch) is not int or not 0 <= epoch < 2 ** 63):
         raise BadRequest("request.epoch is not a whole number from 0 to 2^63-1")
-    if request["action"] not in ("observe", "execute", "logs", "exec"):
-        raise BadRequest("request.action %r is not observe, execute, logs or exec" % request["action"])
+    if request["action"] not in ("observe", "execute", "logs", "exec", "artifacts", "receive"):
+        raise BadRequest("request.action %r is not observe, execute, logs, exec, artifacts or receive" % request["action"])
+    shipped = field(request, "artifacts", dict, "request", optional=True) or {}
+    for slot, artifacts in shipped.items():
+        if slot not in ("A", "B") or not isinstance(artifacts, list):
+            raise BadRequest("request.artifacts has %r" % (slot,))
+        for index, artifact in enumerate(artifacts):
+            check_artifact(artifact, "artifacts.%s[%d]" % (slot, index))
+    if request["action"] == "receive":
+        for index, piece in enumerate(field(request, "receive", list, "request")):
+            place = "receive[%d]" % index
+            check_artifact(piece, place)
+            offset = field(piece, "offset", int, place)
+            if not 0 <= offset <= piece["size"]:
+                raise BadRequest("%s.offset is outside the file" % place)
+            field(piece, "data", str, place)
     if request["action"] == "logs":
         logs = field(request, "logs", dict, "request")
         for slot in field(logs, "slots", list, "logs"):
@@ -819,8 +835,9 @@ def validate(request):
         where += ".spec"
         field(spec, "python", str, where)
         source = field(spec, "source", dict, where)
-        if not isinstance(source.get("index"), str) and not isinstance(source.get("wheelhouse"), str):
-            raise BadRequest("%s.source has neither 'index' nor 'wheelhouse'" % where)
+        if not isinstance(source.get("index"), str) and not isinstance(source.get("wheelhouse"), str) \
+                and not isinstance(source.get("ship"), dict):
+            raise BadRequest("%s.source has neither 'index', 'wheelhouse' nor 'ship'" % where)
         field(spec, "requirements", str, where)
         field(spec, "hashed", bool, where)
         programs = field(spec, "programs", list, where)
@@ -847,6 +864,153 @@ def validate(request):
                 raise BadRequest("%s.slot %r is not one of the request's slots" % (place, step["slot"]))
 
 
+def check_artifact(artifact, where):
+    """A shipped file's entry: a plain file name an installer reads, a SHA-256 in lowercase hex, a size."""
+    name = field(artifact, "name", str, where)
+    if not safe_artifact_name(name):
+        raise BadRequest("%s.name %r is not a wheel's or an sdist's file name" % (where, name[:80]))
+    if not is_sha256(field(artifact, "sha256", str, where)):
+        raise BadRequest("%s.sha256 is not a SHA-256 in lowercase hex" % where)
+    if field(artifact, "size", int, where) < 0:
+        raise BadRequest("%s.size is negative" % where)
+
+
+def safe_artifact_name(name):
+    return (0 < len(name) <= 255 and name[0] not in ".-" and all(c in ARTIFACT_NAME_CHARACTERS for c in name)
+            and name.lower().endswith((".whl", ".tar.gz", ".zip")))
+
+
+def is_sha256(text):
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def new_sha256():
+    try:
+        from _sha2 import sha256
+    except ImportError:
+        try:
+            from _sha256 import sha256
+        except ImportError:
+            from hashlib import sha256
+    return sha256()
+
+
+class ArtifactStore:
+    """The files the controller ships (`source: {ship: ...}`), named by their SHA-256 in `<root>/.pinwheel/artifacts`.
+
+    A file arrives into `<sha256>.partial` (created with an exclusive, no-follow open; later pieces are appended only
+    when the partial file is the SSH user's own regular file of exactly the size the piece continues), and is renamed
+    to its hash only when the whole file hashes to it. An interrupted transfer leaves the partial file, which the next
+    transfer continues from its size. Every file is checked again by hash before a build uses it."""
+
+    def __init__(self, root):
+        self.folder = os.path.join(root, ".pinwheel", "artifacts")
+
+    def ensure(self):
+        for folder in (os.path.dirname(self.folder), self.folder):
+            try:
+                os.mkdir(folder, 0o700)
+            except FileExistsError:
+                pass
+            status = os.lstat(folder)
+            if status.st_mode & 0o170000 != 0o040000 or status.st_uid != os.geteuid() or status.st_mode & 0o022:
+                raise StepFailed("install", "%s is not a folder of the SSH user's own that only it may write; remove it "
+                                 "and apply again" % folder)
+
+    def path(self, sha256):
+        return os.path.join(self.folder, sha256)
+
+    @staticmethod
+    def owned_file(status):
+        return status.st_mode & 0o170000 == 0o100000 and status.st_uid == os.geteuid()
+
+    def size_of(self, path):
+        try:
+            status = os.lstat(path)
+        except FileNotFoundError:
+            return None
+        return status.st_size if self.owned_file(status) else None
+
+    def missing(self, artifacts):
+        """The files the store lacks: [{"sha256", "have"}], `have` the bytes of its partial file (0 for none)."""
+        self.ensure()
+        result = []
+        seen = set()
+        for artifact in artifacts:
+            if artifact["sha256"] in seen or self.size_of(self.path(artifact["sha256"])) == artifact["size"]:
+                continue
+            seen.add(artifact["sha256"])
+            have = self.size_of(self.path(artifact["sha256"]) + ".partial") or 0
+            result.append({"sha256": artifact["sha256"], "have": have if have <= artifact["size"] else 0})
+        return result
+
+    def receive(self, pieces):
+        """Appends each piece to its partial file and names each complete file by its hash once it matches it."""
+        self.ensure()
+        for piece in pieces:
+            sha256, name, size, offset = piece["sha256"], piece["name"], piece["size"], piece["offset"]
+            data = binascii.a2b_base64(piece["data"])
+            partial = self.path(sha256) + ".partial"
+            if offset == 0 and os.path.lexists(partial):
+                os.unlink(partial)
+            flags = os.O_WRONLY | os.O_NOFOLLOW | (os.O_CREAT | os.O_EXCL if offset == 0 else os.O_APPEND)
+            try:
+                handle = os.open(partial, flags, 0o600)
+            except OSError as error:
+                raise StepFailed("install", "%s: cannot write %s: %s; it is sent again at the next apply" % (
+                    name, partial, error.strerror))
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                status = os.fstat(handle)
+                if not self.owned_file(status) or status.st_size != offset:
+                    os.unlink(partial)
+                    raise StepFailed("install", "%s: the host's partial file changed while it was sent (%d bytes, "
+                                     "expected %d); it is sent again from the start at the next apply" % (
+                                         name, status.st_size, offset))
+                if offset + len(data) > size:
+                    os.unlink(partial)
+                    raise StepFailed("install", "%s: more bytes arrived than its size %d" % (name, size))
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(handle, view):]
+            finally:
+                os.close(handle)
+            if offset + len(data) == size:
+                actual = self.hash_of(partial)
+                if actual != sha256:
+                    os.unlink(partial)
+                    raise StepFailed("install", "%s: the file received hashes to %s, not the lock's %s; it was removed "
+                                     "and nothing of it was used" % (name, actual, sha256))
+                os.replace(partial, self.path(sha256))
+
+    @staticmethod
+    def hash_of(path):
+        digest = new_sha256()
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        try:
+            while True:
+                chunk = os.read(handle, 1 << 20)
+                if not chunk:
+                    return digest.hexdigest()
+                digest.update(chunk)
+        finally:
+            os.close(handle)
+
+    def checked(self, slot, artifact):
+        """The path of a complete file, checked by its hash right before use; a file that no longer matches is removed
+        (the next apply ships it again) and the prepare fails naming it."""
+        path = self.path(artifact["sha256"])
+        if self.size_of(path) is None:
+            raise StepFailed("install", "slot %s: %s (sha256:%s) is not on the host; the controller ships it at the "
+                             "next apply" % (slot, artifact["name"], artifact["sha256"]))
+        actual = self.hash_of(path)
+        if actual != artifact["sha256"]:
+            os.unlink(path)
+            raise StepFailed("install", "slot %s: the host's copy of %s hashes to %s, not the lock's %s; it was removed "
+                             "and is shipped again at the next apply" % (slot, artifact["name"], actual, artifact["sha256"]))
+        return path
+
+
 class Agent:
     """Carries out one request's steps on this host and observes it; decides nothing."""
 
@@ -868,6 +1032,7 @@ class Agent:
         self.lock_timeout = request.get("lockTimeoutSeconds") or DEFAULT_LOCK_TIMEOUT_SECONDS
         self.full_observation = bool(request.get("fullObservation"))
         self.hooks = request.get("hooks") or {}
+        self.artifacts = request.get("artifacts") or {}
         self.output = []
         self.measured = {}
         self.supervisord = Supervisor(self.supervisor_settings["ctl"], os.path.join(settings["root"], ".pinwheel"),
@@ -931,6 +1096,8 @@ class Agent:
             "commit": self.commit,
             "preparedAt": utc_now(),
             "installer": installer,
+            # The SHA-256 of each shipped file the build installed from (`source: {ship: ...}`).
+            "artifacts": sorted(artifact["sha256"] for artifact in self.artifacts.get(slot) or []),
             # When this build (with these settings) was made: a process that started before it runs an older one.
             "builtAt": built_at(),
         }
@@ -1107,8 +1274,12 @@ class Agent:
             requirements = self.write_requirements(spec, target)
             venv = os.path.join(target, "venv")
             source = spec["source"]
+            offline = []
             if "index" in source:
                 where = ["--index-url", source["index"]]
+            elif "ship" in source:
+                where = ["--no-index", "--find-links", self.link_shipped(slot, target)]
+                offline = ["--offline"]
             else:
                 where = ["--no-index", "--find-links", source["wheelhouse"]]
             hashes = ["--require-hashes"] if spec["hashed"] else []
@@ -1124,23 +1295,51 @@ class Agent:
                 python = os.path.join(venv, "bin", "python")
                 form = BytecodeFormat.own() if self.is_own_interpreter(spec["python"]) else BytecodeFormat.of(python)
                 self.checked([uv, "pip", "install", "--quiet"] + ([] if form else ["--compile-bytecode"]) +
-                             ["--python", python, "--no-deps"] + hashes + where + ["-r", requirements],
+                             ["--python", python, "--no-deps"] + offline + hashes + where + ["-r", requirements],
                              "installing the pins")
                 if form:
                     reused, compiled = self.compile_bytecode(venv, self.earlier_venvs(slot, target), form)
                     bytecode = "; bytecode of %d files compiled, of %d taken from the running builds" % (compiled, reused)
             else:
                 installer = "pip"
-                self.checked([spec["python"], "-m", "venv", venv], "creating the virtualenv")
-                self.checked([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "--quiet", "--no-input",
-                              "--disable-pip-version-check", "--no-deps"] + hashes + where + ["-r", requirements],
-                             "installing the pins")
+                arguments = ["install", "--quiet", "--no-input", "--disable-pip-version-check", "--no-deps"] + hashes + \
+                    where + ["-r", requirements]
+                if self.pip_drives_other_venvs(spec["python"]):
+                    # One pip, the interpreter's own, drives the new venv (`pip --python`): no pip is copied into
+                    # each venv (ensurepip's install was most of a pip prepare) and nothing is compiled for it.
+                    self.checked([spec["python"], "-m", "venv", "--without-pip", venv], "creating the virtualenv")
+                    self.checked([spec["python"], "-m", "pip", "--python", os.path.join(venv, "bin", "python")] + arguments,
+                                 "installing the pins")
+                else:
+                    self.checked([spec["python"], "-m", "venv", venv], "creating the virtualenv")
+                    self.checked([os.path.join(venv, "bin", "python"), "-m", "pip"] + arguments, "installing the pins")
             self.write_manifest(slot, target, installer)
             self.say("slot %s: built %s with %s in %.1fs%s" % (slot, os.path.basename(target), installer,
                                                                time.monotonic() - started, bytecode))
         except BaseException:
             remove_tree(target)
             raise
+
+    def link_shipped(self, slot, target):
+        """The build's find-links folder: a link, by its file name, to each shipped file the slot installs, each checked
+        by hash first."""
+        artifacts = self.artifacts.get(slot)
+        if not artifacts:
+            raise StepFailed("install", "slot %s installs shipped files, but the request names none; apply again with "
+                             "a pinwheel that ships them" % slot)
+        store = ArtifactStore(self.root)
+        links = os.path.join(target, "artifacts")
+        os.makedirs(links)
+        for artifact in artifacts:
+            os.symlink(store.checked(slot, artifact), os.path.join(links, artifact["name"]))
+        self.say("slot %s: %d shipped file(s) checked by hash" % (slot, len(artifacts)))
+        return links
+
+    def pip_drives_other_venvs(self, python):
+        """Whether `python` has a pip of its own that can install into another venv (`--python`, pip 22.3 and later)."""
+        code, _ = self.run([python, "-I", "-c", "import sys, pip; sys.exit(tuple(int(part) for part in "
+                            "pip.__version__.split('.')[:2]) < (22, 3))"])
+        return code == 0
 
     @staticmethod
     def is_own_interpreter(python):
@@ -2096,6 +2295,14 @@ def handle(request):
             return reply(False, "fenced", refusal)
         if request["action"] == "observe":
             return reply(True, observation=agent.observe())
+        if request["action"] == "artifacts":
+            result = reply(True)
+            result["missing"] = ArtifactStore(agent.root).missing(
+                [artifact for slot in sorted(agent.artifacts) for artifact in agent.artifacts[slot]])
+            return result
+        if request["action"] == "receive":
+            ArtifactStore(agent.root).receive(request["receive"])
+            return reply(True)
         if request["action"] == "logs":
             agent.become_tail(request["logs"])
         if request["action"] == "exec":

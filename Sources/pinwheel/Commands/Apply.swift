@@ -62,6 +62,7 @@ struct Apply: AsyncParsableCommand {
 
     /// The controller's status key: an override's status is signed with it, and only statuses it signed are believed.
     @OptionGroup var statusKeys: StatusKeyOptions
+    @OptionGroup var artifacts: ArtifactCacheOptions
 
     @Flag(help: "Emergencies only: ignore the policy's canary, batches and pauses and switch every host at once.")
     var allAtOnce = false
@@ -99,7 +100,8 @@ struct Apply: AsyncParsableCommand {
         let timings = self.timings ? PhaseTimings() : nil
         let commit = (source as? CommitConfigSource)?.commit.hex
         let live = !quiet && LiveProgress.wanted ? LiveProgress(environment: environment, hosts: desired.hosts.count) : nil
-        var reconciler = EnvironmentReconciler(environment: desired, transports: transports, commit: commit) { event in
+        var reconciler = EnvironmentReconciler(environment: desired, transports: transports, commit: commit,
+                                               artifactCache: artifacts.cache) { event in
             timings?.record(event)
             if let lines {
                 for line in ApplyEventLine.lines(for: event) { lines.write(line.json()) }

@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import PinwheelController
 import PinwheelCore
+import PinwheelFleet
 import PinwheelGit
 import PinwheelReleases
 import PinwheelStatusPage
@@ -108,6 +109,8 @@ struct Watch: AsyncParsableCommand {
     var statusURL: String?
 
     @OptionGroup var localFiles: LocalFileOptions
+
+    @OptionGroup var artifacts: ArtifactCacheOptions
 
     @Argument(help: ArgumentHelp("Environments to manage (all when none are named).", valueName: "env"))
     var environments: [String] = []
@@ -214,7 +217,9 @@ struct Watch: AsyncParsableCommand {
         configuration.statusPage = (statusURL ?? listen.map { "http://\($0)" }).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         // Under systemd (`Type=notify`): readiness, the watchdog and a status line over $NOTIFY_SOCKET.
         let systemd = SystemdNotifier(environment: ProcessInfo.processInfo.environment, waitsForListener: listen != nil)
-        let controller = Controller(configuration: configuration, logger: logger, heartbeat: systemd?.heartbeat())
+        let agents = TransportAgentFactory(controlDirectory: configuration.controlDirectory, trust: configuration.localFileTrust,
+                                           limit: ConnectionLimit(configuration.maxConnections), artifactCache: artifacts.cache)
+        let controller = Controller(configuration: configuration, logger: logger, heartbeat: systemd?.heartbeat(), agents: agents)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ControllerService(controller: controller))]
         if let listen {
             let page: StatusPage
