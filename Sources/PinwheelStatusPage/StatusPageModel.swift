@@ -25,6 +25,9 @@ struct StatusPageModel: Sendable {
         /// The revert the controller committed (names differ between levels: Mustache looks a missing value up in
         /// the enclosing objects).
         var revertCommit: String?
+        /// The newer commit that stopped this one's rollout (a `superseded` status), and the hosts it had switched.
+        var supersededBy: String?
+        var switchedHosts: String?
         var progress: Progress?
         var history: [Change]
         var hasHistory: Bool
@@ -113,6 +116,8 @@ struct StatusPageModel: Sendable {
             message: status.message, time: status.time, active: status.active?.rawValue ?? "none",
             pins: status.pins, healthyCount: hosts.filter { $0.healthy && $0.onActive }.count, hostCount: hosts.count,
             hosts: hosts, errors: status.errors, hasErrors: !status.errors.isEmpty, revertCommit: status.revert.map(short),
+            supersededBy: status.superseded.map { short($0.by) },
+            switchedHosts: status.superseded.map { $0.switched.isEmpty ? "none" : $0.switched.joined(separator: ", ") },
             progress: overview.progress.map(progress), history: history, hasHistory: !history.isEmpty)
     }
 
@@ -138,7 +143,7 @@ struct StatusPageModel: Sendable {
     static func tone(_ result: String?) -> String {
         switch result {
         case "converged": return "ok"
-        case "progressing", "waiting", "rolling out": return "busy"
+        case "progressing", "waiting", "rolling out", "superseded": return "busy"
         case "degraded", "invalid", "refused", nil: return "warn"
         default: return "bad"
         }
