@@ -93,6 +93,7 @@ public struct EnvironmentReconciler: Sendable {
                 events(.finished(outcome))
                 var report = run.report(outcome, stoppedEarly: false)
                 report.interruption = interruption
+                for index in report.hosts.indices { report.hosts[index].interrupted = true }
                 return report
             }
             if await shouldStop() {
@@ -329,7 +330,7 @@ public struct ReconcileReport: Sendable {
             self.pending = pending
         }
 
-        /// `stopped at pause: 1 host switched (web-1), 4 not switched (web-2, …)`.
+        /// `stopped at the pause stage with 1 host (web-01) switched and 4 hosts (web-02, …) not switched`.
         public var summary: String {
             func hosts(_ names: [String]) -> String {
                 let shown = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "")

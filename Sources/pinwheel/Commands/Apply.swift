@@ -37,7 +37,7 @@ struct Apply: AsyncParsableCommand {
 
             The first Ctrl-C (SIGINT, or SIGTERM) stops the rollout at its next safe point: a pause ends at once, no \
             host not yet reached is touched, and a host's switch under way finishes (never left half done); apply \
-            then prints each host's state and which hosts it switched, and exits 130 (143 for SIGTERM). A second \
+            then prints each host's state (`interrupted` for a host it had not finished) and which hosts it switched, and exits 130 (143 for SIGTERM). A second \
             Ctrl-C ends it at once.
 
             Exit status 0 when every host converged, 1 when any failed or was unreachable, the rollout halted, or \
@@ -145,10 +145,11 @@ struct Apply: AsyncParsableCommand {
         } else {
             for summary in summaries { Terminal.print(summary.text) }
             let count = { (outcome: HostReport.Outcome) in report.hosts.filter { $0.outcome == outcome }.count }
-            print(String(format: "apply: %d host%@ in %.1fs — %d converged, %d changed, %d failed, %d unreachable; %@",
+            let interruptedHosts = count(.interrupted) > 0 ? ", \(count(.interrupted)) interrupted" : ""
+            print(String(format: "apply: %d host%@ in %.1fs — %d converged, %d changed, %d failed, %d unreachable%@; %@",
                          report.hosts.count, report.hosts.count == 1 ? "" : "s",
                          report.duration.inSeconds,
-                         count(.converged), count(.changed), count(.failed), count(.unreachable),
+                         count(.converged), count(.changed), count(.failed), count(.unreachable), interruptedHosts,
                          report.outcome.message))
         }
         if let timings {
