@@ -37,8 +37,8 @@ struct Apply: AsyncParsableCommand {
 
             The first Ctrl-C (SIGINT, or SIGTERM) stops the rollout at its next safe point: a pause ends at once, no \
             host not yet reached is touched, and a host's switch under way finishes (never left half done); apply \
-            then prints each host's state (`interrupted` for a host it had not finished) and which hosts it switched, and exits 130 (143 for SIGTERM). A second \
-            Ctrl-C ends it at once.
+            then prints each host's state (`interrupted` for a host it had not finished) and which hosts it \
+            switched, commits nothing, and exits 130 (143 for SIGTERM). A second Ctrl-C ends it at once.
 
             Exit status 0 when every host converged, 1 when any failed or was unreachable, the rollout halted, or \
             admission held the commit back, 2 on a usage error, 130 (SIGINT) or 143 (SIGTERM) when interrupted.
