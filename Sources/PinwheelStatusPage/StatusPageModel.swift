@@ -77,6 +77,7 @@ struct StatusPageModel: Sendable {
         var result: String
         var tone: String
         var revertedBy: String?
+        var supersededByCommit: String?
     }
 
     var environments: [Environment]
@@ -107,7 +108,7 @@ struct StatusPageModel: Sendable {
             let result = change.result ?? (change.commit == overview.progress?.commit ? "rolling out" : nil)
             return Change(commitShort: short(change.commit), summary: change.summary, author: change.author, time: change.time,
                           changes: change.changes, result: result ?? "not applied", tone: tone(result),
-                          revertedBy: change.revert.map(short))
+                          revertedBy: change.revert.map(short), supersededByCommit: change.supersededBy.map(short))
         }
         return Environment(
             name: status.environment, result: status.result.rawValue, tone: tone(status.result.rawValue),
