@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import PinwheelCore
 import PinwheelFleet
 import PinwheelTestSupport
@@ -105,6 +106,49 @@ struct PreemptionControllerTests {
         await world.pollAndSettle()
         #expect(try world.status()?.desired == invalid)
         #expect(try world.status()?.result == .invalid)
+    }
+
+    @Test func aSupersededRolloutIsNotifiedToTheEnvironmentsTargets() async throws {
+        let receiver = try await HookReceiver(failingFirst: [:])
+        defer { receiver.stop() }
+        let fleet = try InMemoryTestFleet(hosts: 3)
+        let notify = """
+            notify:
+              - type: webhook
+                url: {env: PINWHEEL_HOOK_URL}
+
+            """
+        try fleet.write("Policies/local.yaml", InMemoryTestFleet.defaultPolicy + notify)
+        let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
+        let logs = CapturedLogs()
+        let environment = ["PINWHEEL_HOOK_URL": receiver.url("webhook")]
+        let notifier = Notifier(logger: logs.logger(), metrics: ControllerMetrics(factory: TestMetrics()),
+                                readURL: { try NotificationURL.read($0, environment: environment) })
+        let controller = Controller(configuration: NotificationFleetTests.configuration(fleet, config), logger: logs.logger(),
+                                    notifier: notifier, agents: fleet.agents)
+        await controller.poll()
+        await controller.settle()
+        try fleet.write("Policies/local.yaml", Self.pacedPolicy(pause: "10m") + notify)
+        try fleet.setPins(.b, "hello-service==1.1.0")
+        try fleet.setActive(.b)
+        let release = try await config.commitAndPush("fleet: release hello-service 1.1.0, one host at a time")
+        await controller.poll()
+        try await ControllerTests.waitUntil { fleet.slot(0) == "B" }
+        let revert = try await config.revertAndPush()
+        await controller.poll()
+        await controller.settle()
+        #expect(await notifier.settle(timeout: .seconds(30)))
+
+        let received = try receiver.accepted("webhook").map { try JSONDecoder().decode(NotificationEvent.self, from: Data($0)) }
+        let superseded = try #require(received.first { $0.event == .superseded }, "\(received.map(\.event))")
+        #expect(superseded.commit == release)
+        #expect(superseded.result == "superseded")
+        #expect(superseded.supersededBy == revert)
+        #expect(superseded.switched == [fleet.name(0)])
+        #expect(superseded.title.hasSuffix("superseded by \(revert.prefix(7))"), "\(superseded.title)")
+        #expect(!received.contains { $0.event == .halted || $0.event == .reverted })
+        // The revert's own rollout follows and is announced as any other.
+        #expect(received.last?.event == .converged && received.last?.commit == revert)
     }
 
     @Test func theNotificationOfASupersededRolloutNamesTheNewerCommitAndTheSwitchedHosts() throws {
