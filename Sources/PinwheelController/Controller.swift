@@ -20,10 +20,10 @@ public actor Controller {
     /// The branch tip last read.
     private var lastTip: ObjectID?
     /// What was last carried out for each environment: its desired state and the commit it came from.
-    private var applied: [String: (environment: Environment, commit: ObjectID)] = [:]
+    private(set) var applied: [String: (environment: Environment, commit: ObjectID)] = [:]
     /// The reconcile running for each environment: each environment rolls out on its own task, so one
-    /// environment's slow or unreachable hosts never delay another's.
-    private var running: [String: Task<Void, Never>] = [:]
+    /// environment's slow or unreachable hosts never delay another's. A newer commit may stop it (``preempts``).
+    private var running: [String: RunningRollout] = [:]
     private(set) var lastPoll: Date?
     private var lastDriftCheck = ContinuousClock.now
     private var lastMemoryRelease = ContinuousClock.now
@@ -33,7 +33,7 @@ public actor Controller {
     private var forceNextPoll = false
     private let metrics: ControllerMetrics
     /// Decides whether a commit is applied, waits, or is refused (see ``AdmissionGate``).
-    private let admission: AdmissionGate
+    let admission: AdmissionGate
     /// The one writer to the config repository: statuses and reverts.
     let publisher: StatusPublisher
     /// The rollouts under way and each environment's recent history, for the status page and the API.
@@ -90,7 +90,7 @@ public actor Controller {
             let factor = failedPolls == 0 ? 1 : min(1 << min(failedPolls, 6), 12)
             await pause(min(configuration.interval * factor, max(configuration.interval, .seconds(60))))
         }
-        for task in running.values { await task.value }
+        for rollout in running.values { await rollout.task.value }
         // Notifications still queued get a few seconds; a receiver that is down does not hold the shutdown.
         _ = await notifier.settle(timeout: .seconds(5))
         logger.info("stopped")
@@ -139,8 +139,8 @@ public actor Controller {
 
     /// Waits until every reconcile under way has finished and recorded its status.
     public func settle() async {
-        while let task = running.values.first {
-            await task.value
+        while let rollout = running.values.first {
+            await rollout.task.value
         }
     }
 
@@ -214,9 +214,11 @@ public actor Controller {
         }
         for name in names {
             if stopping { return }
-            if running[name] != nil {
-                // It is rolling out an earlier commit; the next poll after it finishes looks again.
-                continue
+            if let current = running[name] {
+                // It is rolling out an earlier commit: a newer commit admission would apply stops it at its next safe
+                // point and reconciles now; any other waits for the next poll after the rollout ends.
+                guard await preempts(current, name: name, at: tip, loader: loader, repository: repository),
+                      running[name] == nil else { continue }
             }
             let report: ConfigReport
             do {
@@ -266,10 +268,11 @@ public actor Controller {
                                          publisher: publisher, notifications: notifications, metrics: metrics,
                                          progress: progress, logger: logger,
                                          isStopping: { [weak self] in await self?.stopping ?? true })
-        running[desired.name] = Task {
+        let task = Task {
             await rollout.run()
             await self.finished(desired.name)
         }
+        running[desired.name] = RunningRollout(commit: commit, environment: desired, task: task, supersession: rollout.supersession)
     }
 
     /// A rollout ended: anything that arrived while it ran (or the revert just committed) is looked at now.

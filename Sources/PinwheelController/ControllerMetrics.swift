@@ -138,7 +138,7 @@ public struct ControllerMetrics: Sendable {
         }
         switch status.result {
         case .invalid, .waiting, .refused: heldBack(status)
-        case .converged, .progressing, .degraded, .halted: heldBack[status.environment] = nil
+        case .converged, .progressing, .degraded, .halted, .superseded: heldBack[status.environment] = nil
         }
         var counts: [String: [Bool: Int]] = [:]
         for host in status.hosts.values {

@@ -1,5 +1,6 @@
 import PinwheelCore
 import PinwheelFleet
+import Synchronization
 
 /// The one engine behind `pinwheel apply` and `pinwheel watch`: observe every host, plan each, and roll the plans
 /// out by the environment's policy (prepare, canary, batches with pauses, the failure budget, `onFailure`).
@@ -62,15 +63,41 @@ public struct EnvironmentReconciler: Sendable {
     }
 
     /// Makes every reachable host match the environment, by the policy.
+    ///
+    /// Cancelling the task that runs it stops the rollout at the next safe point (preemption, `apply`'s Ctrl-C): a
+    /// pause or wait ends at once, no new action starts, and no host not yet reached in the action under way is
+    /// touched; but a host's round trip under way is never cut (it runs shielded from the cancellation), so no host
+    /// is left half switched. The report then says where it stopped (``ReconcileReport/interruption``).
     public func reconcile() async -> ReconcileReport {
+        let cancelled = CancellationFlag()
+        return await withTaskCancellationHandler {
+            await reconcile(cancelled: cancelled)
+        } onCancel: {
+            cancelled.set()
+        }
+    }
+
+    private func reconcile(cancelled: CancellationFlag) async -> ReconcileReport {
         var machine = RolloutMachine(policy: policy, targets: agents.map(\.target), switchingWarm: switchingWarm,
                                      hooks: environment.hooks)
         var run = Run(agents: agents)
+        var stage: Stage?
         while true {
             let action = machine.next()
             if case let .finish(outcome) = action {
                 events(.finished(outcome))
                 return run.report(outcome, stoppedEarly: false)
+            }
+            if cancelled.isSet {
+                let interruption = Self.interruption(at: stage, machine: machine, order: run.order)
+                let outcome = RolloutMachine.Outcome(result: .progressing,
+                                                     failures: machine.failures.merging(machine.hostFaults) { first, _ in first },
+                                                     revert: false, message: "interrupted: \(interruption.summary)")
+                events(.finished(outcome))
+                var report = run.report(outcome, stoppedEarly: false)
+                report.interruption = interruption
+                for index in report.hosts.indices { report.hosts[index].interrupted = true }
+                return report
             }
             if await shouldStop() {
                 let outcome = RolloutMachine.Outcome(result: .progressing, failures: machine.failures, revert: false,
@@ -79,20 +106,45 @@ public struct EnvironmentReconciler: Sendable {
                 return run.report(outcome, stoppedEarly: true)
             }
             events(.started(action))
+            stage = action.stage
             switch action {
             case let .observe(hosts, slot):
-                let found = await observe(hosts, switchingTo: slot, agents: run.agents)
+                // Shielded: a rollback's warm switch happens in this round trip.
+                let found = await Self.shielded { [self, agents = run.agents] in
+                    await observe(hosts, switchingTo: slot, agents: agents)
+                }
                 machine.recordObserved(Self.observations(found))
                 record(found, plans: machine.plans, of: hosts.count, into: &run)
                 continue
             case let .pause(duration):
+                // Cancellable: a pause ends at once when the rollout is interrupted.
                 await sleep(duration.duration)
             default:
                 break
             }
-            let failed = await carryOut(action, plans: machine.plans, into: &run)
-            machine.record(action, failed: failed)
+            let (failed, after) = await Self.shielded { [self, before = run, plans = machine.plans] in
+                var run = before
+                let failed = await carryOut(action, plans: plans, cancelled: cancelled, into: &run)
+                return (failed, run)
+            }
+            run = after
+            machine.record(action.excluding(run.skipped), failed: failed)
         }
+    }
+
+    /// Runs `body` on a task of its own, which a cancellation of the caller does not reach: a host's round trip
+    /// (a process over SSH, which a cancellation would end) always finishes.
+    private static func shielded<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T {
+        await Task { await body() }.value
+    }
+
+    /// Where an interrupted rollout stopped and which hosts it had switched, in the environment's order.
+    private static func interruption(at stage: Stage?, machine: RolloutMachine, order: [String]) -> ReconcileReport.Interruption {
+        let switched = Set(machine.switched + machine.switchedWarm)
+        let pending = order.filter {
+            !switched.contains($0) && machine.plans[$0]?.route != nil && machine.failures[$0] == nil && machine.hostFaults[$0] == nil
+        }
+        return ReconcileReport.Interruption(stage: stage, switched: order.filter(switched.contains), pending: pending)
     }
 
     // MARK: Carrying out actions
@@ -156,24 +208,25 @@ public struct EnvironmentReconciler: Sendable {
     }
 
     /// Runs an action's steps on its hosts; returns the hosts that failed, with the reason.
-    private func carryOut(_ action: RolloutMachine.Action, plans: [String: HostPlan], into run: inout Run) async -> [String: HostFailure] {
+    private func carryOut(_ action: RolloutMachine.Action, plans: [String: HostPlan], cancelled: CancellationFlag,
+                          into run: inout Run) async -> [String: HostFailure] {
         let active = environment.active
         switch action {
         case let .prepare(hosts):
-            return await runPhase(hosts, stage: .prepare, limit: policy.rollout.prepare, into: &run) { plans[$0]?.prepareSteps ?? [] }
+            return await runPhase(hosts, stage: .prepare, limit: policy.rollout.prepare, cancelled: cancelled, into: &run) { plans[$0]?.prepareSteps ?? [] }
         case let .route(hosts, stage):
-            return await runPhase(hosts, stage: stage, limit: fanOut, into: &run) { host in
+            return await runPhase(hosts, stage: stage, limit: fanOut, cancelled: cancelled, into: &run) { host in
                 plans[host]?.switchSteps ?? [.route(active), .check(active)]
             }
         case let .prepareIdle(hosts):
-            return await runPhase(hosts, stage: .idle, limit: policy.rollout.prepare, into: &run) { plans[$0]?.idle ?? [] }
+            return await runPhase(hosts, stage: .idle, limit: policy.rollout.prepare, cancelled: cancelled, into: &run) { plans[$0]?.idle ?? [] }
         case let .hook(kind, host):
             let step: HostPlan.Step = kind == .afterSwitch ? .afterSwitch(active) : .beforeSwitch(active)
             // A hook may run for as long as it says (a long migration), and the round trip a minute more.
             let timeout = max(stepTimeout, (environment.hooks[kind]?.timeout.duration ?? .zero) + .seconds(60))
-            return await runPhase([host], stage: .hook(kind), limit: 1, timeout: timeout, into: &run) { _ in [step] }
+            return await runPhase([host], stage: .hook(kind), limit: 1, timeout: timeout, cancelled: cancelled, into: &run) { _ in [step] }
         case let .rollBack(slots):
-            return await runPhase(slots.keys.sorted(), stage: .rollBack, limit: fanOut, into: &run) { host in
+            return await runPhase(slots.keys.sorted(), stage: .rollBack, limit: fanOut, cancelled: cancelled, into: &run) { host in
                 slots[host].map { [.route($0)] } ?? []
             }
         case .observe, .pause, .finish:
@@ -181,19 +234,25 @@ public struct EnvironmentReconciler: Sendable {
         }
     }
 
-    private func runPhase(_ hosts: [String], stage: Stage, limit: Int, timeout: Duration? = nil, into run: inout Run,
-                          steps: @escaping @Sendable (String) -> [HostPlan.Step]) async -> [String: HostFailure] {
+    /// Runs the phase's round trips; once the rollout is interrupted, a host whose round trip has not started is
+    /// left untouched (in `run.skipped`), and those under way finish.
+    private func runPhase(_ hosts: [String], stage: Stage, limit: Int, timeout: Duration? = nil, cancelled: CancellationFlag,
+                          into run: inout Run, steps: @escaping @Sendable (String) -> [HostPlan.Step]) async -> [String: HostFailure] {
         let agents = run.agents
         let timeout = timeout ?? stepTimeout
         let events = self.events
         let results: [PhaseResult?] = await concurrentMap(hosts, limit: limit) { host in
-            guard let agent = agents[host] else { return nil }
+            guard let agent = agents[host], !cancelled.isSet else { return nil }
             let result = await agent.execute(steps(host), timeout: timeout)
             events(.phase(result, stage: stage))
             return result
         }
         var failed: [String: HostFailure] = [:]
-        for result in results.compactMap({ $0 }) {
+        for (host, result) in zip(hosts, results) {
+            guard let result else {
+                if agents[host] != nil { run.skipped.insert(host) }
+                continue
+            }
             run.reports[result.host]?.record(result)
             if let error = result.error { failed[result.host] = error }
         }
@@ -208,10 +267,12 @@ public struct EnvironmentReconciler: Sendable {
     }
 
     /// What one reconcile has seen and done so far, host by host.
-    private struct Run {
+    private struct Run: Sendable {
         let agents: [String: HostAgent]
         let order: [String]
         var reports: [String: HostReport] = [:]
+        /// Hosts an interruption left out of the action under way (their round trip never started).
+        var skipped: Set<String> = []
         let started = ContinuousClock.now
 
         init(agents: [HostAgent]) {
@@ -254,6 +315,34 @@ public struct ReconcileReport: Sendable {
     /// A shutdown stopped it between two actions.
     public var stoppedEarly: Bool
     public var duration: Duration
+    /// Where a cancellation (a newer commit preempting it, `apply`'s Ctrl-C) stopped it; nil when it was not.
+    public var interruption: Interruption?
+
+    /// Where an interrupted rollout stopped, at a safe point.
+    public struct Interruption: Sendable, Hashable {
+        /// The stage under way or last done (a pause, a batch); nil when it stopped before its first action.
+        public var stage: Stage?
+        /// The hosts it switched to their desired slot, in the environment's order.
+        public var switched: [String]
+        /// The hosts it still had to switch: left as they were.
+        public var pending: [String]
+
+        public init(stage: Stage?, switched: [String], pending: [String]) {
+            self.stage = stage
+            self.switched = switched
+            self.pending = pending
+        }
+
+        /// `stopped at the pause stage with 1 host (web-01) switched and 4 hosts (web-02, …) not switched`.
+        public var summary: String {
+            func hosts(_ names: [String]) -> String {
+                let shown = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "")
+                return "\(names.count) host\(names.count == 1 ? "" : "s")" + (names.isEmpty ? "" : " (\(shown))")
+            }
+            return "stopped at \(stage.map { "the \($0.name) stage" } ?? "the start") with \(hosts(switched)) switched and "
+                + "\(hosts(pending)) not switched"
+        }
+    }
 
     /// What each host reported last.
     public var observations: [String: HostObservation] {
@@ -271,6 +360,30 @@ public struct ReconcileReport: Sendable {
             found[host.host] = host.error ?? HostFailure(.unreachable, message: "not observed")
         }
         return found
+    }
+}
+
+/// Set once when the task running a reconcile is cancelled; read by the shielded round trips that cannot see the
+/// cancellation themselves.
+final class CancellationFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    func set() { value.store(true, ordering: .releasing) }
+
+    var isSet: Bool { value.load(ordering: .acquiring) }
+}
+
+extension RolloutMachine.Action {
+    /// The action as it was carried out when `hosts` were left out (an interruption): what the machine records.
+    func excluding(_ hosts: Set<String>) -> RolloutMachine.Action {
+        guard !hosts.isEmpty else { return self }
+        switch self {
+        case let .prepare(all): return .prepare(all.filter { !hosts.contains($0) })
+        case let .route(all, stage): return .route(all.filter { !hosts.contains($0) }, stage: stage)
+        case let .prepareIdle(all): return .prepareIdle(all.filter { !hosts.contains($0) })
+        case let .rollBack(slots): return .rollBack(slots.filter { !hosts.contains($0.key) })
+        case .observe, .pause, .hook, .finish: return self
+        }
     }
 }
 

@@ -14,6 +14,8 @@ public struct HostReport: Sendable {
     public var remaining: HostPlan?
     public var error: HostFailure?
     public var duration: Duration = .zero
+    /// The run was interrupted (a newer commit, `apply`'s Ctrl-C) before this host was done with.
+    public var interrupted = false
 
     public init(host: String, before: HostObservation? = nil, plan: HostPlan? = nil, error: HostFailure? = nil, duration: Duration) {
         self.host = host
@@ -39,13 +41,15 @@ public struct HostReport: Sendable {
         case failed
         /// Could not be observed.
         case unreachable
+        /// The run stopped at a safe point before this host was done: it serves what it served (no step failed).
+        case interrupted
     }
 
     public var outcome: Outcome {
         if let error {
             return before == nil && phases.isEmpty && (error.code.isUnanswered || error.code == .locked) ? .unreachable : .failed
         }
-        if phases.isEmpty { return (plan?.isEmpty ?? false) ? .converged : .failed }
-        return (remaining?.isEmpty ?? false) ? .changed : .failed
+        if phases.isEmpty { return (plan?.isEmpty ?? false) ? .converged : interrupted ? .interrupted : .failed }
+        return (remaining?.isEmpty ?? false) ? .changed : interrupted ? .interrupted : .failed
     }
 }

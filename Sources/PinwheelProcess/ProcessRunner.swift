@@ -19,6 +19,9 @@ public enum ProcessRunner {
                 var options = PlatformOptions()
                 // On a deadline: SIGTERM, then SIGKILL if it lingers.
                 options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
+                // A process group of its own: a Ctrl-C at the terminal reaches `pinwheel apply`, which stops at a safe
+                // point, and never cuts a host's round trip (an ssh client) in the middle of a switch.
+                options.processGroupID = 0
                 let variables = Dictionary(uniqueKeysWithValues: environment.map { (Subprocess.Environment.Key(rawValue: $0.key)!, Optional($0.value)) })
                 // Standard input comes from an unlinked temporary file, not a pipe that Subprocess writes: a child
                 // that exits before reading (ssh to a host that is down) must not leave a writer behind.

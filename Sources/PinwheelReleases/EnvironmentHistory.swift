@@ -95,6 +95,9 @@ public struct EnvironmentHistory: Encodable, Sendable {
         public var statusSignatureDetail: String?
         /// True only for a status the controller's key signed; nil when not checked.
         public var verified: Bool?
+        /// The newer commit that stopped this commit's rollout (`superseded`), and the hosts it had switched by then.
+        public var supersededBy: String?
+        public var switched: [String]?
 
         init(_ commit: CommitInfo, _ record: StatusRecord) {
             statusCommit = commit.id.hex
@@ -106,6 +109,8 @@ public struct EnvironmentHistory: Encodable, Sendable {
             code = record.reason
             step = record.reasonStep
             override = record.override
+            supersededBy = record.supersededBy
+            switched = record.switched
             if !["converged", "progressing"].contains(record.result) {
                 reason = Self.reason(in: commit.message)
             }
@@ -182,12 +187,12 @@ public struct EnvironmentHistory: Encodable, Sendable {
     }
 
     /// The commits the controller applied (a status with a result that reached hosts: converged, progressing,
-    /// degraded, halted) that the branch no longer has: a force-push or a rebase took them out of its history, but
+    /// degraded, halted, superseded) that the branch no longer has: a force-push or a rebase took them out of its history, but
     /// the hosts ran them, so the audit keeps them. The commit's author and summary when the repository still has
     /// the object (a cache clone does), else what the status records say.
     static func rewrittenAway(_ records: [String: [(commit: CommitInfo, record: StatusRecord)]], in repository: Repository,
                               tip: ObjectID, listed: Set<String>, since: Date?) throws -> [(date: Date, entry: Entry)] {
-        let appliedResults: Set<String> = ["converged", "progressing", "degraded", "halted"]
+        let appliedResults: Set<String> = ["converged", "progressing", "degraded", "halted", "superseded"]
         var entries: [(date: Date, entry: Entry)] = []
         for (desired, statuses) in records where !listed.contains(desired) {
             guard statuses.contains(where: { appliedResults.contains($0.record.result) }),

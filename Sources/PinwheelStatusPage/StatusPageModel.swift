@@ -27,6 +27,9 @@ struct StatusPageModel: Sendable {
         /// The revert the controller committed (names differ between levels: Mustache looks a missing value up in
         /// the enclosing objects).
         var revertCommit: String?
+        /// The newer commit that stopped this one's rollout (a `superseded` status), and the hosts it had switched.
+        var supersededBy: String?
+        var switchedHosts: String?
         var progress: Progress?
         var history: [Change]
         var hasHistory: Bool
@@ -76,6 +79,7 @@ struct StatusPageModel: Sendable {
         var result: String
         var tone: String
         var revertedBy: String?
+        var supersededByCommit: String?
     }
 
     var environments: [Environment]
@@ -106,7 +110,7 @@ struct StatusPageModel: Sendable {
             let result = change.result ?? (change.commit == overview.progress?.commit ? "rolling out" : nil)
             return Change(commitShort: short(change.commit), summary: change.summary, author: change.author, time: change.time,
                           changes: change.changes, result: result ?? "not applied", tone: tone(result),
-                          revertedBy: change.revert.map(short))
+                          revertedBy: change.revert.map(short), supersededByCommit: change.supersededBy.map(short))
         }
         return Environment(
             name: status.environment, result: status.result.rawValue, tone: tone(status.result.rawValue),
@@ -115,6 +119,8 @@ struct StatusPageModel: Sendable {
             message: status.message, statusWarning: overview.statusWarning, time: status.time, active: status.active?.rawValue ?? "none",
             pins: status.pins, healthyCount: hosts.filter { $0.healthy && $0.onActive }.count, hostCount: hosts.count,
             hosts: hosts, errors: status.errors, hasErrors: !status.errors.isEmpty, revertCommit: status.revert.map(short),
+            supersededBy: status.superseded.map { short($0.by) },
+            switchedHosts: status.superseded.map { $0.switched.isEmpty ? "none" : $0.switched.joined(separator: ", ") },
             progress: overview.progress.map(progress), history: history, hasHistory: !history.isEmpty)
     }
 
@@ -140,7 +146,7 @@ struct StatusPageModel: Sendable {
     static func tone(_ result: String?) -> String {
         switch result {
         case "converged": return "ok"
-        case "progressing", "waiting", "rolling out": return "busy"
+        case "progressing", "waiting", "rolling out", "superseded": return "busy"
         case "degraded", "invalid", "refused", nil: return "warn"
         default: return "bad"
         }

@@ -44,6 +44,9 @@ public final class InMemoryHost: Transport, Sendable {
         var locked = false
         var failures: [InMemoryFleet.Failure] = []
         var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+        /// Round trips whose first step has this agent name wait until ``release()`` (see ``hold(_:)``).
+        var held: String?
+        var heldWaiters: [UUID: CheckedContinuation<Bool, Never>] = [:]
         var clock = 0
     }
 
@@ -75,6 +78,25 @@ public final class InMemoryHost: Transport, Sendable {
         }
         for waiter in waiters { waiter.resume() }
     }
+
+    /// Round trips whose first step is named `step` (`prepare`, `route`, …: a canary's switch, not the observing
+    /// round trip's verify-then-switch) wait, once the host has them and before it acts on them, until ``release()``: a round trip held under way, for a test to do something meanwhile (cancel
+    /// the rollout, say). A held round trip whose task is cancelled ends at once as a killed ssh client would (a
+    /// `timeout`, nothing done): what the engine's shielding of round trips must prevent.
+    public func hold(_ step: String) { state.withLock { $0.held = step } }
+
+    /// Lets held round trips go on, and holds no more.
+    public func release() {
+        let waiters = state.withLock { state in
+            state.held = nil
+            defer { state.heldWaiters = [:] }
+            return Array(state.heldWaiters.values)
+        }
+        for waiter in waiters { waiter.resume(returning: true) }
+    }
+
+    /// How many round trips wait in a hold.
+    public var heldRoundTrips: Int { state.withLock { $0.heldWaiters.count } }
 
     /// Another Pinwheel run holds (or no longer holds) the host's lock.
     public func setLocked(_ locked: Bool) { state.withLock { $0.locked = locked } }
@@ -122,6 +144,10 @@ public final class InMemoryHost: Transport, Sendable {
         }
         let reply: InMemoryReply
         if let request = InMemoryRequest(script: script) {
+            let held = state.withLock { $0.held }
+            if let held, request.steps.first?.action == held, !(await waitWhileHeld()) {
+                throw FleetError(.timeout, "\(name): the round trip was cut off (its task was cancelled)")
+            }
             reply = answer(request)
             fleet.record(InMemoryFleet.Exchange(host: name, action: request.action, steps: request.steps, ok: reply.ok,
                                                 code: (reply.steps.last(where: { !$0.ok })?.code ?? reply.code).flatMap(Self.failureCode)))
@@ -137,6 +163,23 @@ public final class InMemoryHost: Transport, Sendable {
 
     public func interactive(python: String, script: String) async throws -> Int32 {
         throw FleetError(.agent, "\(name): an in-memory host has no terminal")
+    }
+
+    /// True when released, false when the task was cancelled first.
+    private func waitWhileHeld() async -> Bool {
+        let id = UUID()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let waiting = state.withLock { state in
+                    guard state.held != nil, !Task.isCancelled else { return false }
+                    state.heldWaiters[id] = continuation
+                    return true
+                }
+                if !waiting { continuation.resume(returning: !Task.isCancelled) }
+            }
+        } onCancel: {
+            state.withLock { $0.heldWaiters.removeValue(forKey: id) }?.resume(returning: false)
+        }
     }
 
     private func waitWhileHanging(timeout: Duration) async {

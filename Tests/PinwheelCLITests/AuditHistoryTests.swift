@@ -144,6 +144,37 @@ struct AuditHistoryTests {
         #expect(bad.status == 2 && bad.stderr.contains("--trusted-status-key") && bad.stderr.contains("holds no SSH public key"), "\(bad.stderr)")
     }
 
+    @Test func aSupersededReleaseSaysByWhichCommitAndWhatItSwitchedInHistoryAndStatus() throws {
+        let (release, merge) = try makeHistory()
+        var status = EnvironmentStatus(environment: "production", desired: release, result: .superseded,
+                                       message: "superseded by \(merge.prefix(7)): stopped at the pause stage", time: "2026-11-21T10:00:30Z",
+                                       active: .b, pins: ["hello-service==1.1.0"], hosts: [:], applied: release)
+        status.superseded = .init(by: merge, stage: "pause", switched: ["web-01"], untouched: ["web-02", "web-03"])
+        let repository = try Repository(openingAt: repo.path)
+        try repository.commit(changes: [.write(EnvironmentStatus.path(of: "production"), Data(try status.yaml().utf8))],
+                              onBranch: EnvironmentStatus.defaultBranch, message: status.commitMessage,
+                              author: Signature(name: "Pinwheel", email: "pinwheel@example.com", date: Date(timeIntervalSince1970: 1_795_000_100)))
+
+        let history = try CLIRunner.run(["history", "production", "--repo", repo.path])
+        #expect(history.status == 0, "\(history.stderr)")
+        let releaseBlock = try #require(history.stdout.components(separatedBy: "\n\n").first { $0.hasPrefix(String(release.prefix(10))) })
+        #expect(releaseBlock.contains("  superseded  0/0 hosts  superseded by \(merge.prefix(10)) after switching web-01"), "\(releaseBlock)")
+        let json = try CLIRunner.run(["history", "production", "--repo", repo.path, "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let entry = try #require((object["entries"] as? [[String: Any]])?.first { $0["commit"] as? String == release })
+        let applied = try #require((entry["applied"] as? [[String: Any]])?.first)
+        #expect(applied["result"] as? String == "superseded")
+        #expect(applied["supersededBy"] as? String == merge)
+        #expect(applied["switched"] as? [String] == ["web-01"])
+
+        let shown = try CLIRunner.run(["status", "production", "--repo", repo.path])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("result:    superseded"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("superseded by: \(merge) (stopped at pause)"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("switched:  web-01"))
+        #expect(shown.stdout.contains("not switched: web-02, web-03"))
+    }
+
     @Test func historySinceADateAndFromAURL() throws {
         let (_, merge) = try makeHistory()
         let tmp = try TemporaryDirectory()

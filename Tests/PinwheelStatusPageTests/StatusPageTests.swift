@@ -141,4 +141,29 @@ import Testing
         #expect(idle["progress"] == nil)
         #expect((idle["history"] as? [Any])?.isEmpty == true)
     }
+
+    @Test func aSupersededRolloutShowsTheNewerCommitAndTheHostsItSwitchedOnThePageAndInTheAPI() throws {
+        var status = Self.status(message: "superseded by 9c1e2f4: stopped at the pause stage", result: .superseded)
+        status.superseded = .init(by: "9c1e2f4a9c1e2f4a9c1e2f4a9c1e2f4a9c1e2f4a", stage: "pause", switched: ["web1"],
+                                  untouched: ["web2", "web3"])
+        let change = RecentChange(commit: status.desired, summary: "prod: release hello-service 1.1.0", author: "Ada Lovelace",
+                                  time: "2026-11-23T23:59:00Z", changes: [], result: "superseded",
+                                  supersededBy: "9c1e2f4a9c1e2f4a9c1e2f4a9c1e2f4a9c1e2f4a")
+        let overview = EnvironmentOverview(status: status, history: [change])
+        let html = try StatusPage().render([overview])
+        #expect(html.contains(#"<span class="badge busy">superseded</span> <span class="muted">superseded by <code>9c1e2f4</code></span>"#), "\(html)")
+        #expect(html.contains(#"data-result="superseded""#))
+        #expect(html.contains(#"<span class="badge busy result">superseded</span>"#))
+        #expect(html.contains(#"<dt>superseded by</dt><dd><code class="superseded-by">9c1e2f4</code>"#))
+        #expect(html.contains(#"<span class="switched">web1</span>"#))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = try #require(try JSONSerialization.jsonObject(with: encoder.encode(overview)) as? [String: Any])
+        #expect(json["result"] as? String == "superseded")
+        let superseded = try #require(json["superseded"] as? [String: Any])
+        #expect(superseded["by"] as? String == "9c1e2f4a9c1e2f4a9c1e2f4a9c1e2f4a9c1e2f4a")
+        #expect(superseded["switched"] as? [String] == ["web1"])
+        #expect(superseded["untouched"] as? [String] == ["web2", "web3"])
+        #expect(superseded["stage"] as? String == "pause")
+    }
 }

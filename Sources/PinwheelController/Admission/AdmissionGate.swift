@@ -23,6 +23,16 @@ actor AdmissionGate {
     private let logger: Logger
     /// Environments whose desired commit waits for a deploy window or a promotion: every poll looks again.
     private(set) var waiting: Set<String> = []
+    /// Admission's verdict on `desired` at `commit`, with nothing logged, published or remembered as waiting: what
+    /// preemption asks of a commit that arrives while a rollout runs (``Controller/preempts``).
+    func verdict(_ desired: Environment, commit: ObjectID, status: EnvironmentStatus?,
+                 applied: (environment: Environment, commit: ObjectID)?, repository: WatchedRepository) async -> AdmissionVerdict {
+        let last = lastApplied(desired.name, applied: applied, status: status, repository: repository)
+        let facts = await gatherer.facts(for: desired, commit: commit, lastApplied: last, quarantined: status?.quarantined ?? [],
+                                         in: repository.repository, statusTip: { try repository.statusTip() }, now: now())
+        return Admission.decide(facts)
+    }
+
     /// The last applied state read back from the status branch after a restart, by environment.
     private var restored: [String: AdmissionFacts.LastApplied] = [:]
     /// Quarantined commits already logged as skipped, as `env commit`.

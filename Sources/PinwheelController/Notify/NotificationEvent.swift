@@ -27,6 +27,9 @@ public struct NotificationEvent: Sendable, Hashable, Codable {
     public var reason: StatusReason?
     /// The revert the controller committed (`reverted`).
     public var revert: String?
+    /// The newer commit that stopped the rollout (`superseded`), and the hosts the rollout had switched by then.
+    public var supersededBy: String?
+    public var switched: [String]?
     /// The environment on the controller's status page, when it has one (`watch --listen`).
     public var link: String?
     /// When the controller sent it, ISO 8601 UTC.
@@ -87,6 +90,11 @@ public struct NotificationEvent: Sendable, Hashable, Codable {
         reason = status.cause
         if kind == .reverted, let revert {
             title += " — reverted by \(revert.prefix(7))"
+        }
+        if let superseded = status.superseded {
+            supersededBy = superseded.by
+            switched = superseded.switched
+            title += " — superseded by \(superseded.by.prefix(7))"
         }
     }
 

@@ -16,12 +16,14 @@ public struct RecentChange: Sendable, Hashable, Codable {
     public var result: String?
     /// The revert the controller committed for it, when it did.
     public var revert: String?
+    /// The newer commit that stopped its rollout, when one did (its newest status is `superseded`).
+    public var supersededBy: String?
 
     /// Lines of `changes` kept per commit: the page shows a summary; `pinwheel history` has them all.
     public static let maxChanges = 8
 
     public init(commit: String, summary: String, author: String, time: String, changes: [String], result: String?,
-                revert: String? = nil) {
+                revert: String? = nil, supersededBy: String? = nil) {
         self.commit = commit
         self.summary = summary
         self.author = author
@@ -29,6 +31,7 @@ public struct RecentChange: Sendable, Hashable, Codable {
         self.changes = changes
         self.result = result
         self.revert = revert
+        self.supersededBy = supersededBy
     }
 
     init(_ entry: EnvironmentHistory.Entry) {
@@ -36,6 +39,7 @@ public struct RecentChange: Sendable, Hashable, Codable {
             ? Array(entry.changes.prefix(Self.maxChanges - 1)) + ["… \(entry.changes.count - Self.maxChanges + 1) more"]
             : entry.changes
         self.init(commit: entry.commit, summary: entry.summary, author: entry.author.name, time: entry.author.time,
-                  changes: changes, result: entry.applied.first?.result, revert: entry.applied.first { $0.revert != nil }?.revert)
+                  changes: changes, result: entry.applied.first?.result, revert: entry.applied.first { $0.revert != nil }?.revert,
+                  supersededBy: entry.applied.first?.supersededBy)
     }
 }

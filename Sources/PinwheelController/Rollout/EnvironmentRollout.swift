@@ -22,13 +22,16 @@ struct EnvironmentRollout: Sendable {
     let logger: Logger
     /// Whether a shutdown began: no new step starts, a pause between batches ends early.
     let isStopping: @Sendable () async -> Bool
+    /// The newer commit that preempted this rollout (its task cancelled), once one has.
+    let supersession = RunningRollout.Supersession()
 
     /// Rolls out, records how it ended, and returns the status published.
     @discardableResult
     func run() async -> EnvironmentStatus {
         let log = logger.with(["env": "\(desired.name)", "commit": "\(commit.short)"])
         let report = await reconciler(log: log).reconcile()
-        return await finish(report, log: log)
+        // Recording how it ended (a status commit, pushed) is never cut short by the cancellation that preempted it.
+        return await Task { [self] in await finish(report, log: log) }.value
     }
 
     private func reconciler(log: Logger) -> EnvironmentReconciler {
@@ -45,11 +48,12 @@ struct EnvironmentRollout: Sendable {
         }
         let isStopping = self.isStopping
         reconciler.shouldStop = isStopping
-        // A pause between batches ends early when a shutdown begins: SIGTERM starts no new step, so there is
-        // nothing to wait for.
+        // A pause between batches ends early when a shutdown begins (SIGTERM starts no new step, so there is
+        // nothing to wait for) or a newer commit preempts the rollout (its task is cancelled).
         reconciler.sleep = { duration in
             let deadline = ContinuousClock.now + duration
             while ContinuousClock.now < deadline {
+                if Task.isCancelled { return }
                 if await isStopping() { return }
                 try? await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
             }
@@ -59,6 +63,9 @@ struct EnvironmentRollout: Sendable {
 
     /// Records how a reconcile ended: a revert when the policy asks for one, and the status.
     private func finish(_ report: ReconcileReport, log: Logger) async -> EnvironmentStatus {
+        if let interruption = report.interruption, let newer = supersession.by {
+            return await finishSuperseded(report, interruption: interruption, by: newer, log: log)
+        }
         let outcome = report.outcome
         log.info("reconciled", metadata: ["result": "\(outcome.result.rawValue)", "seconds": "\(Controller.seconds(report.duration))",
                                           "message": "\(outcome.message)"])
@@ -88,6 +95,28 @@ struct EnvironmentRollout: Sendable {
         await publisher.publish(status, repository: repository)
         progress.end(desired.name)
         notifications.notifyFinished(desired, status: status, report: report, repository: repository)
+        return status
+    }
+
+    /// Records a rollout a newer commit stopped: `superseded`, with what it had done, never reverted or quarantined
+    /// (it did not fail; the newer commit decides what every host gets next).
+    private func finishSuperseded(_ report: ReconcileReport, interruption: ReconcileReport.Interruption, by newer: ObjectID,
+                                  log: Logger) async -> EnvironmentStatus {
+        let message = "superseded by \(newer.short): \(interruption.summary); the newer commit reconciles now"
+        log.warning("superseded", metadata: ["by": "\(newer.short)", "stage": "\(interruption.stage?.name ?? "start")",
+                                             "switched": "\(interruption.switched.joined(separator: ","))",
+                                             "seconds": "\(Controller.seconds(report.duration))"])
+        metrics.reconciled(environment: desired.name, duration: report.duration, outcome: .superseded, reverted: false, stopped: false)
+        var errors = report.unreachable
+        errors.merge(report.outcome.failures) { first, _ in first }
+        var status = EnvironmentStatus(environment: desired, commit: commit.hex, result: .superseded, message: message,
+                                       time: Controller.now(), observations: report.observations, errors: errors)
+        status.applied = commit.hex
+        status.superseded = .init(by: newer.hex, stage: interruption.stage?.name, switched: interruption.switched,
+                                  untouched: interruption.pending)
+        await publisher.publish(status, repository: repository)
+        progress.end(desired.name)
+        notifications.notify(.superseded, status: status, environment: desired, repository: repository, report: report)
         return status
     }
 }

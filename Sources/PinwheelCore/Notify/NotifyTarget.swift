@@ -147,4 +147,6 @@ public enum NotificationKind: String, Sendable, Hashable, Codable, CaseIterable 
     case waiting
     /// The drift check found hosts that no longer match the applied commit.
     case drift
+    /// A newer commit stopped the rollout at a safe point (a revert pushed during a paced release); it reconciles next.
+    case superseded
 }

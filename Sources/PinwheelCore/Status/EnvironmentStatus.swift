@@ -22,6 +22,28 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         case waiting
         /// The desired commit was refused (its history does not descend from the last applied commit): nothing applied.
         case refused
+        /// A newer admitted commit stopped the rollout at a safe point (``Supersession`` says what it had done); the
+        /// newer commit reconciles next. Never quarantined: it did not fail.
+        case superseded
+    }
+
+    /// What a rollout a newer commit interrupted had done, written as `superseded:` in a `superseded` status.
+    public struct Supersession: Sendable, Hashable, Codable {
+        /// The newer commit that stopped it.
+        public var by: String
+        /// The stage it stopped at (`pause`, `canary`, `batch 2`, …), nil when it stopped before its first action.
+        public var stage: String?
+        /// The hosts it switched to its desired slot before it stopped, in the environment's order.
+        public var switched: [String]
+        /// The hosts it never switched (untouched by its switches; the newer commit decides what they get).
+        public var untouched: [String]
+
+        public init(by: String, stage: String?, switched: [String], untouched: [String]) {
+            self.by = by
+            self.stage = stage
+            self.switched = switched
+            self.untouched = untouched
+        }
     }
 
     public struct HostStatus: Sendable, Hashable, Codable {
@@ -84,6 +106,9 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
     }
     /// The override this status records, when a person applied the commit despite admission (`apply --override`).
     public var override: AdmissionOverride?
+    /// For a `superseded` status: the newer commit and what the interrupted rollout had done; nil otherwise (and in
+    /// statuses written before it existed).
+    public var superseded: Supersession?
 
     public init(environment: String, desired: String, result: Result, message: String, time: String, active: Slot?,
                 pins: [String], hosts: [String: HostStatus], errors: [String] = [], revert: String? = nil,
@@ -108,6 +133,7 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case environment, desired, result, message, time, active, pins, python, hosts, errors, revert, applied, quarantined, override
+        case superseded
         case cause = "reason"
     }
 
@@ -130,13 +156,14 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         quarantined = try container.decodeIfPresent([String].self, forKey: .quarantined) ?? []
         cause = try container.decodeIfPresent(StatusReason.self, forKey: .cause)
         override = try container.decodeIfPresent(AdmissionOverride.self, forKey: .override)
+        superseded = try container.decodeIfPresent(Supersession.self, forKey: .superseded)
     }
 
     /// The commit the hosts were last reconciled to, also for statuses written before `applied` was recorded.
     public var lastApplied: String? {
         if let applied { return applied }
         switch result {
-        case .converged, .progressing, .degraded, .halted: return desired
+        case .converged, .progressing, .degraded, .halted, .superseded: return desired
         case .invalid, .waiting, .refused: return nil
         }
     }
@@ -199,6 +226,10 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         }
         if let step = cause?.step {
             text += "Pinwheel-Reason-Step: \(step.replacingOccurrences(of: "\n", with: " "))\n"
+        }
+        if let superseded {
+            text += "Pinwheel-Superseded-By: \(superseded.by)\n"
+            if !superseded.switched.isEmpty { text += "Pinwheel-Switched: \(superseded.switched.joined(separator: ", "))\n" }
         }
         if let override {
             text += "Pinwheel-Override: \(override.reason.replacingOccurrences(of: "\n", with: " "))\n"

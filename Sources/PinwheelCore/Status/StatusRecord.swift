@@ -18,6 +18,10 @@ public struct StatusRecord: Sendable, Hashable, Codable {
     public var reasonStep: String?
     /// The override it records (`Pinwheel-Override`, `-By`, `Pinwheel-Overridden`), nil when none.
     public var override: Override?
+    /// The newer commit that interrupted the rollout (`Pinwheel-Superseded-By`), for a `superseded` status.
+    public var supersededBy: String?
+    /// The hosts the interrupted rollout had switched (`Pinwheel-Switched`).
+    public var switched: [String]?
 
     /// `apply --override` as a status commit's trailers say it.
     public struct Override: Sendable, Hashable, Codable {
@@ -54,9 +58,14 @@ public struct StatusRecord: Sendable, Hashable, Codable {
                      overrode: (value("Pinwheel-Overridden") ?? "").split(separator: ",")
                          .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }
-        return StatusRecord(environment: environment, desired: desired.lowercased(), result: value("Pinwheel-Result") ?? "unknown",
-                            healthyHosts: counts?.healthy, hosts: counts?.total, revert: value("Pinwheel-Revert"), summary: summary,
-                            reason: value("Pinwheel-Reason"), reasonStep: value("Pinwheel-Reason-Step"), override: override)
+        var record = StatusRecord(environment: environment, desired: desired.lowercased(), result: value("Pinwheel-Result") ?? "unknown",
+                                  healthyHosts: counts?.healthy, hosts: counts?.total, revert: value("Pinwheel-Revert"), summary: summary,
+                                  reason: value("Pinwheel-Reason"), reasonStep: value("Pinwheel-Reason-Step"), override: override)
+        record.supersededBy = value("Pinwheel-Superseded-By")?.lowercased()
+        record.switched = value("Pinwheel-Switched").map {
+            $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        return record
     }
 
     /// `N/M hosts` at the end of a summary line.

@@ -36,8 +36,13 @@ struct Apply: AsyncParsableCommand {
             --timings adds, after the summary, the wall time of each action (observe, prepare, switch canary, switch \
             batch 1, idle) and the slowest host's seconds per kind of step (to standard error with --json).
 
+            The first Ctrl-C (SIGINT, or SIGTERM) stops the rollout at its next safe point: a pause ends at once, no \
+            host not yet reached is touched, and a host's switch under way finishes (never left half done); apply \
+            then prints each host's state (`interrupted` for a host it had not finished) and which hosts it \
+            switched, commits nothing, and exits 130 (143 for SIGTERM). A second Ctrl-C ends it at once.
+
             Exit status 0 when every host converged, 1 when any failed or was unreachable, the rollout halted, or \
-            admission held the commit back, 2 on a usage error.
+            admission held the commit back, 2 on a usage error, 130 (SIGINT) or 143 (SIGTERM) when interrupted.
             """
     )
 
@@ -132,26 +137,37 @@ struct Apply: AsyncParsableCommand {
             started.hosts = desired.hosts.map(\.name)
             lines.write(started.json())
         }
-        let report = await reconciler.reconcile()
+        let engine = reconciler
+        let (report, signal) = await InterruptSignals.run(
+            notice: "apply: stopping at the next safe point (host switches under way finish); press Ctrl-C again to stop at once"
+        ) { await engine.reconcile() }
         live?.finish()
         let summaries = report.hosts.map { HostSummary($0, planned: false) }
         let failed = report.outcome.result == .halted || report.hosts.contains { $0.outcome == .failed || $0.outcome == .unreachable }
+        let interrupted = signal.flatMap { signal in report.interruption.map { _ in InterruptSignals.exitStatus(signal) } }
         if let lines {
             lines.write(ApplyFinished(result: report.outcome.result.rawValue, message: report.outcome.message,
-                                      seconds: report.duration.inSeconds, exit: failed ? 1 : 0, hosts: summaries).json())
+                                      seconds: report.duration.inSeconds, exit: Int(interrupted ?? (failed ? 1 : 0)),
+                                      hosts: summaries).json())
         } else {
             for summary in summaries { Terminal.print(summary.text) }
             let count = { (outcome: HostReport.Outcome) in report.hosts.filter { $0.outcome == outcome }.count }
-            print(String(format: "apply: %d host%@ in %.1fs — %d converged, %d changed, %d failed, %d unreachable; %@",
+            let interruptedHosts = count(.interrupted) > 0 ? ", \(count(.interrupted)) interrupted" : ""
+            print(String(format: "apply: %d host%@ in %.1fs — %d converged, %d changed, %d failed, %d unreachable%@; %@",
                          report.hosts.count, report.hosts.count == 1 ? "" : "s",
                          report.duration.inSeconds,
-                         count(.converged), count(.changed), count(.failed), count(.unreachable),
+                         count(.converged), count(.changed), count(.failed), count(.unreachable), interruptedHosts,
                          report.outcome.message))
         }
         if let timings {
             for line in timings.lines {
                 if json { StandardError.write(line) } else { print(line) }
             }
+        }
+        if let interrupted {
+            // Stopped at a safe point: each host's line above says what it serves; nothing is reverted or recorded.
+            StandardError.write("apply: interrupted, \(report.interruption?.summary ?? "stopped"); run apply again to carry on")
+            throw ExitError.status(interrupted)
         }
         if let overriding {
             try await record(overriding, desired: desired, admission: admission, report: report)

@@ -114,6 +114,10 @@ struct History: AsyncParsableCommand {
                 var line = "  applied:   \(applied.time)  \(applied.result)"
                 if let healthy = applied.healthyHosts, let hosts = applied.hosts { line += "  \(healthy)/\(hosts) hosts" }
                 if let revert = applied.revert { line += "  reverted by \(revert.prefix(10))" }
+                if let newer = applied.supersededBy {
+                    line += "  superseded by \(newer.prefix(10))"
+                    if let switched = applied.switched, !switched.isEmpty { line += " after switching \(switched.joined(separator: ", "))" }
+                }
                 if let code = applied.code { line += "  (\(code)\(applied.step.map { " at \($0)" } ?? ""))" }
                 if let signature = applied.statusSignature {
                     line += signature == "verified" ? "  [verified]" : "  [NOT VERIFIED: \(applied.statusSignatureDetail ?? signature)]"

@@ -65,6 +65,11 @@ struct Status: ParsableCommand {
         if let reason = status.cause { Terminal.print("reason:    \(reason.code)" + (reason.step.map { " at \($0)" } ?? "")) }
         if let override = status.override { Terminal.print("override:  \(override.summary)") }
         if let revert = status.revert { Terminal.print("revert:    \(revert)") }
+        if let superseded = status.superseded {
+            Terminal.print("superseded by: \(superseded.by) (stopped at \(superseded.stage ?? "the start"))")
+            Terminal.print("switched:  \(superseded.switched.isEmpty ? "none" : superseded.switched.joined(separator: ", "))")
+            if !superseded.untouched.isEmpty { Terminal.print("not switched: \(superseded.untouched.joined(separator: ", "))") }
+        }
         if let applied = status.applied, applied != status.desired { Terminal.print("applied:   \(applied)") }
         if !status.quarantined.isEmpty {
             Terminal.print("quarantined: \(status.quarantined.joined(separator: ", ")) (halted; the controller does not retry them)")

@@ -30,7 +30,7 @@ struct Watch: AsyncParsableCommand {
             event (one JSON object per line with --log-format json). With --listen it serves push webhooks (GitHub, \
             GitLab, generic; the secret from --webhook-secret-env or --webhook-secret-file), /healthz, /metrics, the \
             JSON API and the status page. --notify sends every environment's events (rollout started, converged, \
-            degraded, halted, reverted, refused, waiting for a window, drift) to a webhook or Slack, besides each \
+            degraded, halted, reverted, refused, waiting for a window, drift, superseded) to a webhook or Slack, besides each \
             policy's notify:. ssh:// remotes authenticate with --git-identity or the SSH agent against \
             --git-known-hosts; https:// ones with the token in --git-token-env.
 
