@@ -20,7 +20,7 @@ public actor Controller {
     /// The branch tip last read.
     private var lastTip: ObjectID?
     /// What was last carried out for each environment: its desired state and the commit it came from.
-    private var applied: [String: (environment: Environment, commit: ObjectID)] = [:]
+    private(set) var applied: [String: (environment: Environment, commit: ObjectID)] = [:]
     /// The reconcile running for each environment: each environment rolls out on its own task, so one
     /// environment's slow or unreachable hosts never delay another's.
     private var running: [String: Task<Void, Never>] = [:]

@@ -87,6 +87,8 @@ public struct EnvironmentHistory: Encodable, Sendable {
         public var step: String?
         /// The override a person gave to apply it anyway (`apply --override`).
         public var override: StatusRecord.Override?
+        /// Each bake's verdict, one line per stage (`bake:`, `analysis:` in the policy).
+        public var analysis: [String]?
 
         init(_ commit: CommitInfo, _ record: StatusRecord) {
             statusCommit = commit.id.hex
@@ -98,6 +100,7 @@ public struct EnvironmentHistory: Encodable, Sendable {
             code = record.reason
             step = record.reasonStep
             override = record.override
+            analysis = record.analysis.isEmpty ? nil : record.analysis
             if !["converged", "progressing"].contains(record.result) {
                 reason = Self.reason(in: commit.message)
             }

@@ -25,6 +25,9 @@ struct StatusPageModel: Sendable {
         /// The revert the controller committed (names differ between levels: Mustache looks a missing value up in
         /// the enclosing objects).
         var revertCommit: String?
+        /// Each bake's verdict in one line (`bake:`, `analysis:` in the policy).
+        var analysis: [String]
+        var hasAnalysis: Bool
         var progress: Progress?
         var history: [Change]
         var hasHistory: Bool
@@ -113,6 +116,7 @@ struct StatusPageModel: Sendable {
             message: status.message, time: status.time, active: status.active?.rawValue ?? "none",
             pins: status.pins, healthyCount: hosts.filter { $0.healthy && $0.onActive }.count, hostCount: hosts.count,
             hosts: hosts, errors: status.errors, hasErrors: !status.errors.isEmpty, revertCommit: status.revert.map(short),
+            analysis: (status.analysis ?? []).map(\.summary), hasAnalysis: !(status.analysis ?? []).isEmpty,
             progress: overview.progress.map(progress), history: history, hasHistory: !history.isEmpty)
     }
 

@@ -58,6 +58,7 @@ extension NotificationEvent {
     static let emoji: [NotificationKind: String] = [
         .started: ":arrow_forward:", .converged: ":white_check_mark:", .degraded: ":large_orange_diamond:", .halted: ":x:",
         .reverted: ":leftwards_arrow_with_hook:", .refused: ":no_entry:", .waiting: ":hourglass:", .drift: ":warning:",
+        .held: ":pause_button:",
     ]
 }
 

@@ -147,4 +147,7 @@ public enum NotificationKind: String, Sendable, Hashable, Codable, CaseIterable 
     case waiting
     /// The drift check found hosts that no longer match the applied commit.
     case drift
+    /// A bake's analysis has no data for a metric (`noData: hold`): the rollout waits, never promoting, until there
+    /// is data or a newer commit.
+    case held
 }

@@ -79,6 +79,9 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
     }
     /// The override this status records, when a person applied the commit despite admission (`apply --override`).
     public var override: AdmissionOverride?
+    /// The bake and metric analysis of each stage (`bake:`, `analysis:` in the policy), in order; nil when the
+    /// policy has neither.
+    public var analysis: [StageAnalysis]?
 
     public init(environment: String, desired: String, result: Result, message: String, time: String, active: Slot?,
                 pins: [String], hosts: [String: HostStatus], errors: [String] = [], revert: String? = nil,
@@ -103,6 +106,7 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case environment, desired, result, message, time, active, pins, python, hosts, errors, revert, applied, quarantined, override
+        case analysis
         case cause = "reason"
     }
 
@@ -125,6 +129,7 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         quarantined = try container.decodeIfPresent([String].self, forKey: .quarantined) ?? []
         cause = try container.decodeIfPresent(StatusReason.self, forKey: .cause)
         override = try container.decodeIfPresent(AdmissionOverride.self, forKey: .override)
+        analysis = try container.decodeIfPresent([StageAnalysis].self, forKey: .analysis)
     }
 
     /// The commit the hosts were last reconciled to, also for statuses written before `applied` was recorded.
@@ -199,6 +204,9 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
             text += "Pinwheel-Override: \(override.reason.replacingOccurrences(of: "\n", with: " "))\n"
             text += "Pinwheel-Override-By: \(override.by)\n"
             text += "Pinwheel-Overridden: \(override.overrode.map(\.rawValue).joined(separator: ", "))\n"
+        }
+        for stage in (analysis ?? []).prefix(50) {
+            text += "Pinwheel-Analysis: \(String(stage.summary.replacingOccurrences(of: "\n", with: " ").prefix(400)))\n"
         }
         return text
     }

@@ -18,6 +18,8 @@ public struct StatusRecord: Sendable, Hashable, Codable {
     public var reasonStep: String?
     /// The override it records (`Pinwheel-Override`, `-By`, `Pinwheel-Overridden`), nil when none.
     public var override: Override?
+    /// Each bake's verdict in one line (`Pinwheel-Analysis`, one per stage): `canary: failed — error-ratio = 0.5, …`.
+    public var analysis: [String] = []
 
     /// `apply --override` as a status commit's trailers say it.
     public struct Override: Sendable, Hashable, Codable {
@@ -57,6 +59,14 @@ public struct StatusRecord: Sendable, Hashable, Codable {
         return StatusRecord(environment: environment, desired: desired.lowercased(), result: value("Pinwheel-Result") ?? "unknown",
                             healthyHosts: counts?.healthy, hosts: counts?.total, revert: value("Pinwheel-Revert"), summary: summary,
                             reason: value("Pinwheel-Reason"), reasonStep: value("Pinwheel-Reason-Step"), override: override)
+            .with(analysis: trailers.filter { $0.key.caseInsensitiveCompare("Pinwheel-Analysis") == .orderedSame }
+                .map { $0.value.trimmingCharacters(in: .whitespaces) })
+    }
+
+    private func with(analysis: [String]) -> StatusRecord {
+        var copy = self
+        copy.analysis = analysis
+        return copy
     }
 
     /// `N/M hosts` at the end of a summary line.
