@@ -14,16 +14,13 @@ import Testing
 struct ControllerAnalysisTests {
     /// Errors by the version in the query: 6.6.6 fails half its requests, every other version none; nil: no data.
     final class Errors: MetricQuerying {
-        let silent: Bool
+        /// Prometheus went quiet: every query answers nothing.
+        let silent = Mutex(false)
         let asked = Mutex<[String]>([])
-
-        init(silent: Bool = false) {
-            self.silent = silent
-        }
 
         func value(of query: String) async throws -> Double? {
             asked.withLock { $0.append(query) }
-            if silent { return nil }
+            if silent.withLock({ $0 }) { return nil }
             return query.contains(#"version="6.6.6""#) ? 0.5 : 0
         }
     }
@@ -114,6 +111,9 @@ struct ControllerAnalysisTests {
     @Test func aGoodReleaseIsBakedAfterTheCanaryAndEachBatch() async throws {
         let world = try await world(source: Errors())
         await world.pollAndSettle()
+        let labels = [("environment", "fleet"), ("metric", "error-ratio"), ("outcome", "passed")]
+        // The first deploy is baked too.
+        let before = try world.metrics.expectCounter("pinwheel_analysis_measurements_total", labels).totalValue
         try world.fleet.setPins(.b, "hello-service==1.1.0")
         try world.fleet.setActive(.b)
         _ = try await world.config.commitAndPush("fleet: release hello-service 1.1.0")
@@ -125,13 +125,15 @@ struct ControllerAnalysisTests {
         #expect(analysis.map(\.stage) == ["canary", "batch 1"])
         #expect(analysis.allSatisfy { $0.verdict == .passed && $0.measurements.count == 2 })
         #expect((0..<3).allSatisfy { world.fleet.slot($0) == "B" })
-        #expect(try world.metrics.expectCounter("pinwheel_analysis_measurements_total",
-                                                [("environment", "fleet"), ("metric", "error-ratio"), ("outcome", "passed")]).totalValue == 4)
+        let measured = analysis.map { $0.measurements.filter { $0.outcome == .passed }.count }.reduce(0, +)
+        #expect(try world.metrics.expectCounter("pinwheel_analysis_measurements_total", labels).totalValue - before == Int64(measured))
     }
 
     @Test func aSilentPrometheusHoldsTheRolloutInsteadOfPromoting() async throws {
-        let world = try await world(source: Errors(silent: true))
+        let source = Errors()
+        let world = try await world(source: source)
         await world.pollAndSettle()
+        source.silent.withLock { $0 = true }
         try world.fleet.setPins(.b, "hello-service==1.1.0")
         try world.fleet.setActive(.b)
         _ = try await world.config.commitAndPush("fleet: release hello-service 1.1.0")
