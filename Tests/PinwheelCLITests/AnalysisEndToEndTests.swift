@@ -25,8 +25,8 @@ struct AnalysisEndToEndTests {
           metrics:
             - name: error-ratio
               query: |
-                (sum(rate(hello_requests_total{environment="{{environment}}",slot="{{slot}}",host=~"{{hosts}}",status=~"5.."}[10s])) or vector(0))
-                / sum(rate(hello_requests_total{environment="{{environment}}",slot="{{slot}}",host=~"{{hosts}}"}[10s]))
+                (sum(rate(hello_requests_total{environment="{{environment}}",slot="{{slot}}",version="{{version}}",host=~"{{hosts}}",status=~"5.."}[10s])) or vector(0))
+                / sum(rate(hello_requests_total{environment="{{environment}}",slot="{{slot}}",version="{{version}}",host=~"{{hosts}}"}[10s]))
               initialDelay: 3s
               interval: 2s
               count: 2
