@@ -76,6 +76,10 @@ public struct ControllerConfiguration: Sendable {
     /// Secret values the controller holds (the webhook secret, the page's access token, a git token): replaced by
     /// `[redacted]` in what the page, the API and notifications show of hosts' and programs' output.
     public var knownSecrets: [String] = []
+    /// Where the policies' `analysis:` metrics are measured: the operator's Prometheus (`watch --prometheus`), or a
+    /// test's own numbers. Never from git. Nil: every measurement is no data, and `noData` decides (by default the
+    /// rollout holds).
+    public var metricSource: (any MetricQuerying)?
 
     public init(repository: String, branch: String = "main", statusBranch: String = EnvironmentStatus.defaultBranch,
                 interval: Duration = .seconds(5), driftInterval: Duration = .seconds(60), cacheDirectory: String? = nil,

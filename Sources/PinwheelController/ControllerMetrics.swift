@@ -36,6 +36,12 @@ public struct ControllerMetrics: Sendable {
         public static let lastSuccessfulPoll = "pinwheel_last_successful_poll_timestamp_seconds"
         /// Gauge (environment, commit) = 1: the config commit each environment's hosts were last reconciled to.
         public static let appliedCommit = "pinwheel_applied_commit_info"
+        /// Counter (environment, metric, outcome): the analysis's measurements by outcome (`passed`, `failed`,
+        /// `noData`).
+        public static let analysisMeasurements = "pinwheel_analysis_measurements_total"
+        /// Counter (environment, verdict): bakes by verdict (`passed`, `failed`, `unhealthy`, `held`, `stopped`);
+        /// `held` counts each hold as it begins.
+        public static let analysisVerdicts = "pinwheel_analysis_verdicts_total"
     }
 
     /// The `result` label of a reconcile: the outcome's result, or `reverted` when the controller committed a
@@ -110,6 +116,15 @@ public struct ControllerMetrics: Sendable {
             hostStepFailed(environment: environment, step: failed?.action ?? "observe")
         case .unreachable:
             hostStepFailed(environment: environment, step: "observe")
+        case let .analysis(.measured(measurement, _)):
+            Counter(label: Name.analysisMeasurements, dimensions: [("environment", environment), ("metric", measurement.metric),
+                                                                   ("outcome", measurement.outcome.rawValue)], factory: factory).increment()
+        case .analysis(.held):
+            Counter(label: Name.analysisVerdicts, dimensions: [("environment", environment), ("verdict", StageAnalysis.Verdict.held.rawValue)],
+                    factory: factory).increment()
+        case let .analysis(.ended(analysis)):
+            Counter(label: Name.analysisVerdicts, dimensions: [("environment", environment), ("verdict", analysis.verdict.rawValue)],
+                    factory: factory).increment()
         default:
             break
         }

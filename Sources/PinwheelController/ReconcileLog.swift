@@ -26,6 +26,8 @@ enum ReconcileLog {
                 logger.info("switching", metadata: ["stage": "\(stage.name)", "hosts": "\(hosts.joined(separator: ","))"])
             case let .pause(duration):
                 logger.info("pausing between batches", metadata: ["pause": "\(duration)"])
+            case let .bake(hosts, stage, duration):
+                logger.info("baking", metadata: ["stage": "\(stage.name)", "bake": "\(duration)", "hosts": "\(hosts.count)"])
             case let .prepareIdle(hosts):
                 logger.info("preparing the idle slot", metadata: ["hosts": "\(hosts.count)"])
             case let .rollBack(slots):
@@ -49,6 +51,27 @@ enum ReconcileLog {
                 logger.error("host step failed", metadata: metadata)
             } else {
                 logger.info("host step done", metadata: metadata)
+            }
+        case let .analysis(event):
+            switch event {
+            case let .measured(measurement, stage):
+                var metadata: Logger.Metadata = ["stage": "\(stage.name)", "metric": "\(measurement.metric)",
+                                                 "outcome": "\(measurement.outcome.rawValue)"]
+                if let value = measurement.value { metadata["value"] = "\(MetricAnalysis.Rule.number(value))" }
+                if let baseline = measurement.baseline { metadata["baseline"] = "\(MetricAnalysis.Rule.number(baseline))" }
+                if let note = measurement.note { metadata["note"] = "\(note)" }
+                logger.info("measured", metadata: metadata)
+            case let .held(metric, reason, stage):
+                logger.warning("analysis held: the rollout waits for data or a newer commit",
+                               metadata: ["stage": "\(stage.name)", "metric": "\(metric)", "reason": "\(reason)"])
+            case let .ended(analysis):
+                let metadata: Logger.Metadata = ["stage": "\(analysis.stage)", "verdict": "\(analysis.verdict.rawValue)",
+                                                 "reason": "\(analysis.reason ?? "-")"]
+                if analysis.verdict == .passed {
+                    logger.info("baked", metadata: metadata)
+                } else {
+                    logger.warning("bake ended", metadata: metadata)
+                }
             }
         case .finished:
             break

@@ -1,3 +1,4 @@
+import Foundation
 import PinwheelCore
 import PinwheelFleet
 import Synchronization
@@ -26,6 +27,15 @@ public struct EnvironmentReconciler: Sendable {
     public var sleep: @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }
     /// Asked before each action: when it says stop, no new action starts (host steps under way finish).
     public var shouldStop: @Sendable () async -> Bool = { false }
+    /// Where the policy's `analysis:` metrics come from (the operator's Prometheus, `--prometheus`); nil measures
+    /// nothing, so a metric has no data and its `noData` decides (by default the rollout holds).
+    public var metricSource: (any MetricQuerying)?
+    /// The bake's clock and wait; the wait must throw `CancellationError` when the task is cancelled, so a newer
+    /// commit or a shutdown ends a bake at once.
+    public var now: @Sendable () -> Date = { Date() }
+    public var bakeSleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    /// How often the switched hosts' health is checked again during a bake.
+    public var bakeHealthInterval: Duration = .seconds(5)
 
     /// `artifactCache` keeps the files of an environment whose source is `ship` (default: ``ArtifactCache/defaultFolder()``).
     public init(environment: Environment, transports: [String: any Transport], commit: String?, artifactCache: ArtifactCache? = nil,
@@ -89,15 +99,7 @@ public struct EnvironmentReconciler: Sendable {
                 return run.report(outcome, stoppedEarly: false)
             }
             if cancelled.isSet {
-                let interruption = Self.interruption(at: stage, machine: machine, order: run.order)
-                let outcome = RolloutMachine.Outcome(result: .progressing,
-                                                     failures: machine.failures.merging(machine.hostFaults) { first, _ in first },
-                                                     revert: false, message: "interrupted: \(interruption.summary)")
-                events(.finished(outcome))
-                var report = run.report(outcome, stoppedEarly: false)
-                report.interruption = interruption
-                for index in report.hosts.indices { report.hosts[index].interrupted = true }
-                return report
+                return interrupted(at: stage, machine: machine, run: run)
             }
             if await shouldStop() {
                 let outcome = RolloutMachine.Outcome(result: .progressing, failures: machine.failures, revert: false,
@@ -119,6 +121,25 @@ public struct EnvironmentReconciler: Sendable {
             case let .pause(duration):
                 // Cancellable: a pause ends at once when the rollout is interrupted.
                 await sleep(duration.duration)
+            case let .bake(hosts, stage, duration):
+                do {
+                    let report = try await bake(hosts, after: stage, duration: duration, into: &run)
+                    switch report.result {
+                    case .passed: machine.record(action, failed: [:])
+                    case let .unhealthy(failed): machine.record(action, failed: failed)
+                    case let .failed(_, reason): machine.recordAnalysisFailure("\(stage.name): \(reason)")
+                    }
+                } catch {
+                    // A newer commit (or apply's Ctrl-C) ended the bake: the rollout stops here, as at any safe point.
+                    if cancelled.isSet {
+                        return interrupted(at: stage, machine: machine, run: run)
+                    }
+                    let outcome = RolloutMachine.Outcome(result: .progressing, failures: machine.failures, revert: false,
+                                                         message: "stopped during the bake after the \(stage.name), before the rollout finished")
+                    events(.finished(outcome))
+                    return run.report(outcome, stoppedEarly: true)
+                }
+                continue
             default:
                 break
             }
@@ -130,6 +151,20 @@ public struct EnvironmentReconciler: Sendable {
             run = after
             machine.record(action.excluding(run.skipped), failed: failed)
         }
+    }
+
+    /// The report of a rollout a cancellation stopped at a safe point after `stage`: where it stopped, which hosts it
+    /// switched and which it left as they were.
+    private func interrupted(at stage: Stage?, machine: RolloutMachine, run: Run) -> ReconcileReport {
+        let interruption = Self.interruption(at: stage, machine: machine, order: run.order)
+        let outcome = RolloutMachine.Outcome(result: .progressing,
+                                             failures: machine.failures.merging(machine.hostFaults) { first, _ in first },
+                                             revert: false, message: "interrupted: \(interruption.summary)")
+        events(.finished(outcome))
+        var report = run.report(outcome, stoppedEarly: false)
+        report.interruption = interruption
+        for index in report.hosts.indices { report.hosts[index].interrupted = true }
+        return report
     }
 
     /// Runs `body` on a task of its own, which a cancellation of the caller does not reach: a host's round trip
@@ -229,8 +264,67 @@ public struct EnvironmentReconciler: Sendable {
             return await runPhase(slots.keys.sorted(), stage: .rollBack, limit: fanOut, cancelled: cancelled, into: &run) { host in
                 slots[host].map { [.route($0)] } ?? []
             }
-        case .observe, .pause, .finish:
+        case .observe, .pause, .bake, .finish:
             return [:]
+        }
+    }
+
+    /// Bakes the stage just switched: watches `hosts` (every host switched so far) and runs the analysis. Throws
+    /// `CancellationError` when the task is cancelled (a newer commit) or the bake's sleep says stop (a shutdown).
+    private func bake(_ hosts: [String], after stage: Stage, duration: ConfigDuration, into run: inout Run) async throws -> BakeWindow.Report {
+        let environment = self.environment
+        let commit = agents.first?.commit ?? ""
+        func values(_ slot: Slot) -> QueryTemplate.Values {
+            let version = ScrapeTargets.version(in: environment.slots[slot].pins.map(\.description), app: environment.app)
+            return QueryTemplate.Values(environment: environment.name, slot: slot, hosts: hosts, commit: commit, version: version)
+        }
+        let events = self.events
+        let byName = run.agents
+        let timeout = observeTimeout
+        let fanOut = self.fanOut
+        let active = environment.active
+        var window = BakeWindow(analysis: policy.analysis, bake: duration, release: values(active), stable: values(active.other),
+                                source: metricSource)
+        window.now = now
+        window.sleep = bakeSleep
+        window.healthInterval = bakeHealthInterval
+        window.onMeasurement = { events(.analysis(.measured($0, stage: stage))) }
+        window.onHeld = { metric, reason in events(.analysis(.held(metric: metric, reason: reason, stage: stage))) }
+        // Only a failed check is an event: a quiet bake stays out of the log.
+        window.checkHealth = {
+            let results = await concurrentMap(hosts.compactMap { byName[$0] }, limit: fanOut) { agent in
+                await agent.execute([.check(active)], timeout: timeout)
+            }
+            var failed: [String: HostFailure] = [:]
+            for result in results where !result.ok {
+                events(.phase(result, stage: .bake))
+                failed[result.host] = result.error.map { $0.prefixed("during the bake after the \(stage.name): ") }
+                    ?? HostFailure(.health, message: "failed its health check during the bake after the \(stage.name)")
+            }
+            return failed
+        }
+        do {
+            let report = try await window.run()
+            let measurements = report.measurements.map(StageAnalysis.Measurement.init)
+            let analysis: StageAnalysis
+            switch report.result {
+            case .passed:
+                analysis = StageAnalysis(stage: stage.name, verdict: .passed, measurements: measurements)
+            case let .unhealthy(failed):
+                analysis = StageAnalysis(stage: stage.name, verdict: .unhealthy,
+                                         reason: failed.keys.sorted().map { "\($0): \(failed[$0]?.code.rawValue ?? "failed")" }.joined(separator: ", "),
+                                         measurements: measurements)
+            case let .failed(_, reason):
+                analysis = StageAnalysis(stage: stage.name, verdict: .failed, reason: reason, measurements: measurements)
+            }
+            run.analyses.append(analysis)
+            events(.analysis(.ended(analysis)))
+            return report
+        } catch {
+            let analysis = StageAnalysis(stage: stage.name, verdict: .stopped, reason: "a newer commit or a shutdown ended the bake")
+            run.analyses.append(analysis)
+            events(.analysis(.ended(analysis)))
+            throw error
         }
     }
 
@@ -273,6 +367,8 @@ public struct EnvironmentReconciler: Sendable {
         var reports: [String: HostReport] = [:]
         /// Hosts an interruption left out of the action under way (their round trip never started).
         var skipped: Set<String> = []
+        /// Each bake's verdict and measurements, in order.
+        var analyses: [StageAnalysis] = []
         let started = ContinuousClock.now
 
         init(agents: [HostAgent]) {
@@ -301,8 +397,10 @@ public struct EnvironmentReconciler: Sendable {
                 }
                 hosts.append(report)
             }
-            return ReconcileReport(outcome: outcome, hosts: hosts, stoppedEarly: stoppedEarly,
-                                   duration: ContinuousClock.now - started)
+            var report = ReconcileReport(outcome: outcome, hosts: hosts, stoppedEarly: stoppedEarly,
+                                         duration: ContinuousClock.now - started)
+            report.analyses = analyses
+            return report
         }
     }
 }
@@ -343,6 +441,8 @@ public struct ReconcileReport: Sendable {
                 + "\(hosts(pending)) not switched"
         }
     }
+    /// Each bake's verdict and measurements (`bake:`, `analysis:`), in order.
+    public var analyses: [StageAnalysis] = []
 
     /// What each host reported last.
     public var observations: [String: HostObservation] {
@@ -382,7 +482,7 @@ extension RolloutMachine.Action {
         case let .route(all, stage): return .route(all.filter { !hosts.contains($0) }, stage: stage)
         case let .prepareIdle(all): return .prepareIdle(all.filter { !hosts.contains($0) })
         case let .rollBack(slots): return .rollBack(slots.filter { !hosts.contains($0.key) })
-        case .observe, .pause, .hook, .finish: return self
+        case .observe, .pause, .bake, .hook, .finish: return self
         }
     }
 }
@@ -398,5 +498,7 @@ public enum ReconcileEvent: Sendable {
     case started(RolloutMachine.Action)
     /// A host finished its part of an action.
     case phase(PhaseResult, stage: Stage)
+    /// A bake measured a metric, began to hold, or ended with a verdict.
+    case analysis(AnalysisEvent)
     case finished(RolloutMachine.Outcome)
 }

@@ -98,6 +98,8 @@ public struct EnvironmentHistory: Encodable, Sendable {
         /// The newer commit that stopped this commit's rollout (`superseded`), and the hosts it had switched by then.
         public var supersededBy: String?
         public var switched: [String]?
+        /// Each bake's verdict, one line per stage (`bake:`, `analysis:` in the policy).
+        public var analysis: [String]?
 
         init(_ commit: CommitInfo, _ record: StatusRecord) {
             statusCommit = commit.id.hex
@@ -111,6 +113,7 @@ public struct EnvironmentHistory: Encodable, Sendable {
             override = record.override
             supersededBy = record.supersededBy
             switched = record.switched
+            analysis = record.analysis.isEmpty ? nil : record.analysis
             if !["converged", "progressing"].contains(record.result) {
                 reason = Self.reason(in: commit.message)
             }

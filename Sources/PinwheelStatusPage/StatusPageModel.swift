@@ -30,6 +30,9 @@ struct StatusPageModel: Sendable {
         /// The newer commit that stopped this one's rollout (a `superseded` status), and the hosts it had switched.
         var supersededBy: String?
         var switchedHosts: String?
+        /// Each bake's verdict in one line (`bake:`, `analysis:` in the policy).
+        var analysis: [String]
+        var hasAnalysis: Bool
         var progress: Progress?
         var history: [Change]
         var hasHistory: Bool
@@ -121,6 +124,7 @@ struct StatusPageModel: Sendable {
             hosts: hosts, errors: status.errors, hasErrors: !status.errors.isEmpty, revertCommit: status.revert.map(short),
             supersededBy: status.superseded.map { short($0.by) },
             switchedHosts: status.superseded.map { $0.switched.isEmpty ? "none" : $0.switched.joined(separator: ", ") },
+            analysis: (status.analysis ?? []).map(\.summary), hasAnalysis: !(status.analysis ?? []).isEmpty,
             progress: overview.progress.map(progress), history: history, hasHistory: !history.isEmpty)
     }
 

@@ -9,17 +9,28 @@ public final class PrometheusServer: @unchecked Sendable {
 
     /// - Parameters:
     ///   - targets: `host:port` to scrape (none: a server for queries of its own, such as `vector(1)`).
+    ///   - discovering: HTTP service discovery URLs (`http_sd_configs`, refreshed every second), scraped as the job
+    ///     `apps`: the controller's `/prometheus/targets`.
     ///   - ruleFiles: alerting and recording rule files to load.
-    public init(scraping targets: [String], ruleFiles: [String] = [], in directory: String) throws {
+    public init(scraping targets: [String], discovering: [String] = [], ruleFiles: [String] = [], in directory: String) throws {
         port = try FreePort.next()
         try FileManager.default.createDirectory(atPath: "\(directory)/data", withIntermediateDirectories: true)
         let config = "\(directory)/prometheus.yml"
         let rules = ruleFiles.map { "'\($0)'" }.joined(separator: ", ")
-        let scrape = targets.isEmpty ? "scrape_configs: []" : """
-            scrape_configs:
-              - job_name: pinwheel
-                static_configs: [{targets: [\(targets.map { "'\($0)'" }.joined(separator: ", "))]}]
-            """
+        var jobs: [String] = []
+        if !targets.isEmpty {
+            jobs.append("""
+                  - job_name: pinwheel
+                    static_configs: [{targets: [\(targets.map { "'\($0)'" }.joined(separator: ", "))]}]
+                """)
+        }
+        if !discovering.isEmpty {
+            jobs.append("""
+                  - job_name: apps
+                    http_sd_configs: [\(discovering.map { "{url: '\($0)', refresh_interval: 1s}" }.joined(separator: ", "))]
+                """)
+        }
+        let scrape = jobs.isEmpty ? "scrape_configs: []" : "scrape_configs:\n" + jobs.joined(separator: "\n")
         try """
             global: {scrape_interval: 1s, evaluation_interval: 1s}
             rule_files: [\(rules)]

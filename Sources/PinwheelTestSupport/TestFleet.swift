@@ -18,11 +18,14 @@ public final class TestFleet: TestConfigFolder, @unchecked Sendable {
 
     /// Starts `hosts` hosts numbered from `first` (addresses 127.0.0.(10+first)...), and an index on a port the OS
     /// says is free. Suites that run at the same time must use different `first` ranges.
-    public static func start(hosts: Int = 3, first: Int, uv: Bool = true) async throws -> TestFleet {
+    /// `metrics`: the index also has prometheus-client (`sample-service --metrics`) and the healthy-but-bad 6.6.6,
+    /// and `locks/<version>-metrics.txt` in the fleet's folder pins both.
+    public static func start(hosts: Int = 3, first: Int, uv: Bool = true, metrics: Bool = false) async throws -> TestFleet {
         let indexPort = try FreePort.next()
         let directory = try makeShortDirectory()
         let fleet = TestFleet(directory: directory, hosts: hosts, first: first, indexPort: indexPort)
-        try await Shell.script("sample-service", ["--dir", directory])
+        try await Shell.script("sample-service", ["--dir", directory]
+            + (metrics ? ["--metrics", "--versions", "1.0.0,1.1.0,2.0.0,9.9.9,6.6.6"] : []))
         try await Shell.script("package-index", ["up", "--dir", directory, "--port", String(indexPort)])
         var arguments = ["up", String(hosts), "--dir", directory, "--first", String(first), "--index-port", String(indexPort),
                          "--env-file", "\(fleet.environmentFolder)/environment.yaml"]

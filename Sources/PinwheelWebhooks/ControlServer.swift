@@ -16,6 +16,7 @@ import ServiceLifecycle
 /// | `GET /healthz` | the ``HealthReport`` as JSON; 200 when its status is "ok" or "degraded", else 503 |
 /// | `GET /metrics` | the metrics in the Prometheus text format, when the server was given them; else 404 |
 /// | `GET /api/v1/environments`, `/api/v1/environments/{name}` | the controller's last status of each environment (or one) as JSON; 404 for an unknown one |
+/// | `GET /prometheus/targets` | Prometheus HTTP service discovery (`http_sd_configs`) of the apps' processes, when given; else 404 |
 /// | `GET /` | the status page (HTML), when the server was given one; else 404 |
 /// | anything else | 404 |
 ///
@@ -38,6 +39,7 @@ public struct ControlServer: Service {
     private let metrics: (@Sendable () async -> [UInt8])?
     private let environments: EnvironmentsEndpoint?
     private let page: (@Sendable () async -> [UInt8])?
+    private let targets: (@Sendable () async -> [UInt8])?
     private let logger: Logger
     private let access: AccessGuard
     private let limits: ControlLimits
@@ -62,6 +64,8 @@ public struct ControlServer: Service {
     ///     bootstrapped one hands its exposition over.
     ///   - environments: the `/api/v1/environments` answers; nil turns the routes off.
     ///   - page: the status page at `/`, HTML in UTF-8, built on each request; nil turns the route off.
+    ///   - targets: the `/prometheus/targets` answer (a JSON list of target groups, as `http_sd_configs` reads it),
+    ///     built on each request; nil turns the route off. Guarded by the access token like `/metrics`.
     public init(
         address: ControlAddress,
         secret: SecretBytes?,
@@ -73,7 +77,8 @@ public struct ControlServer: Service {
         health: @escaping @Sendable () async -> HealthReport,
         metrics: (@Sendable () async -> [UInt8])? = nil,
         environments: EnvironmentsEndpoint? = nil,
-        page: (@Sendable () async -> [UInt8])? = nil
+        page: (@Sendable () async -> [UInt8])? = nil,
+        targets: (@Sendable () async -> [UInt8])? = nil
     ) {
         self.address = address
         self.hooks = HookHandler(
@@ -86,6 +91,7 @@ public struct ControlServer: Service {
         self.metrics = metrics
         self.environments = environments
         self.page = page
+        self.targets = targets
         self.logger = logger
         self.access = AccessGuard(token: accessToken)
         self.limits = limits
@@ -161,6 +167,11 @@ public struct ControlServer: Service {
                                              status: .notFound)
                 }
                 return Self.jsonResponse(status)
+            }
+        }
+        if let targets = self.targets {
+            router.get("prometheus/targets") { _, _ in
+                Self.jsonResponse(await targets())
             }
         }
         if let page = self.page {

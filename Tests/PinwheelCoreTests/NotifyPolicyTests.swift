@@ -35,7 +35,7 @@ struct NotifyPolicyTests {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(targets), as: UTF8.self)
-        #expect(json == #"[{"events":["started","converged","degraded","halted","reverted","refused","waiting","drift","superseded"],"type":"slack","url":{"env":"SLACK_WEBHOOK_URL"}},"#
+        #expect(json == #"[{"events":["started","converged","degraded","halted","reverted","refused","waiting","drift","superseded","held"],"type":"slack","url":{"env":"SLACK_WEBHOOK_URL"}},"#
             + #"{"events":["halted","reverted"],"type":"webhook","url":{"file":"/etc/pinwheel/hook-url"}}]"#)
         #expect(try JSONDecoder().decode([NotifyTarget].self, from: Data(json.utf8)) == targets)
     }

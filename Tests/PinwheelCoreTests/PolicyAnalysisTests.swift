@@ -1,9 +1,9 @@
 import Testing
 @testable import PinwheelCore
 
-/// `bake:` and `analysis:` in a policy: what they read as, and every mistake at its line and column. The parser reads
-/// them only when told to (``PolicyParser/acceptsAnalysis``): until the rollout carries them out, the config loader
-/// keeps refusing them as unknown keys.
+/// `bake:` and `analysis:` in a policy: what they read as, and every mistake at its line and column. The config loader
+/// accepts them now that the rollout bakes and analyses; a parser told not to (``PolicyParser/acceptsAnalysis``)
+/// still refuses them as unknown keys.
 @Suite("Policies: bake and analysis")
 struct PolicyAnalysisTests {
     struct Parsed {
@@ -19,10 +19,19 @@ struct PolicyAnalysisTests {
         return Parsed(policy: policy, diagnostics: log.diagnostics)
     }
 
-    @Test func theConfigLoaderRefusesThemUntilTheRolloutEnforcesThem() throws {
+    @Test func theConfigLoaderAcceptsThem() throws {
         var files = Fixture.files
         files[Fixture.policyPath] = Self.errorRatio
         let found = try Fixture.load(files).diagnostics.map(\.description)
+        #expect(!found.contains { $0.contains("unknown key") }, "\(found)")
+        #expect(!found.contains { $0.contains("error") }, "\(found)")
+    }
+
+    @Test func aParserThatCannotEnforceThemRefusesThem() throws {
+        let log = DiagnosticLog()
+        let document = try #require(YAMLDocument.parse(Self.errorRatio, path: Fixture.policyPath, log: log))
+        _ = PolicyParser(reader: ConfigReader(document: document, log: log), acceptsAnalysis: false).parse(name: "prod")
+        let found = log.diagnostics.map(\.description)
         #expect(found.contains { $0.contains("unknown key `bake`") })
         #expect(found.contains { $0.contains("unknown key `analysis`") })
     }

@@ -59,6 +59,7 @@ struct RolloutMachineTests {
         case .route: return "route"
         case .prepareIdle: return "idle"
         case .pause: return "pause"
+        case .bake: return "bake"
         case .rollBack: return "rollback"
         case let .hook(kind, _): return kind.rawValue
         case .finish: return "finish"

@@ -42,6 +42,7 @@ struct ServerHarness {
         metrics: (@Sendable () async -> [UInt8])? = nil,
         environments: EnvironmentsEndpoint? = nil,
         page: (@Sendable () async -> [UInt8])? = nil,
+        targets: (@Sendable () async -> [UInt8])? = nil,
         _ test: (ServerHarness) async throws -> Void
     ) async throws {
         let pushes = PushRecorder()
@@ -58,7 +59,8 @@ struct ServerHarness {
             health: health,
             metrics: metrics,
             environments: environments,
-            page: page
+            page: page,
+            targets: targets
         )
         let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in

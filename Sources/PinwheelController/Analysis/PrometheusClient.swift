@@ -22,6 +22,9 @@ public struct PrometheusClient: MetricQuerying {
     public let timeout: TimeInterval
     static let maximumAnswer = 1 << 20
 
+    /// The token, for one use only: to redact it from output shown elsewhere. Never print or log it.
+    public var bearerTokenForRedaction: String? { bearerToken }
+
     public init(base: URL, bearerToken: String? = nil, timeout: TimeInterval = 10) {
         self.base = base
         self.bearerToken = bearerToken

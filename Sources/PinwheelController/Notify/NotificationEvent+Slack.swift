@@ -59,6 +59,7 @@ extension NotificationEvent {
         .started: ":arrow_forward:", .converged: ":white_check_mark:", .degraded: ":large_orange_diamond:", .halted: ":x:",
         .reverted: ":leftwards_arrow_with_hook:", .refused: ":no_entry:", .waiting: ":hourglass:", .drift: ":warning:",
         .superseded: ":fast_forward:",
+        .held: ":pause_button:",
     ]
 }
 

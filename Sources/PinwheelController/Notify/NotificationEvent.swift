@@ -34,6 +34,8 @@ public struct NotificationEvent: Sendable, Hashable, Codable {
     public var link: String?
     /// When the controller sent it, ISO 8601 UTC.
     public var time: String
+    /// Each bake's verdict and measurements (`bake:`, `analysis:`), when the policy has them.
+    public var analysis: [StageAnalysis]?
 
     public struct Author: Sendable, Hashable, Codable {
         public var name: String
@@ -88,6 +90,7 @@ public struct NotificationEvent: Sendable, Hashable, Codable {
                   title: status.summary, message: status.message, hosts: Self.hosts(of: status), time: time)
         revert = status.revert
         reason = status.cause
+        analysis = status.analysis
         if kind == .reverted, let revert {
             title += " — reverted by \(revert.prefix(7))"
         }

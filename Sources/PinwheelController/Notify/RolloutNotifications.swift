@@ -112,6 +112,15 @@ final class RolloutAnnouncer: Sendable {
     }
 
     func observe(_ event: ReconcileEvent) {
+        if case let .analysis(.held(metric, reason, stage)) = event {
+            var held = template
+            held.event = .held
+            held.title = "\(template.environment): rollout of \(template.commit.prefix(7)) held after the \(stage.name): \(metric) has no data"
+            held.message = "the analysis holds: \(reason); the rollout waits, never promoting, until there is data or a newer commit"
+            held.time = Controller.now()
+            notifier.send(held, to: targets)
+            return
+        }
         guard case let .planned(plans, total) = event else { return }
         let changing = plans.filter { !$0.isEmpty }
         guard !changing.isEmpty, announced.withLock({ announced in

@@ -82,6 +82,11 @@ public struct RolloutProgress: Sendable, Hashable, Codable {
             } else if stage == .rollBack {
                 doneHosts.remove(result.host)
             }
+        case let .analysis(.held(metric, reason, stage)):
+            // The page says why the rollout waits: it never promotes while a metric has no data.
+            self.stage = "bake after the \(stage.name): held — \(metric): \(reason)"
+        case .analysis:
+            break
         case .finished:
             stage = "finishing"
             stageHosts = 0

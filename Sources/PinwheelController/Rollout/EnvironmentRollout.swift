@@ -58,6 +58,15 @@ struct EnvironmentRollout: Sendable {
                 try? await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
             }
         }
+        reconciler.metricSource = notifications.configuration.metricSource
+        // A bake ends at once when the task is cancelled (a newer commit) or a shutdown begins.
+        reconciler.bakeSleep = { duration in
+            let deadline = ContinuousClock.now + duration
+            while ContinuousClock.now < deadline {
+                if await isStopping() { throw CancellationError() }
+                try await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
+            }
+        }
         return reconciler
     }
 
@@ -87,6 +96,9 @@ struct EnvironmentRollout: Sendable {
                                        time: Controller.now(), observations: report.observations, errors: errors,
                                        revert: revert?.hex)
         status.applied = commit.hex
+        if !report.analyses.isEmpty { status.analysis = report.analyses }
+        // A failed analysis is the stage's, not one host's: it is the status's reason unless a host's failure is.
+        if let reason = outcome.reason, reason.code == "analysis" { status.cause = reason }
         if outcome.result == .halted, !report.stoppedEarly {
             // Never retried by the controller by itself, also after a restart: a new commit is a new decision.
             status.quarantined = [commit.hex]

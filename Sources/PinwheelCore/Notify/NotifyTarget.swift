@@ -149,4 +149,7 @@ public enum NotificationKind: String, Sendable, Hashable, Codable, CaseIterable 
     case drift
     /// A newer commit stopped the rollout at a safe point (a revert pushed during a paced release); it reconciles next.
     case superseded
+    /// A bake's analysis has no data for a metric (`noData: hold`): the rollout waits, never promoting, until there
+    /// is data or a newer commit.
+    case held
 }

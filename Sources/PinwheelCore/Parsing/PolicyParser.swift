@@ -4,9 +4,9 @@ import Yams
 /// Reads `Policies/<name>.yaml`. Every key is optional; what is left out takes the documented default.
 struct PolicyParser {
     let reader: ConfigReader
-    /// Whether `bake:` and `analysis:` are read. Off until the rollout carries them out: a policy must never name a
-    /// safeguard that nothing enforces, so until then they are unknown keys, as before.
-    var acceptsAnalysis = false
+    /// Whether `bake:` and `analysis:` are read. The rollout carries them out (a bake after the canary and each
+    /// batch, ``BakeWindow``); a caller that cannot enforce them turns this off, and they are unknown keys.
+    var acceptsAnalysis = true
 
     func parse(name: String) -> Policy? {
         let keys = ["rollout", "health", "drift", "windows", "freeze", "rollbacks", "verify", "promotion", "notify", "requireHashes"]

@@ -22,6 +22,10 @@
 /// `onFailure: rollback` or `revert` the hosts already switched go back to the slot they served. Only evidence
 /// against the release counts (``FailureCode/blame``): a host's own fault (unreachable, lost mid-step, its nginx
 /// broken outside Pinwheel's file) takes that host out of the rollout, reported, and the others go on.
+/// With `bake:` or `analysis:` in the policy, the canary and every batch are followed by a bake: the hosts switched
+/// so far are checked again and the metrics are measured (``BakeWindow``). A host failing its health check there
+/// counts as a failed switch; a failed analysis fails the stage and halts at once, whatever `maxFailures` says (it
+/// is evidence against the release on every host it reached), and `onFailure` applies.
 public struct RolloutMachine: Sendable {
     public enum Action: Sendable, Equatable {
         /// Observe these hosts; with a slot, each host first verifies that slot and switches to it when it is warm
@@ -32,6 +36,10 @@ public struct RolloutMachine: Sendable {
         /// Switch these hosts to the active slot and check them.
         case route([String], stage: Stage)
         case pause(ConfigDuration)
+        /// Watch the hosts switched so far for `duration` after the stage `after` (the canary, a batch): their
+        /// health, and the policy's analysis. Reported with ``RolloutMachine/record(_:failed:)`` (hosts that failed
+        /// their health check) and ``RolloutMachine/recordAnalysisFailure(_:)``.
+        case bake([String], after: Stage, duration: ConfigDuration)
         /// Make these hosts' idle slots ready.
         case prepareIdle([String])
         /// Switch these hosts back to the slot each served before.
@@ -48,18 +56,25 @@ public struct RolloutMachine: Sendable {
         /// Whether the controller should commit a revert of the desired commit.
         public var revert: Bool
         public var message: String
+        /// Why the metric analysis failed a stage, when it did (the rollout halted on it).
+        public var analysisFailure: String?
 
-        public init(result: EnvironmentStatus.Result, failures: [String: HostFailure], revert: Bool, message: String) {
+        public init(result: EnvironmentStatus.Result, failures: [String: HostFailure], revert: Bool, message: String,
+                    analysisFailure: String? = nil) {
             self.result = result
             self.failures = failures
             self.revert = revert
             self.message = message
+            self.analysisFailure = analysisFailure
         }
 
         /// Why the environment ended as it did, for its status: the first failed host's failure (in host order),
         /// evidence against the release before a host's own fault; nil when no host failed.
         public var reason: StatusReason? {
             let hosts = failures.keys.sorted()
+            if let analysisFailure, !hosts.contains(where: { failures[$0]?.code.blame == .release }) {
+                return StatusReason(code: "analysis", step: "analysis", message: analysisFailure)
+            }
             guard let host = hosts.first(where: { failures[$0]?.code.blame == .release }) ?? hosts.first,
                   let failure = failures[host] else { return nil }
             return StatusReason(code: failure.code.rawValue, step: failure.step, message: "\(host): \(failure.message)")
@@ -106,6 +121,12 @@ public struct RolloutMachine: Sendable {
     private var hooksRun: Set<ReleaseHooks.Kind> = []
     /// Whether this rollout only switches back to warm slots.
     private var isRollback = false
+    /// The stage the next action bakes, set when the canary or a batch switched hosts and the policy bakes.
+    private var pendingBake: Stage?
+    /// Why the analysis failed a stage: the rollout halts.
+    private(set) public var analysisFailure: String?
+    /// Whether the canary and each batch are followed by a bake (`bake:` or `analysis:` in the policy).
+    private var bakes: Bool { policy.bake.milliseconds > 0 || !(policy.analysis?.metrics.isEmpty ?? true) }
     /// Why `beforeSwitch` failed (the rollout halts before any switch), or `afterSwitch` did.
     private(set) public var hookFailures: [ReleaseHooks.Kind: String] = [:]
 
@@ -178,7 +199,7 @@ public struct RolloutMachine: Sendable {
         order = targets.map(\.name).filter { self.plans[$0] != nil }
     }
 
-    private var tooManyFailures: Bool { failures.count > policy.rollout.maxFailures }
+    private var tooManyFailures: Bool { failures.count > policy.rollout.maxFailures || analysisFailure != nil }
 
     /// What to do next.
     public mutating func next() -> Action {
@@ -210,6 +231,10 @@ public struct RolloutMachine: Sendable {
                 if !canary.isEmpty { return .route(canary, stage: .canary) }
             case let .batches(remaining, index, paused):
                 if tooManyFailures { return halt() }
+                if let stage = pendingBake {
+                    pendingBake = nil
+                    return .bake(switched, after: stage, duration: policy.bake)
+                }
                 if remaining.isEmpty {
                     if let first = switched.first, let hook = nextHook(.afterSwitch, on: first) { return hook }
                     stage = .idle
@@ -241,9 +266,18 @@ public struct RolloutMachine: Sendable {
         switch action {
         case .prepare:
             count(failed)
-        case let .route(hosts, _):
+        case let .route(hosts, stage):
             count(failed)
-            switched += hosts.filter { failed[$0] == nil }
+            let done = hosts.filter { failed[$0] == nil }
+            switched += done
+            switch stage {
+            case .canary, .batch:
+                if bakes, !isRollback, !done.isEmpty { pendingBake = stage }
+            default:
+                break
+            }
+        case .bake:
+            count(failed)
         case .prepareIdle:
             idleFailures.merge(failed) { first, _ in first }
         case .rollBack:
@@ -265,6 +299,12 @@ public struct RolloutMachine: Sendable {
         case .pause, .finish, .observe:
             break
         }
+    }
+
+    /// Reports that the analysis of the stage being baked failed, and why: no further host switches, `onFailure`
+    /// applies.
+    public mutating func recordAnalysisFailure(_ reason: String) {
+        analysisFailure = analysisFailure ?? reason
     }
 
     /// Files failures of the release's steps: evidence against the release counts, a host's own fault takes it out.
@@ -313,6 +353,17 @@ public struct RolloutMachine: Sendable {
         if halted, let failure = hookFailures[.beforeSwitch] {
             return Outcome(result: .halted, failures: failures, revert: policy.rollout.onFailure == .revert,
                            message: "halted before any host switched: \(failure)")
+        }
+        if halted, let analysisFailure {
+            let action: String
+            switch policy.rollout.onFailure {
+            case .halt: action = "no further host was switched"
+            case .rollback: action = "hosts already switched went back"
+            case .revert: action = "hosts already switched went back and the commit is reverted"
+            }
+            return Outcome(result: .halted, failures: failures.merging(hostFaults) { first, _ in first },
+                           revert: policy.rollout.onFailure == .revert,
+                           message: "halted: the analysis failed: \(analysisFailure); \(action)", analysisFailure: analysisFailure)
         }
         if halted {
             let action: String

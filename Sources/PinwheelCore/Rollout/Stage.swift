@@ -15,6 +15,9 @@ public enum Stage: Sendable, Hashable, CustomStringConvertible {
     case all
     /// The policy's pause between batches.
     case pause
+    /// The policy's bake after the canary or a batch: the switched hosts' health is checked again and the metric
+    /// analysis runs.
+    case bake
     /// The idle slots are made ready for the next rollback.
     case idle
     /// Hosts already switched go back to the slot they served.
@@ -33,6 +36,7 @@ public enum Stage: Sendable, Hashable, CustomStringConvertible {
         case let .batch(index): "batch \(index)"
         case .all: "all"
         case .pause: "pause"
+        case .bake: "bake"
         case .idle: "idle"
         case .rollBack: "roll back"
         case let .hook(kind): "\(kind.rawValue) hook"
@@ -52,7 +56,7 @@ public enum Stage: Sendable, Hashable, CustomStringConvertible {
     /// Whether its hosts run steps (and report a phase each); observing and pausing do not.
     public var runsHostSteps: Bool {
         switch self {
-        case .observe, .pause: false
+        case .observe, .pause, .bake: false
         default: true
         }
     }
@@ -66,6 +70,7 @@ extension RolloutMachine.Action {
         case .prepare: .prepare
         case let .route(_, stage): stage
         case .pause: .pause
+        case .bake: .bake
         case .prepareIdle: .idle
         case .rollBack: .rollBack
         case let .hook(kind, _): .hook(kind)
@@ -78,6 +83,7 @@ extension RolloutMachine.Action {
         switch self {
         case let .observe(hosts, _), let .prepare(hosts), let .route(hosts, _), let .prepareIdle(hosts): hosts
         case let .rollBack(slots): slots.keys.sorted()
+        case let .bake(hosts, _, _): hosts
         case let .hook(_, host): [host]
         case .pause, .finish: []
         }

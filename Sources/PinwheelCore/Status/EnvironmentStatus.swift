@@ -109,6 +109,9 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
     /// For a `superseded` status: the newer commit and what the interrupted rollout had done; nil otherwise (and in
     /// statuses written before it existed).
     public var superseded: Supersession?
+    /// The bake and metric analysis of each stage (`bake:`, `analysis:` in the policy), in order; nil when the
+    /// policy has neither.
+    public var analysis: [StageAnalysis]?
 
     public init(environment: String, desired: String, result: Result, message: String, time: String, active: Slot?,
                 pins: [String], hosts: [String: HostStatus], errors: [String] = [], revert: String? = nil,
@@ -134,6 +137,7 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
     private enum CodingKeys: String, CodingKey {
         case environment, desired, result, message, time, active, pins, python, hosts, errors, revert, applied, quarantined, override
         case superseded
+        case analysis
         case cause = "reason"
     }
 
@@ -157,6 +161,7 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         cause = try container.decodeIfPresent(StatusReason.self, forKey: .cause)
         override = try container.decodeIfPresent(AdmissionOverride.self, forKey: .override)
         superseded = try container.decodeIfPresent(Supersession.self, forKey: .superseded)
+        analysis = try container.decodeIfPresent([StageAnalysis].self, forKey: .analysis)
     }
 
     /// The commit the hosts were last reconciled to, also for statuses written before `applied` was recorded.
@@ -235,6 +240,9 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
             text += "Pinwheel-Override: \(override.reason.replacingOccurrences(of: "\n", with: " "))\n"
             text += "Pinwheel-Override-By: \(override.by)\n"
             text += "Pinwheel-Overridden: \(override.overrode.map(\.rawValue).joined(separator: ", "))\n"
+        }
+        for stage in (analysis ?? []).prefix(50) {
+            text += "Pinwheel-Analysis: \(String(stage.summary.replacingOccurrences(of: "\n", with: " ").prefix(400)))\n"
         }
         return text
     }

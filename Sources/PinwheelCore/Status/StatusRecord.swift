@@ -22,6 +22,8 @@ public struct StatusRecord: Sendable, Hashable, Codable {
     public var supersededBy: String?
     /// The hosts the interrupted rollout had switched (`Pinwheel-Switched`).
     public var switched: [String]?
+    /// Each bake's verdict in one line (`Pinwheel-Analysis`, one per stage): `canary: failed — error-ratio = 0.5, …`.
+    public var analysis: [String] = []
 
     /// `apply --override` as a status commit's trailers say it.
     public struct Override: Sendable, Hashable, Codable {
@@ -65,6 +67,8 @@ public struct StatusRecord: Sendable, Hashable, Codable {
         record.switched = value("Pinwheel-Switched").map {
             $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
+        record.analysis = trailers.filter { $0.key.caseInsensitiveCompare("Pinwheel-Analysis") == .orderedSame }
+            .map { $0.value.trimmingCharacters(in: .whitespaces) }
         return record
     }
 

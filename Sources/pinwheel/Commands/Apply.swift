@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PinwheelConfig
+import PinwheelController
 import PinwheelCore
 import PinwheelFleet
 import PinwheelEngine
@@ -68,6 +69,8 @@ struct Apply: AsyncParsableCommand {
     /// The controller's status key: an override's status is signed with it, and only statuses it signed are believed.
     @OptionGroup var statusKeys: StatusKeyOptions
     @OptionGroup var artifacts: ArtifactCacheOptions
+    /// Where the policy's `analysis:` metrics are measured.
+    @OptionGroup var prometheus: PrometheusOptions
 
     @Flag(help: "Emergencies only: ignore the policy's canary, batches and pauses and switch every host at once.")
     var allAtOnce = false
@@ -102,6 +105,7 @@ struct Apply: AsyncParsableCommand {
                                                        statusVerifier: try statusVerifier(), quiet: quiet)
         let overriding = try admit(admission, lines: lines, quiet: quiet)
         let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
+        let metricSource = try prometheus.client()
         let timings = self.timings ? PhaseTimings() : nil
         let commit = (source as? CommitConfigSource)?.commit.hex
         let live = !quiet && LiveProgress.wanted ? LiveProgress(environment: environment, hosts: desired.hosts.count) : nil
@@ -116,15 +120,22 @@ struct Apply: AsyncParsableCommand {
                 ProgressPrinter.event(event)
             }
         }
+        reconciler.metricSource = metricSource
         if allAtOnce {
             reconciler.policy.rollout.canary = 0
             reconciler.policy.rollout.batch = .percent(100)
             reconciler.policy.rollout.pause = .seconds(0)
+            reconciler.policy.bake = .seconds(0)
+            reconciler.policy.analysis = nil
         }
         if !quiet {
             let rollout = reconciler.policy.rollout
             StandardError.write("apply \(environment): active slot \(desired.active), \(desired.hosts.count) host\(desired.hosts.count == 1 ? "" : "s"), "
                 + (allAtOnce ? "all at once" : "canary \(rollout.canary), batches of \(rollout.batch), pause \(rollout.pause)"))
+            if let analysis = reconciler.policy.analysis, !analysis.metrics.isEmpty, !allAtOnce {
+                StandardError.write("apply: after the canary and each batch, bake \(reconciler.policy.bake) and measure \(analysis.metrics.count) metric\(analysis.metrics.count == 1 ? "" : "s") "
+                    + (metricSource.map { "against \($0.shown)" } ?? "— no --prometheus given: every measurement is no data, and `noData` decides"))
+            }
             if rollout.onFailure == .revert && !revert {
                 StandardError.write("apply: the policy says onFailure: revert; without --revert, apply rolls back on failure but commits no revert")
             }

@@ -129,6 +129,9 @@ struct History: AsyncParsableCommand {
                 if let reason = applied.reason {
                     print("             \(reason.replacingOccurrences(of: "\n", with: " "))")
                 }
+                for stage in applied.analysis ?? [] {
+                    print("  analysis:  \(stage)")
+                }
             }
         }
     }

@@ -111,6 +111,8 @@ struct Watch: AsyncParsableCommand {
     @OptionGroup var localFiles: LocalFileOptions
 
     @OptionGroup var artifacts: ArtifactCacheOptions
+    /// Where the policies' `analysis:` metrics are measured.
+    @OptionGroup var prometheus: PrometheusOptions
 
     @Argument(help: ArgumentHelp("Environments to manage (all when none are named).", valueName: "env"))
     var environments: [String] = []
@@ -212,7 +214,9 @@ struct Watch: AsyncParsableCommand {
         } catch {
             throw ExitError.usage("\(error)")
         }
-        configuration.knownSecrets = [secret, accessToken].compactMap { $0?.textForRedaction }
+        let prometheusClient = try prometheus.client()
+        configuration.metricSource = prometheusClient
+        configuration.knownSecrets = [secret, accessToken].compactMap { $0?.textForRedaction } + [prometheusClient?.bearerTokenForRedaction].compactMap { $0 }
             + [gitTokenEnvironment.flatMap { ProcessInfo.processInfo.environment[$0] }].compactMap { $0 }
         configuration.statusPage = (statusURL ?? listen.map { "http://\($0)" }).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         // Under systemd (`Type=notify`): readiness, the watchdog and a status line over $NOTIFY_SOCKET.
@@ -246,7 +250,8 @@ struct Watch: AsyncParsableCommand {
                     all: { Self.json(StatusList(environments: await controller.overview())) },
                     one: { name in await controller.overview(of: name).map(Self.json) }
                 ),
-                page: { page.html(await controller.overview()) })
+                page: { page.html(await controller.overview()) },
+                targets: { Self.json(await controller.scrapeTargets()) })
             services.append(.init(service: server))
             if let systemd {
                 Task {

@@ -12,7 +12,7 @@ public struct ApplyEventLine: Sendable, Hashable, Codable {
 
     public var v = ApplyEventLine.version
     /// `apply.started`, `host.observed`, `host.unreachable`, `planned`, `stage.started`, `host.started`,
-    /// `host.finished`, `rollout.finished`, `apply.finished`.
+    /// `host.finished`, `analysis.measured`, `analysis.held`, `analysis.finished`, `rollout.finished`, `apply.finished`.
     public var event: String
     public var time: String?
     public var environment: String?
@@ -39,6 +39,12 @@ public struct ApplyEventLine: Sendable, Hashable, Codable {
     public var reason: StatusReason?
     /// `apply.finished`: the exit status apply ends with.
     public var exit: Int?
+    /// `analysis.measured`, `analysis.held`: the metric, the release's value and the stable slot's, and the
+    /// measurement's outcome (`passed`, `failed`, `noData`).
+    public var metric: String?
+    public var value: Double?
+    public var baseline: Double?
+    public var outcome: String?
 
     public struct Step: Sendable, Hashable, Codable {
         public var step: String
@@ -98,6 +104,30 @@ public struct ApplyEventLine: Sendable, Hashable, Codable {
             line.failedStep = result.error?.step
             line.error = result.error?.message
             return [line]
+        case let .analysis(event):
+            switch event {
+            case let .measured(measurement, stage):
+                var line = ApplyEventLine(event: "analysis.measured")
+                line.stage = stage.name
+                line.metric = measurement.metric
+                line.value = measurement.value
+                line.baseline = measurement.baseline
+                line.outcome = measurement.outcome.rawValue
+                line.message = measurement.note
+                return [line]
+            case let .held(metric, reason, stage):
+                var line = ApplyEventLine(event: "analysis.held")
+                line.stage = stage.name
+                line.metric = metric
+                line.message = reason
+                return [line]
+            case let .ended(analysis):
+                var line = ApplyEventLine(event: "analysis.finished")
+                line.stage = analysis.stage
+                line.result = analysis.verdict.rawValue
+                line.message = analysis.reason
+                return [line]
+            }
         case let .finished(outcome):
             var line = ApplyEventLine(event: "rollout.finished")
             line.result = outcome.result.rawValue

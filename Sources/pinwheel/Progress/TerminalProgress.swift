@@ -69,6 +69,18 @@ public struct TerminalProgress: Sendable {
             if message.hasPrefix("\(result.host): ") { message.removeFirst(result.host.count + 2) }
             let code = result.error.map { " (\($0.code))" } ?? ""
             return ["  \(result.host): \(step) FAILED\(code) — \(message)"]
+        case let .analysis(event):
+            switch event {
+            case let .measured(measurement, stage):
+                guard measurement.outcome != .passed else { return [] }
+                return ["  \(stage.name) analysis: \(measurement.metric) \(measurement.outcome == .failed ? "FAILED" : "no data")"
+                        + (measurement.value.map { " = \(MetricAnalysis.Rule.number($0))" } ?? "")
+                        + (measurement.note.map { " — \(Self.oneLine($0))" } ?? "")]
+            case let .held(metric, reason, stage):
+                return ["  \(stage.name) analysis HELD by \(metric): \(Self.oneLine(reason)); waiting for data or a newer commit"]
+            case let .ended(analysis):
+                return ["\(analysis.verdict == .passed ? "✓" : "✗") bake \(Self.oneLine(analysis.summary))"]
+            }
         case let .finished(outcome):
             var lines = endStage(at: elapsed)
             stage = nil

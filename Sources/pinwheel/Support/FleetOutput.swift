@@ -106,6 +106,8 @@ struct ProgressPrinter {
                 StandardError.write("switch (\(stage)): \(hosts.joined(separator: ", "))")
             case let .pause(duration):
                 StandardError.write("pause \(duration) before the next batch")
+            case let .bake(hosts, stage, duration):
+                StandardError.write("bake \(duration) after the \(stage): watching \(hosts.count) host\(hosts.count == 1 ? "" : "s")")
             case let .rollBack(slots):
                 StandardError.write("roll back: \(slots.keys.sorted().joined(separator: ", "))")
             case let .prepare(hosts):
@@ -122,6 +124,18 @@ struct ProgressPrinter {
             let seconds = result.duration.inSeconds
             StandardError.write(String(format: "  %@: %@ (%.1fs)%@", result.host, steps.isEmpty ? "nothing done" : steps, seconds,
                                        result.ok ? "" : " — \(result.error?.code.rawValue ?? "failed")"))
+        case let .analysis(event):
+            switch event {
+            case let .measured(measurement, stage):
+                StandardError.write("  \(stage) analysis: \(measurement.metric) \(measurement.outcome.rawValue)"
+                                    + (measurement.value.map { " = \(MetricAnalysis.Rule.number($0))" } ?? "")
+                                    + (measurement.baseline.map { " (stable \(MetricAnalysis.Rule.number($0)))" } ?? "")
+                                    + (measurement.note.map { " — \($0)" } ?? ""))
+            case let .held(metric, reason, stage):
+                StandardError.write("  \(stage) analysis held by \(metric): \(reason); waiting for data or a newer commit")
+            case let .ended(analysis):
+                StandardError.write("bake \(analysis.summary)")
+            }
         case let .finished(outcome):
             StandardError.write("\(outcome.result.rawValue): \(outcome.message)")
         }

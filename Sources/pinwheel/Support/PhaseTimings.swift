@@ -73,7 +73,7 @@ final class PhaseTimings: Sendable {
                 }
             case .finished:
                 state.close(at: now)
-            case .observed, .planned, .unreachable:
+            case .observed, .planned, .unreachable, .analysis:
                 break
             }
         }
