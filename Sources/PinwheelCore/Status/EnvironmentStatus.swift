@@ -79,6 +79,9 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
     }
     /// The override this status records, when a person applied the commit despite admission (`apply --override`).
     public var override: AdmissionOverride?
+    /// The controller replica that recorded it and its lease epoch, when several controllers share the fleet
+    /// (`watch --coordination`): the status history shows each takeover. Nil for a controller that runs alone.
+    public var owner: LeaseStamp?
 
     public init(environment: String, desired: String, result: Result, message: String, time: String, active: Slot?,
                 pins: [String], hosts: [String: HostStatus], errors: [String] = [], revert: String? = nil,
@@ -103,6 +106,7 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case environment, desired, result, message, time, active, pins, python, hosts, errors, revert, applied, quarantined, override
+        case owner
         case cause = "reason"
     }
 
@@ -125,6 +129,7 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         quarantined = try container.decodeIfPresent([String].self, forKey: .quarantined) ?? []
         cause = try container.decodeIfPresent(StatusReason.self, forKey: .cause)
         override = try container.decodeIfPresent(AdmissionOverride.self, forKey: .override)
+        owner = try container.decodeIfPresent(LeaseStamp.self, forKey: .owner)
     }
 
     /// The commit the hosts were last reconciled to, also for statuses written before `applied` was recorded.
@@ -199,6 +204,10 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
             text += "Pinwheel-Override: \(override.reason.replacingOccurrences(of: "\n", with: " "))\n"
             text += "Pinwheel-Override-By: \(override.by)\n"
             text += "Pinwheel-Overridden: \(override.overrode.map(\.rawValue).joined(separator: ", "))\n"
+        }
+        if let owner {
+            text += "Pinwheel-Replica: \(owner.replica.replacingOccurrences(of: "\n", with: " "))\n"
+            text += "Pinwheel-Epoch: \(owner.epoch)\n"
         }
         return text
     }
