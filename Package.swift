@@ -106,6 +106,7 @@ let package = Package(
                 "CMalloc",
                 "PinwheelCore",
                 "PinwheelConfig",
+                "PinwheelCoordination",
                 "PinwheelFleet",
                 "PinwheelGit",
                 "PinwheelReleases",
@@ -160,8 +161,9 @@ let package = Package(
                 "PinwheelGit",
                 "PinwheelFleet",
                 "PinwheelReleases",
-                // Only `watch` needs the controller and its HTTP endpoint.
+                // Only `watch` needs the controller and its HTTP endpoint, and the coordination store.
                 "PinwheelController",
+                "PinwheelCoordination",
                 "PinwheelWebhooks",
                 "PinwheelStatusPage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -193,7 +195,7 @@ let package = Package(
         .testTarget(
             name: "PinwheelControllerTests",
             dependencies: [
-                "PinwheelController", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport",
+                "PinwheelController", "PinwheelCoordination", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
