@@ -237,7 +237,7 @@ let package = Package(
         // The controller too: one suite runs its admission and `pinwheel apply` against the same repositories.
         .testTarget(
             name: "PinwheelCLITests",
-            dependencies: ["PinwheelGit", "PinwheelCore", "PinwheelTestSupport", "PinwheelController",
+            dependencies: ["PinwheelGit", "PinwheelCore", "PinwheelTestSupport", "PinwheelController", "PinwheelCoordination",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "PinwheelReleasesTests", dependencies: ["PinwheelReleases", "PinwheelConfig", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport"]),

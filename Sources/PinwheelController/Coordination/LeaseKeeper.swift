@@ -111,8 +111,10 @@ public actor LeaseKeeper {
         logger.info("coordinating", metadata: ["store": "\(store.settings.shown)", "lease": "\(timing.duration)",
                                                "renewDeadline": "\(timing.renewDeadline)", "retry": "\(timing.retryPeriod)"])
         let store = store
+        // The pool runs on a detached task: PostgresNIO's pool ends itself at a service group's graceful shutdown,
+        // which would come before the leases are released. It ends when this does.
+        let pool = Task.detached { await store.run() }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await store.run() }
             group.addTask { await self.watchdog() }
             await loop()
             if releasing {
@@ -120,6 +122,7 @@ public actor LeaseKeeper {
             }
             group.cancelAll()
         }
+        pool.cancel()
         logger.info("left the coordination store")
     }
 
