@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import PinwheelCoordination
 import PinwheelCore
 import PinwheelFleet
@@ -47,9 +48,10 @@ struct CoordinationTests {
         let server: PostgresServer
         let logs: CapturedLogs
 
-        func replica(_ name: String) throws -> Replica {
+        func replica(_ name: String, metrics: TestMetrics? = nil) throws -> Replica {
             let settings = try CoordinationSettings(url: server.url, password: server.password)
-            let keeper = LeaseKeeper(replica: name, settings: settings, timing: CoordinationTests.timing, logger: logs.logger())
+            let keeper = LeaseKeeper(replica: name, settings: settings, timing: CoordinationTests.timing, logger: logs.logger(),
+                                     metricsFactory: metrics)
             let configuration = ControllerConfiguration(
                 repository: config.remote, interval: .milliseconds(100), driftInterval: .seconds(3600),
                 cacheDirectory: "\(fleet.directory)/cache-\(name)", authorName: "Pinwheel", authorEmail: "pinwheel@test")
@@ -120,12 +122,24 @@ struct CoordinationTests {
         let world = try await world()
         defer { world.server.stop() }
         let (nameA, nameB) = try Self.splittingNames()
-        let a = try world.replica(nameA)
+        let metrics = TestMetrics()
+        let a = try world.replica(nameA, metrics: metrics)
         let b = try world.replica(nameB)
         let converged = try await Self.eventually {
             try Self.environments.allSatisfy { try world.status($0)?.result == .converged }
         }
         #expect(converged, "\(world.log)")
+        // /metrics says what replica A holds, how old each lease is, and that the store answers.
+        try await Task.sleep(for: Self.timing.retryPeriod.duration * 2)
+        let ownedByA = Rendezvous.assignment(of: Self.environments, among: [nameA, nameB])
+        for environment in Self.environments {
+            let held = try metrics.expectGauge("pinwheel_lease_held", [("environment", environment)]).lastValue
+            #expect(held == (ownedByA[environment] == nameA ? 1 : 0), "\(environment)")
+            let age = try #require(try metrics.expectGauge("pinwheel_lease_age_seconds", [("environment", environment)]).lastValue)
+            #expect(age >= 0 && age < Self.timing.duration.seconds, "a held lease is younger than its duration: \(age)")
+        }
+        #expect(try metrics.expectGauge("pinwheel_coordination_store_up").lastValue == 1)
+        #expect(try metrics.expectGauge("pinwheel_coordination_replicas").lastValue == 2)
         let expected = Rendezvous.assignment(of: Self.environments, among: [nameA, nameB])
         for environment in Self.environments {
             let status = try #require(try world.status(environment))

@@ -21,8 +21,14 @@ struct CoordinationMetrics: Sendable {
         static let storeUp = "pinwheel_coordination_store_up"
     }
 
+    /// Where they go: the bootstrapped metrics system by default, a test's own factory in tests.
+    let factory: any MetricsFactory
+
+    init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
+    }
+
     func update(_ snapshot: CoordinationSnapshot, now: Date) {
-        let factory = MetricsSystem.factory
         Gauge(label: Name.replicas, factory: factory).record(snapshot.replicas.count)
         Gauge(label: Name.storeUp, factory: factory).record(snapshot.storeProblem == nil ? 1 : 0)
         var environments = Set(snapshot.held.keys)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import PinwheelCoordination
 import PinwheelCore
 import PinwheelFleet
@@ -38,8 +39,9 @@ public actor LeaseKeeper {
 
     /// - Parameter statementTimeout: how long one statement may take; by default a third of the renew deadline (at
     ///   most 3 s), so a holder learns in time that it cannot renew.
+    /// - Parameter metricsFactory: where its metrics go; the bootstrapped metrics system by default.
     public init(replica: String, settings: CoordinationSettings, timing: LeaseTiming, logger: Logger,
-                statementTimeout: Duration? = nil) {
+                statementTimeout: Duration? = nil, metricsFactory: (any MetricsFactory)? = nil) {
         self.replica = replica
         self.timing = timing
         self.logger = logger.with(["replica": "\(replica)"])
@@ -48,7 +50,7 @@ public actor LeaseKeeper {
         var storeLogger = logger
         storeLogger.logLevel = max(logger.logLevel, .warning)
         store = PostgresCoordination(settings: settings, logger: storeLogger, statementTimeout: timeout)
-        metrics = CoordinationMetrics()
+        metrics = CoordinationMetrics(factory: metricsFactory ?? MetricsSystem.factory)
     }
 
     /// Connects once and says why that fails (a wrong password, no such database), for `watch` to refuse to start.
