@@ -90,7 +90,7 @@ let package = Package(
                 systemPackage,
             ]
         ),
-        // The fleet side: the host agent, the SSH and local transports, carrying plans out on hosts.
+        // The fleet side: the host agent and the SSH and local transports that reach hosts.
         .target(
             name: "PinwheelFleet",
             dependencies: [
@@ -98,6 +98,12 @@ let package = Package(
                 "PinwheelProcess",
             ],
             resources: [.embedInCode("Agent/pinwheel_agent.py"), .embedInCode("Doctor/pinwheel_doctor.py")]
+        ),
+        // The engine behind `apply`, `watch` and `plan`: observes hosts, plans, and carries the rollout machine's
+        // decisions out on them through host agents; it knows no transport.
+        .target(
+            name: "PinwheelEngine",
+            dependencies: ["PinwheelCore", "PinwheelFleet"]
         ),
         // The controller: watches the config repository, rolls out by policy, commits status back.
         .target(
@@ -107,6 +113,7 @@ let package = Package(
                 "PinwheelCore",
                 "PinwheelConfig",
                 "PinwheelCoordination",
+                "PinwheelEngine",
                 "PinwheelFleet",
                 "PinwheelGit",
                 "PinwheelReleases",
@@ -159,6 +166,7 @@ let package = Package(
                 "PinwheelCore",
                 "PinwheelConfig",
                 "PinwheelGit",
+                "PinwheelEngine",
                 "PinwheelFleet",
                 "PinwheelReleases",
                 // Only `watch` needs the controller and its HTTP endpoint, and the coordination store.
@@ -184,6 +192,7 @@ let package = Package(
             dependencies: [
                 "PinwheelCore",
                 "PinwheelConfig",
+                "PinwheelEngine",
                 "PinwheelFleet",
                 "PinwheelProcess",
                 "PinwheelGit",
@@ -208,9 +217,10 @@ let package = Package(
         // once), each against the invariant that no host serves an unhealthy or half-built slot.
         .testTarget(
             name: "PinwheelFaultTests",
-            dependencies: ["PinwheelController", "PinwheelCore", "PinwheelFleet", "PinwheelGit", "PinwheelTestSupport"]
+            dependencies: ["PinwheelController", "PinwheelCore", "PinwheelEngine", "PinwheelFleet", "PinwheelGit",
+                           "PinwheelTestSupport"]
         ),
-        .testTarget(name: "PinwheelFleetTests", dependencies: ["PinwheelFleet", "PinwheelCore", "PinwheelTestSupport"]),
+        .testTarget(name: "PinwheelFleetTests", dependencies: ["PinwheelFleet", "PinwheelEngine", "PinwheelCore", "PinwheelTestSupport"]),
         .testTarget(
             name: "PinwheelWebhooksTests",
             dependencies: [
@@ -222,7 +232,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PinwheelStatusPageTests",
-            dependencies: ["PinwheelStatusPage", "PinwheelController", "PinwheelCore", "PinwheelFleet"]
+            dependencies: ["PinwheelStatusPage", "PinwheelController", "PinwheelCore", "PinwheelEngine", "PinwheelFleet"]
         ),
         // A controller driven through hundreds of polls and commits in a process of its own, so the allocator's
         // statistics and the open descriptors are its alone.
@@ -234,10 +244,12 @@ let package = Package(
         // The C allocator's statistics and trimming (glibc's mallinfo2 and malloc_trim): the leak tests read them, the
         // controller gives free memory back after each reconcile.
         .target(name: "CMalloc"),
-        // The controller too: one suite runs its admission and `pinwheel apply` against the same repositories.
+        // The controller too: one suite runs its admission and `pinwheel apply` against the same repositories. The
+        // executable itself for its terminal rendering (progress lines).
         .testTarget(
             name: "PinwheelCLITests",
-            dependencies: ["PinwheelGit", "PinwheelCore", "PinwheelTestSupport", "PinwheelController", "PinwheelCoordination",
+            dependencies: ["pinwheel", "PinwheelGit", "PinwheelCore", "PinwheelEngine", "PinwheelFleet", "PinwheelTestSupport",
+                           "PinwheelController", "PinwheelCoordination",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "PinwheelReleasesTests", dependencies: ["PinwheelReleases", "PinwheelConfig", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport"]),

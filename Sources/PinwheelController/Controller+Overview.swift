@@ -18,7 +18,9 @@ extension Controller {
                           _ rollouts: [String: RolloutProgress]) -> EnvironmentOverview? {
         let history = repository.map { historyCache.recent(name, in: $0) } ?? []
         if let status = statuses[name] {
-            return EnvironmentOverview(status: status.redacting(configuration.knownSecrets), progress: rollouts[name], history: history)
+            var overview = EnvironmentOverview(status: status.redacting(configuration.knownSecrets), progress: rollouts[name], history: history)
+            overview.statusWarning = publisher.warning(of: name)
+            return overview
         }
         return rollouts[name].map { EnvironmentOverview(environment: name, progress: $0, history: history) }
     }

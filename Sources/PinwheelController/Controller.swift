@@ -13,7 +13,7 @@ import PinwheelReleases
 /// a remembered event, so a restart (even after SIGKILL) simply carries on from what it sees.
 public actor Controller {
     public let configuration: ControllerConfiguration
-    private let logger: Logger
+    let logger: Logger
     private let wakeup = Wakeup()
 
     private(set) var repository: WatchedRepository?
@@ -68,9 +68,11 @@ public actor Controller {
         // A controller runs for months: libgit2's object cache would keep a little of every commit it reads.
         Repository.disableObjectCache()
         self.metrics = metrics
-        admission = AdmissionGate(configuration: configuration, logger: logger)
+        let statusVerifier = Self.statusVerifier(configuration, logger: logger)
+        admission = AdmissionGate(configuration: configuration, logger: logger, statusVerifier: statusVerifier)
         self.coordination = coordination
-        publisher = StatusPublisher(metrics: metrics, logger: logger, stamp: coordination.map(LeaseKeeper.stamp))
+        publisher = StatusPublisher(metrics: metrics, logger: logger, verifier: statusVerifier,
+                                    stamp: coordination.map(LeaseKeeper.stamp))
         let notifier = notifier ?? Notifier(logger: logger, metrics: metrics, secrets: configuration.knownSecrets)
         self.notifier = notifier
         notifications = RolloutNotifications(notifier: notifier, configuration: configuration)
@@ -82,6 +84,7 @@ public actor Controller {
     public func run() async {
         logger.info("watching", metadata: ["repository": "\(RemoteURL.redacted(configuration.repository))", "branch": "\(configuration.branch)",
                                            "interval": "\(configuration.interval)"])
+        logStatusTrust()
         await coordination?.onChange { [weak self] change in await self?.ownershipChanged(change) ?? true }
         while !stopping {
             await poll()
@@ -239,7 +242,7 @@ public actor Controller {
                                                repository: repository)
                 continue
             }
-            let previousStatus = publisher.latest(name, repository: repository)
+            let previousStatus = await publisher.latest(name, repository: repository)
             let recorded = previousStatus?.result ?? .converged
             if let previous = applied[name], previous.environment == desired,
                recorded != .invalid, recorded != .waiting, recorded != .refused {

@@ -47,6 +47,21 @@ public struct ControllerConfiguration: Sendable {
     public var openPGPKeys: String?
     /// Every commit must be signed by a trusted key, in every environment (`watch --require-signatures`).
     public var requireSignatures = false
+    /// The controller's own SSH private key (`watch --status-signing-key`): every status commit it writes is signed
+    /// with it, so that after a restart it believes only what it wrote itself.
+    public var statusSigningKey: String?
+    /// More public keys whose statuses are believed (`--trusted-status-key`): a key being rotated out, another
+    /// controller of the same repository.
+    public var trustedStatusKeys: [String] = []
+    /// The public keys a status must be signed by to be believed: the signing key's `.pub` and the trusted ones.
+    /// Empty: statuses are trusted unsigned, as anyone who can push the status branch wrote them.
+    public var statusPublicKeys: [String] {
+        var keys: [String] = []
+        if let key = statusSigningKey, FileManager.default.fileExists(atPath: key + ".pub") { keys.append(key + ".pub") }
+        return keys + trustedStatusKeys
+    }
+    /// Whether statuses are believed only when signed by a trusted status key.
+    public var verifiesStatuses: Bool { statusSigningKey != nil || !trustedStatusKeys.isEmpty }
     /// Every key the controller trusts, and its own signature rule.
     public var trustedKeys: TrustedKeys {
         TrustedKeys(allowedSigners: allowedSigners, openPGPKeys: openPGPKeys, requireSignatures: requireSignatures)

@@ -3,6 +3,7 @@ import Foundation
 import Metrics
 import PinwheelCore
 import PinwheelFleet
+import PinwheelEngine
 
 /// What the controller counts and measures, through swift-metrics: the executable decides where it goes
 /// (`pinwheel watch` bootstraps a Prometheus registry and serves it on `/metrics`); without a bootstrap the

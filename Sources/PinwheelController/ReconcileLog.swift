@@ -1,6 +1,7 @@
 import Logging
 import PinwheelCore
 import PinwheelFleet
+import PinwheelEngine
 
 /// Turns what a reconcile reports into the controller's log lines: one logfmt line per event.
 enum ReconcileLog {

@@ -13,13 +13,15 @@ public final class WatchedRepository: @unchecked Sendable {
     public let repository: Repository
     let remote: RemoteOptions
     let author: Signature
+    /// Signs every status commit (`--status-signing-key`); nil: statuses are committed unsigned.
+    let signer: StatusSigner?
     /// How many times a push rejected because someone else pushed first is rebuilt on the new tip and retried: with
     /// several controllers (and people) writing to the same branches, a few lost races in a row happen.
     let pushAttempts = 8
 
     /// Opens the cache at `cache`, or clones `url` there (bare) when there is none yet.
     public static func open(url: String, branch: String, statusBranch: String, cache: String,
-                            remote: RemoteOptions, author: Signature) async throws -> WatchedRepository {
+                            remote: RemoteOptions, author: Signature, signer: StatusSigner? = nil) async throws -> WatchedRepository {
         let repository: Repository
         if FileManager.default.fileExists(atPath: cache + "/HEAD") {
             repository = try Repository(openingAt: cache)
@@ -32,23 +34,26 @@ public final class WatchedRepository: @unchecked Sendable {
             repository = try await Repository.clone(from: url, to: cache, bare: true, options: remote)
         }
         return WatchedRepository(url: url, branch: branch, statusBranch: statusBranch, repository: repository,
-                                 remote: remote, author: author)
+                                 remote: remote, author: author, signer: signer)
     }
 
     /// The controller's cache clone, as its configuration says.
     static func open(_ configuration: ControllerConfiguration) async throws -> WatchedRepository {
         try await open(url: configuration.repository, branch: configuration.branch, statusBranch: configuration.statusBranch,
                        cache: configuration.cacheDirectory, remote: configuration.remote,
-                       author: Signature(name: configuration.authorName, email: configuration.authorEmail))
+                       author: Signature(name: configuration.authorName, email: configuration.authorEmail),
+                       signer: configuration.statusSigningKey.map { StatusSigner(key: $0) })
     }
 
-    init(url: String, branch: String, statusBranch: String, repository: Repository, remote: RemoteOptions, author: Signature) {
+    init(url: String, branch: String, statusBranch: String, repository: Repository, remote: RemoteOptions, author: Signature,
+         signer: StatusSigner? = nil) {
         self.url = url
         self.branch = branch
         self.statusBranch = statusBranch
         self.repository = repository
         self.remote = remote
         self.author = author
+        self.signer = signer
     }
 
     private var branchRef: String { "refs/remotes/origin/\(branch)" }
@@ -90,10 +95,18 @@ public final class WatchedRepository: @unchecked Sendable {
         try repository.commitInfo(commit)
     }
 
-    /// The newest status the status branch holds for `environment`.
+    /// The newest status the status branch holds for `environment`, whoever wrote it.
     public func latestStatus(of environment: String) throws -> EnvironmentStatus? {
         guard let tip = try repository.referenceTarget(statusRef) else { return nil }
         return try StatusBranch.status(of: environment, at: tip, in: repository)
+    }
+
+    /// What the controller may believe of `environment`'s status: the newest one signed by a key of `verifier`, with
+    /// every quarantine of every status (see ``StatusBranch/trustedStatus(of:at:in:verifier:limit:)``); nil before
+    /// the first status.
+    public func trustedStatus(of environment: String, verifier: StatusVerifier) async throws -> StatusBranch.TrustedRead? {
+        guard let tip = try repository.referenceTarget(statusRef) else { return nil }
+        return try await StatusBranch.trustedStatus(of: environment, at: tip, in: repository, verifier: verifier)
     }
 
     /// The status branch's tip as last fetched, nil before the first status.
@@ -106,14 +119,19 @@ public final class WatchedRepository: @unchecked Sendable {
         try StatusBranch.statuses(of: environment, at: tip, in: repository, limit: limit)
     }
 
-    /// Commits `status` to the status branch and pushes it. When someone else pushed first, fetches and commits
-    /// again on the new tip, so both writers' commits survive.
+    /// Commits `status` to the status branch (signed with the controller's key when it has one) and pushes it. When
+    /// someone else pushed first, fetches and commits again on the new tip, so both writers' commits survive.
     @discardableResult
     public func writeStatus(_ status: EnvironmentStatus) async throws -> ObjectID {
         let file = FileChange.write(EnvironmentStatus.path(of: status.environment), Data(try status.yaml().utf8))
         return try await commitAndPush(branch: statusBranch, remoteRef: statusRef) {
-            try self.repository.commit(changes: [file], onBranch: self.statusBranch, message: status.commitMessage,
-                                       author: self.signature())
+            if let signer = self.signer {
+                return try await self.repository.signedCommit(changes: [file], onBranch: self.statusBranch,
+                                                              message: status.commitMessage, author: self.signature(),
+                                                              sign: signer.sign)
+            }
+            return try self.repository.commit(changes: [file], onBranch: self.statusBranch, message: status.commitMessage,
+                                              author: self.signature())
         }
     }
 
@@ -137,7 +155,7 @@ public final class WatchedRepository: @unchecked Sendable {
         Signature(name: author.name, email: author.email, date: Date())
     }
 
-    private func commitAndPush(branch: String, remoteRef: String, make: () throws -> ObjectID) async throws -> ObjectID {
+    private func commitAndPush(branch: String, remoteRef: String, make: () async throws -> ObjectID) async throws -> ObjectID {
         var rejection: GitError?
         for attempt in 0..<pushAttempts {
             if attempt > 0 {
@@ -147,7 +165,7 @@ public final class WatchedRepository: @unchecked Sendable {
             }
             // Build on the remote's tip: the local branch is only a staging place for the push.
             try resetStagingBranch(branch, to: remoteRef)
-            let commit = try make()
+            let commit = try await make()
             rejection = await push(branch)
             guard let error = rejection else {
                 _ = try? await repository.fetch(remote: "origin", options: remote)

@@ -33,7 +33,7 @@ public struct LocalFileTrust: Sendable, Hashable {
     /// Throws unless the operator allowed hosts with `address: local` (the message names the host and the flag).
     public func localHost(_ host: String) throws {
         guard allowsLocalHosts else {
-            throw FleetError(.untrustedLocalFile, "host \(host) has `address: local`: it would run on this machine, as "
+            throw FleetError(.localHostRefused, "host \(host) has `address: local`: it would run on this machine, as "
                              + "this user, with every host's key at hand; a commit cannot allow that, so nothing was run. "
                              + "The operator allows it with --allow-local-hosts")
         }

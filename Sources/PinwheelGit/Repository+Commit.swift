@@ -19,59 +19,68 @@ extension Repository {
                        expectedParent: ObjectID?? = nil) throws(GitError) -> ObjectID {
         try locked { () throws(GitError) -> ObjectID in
             let refName = Self.branchRef(branch)
-            let tip = try referenceTarget(refName)
-            if let expected = expectedParent, expected != tip {
-                throw GitError(.referenceChanged,
-                               "branch \(branch) is at \(tip?.short ?? "nothing"), expected \(expected?.short ?? "no branch")",
-                               context: "commit on \(branch)", hint: "fetch the new tip and rebuild the change")
-            }
-
-            // Baseline tree: the tip's, or an empty one for an orphan commit.
-            var baseline: OpaquePointer?
-            if let tip {
-                baseline = try lookupTree(ofCommit: tip)
-            } else {
-                baseline = try emptyTree()
-            }
-            defer { git_tree_free(baseline) }
-
-            // Blobs first, then one tree update pass that creates nested folders as needed.
-            var updates: [(action: git_tree_update_t, id: git_oid, mode: git_filemode_t, path: String)] = []
-            var seen = Set<String>()
-            for change in changes {
-                let path = normalize(change.path)
-                guard !path.isEmpty, !path.split(separator: "/").contains("..") else {
-                    throw GitError(.invalidArgument, "invalid path '\(change.path)'", context: "commit on \(branch)")
-                }
-                guard seen.insert(path).inserted else {
-                    throw GitError(.invalidArgument, "path '\(path)' changed twice in one commit", context: "commit on \(branch)")
-                }
-                switch change {
-                case .write(_, let data):
-                    var blob = git_oid()
-                    let rc = data.withUnsafeBytes { buffer in
-                        git_blob_create_from_buffer(&blob, handle, buffer.baseAddress, buffer.count)
-                    }
-                    try check(rc, "write blob for \(path)")
-                    updates.append((GIT_TREE_UPDATE_UPSERT, blob, GIT_FILEMODE_BLOB, path))
-                case .delete:
-                    guard let e = try entry(baseline!, path) else { continue }
-                    git_tree_entry_free(e)
-                    updates.append((GIT_TREE_UPDATE_REMOVE, git_oid(), GIT_FILEMODE_BLOB, path))
-                }
-            }
-
-            var treeOID = git_oid()
-            let paths = updates.map { strdup($0.path) }
-            defer { paths.forEach { free($0) } }
-            var cUpdates = updates.enumerated().map { i, u in
-                git_tree_update(action: u.action, id: u.id, filemode: u.mode, path: UnsafePointer(paths[i]))
-            }
-            try check(git_tree_create_updated(&treeOID, handle, baseline, cUpdates.count, &cUpdates),
-                      "build tree for commit on \(branch)")
-            return try writeCommit(tree: ObjectID(treeOID), parent: tip, refName: refName, message: message,
+            let (tip, tree) = try updatedTree(changes: changes, onBranch: branch, expectedParent: expectedParent)
+            return try writeCommit(tree: tree, parent: tip, refName: refName, message: message,
                                    author: author, committer: committer ?? author)
         }
+    }
+
+    /// The branch's tip (checked against `expectedParent`) and the tree that is its tree with `changes` applied,
+    /// written to the object database. Lock held.
+    func updatedTree(changes: [FileChange], onBranch branch: String,
+                     expectedParent: ObjectID??) throws(GitError) -> (tip: ObjectID?, tree: ObjectID) {
+        let refName = Self.branchRef(branch)
+        let tip = try referenceTarget(refName)
+        if let expected = expectedParent, expected != tip {
+            throw GitError(.referenceChanged,
+                           "branch \(branch) is at \(tip?.short ?? "nothing"), expected \(expected?.short ?? "no branch")",
+                           context: "commit on \(branch)", hint: "fetch the new tip and rebuild the change")
+        }
+
+        // Baseline tree: the tip's, or an empty one for an orphan commit.
+        var baseline: OpaquePointer?
+        if let tip {
+            baseline = try lookupTree(ofCommit: tip)
+        } else {
+            baseline = try emptyTree()
+        }
+        defer { git_tree_free(baseline) }
+
+        // Blobs first, then one tree update pass that creates nested folders as needed.
+        var updates: [(action: git_tree_update_t, id: git_oid, mode: git_filemode_t, path: String)] = []
+        var seen = Set<String>()
+        for change in changes {
+            let path = normalize(change.path)
+            guard !path.isEmpty, !path.split(separator: "/").contains("..") else {
+                throw GitError(.invalidArgument, "invalid path '\(change.path)'", context: "commit on \(branch)")
+            }
+            guard seen.insert(path).inserted else {
+                throw GitError(.invalidArgument, "path '\(path)' changed twice in one commit", context: "commit on \(branch)")
+            }
+            switch change {
+            case .write(_, let data):
+                var blob = git_oid()
+                let rc = data.withUnsafeBytes { buffer in
+                    git_blob_create_from_buffer(&blob, handle, buffer.baseAddress, buffer.count)
+                }
+                try check(rc, "write blob for \(path)")
+                updates.append((GIT_TREE_UPDATE_UPSERT, blob, GIT_FILEMODE_BLOB, path))
+            case .delete:
+                guard let e = try entry(baseline!, path) else { continue }
+                git_tree_entry_free(e)
+                updates.append((GIT_TREE_UPDATE_REMOVE, git_oid(), GIT_FILEMODE_BLOB, path))
+            }
+        }
+
+        var treeOID = git_oid()
+        let paths = updates.map { strdup($0.path) }
+        defer { paths.forEach { free($0) } }
+        var cUpdates = updates.enumerated().map { i, u in
+            git_tree_update(action: u.action, id: u.id, filemode: u.mode, path: UnsafePointer(paths[i]))
+        }
+        try check(git_tree_create_updated(&treeOID, handle, baseline, cUpdates.count, &cUpdates),
+                  "build tree for commit on \(branch)")
+        return (tip, ObjectID(treeOID))
     }
 
     /// Writes a commit with `tree` and `parent`, then compare-and-swaps `refName` from
@@ -97,6 +106,13 @@ extension Repository {
             }
         }
         let newID = ObjectID(commitOID)
+        try moveReference(refName, from: parent, to: newID, message: message)
+        return newID
+    }
+
+    /// Compare-and-swaps `refName` from `parent` (or from not existing) to `newID`. Lock held.
+    func moveReference(_ refName: String, from parent: ObjectID?, to newID: ObjectID, message: String) throws(GitError) {
+        var commitOID = newID.oid
         var ref: OpaquePointer?
         let log = "commit: \(message.split(separator: "\n").first ?? "")"
         let rc: Int32
@@ -114,7 +130,6 @@ extension Repository {
         }
         try check(rc, "move \(refName) to \(newID.short)")
         git_reference_free(ref)
-        return newID
     }
 
     /// The empty tree (written to the object database). Caller frees it.

@@ -25,9 +25,15 @@ public actor AdmissionGatherer {
     /// Whether the operator requires signatures everywhere (`--require-signatures`).
     public var requireSignatures: Bool { verifier.trusted.requireSignatures }
 
-    public init(trusted: TrustedKeys, allowHistoryRewrite: Bool, verifier: SignatureVerifier? = nil) {
+    /// Checks that a promotion source's statuses were signed by the controller (`--status-signing-key`); nil: every
+    /// status counts.
+    public let statusVerifier: StatusVerifier?
+
+    public init(trusted: TrustedKeys, allowHistoryRewrite: Bool, verifier: SignatureVerifier? = nil,
+                statusVerifier: StatusVerifier? = nil) {
         self.verifier = verifier ?? SignatureVerifier(trusted: trusted)
         self.allowHistoryRewrite = allowHistoryRewrite
+        self.statusVerifier = statusVerifier
     }
 
     /// The facts about applying `desired` from `commit` (nil: files outside git; `uncommitted`: work tree changes on
@@ -49,7 +55,7 @@ public actor AdmissionGatherer {
             facts.ancestry = await ancestry(of: commit, base: base, lastApplied: lastApplied?.commit ?? "", in: repository)
         }
         if let commit, !Admission.requiresSignatures(facts) {
-            facts.signingNeighbours = signingNeighbours(of: desired, at: commit, in: repository, statusTip: statusTip)
+            facts.signingNeighbours = await signingNeighbours(of: desired, at: commit, in: repository, statusTip: statusTip)
         }
         if let commit, facts.trustsKeys, facts.uncommitted.isEmpty, Admission.requiresSignatures(facts) {
             do {
@@ -59,7 +65,7 @@ public actor AdmissionGatherer {
             }
         }
         if let promotion = desired.policy.promotion, Admission.readsPromotion(desired, lastApplied: lastApplied) {
-            facts.promotion = promotionSource(promotion.from, in: repository, statusTip: statusTip)
+            facts.promotion = await promotionSource(promotion.from, in: repository, statusTip: statusTip)
         }
         return facts
     }
@@ -83,15 +89,16 @@ public actor AdmissionGatherer {
     /// The other environments that require signatures and name one of `desired`'s hosts (by address): those at
     /// `commit` whose config loads, and every environment with a status, as its last applied commit had it (so a
     /// commit cannot shed the rule by also breaking, removing or weakening the guarded environment). A host is
-    /// matched by address alone, whatever the port or user: the strictest reading.
+    /// matched by address alone, whatever the port or user: the strictest reading. With a status verifier, each last
+    /// applied commit is the one the controller signed for (a forged status cannot shed the rule).
     private func signingNeighbours(of desired: Environment, at commit: ObjectID, in repository: Repository,
-                                   statusTip: @Sendable () throws -> ObjectID?) -> [AdmissionFacts.SigningNeighbour] {
+                                   statusTip: @Sendable () throws -> ObjectID?) async -> [AdmissionFacts.SigningNeighbour] {
         let tip = try? statusTip()
         let signing: [String: Set<String>]
         if let cached = signingEnvironments, cached.commit == commit, cached.statusTip == tip {
             signing = cached.hosts
         } else {
-            signing = Self.signingEnvironments(at: commit, statusTip: tip, in: repository)
+            signing = await Self.signingEnvironments(at: commit, statusTip: tip, in: repository, verifier: statusVerifier)
             signingEnvironments = (commit, tip, signing)
         }
         let addresses = Set(desired.hosts.map { $0.address.lowercased() })
@@ -101,7 +108,8 @@ public actor AdmissionGatherer {
     }
 
     /// Each environment that requires signatures (at `commit` or as last applied), with its hosts' addresses.
-    static func signingEnvironments(at commit: ObjectID, statusTip: ObjectID?, in repository: Repository) -> [String: Set<String>] {
+    static func signingEnvironments(at commit: ObjectID, statusTip: ObjectID?, in repository: Repository,
+                                    verifier: StatusVerifier? = nil) async -> [String: Set<String>] {
         var signing: [String: Set<String>] = [:]
         func add(_ environment: Environment) {
             guard environment.policy.verify.requiresSignatures else { return }
@@ -112,23 +120,32 @@ public actor AdmissionGatherer {
         }
         if let statusTip, let folders = try? repository.listDirectory(ConfigLoader.environmentsFolder, at: statusTip) {
             for folder in folders where folder.kind == .directory {
-                guard let data = try? repository.readFile(EnvironmentStatus.path(of: folder.name), at: statusTip),
-                      let status = try? EnvironmentStatus.parse(String(decoding: data, as: UTF8.self)),
-                      let environment = lastApplied(folder.name, status: status, in: repository)?.environment else { continue }
+                let status: EnvironmentStatus?
+                if let verifier {
+                    status = try? await StatusBranch.trustedStatus(of: folder.name, at: statusTip, in: repository, verifier: verifier).status
+                } else {
+                    status = try? StatusBranch.status(of: folder.name, at: statusTip, in: repository)
+                }
+                guard let environment = lastApplied(folder.name, status: status, in: repository)?.environment else { continue }
                 add(environment)
             }
         }
         return signing
     }
 
-    /// The statuses of `source` as of the status branch's tip, read again only when the tip moved.
+    /// The statuses of `source` as of the status branch's tip, read again only when the tip moved; with a status
+    /// verifier, only those the controller signed (a forged status cannot fake a soak).
     private func promotionSource(_ source: String, in repository: Repository,
-                                 statusTip: @Sendable () throws -> ObjectID?) -> AdmissionFacts.PromotionSource {
+                                 statusTip: @Sendable () throws -> ObjectID?) async -> AdmissionFacts.PromotionSource {
         do {
             guard let tip = try statusTip() else { return .observed([]) }
             if let cached = promotionSources[source], cached.tip == tip { return .observed(cached.observed) }
-            let observed = try StatusBranch.statuses(of: source, at: tip, in: repository, limit: promotionHistoryLimit)
-                .compactMap(PromotionGate.Observed.init)
+            var statuses: [EnvironmentStatus] = []
+            for (commit, status) in try StatusBranch.records(of: source, at: tip, in: repository, limit: promotionHistoryLimit) {
+                if let statusVerifier, !(await statusVerifier.state(of: commit, in: repository).isVerified) { continue }
+                statuses.append(status)
+            }
+            let observed = statuses.compactMap(PromotionGate.Observed.init)
             promotionSources[source] = (tip, observed)
             return .observed(observed)
         } catch {

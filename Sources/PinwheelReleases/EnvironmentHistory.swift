@@ -87,6 +87,14 @@ public struct EnvironmentHistory: Encodable, Sendable {
         public var step: String?
         /// The override a person gave to apply it anyway (`apply --override`).
         public var override: StatusRecord.Override?
+        /// Whether the status commit is signed by a trusted status key (`--status-signing-key`'s `.pub`,
+        /// `--trusted-status-key`): verified, unsigned, untrusted, bad or unreadable; nil when no status key was
+        /// given (statuses are not checked).
+        public var statusSignature: String?
+        /// The same in a sentence, with the key.
+        public var statusSignatureDetail: String?
+        /// True only for a status the controller's key signed; nil when not checked.
+        public var verified: Bool?
 
         init(_ commit: CommitInfo, _ record: StatusRecord) {
             statusCommit = commit.id.hex

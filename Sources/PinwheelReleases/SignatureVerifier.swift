@@ -251,8 +251,8 @@ public actor SignatureVerifier {
     }
 
     /// A private folder for the signature file, removed by the caller.
-    static func temporaryFolder() throws -> String {
-        var template = Array((NSTemporaryDirectory() + "/pinwheel-signature.XXXXXX").utf8CString)
+    static func temporaryFolder(prefix: String = "pinwheel-signature") throws -> String {
+        var template = Array((NSTemporaryDirectory() + "/\(prefix).XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else {
             throw OperationError(.failed, "cannot create a temporary folder: \(String(cString: strerror(errno)))")
         }

@@ -46,10 +46,17 @@ public enum StatusBranch {
     /// that wrote its status file, as that commit has it. A file that cannot be read is left out.
     public static func statuses(of environment: String, at tip: ObjectID, in repository: Repository,
                                 limit: Int) throws -> [EnvironmentStatus] {
+        try records(of: environment, at: tip, in: repository, limit: limit).map(\.status)
+    }
+
+    /// Like ``statuses(of:at:in:limit:)``, each with the commit that wrote it (whose signature says who did).
+    public static func records(of environment: String, at tip: ObjectID, in repository: Repository,
+                               limit: Int) throws -> [(commit: ObjectID, status: EnvironmentStatus)] {
         let path = EnvironmentStatus.path(of: environment)
         return try repository.history(of: path, from: tip, limit: limit).compactMap { commit in
-            guard let data = try repository.readFile(path, at: commit.id) else { return nil }
-            return try? EnvironmentStatus.parse(String(decoding: data, as: UTF8.self))
+            guard let data = try repository.readFile(path, at: commit.id),
+                  let status = try? EnvironmentStatus.parse(String(decoding: data, as: UTF8.self)) else { return nil }
+            return (commit.id, status)
         }
     }
 }

@@ -16,6 +16,8 @@ struct StatusPageModel: Sendable {
         /// With several controllers: the replica that recorded the status and its lease epoch.
         var owner: String?
         var message: String
+        /// Why the newest status was not believed (not signed by the controller).
+        var statusWarning: String?
         var time: String
         var active: String
         var pins: [String]
@@ -113,7 +115,7 @@ struct StatusPageModel: Sendable {
             desired: status.desired, desiredShort: short(status.desired),
             applied: status.applied.flatMap { $0 == status.desired ? nil : short($0) },
             owner: status.owner.map { "\($0.replica) (lease epoch \($0.epoch))" },
-            message: status.message, time: status.time, active: status.active?.rawValue ?? "none",
+            message: status.message, statusWarning: overview.statusWarning, time: status.time, active: status.active?.rawValue ?? "none",
             pins: status.pins, healthyCount: hosts.filter { $0.healthy && $0.onActive }.count, hostCount: hosts.count,
             hosts: hosts, errors: status.errors, hasErrors: !status.errors.isEmpty, revertCommit: status.revert.map(short),
             progress: overview.progress.map(progress), history: history, hasHistory: !history.isEmpty)

@@ -4,10 +4,10 @@ import PinwheelCore
 import PinwheelFleet
 
 /// ``TestFleet``'s counterpart in memory: a config folder whose `Environments/fleet/` describes `hosts` in-memory
-/// hosts (`web-01`…), and the ``InMemoryFleet`` that answers for them. Same config methods as ``TestFleet``, so a
-/// controller test moves from one to the other by changing how it reads the hosts. `hello-service==9.9.9` fails its
-/// health check, as the sample service's does on a real fleet.
-public final class InMemoryTestFleet: @unchecked Sendable {
+/// hosts (`web-01`…), and the ``InMemoryFleet`` that answers for them. Its config is a ``TestConfigFolder`` as
+/// ``TestFleet``'s is, so a controller test moves from one to the other by changing how it reads the hosts.
+/// `hello-service==9.9.9` fails its health check, as the sample service's does on a real fleet.
+public final class InMemoryTestFleet: TestConfigFolder, @unchecked Sendable {
     private let folder: TemporaryFolder
     public let hosts: Int
     /// What the controller reaches the hosts through (`Controller(…, agents: fleet.agents)`).
@@ -17,14 +17,6 @@ public final class InMemoryTestFleet: @unchecked Sendable {
     public let environmentName = "fleet"
 
     public var directory: String { folder.path }
-    public var environmentFolder: String { "\(config)/Environments/\(environmentName)" }
-
-    public static let defaultPolicy = """
-        rollout: {prepare: 20, canary: 1, batch: 50%, pause: 0s, maxFailures: 0, onFailure: halt}
-        health: {retries: 40, interval: 250ms}
-        drift: heal
-
-        """
 
     public init(hosts: Int = 3) throws {
         folder = try TemporaryFolder("memory-fleet")
@@ -42,41 +34,11 @@ public final class InMemoryTestFleet: @unchecked Sendable {
 
     // MARK: The config
 
-    public func write(_ path: String, _ text: String) throws {
-        let url = URL(fileURLWithPath: config).appendingPathComponent(path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: url)
-    }
-
-    public func read(_ path: String) throws -> String {
-        try String(contentsOfFile: "\(config)/\(path)", encoding: .utf8)
-    }
-
-    public func setPins(_ slot: Slot, _ pins: String) throws {
-        try write("Environments/\(environmentName)/\(slot).txt", pins + "\n")
-    }
-
-    public func setActive(_ slot: Slot) throws {
-        try editEnvironment {
-            $0.replacingOccurrences(of: "active: A\n", with: "active: \(slot)\n")
-                .replacingOccurrences(of: "active: B\n", with: "active: \(slot)\n")
-        }
-    }
-
-    public func editEnvironment(_ edit: (String) -> String) throws {
-        let path = "Environments/\(environmentName)/environment.yaml"
-        try write(path, edit(try read(path)))
-    }
-
     /// Another environment, `name`, of in-memory hosts `hosts`, serving 1.0.0 from both slots.
     public func addEnvironment(_ name: String, hosts: [String]) throws {
         try write("Environments/\(name)/environment.yaml", InMemoryFleet.environmentFile(hosts: hosts))
         try write("Environments/\(name)/A.txt", "hello-service==1.0.0\n")
         try write("Environments/\(name)/B.txt", "hello-service==1.0.0\n")
-    }
-
-    public func environment() throws -> Environment {
-        try ConfigLoader(source: DirectoryConfigSource(root: config)).environment(environmentName)
     }
 
     // MARK: The hosts

@@ -2,11 +2,12 @@ import Foundation
 import PinwheelConfig
 import PinwheelCore
 import PinwheelFleet
+import PinwheelEngine
 
 /// A real fleet on this machine's loopback for tests: each host with its own sshd, supervisord and nginx
 /// (`scripts/fleet`), a pypiserver index with the sample service's wheels (`scripts/package-index`), and a config
 /// repository folder whose `Environments/fleet/` describes it. Torn down when released.
-public final class TestFleet: @unchecked Sendable {
+public final class TestFleet: TestConfigFolder, @unchecked Sendable {
     public let directory: String
     public let hosts: Int
     public let first: Int
@@ -14,8 +15,6 @@ public final class TestFleet: @unchecked Sendable {
     /// The config repository (a plain folder): `Environments/fleet/` and `Policies/local.yaml`.
     public let config: String
     public let environmentName = "fleet"
-
-    public var environmentFolder: String { "\(config)/Environments/\(environmentName)" }
 
     /// Starts `hosts` hosts numbered from `first` (addresses 127.0.0.(10+first)...), and an index on a port the OS
     /// says is free. Suites that run at the same time must use different `first` ranges.
@@ -32,12 +31,7 @@ public final class TestFleet: @unchecked Sendable {
             arguments += ["--uv", "\(tools)/bin/uv"]
         }
         try await Shell.script("fleet", arguments)
-        try fleet.write("Policies/local.yaml", """
-            rollout: {prepare: 20, canary: 1, batch: 50%, pause: 0s, maxFailures: 0, onFailure: halt}
-            health: {retries: 40, interval: 250ms}
-            drift: heal
-
-            """)
+        try fleet.write("Policies/local.yaml", defaultPolicy)
         try fleet.setPins(.a, "hello-service==1.0.0")
         try fleet.setPins(.b, "hello-service==1.0.0")
         return fleet
@@ -62,40 +56,6 @@ public final class TestFleet: @unchecked Sendable {
         var template = Array("/tmp/pwf.XXXXXX".utf8CString)
         guard let pointer = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
         return String(cString: pointer)
-    }
-
-    // MARK: The config
-
-    public func write(_ path: String, _ text: String) throws {
-        let url = URL(fileURLWithPath: config).appendingPathComponent(path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: url)
-    }
-
-    public func read(_ path: String) throws -> String {
-        try String(contentsOfFile: "\(config)/\(path)", encoding: .utf8)
-    }
-
-    public func setPins(_ slot: Slot, _ pins: String) throws {
-        try write("Environments/\(environmentName)/\(slot).txt", pins + "\n")
-    }
-
-    public func setActive(_ slot: Slot) throws {
-        let path = "Environments/\(environmentName)/environment.yaml"
-        var text = try read(path)
-        text = text.replacingOccurrences(of: "active: A\n", with: "active: \(slot)\n")
-            .replacingOccurrences(of: "active: B\n", with: "active: \(slot)\n")
-        try write(path, text)
-    }
-
-    /// Edits the environment file.
-    public func editEnvironment(_ edit: (String) -> String) throws {
-        let path = "Environments/\(environmentName)/environment.yaml"
-        try write(path, edit(try read(path)))
-    }
-
-    public func environment() throws -> Environment {
-        try ConfigLoader(source: DirectoryConfigSource(root: config)).environment(environmentName)
     }
 
     // MARK: The hosts

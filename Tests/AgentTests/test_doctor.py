@@ -119,6 +119,38 @@ class DoctorTests(unittest.TestCase):
         self.assertIn("cannot import venv", python["detail"])
         self.assertIn("python3-venv", python["fix"])
 
+    def test_supervisords_socket_is_checked_as_the_agent_reaches_it(self):
+        host = Host(self.root)
+        path = os.path.join(self.root, "supervisor", "s.sock")
+        with open(host.supervisor_conf, "a") as handle:
+            handle.write("\n[unix_http_server]\nfile = %s\n" % path)
+        missing = checks(doctor.handle(host.request()))["supervisord socket"]
+        self.assertFalse(missing["ok"])
+        self.assertIn("%s does not exist" % path, missing["detail"])
+        self.assertIn("restart supervisord", missing["fix"])
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(path)
+        server.listen(1)
+        try:
+            reached = checks(doctor.handle(host.request()))["supervisord socket"]
+            self.assertTrue(reached["ok"], reached)
+            self.assertIn("%s accepts " % path, reached["detail"])
+            self.assertIsNone(reached["fix"])
+        finally:
+            server.close()
+        # supervisorctl logs in: the agent runs the `ctl` command, which the supervisorctl check covers.
+        with open(host.supervisor_conf, "a") as handle:
+            handle.write("\n[supervisorctl]\nusername = admin\n")
+        self.assertNotIn("supervisord socket", checks(doctor.handle(host.request())))
+
+    def test_a_stopped_supervisords_socket_is_not_checked_again(self):
+        host = Host(self.root, supervisord_running=False)
+        with open(host.supervisor_conf, "a") as handle:
+            handle.write("\n[supervisorctl]\nserverurl = unix://%s\n" % os.path.join(self.root, "gone.sock"))
+        reply = checks(doctor.handle(host.request()))
+        self.assertFalse(reply["supervisord"]["ok"])
+        self.assertNotIn("supervisord socket", reply)
+
     def test_supervisord_stopped(self):
         reply = checks(doctor.handle(Host(self.root, supervisord_running=False).request()))
         self.assertFalse(reply["supervisord"]["ok"])

@@ -99,6 +99,51 @@ struct AuditHistoryTests {
         #expect((applied.first?["reason"] as? String)?.hasPrefix("unverified commit") == true)
     }
 
+    /// `--trusted-status-key`: each status is marked verified when the controller's key signed it, so an auditor sees
+    /// which records a controller would believe (a status branch anyone with push access could have written).
+    @Test func historyMarksTheStatusesTheControllerSigned() async throws {
+        let (release, merge) = try makeHistory()
+        let key = keys.path + "/controller"
+        try Program.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "controller", "-f", key])
+        let repository = try Repository(openingAt: repo.path)
+        let status = EnvironmentStatus(environment: "production", desired: release, result: .converged, message: "converged",
+                                       time: "2026-11-20T10:05:00Z", active: .b, pins: [], hosts: [:])
+        let signed = try await repository.signedCommit(
+            changes: [.write(EnvironmentStatus.path(of: "production"), Data(try status.yaml().utf8))],
+            onBranch: EnvironmentStatus.defaultBranch, message: status.commitMessage,
+            author: Signature(name: "Pinwheel", email: "pinwheel@example.com")) { payload in
+                try await Shell.run("/usr/bin/ssh-keygen", ["-Y", "sign", "-f", key, "-n", "git"], input: payload).standardOutput
+            }
+
+        let text = try CLIRunner.run(["history", "production", "--repo", repo.path, "--trusted-status-key", key + ".pub"])
+        #expect(text.status == 0, "\(text.stderr)")
+        let blocks = text.stdout.components(separatedBy: "\n\n")
+        let releaseBlock = try #require(blocks.first { $0.hasPrefix(String(release.prefix(10))) }, "\(text.stdout)")
+        #expect(releaseBlock.contains("converged") && releaseBlock.contains("[verified]"), "\(releaseBlock)")
+        let mergeBlock = try #require(blocks.first { $0.hasPrefix(String(merge.prefix(10))) })
+        #expect(mergeBlock.contains("refused") && mergeBlock.contains("[NOT VERIFIED: unsigned]"), "\(mergeBlock)")
+
+        let json = try CLIRunner.run(["history", "production", "--repo", repo.path, "--trusted-status-key", key + ".pub", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let entries = try #require(object["entries"] as? [[String: Any]])
+        let byCommit = Dictionary(uniqueKeysWithValues: entries.map { ($0["commit"] as? String ?? "", $0) })
+        let verified = try #require((byCommit[release]?["applied"] as? [[String: Any]])?.first)
+        #expect(verified["verified"] as? Bool == true && verified["statusSignature"] as? String == "verified")
+        #expect(verified["statusCommit"] as? String == signed.hex)
+        let forged = try #require((byCommit[merge]?["applied"] as? [[String: Any]])?.first)
+        #expect(forged["verified"] as? Bool == false && forged["statusSignature"] as? String == "unsigned")
+
+        // Another key's signature is not the controller's; without a status key nothing is marked.
+        try Program.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "other", "-f", keys.path + "/other"])
+        let other = try CLIRunner.run(["history", "production", "--repo", repo.path, "--trusted-status-key", keys.path + "/other.pub"])
+        #expect(other.stdout.contains("[NOT VERIFIED: signed by ED25519 SHA256:") && !other.stdout.contains("[verified]"), "\(other.stdout)")
+        let unmarked = try CLIRunner.run(["history", "production", "--repo", repo.path])
+        #expect(!unmarked.stdout.contains("VERIFIED") && !unmarked.stdout.contains("[verified]"))
+        // A file that holds no public key is a usage error saying so.
+        let bad = try CLIRunner.run(["history", "production", "--repo", repo.path, "--trusted-status-key", key])
+        #expect(bad.status == 2 && bad.stderr.contains("--trusted-status-key") && bad.stderr.contains("holds no SSH public key"), "\(bad.stderr)")
+    }
+
     @Test func historySinceADateAndFromAURL() throws {
         let (_, merge) = try makeHistory()
         let tmp = try TemporaryDirectory()

@@ -148,7 +148,7 @@ struct TrustBoundaryTests {
         let refused = try await #require(throws: FleetError.self) {
             _ = try await HostAgent(target: environment.target(for: host), python: environment.python, transport: transport, commit: nil).observe()
         }
-        #expect(refused.code == .untrustedLocalFile)
+        #expect(refused.code == .unsafeRuntimeFolder)
         #expect(refused.message.contains("\(open) is writable by its group or by others"), "\(refused.message)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: open).isEmpty, "no socket in a folder others can write")
     }

@@ -4,6 +4,7 @@ import PinwheelTestSupport
 import Synchronization
 import Testing
 @testable import PinwheelFleet
+import PinwheelEngine
 
 /// `apply` against a real loopback fleet: sshd, supervisord, nginx, a package index, real virtualenvs.
 @Suite("Apply on a real fleet", .serialized, .tags(.fleet))

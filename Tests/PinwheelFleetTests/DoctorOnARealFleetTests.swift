@@ -32,7 +32,7 @@ struct DoctorOnARealFleetTests {
         try #require(checkup.checks.first { $0.name == name }, "\(checkup.host) has no check \(name): \(checkup.checks.map(\.name))")
     }
 
-    static let everyCheck: Set = ["ssh", "uv", "python", "supervisord", "supervisorctl", "supervisor include folder",
+    static let everyCheck: Set = ["ssh", "uv", "python", "supervisord", "supervisorctl", "supervisord socket", "supervisor include folder",
                                   "supervisor include", "nginx", "nginx -t", "upstream folder", "upstream included", "switch verified",
                                   "disk", "root", "clock"]
 

@@ -1,4 +1,5 @@
 import Foundation
+import PinwheelCore
 import PinwheelFleet
 import Testing
 
@@ -27,6 +28,15 @@ struct LocalFileTrustTests {
         let real = try trust.identity("\(folders.root)/allowed/keys/id_ed25519", host: "web-01")
         #expect(real == LocalFileTrust.realPath("\(folders.root)/allowed/keys/id_ed25519"))
         #expect(try trust.knownHosts("\(folders.root)/allowed/keys/../keys/id_ed25519", host: "web-01") == real)
+    }
+
+    /// A host with `address: local` has a code of its own, not a key's: what was refused is the host, not a file.
+    @Test func aLocalHostIsRefusedWithItsOwnCodeUnlessTheOperatorAllowsIt() throws {
+        let error = #expect(throws: FleetError.self) { try LocalFileTrust.standard.localHost("here") }
+        #expect(error?.code == .localHostRefused && error?.failure.code == .localHostRefused)
+        #expect(error?.failure.code.rawValue == "localHostRefused")
+        #expect(error?.message.contains("host here has `address: local`") == true && error?.message.contains("--allow-local-hosts") == true)
+        #expect(throws: Never.self) { try LocalFileTrust.allowing([], localHosts: true).localHost("here") }
     }
 
     @Test func aKeyOutsideIsRefusedNamingTheHostThePathAndTheFlag() throws {

@@ -4,6 +4,7 @@ import PinwheelTestSupport
 import Synchronization
 import Testing
 @testable import PinwheelFleet
+import PinwheelEngine
 
 /// Release hooks on a real loopback fleet, with the sample service's `hello-migrate` standing in for
 /// `django-admin migrate`: it appends a line per run to a file, so the runs can be counted.

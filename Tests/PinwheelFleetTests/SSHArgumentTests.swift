@@ -99,7 +99,8 @@ struct SSHArgumentTests {
         try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: true)
         chmod(open, 0o777)
         let error = try #require(throws: FleetError.self) { try RuntimeFolder.prepare(open) }
-        #expect(error.code == .untrustedLocalFile)
+        #expect(error.code == .unsafeRuntimeFolder)
+        #expect(error.failure.code == .unsafeRuntimeFolder && error.failure.code.blame == .host && error.failure.code.isUnanswered)
         #expect(error.message.contains("\(open) is writable by its group or by others (mode 777)"), "\(error.message)")
         #expect(error.message.contains("nobody else can write"))
 

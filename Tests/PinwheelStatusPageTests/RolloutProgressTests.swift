@@ -1,6 +1,7 @@
 import PinwheelController
 import PinwheelCore
 @testable import PinwheelFleet
+import PinwheelEngine
 import Testing
 
 /// The rollout progress the page shows, kept from the engine's events: pure, no fleet.

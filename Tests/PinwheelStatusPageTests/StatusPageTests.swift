@@ -67,6 +67,21 @@ import Testing
         #expect(!(try StatusPage().render([EnvironmentOverview(status: Self.status())])).contains("owned by"))
     }
 
+    /// A status the controller did not sign is said on the page (and in the API's `statusWarning`), escaped; none is
+    /// said when there is nothing to warn of.
+    @Test func aStatusNotBelievedIsSaid() throws {
+        let page = try StatusPage()
+        var overview = EnvironmentOverview(status: Self.status())
+        #expect(!page.render([overview]).contains("status-warning"))
+        overview.statusWarning = "the newest status (abc1234) is not the controller's (unsigned) <b>"
+        let html = page.render([overview])
+        #expect(html.contains(#"<dd class="error status-warning">the newest status (abc1234) is not the controller&#39;s (unsigned) &lt;b&gt;</dd>"#)
+                || html.contains(#"<dd class="error status-warning">the newest status (abc1234) is not the controller&#x27;s (unsigned) &lt;b&gt;</dd>"#),
+                "\(html)")
+        let json = String(decoding: try JSONEncoder().encode(overview), as: UTF8.self)
+        #expect(json.contains(#""statusWarning":"the newest status (abc1234) is not the controller's (unsigned) <b>""#), "\(json)")
+    }
+
     @Test func escapesEveryValue() throws {
         let hostile = #"<script>alert("x")</script> & 'quotes'"#
         var status = Self.status(message: hostile, result: .invalid)

@@ -28,8 +28,9 @@ actor AdmissionGate {
     /// Quarantined commits already logged as skipped, as `env commit`.
     private var skippedQuarantined: Set<String> = []
 
-    init(configuration: ControllerConfiguration, logger: Logger) {
-        gatherer = AdmissionGatherer(trusted: configuration.trustedKeys, allowHistoryRewrite: configuration.allowHistoryRewrite)
+    init(configuration: ControllerConfiguration, logger: Logger, statusVerifier: StatusVerifier? = nil) {
+        gatherer = AdmissionGatherer(trusted: configuration.trustedKeys, allowHistoryRewrite: configuration.allowHistoryRewrite,
+                                     statusVerifier: statusVerifier)
         now = configuration.now
         self.logger = logger
     }

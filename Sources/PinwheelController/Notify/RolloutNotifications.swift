@@ -1,6 +1,7 @@
 import Foundation
 import PinwheelCore
 import PinwheelFleet
+import PinwheelEngine
 import PinwheelGit
 import Synchronization
 

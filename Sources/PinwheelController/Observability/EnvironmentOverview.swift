@@ -11,6 +11,9 @@ public struct EnvironmentOverview: Sendable, Hashable, Encodable {
     public var progress: RolloutProgress?
     /// Newest first.
     public var history: [RecentChange]
+    /// Why the newest status on the status branch was not believed (not signed by the controller's key): shown
+    /// until a status of the controller's own replaces it.
+    public var statusWarning: String?
 
     public init(status: EnvironmentStatus, progress: RolloutProgress? = nil, history: [RecentChange] = []) {
         var status = status
@@ -29,7 +32,7 @@ public struct EnvironmentOverview: Sendable, Hashable, Encodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case progress, history
+        case progress, history, statusWarning
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -37,5 +40,6 @@ public struct EnvironmentOverview: Sendable, Hashable, Encodable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encodeIfPresent(progress, forKey: .progress)
         try container.encode(history, forKey: .history)
+        try container.encodeIfPresent(statusWarning, forKey: .statusWarning)
     }
 }

@@ -1,4 +1,5 @@
 import PinwheelFleet
+import PinwheelEngine
 import Synchronization
 
 /// The rollouts under way, by environment: written from the engine's event callbacks (any task), read by the

@@ -1,5 +1,6 @@
 import PinwheelCore
 import PinwheelFleet
+import PinwheelEngine
 
 /// The rollout under way in one environment, as the status page and `/api/v1/environments` show it: what it is
 /// doing now and how many hosts are done. Kept from the engine's ``ReconcileEvent``s, so it costs nothing between

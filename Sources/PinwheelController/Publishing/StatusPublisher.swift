@@ -9,19 +9,28 @@ import Synchronization
 /// status to the status branch when it says something new (carrying quarantined commits forward), and commits the
 /// reverts the policies ask for through ``ReleaseRevert`` — one at a time, pushed with a retry on the new tip when
 /// someone else pushed first (``WatchedRepository``). Remembers the last status of each environment, read back from
-/// the status branch after a restart through the one status reader (``StatusBranch/status(of:at:in:)``).
+/// the status branch after a restart through the one status reader (``StatusBranch/status(of:at:in:)``), or, with the
+/// controller's status keys (`--status-signing-key`), only what the controller signed itself
+/// (``StatusBranch/trustedStatus(of:at:in:verifier:limit:)``): a forged status is reported, never believed.
 final class StatusPublisher: Sendable {
     private let statuses = Mutex<[String: EnvironmentStatus]>([:])
+    /// Why an environment's newest status was not believed, for the page and the API, until a status of the
+    /// controller's own replaces it.
+    private let warnings = Mutex<[String: String]>([:])
     private let metrics: Mutex<ControllerMetrics>
     private let writes = WriteLock()
     private let logger: Logger
+    /// Checks that a status read back was signed by the controller; nil: statuses are trusted unsigned.
+    let verifier: StatusVerifier?
     /// With several controllers: the replica and lease epoch each status is recorded under, nil when this replica
     /// may no longer act on the environment (then nothing is published: the new owner records what it sees).
     private let stamp: (@Sendable (String) async -> LeaseStamp?)?
 
-    init(metrics: ControllerMetrics, logger: Logger, stamp: (@Sendable (String) async -> LeaseStamp?)? = nil) {
+    init(metrics: ControllerMetrics, logger: Logger, verifier: StatusVerifier? = nil,
+         stamp: (@Sendable (String) async -> LeaseStamp?)? = nil) {
         self.metrics = Mutex(metrics)
         self.logger = logger
+        self.verifier = verifier
         self.stamp = stamp
     }
 
@@ -31,17 +40,41 @@ final class StatusPublisher: Sendable {
         statuses.withLock { $0[name] = nil }
     }
 
+    /// Why `name`'s newest status on the status branch was not believed; nil when it was.
+    func warning(of name: String) -> String? { warnings.withLock { $0[name] } }
+
     /// The last status published (or read back) for each environment.
     var all: [String: EnvironmentStatus] { statuses.withLock { $0 } }
 
     func status(of name: String) -> EnvironmentStatus? { statuses.withLock { $0[name] } }
 
-    /// The newest status of `name`, read from the status branch the first time (after a restart).
-    func latest(_ name: String, repository: WatchedRepository) -> EnvironmentStatus? {
+    /// The newest status of `name`, read from the status branch the first time (after a restart): with a verifier,
+    /// the newest one the controller signed, carrying every quarantine any status names.
+    func latest(_ name: String, repository: WatchedRepository) async -> EnvironmentStatus? {
         if let known = status(of: name) { return known }
-        let read = try? repository.latestStatus(of: name)
+        let read = await readBack(name, repository: repository)
         statuses.withLock { $0[name] = $0[name] ?? read }
         return read
+    }
+
+    private func readBack(_ name: String, repository: WatchedRepository) async -> EnvironmentStatus? {
+        guard let verifier else { return try? repository.latestStatus(of: name) }
+        let read: StatusBranch.TrustedRead?
+        do {
+            read = try await repository.trustedStatus(of: name, verifier: verifier)
+        } catch {
+            logger.error("cannot read the status branch: nothing is believed applied", metadata: ["env": "\(name)", "error": "\(error)"])
+            return nil
+        }
+        guard let read else { return nil }
+        if let warning = read.warning {
+            warnings.withLock { $0[name] = warning }
+            logger.warning("status not believed: \(warning)", metadata: [
+                "env": "\(name)", "status": "\(read.disbelieved.first?.commit.short ?? "")",
+                "believed": "\(read.commit?.short ?? "none")"])
+        }
+        // Nothing believed applied when nothing verifies, but every quarantine kept.
+        return read.believed(name, time: Controller.now())
     }
 
     /// Commits `status` to the status branch when it says something new, one environment at a time.
@@ -63,7 +96,7 @@ final class StatusPublisher: Sendable {
 
     private func write(_ status: EnvironmentStatus, repository: WatchedRepository) async {
         var status = status
-        let previous = latest(status.environment, repository: repository)
+        let previous = await latest(status.environment, repository: repository)
         // Quarantined commits are carried forward, the newest last, at most 100.
         var quarantined = previous?.quarantined ?? []
         for commit in status.quarantined where !quarantined.contains(commit) {
@@ -76,6 +109,7 @@ final class StatusPublisher: Sendable {
         do {
             let commit = try await repository.writeStatus(status)
             statuses.withLock { $0[status.environment] = status }
+            if verifier != nil { warnings.withLock { $0[status.environment] = nil } }
             logger.info("status committed", metadata: ["env": "\(status.environment)", "status": "\(commit.short)",
                                                        "summary": "\(status.summary)"])
         } catch {

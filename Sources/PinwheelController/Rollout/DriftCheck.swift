@@ -1,6 +1,7 @@
 import Foundation
 import PinwheelCore
 import PinwheelFleet
+import PinwheelEngine
 import PinwheelGit
 
 /// The drift check of one applied environment: observes its hosts (changing nothing) and says which no longer match

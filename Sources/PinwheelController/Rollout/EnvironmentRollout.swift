@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PinwheelCore
 import PinwheelFleet
+import PinwheelEngine
 import PinwheelGit
 import PinwheelReleases
 

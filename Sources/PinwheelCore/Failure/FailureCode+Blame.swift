@@ -20,7 +20,7 @@ extension FailureCode {
             return .release
         case .diskFull, .exec, .notPrepared, .notReady, .notServed, .nginxTest, .nginxReload, .nginxVerify,
              .internal, .locked, .badRequest, .protocolMismatch, .unsafeRoot, .fenced, .unreachable, .hostKeyMismatch,
-             .authentication, .timeout, .badReply, .untrustedLocalFile:
+             .authentication, .timeout, .badReply, .untrustedLocalFile, .localHostRefused, .unsafeRuntimeFolder:
             return .host
         }
     }

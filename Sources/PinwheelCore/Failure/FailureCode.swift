@@ -60,6 +60,11 @@ public enum FailureCode: Sendable, Hashable, CustomStringConvertible {
     case badReply
     /// The config names a key or known-hosts file outside the folders the operator allows.
     case untrustedLocalFile
+    /// The config has a host with `address: local` and the operator did not pass `--allow-local-hosts`: nothing ran.
+    case localHostRefused
+    /// The controller's own SSH runtime folder (control sockets, known-hosts files) is a link, another user's, or
+    /// writable by others: nothing was connected to.
+    case unsafeRuntimeFolder
 
     /// A code this build does not know, as the host sent it (bounded and escaped).
     case unknown(String)
@@ -77,7 +82,7 @@ public enum FailureCode: Sendable, Hashable, CustomStringConvertible {
     /// Every code this build knows.
     public static let known: [FailureCode] = agentStepCodes + [
         .locked, .badRequest, .protocolMismatch, .unsafeRoot, .fenced, .unreachable, .hostKeyMismatch, .authentication, .timeout, .badReply,
-        .untrustedLocalFile,
+        .untrustedLocalFile, .localHostRefused, .unsafeRuntimeFolder,
     ]
 
     /// The longest unknown code kept, in characters.
@@ -111,6 +116,8 @@ public enum FailureCode: Sendable, Hashable, CustomStringConvertible {
         case .timeout: "timeout"
         case .badReply: "badReply"
         case .untrustedLocalFile: "untrustedLocalFile"
+        case .localHostRefused: "localHostRefused"
+        case .unsafeRuntimeFolder: "unsafeRuntimeFolder"
         case let .unknown(raw): raw
         }
     }
@@ -126,7 +133,7 @@ public enum FailureCode: Sendable, Hashable, CustomStringConvertible {
     /// Whether the host never answered (or could not be asked): it is unreachable rather than failed.
     public var isUnanswered: Bool {
         switch self {
-        case .unreachable, .hostKeyMismatch, .authentication, .timeout, .untrustedLocalFile: true
+        case .unreachable, .hostKeyMismatch, .authentication, .timeout, .untrustedLocalFile, .localHostRefused, .unsafeRuntimeFolder: true
         default: false
         }
     }

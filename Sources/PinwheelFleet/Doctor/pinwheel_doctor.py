@@ -230,6 +230,47 @@ def pid_alive(pidfile):
         return True
 
 
+def supervisor_socket(parser):
+    """The unix socket the agent reads supervisord through, as it finds it: `[supervisorctl] serverurl` when it is a
+    `unix://` URL, else `[unix_http_server] file`; None when supervisorctl logs in or talks HTTP (the agent then runs
+    the `ctl` command, which the supervisorctl check covers)."""
+    if parser is None or parser.has_option("supervisorctl", "username"):
+        return None
+    if parser.has_option("supervisorctl", "serverurl"):
+        url = parser.get("supervisorctl", "serverurl").strip()
+        return url[len("unix://"):] if url.startswith("unix://") else None
+    if parser.has_option("unix_http_server", "file"):
+        return parser.get("unix_http_server", "file").strip()
+    return None
+
+
+def check_socket(report, parser, config_path):
+    """Whether this user (the SSH user) can connect to supervisord's socket: observing a host reads it."""
+    path = supervisor_socket(parser)
+    if path is None:
+        return
+    import socket
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    fix = None
+    try:
+        connection.settimeout(3)
+        connection.connect(path)
+        ok, detail = True, "%s accepts %s" % (path, user())
+    except PermissionError:
+        ok, detail = False, "%s refuses %s (permission denied): observing reads supervisord through it" % (path, user())
+        fix = ("in [unix_http_server] of %s set chown = root:GROUP and chmod = 0770 with %s in GROUP "
+               "(sudo usermod -aG GROUP %s), then restart supervisord" % (config_path, user(), user()))
+    except FileNotFoundError:
+        ok, detail = False, "%s does not exist: supervisord is not serving the socket its config names" % path
+        fix = "restart supervisord, or correct [unix_http_server] file in %s" % config_path
+    except OSError as error:
+        ok, detail = False, "%s: %s" % (path, error.strerror or error)
+        fix = "check [unix_http_server] in %s" % config_path
+    finally:
+        connection.close()
+    report.add("supervisord socket", ok, detail, fix)
+
+
 def check_supervisor(report, settings, app, environment):
     ctl = settings["ctl"]
     include = os.path.normpath(settings["include"])
@@ -251,6 +292,9 @@ def check_supervisor(report, settings, app, environment):
         ("start supervisord: %s" % start) if not running else
         "check [unix_http_server] and [supervisorctl] in %s and `supervisor.ctl` in environment.yaml" % (
             config_path or "supervisord's config"))
+    if running:
+        # A stopped supervisord's socket is gone; the fix above says to start it.
+        check_socket(report, parser, config_path)
     problem = writable(include)
     report.add("supervisor include folder", problem is None,
                "%s is writable" % include if problem is None else problem, folder_fix(include))

@@ -1,13 +1,12 @@
 import PinwheelProcess
 
-/// The transports' way to run a local program (ssh, or a local host's Python): ``ProcessRunner`` with its output as
-/// ``CommandOutput`` and its failures as ``FleetError`` (a deadline that passed is ``FleetError/Code/timeout``).
+/// The transports' way to run a local program (ssh, or a local host's Python): ``ProcessRunner`` with its failures
+/// as ``FleetError`` (a deadline that passed is ``FleetError/Code/timeout``).
 public enum CommandRunner {
     public static func run(_ path: String, _ arguments: [String], input: String, timeout: Duration,
                            environment: [String: String] = [:]) async throws -> CommandOutput {
         do {
-            let output = try await ProcessRunner.run(path, arguments, input: input, timeout: timeout, environment: environment)
-            return CommandOutput(status: output.status, standardOutput: output.standardOutput, standardError: output.standardError)
+            return try await ProcessRunner.run(path, arguments, input: input, timeout: timeout, environment: environment)
         } catch let error as ProcessError {
             throw FleetError(error.code == .timeout ? .timeout : .agent, error.message)
         }

@@ -5,6 +5,7 @@ public struct FleetError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Value: String {
             case unreachable, hostKey, authentication, timeout, agent, stepFailed, locked, untrustedLocalFile, protocolMismatch
+            case localHostRefused, unsafeRuntimeFolder
         }
 
         fileprivate let value: Value
@@ -24,8 +25,12 @@ public struct FleetError: Error, Sendable, CustomStringConvertible {
         /// Another Pinwheel run held the host's lock for too long.
         public static let locked = Code(value: .locked)
         /// The config names a private key or known-hosts file on the controller outside the folders its operator
-        /// allows, or a host with `address: local` the operator did not allow: nothing was connected to or run.
+        /// allows: nothing was connected to or run.
         public static let untrustedLocalFile = Code(value: .untrustedLocalFile)
+        /// A host with `address: local` the operator did not allow (`--allow-local-hosts`): nothing was run.
+        public static let localHostRefused = Code(value: .localHostRefused)
+        /// The SSH runtime folder is not this user's private folder: nothing was connected to.
+        public static let unsafeRuntimeFolder = Code(value: .unsafeRuntimeFolder)
         /// The agent on the host speaks another protocol than this pinwheel.
         public static let protocolMismatch = Code(value: .protocolMismatch)
 
@@ -40,6 +45,8 @@ public struct FleetError: Error, Sendable, CustomStringConvertible {
             case .stepFailed: .internal
             case .locked: .locked
             case .untrustedLocalFile: .untrustedLocalFile
+            case .localHostRefused: .localHostRefused
+            case .unsafeRuntimeFolder: .unsafeRuntimeFolder
             case .protocolMismatch: .protocolMismatch
             }
         }

@@ -22,15 +22,15 @@ public enum RuntimeFolder {
 
     /// Makes `path` (and missing parents, mode 0700) when it does not exist, then checks it; returns `path`.
     ///
-    /// Throws ``FleetError/Code/untrustedLocalFile`` when it is a link or not a folder, is owned by another user, or
+    /// Throws ``FleetError/Code/unsafeRuntimeFolder`` when it is a link or not a folder, is owned by another user, or
     /// is writable by its group or others; nothing is connected to then.
     @discardableResult
     public static func prepare(_ path: String) throws -> String {
         guard path.hasPrefix("/") else {
-            throw FleetError(.untrustedLocalFile, "the SSH runtime folder \(path) is not an absolute path")
+            throw FleetError(.unsafeRuntimeFolder, "the SSH runtime folder \(path) is not an absolute path")
         }
         guard path.utf8.count <= longestPath else {
-            throw FleetError(.untrustedLocalFile, "the SSH runtime folder \(path) is longer than \(longestPath) bytes, too long "
+            throw FleetError(.unsafeRuntimeFolder, "the SSH runtime folder \(path) is longer than \(longestPath) bytes, too long "
                              + "for its control sockets; set XDG_RUNTIME_DIR to a shorter folder of this user")
         }
         var status = stat()
@@ -63,7 +63,7 @@ public enum RuntimeFolder {
     }
 
     private static func refusal(_ path: String, _ problem: String) -> FleetError {
-        FleetError(.untrustedLocalFile, "the SSH runtime folder \(path) \(problem); Pinwheel keeps its control sockets and "
+        FleetError(.unsafeRuntimeFolder, "the SSH runtime folder \(path) \(problem); Pinwheel keeps its control sockets and "
                    + "known-hosts files only in a folder of its own user that nobody else can write, and connected to "
                    + "nothing (remove the folder, or make it this user's with mode 700)")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import PinwheelProcess
 
 /// Runs the agent on a host: over SSH, or on this machine for hosts with `address: local`.
 public protocol Transport: Sendable {
@@ -34,15 +35,5 @@ public struct OutputLine: Sendable, Equatable {
     }
 }
 
-/// What a command printed and how it ended.
-public struct CommandOutput: Sendable {
-    public var status: Int32
-    public var standardOutput: String
-    public var standardError: String
-
-    public init(status: Int32, standardOutput: String, standardError: String) {
-        self.status = status
-        self.standardOutput = standardOutput
-        self.standardError = standardError
-    }
-}
+/// What a command printed and how it ended: the process runner's own record, so nothing copies it field by field.
+public typealias CommandOutput = ProcessOutput

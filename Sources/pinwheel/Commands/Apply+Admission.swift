@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PinwheelConfig
 import PinwheelCore
+import PinwheelEngine
 import PinwheelFleet
 import PinwheelGit
 import PinwheelReleases
@@ -54,9 +55,19 @@ extension Apply {
         return Overriding(repository: repository, commit: commit, author: author, committer: committer)
     }
 
+    /// The verifier of the statuses read (`--status-signing-key`'s `.pub`, `--trusted-status-key`); nil without them.
+    func statusVerifier() throws -> StatusVerifier? {
+        guard statusKeys.verifies else { return nil }
+        do {
+            return try StatusVerifier(publicKeys: statusKeys.publicKeys)
+        } catch {
+            throw ExitError.usage("\(error)")
+        }
+    }
+
     /// Records the override in a status commit on the status branch: what the hosts now run, and who set which rule
     /// aside, and why.
-    func record(_ overriding: Overriding, desired: Environment, admission: ApplyAdmission, report: ReconcileReport) throws {
+    func record(_ overriding: Overriding, desired: Environment, admission: ApplyAdmission, report: ReconcileReport) async throws {
         var errors = report.unreachable
         errors.merge(report.outcome.failures) { first, _ in first }
         var message = report.outcome.message
@@ -70,10 +81,11 @@ extension Apply {
         status.quarantined = admission.status?.quarantined ?? []
         status.override = AdmissionOverride(reason: overrideReason ?? "", by: "\(overriding.author.name) <\(overriding.author.email)>",
                                             overrode: admission.holds.compactMap(\.reason), message: admission.verdict.message)
-        let recorded = try GitSupport.reporting {
+        let signer = statusKeys.signingKey.map { StatusSigner(key: $0) }
+        let recorded = try await GitSupport.reporting {
             do {
-                return try StatusBranch.record(status, in: overriding.repository, branch: statusBranch,
-                                               author: overriding.author, committer: overriding.committer)
+                return try await StatusBranch.record(status, in: overriding.repository, branch: statusBranch,
+                                                     author: overriding.author, committer: overriding.committer, signer: signer)
             } catch {
                 throw OperationError(.failed, "the override was applied but could not be recorded on \(statusBranch): \(error)")
             }

@@ -3,6 +3,7 @@ import Foundation
 import PinwheelConfig
 import PinwheelCore
 import PinwheelFleet
+import PinwheelEngine
 import PinwheelReleases
 
 struct Apply: AsyncParsableCommand {
@@ -59,6 +60,9 @@ struct Apply: AsyncParsableCommand {
     /// The status branch the last applied commit is read from and an override is recorded on.
     @OptionGroup var statusBranchOptions: StatusBranchOptions
 
+    /// The controller's status key: an override's status is signed with it, and only statuses it signed are believed.
+    @OptionGroup var statusKeys: StatusKeyOptions
+
     @Flag(help: "Emergencies only: ignore the policy's canary, batches and pauses and switch every host at once.")
     var allAtOnce = false
 
@@ -90,7 +94,8 @@ struct Apply: AsyncParsableCommand {
         let lines = json ? JSONLines() : nil
         let admission = try await ApplyAdmission.judge(desired, source: source, options: repository, statusBranch: statusBranch,
                                                        trusted: signatureRule.applied(to: trustedKeys.trusted),
-                                                       allowHistoryRewrite: allowHistoryRewrite)
+                                                       allowHistoryRewrite: allowHistoryRewrite,
+                                                       statusVerifier: try statusVerifier(), quiet: quiet)
         let overriding = try admit(admission, lines: lines, quiet: quiet)
         // With --coordination: the environment's lease first, released however the apply ends.
         let lease = try await ApplyLease.take(environment, options: leaseOptions) { message in
@@ -172,7 +177,7 @@ struct Apply: AsyncParsableCommand {
             }
         }
         if let overriding {
-            try record(overriding, desired: desired, admission: admission, report: report)
+            try await record(overriding, desired: desired, admission: admission, report: report)
         }
         if report.outcome.revert {
             try revertRelease(report.outcome)

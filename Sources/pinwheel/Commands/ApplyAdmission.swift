@@ -22,7 +22,8 @@ struct ApplyAdmission {
 
     /// Gathers the facts for applying `desired` from `source` and decides.
     static func judge(_ desired: Environment, source: any ConfigSource, options: RepositoryOptions, statusBranch: String,
-                      trusted: TrustedKeys, allowHistoryRewrite: Bool) async throws -> ApplyAdmission {
+                      trusted: TrustedKeys, allowHistoryRewrite: Bool, statusVerifier: StatusVerifier? = nil,
+                      quiet: Bool = false) async throws -> ApplyAdmission {
         var repository: Repository?
         var commit: ObjectID?
         var uncommitted: [String] = []
@@ -40,7 +41,17 @@ struct ApplyAdmission {
             }
         }
         var status: EnvironmentStatus?
-        if let repository {
+        if let repository, let statusVerifier {
+            // Only statuses the controller's key signed are believed; every quarantine of every status is kept.
+            let read = try await GitSupport.reporting { () async throws -> StatusBranch.TrustedRead? in
+                guard let tip = try StatusBranch.tip(repository, branch: statusBranch)?.tip else { return nil }
+                return try await StatusBranch.trustedStatus(of: desired.name, at: tip, in: repository, verifier: statusVerifier)
+            }
+            if let warning = read?.warning, !quiet {
+                StandardError.write("apply: \(desired.name): \(warning)")
+            }
+            status = read?.believed(desired.name, time: ISO8601DateFormatter().string(from: Date()))
+        } else if let repository {
             do {
                 status = try RecordedStatus.read(desired.name, in: repository, branch: statusBranch).status
             } catch let error as OperationError where error.code == .notFound {
@@ -51,7 +62,7 @@ struct ApplyAdmission {
         }
         let lastApplied = repository.flatMap { AdmissionGatherer.lastApplied(desired.name, status: status, in: $0) }
         let statusRepository = repository
-        let gatherer = AdmissionGatherer(trusted: trusted, allowHistoryRewrite: allowHistoryRewrite)
+        let gatherer = AdmissionGatherer(trusted: trusted, allowHistoryRewrite: allowHistoryRewrite, statusVerifier: statusVerifier)
         let facts = await gatherer.facts(for: desired, commit: commit, uncommitted: uncommitted, lastApplied: lastApplied,
                                          quarantined: status?.quarantined ?? [], in: repository,
                                          statusTip: { try statusRepository.flatMap { try StatusBranch.tip($0, branch: statusBranch)?.tip } },

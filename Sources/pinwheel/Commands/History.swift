@@ -23,7 +23,9 @@ struct History: AsyncParsableCommand {
             agent): the repository is cloned bare into a temporary folder, read, and the folder removed. --since \
             keeps the commits committed on or after a date (2026-11-01, midnight UTC, or 2026-11-01T14:00:00Z). \
             --json prints the same as data (entries[].approvals, entries[].signature with state, detail and \
-            principal, entries[].applied[].reason).
+            principal, entries[].applied[].reason). With --status-signing-key or --trusted-status-key each status is \
+            marked [verified] when the controller's key signed it, or NOT VERIFIED with why (JSON: \
+            entries[].applied[].verified and statusSignature): the statuses a controller would not believe.
 
             Exit status 0, 1 when the history cannot be read, 2 on a usage error.
             """
@@ -44,6 +46,9 @@ struct History: AsyncParsableCommand {
 
     /// The keys each commit's signature is checked against (without any, signed commits show as not checked).
     @OptionGroup var trustedKeys: TrustedKeyOptions
+
+    /// The controller's status keys: each status is marked verified or not.
+    @OptionGroup var statusKeys: StatusKeyOptions
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false
@@ -76,6 +81,10 @@ struct History: AsyncParsableCommand {
         }
         let verifier = SignatureVerifier(trusted: trustedKeys.trusted)
         try await GitSupport.reporting { try await history.checkSignatures(with: verifier, in: repository) }
+        if statusKeys.verifies {
+            let statusVerifier = try GitSupport.reporting { try StatusVerifier(publicKeys: statusKeys.publicKeys) }
+            await history.checkStatusSignatures(with: statusVerifier, in: repository)
+        }
         if json {
             print(try JSON.string(history))
             return
@@ -106,7 +115,10 @@ struct History: AsyncParsableCommand {
                 if let healthy = applied.healthyHosts, let hosts = applied.hosts { line += "  \(healthy)/\(hosts) hosts" }
                 if let revert = applied.revert { line += "  reverted by \(revert.prefix(10))" }
                 if let code = applied.code { line += "  (\(code)\(applied.step.map { " at \($0)" } ?? ""))" }
-                print(line)
+                if let signature = applied.statusSignature {
+                    line += signature == "verified" ? "  [verified]" : "  [NOT VERIFIED: \(applied.statusSignatureDetail ?? signature)]"
+                }
+                Terminal.print(line)
                 if let override = applied.override {
                     print("  override:  by \(override.by ?? "someone"), overriding \(override.overrode.joined(separator: ", ")): \(override.reason)")
                 }

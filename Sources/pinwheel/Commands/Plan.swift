@@ -3,6 +3,7 @@ import Foundation
 import PinwheelConfig
 import PinwheelCore
 import PinwheelFleet
+import PinwheelEngine
 
 struct Plan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

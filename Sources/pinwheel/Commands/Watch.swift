@@ -94,6 +94,9 @@ struct Watch: AsyncParsableCommand {
 
     @OptionGroup var signatureRule: SignatureRuleOptions
 
+    /// The controller's own key for its statuses, and the keys whose statuses it believes.
+    @OptionGroup var statusKeys: StatusKeyOptions
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
@@ -198,6 +201,8 @@ struct Watch: AsyncParsableCommand {
         configuration.requireSignatures = signatureRule.requireSignatures
         configuration.allowLocalHosts = localFiles.allowLocalHosts
         configuration.maxConnections = maxConnections
+        configuration.statusSigningKey = statusKeys.signingKey
+        configuration.trustedStatusKeys = statusKeys.trusted
         configuration.notify = notify.compactMap { try? NotifyTarget(flag: $0) }
         // Secrets are loaded before the controller starts: a missing one fails now, and the controller knows their
         // values to redact them from what the page and notifications show.

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
-import PinwheelFleet
 import PinwheelCoordination
 import PinwheelCore
+import PinwheelFleet
 import Synchronization
 
 /// `apply --coordination`: a person's apply takes the environment's lease in the same PostgreSQL database the

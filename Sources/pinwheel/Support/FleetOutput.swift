@@ -1,6 +1,7 @@
 import Foundation
 import PinwheelCore
 import PinwheelFleet
+import PinwheelEngine
 
 /// How `plan` and `apply` report hosts, as text for people and JSON for programs.
 struct HostSummary: Encodable {

@@ -1,5 +1,6 @@
 import Foundation
 import PinwheelFleet
+import PinwheelEngine
 import Synchronization
 
 /// `pinwheel apply` on a terminal: a ``TerminalProgress``'s status line redrawn in place on standard error (ANSI:

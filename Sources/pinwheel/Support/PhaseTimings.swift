@@ -1,6 +1,7 @@
 import Foundation
 import PinwheelCore
 import PinwheelFleet
+import PinwheelEngine
 import Synchronization
 
 /// Where the time of an `apply` went, collected from the reconcile's events (`apply --timings`): the wall time of

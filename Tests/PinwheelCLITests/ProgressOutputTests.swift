@@ -1,7 +1,9 @@
 import Foundation
 import PinwheelCore
 import Testing
+@testable import pinwheel
 @testable import PinwheelFleet
+import PinwheelEngine
 
 /// `apply --json`'s event lines and the terminal's live status line: pure, from engine events.
 @Suite("apply's progress output")

@@ -1,4 +1,5 @@
 import PinwheelCore
+import PinwheelFleet
 
 /// What a reconcile found and did on one host.
 public struct HostReport: Sendable {

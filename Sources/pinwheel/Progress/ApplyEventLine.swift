@@ -1,5 +1,7 @@
 import Foundation
 import PinwheelCore
+import PinwheelFleet
+import PinwheelEngine
 
 /// `pinwheel apply --json`: one JSON object per line for each thing the engine does, so a CI job or a script can
 /// follow a rollout as it happens. Schema `pinwheel.apply/v1` (documented in docs/commands.md): every line has `v` (1)

@@ -1,4 +1,5 @@
 import PinwheelCore
+import PinwheelFleet
 
 /// The one engine behind `pinwheel apply` and `pinwheel watch`: observe every host, plan each, and roll the plans
 /// out by the environment's policy (prepare, canary, batches with pauses, the failure budget, `onFailure`).

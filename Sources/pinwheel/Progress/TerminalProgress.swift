@@ -1,4 +1,6 @@
 import PinwheelCore
+import PinwheelFleet
+import PinwheelEngine
 
 /// What `pinwheel apply` shows on a terminal while it runs: one status line, redrawn in place, with the current
 /// stage's hosts done of total and its failures (`batch 1: 3/5 hosts, 1 failed · 7 changed, 1 failed of 20 · 12s`),

@@ -1,0 +1,59 @@
+import CGit2
+import Foundation
+
+extension Repository {
+    /// Like ``commit(changes:onBranch:message:author:committer:expectedParent:)``, but the commit carries a signature
+    /// in its `gpgsig` header, as `git commit -S` writes it: `sign` gets the exact commit object text (what git
+    /// verifies) and returns the armored signature (for git's SSH format, `ssh-keygen -Y sign -n git`'s output).
+    ///
+    /// Signing may take a while (a program runs), so the repository's lock is not held meanwhile: the branch moves by
+    /// compare-and-swap from the tip the commit was built on, and a writer that moved it in between makes this throw
+    /// ``GitError/Code/referenceChanged`` instead of being overwritten.
+    @discardableResult
+    public func signedCommit(changes: [FileChange], onBranch branch: String, message: String,
+                             author: Signature, committer: Signature? = nil, expectedParent: ObjectID?? = nil,
+                             sign: (String) async throws -> String) async throws -> ObjectID {
+        let refName = Self.branchRef(branch)
+        let (tip, content) = try locked { () throws(GitError) -> (ObjectID?, String) in
+            let (tip, tree) = try updatedTree(changes: changes, onBranch: branch, expectedParent: expectedParent)
+            return (tip, try commitContent(tree: tree, parent: tip, message: message, author: author, committer: committer ?? author))
+        }
+        var signature = try await sign(content)
+        // libgit2 indents each line after the first; a final newline would become a line of one space.
+        while signature.hasSuffix("\n") { signature.removeLast() }
+        guard !signature.isEmpty else {
+            throw GitError(.invalidArgument, "the signer returned no signature", context: "signed commit on \(branch)")
+        }
+        return try locked { () throws(GitError) -> ObjectID in
+            var oid = git_oid()
+            try check(git_commit_create_with_signature(&oid, handle, content, signature, nil), "write signed commit")
+            let id = ObjectID(oid)
+            try moveReference(refName, from: tip, to: id, message: message)
+            return id
+        }
+    }
+
+    /// The text of a commit object with `tree` and `parent`, not written: what a signature covers. Lock held.
+    func commitContent(tree treeID: ObjectID, parent: ObjectID?, message: String,
+                       author: Signature, committer: Signature) throws(GitError) -> String {
+        var treeOID = treeID.oid
+        var tree: OpaquePointer?
+        try check(git_tree_lookup(&tree, handle, &treeOID), "read tree \(treeID.short)")
+        defer { git_tree_free(tree) }
+        var parentCommit: OpaquePointer?
+        if let parent { parentCommit = try lookupCommit(parent) }
+        defer { if let parentCommit { git_commit_free(parentCommit) } }
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        try author.withGitSignature { (a) throws(GitError) in
+            try committer.withGitSignature { (c) throws(GitError) in
+                var parents: [OpaquePointer?] = parentCommit.map { [$0] } ?? []
+                let rc = parents.withUnsafeMutableBufferPointer { pointers in
+                    git_commit_create_buffer(&buffer, handle, a, c, nil, message, tree, pointers.count, pointers.baseAddress)
+                }
+                try check(rc, "build commit")
+            }
+        }
+        return Self.string(buffer)
+    }
+}
