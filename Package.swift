@@ -112,6 +112,7 @@ let package = Package(
                 "CMalloc",
                 "PinwheelCore",
                 "PinwheelConfig",
+                "PinwheelCoordination",
                 "PinwheelEngine",
                 "PinwheelFleet",
                 "PinwheelGit",
@@ -168,8 +169,9 @@ let package = Package(
                 "PinwheelEngine",
                 "PinwheelFleet",
                 "PinwheelReleases",
-                // Only `watch` needs the controller and its HTTP endpoint.
+                // Only `watch` needs the controller and its HTTP endpoint, and the coordination store.
                 "PinwheelController",
+                "PinwheelCoordination",
                 "PinwheelWebhooks",
                 "PinwheelStatusPage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -202,7 +204,7 @@ let package = Package(
         .testTarget(
             name: "PinwheelControllerTests",
             dependencies: [
-                "PinwheelController", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport",
+                "PinwheelController", "PinwheelCoordination", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -247,7 +249,7 @@ let package = Package(
         .testTarget(
             name: "PinwheelCLITests",
             dependencies: ["pinwheel", "PinwheelGit", "PinwheelCore", "PinwheelEngine", "PinwheelFleet", "PinwheelTestSupport",
-                           "PinwheelController",
+                           "PinwheelController", "PinwheelCoordination",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "PinwheelReleasesTests", dependencies: ["PinwheelReleases", "PinwheelConfig", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport"]),

@@ -46,14 +46,19 @@ public actor Controller {
     private let heartbeat: LoopHeartbeat?
     /// Reaches the hosts: over SSH, or in memory in the behavioural tests.
     private let hostAgents: any HostAgentFactory
+    /// Several controllers sharing the fleet (`watch --coordination`): which environments this replica may act on,
+    /// under which epoch. Nil when it runs alone, which changes nothing.
+    private let coordination: LeaseKeeper?
 
     /// - Parameter metrics: where the controller's metrics go; the bootstrapped metrics system by default.
     /// - Parameter notifier: delivers notifications; one posting over HTTP(S) with the default retries by default.
     /// - Parameter heartbeat: told after every poll, at least every `interval` while the loop waits, and on stop.
     /// - Parameter agents: what reaches the hosts; SSH (``TransportAgentFactory``) with the configuration's control
     ///   folder and trusted folders by default.
+    /// - Parameter coordination: the replica's leases when several controllers share the fleet; nil: it acts alone.
     public init(configuration: ControllerConfiguration, logger: Logger, metrics: ControllerMetrics = ControllerMetrics(),
-                notifier: Notifier? = nil, heartbeat: LoopHeartbeat? = nil, agents: (any HostAgentFactory)? = nil) {
+                notifier: Notifier? = nil, heartbeat: LoopHeartbeat? = nil, agents: (any HostAgentFactory)? = nil,
+                coordination: LeaseKeeper? = nil) {
         self.configuration = configuration
         hostAgents = agents ?? TransportAgentFactory(controlDirectory: configuration.controlDirectory,
                                                      trust: configuration.localFileTrust,
@@ -65,7 +70,9 @@ public actor Controller {
         self.metrics = metrics
         let statusVerifier = Self.statusVerifier(configuration, logger: logger)
         admission = AdmissionGate(configuration: configuration, logger: logger, statusVerifier: statusVerifier)
-        publisher = StatusPublisher(metrics: metrics, logger: logger, verifier: statusVerifier)
+        self.coordination = coordination
+        publisher = StatusPublisher(metrics: metrics, logger: logger, verifier: statusVerifier,
+                                    stamp: coordination.map(LeaseKeeper.stamp))
         let notifier = notifier ?? Notifier(logger: logger, metrics: metrics, secrets: configuration.knownSecrets)
         self.notifier = notifier
         notifications = RolloutNotifications(notifier: notifier, configuration: configuration)
@@ -78,6 +85,7 @@ public actor Controller {
         logger.info("watching", metadata: ["repository": "\(RemoteURL.redacted(configuration.repository))", "branch": "\(configuration.branch)",
                                            "interval": "\(configuration.interval)"])
         logStatusTrust()
+        await coordination?.onChange { [weak self] change in await self?.ownershipChanged(change) ?? true }
         while !stopping {
             await poll()
             heartbeat?.beat(.polled(summary: health().summary()))
@@ -212,8 +220,12 @@ public actor Controller {
         } catch {
             return noteFailure("cannot read \(tip.short): \(error)")
         }
+        await coordination?.track(names)
         for name in names {
             if stopping { return }
+            if let coordination, await coordination.epoch(for: name) == nil {
+                continue  // another replica owns it
+            }
             if let current = running[name] {
                 // It is rolling out an earlier commit: a newer commit admission would apply stops it at its next safe
                 // point and reconciles now; any other waits for the next poll after the rollout ends.
@@ -249,15 +261,24 @@ public actor Controller {
                 }
                 continue
             }
-            start(desired, commit: tip, source: source, repository: repository)
+            await start(desired, commit: tip, source: source, repository: repository)
         }
     }
 
     /// Starts reconciling `desired` on its own task (see ``EnvironmentRollout``).
-    private func start(_ desired: Environment, commit: ObjectID, source: any ConfigSource, repository: WatchedRepository) {
-        let agents: [HostAgent]
+    private func start(_ desired: Environment, commit: ObjectID, source: any ConfigSource, repository: WatchedRepository) async {
+        // With coordination, every request carries the lease's epoch: the hosts' fence refuses it once another
+        // replica has taken the environment over.
+        var held: Int64?
+        if let coordination {
+            guard let epoch = await coordination.epoch(for: desired.name), running[desired.name] == nil else { return }
+            held = epoch
+        }
+        let epoch = held
+        var agents: [HostAgent]
         do {
             agents = try hostAgents.agents(for: desired, source: source, commit: commit.hex)
+            for index in agents.indices { agents[index].epoch = epoch }
         } catch {
             logger.error("cannot reach the hosts", metadata: ["env": "\(desired.name)", "commit": "\(commit.short)",
                                                              "error": "\(error)"])
@@ -267,12 +288,39 @@ public actor Controller {
         let rollout = EnvironmentRollout(desired: desired, commit: commit, agents: agents, repository: repository,
                                          publisher: publisher, notifications: notifications, metrics: metrics,
                                          progress: progress, logger: logger,
-                                         isStopping: { [weak self] in await self?.stopping ?? true })
+                                         isStopping: { [weak self] in await self?.shouldStop(desired.name, epoch: epoch) ?? true })
         let task = Task {
             await rollout.run()
             await self.finished(desired.name)
         }
         running[desired.name] = RunningRollout(commit: commit, environment: desired, task: task, supersession: rollout.supersession)
+    }
+
+    /// Whether a rollout must stop before its next step: a shutdown began, or this replica no longer holds the lease
+    /// it started under.
+    private func shouldStop(_ name: String, epoch: Int64?) async -> Bool {
+        if stopping { return true }
+        guard let coordination, let epoch else { return false }
+        return await !coordination.mayAct(on: name, epoch: epoch)
+    }
+
+    /// Coordination: an environment gained is reconciled at once, level-based (what the hosts and the status branch
+    /// say, so a rollout its previous owner left halfway is finished at the policy's pace); one lost has its rollout
+    /// stopped. Answers whether nothing was running, so the lease can be released at once.
+    func ownershipChanged(_ change: OwnershipChange) -> Bool {
+        switch change {
+        case let .gained(name, _):
+            applied[name] = nil
+            publisher.forget(name)
+            forceNextPoll = true
+            wakeup.signal()
+            return true
+        case let .lost(name, _):
+            applied[name] = nil
+            guard let current = running[name] else { return true }
+            current.task.cancel()
+            return false
+        }
     }
 
     /// A rollout ended: anything that arrived while it ran (or the revert just committed) is looked at now.
@@ -297,6 +345,7 @@ public actor Controller {
             heartbeat?.beat(.progressed(summary: health().summary()))
             let last = publisher.status(of: name)
             guard running[name] == nil, last?.result != .halted, last?.result != .invalid else { continue }
+            if let coordination, await coordination.epoch(for: name) == nil { continue }
             let source = repository.source(at: state.commit)
             let drifted = await check.drifted(state.environment, commit: state.commit, source: source)
             guard !drifted.isEmpty else { continue }
@@ -306,7 +355,7 @@ public actor Controller {
             if hosts.allSatisfy({ DriftCheck.isBehind($0, status: last) }) {
                 logger.info("hosts behind the applied commit: reconciling them",
                             metadata: ["env": "\(name)", "commit": "\(state.commit.short)", "hosts": "\(hosts.sorted().joined(separator: ","))"])
-                start(state.environment, commit: state.commit, source: source, repository: repository)
+                await start(state.environment, commit: state.commit, source: source, repository: repository)
                 continue
             }
             metrics.driftDetected(environment: name, hosts: hosts.count)
@@ -315,7 +364,7 @@ public actor Controller {
                                                "drift": "\(state.environment.policy.drift.rawValue)"])
             notifications.notifyDrift(state.environment, commit: state.commit, hosts: drifted, repository: repository)
             if state.environment.policy.drift == .heal {
-                start(state.environment, commit: state.commit, source: source, repository: repository)
+                await start(state.environment, commit: state.commit, source: source, repository: repository)
             } else if let status = publisher.status(of: name) {
                 await publisher.publish(DriftCheck.reported(status, hosts: hosts, commit: state.commit), repository: repository)
             }

@@ -15,8 +15,9 @@ public final class WatchedRepository: @unchecked Sendable {
     let author: Signature
     /// Signs every status commit (`--status-signing-key`); nil: statuses are committed unsigned.
     let signer: StatusSigner?
-    /// How many times a push rejected because someone else pushed first is rebuilt on the new tip and retried.
-    let pushAttempts = 5
+    /// How many times a push rejected because someone else pushed first is rebuilt on the new tip and retried: with
+    /// several controllers (and people) writing to the same branches, a few lost races in a row happen.
+    let pushAttempts = 8
 
     /// Opens the cache at `cache`, or clones `url` there (bare) when there is none yet.
     public static func open(url: String, branch: String, statusBranch: String, cache: String,
@@ -158,6 +159,8 @@ public final class WatchedRepository: @unchecked Sendable {
         var rejection: GitError?
         for attempt in 0..<pushAttempts {
             if attempt > 0 {
+                // Backing off, with jitter, so writers that raced do not race again in step.
+                try? await Task.sleep(for: Self.backoff(attempt: attempt))
                 _ = try await repository.fetch(remote: "origin", options: remote)
             }
             // Build on the remote's tip: the local branch is only a staging place for the push.
@@ -171,6 +174,13 @@ public final class WatchedRepository: @unchecked Sendable {
             guard error.code == .nonFastForward else { throw error }
         }
         throw rejection ?? GitError(.nonFastForward, "could not push \(branch)")
+    }
+
+    /// How long to wait before push attempt `attempt` (from 1): 50 ms doubling to at most 1.6 s, plus up to as much
+    /// again at random.
+    static func backoff(attempt: Int) -> Duration {
+        let base = 50 << min(max(attempt - 1, 0), 5)
+        return .milliseconds(base + Int.random(in: 0...base))
     }
 
     private func resetStagingBranch(_ branch: String, to remoteRef: String) throws {

@@ -128,7 +128,12 @@ extension Repository {
     static func looksNonFastForward(_ text: String) -> Bool {
         let lower = text.lowercased()
         return ["non-fast-forward", "nonfastforward", "non-fastforward", "fetch first", "stale info",
-                "not present locally", "fast forward", "fast-forward"].contains { lower.contains($0) }
+                "not present locally", "fast forward", "fast-forward",
+                // Another push updated the ref between the server's check and its write: git's receive-pack answers
+                // `failed to update ref` (`cannot lock ref …: is at … but expected …`), libgit2's local transport that
+                // the old value does not match. The same race, lost by a little: rebuilt and pushed again.
+                "failed to update ref", "cannot lock ref", "failed to lock", "incorrect old value",
+                "old reference value does not match"].contains { lower.contains($0) }
     }
 
     /// The error for a failed network call: a callback's own error first, then a

@@ -13,6 +13,8 @@ struct StatusPageModel: Sendable {
         var desired: String
         var desiredShort: String
         var applied: String?
+        /// With several controllers: the replica that recorded the status and its lease epoch.
+        var owner: String?
         var message: String
         /// Why the newest status was not believed (not signed by the controller).
         var statusWarning: String?
@@ -119,6 +121,7 @@ struct StatusPageModel: Sendable {
             name: status.environment, result: status.result.rawValue, tone: tone(status.result.rawValue),
             desired: status.desired, desiredShort: short(status.desired),
             applied: status.applied.flatMap { $0 == status.desired ? nil : short($0) },
+            owner: status.owner.map { "\($0.replica) (lease epoch \($0.epoch))" },
             message: status.message, statusWarning: overview.statusWarning, time: status.time, active: status.active?.rawValue ?? "none",
             pins: status.pins, healthyCount: hosts.filter { $0.healthy && $0.onActive }.count, hostCount: hosts.count,
             hosts: hosts, errors: status.errors, hasErrors: !status.errors.isEmpty, revertCommit: status.revert.map(short),

@@ -10,6 +10,9 @@ struct InMemoryRequest: Decodable, Sendable {
     var slots: PerSlot<ResolvedSlot>
     var commit: String?
     var fullObservation: Bool
+    var environment: String
+    /// The controller's lease epoch, when several share the fleet.
+    var epoch: Int64?
 
     init?(script: String) {
         let prefix = "REQUEST = \""

@@ -31,6 +31,8 @@ public final class InMemoryFleet: HostAgentFactory, Sendable {
         public var ok: Bool
         /// The failed step's code, or the reply's (nil for `stepFailed`, whose step says why).
         public var code: FailureCode?
+        /// The lease epoch the request carried (nil from a controller that runs alone).
+        public var epoch: Int64? = nil
     }
 
     /// What every host shares: the fleet-wide failures and the journal.

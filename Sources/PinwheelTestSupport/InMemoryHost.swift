@@ -43,6 +43,8 @@ public final class InMemoryHost: Transport, Sendable {
         /// Another run holds the host's lock: execute answers `locked`.
         var locked = false
         var failures: [InMemoryFleet.Failure] = []
+        /// The highest lease epoch seen for each environment: the agent's fence.
+        var fences: [String: Int64] = [:]
         var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
         /// Round trips whose first step has this agent name wait until ``release()`` (see ``hold(_:)``).
         var held: String?
@@ -150,7 +152,8 @@ public final class InMemoryHost: Transport, Sendable {
             }
             reply = answer(request)
             fleet.record(InMemoryFleet.Exchange(host: name, action: request.action, steps: request.steps, ok: reply.ok,
-                                                code: (reply.steps.last(where: { !$0.ok })?.code ?? reply.code).flatMap(Self.failureCode)))
+                                                code: (reply.steps.last(where: { !$0.ok })?.code ?? reply.code).flatMap(Self.failureCode),
+                                                epoch: request.epoch))
         } else {
             reply = InMemoryReply(ok: false, code: FailureCode.badRequest.rawValue, error: "the request is not base64 JSON")
         }
@@ -206,6 +209,10 @@ public final class InMemoryHost: Transport, Sendable {
         }
         let rules = fleet.failures
         return state.withLock { state in
+            if let refusal = fence(request, record: request.action == "execute" && !state.locked, &state) {
+                return InMemoryReply(ok: false, code: FailureCode.fenced.rawValue, error: refusal,
+                                     observation: request.action == "execute" ? observation(state, request) : nil)
+            }
             switch request.action {
             case "observe":
                 return InMemoryReply(ok: true, observation: observation(state, request))
@@ -220,6 +227,22 @@ public final class InMemoryHost: Transport, Sendable {
             }
         }
     }
+
+    /// Why the request's lease epoch may not act, as the agent's `fence` says it; an execute under the lock raises the
+    /// fence to its epoch. A request without an epoch is not fenced.
+    private func fence(_ request: InMemoryRequest, record: Bool, _ state: inout State) -> String? {
+        guard let epoch = request.epoch else { return nil }
+        let highest = state.fences[request.environment] ?? 0
+        if epoch < highest {
+            return "refused: lease epoch \(epoch) is below \(highest), the highest this host has seen for \(request.environment): "
+                + "another controller owns the environment now"
+        }
+        if record { state.fences[request.environment] = epoch }
+        return nil
+    }
+
+    /// The highest lease epoch this host has seen for `environment` (0: none).
+    public func fence(of environment: String) -> Int64 { state.withLock { $0.fences[environment] ?? 0 } }
 
     private func execute(_ request: InMemoryRequest, rules: [InMemoryFleet.Failure], _ state: inout State) -> InMemoryReply {
         var done: [InMemoryReply.StepResult] = []

@@ -62,8 +62,29 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// Pauses or resumes the server (SIGSTOP, SIGCONT): a database that stops answering without closing anything.
-    public func pause() { kill(process.processIdentifier, SIGSTOP) }
-    public func resume() { kill(process.processIdentifier, SIGCONT) }
+    /// The postmaster and every process it forked (each connection's backend): pausing the postmaster alone leaves
+    /// open connections answering.
+    public func pause() { signalTree(SIGSTOP) }
+    public func resume() { signalTree(SIGCONT) }
+
+    private func signalTree(_ signal: Int32) {
+        let server = process.processIdentifier
+        kill(server, signal)
+        for child in Self.children(of: server) { kill(child, signal) }
+    }
+
+    /// The processes whose parent is `parent`, from /proc.
+    static func children(of parent: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            // `pid (comm) state ppid …`: the command may hold spaces and parentheses, so read after the last `)`.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == parent ? pid : nil
+        }
+    }
 
     deinit {
         resume()

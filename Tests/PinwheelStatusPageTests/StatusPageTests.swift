@@ -58,6 +58,15 @@ import Testing
         #expect(!html.contains("id=\"progress-"))
     }
 
+    @Test func withSeveralControllersItSaysWhichReplicaOwnsTheEnvironment() throws {
+        var owned = Self.status()
+        owned.owner = LeaseStamp(replica: "ctl-2-<b>4711</b>", epoch: 3)
+        let html = try StatusPage().render([EnvironmentOverview(status: owned)])
+        #expect(html.contains(#"<dt>owned by</dt><dd class="owner">ctl-2-&lt;b&gt;4711&lt;/b&gt; (lease epoch 3)</dd>"#), "\(html)")
+        // A controller alone says nothing about owners.
+        #expect(!(try StatusPage().render([EnvironmentOverview(status: Self.status())])).contains("owned by"))
+    }
+
     /// A status the controller did not sign is said on the page (and in the API's `statusWarning`), escaped; none is
     /// said when there is nothing to warn of.
     @Test func aStatusNotBelievedIsSaid() throws {

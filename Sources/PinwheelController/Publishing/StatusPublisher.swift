@@ -22,11 +22,22 @@ final class StatusPublisher: Sendable {
     private let logger: Logger
     /// Checks that a status read back was signed by the controller; nil: statuses are trusted unsigned.
     let verifier: StatusVerifier?
+    /// With several controllers: the replica and lease epoch each status is recorded under, nil when this replica
+    /// may no longer act on the environment (then nothing is published: the new owner records what it sees).
+    private let stamp: (@Sendable (String) async -> LeaseStamp?)?
 
-    init(metrics: ControllerMetrics, logger: Logger, verifier: StatusVerifier? = nil) {
+    init(metrics: ControllerMetrics, logger: Logger, verifier: StatusVerifier? = nil,
+         stamp: (@Sendable (String) async -> LeaseStamp?)? = nil) {
         self.metrics = Mutex(metrics)
         self.logger = logger
         self.verifier = verifier
+        self.stamp = stamp
+    }
+
+    /// Forgets what it remembers of `name`: another replica may have recorded statuses since (a takeover), so the
+    /// next one is read back from the status branch.
+    func forget(_ name: String) {
+        statuses.withLock { $0[name] = nil }
     }
 
     /// Why `name`'s newest status on the status branch was not believed; nil when it was.
@@ -68,6 +79,15 @@ final class StatusPublisher: Sendable {
 
     /// Commits `status` to the status branch when it says something new, one environment at a time.
     func publish(_ status: EnvironmentStatus, repository: WatchedRepository) async {
+        var status = status
+        if let stamp {
+            guard let owner = await stamp(status.environment) else {
+                logger.warning("not recording the status: this replica no longer holds the environment's lease",
+                               metadata: ["env": "\(status.environment)", "summary": "\(status.summary)"])
+                return
+            }
+            status.owner = owner
+        }
         metrics.withLock { $0.observed(status) }
         await writes.acquire()
         await write(status, repository: repository)

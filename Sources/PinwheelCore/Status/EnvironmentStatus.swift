@@ -112,6 +112,9 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
     /// The bake and metric analysis of each stage (`bake:`, `analysis:` in the policy), in order; nil when the
     /// policy has neither.
     public var analysis: [StageAnalysis]?
+    /// The controller replica that recorded it and its lease epoch, when several controllers share the fleet
+    /// (`watch --coordination`): the status history shows each takeover. Nil for a controller that runs alone.
+    public var owner: LeaseStamp?
 
     public init(environment: String, desired: String, result: Result, message: String, time: String, active: Slot?,
                 pins: [String], hosts: [String: HostStatus], errors: [String] = [], revert: String? = nil,
@@ -138,6 +141,7 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         case environment, desired, result, message, time, active, pins, python, hosts, errors, revert, applied, quarantined, override
         case superseded
         case analysis
+        case owner
         case cause = "reason"
     }
 
@@ -162,6 +166,7 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         override = try container.decodeIfPresent(AdmissionOverride.self, forKey: .override)
         superseded = try container.decodeIfPresent(Supersession.self, forKey: .superseded)
         analysis = try container.decodeIfPresent([StageAnalysis].self, forKey: .analysis)
+        owner = try container.decodeIfPresent(LeaseStamp.self, forKey: .owner)
     }
 
     /// The commit the hosts were last reconciled to, also for statuses written before `applied` was recorded.
@@ -243,6 +248,10 @@ public struct EnvironmentStatus: Sendable, Hashable, Codable {
         }
         for stage in (analysis ?? []).prefix(50) {
             text += "Pinwheel-Analysis: \(String(stage.summary.replacingOccurrences(of: "\n", with: " ").prefix(400)))\n"
+        }
+        if let owner {
+            text += "Pinwheel-Replica: \(owner.replica.replacingOccurrences(of: "\n", with: " "))\n"
+            text += "Pinwheel-Epoch: \(owner.epoch)\n"
         }
         return text
     }

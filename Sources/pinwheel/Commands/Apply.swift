@@ -78,6 +78,8 @@ struct Apply: AsyncParsableCommand {
     @Flag(help: "When the rollout halts and the policy says onFailure: revert, commit the git revert of the release.")
     var revert = false
 
+    @OptionGroup(title: "Several controllers") var leaseOptions: ApplyLeaseOptions
+
     @Flag(help: ArgumentHelp("Print one JSON object per line for each event as it happens (schema pinwheel.apply/v1), instead of text.",
                              discussion: "The last line (`apply.finished`) has every host's summary."))
     var json = false
@@ -104,13 +106,31 @@ struct Apply: AsyncParsableCommand {
                                                        allowHistoryRewrite: allowHistoryRewrite,
                                                        statusVerifier: try statusVerifier(), quiet: quiet)
         let overriding = try admit(admission, lines: lines, quiet: quiet)
+        // With --coordination: the environment's lease first, released however the apply ends.
+        let lease = try await ApplyLease.take(environment, options: leaseOptions) { message in
+            if !quiet { StandardError.write(message) }
+        }
+        do {
+            try await carryOut(desired, source: source, admission: admission, overriding: overriding, lines: lines, quiet: quiet,
+                               lease: lease)
+        } catch {
+            await lease?.release()
+            throw error
+        }
+        await lease?.release()
+    }
+
+    /// The reconcile, its report, the override's record and the revert; under `lease` when there is one.
+    private func carryOut(_ desired: Environment, source: any ConfigSource, admission: ApplyAdmission, overriding: Overriding?,
+                          lines: JSONLines?, quiet: Bool, lease: ApplyLease?) async throws {
         let transports = try wrapUsage { try TransportFactory.transports(for: desired, source: source, trust: localFiles.trust) }
         let metricSource = try prometheus.client()
         let timings = self.timings ? PhaseTimings() : nil
         let commit = (source as? CommitConfigSource)?.commit.hex
         let live = !quiet && LiveProgress.wanted ? LiveProgress(environment: environment, hosts: desired.hosts.count) : nil
-        var reconciler = EnvironmentReconciler(environment: desired, transports: transports, commit: commit,
-                                               artifactCache: artifacts.cache) { event in
+        var agents = HostAgent.agents(for: desired, transports: transports, commit: commit, artifactCache: artifacts.cache)
+        for index in agents.indices { agents[index].epoch = lease?.epoch }
+        var reconciler = EnvironmentReconciler(environment: desired, agents: agents) { event in
             timings?.record(event)
             if let lines {
                 for line in ApplyEventLine.lines(for: event) { lines.write(line.json()) }
@@ -121,6 +141,10 @@ struct Apply: AsyncParsableCommand {
             }
         }
         reconciler.metricSource = metricSource
+        if let lease {
+            // A lease that could not be renewed in time: no further step, as a controller that lost it.
+            reconciler.shouldStop = { lease.lost != nil }
+        }
         if allAtOnce {
             reconciler.policy.rollout.canary = 0
             reconciler.policy.rollout.batch = .percent(100)

@@ -74,6 +74,7 @@ struct Status: ParsableCommand {
         if !status.quarantined.isEmpty {
             Terminal.print("quarantined: \(status.quarantined.joined(separator: ", ")) (halted; the controller does not retry them)")
         }
+        if let owner = status.owner { Terminal.print("owner:     replica \(owner.replica), lease epoch \(owner.epoch)") }
         Terminal.print("recorded:  \(ref) \(recorded.commit.short)")
         if !status.hosts.isEmpty {
             Terminal.print("hosts:     \(status.healthyHosts)/\(status.hosts.count) healthy on slot \(status.active?.rawValue ?? "-")")

@@ -34,6 +34,11 @@ struct Watch: AsyncParsableCommand {
             policy's notify:. ssh:// remotes authenticate with --git-identity or the SSH agent against \
             --git-known-hosts; https:// ones with the token in --git-token-env.
 
+            With --coordination several controllers share the fleet through PostgreSQL: each environment is acted \
+            on by one replica at a time, under a lease whose epoch every host request carries (the hosts refuse an \
+            older one); a replica that stops or dies is taken over once its lease ends. Without it the controller \
+            acts alone, as always.
+
             Under systemd ($NOTIFY_SOCKET, a Type=notify unit) it sends READY=1 once it has polled and listens, \
             WATCHDOG=1 from its poll loop (at half of WatchdogSec=; a stuck loop stops them), a one-line STATUS= and \
             STOPPING=1.
@@ -113,6 +118,7 @@ struct Watch: AsyncParsableCommand {
     @OptionGroup var artifacts: ArtifactCacheOptions
     /// Where the policies' `analysis:` metrics are measured.
     @OptionGroup var prometheus: PrometheusOptions
+    @OptionGroup(title: "Several controllers") var coordinationOptions: CoordinationOptions
 
     @Argument(help: ArgumentHelp("Environments to manage (all when none are named).", valueName: "env"))
     var environments: [String] = []
@@ -220,11 +226,17 @@ struct Watch: AsyncParsableCommand {
             + [gitTokenEnvironment.flatMap { ProcessInfo.processInfo.environment[$0] }].compactMap { $0 }
         configuration.statusPage = (statusURL ?? listen.map { "http://\($0)" }).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         // Under systemd (`Type=notify`): readiness, the watchdog and a status line over $NOTIFY_SOCKET.
+        let coordinated = try await coordinationOptions.keeper(logger: Logger(label: "pinwheel.coordination"))
+        configuration.knownSecrets += [coordinated?.password].compactMap { $0 }.filter { !$0.isEmpty }
         let systemd = SystemdNotifier(environment: ProcessInfo.processInfo.environment, waitsForListener: listen != nil)
         let agents = TransportAgentFactory(controlDirectory: configuration.controlDirectory, trust: configuration.localFileTrust,
                                            limit: ConnectionLimit(configuration.maxConnections), artifactCache: artifacts.cache)
-        let controller = Controller(configuration: configuration, logger: logger, heartbeat: systemd?.heartbeat(), agents: agents)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ControllerService(controller: controller))]
+        let controller = Controller(configuration: configuration, logger: logger, heartbeat: systemd?.heartbeat(), agents: agents,
+                                    coordination: coordinated?.keeper)
+        // The keeper first: a graceful stop ends the services in reverse order, so the controller's steps finish
+        // before the leases are released.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = coordinated.map { [.init(service: CoordinationService(keeper: $0.keeper))] } ?? []
+        services.append(.init(service: ControllerService(controller: controller)))
         if let listen {
             let page: StatusPage
             do {

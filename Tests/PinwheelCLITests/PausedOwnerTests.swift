@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import PinwheelCoordination
+import PinwheelCore
+import PinwheelTestSupport
+import Testing
+
+/// Two `pinwheel watch` replicas on a real loopback fleet sharing a real PostgreSQL: the owner is frozen (SIGSTOP) in
+/// the middle of a rollout, past its lease; the other takes the environment over under a higher epoch and finishes the
+/// rollout; the frozen one, woken (SIGCONT), stops acting — it records nothing more, and the hosts' fence holds the
+/// new owner's epoch.
+@Suite("Paused owner (two watch processes)", .serialized, .tags(.fleet))
+struct PausedOwnerTests {
+    static let first = 145
+
+    @Test func aFrozenOwnerIsTakenOverAndStopsActingWhenItWakes() async throws {
+        let fleet = try await TestFleet.start(hosts: 2, first: Self.first)
+        try fleet.write("Policies/local.yaml", """
+            rollout: {prepare: 20, canary: 1, batch: 1, pause: 6s, maxFailures: 0, onFailure: halt}
+            health: {retries: 40, interval: 250ms}
+            drift: heal
+
+            """)
+        let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
+        let server = try PostgresServer()
+        defer { server.stop() }
+        // Names rendezvous gives `fleet` to the first of, when both are alive.
+        let names = try #require((0..<100).lazy.map { ("owner-\($0)", "standby-\($0)") }
+            .first { Rendezvous.owner(of: "fleet", among: [$0.0, $0.1]) == $0.0 })
+        let coordination = ["--coordination", server.url, "--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms"]
+        let password = ["PINWHEEL_COORDINATION_PASSWORD": server.password]
+        let owner = try WatchProcessTests.Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache-owner",
+                                                  log: "\(fleet.directory)/owner.log", extra: coordination + ["--replica", names.0],
+                                                  environment: password)
+        defer { owner.signal(SIGCONT); owner.signal(SIGKILL); owner.process.waitUntilExit() }
+        try await owner.waitFor("status committed", timeout: .seconds(120))
+        let standby = try WatchProcessTests.Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache-standby",
+                                                    log: "\(fleet.directory)/standby.log", extra: coordination + ["--replica", names.1],
+                                                    environment: password)
+        defer { standby.signal(SIGKILL); standby.process.waitUntilExit() }
+        try await standby.waitFor("msg=watching", timeout: .seconds(30))
+        try await Task.sleep(for: .seconds(1))
+
+        try fleet.setPins(.b, "hello-service==1.1.0")
+        try fleet.setActive(.b)
+        let mark = owner.mark
+        let release = try await config.commitAndPush("fleet: release 1.1.0")
+        try await owner.waitFor("pausing between batches", after: mark, timeout: .seconds(90))
+        owner.signal(SIGSTOP)
+
+        // The standby takes over once the lease ends, under epoch 2, and finishes the rollout.
+        try await standby.waitFor("acquired the lease", timeout: .seconds(30))
+        try await standby.waitFor("converged at \(release.prefix(7))", timeout: .seconds(90))
+        let bodies = try await fleet.waitUntilServing("hello-service 1.1.0")
+        #expect(bodies.allSatisfy { $0.hasPrefix("hello-service 1.1.0") }, "\(bodies)")
+        let status = try #require(try config.status(of: "fleet"))
+        #expect(status.owner?.replica == names.1 && status.owner?.epoch == 2, "\(String(describing: status.owner))")
+
+        // Woken, the old owner finds its renew deadline long past: it stops acting before anything else and records
+        // nothing under its old epoch. Alive again, rendezvous gives it the environment back: it may take it only
+        // through the store, under a new, higher epoch once the standby has handed it over.
+        let woken = owner.mark
+        owner.signal(SIGCONT)
+        try await owner.waitFor("stopped acting on the environment", after: woken, timeout: .seconds(20))
+        try await Task.sleep(for: .seconds(3))
+        let after = owner.since(woken)
+        let stopped = try #require(after.range(of: "stopped acting on the environment"))
+        for action in ["msg=switching", "status committed", "msg=observing"] {
+            if let acted = after.range(of: action) {
+                #expect(acted.lowerBound > stopped.lowerBound, "\(action) before it stopped:\n\(after)")
+            }
+        }
+        #expect(after.contains("not recording the status: this replica no longer holds the environment's lease"), "\(after)")
+        for index in 0..<fleet.hosts {
+            #expect(try await fleet.get(index).body.hasPrefix("hello-service 1.1.0"))
+        }
+        // Every status was recorded under an epoch no lower than the one before it.
+        let epochs = try await config.inRemote(["log", "--reverse", "--format=%(trailers:key=Pinwheel-Epoch,valueonly,separator=)", "pinwheel/status"])
+            .split(separator: "\n").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+        #expect(epochs == epochs.sorted() && epochs.contains(1) && epochs.contains(2), "\(epochs)")
+        // The status history shows the takeover.
+        let owners = try await config.inRemote(["log", "--format=%(trailers:key=Pinwheel-Replica,valueonly)", "pinwheel/status"])
+        #expect(owners.contains(names.0) && owners.contains(names.1), "\(owners)")
+    }
+}
