@@ -302,14 +302,14 @@ struct EnvironmentParser {
         while let open = rest.firstIndex(of: "{") {
             guard let close = rest[open...].firstIndex(of: "}") else {
                 reader.error("`command` of \(what) has a `{` without a matching `}`", at: node,
-                             hint: "the only placeholder is `{port}`")
+                             hint: "the placeholders are `{port}` and `{address}`")
                 return
             }
             let placeholder = String(rest[rest.index(after: open)..<close])
-            if placeholder != "port" {
+            if placeholder != "port" && placeholder != "address" {
                 reader.error("`command` of \(what) has an unknown placeholder `{\(placeholder)}`", at: node,
-                             hint: ConfigReader.suggestion(for: placeholder, among: ["port"]))
-            } else if !hasPort {
+                             hint: ConfigReader.suggestion(for: placeholder, among: ["port", "address"]))
+            } else if placeholder == "port" && !hasPort {
                 reader.error("`command` of \(what) uses `{port}` but the program has no `port`", at: node,
                              hint: "add `port: {A: ..., B: ...}` to the program")
             }

@@ -31,8 +31,18 @@ public struct SlotSpec: Sendable, Hashable, Codable {
     public var webPrograms: [ProgramSpec] { programs.filter { !$0.ports.isEmpty } }
 }
 
+extension Program {
+    /// The command as `host` runs it: `{address}` becomes the host's own address (127.0.0.1 for `address: local`), so
+    /// a program can listen where a scraper on the network reaches it without listening on every interface.
+    /// (`{port}` is each process's, filled in on the host.)
+    public func command(on host: FleetHost) -> String {
+        guard command.contains("{address}") else { return command }
+        return command.replacingOccurrences(of: "{address}", with: host.isLocal ? "127.0.0.1" : host.address)
+    }
+}
+
 extension Environment {
-    /// The spec of `slot` on `host`, with the host's own ports.
+    /// The spec of `slot` on `host`, with the host's own ports and address.
     public func slotSpec(_ slot: Slot, on host: FleetHost) -> SlotSpec {
         let pins = slots[slot].pins
         return SlotSpec(
@@ -47,7 +57,7 @@ extension Environment {
                 SlotSpec.ProgramSpec(
                     name: program.name,
                     supervisorName: supervisorName(of: program, in: slot),
-                    command: program.command,
+                    command: program.command(on: host),
                     processes: program.processes,
                     ports: host.processPorts(of: program, in: slot),
                     health: program.health,
