@@ -68,7 +68,7 @@ struct AnalysisEndToEndTests {
         try fleet.setPins(.b, metricsPins("1.0.0"))
         // Prometheus reaches each process at the host's address: the apps listen on every address, not loopback only.
         try fleet.editEnvironment { $0.replacingOccurrences(of: "command: hello-service --port {port}",
-                                                           with: "command: hello-service --host 0.0.0.0 --port {port}") }
+                                                           with: "command: hello-service --host 127.0.0.1 --host {address} --port {port}") }
         try fleet.write("Policies/local.yaml", Self.policy)
         let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
         let port = try FreePort.next()
