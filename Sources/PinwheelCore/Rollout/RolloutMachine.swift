@@ -73,7 +73,7 @@ public struct RolloutMachine: Sendable {
         public var reason: StatusReason? {
             let hosts = failures.keys.sorted()
             if let analysisFailure, !hosts.contains(where: { failures[$0]?.code.blame == .release }) {
-                return StatusReason(code: "analysis", step: "analysis", message: analysisFailure)
+                return StatusReason(code: "analysis", step: Stage.bake.name, message: analysisFailure)
             }
             guard let host = hosts.first(where: { failures[$0]?.code.blame == .release }) ?? hosts.first,
                   let failure = failures[host] else { return nil }
