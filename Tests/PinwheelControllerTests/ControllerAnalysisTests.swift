@@ -157,4 +157,51 @@ struct ControllerAnalysisTests {
         #expect(ContinuousClock.now - stopping < .seconds(5))
         #expect(Self.switchedToB(world.fleet.agents.exchanges) == ["web-01"])
     }
+
+    /// "Holds and notifies": the policy's targets hear of a held analysis once, with the metric and the stage, and
+    /// never of a promotion while it holds.
+    @Test func aHeldAnalysisIsNotifiedToTheEnvironmentsTargetsOnce() async throws {
+        let receiver = try await HookReceiver(failingFirst: [:])
+        defer { receiver.stop() }
+        let source = Errors()
+        let fleet = try InMemoryTestFleet(hosts: 3)
+        let notify = """
+            notify:
+              - type: webhook
+                url: {env: PINWHEEL_HOOK_URL}
+
+            """
+        try fleet.write("Policies/local.yaml", Self.policy + notify)
+        let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
+        let logs = CapturedLogs()
+        let environment = ["PINWHEEL_HOOK_URL": receiver.url("webhook")]
+        let notifier = Notifier(logger: logs.logger(), metrics: ControllerMetrics(factory: TestMetrics()),
+                                readURL: { try NotificationURL.read($0, environment: environment) })
+        var configuration = NotificationFleetTests.configuration(fleet, config)
+        configuration.metricSource = source
+        let controller = Controller(configuration: configuration, logger: logs.logger(), notifier: notifier, agents: fleet.agents)
+        await controller.poll()
+        await controller.settle()
+        source.silent.withLock { $0 = true }
+        try fleet.setPins(.b, "hello-service==1.1.0")
+        try fleet.setActive(.b)
+        let release = try await config.commitAndPush("fleet: release hello-service 1.1.0")
+        await controller.poll()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !logs.messages.contains(where: { $0.hasPrefix("analysis held") }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .seconds(3))
+        #expect(await notifier.settle(timeout: .seconds(30)))
+
+        let received = try receiver.accepted("webhook").map { try JSONDecoder().decode(NotificationEvent.self, from: Data($0)) }
+        let held = received.filter { $0.event == .held }
+        #expect(held.count == 1, "once per hold, not at every interval: \(received.map(\.event))")
+        #expect(held.first?.commit == release)
+        #expect(held.first?.title.contains("held after the canary: error-ratio has no data") == true, "\(held.first?.title ?? "")")
+        #expect(!received.contains { $0.commit == release && ($0.event == .converged || $0.event == .halted) },
+                "neither promoted nor halted while held: \(received.map(\.event))")
+        await controller.stop()
+        await controller.settle()
+    }
 }
