@@ -18,7 +18,10 @@ struct ApplyLeaseTests {
     }
 
     static func store(_ server: PostgresServer) throws -> PostgresCoordination {
-        PostgresCoordination(settings: try CoordinationSettings(url: server.url, password: server.password), logger: Logger(label: "test"))
+        // The test's own store waits longer than a replica's 3 s: a database just started on a loaded machine is slow
+        // to answer its first statements, and this store only sets the scene.
+        PostgresCoordination(settings: try CoordinationSettings(url: server.url, password: server.password), logger: Logger(label: "test"),
+                             statementTimeout: .seconds(30))
     }
 
     @Test func aControllersLeaseIsRefusedWithItsHolderNamed() async throws {

@@ -53,7 +53,7 @@ struct WatchCoordinationTests {
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let settings = try CoordinationSettings(url: server.url, password: server.password)
-        let store = PostgresCoordination(settings: settings, logger: Logger(label: "test"))
+        let store = PostgresCoordination(settings: settings, logger: Logger(label: "test"), statementTimeout: .seconds(30))
         try await store.withRunning { store in
             var joined = false
             for _ in 0..<100 where !joined {
