@@ -120,11 +120,19 @@ public final class WatchedRepository: @unchecked Sendable {
     }
 
     /// Commits `status` to the status branch (signed with the controller's key when it has one) and pushes it. When
-    /// someone else pushed first, fetches and commits again on the new tip, so both writers' commits survive.
+    /// someone else pushed first, fetches and commits again on the new tip, so both writers' commits survive. Throws
+    /// ``StatusFenced`` when the status has an owner and a later owner recorded the environment's status since.
     @discardableResult
     public func writeStatus(_ status: EnvironmentStatus) async throws -> ObjectID {
         let file = FileChange.write(EnvironmentStatus.path(of: status.environment), Data(try status.yaml().utf8))
         return try await commitAndPush(branch: statusBranch, remoteRef: statusRef) {
+            // The status branch's own fence: checked on every attempt against the tip just fetched, so a status of a
+            // replica that lost its lease cannot land over the new owner's (a push racing the new owner's is
+            // rejected, fetched, and checked again).
+            if let stamp = status.owner, let recorded = try self.latestStatus(of: status.environment)?.owner,
+               !stamp.mayFollow(recorded) {
+                throw StatusFenced(environment: status.environment, stamp: stamp, recorded: recorded)
+            }
             if let signer = self.signer {
                 return try await self.repository.signedCommit(changes: [file], onBranch: self.statusBranch,
                                                               message: status.commitMessage, author: self.signature(),

@@ -150,4 +150,44 @@ struct StatusBranchTests {
         let files = try await config.inRemote(["ls-tree", "-r", "--name-only", "pinwheel/status"])
         #expect(files.contains("Environments/e/status.yaml") && files.contains("Environments/f/status.yaml"))
     }
+
+    /// A replica that lost its lease while it was about to publish: its push, built on a tip it fetched before the
+    /// new owner recorded, is rejected, fetched again, and then refused by the status branch's own fence, so the new
+    /// owner's status stays the newest. Another environment's status is not fenced by it.
+    @Test func aFormerOwnersStatusDoesNotLandOverTheNewOwners() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pinwheel-fence-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory + "/work/Environments/e", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data("x".utf8).write(to: URL(fileURLWithPath: directory + "/work/Environments/e/README"))
+        let config = try await ConfigRemote(from: directory + "/work", in: directory)
+        func replica(_ name: String) async throws -> WatchedRepository {
+            let watched = try await WatchedRepository.open(url: config.remote, branch: "main", statusBranch: "pinwheel/status",
+                                                           cache: directory + "/cache-\(name)", remote: RemoteOptions(),
+                                                           author: Signature(name: "Pinwheel", email: "p@test"))
+            try await watched.fetch()
+            return watched
+        }
+        func status(_ environment: String, _ message: String, owner: LeaseStamp) -> EnvironmentStatus {
+            var status = EnvironmentStatus(environment: environment, desired: String(repeating: "a", count: 40), result: .converged,
+                                           message: message, time: "2026-12-07T00:00:00Z", active: .a, pins: [], hosts: [:])
+            status.owner = owner
+            return status
+        }
+        let former = try await replica("former")
+        let owner = try await replica("owner")
+        try await former.writeStatus(status("e", "former, while it held the lease", owner: LeaseStamp(replica: "former", epoch: 1)))
+        try await owner.fetch()
+        try await owner.writeStatus(status("e", "new owner", owner: LeaseStamp(replica: "owner", epoch: 2)))
+
+        await #expect(throws: StatusFenced.self) {
+            try await former.writeStatus(status("e", "former, stale", owner: LeaseStamp(replica: "former", epoch: 1)))
+        }
+        try await former.writeStatus(status("f", "former's other environment", owner: LeaseStamp(replica: "former", epoch: 1)))
+        try await owner.fetch()
+        #expect(try owner.latestStatus(of: "e")?.message == "new owner")
+        #expect(try owner.latestStatus(of: "f")?.message == "former's other environment")
+        let log = try await config.inRemote(["log", "--format=%B", "pinwheel/status"])
+        #expect(log.contains("new owner") && !log.contains("former, stale"), "\(log)")
+    }
 }
+

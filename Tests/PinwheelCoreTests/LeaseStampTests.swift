@@ -36,4 +36,14 @@ struct LeaseStampTests {
         // Statuses written before coordination existed read as having no owner.
         #expect(try EnvironmentStatus.parse(status.yaml()).owner == nil)
     }
+
+    @Test func aStatusIsNotRecordedOverALaterOwnersStatus() {
+        let owner = LeaseStamp(replica: "a", epoch: 4)
+        #expect(owner.mayFollow(nil))
+        #expect(owner.mayFollow(LeaseStamp(replica: "a", epoch: 4)))
+        #expect(owner.mayFollow(LeaseStamp(replica: "b", epoch: 3)))
+        #expect(!owner.mayFollow(LeaseStamp(replica: "b", epoch: 5)))
+        // The epoch decides, not the name: the same replica's own newer lease fences its older self too.
+        #expect(!owner.mayFollow(LeaseStamp(replica: "a", epoch: 5)))
+    }
 }

@@ -112,6 +112,11 @@ final class StatusPublisher: Sendable {
             if verifier != nil { warnings.withLock { $0[status.environment] = nil } }
             logger.info("status committed", metadata: ["env": "\(status.environment)", "status": "\(commit.short)",
                                                        "summary": "\(status.summary)"])
+        } catch let fenced as StatusFenced {
+            // The new owner records what it sees; what this replica remembers is stale from now on.
+            statuses.withLock { $0[status.environment] = nil }
+            logger.warning("not recording the status: a later owner recorded one", metadata: [
+                "env": "\(status.environment)", "owner": "\(fenced.recorded.replica)", "epoch": "\(fenced.recorded.epoch)"])
         } catch {
             logger.error("could not commit the status", metadata: ["env": "\(status.environment)", "error": "\(error)"])
         }

@@ -11,4 +11,13 @@ public struct LeaseStamp: Sendable, Hashable, Codable {
         self.replica = replica
         self.epoch = epoch
     }
+
+    /// Whether a status stamped with this may still be recorded on a status branch whose newest status of the
+    /// environment was recorded under `recorded`: not once a later owner (a higher epoch) has recorded there, so a
+    /// replica that lost its lease between its last check and its push cannot write over the new owner's word. A
+    /// status recorded without an owner (a controller alone, an `apply` without the lease) fences nothing.
+    public func mayFollow(_ recorded: LeaseStamp?) -> Bool {
+        guard let recorded else { return true }
+        return recorded.epoch <= epoch
+    }
 }
