@@ -319,6 +319,10 @@ public actor Controller {
             applied[name] = nil
             guard let current = running[name] else { return true }
             current.task.cancel()
+            // Its lease is released once the rollout has stopped at its safe point, not left to lapse.
+            if let coordination {
+                Task { await current.task.value; await coordination.stopped(name) }
+            }
             return false
         }
     }

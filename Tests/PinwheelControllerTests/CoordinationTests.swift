@@ -48,9 +48,9 @@ struct CoordinationTests {
         let server: PostgresServer
         let logs: CapturedLogs
 
-        func replica(_ name: String, metrics: TestMetrics? = nil) throws -> Replica {
+        func replica(_ name: String, metrics: TestMetrics? = nil, timing: LeaseTiming = CoordinationTests.timing) throws -> Replica {
             let settings = try CoordinationSettings(url: server.url, password: server.password)
-            let keeper = LeaseKeeper(replica: name, settings: settings, timing: CoordinationTests.timing, logger: logs.logger(),
+            let keeper = LeaseKeeper(replica: name, settings: settings, timing: timing, logger: logs.logger(),
                                      metricsFactory: metrics)
             let configuration = ControllerConfiguration(
                 repository: config.remote, interval: .milliseconds(100), driftInterval: .seconds(3600),
@@ -275,4 +275,44 @@ struct CoordinationTests {
         #expect(hosts.allSatisfy { $0.routed == .b })
         await replica.stop()
     }
+
+    /// A replica joins while another is in the middle of a paced rollout of an environment rendezvous now gives to the
+    /// newcomer: the rollout stops at its safe point (the pause) and its lease is released at once, so the newcomer
+    /// takes the environment over long before the lease could have lapsed.
+    @Test func anEnvironmentHandedOverMidRolloutIsReleasedOnceItsRolloutStops() async throws {
+        // Leases of 30 s renewed every second: lapsing would take 30 s after the last renewal.
+        let timing = LeaseTiming(duration: .seconds(30), renewDeadline: .seconds(20), retryPeriod: .seconds(1))
+        let world = try await world()
+        defer { world.server.stop() }
+        let (nameA, nameB) = try Self.splittingNames()
+        let a = try world.replica(nameA, timing: timing)
+        let converged = try await Self.eventually {
+            try Self.environments.allSatisfy { try world.status($0)?.result == .converged }
+        }
+        #expect(converged, "\(world.log)")
+        let moving = try #require(Self.environments.first { Rendezvous.owner(of: $0, among: [nameA, nameB]) == nameB })
+        let hosts = world.hosts(moving)
+        // The release comes with a policy that pauses a minute after the canary.
+        try world.fleet.write("Policies/local.yaml", """
+            rollout: {prepare: 20, canary: 1, batch: 1, pause: 60s, maxFailures: 0, onFailure: halt}
+            health: {retries: 40, interval: 250ms}
+            drift: heal
+
+            """)
+        _ = try await world.release(moving, "hello-service==1.1.0")
+        let canary = try await Self.eventually { hosts.contains { $0.routed == .b } }
+        #expect(canary, "\(world.log)")
+        let before = try #require(await a.keeper.epoch(for: moving))
+        let joined = ContinuousClock.now
+        let b = try world.replica(nameB, timing: timing)
+        let takenOver = try await Self.eventually(.seconds(25)) { await b.keeper.epoch(for: moving) != nil }
+        #expect(takenOver, "\(world.log)")
+        #expect(ContinuousClock.now - joined < timing.duration.duration, "taken over before the lease could lapse")
+        #expect(await a.keeper.epoch(for: moving) == nil)
+        let after = try #require(await b.keeper.epoch(for: moving))
+        #expect(after > before)
+        await b.stop()
+        await a.stop()
+    }
 }
+

@@ -25,6 +25,9 @@ public actor LeaseKeeper {
     /// nothing is acquired before the replica knows what exists.
     private var tracked: Set<String>?
     private var holdings: [String: LeaseHolding] = [:]
+    /// Leases handed over while their environment's rollout was still stopping, by epoch: released when the controller
+    /// says it stopped (``stopped(_:)``), so the new owner need not wait out the lease duration.
+    private var draining: [String: Int64] = [:]
     private var replicas: [String] = []
     private var leases: [LeaseRecord] = []
     private var storeProblem: String?
@@ -229,15 +232,32 @@ public actor LeaseKeeper {
     }
 
     /// Another replica owns `environment` now (or it is gone): this one stops acting on it, then releases the lease
-    /// at once when nothing was running, or lets it lapse (the new owner takes it after the lease duration) when a
-    /// rollout was still stopping.
+    /// at once when nothing was running, or as soon as the controller says the rollout that was running has stopped
+    /// at its safe point (``stopped(_:)``); should that never come, the lease lapses by itself.
     private func handOver(_ environment: String, reason: String) async {
         guard let holding = holdings.removeValue(forKey: environment) else { return }
         logger.info("handing the environment over", metadata: ["env": "\(environment)", "epoch": "\(holding.epoch)", "reason": "\(reason)"])
         let idle = await listener?(.lost(environment: environment, reason: reason)) ?? true
-        guard idle else { return }
+        guard idle else {
+            draining[environment] = holding.epoch
+            return
+        }
+        await release(environment, epoch: holding.epoch)
+    }
+
+    /// The rollout of an environment this replica lost has stopped. A lease handed over (not one lost at its renew
+    /// deadline, which is no longer this replica's to release) is released now, so its new owner takes it at its next
+    /// retry period.
+    public func stopped(_ environment: String) async {
+        guard let epoch = draining.removeValue(forKey: environment), holdings[environment] == nil else { return }
+        await release(environment, epoch: epoch)
+    }
+
+    private func release(_ environment: String, epoch: Int64) async {
         do {
-            try await store.release(environment, holder: replica, epoch: holding.epoch)
+            // Only this holder's row at this epoch: a lease taken over in the meantime is left alone.
+            try await store.release(environment, holder: replica, epoch: epoch)
+            logger.info("released the lease", metadata: ["env": "\(environment)", "epoch": "\(epoch)"])
         } catch {
             logger.warning("could not release the lease; it lapses by itself", metadata: ["env": "\(environment)", "error": "\(error)"])
         }
@@ -264,6 +284,11 @@ public actor LeaseKeeper {
             try? await store.release(environment, holder: replica, epoch: holding.epoch)
         }
         holdings = [:]
+        // The controller's steps have finished before a graceful stop: what was draining has stopped too.
+        for (environment, epoch) in draining.sorted(by: { $0.key < $1.key }) {
+            try? await store.release(environment, holder: replica, epoch: epoch)
+        }
+        draining = [:]
         do {
             try await store.leave(replica)
         } catch {
