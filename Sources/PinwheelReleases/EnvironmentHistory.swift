@@ -100,6 +100,8 @@ public struct EnvironmentHistory: Encodable, Sendable {
         public var switched: [String]?
         /// Each bake's verdict, one line per stage (`bake:`, `analysis:` in the policy).
         public var analysis: [String]?
+        /// With several controllers: the replica that recorded it and its lease epoch, so a takeover shows.
+        public var owner: LeaseStamp?
 
         init(_ commit: CommitInfo, _ record: StatusRecord) {
             statusCommit = commit.id.hex
@@ -114,6 +116,7 @@ public struct EnvironmentHistory: Encodable, Sendable {
             supersededBy = record.supersededBy
             switched = record.switched
             analysis = record.analysis.isEmpty ? nil : record.analysis
+            owner = record.owner
             if !["converged", "progressing"].contains(record.result) {
                 reason = Self.reason(in: commit.message)
             }

@@ -46,4 +46,13 @@ struct LeaseStampTests {
         // The epoch decides, not the name: the same replica's own newer lease fences its older self too.
         #expect(!owner.mayFollow(LeaseStamp(replica: "a", epoch: 5)))
     }
+
+    @Test func theOwnerIsReadBackFromTheTrailersForHistory() throws {
+        let owned = Self.status(owner: LeaseStamp(replica: "ctl-2-4711", epoch: 7))
+        let record = try #require(StatusRecord.parse(summary: owned.summary, trailers: AdmissionOverrideTests.trailers(owned)))
+        #expect(record.owner == LeaseStamp(replica: "ctl-2-4711", epoch: 7))
+        let alone = Self.status(owner: nil)
+        #expect(try #require(StatusRecord.parse(summary: alone.summary, trailers: AdmissionOverrideTests.trailers(alone))).owner == nil)
+    }
 }
+

@@ -22,6 +22,9 @@ public struct StatusRecord: Sendable, Hashable, Codable {
     public var supersededBy: String?
     /// The hosts the interrupted rollout had switched (`Pinwheel-Switched`).
     public var switched: [String]?
+    /// The controller replica that recorded it and its lease epoch (`Pinwheel-Replica`, `Pinwheel-Epoch`), with several
+    /// controllers; nil for a controller alone.
+    public var owner: LeaseStamp?
     /// Each bake's verdict in one line (`Pinwheel-Analysis`, one per stage): `canary: failed — error-ratio = 0.5, …`.
     public var analysis: [String] = []
 
@@ -66,6 +69,9 @@ public struct StatusRecord: Sendable, Hashable, Codable {
         record.supersededBy = value("Pinwheel-Superseded-By")?.lowercased()
         record.switched = value("Pinwheel-Switched").map {
             $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let replica = value("Pinwheel-Replica"), let epoch = value("Pinwheel-Epoch").flatMap({ Int64($0) }) {
+            record.owner = LeaseStamp(replica: replica, epoch: epoch)
         }
         record.analysis = trailers.filter { $0.key.caseInsensitiveCompare("Pinwheel-Analysis") == .orderedSame }
             .map { $0.value.trimmingCharacters(in: .whitespaces) }

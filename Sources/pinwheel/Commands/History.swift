@@ -119,6 +119,7 @@ struct History: AsyncParsableCommand {
                     if let switched = applied.switched, !switched.isEmpty { line += " after switching \(switched.joined(separator: ", "))" }
                 }
                 if let code = applied.code { line += "  (\(code)\(applied.step.map { " at \($0)" } ?? ""))" }
+                if let owner = applied.owner { line += "  by \(owner.replica) (epoch \(owner.epoch))" }
                 if let signature = applied.statusSignature {
                     line += signature == "verified" ? "  [verified]" : "  [NOT VERIFIED: \(applied.statusSignatureDetail ?? signature)]"
                 }
