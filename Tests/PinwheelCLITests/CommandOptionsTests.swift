@@ -1,4 +1,5 @@
 import Foundation
+import PinwheelTestSupport
 import PinwheelCore
 import Testing
 
