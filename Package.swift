@@ -248,10 +248,24 @@ let package = Package(
         // executable itself for its terminal rendering (progress lines).
         .testTarget(
             name: "PinwheelCLITests",
-            dependencies: ["pinwheel", "PinwheelGit", "PinwheelCore", "PinwheelEngine", "PinwheelFleet", "PinwheelTestSupport",
-                           "PinwheelController", "PinwheelCoordination",
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: ["pinwheel", "PinwheelGit", "PinwheelConfig", "PinwheelCore", "PinwheelEngine", "PinwheelFleet",
+                           "PinwheelTestSupport", "PinwheelController", "PinwheelWebhooks"]
         ),
+        // The command-line suites that start heavy processes, each target in a process of its own under scripts/test so
+        // that a loaded two-core machine does not run them beside each other: canary analysis against a real Prometheus,
+        .testTarget(
+            name: "PinwheelAnalysisTests",
+            dependencies: ["PinwheelController", "PinwheelCore", "PinwheelTestSupport"]
+        ),
+        // several `watch` replicas and `apply` sharing a real PostgreSQL,
+        .testTarget(
+            name: "PinwheelReplicaTests",
+            dependencies: ["PinwheelCoordination", "PinwheelCore", "PinwheelTestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
+        // `pinwheel watch` as a process (signals, systemd's notify protocol, the status page in a browser),
+        .testTarget(name: "PinwheelWatchProcessTests", dependencies: ["PinwheelFleet", "PinwheelTestSupport"]),
+        // and the Debian package (a release build when PINWHEEL_PACKAGE does not name one).
+        .testTarget(name: "PinwheelDebianPackageTests", dependencies: ["PinwheelTestSupport"]),
         .testTarget(name: "PinwheelReleasesTests", dependencies: ["PinwheelReleases", "PinwheelConfig", "PinwheelCore", "PinwheelGit", "PinwheelTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -87,6 +87,24 @@ extension Repository {
     /// `parent` (or from not existing) to it. Lock held.
     func writeCommit(tree treeID: ObjectID, parent: ObjectID?, refName: String, message: String,
                      author: Signature, committer: Signature) throws(GitError) -> ObjectID {
+        var commitOID = git_oid()
+        try withCommitParts(tree: treeID, parent: parent, author: author, committer: committer) { (tree, parents, a, c) throws(GitError) -> Void in
+            try check(git_commit_create(&commitOID, handle, nil, a, c, nil, message, tree, parents.count, parents.baseAddress),
+                      "write commit")
+        }
+        let newID = ObjectID(commitOID)
+        try moveReference(refName, from: parent, to: newID, message: message)
+        return newID
+    }
+
+    /// What every new commit object is made of, looked up as libgit2 takes them and freed after `body`: the tree, the
+    /// parents (none, or `parent`) and both signatures. A commit written (`writeCommit`) and a commit's text to sign
+    /// (`commitContent`) differ only in what they make of them. Lock held.
+    func withCommitParts<T>(
+        tree treeID: ObjectID, parent: ObjectID?, author: Signature, committer: Signature,
+        _ body: (_ tree: OpaquePointer?, _ parents: UnsafeMutableBufferPointer<OpaquePointer?>,
+                 _ author: UnsafePointer<git_signature>, _ committer: UnsafePointer<git_signature>) throws(GitError) -> T
+    ) throws(GitError) -> T {
         var treeOID = treeID.oid
         var tree: OpaquePointer?
         try check(git_tree_lookup(&tree, handle, &treeOID), "read tree \(treeID.short)")
@@ -94,20 +112,19 @@ extension Repository {
         var parentCommit: OpaquePointer?
         if let parent { parentCommit = try lookupCommit(parent) }
         defer { if let parentCommit { git_commit_free(parentCommit) } }
-
-        var commitOID = git_oid()
-        try author.withGitSignature { (a) throws(GitError) in
-            try committer.withGitSignature { (c) throws(GitError) in
+        return try author.withGitSignature { (a) throws(GitError) -> T in
+            try committer.withGitSignature { (c) throws(GitError) -> T in
                 var parents: [OpaquePointer?] = parentCommit.map { [$0] } ?? []
-                let rc = parents.withUnsafeMutableBufferPointer { buffer in
-                    git_commit_create(&commitOID, handle, nil, a, c, nil, message, tree, buffer.count, buffer.baseAddress)
+                let result: Result<T, GitError> = parents.withUnsafeMutableBufferPointer { pointers in
+                    do throws(GitError) {
+                        return .success(try body(tree, pointers, a, c))
+                    } catch {
+                        return .failure(error)
+                    }
                 }
-                try check(rc, "write commit")
+                return try result.get()
             }
         }
-        let newID = ObjectID(commitOID)
-        try moveReference(refName, from: parent, to: newID, message: message)
-        return newID
     }
 
     /// Compare-and-swaps `refName` from `parent` (or from not existing) to `newID`. Lock held.

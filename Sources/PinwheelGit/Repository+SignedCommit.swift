@@ -36,23 +36,11 @@ extension Repository {
     /// The text of a commit object with `tree` and `parent`, not written: what a signature covers. Lock held.
     func commitContent(tree treeID: ObjectID, parent: ObjectID?, message: String,
                        author: Signature, committer: Signature) throws(GitError) -> String {
-        var treeOID = treeID.oid
-        var tree: OpaquePointer?
-        try check(git_tree_lookup(&tree, handle, &treeOID), "read tree \(treeID.short)")
-        defer { git_tree_free(tree) }
-        var parentCommit: OpaquePointer?
-        if let parent { parentCommit = try lookupCommit(parent) }
-        defer { if let parentCommit { git_commit_free(parentCommit) } }
         var buffer = git_buf()
         defer { git_buf_dispose(&buffer) }
-        try author.withGitSignature { (a) throws(GitError) in
-            try committer.withGitSignature { (c) throws(GitError) in
-                var parents: [OpaquePointer?] = parentCommit.map { [$0] } ?? []
-                let rc = parents.withUnsafeMutableBufferPointer { pointers in
-                    git_commit_create_buffer(&buffer, handle, a, c, nil, message, tree, pointers.count, pointers.baseAddress)
-                }
-                try check(rc, "build commit")
-            }
+        try withCommitParts(tree: treeID, parent: parent, author: author, committer: committer) { (tree, parents, a, c) throws(GitError) -> Void in
+            try check(git_commit_create_buffer(&buffer, handle, a, c, nil, message, tree, parents.count, parents.baseAddress),
+                      "build commit")
         }
         return Self.string(buffer)
     }

@@ -28,14 +28,25 @@ enum Main {
             } else {
                 try command.run()
             }
-        } catch let error as ExitError {
-            if let line = error.line { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-            Foundation.exit(error.code)
         } catch {
+            if let exit = ExitError.thrown(in: error) {
+                if var line = exit.line {
+                    // A mistake found by a command's `validate()`: its usage line too, as for a mistake in parsing.
+                    if exit.code == 2, let command = ExitError.command(in: error) {
+                        line += "\nUsage: \(PinwheelCommand.usageString(for: command))\n"
+                            + "  See 'pinwheel help \(command._commandName)' for more information."
+                    }
+                    FileHandle.standardError.write(Data((line + "\n").utf8))
+                }
+                Foundation.exit(exit.code)
+            }
             if PinwheelCommand.exitCode(for: error) == .validationFailure {
-                // Argument errors exit with 2, the convention of most Unix tools, so scripts can tell
-                // "you called it wrong" from "the config is invalid" (1).
-                FileHandle.standardError.write(Data((PinwheelCommand.fullMessage(for: error) + "\n").utf8))
+                // A mistake in parsing (an unknown option, a missing argument) exits with 2, the convention of most Unix
+                // tools, so scripts can tell "you called it wrong" from "the config is invalid" (1); said like every
+                // other usage error.
+                var message = PinwheelCommand.fullMessage(for: error)
+                if message.hasPrefix("Error: ") { message = "pinwheel: error: " + message.dropFirst("Error: ".count) }
+                FileHandle.standardError.write(Data((message + "\n").utf8))
                 Foundation.exit(2)
             }
             if PinwheelCommand.exitCode(for: error) == .failure {

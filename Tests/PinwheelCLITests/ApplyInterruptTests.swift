@@ -30,7 +30,7 @@ struct ApplyInterruptTests {
         let err = "\(fleet.directory)/apply.err"
         for path in [out, err] { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         let apply = Process()
-        apply.executableURL = CLIRunner.productsDirectory.appendingPathComponent("pinwheel")
+        apply.executableURL = CLIRunner.executable
         apply.arguments = ["apply", "fleet", "--repo", fleet.config] + fleet.allowIdentityArguments
         apply.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
         apply.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))

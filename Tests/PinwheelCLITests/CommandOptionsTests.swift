@@ -1,4 +1,5 @@
 import Foundation
+import PinwheelTestSupport
 import PinwheelCore
 import Testing
 
@@ -59,6 +60,16 @@ struct CommandOptionsTests {
         #expect(missing.stderr.hasPrefix("pinwheel: error: "), "\(missing.stderr)")
         let unknownOption = try CLIRunner.run(["show", "production", "--no-such-option"])
         #expect(unknownOption.status == 2, "\(unknownOption.stderr)")
+        #expect(unknownOption.stderr.hasPrefix("pinwheel: error: Unknown option '--no-such-option'"), "\(unknownOption.stderr)")
+        // A mistake a command's validate() finds is the same ExitError as any other, said with the command's usage.
+        let badLimit = try CLIRunner.run(["history", "production", "--limit", "0"])
+        #expect(badLimit.status == 2, "\(badLimit.stderr)")
+        #expect(badLimit.stderr.hasPrefix("pinwheel: error: --limit must be at least 1\nUsage: pinwheel history "), "\(badLimit.stderr)")
+        #expect(badLimit.stderr.contains("See 'pinwheel help history' for more information."), "\(badLimit.stderr)")
+        let groupMistake = try CLIRunner.run(["watch", "--repo", "/nonexistent", "--prometheus-token-env", "TOKEN"])
+        #expect(groupMistake.status == 2, "\(groupMistake.stderr)")
+        #expect(groupMistake.stderr.hasPrefix("pinwheel: error: --prometheus-token-file and --prometheus-token-env are for --prometheus"),
+                "\(groupMistake.stderr)")
         let directory = try TemporaryDirectory()
         try directory.copyExampleConfig()
         let unknownEnvironment = try CLIRunner.run(["show", "nowhere", "--repo", directory.path])

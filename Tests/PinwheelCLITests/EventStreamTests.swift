@@ -72,7 +72,7 @@ struct EventStreamTests {
         let log = "\(fleet.directory)/watch.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let watch = Process()
-        watch.executableURL = CLIRunner.productsDirectory.appendingPathComponent("pinwheel")
+        watch.executableURL = CLIRunner.executable
         watch.arguments = ["watch", "--repo", config.remote, "--interval", "200ms", "--cache", "\(fleet.directory)/cache",
                            "--log-format", "json", "--notify", "webhook=env:PINWHEEL_TEST_UNSET_HOOK"] + fleet.allowIdentityArguments
         watch.standardOutput = FileHandle.nullDevice

@@ -1,4 +1,5 @@
 import Foundation
+import PinwheelTestSupport
 import Testing
 
 /// `validate --rev`, `show --rev` and `diff` read commits through libgit2, with no work tree involved.

@@ -1,4 +1,5 @@
 import Foundation
+import PinwheelTestSupport
 import Testing
 
 /// `validate`, `show` and `diff` with the lock files uv writes (the fixtures of PinwheelCoreTests).

@@ -48,7 +48,7 @@ struct LogsAndExecCommandTests {
         signal(SIGPIPE, SIG_IGN)
         let fleet = try await deployedFleet()
         let quote = { (word: String) in "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        let words = [CLIRunner.productsDirectory.appendingPathComponent("pinwheel").path, "exec", "fleet", "--repo", fleet.config]
+        let words = [CLIRunner.executable.path, "exec", "fleet", "--repo", fleet.config]
             + fleet.allowIdentityArguments
             + ["--one", "--", "python", "-c", "import sys; print('tty', sys.stdin.isatty()); print('got', input()); raise SystemExit(4)"]
         let process = Process()
@@ -90,7 +90,7 @@ struct LogsAndExecCommandTests {
         _ = FileManager.default.createFile(atPath: output, contents: nil)
         _ = FileManager.default.createFile(atPath: errors, contents: nil)
         let process = Process()
-        process.executableURL = CLIRunner.productsDirectory.appendingPathComponent("pinwheel")
+        process.executableURL = CLIRunner.executable
         process.arguments = ["logs", "fleet", "-f", "--program", "worker", "--slot", "A", "-n", "1", "--repo", fleet.config]
             + fleet.allowIdentityArguments
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))

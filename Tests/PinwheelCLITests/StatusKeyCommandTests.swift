@@ -76,7 +76,7 @@ struct StatusKeyCommandTests {
         let keys = try TemporaryDirectory()
         let own = try key("controller", in: keys)
 
-        let signing = try WatchProcessTests.Watcher(remote: config.remote, allow: place.path, cache: place.path + "/cache",
+        let signing = try WatchProcess(remote: config.remote, allow: place.path, cache: place.path + "/cache",
                                                     log: place.path + "/signed.log", extra: ["--status-signing-key", own])
         try await signing.waitFor("status committed")
         signing.signal(SIGTERM)
@@ -92,7 +92,7 @@ struct StatusKeyCommandTests {
         #expect(marks.split(separator: "\n") == ["G"], "\(marks)")
         #expect(try config.status(of: "production")?.result == .invalid)
 
-        let unsigned = try WatchProcessTests.Watcher(remote: config.remote, allow: place.path, cache: place.path + "/cache2",
+        let unsigned = try WatchProcess(remote: config.remote, allow: place.path, cache: place.path + "/cache2",
                                                      log: place.path + "/unsigned.log")
         try await unsigned.waitFor("the status branch is trusted unsigned")
         unsigned.signal(SIGTERM)

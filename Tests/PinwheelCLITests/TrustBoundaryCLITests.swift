@@ -144,7 +144,7 @@ struct TrustBoundaryCLITests {
         let log = folder.path + "/watch.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
-        process.executableURL = CLIRunner.productsDirectory.appendingPathComponent("pinwheel")
+        process.executableURL = CLIRunner.executable
         // Port 9 on loopback: nothing listens, every poll fails and is logged with the URL in its error.
         process.arguments = ["watch", "--repo", "http://x-access-token:\(token)@127.0.0.1:9/config\u{1B}[31m.git",
                              "--cache", folder.path + "/cache", "--interval", "200ms",

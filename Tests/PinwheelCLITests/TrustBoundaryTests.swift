@@ -58,7 +58,7 @@ struct TrustBoundaryTests {
                 .replacingOccurrences(of: "root: \(fleet.hostFolder(0))/srv\n", with: "root: \(controllerRoot)\n")
         }
         let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
-        let watcher = try WatchProcessTests.Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache",
+        let watcher = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache",
                                                     log: "\(fleet.directory)/watch.log")
         defer {
             watcher.signal(SIGTERM)

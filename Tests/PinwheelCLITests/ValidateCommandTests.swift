@@ -1,4 +1,5 @@
 import Foundation
+import PinwheelTestSupport
 import Testing
 
 @Suite("pinwheel validate, show")

@@ -1,4 +1,5 @@
 import Foundation
+import PinwheelTestSupport
 import Testing
 
 /// `pinwheel --version` says what the repository's VERSION file says: the one place the version is written.

@@ -165,18 +165,10 @@ struct ControllerAnalysisTests {
         defer { receiver.stop() }
         let source = Errors()
         let fleet = try InMemoryTestFleet(hosts: 3)
-        let notify = """
-            notify:
-              - type: webhook
-                url: {env: PINWHEEL_HOOK_URL}
-
-            """
-        try fleet.write("Policies/local.yaml", Self.policy + notify)
+        try fleet.write("Policies/local.yaml", Self.policy + HookReceiver.policyWebhook)
         let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
         let logs = CapturedLogs()
-        let environment = ["PINWHEEL_HOOK_URL": receiver.url("webhook")]
-        let notifier = Notifier(logger: logs.logger(), metrics: ControllerMetrics(factory: TestMetrics()),
-                                readURL: { try NotificationURL.read($0, environment: environment) })
+        let notifier = receiver.notifier(logs: logs)
         var configuration = NotificationFleetTests.configuration(fleet, config)
         configuration.metricSource = source
         let controller = Controller(configuration: configuration, logger: logs.logger(), notifier: notifier, agents: fleet.agents)
@@ -194,7 +186,7 @@ struct ControllerAnalysisTests {
         try await Task.sleep(for: .seconds(3))
         #expect(await notifier.settle(timeout: .seconds(30)))
 
-        let received = try receiver.accepted("webhook").map { try JSONDecoder().decode(NotificationEvent.self, from: Data($0)) }
+        let received = try receiver.events()
         let held = received.filter { $0.event == .held }
         #expect(held.count == 1, "once per hold, not at every interval: \(received.map(\.event))")
         #expect(held.first?.commit == release)

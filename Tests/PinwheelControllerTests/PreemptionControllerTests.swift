@@ -1,5 +1,4 @@
 import Foundation
-import MetricsTestKit
 import PinwheelCore
 import PinwheelFleet
 import PinwheelTestSupport
@@ -112,23 +111,15 @@ struct PreemptionControllerTests {
         let receiver = try await HookReceiver(failingFirst: [:])
         defer { receiver.stop() }
         let fleet = try InMemoryTestFleet(hosts: 3)
-        let notify = """
-            notify:
-              - type: webhook
-                url: {env: PINWHEEL_HOOK_URL}
-
-            """
-        try fleet.write("Policies/local.yaml", InMemoryTestFleet.defaultPolicy + notify)
+        try fleet.write("Policies/local.yaml", InMemoryTestFleet.defaultPolicy + HookReceiver.policyWebhook)
         let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
         let logs = CapturedLogs()
-        let environment = ["PINWHEEL_HOOK_URL": receiver.url("webhook")]
-        let notifier = Notifier(logger: logs.logger(), metrics: ControllerMetrics(factory: TestMetrics()),
-                                readURL: { try NotificationURL.read($0, environment: environment) })
+        let notifier = receiver.notifier(logs: logs)
         let controller = Controller(configuration: NotificationFleetTests.configuration(fleet, config), logger: logs.logger(),
                                     notifier: notifier, agents: fleet.agents)
         await controller.poll()
         await controller.settle()
-        try fleet.write("Policies/local.yaml", Self.pacedPolicy(pause: "10m") + notify)
+        try fleet.write("Policies/local.yaml", Self.pacedPolicy(pause: "10m") + HookReceiver.policyWebhook)
         try fleet.setPins(.b, "hello-service==1.1.0")
         try fleet.setActive(.b)
         let release = try await config.commitAndPush("fleet: release hello-service 1.1.0, one host at a time")
@@ -139,7 +130,7 @@ struct PreemptionControllerTests {
         await controller.settle()
         #expect(await notifier.settle(timeout: .seconds(30)))
 
-        let received = try receiver.accepted("webhook").map { try JSONDecoder().decode(NotificationEvent.self, from: Data($0)) }
+        let received = try receiver.events()
         let superseded = try #require(received.first { $0.event == .superseded }, "\(received.map(\.event))")
         #expect(superseded.commit == release)
         #expect(superseded.result == "superseded")

@@ -5,37 +5,6 @@ import PinwheelTestSupport
 import Testing
 @testable import PinwheelController
 
-/// An ed25519 key made with ssh-keygen for git's SSH signing.
-struct SigningKey {
-    let principal: String
-    let path: String
-
-    static func make(_ name: String, in folder: String) async throws -> SigningKey {
-        let path = "\(folder)/\(name)"
-        let made = try await Shell.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", path])
-        try #require(made.status == 0, "ssh-keygen: \(made.standardError)")
-        return SigningKey(principal: "\(name)@example.com", path: path)
-    }
-
-    /// `alice@example.com ssh-ed25519 AAAA…`, a line of an allowed-signers file.
-    func allowedSignersLine() throws -> String {
-        let fields = try String(contentsOfFile: path + ".pub", encoding: .utf8).split(separator: " ")
-        return "\(principal) \(fields[0]) \(fields[1])"
-    }
-}
-
-extension ConfigRemote {
-    /// Commits everything changed (or nothing) signed with `key` (git's `gpg.format=ssh`) and pushes it.
-    @discardableResult
-    func signedCommitAndPush(_ message: String, key: SigningKey, author: String = "Alice") async throws -> String {
-        try await inWork(["add", "-A"])
-        try await inWork(["-c", "gpg.format=ssh", "-c", "user.signingkey=\(key.path)", "-c", "user.name=\(author)",
-                          "-c", "user.email=\(author.lowercased())@example.com", "commit", "-S", "-q", "--allow-empty", "-m", message])
-        try await inWork(["push", "-q", "origin", "main"])
-        return try await head()
-    }
-}
-
 /// `verify: {signatures: required}` against in-memory hosts, a real bare remote and commits signed with
 /// ssh-keygen keys: the controller's --allowed-signers trusts Alice only.
 // Serialized: each test checks that no signature file is left in the temporary folder, which another one's check may
@@ -62,28 +31,11 @@ struct SignedCommitTests {
     }
 
     func world() async throws -> World {
-        let fleet = try InMemoryTestFleet(hosts: 2)
-        try fleet.write("Policies/local.yaml", """
-            rollout: {prepare: 20, canary: 1, batch: 50%, pause: 0s, maxFailures: 0, onFailure: halt}
-            health: {retries: 20, interval: 250ms}
-            verify: {signatures: required}
-
-            """)
-        let keys = "\(fleet.directory)/keys"
-        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
-        let alice = try await SigningKey.make("alice", in: keys)
-        let mallory = try await SigningKey.make("mallory", in: keys)
-        // The controller's own trust roots, outside the config repository.
-        let allowed = "\(keys)/allowed_signers"
-        try (alice.allowedSignersLine() + "\n").write(toFile: allowed, atomically: false, encoding: .utf8)
-        let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
+        let scene = try await SignedScene.make()
         let logs = CapturedLogs()
-        let configuration = ControllerConfiguration(
-            repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
-            cacheDirectory: "\(fleet.directory)/cache", authorName: "Pinwheel", authorEmail: "pinwheel@test",
-            controlDirectory: "\(fleet.directory)/cm", allowedIdentityFolders: [fleet.directory], allowedSigners: allowed)
-        return World(fleet: fleet, config: config, logs: logs, controller: Controller(configuration: configuration, logger: logs.logger(), agents: fleet.agents),
-                     alice: alice, mallory: mallory)
+        return World(fleet: scene.fleet, config: scene.config, logs: logs,
+                     controller: Controller(configuration: scene.configuration(), logger: logs.logger(), agents: scene.fleet.agents),
+                     alice: scene.alice, mallory: scene.mallory)
     }
 
     static func leftovers() throws -> [String] {

@@ -83,37 +83,22 @@ struct SignedStatusTests {
     /// The controller's configuration: Alice's key trusted for commits, its own key signing statuses.
     static func configuration(fleet: InMemoryTestFleet, config: ConfigRemote, own: SigningKey,
                               allowedSigners: String) -> ControllerConfiguration {
-        var configuration = ControllerConfiguration(
-            repository: config.remote, interval: .milliseconds(200), driftInterval: .seconds(3600),
-            cacheDirectory: "\(fleet.directory)/cache", authorName: "Pinwheel", authorEmail: "pinwheel@test",
-            controlDirectory: "\(fleet.directory)/cm", allowedIdentityFolders: [fleet.directory], allowedSigners: allowedSigners)
+        var configuration = SignedScene.configuration(fleet: fleet, config: config, allowedSigners: allowedSigners)
         configuration.statusSigningKey = own.path
         return configuration
     }
 
     func world() async throws -> World {
-        let fleet = try InMemoryTestFleet(hosts: 2)
-        try fleet.write("Policies/local.yaml", """
-            rollout: {prepare: 20, canary: 1, batch: 50%, pause: 0s, maxFailures: 0, onFailure: halt}
-            health: {retries: 20, interval: 250ms}
-            verify: {signatures: required}
-
-            """)
-        let keys = "\(fleet.directory)/keys"
-        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
-        let alice = try await SigningKey.make("alice", in: keys)
-        let mallory = try await SigningKey.make("mallory", in: keys)
-        let own = try await SigningKey.make("controller", in: keys)
-        let allowed = "\(keys)/allowed_signers"
-        try (alice.allowedSignersLine() + "\n").write(toFile: allowed, atomically: false, encoding: .utf8)
-        let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
+        let scene = try await SignedScene.make()
+        let own = try await SigningKey.make("controller", in: scene.keys)
+        let (fleet, config) = (scene.fleet, scene.config)
         let logs = CapturedLogs()
-        let configuration = Self.configuration(fleet: fleet, config: config, own: own, allowedSigners: allowed)
+        let configuration = Self.configuration(fleet: fleet, config: config, own: own, allowedSigners: scene.allowedSigners)
         let world = World(fleet: fleet, config: config, logs: logs,
                           controller: Controller(configuration: configuration, logger: logs.logger(), agents: fleet.agents),
-                          alice: alice, mallory: mallory, own: own, allowedSigners: allowed)
+                          alice: scene.alice, mallory: scene.mallory, own: own, allowedSigners: scene.allowedSigners)
         // Alice's signed start is the first thing applied.
-        _ = try await config.signedCommitAndPush("fleet: signed start", key: alice)
+        _ = try await config.signedCommitAndPush("fleet: signed start", key: scene.alice)
         await world.pollAndSettle()
         #expect(try world.status()?.result == .converged)
         return world

@@ -93,7 +93,7 @@ struct Apply: AsyncParsableCommand {
 
     func validate() throws {
         if let overrideReason, overrideReason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw ValidationError("--override needs a reason: what makes applying now right (it is recorded on the status branch)")
+            throw ExitError.usage("--override needs a reason: what makes applying now right (it is recorded on the status branch)")
         }
     }
 

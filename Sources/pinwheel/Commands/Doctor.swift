@@ -35,7 +35,7 @@ struct Doctor: AsyncParsableCommand {
 
     func validate() throws {
         if Self.bytes(slotSize) == nil {
-            throw ValidationError("--slot-size must be a size such as 512M or 2G, found \(slotSize)")
+            throw ExitError.usage("--slot-size must be a size such as 512M or 2G, found \(slotSize)")
         }
     }
 

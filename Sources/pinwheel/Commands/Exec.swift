@@ -39,7 +39,7 @@ struct Exec: AsyncParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        guard !command.isEmpty else { throw ValidationError("give the command after `--`, e.g. pinwheel exec production --one -- django-admin migrate --plan") }
+        guard !command.isEmpty else { throw ExitError.usage("give the command after `--`, e.g. pinwheel exec production --one -- django-admin migrate --plan") }
     }
 
     func run() async throws {

@@ -57,9 +57,9 @@ struct History: AsyncParsableCommand {
     var environment: String
 
     func validate() throws {
-        guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        guard limit >= 1 else { throw ExitError.usage("--limit must be at least 1") }
         if let since, Self.date(since) == nil {
-            throw ValidationError("--since \(since): give a date like 2026-11-20 or a time like 2026-11-20T14:00:00Z")
+            throw ExitError.usage("--since \(since): give a date like 2026-11-20 or a time like 2026-11-20T14:00:00Z")
         }
     }
 

@@ -33,7 +33,7 @@ struct Logs: AsyncParsableCommand {
     var follow = false
 
     func validate() throws {
-        guard (0...100_000).contains(n) else { throw ValidationError("-n is 0 to 100000") }
+        guard (0...100_000).contains(n) else { throw ExitError.usage("-n is 0 to 100000") }
     }
 
     func run() async throws {

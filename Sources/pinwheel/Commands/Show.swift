@@ -35,8 +35,8 @@ struct Show: ParsableCommand {
     var slot: String?
 
     func validate() throws {
-        if slot != nil, !sbom { throw ValidationError("--slot is for --sbom") }
-        if sbom, json { throw ValidationError("--sbom prints JSON already; leave out --json") }
+        if slot != nil, !sbom { throw ExitError.usage("--slot is for --sbom") }
+        if sbom, json { throw ExitError.usage("--sbom prints JSON already; leave out --json") }
     }
 
     func run() throws {

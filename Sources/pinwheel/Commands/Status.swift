@@ -30,7 +30,7 @@ struct Status: ParsableCommand {
     func validate() throws {
         if let deprecatedBranch, statusBranchOptions.statusBranch != EnvironmentStatus.defaultBranch,
            statusBranchOptions.statusBranch != deprecatedBranch {
-            throw ValidationError("--branch is the old name of --status-branch: give only --status-branch")
+            throw ExitError.usage("--branch is the old name of --status-branch: give only --status-branch")
         }
     }
 

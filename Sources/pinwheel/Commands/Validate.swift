@@ -52,7 +52,7 @@ struct Validate: AsyncParsableCommand {
 
     func validate() throws {
         if !trustedKeys.trusted.isEmpty, repository.rev == nil {
-            throw ValidationError("\(TrustedKeys.options) checks a commit: give --rev too")
+            throw ExitError.usage("\(TrustedKeys.options) checks a commit: give --rev too")
         }
     }
 

@@ -125,40 +125,36 @@ struct Watch: AsyncParsableCommand {
 
     func validate() throws {
         guard ConfigDuration(parsing: interval) != nil, ConfigDuration(parsing: driftInterval) != nil else {
-            throw ValidationError("durations are written like 500ms, 5s, 1m")
+            throw ExitError.usage("durations are written like 500ms, 5s, 1m")
         }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
-        guard (1...10_000).contains(maxConnections) else { throw ValidationError("--max-connections is a count from 1 to 10000") }
-        guard ["logfmt", "json"].contains(logFormat) else { throw ValidationError("--log-format must be logfmt or json") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ExitError.usage("unknown log level \(logLevel)") }
+        guard (1...10_000).contains(maxConnections) else { throw ExitError.usage("--max-connections is a count from 1 to 10000") }
+        guard ["logfmt", "json"].contains(logFormat) else { throw ExitError.usage("--log-format must be logfmt or json") }
         for flag in notify {
             do {
                 _ = try NotifyTarget(flag: flag)
             } catch {
-                throw ValidationError(error.description)
+                throw ExitError.usage(error.description)
             }
         }
         if let statusURL, !(statusURL.hasPrefix("http://") || statusURL.hasPrefix("https://")) || statusURL.contains("@") {
-            throw ValidationError("--status-url must be an http:// or https:// address without credentials")
+            throw ExitError.usage("--status-url must be an http:// or https:// address without credentials")
         }
-        guard parsedAuthor != nil else { throw ValidationError("--author must look like `Name <email>`") }
-        if webhookSecretEnvironment != nil && webhookSecretFile != nil {
-            throw ValidationError("give the webhook secret once: --webhook-secret-env or --webhook-secret-file")
-        }
-        if accessTokenEnvironment != nil && accessTokenFile != nil {
-            throw ValidationError("give the access token once: --access-token-env or --access-token-file")
-        }
+        guard parsedAuthor != nil else { throw ExitError.usage("--author must look like `Name <email>`") }
+        _ = try webhookSecretSource
+        _ = try accessTokenSource
         if listen == nil && (accessTokenEnvironment != nil || accessTokenFile != nil) {
-            throw ValidationError("--access-token-env and --access-token-file guard what --listen serves: give --listen too")
+            throw ExitError.usage("--access-token-env and --access-token-file guard what --listen serves: give --listen too")
         }
         if gitTokenEnvironment != nil, RemoteURL.isPlaintextToAnotherMachine(repo) {
-            throw ValidationError("--git-token-env with \(RemoteURL.redacted(repo)): a token is never sent over plain http:// to another "
+            throw ExitError.usage("--git-token-env with \(RemoteURL.redacted(repo)): a token is never sent over plain http:// to another "
                                   + "machine; use the repository's https:// URL")
         }
         if let listen {
             do {
                 _ = try ControlAddress(parsing: listen)
             } catch {
-                throw ValidationError("--listen \(listen): \(error)")
+                throw ExitError.usage("--listen \(listen): \(error)")
             }
         }
     }
@@ -210,16 +206,8 @@ struct Watch: AsyncParsableCommand {
         configuration.notify = notify.compactMap { try? NotifyTarget(flag: $0) }
         // Secrets are loaded before the controller starts: a missing one fails now, and the controller knows their
         // values to redact them from what the page and notifications show.
-        let secret: SecretBytes?
-        let accessToken: SecretBytes?
-        do {
-            secret = try (webhookSecretEnvironment.map { WebhookSecret.environment($0) }
-                ?? webhookSecretFile.map { WebhookSecret.file($0) })?.load()
-            accessToken = try (accessTokenEnvironment.map { WebhookSecret.environment($0) }
-                ?? accessTokenFile.map { WebhookSecret.file($0) })?.load()
-        } catch {
-            throw ExitError.usage("\(error)")
-        }
+        let secret = try webhookSecretSource?.load()
+        let accessToken = try accessTokenSource?.load()
         let prometheusClient = try prometheus.client()
         configuration.metricSource = prometheusClient
         configuration.knownSecrets = [secret, accessToken].compactMap { $0?.textForRedaction } + [prometheusClient?.bearerTokenForRedaction].compactMap { $0 }

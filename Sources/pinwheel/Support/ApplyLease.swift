@@ -24,13 +24,13 @@ struct ApplyLeaseOptions: ParsableArguments {
 
     func validate() throws {
         if coordination == nil, passwordFile != nil || wait {
-            throw ValidationError("--coordination-password-file and --wait go with --coordination")
+            throw ExitError.usage("--coordination-password-file and --wait go with --coordination")
         }
         if let coordination {
             do {
                 _ = try CoordinationSettings(url: coordination)
             } catch {
-                throw ValidationError("--coordination: \(error.description)")
+                throw ExitError.usage("--coordination: \(error.description)")
             }
         }
     }
@@ -64,16 +64,7 @@ final class ApplyLease: Sendable {
     /// Takes `environment`'s lease, waiting for another apply's with `wait`; nil without `--coordination`.
     static func take(_ environment: String, options: ApplyLeaseOptions, say: @escaping @Sendable (String) -> Void) async throws -> ApplyLease? {
         guard let url = options.coordination else { return nil }
-        let password: String?
-        if let file = options.passwordFile {
-            do {
-                password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .newlines)
-            } catch {
-                throw ExitError.usage("--coordination-password-file \(file): cannot read it: \(error.localizedDescription)")
-            }
-        } else {
-            password = ProcessInfo.processInfo.environment[CoordinationOptions.passwordVariable]
-        }
+        let password = try CoordinationOptions.passwordSource(file: options.passwordFile).loadIfSet()
         let settings: CoordinationSettings
         do {
             settings = try CoordinationSettings(url: url, password: password)

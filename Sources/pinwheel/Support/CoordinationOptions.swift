@@ -4,6 +4,7 @@ import Logging
 import PinwheelController
 import PinwheelCoordination
 import PinwheelCore
+import PinwheelWebhooks
 
 /// `watch --coordination`: several controllers sharing one fleet through PostgreSQL. Without `--coordination` nothing
 /// here applies and the controller acts alone, as it always has.
@@ -39,19 +40,19 @@ struct CoordinationOptions: ParsableArguments {
     func validate() throws {
         guard let coordination else {
             if passwordFile != nil || replica != nil {
-                throw ValidationError("--coordination-password-file and --replica go with --coordination")
+                throw ExitError.usage("--coordination-password-file and --replica go with --coordination")
             }
             return
         }
         do {
             _ = try CoordinationSettings(url: coordination)
         } catch {
-            throw ValidationError("--coordination: \(error.description)")
+            throw ExitError.usage("--coordination: \(error.description)")
         }
-        guard let timing else { throw ValidationError("lease durations are written like 500ms, 10s, 1m") }
-        if let problem = timing.problem { throw ValidationError(problem) }
+        guard let timing else { throw ExitError.usage("lease durations are written like 500ms, 10s, 1m") }
+        if let problem = timing.problem { throw ExitError.usage(problem) }
         if let replica, !Self.isValidName(replica) {
-            throw ValidationError("--replica must be 1 to 64 letters, digits, `.`, `_`, `:` or `-`")
+            throw ExitError.usage("--replica must be 1 to 64 letters, digits, `.`, `_`, `:` or `-`")
         }
     }
 
@@ -71,16 +72,7 @@ struct CoordinationOptions: ParsableArguments {
     /// `--coordination`. The password comes from the file or the environment; the secret list gains it for redaction.
     func keeper(logger: Logger) async throws -> (keeper: LeaseKeeper, password: String?)? {
         guard let coordination, let timing else { return nil }
-        let password: String?
-        if let passwordFile {
-            do {
-                password = try String(contentsOfFile: passwordFile, encoding: .utf8).trimmingCharacters(in: .newlines)
-            } catch {
-                throw ExitError.usage("--coordination-password-file \(passwordFile): cannot read it: \(error.localizedDescription)")
-            }
-        } else {
-            password = ProcessInfo.processInfo.environment[Self.passwordVariable]
-        }
+        let password = try passwordSource.loadIfSet()
         let settings: CoordinationSettings
         do {
             settings = try CoordinationSettings(url: coordination, password: password)
@@ -95,6 +87,16 @@ struct CoordinationOptions: ParsableArguments {
             throw ExitError.usage("--coordination: \(error)")
         }
         return (keeper, password)
+    }
+
+    /// Where the password is read.
+    var passwordSource: SecretSource { Self.passwordSource(file: passwordFile) }
+
+    /// Where the coordination database's password is read, for `watch` and `apply` alike: the file given, or else
+    /// `$PINWHEEL_COORDINATION_PASSWORD`.
+    static func passwordSource(file: String?) -> SecretSource {
+        SecretSource(name: "the coordination database's password", place: file.map { .file($0) } ?? .environment(passwordVariable),
+                     option: file == nil ? "$\(passwordVariable)" : "--coordination-password-file")
     }
 
     /// The machine's name and the process id: two controllers started on one machine by mistake are two replicas,

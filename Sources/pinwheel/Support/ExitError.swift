@@ -2,8 +2,9 @@
 ///
 /// The one error the commands throw to end with a status, so each status means the same in every command and `Main`
 /// is the one place that prints and exits: 1 when the config is invalid or the operation failed, 2 for a mistake in
-/// how the command was called or a repository it cannot read. (A bad argument found by a command's `validate()` is
-/// swift-argument-parser's `ValidationError`, which prints the usage line and exits 2 as well.)
+/// how the command was called or a repository it cannot read. A command's or an option group's `validate()` throws it
+/// too (`.usage`, printed with the command's usage line); only a mistake argument-parser finds itself (an unknown
+/// option) is its own error, which `Main` says the same way, with 2.
 struct ExitError: Error, Equatable, CustomStringConvertible {
     /// The process's exit status.
     var code: Int32

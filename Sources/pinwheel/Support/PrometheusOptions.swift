@@ -21,12 +21,10 @@ struct PrometheusOptions: ParsableArguments {
     var tokenEnvironment: String?
 
     func validate() throws {
-        if tokenFile != nil && tokenEnvironment != nil {
-            throw ValidationError("give the Prometheus token once: --prometheus-token-file or --prometheus-token-env")
-        }
+        _ = try tokenSource
         guard let url else {
             if tokenFile != nil || tokenEnvironment != nil {
-                throw ValidationError("--prometheus-token-file and --prometheus-token-env are for --prometheus: give --prometheus too")
+                throw ExitError.usage("--prometheus-token-file and --prometheus-token-env are for --prometheus: give --prometheus too")
             }
             return
         }
@@ -37,14 +35,14 @@ struct PrometheusOptions: ParsableArguments {
     static func base(_ text: String) throws -> URL {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
               scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty, let url = components.url else {
-            throw ValidationError("--prometheus must be an http:// or https:// address such as http://127.0.0.1:9090, found `\(redacted(text))`")
+            throw ExitError.usage("--prometheus must be an http:// or https:// address such as http://127.0.0.1:9090, found `\(redacted(text))`")
         }
         guard components.user == nil, components.password == nil else {
-            throw ValidationError("--prometheus \(redacted(text)): credentials in the URL would show in `ps` and logs; "
+            throw ExitError.usage("--prometheus \(redacted(text)): credentials in the URL would show in `ps` and logs; "
                                   + "put a bearer token in --prometheus-token-file or --prometheus-token-env")
         }
         guard components.query == nil, components.fragment == nil else {
-            throw ValidationError("--prometheus \(redacted(text)): give the server's base address, without a query")
+            throw ExitError.usage("--prometheus \(redacted(text)): give the server's base address, without a query")
         }
         return url
     }
@@ -58,17 +56,19 @@ struct PrometheusOptions: ParsableArguments {
         return (String(bounded[..<scheme.upperBound]) + "[redacted]" + String(bounded[at...])).filter { !$0.isNewline }
     }
 
+    /// Where the bearer token is read, if one is named.
+    var tokenSource: SecretSource? {
+        get throws(ExitError) {
+            try SecretSource.from("the Prometheus bearer token", environment: ("--prometheus-token-env", tokenEnvironment),
+                                  file: ("--prometheus-token-file", tokenFile))
+        }
+    }
+
     /// The client, with its token read now (a missing one fails before anything starts); nil without `--prometheus`.
     func client() throws -> PrometheusClient? {
         guard let url else { return nil }
         let base = try Self.base(url)
-        let token: String?
-        do {
-            token = try (tokenEnvironment.map { WebhookSecret.environment($0) } ?? tokenFile.map { WebhookSecret.file($0) })?
-                .load().textForRedaction
-        } catch {
-            throw ExitError.usage("the Prometheus token: " + "\(error)".replacingOccurrences(of: "webhook secret: ", with: ""))
-        }
+        let token = try tokenSource?.load().textForRedaction
         return PrometheusClient(base: base, bearerToken: token)
     }
 }

@@ -18,13 +18,13 @@ struct StatusKeyOptions: ParsableArguments {
 
     func validate() throws {
         if let statusSigningKey, let problem = StatusSigner.problem(with: statusSigningKey, trusting: trustedStatusKeys) {
-            throw ValidationError("--status-signing-key: \(problem)")
+            throw ExitError.usage("--status-signing-key: \(problem)")
         }
         for key in trustedStatusKeys {
             do {
                 _ = try StatusVerifier(publicKeys: [key])
             } catch {
-                throw ValidationError("--trusted-status-key: \(error)")
+                throw ExitError.usage("--trusted-status-key: \(error)")
             }
         }
     }

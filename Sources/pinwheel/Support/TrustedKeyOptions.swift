@@ -16,10 +16,10 @@ struct TrustedKeyOptions: ParsableArguments {
 
     func validate() throws {
         if let allowedSigners, let problem = SignatureVerifier.problem(with: allowedSigners) {
-            throw ValidationError("--allowed-signers: \(problem)")
+            throw ExitError.usage("--allowed-signers: \(problem)")
         }
         if let openPGPKeys, let problem = SignatureVerifier.openPGPProblem(with: openPGPKeys) {
-            throw ValidationError("--openpgp-keys: \(problem)")
+            throw ExitError.usage("--openpgp-keys: \(problem)")
         }
     }
 

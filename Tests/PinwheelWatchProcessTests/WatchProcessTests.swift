@@ -9,50 +9,6 @@ import Testing
 struct WatchProcessTests {
     static let first = 181
 
-    /// A running `pinwheel watch`, its log in a file.
-    final class Watcher {
-        let process = Process()
-        let log: String
-
-        /// `allow` is the fleet's folder, where its private key and known_hosts are (`--allow-identity-dir`).
-        init(remote: String, allow: String, cache: String, log: String, interval: String = "200ms", extra: [String] = [],
-             environment: [String: String] = [:]) throws {
-            self.log = log
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            process.executableURL = CLIRunner.productsDirectory.appendingPathComponent("pinwheel")
-            process.arguments = ["watch", "--repo", remote, "--interval", interval, "--cache", cache, "--drift-interval", "1h",
-                                 "--allow-identity-dir", allow] + extra
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            try process.run()
-        }
-
-        var text: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
-
-        /// Where the log ends now: `waitFor(_:after:)` looks only at what comes later.
-        var mark: Int { text.utf8.count }
-
-        func since(_ mark: Int) -> String {
-            String(decoding: Array(text.utf8).dropFirst(mark), as: UTF8.self)
-        }
-
-        func waitFor(_ fragment: String, after mark: Int = 0, timeout: Duration = .seconds(60)) async throws {
-            let deadline = ContinuousClock.now + timeout
-            while !since(mark).contains(fragment) {
-                guard ContinuousClock.now < deadline else {
-                    Issue.record("no `\(fragment)` in the log within \(timeout):\n\(text)")
-                    return
-                }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-        }
-
-        func signal(_ signal: Int32) {
-            kill(process.processIdentifier, signal)
-        }
-    }
-
     func setUp(pause: String) async throws -> (TestFleet, ConfigRemote) {
         let fleet = try await TestFleet.start(hosts: 3, first: Self.first)
         try fleet.write("Policies/local.yaml", """
@@ -67,7 +23,7 @@ struct WatchProcessTests {
     @Test func aRestartAfterSIGKILLMidRolloutConverges() async throws {
         let (fleet, config) = try await setUp(pause: "8s")
         let cache = "\(fleet.directory)/cache"
-        let first = try Watcher(remote: config.remote, allow: fleet.directory, cache: cache, log: "\(fleet.directory)/watch1.log")
+        let first = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: cache, log: "\(fleet.directory)/watch1.log")
         try await first.waitFor("status committed", timeout: .seconds(90))
 
         try fleet.setPins(.b, "hello-service==1.1.0")
@@ -94,7 +50,7 @@ struct WatchProcessTests {
         #expect(serving.filter { $0.hasPrefix("hello-service 1.1.0") }.count == 1,
                 "only the canary had switched: \(serving)\n\(upstream)\n\(first.since(mark))")
 
-        let second = try Watcher(remote: config.remote, allow: fleet.directory, cache: cache, log: "\(fleet.directory)/watch2.log")
+        let second = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: cache, log: "\(fleet.directory)/watch2.log")
         defer { second.signal(SIGKILL); second.process.waitUntilExit() }
         try await second.waitFor("converged at \(release.prefix(7))")
         let bodies = try await fleet.waitUntilServing("hello-service 1.1.0")
@@ -105,7 +61,7 @@ struct WatchProcessTests {
 
     @Test func sigtermFinishesTheStepUnderWayAndStops() async throws {
         let (fleet, config) = try await setUp(pause: "8s")
-        let watcher = try Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log")
+        let watcher = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log")
         try await watcher.waitFor("status committed", timeout: .seconds(90))
         try fleet.setPins(.b, "hello-service==1.1.0")
         try fleet.setActive(.b)
@@ -194,7 +150,7 @@ struct WatchProcessTests {
         #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary) == [])
 
-        let watcher = try Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log",
+        let watcher = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log",
                                   environment: ["TMPDIR": temporary])
         try await watcher.waitFor("status committed", timeout: .seconds(90))
         try fleet.setActive(.b)
@@ -217,7 +173,7 @@ struct WatchProcessTests {
     @Test func aPushWebhookTriggersAPollAtOnce() async throws {
         let (fleet, config) = try await setUp(pause: "0s")
         let port = try FreePort.next()
-        let watcher = try Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log",
+        let watcher = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log",
                                   interval: "1h", extra: ["--listen", "127.0.0.1:\(port)", "--webhook-secret-env", "PINWHEEL_TEST_SECRET"],
                                   environment: ["PINWHEEL_TEST_SECRET": "s3cret-for-tests"])
         defer { watcher.signal(SIGTERM); watcher.process.waitUntilExit() }

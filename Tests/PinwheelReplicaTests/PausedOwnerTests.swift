@@ -29,12 +29,12 @@ struct PausedOwnerTests {
             .first { Rendezvous.owner(of: "fleet", among: [$0.0, $0.1]) == $0.0 })
         let coordination = ["--coordination", server.url, "--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms"]
         let password = ["PINWHEEL_COORDINATION_PASSWORD": server.password]
-        let owner = try WatchProcessTests.Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache-owner",
+        let owner = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache-owner",
                                                   log: "\(fleet.directory)/owner.log", extra: coordination + ["--replica", names.0],
                                                   environment: password)
         defer { owner.signal(SIGCONT); owner.signal(SIGKILL); owner.process.waitUntilExit() }
         try await owner.waitFor("status committed", timeout: .seconds(120))
-        let standby = try WatchProcessTests.Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache-standby",
+        let standby = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache-standby",
                                                     log: "\(fleet.directory)/standby.log", extra: coordination + ["--replica", names.1],
                                                     environment: password)
         defer { standby.signal(SIGKILL); standby.process.waitUntilExit() }

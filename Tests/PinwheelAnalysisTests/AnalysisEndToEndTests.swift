@@ -75,7 +75,7 @@ struct AnalysisEndToEndTests {
         let prometheus = try PrometheusServer(scraping: [], discovering: ["http://127.0.0.1:\(port)/prometheus/targets"],
                                               in: "\(fleet.directory)/prometheus")
         defer { prometheus.stop() }
-        let watcher = try WatchProcessTests.Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache",
+        let watcher = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache",
                                                     log: "\(fleet.directory)/watch.log",
                                                     extra: ["--listen", "127.0.0.1:\(port)", "--prometheus", prometheus.url.absoluteString])
         defer { watcher.signal(SIGTERM); watcher.process.waitUntilExit() }

@@ -43,7 +43,7 @@ struct StatusPageBrowserTests {
             """)
         let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
         let port = try FreePort.next()
-        let watcher = try WatchProcessTests.Watcher(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache",
+        let watcher = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache",
                                                     log: "\(fleet.directory)/watch.log", extra: ["--listen", "127.0.0.1:\(port)"])
         defer { watcher.signal(SIGTERM); watcher.process.waitUntilExit() }
         try await watcher.waitFor("status committed", timeout: .seconds(90))

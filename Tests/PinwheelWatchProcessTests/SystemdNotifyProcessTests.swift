@@ -12,7 +12,7 @@ struct SystemdNotifyProcessTests {
         let folder: TemporaryFolder
         let remote: ConfigRemote
         let receiver: NotifySocketReceiver
-        let watcher: WatchProcessTests.Watcher
+        let watcher: WatchProcess
 
         init() async throws {
             folder = try TemporaryFolder("sd-notify")
@@ -21,7 +21,7 @@ struct SystemdNotifyProcessTests {
             try "A config repository with no environments yet.\n".write(toFile: "\(config)/README.md", atomically: true, encoding: .utf8)
             remote = try await ConfigRemote(from: config, in: folder.path)
             receiver = try NotifySocketReceiver(path: folder.path("notify.sock"))
-            watcher = try WatchProcessTests.Watcher(
+            watcher = try WatchProcess(
                 remote: remote.remote, allow: folder.path, cache: folder.path("cache"), log: folder.path("watch.log"),
                 extra: ["--listen", "127.0.0.1:0"],
                 environment: ["NOTIFY_SOCKET": receiver.path, "WATCHDOG_USEC": "1000000"])

@@ -42,7 +42,7 @@ struct WatchCoordinationTests {
         defer { server.stop() }
         let folder = try TemporaryDirectory()
         let process = Process()
-        process.executableURL = CLIRunner.productsDirectory.appendingPathComponent("pinwheel")
+        process.executableURL = CLIRunner.executable
         process.arguments = ["watch", "--repo", folder.path + "/config", "--cache", folder.path + "/cache", "--coordination", server.url,
                              "--replica", "cli-replica", "--lease-duration", "2s", "--renew-deadline", "1200ms", "--retry-period", "300ms"]
         process.environment = ProcessInfo.processInfo.environment.merging(["PINWHEEL_COORDINATION_PASSWORD": server.password]) { $1 }
