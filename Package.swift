@@ -97,7 +97,26 @@ let package = Package(
                 "PinwheelCore",
                 "PinwheelProcess",
             ],
-            resources: [.embedInCode("Agent/pinwheel_agent.py"), .embedInCode("Doctor/pinwheel_doctor.py")]
+            // The host agent's modules, joined into one program text by `AgentScript` (in its order), and the doctor.
+            resources: [
+                .embedInCode("Agent/agent_wire.py"),
+                .embedInCode("Agent/agent_system.py"),
+                .embedInCode("Agent/agent_commands.py"),
+                .embedInCode("Agent/agent_request.py"),
+                .embedInCode("Agent/agent_deployment.py"),
+                .embedInCode("Agent/agent_artifacts.py"),
+                .embedInCode("Agent/agent_supervisor.py"),
+                .embedInCode("Agent/agent_programs.py"),
+                .embedInCode("Agent/agent_hooks.py"),
+                .embedInCode("Agent/agent_logs.py"),
+                .embedInCode("Agent/agent_routing.py"),
+                .embedInCode("Agent/agent_health.py"),
+                .embedInCode("Agent/agent_bytecode.py"),
+                .embedInCode("Agent/agent_building.py"),
+                .embedInCode("Agent/agent_lock.py"),
+                .embedInCode("Agent/pinwheel_agent.py"),
+                .embedInCode("Doctor/pinwheel_doctor.py"),
+            ]
         ),
         // The engine behind `apply`, `watch` and `plan`: observes hosts, plans, and carries the rollout machine's
         // decisions out on them through host agents; it knows no transport.

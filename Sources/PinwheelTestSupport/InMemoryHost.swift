@@ -3,10 +3,10 @@ import PinwheelCore
 import PinwheelFleet
 import Synchronization
 
-/// One host in memory that answers the host agent's requests as `pinwheel_agent.py` does, in its reply shape
-/// (`reply` and `step_result`: one `PINWHEEL-RESULT` line, every key present): observe, and execute's steps
-/// (prepare, start, check, route, verify, the hooks) in order under the host's lock, stopping at the first failure
-/// with the agent's step code (`install`, `health`, `nginxTest`, `notPrepared`, …) and the observation after it.
+/// One host in memory that answers the host agent's requests as the agent (`Agent/pinwheel_agent.py`, which joins
+/// its modules) does, in its reply shape (`reply` and `step_result`: one `PINWHEEL-RESULT` line, every key present):
+/// observe, and execute's steps (prepare, start, check, route, verify, the hooks) in order under the host's lock,
+/// stopping at the first failure with the agent's step code (`install`, `health`, `nginxTest`, `notPrepared`, …) and the observation after it.
 ///
 /// It is a ``Transport``: the controller's real ``HostAgent`` sends it the real request script (it reads the
 /// request from the script's `REQUEST` line) and parses its reply, so only the host is pretend. It also asks for the
@@ -273,7 +273,7 @@ public final class InMemoryHost: Transport, Sendable {
         var message: String
     }
 
-    /// One step, as the agent's method of the same name does it.
+    /// One step, as the agent's collaborator's method of the same name does it (`STEP_OWNERS` in `pinwheel_agent.py`).
     private func perform(_ step: HostPlan.Step, resolved: ResolvedSlot, commit: String?,
                          _ state: inout State) -> Result<Bool, StepFailed> {
         let slot = step.slot

@@ -1,4 +1,6 @@
-"""Unit tests of the host agent (Sources/PinwheelFleet/Agent/pinwheel_agent.py), standard library only.
+"""Unit tests of the host agent as hosts run it: its modules (Sources/PinwheelFleet/Agent/agent_*.py and
+pinwheel_agent.py) joined into one payload by payload.py (test_modules.py tests each module on its own). Standard
+library only.
 
 Run from the repository root: `python3 -m unittest discover -s Tests/AgentTests -v`. They need neither supervisord
 nor nginx: `supervisorctl` and `nginx` are small scripts in a folder put first in the agent's SYSTEM_PATH (the
@@ -22,15 +24,15 @@ import time
 import unittest
 import xmlrpc.client
 
+import payload
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-AGENT_PATH = os.path.join(HERE, "..", "..", "Sources", "PinwheelFleet", "Agent", "pinwheel_agent.py")
 GOLDEN = os.path.join(HERE, "golden")
 
 # No __pycache__ beside the agent: that folder is a Swift target's sources, where SwiftPM would see a stray file.
 sys.dont_write_bytecode = True
-_spec = importlib.util.spec_from_file_location("pinwheel_agent", AGENT_PATH)
-agent = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(agent)
+# The agent as hosts run it: its modules joined into one program text (payload.py), here a module of its own.
+agent = payload.load()
 
 # The test doubles of the host's supervisorctl and nginx, found first where the agent looks for system programs.
 FAKE_SYSTEM = tempfile.mkdtemp(prefix="pinwheel-agent-tests-")
@@ -43,6 +45,10 @@ for _name, _text in (
         _handle.write(_text)
     os.chmod(os.path.join(FAKE_SYSTEM, _name), 0o755)
 agent.SYSTEM_PATH = (FAKE_SYSTEM,) + agent.SYSTEM_PATH
+# The payload as a file, for the tests that run it in a new interpreter as the loader does.
+PAYLOAD_PATH = os.path.join(FAKE_SYSTEM, "pinwheel_agent.py")
+with open(PAYLOAD_PATH, "w") as _handle:
+    _handle.write(payload.source())
 # A supervisorctl `-c` that names no file: no socket is found, and the fake prints no status.
 NO_SUPERVISOR = "supervisorctl -c /nonexistent/supervisord.conf"
 
@@ -161,7 +167,7 @@ class TextTests(TestCase):
     def test_supervisor_program_config(self):
         host = agent.Agent(make_request("/srv/pinwheel"))
         target = "/srv/pinwheel/production/slots/A-" + FINGERPRINT_A
-        self.assertEqual(host.supervisor_conf("A", target), golden("supervisor-hello-production-A.conf"))
+        self.assertEqual(host.programs.supervisor_conf("A", target), golden("supervisor-hello-production-A.conf"))
 
     def settings_request(self, root="/srv/pinwheel"):
         request = make_request(root)
@@ -177,16 +183,16 @@ class TextTests(TestCase):
     def test_supervisor_program_config_with_settings(self):
         host = agent.Agent(self.settings_request())
         target = "/srv/pinwheel/production/slots/A-" + FINGERPRINT_A
-        self.assertEqual(host.supervisor_conf("A", target), golden("supervisor-hello-production-A-settings.conf"))
+        self.assertEqual(host.programs.supervisor_conf("A", target), golden("supervisor-hello-production-A-settings.conf"))
 
     def test_supervisord_reads_the_settings_back_as_written(self):
         """supervisord's own parser (Debian's, as on the hosts) gets every variable exactly, quotes and all."""
         import subprocess
         host = agent.Agent(self.settings_request(self.root))
-        os.makedirs(host.log_dir)
+        os.makedirs(host.deployment.log_dir)
         path = os.path.join(self.root, "supervisord.conf")
         with open(path, "w") as handle:
-            handle.write("[supervisord]\n" + host.supervisor_conf("A", "/srv/slot"))
+            handle.write("[supervisord]\n" + host.programs.supervisor_conf("A", "/srv/slot"))
         script = (
             "import json, sys\n"
             "from supervisor.options import ServerOptions\n"
@@ -213,25 +219,25 @@ class TextTests(TestCase):
 
     def test_nginx_upstream_file(self):
         host = agent.Agent(make_request("/srv/pinwheel"))
-        self.assertEqual(host.upstream_text("B"), golden("nginx-upstream-B.conf"))
+        self.assertEqual(host.router.upstream_text("B"), golden("nginx-upstream-B.conf"))
 
     def test_upstream_file_reads_back_as_routed(self):
         host = agent.Agent(make_request(self.root))
-        agent.write_atomically(host.nginx["upstream"], host.upstream_text("B"))
-        self.assertEqual(host.read_upstream(), ("B", FINGERPRINT_B))
+        agent.write_atomically(host.deployment.nginx["upstream"], host.router.upstream_text("B"))
+        self.assertEqual(host.router.read_upstream(), ("B", FINGERPRINT_B))
 
 
 class BuildFileTests(TestCase):
     def test_requirements_file(self):
         host = agent.Agent(make_request(self.root))
-        path = host.write_requirements(host.spec("A"), self.root)
+        path = host.builder.write_requirements(host.deployment.spec("A"), self.root)
         with open(path) as handle:
             self.assertEqual(handle.read(), "hello-service==1.0.0\nhello-worker==2.1.0\n")
 
     def test_manifest_written_and_read(self):
         host = agent.Agent(make_request(self.root))
-        written = host.write_manifest("A", self.root, "uv")
-        read = agent.Agent.read_manifest(self.root)
+        written = host.builder.write_manifest("A", self.root, "uv")
+        read = agent.read_manifest(self.root)
         self.assertEqual(read, written)
         self.assertEqual(read["fingerprint"], FINGERPRINT_A)
         self.assertEqual(read["pins"], ["hello-service==1.0.0", "hello-worker==2.1.0"])
@@ -240,11 +246,11 @@ class BuildFileTests(TestCase):
         self.assertRegex(read["preparedAt"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
     def test_missing_or_corrupt_manifest_reads_as_none(self):
-        self.assertIsNone(agent.Agent.read_manifest(self.root))
+        self.assertIsNone(agent.read_manifest(self.root))
         for text in ("{not json", "", "[1, 2]"):
             with open(os.path.join(self.root, "manifest.json"), "w") as handle:
                 handle.write(text)
-            self.assertIsNone(agent.Agent.read_manifest(self.root), text)
+            self.assertIsNone(agent.read_manifest(self.root), text)
 
     def wrapper(self, path):
         """An executable at `path` that runs this interpreter: another interpreter as far as the agent can tell."""
@@ -262,26 +268,30 @@ class BuildFileTests(TestCase):
             request = make_request(self.root)
             request["slots"]["A"]["spec"]["python"] = python
             host = agent.Agent(request)
-            target = host.slot_dir("A")
+            target = host.deployment.slot_dir("A")
             venv_python = os.path.join(target, "venv", "bin", "python")
             commands, compiled = [], []
-            host.installer = lambda: "/usr/local/bin/uv"
+            host.builder.installer = lambda: "/usr/local/bin/uv"
 
             def run(argv):
                 commands.append(argv)
                 if argv[1] == "venv" and answers and python != sys.executable:
                     self.wrapper(venv_python)
                 return 0, ""
-            host.run = run
-            host.compile_bytecode = lambda venv, earlier, form: compiled.append((venv, form.python)) or (0, 0)
-            host.build("A", target)
+            host.builder.run = run
+            original = agent.compile_bytecode
+            agent.compile_bytecode = lambda venv, earlier, form: compiled.append((venv, form.python)) or (0, 0)
+            try:
+                host.builder.build("A", target)
+            finally:
+                agent.compile_bytecode = original
             case = (python, answers)
             self.assertEqual(commands[0][:5], ["/usr/local/bin/uv", "venv", "--quiet", "--python", python])
             self.assertEqual("--compile-bytecode" in commands[1], not answers, case)
             expected = [] if not answers else [(os.path.join(target, "venv"), None if python == sys.executable else venv_python)]
             self.assertEqual(compiled, expected, case)
             self.assertEqual(commands[1][-2:], ["-r", os.path.join(target, "requirements.txt")])
-            self.assertEqual(agent.Agent.read_manifest(target)["installer"], "uv")
+            self.assertEqual(agent.read_manifest(target)["installer"], "uv")
 
     def test_another_interpreters_bytecode_format_is_asked_once_and_named_as_importlib_names_it(self):
         form = agent.BytecodeFormat.of(self.wrapper(os.path.join(self.root, "other", "python3")))
@@ -306,7 +316,7 @@ class BuildFileTests(TestCase):
 
     def test_compile_bytecode_writes_this_interpreters_pyc_files(self):
         site = self.make_site_packages(os.path.join(self.root, "venv"))
-        agent.Agent.compile_bytecode(os.path.join(self.root, "venv"))
+        agent.compile_bytecode(os.path.join(self.root, "venv"))
         tag = sys.implementation.cache_tag
         self.assertEqual(sorted(os.listdir(os.path.join(site, "package", "__pycache__"))), ["good.%s.pyc" % tag])
         self.assertEqual(os.listdir(os.path.join(site, "package", "sub", "__pycache__")), ["__init__.%s.pyc" % tag])
@@ -321,7 +331,7 @@ class BuildFileTests(TestCase):
             original = agent.COMPILE_IN_WORKERS_FROM
             agent.COMPILE_IN_WORKERS_FROM = 0 if many else 1000
             try:
-                agent.Agent.compile_bytecode(venv)
+                agent.compile_bytecode(venv)
             finally:
                 agent.COMPILE_IN_WORKERS_FROM = original
             for name in ("good.py", os.path.join("sub", "__init__.py")):
@@ -349,7 +359,7 @@ class BuildFileTests(TestCase):
         for name, text in files.items():
             with open(os.path.join(old, "package", name), "w") as handle:
                 handle.write(text)
-        self.assertEqual(agent.Agent.compile_bytecode(earlier), (0, 4))
+        self.assertEqual(agent.compile_bytecode(earlier), (0, 4))
         path = lambda site, name: os.path.join(site, "package", name)
         os.link(path(old, "linked.py"), path(new, "linked.py"))
         for name, text in (("copied.py", files["copied.py"]), ("changed.py", "VALUE = 2\n"),
@@ -359,7 +369,7 @@ class BuildFileTests(TestCase):
         moment = os.stat(path(old, "changed.py")).st_mtime
         os.utime(path(new, "changed.py"), (moment, moment))  # same size and mtime, other bytes
         os.utime(path(old, "outdated.py"), (moment + 60, moment + 60))  # its bytecode no longer matches it
-        self.assertEqual(agent.Agent.compile_bytecode(venv, [earlier, os.path.join(self.root, "missing")]), (2, 2))
+        self.assertEqual(agent.compile_bytecode(venv, [earlier, os.path.join(self.root, "missing")]), (2, 2))
         pyc = lambda site, name: importlib.util.cache_from_source(path(site, name))
         self.assertEqual(os.stat(pyc(new, "linked.py")).st_ino, os.stat(pyc(old, "linked.py")).st_ino)
         with open(pyc(new, "copied.py"), "rb") as mine, open(pyc(old, "copied.py"), "rb") as theirs:
@@ -391,14 +401,14 @@ class BuildFileTests(TestCase):
         for name, text in (("kept.py", "VALUE = 'k'\n"), ("changed.py", "VALUE = 1\n")):
             with open(os.path.join(old, "package", name), "w") as handle:
                 handle.write(text)
-        self.assertEqual(agent.Agent.compile_bytecode(earlier, (), form), (0, 2))
+        self.assertEqual(agent.compile_bytecode(earlier, (), form), (0, 2))
         os.link(os.path.join(old, "package", "kept.py"), os.path.join(new, "package", "kept.py"))
         with open(os.path.join(new, "package", "changed.py"), "w") as handle:
             handle.write("VALUE = 22\n")
         original, commands = agent.run_command, []
         agent.run_command = lambda argv, timeout: commands.append(argv) or original(argv, timeout)
         try:
-            self.assertEqual(agent.Agent.compile_bytecode(venv, [earlier], form), (1, 1))
+            self.assertEqual(agent.compile_bytecode(venv, [earlier], form), (1, 1))
         finally:
             agent.run_command = original
         self.assertEqual(commands, [[form.python, "-I", "-m", "compileall", "-q", new]])
@@ -450,53 +460,53 @@ class BuildFileTests(TestCase):
 
     def test_failed_install_removes_the_new_build(self):
         host = agent.Agent(make_request(self.root))
-        host.installer = lambda: None
-        host.run = lambda argv: (1, "no such package")
+        host.builder.installer = lambda: None
+        host.builder.run = lambda argv: (1, "no such package")
         with self.assertRaises(agent.StepFailed) as raised:
-            host.build("A", host.slot_dir("A"))
+            host.builder.build("A", host.deployment.slot_dir("A"))
         self.assertEqual(raised.exception.code, "install")
         self.assertIn("no such package", str(raised.exception))
-        self.assertFalse(os.path.exists(host.slot_dir("A")))
+        self.assertFalse(os.path.exists(host.deployment.slot_dir("A")))
 
 
     def test_without_uv_one_pip_drives_a_venv_that_has_none(self):
         host = agent.Agent(make_request(self.root))
-        host.installer = lambda: None
+        host.builder.installer = lambda: None
         commands = []
-        host.run = lambda argv: commands.append(argv) or (0, "")
-        host.build("A", host.slot_dir("A"))
-        venv = os.path.join(host.slot_dir("A"), "venv")
+        host.builder.run = lambda argv: commands.append(argv) or (0, "")
+        host.builder.build("A", host.deployment.slot_dir("A"))
+        venv = os.path.join(host.deployment.slot_dir("A"), "venv")
         self.assertEqual(commands[1], ["/usr/bin/python3", "-m", "venv", "--without-pip", venv])
         self.assertEqual(commands[2][:5], ["/usr/bin/python3", "-m", "pip", "--python", os.path.join(venv, "bin", "python")])
         # A pip too old for `--python` (or none): the venv gets its own, as before.
         commands.clear()
-        host.run = lambda argv: commands.append(argv) or ((1, "") if "-c" in argv else (0, ""))
-        host.build("B", host.slot_dir("B"))
-        venv = os.path.join(host.slot_dir("B"), "venv")
+        host.builder.run = lambda argv: commands.append(argv) or ((1, "") if "-c" in argv else (0, ""))
+        host.builder.build("B", host.deployment.slot_dir("B"))
+        venv = os.path.join(host.deployment.slot_dir("B"), "venv")
         self.assertEqual(commands[1], ["/usr/bin/python3", "-m", "venv", venv])
         self.assertEqual(commands[2][:3], [os.path.join(venv, "bin", "python"), "-m", "pip"])
 
     def test_a_full_disk_is_the_hosts_fault_not_an_install_failure(self):
         host = agent.Agent(make_request(self.root))
-        host.installer = lambda: None
-        host.run = lambda argv: (1, "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device")
+        host.builder.installer = lambda: None
+        host.builder.run = lambda argv: (1, "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device")
         with self.assertRaises(agent.StepFailed) as raised:
-            host.build("A", host.slot_dir("A"))
+            host.builder.build("A", host.deployment.slot_dir("A"))
         self.assertEqual(raised.exception.code, "diskFull")
         self.assertIn("disk is full", raised.exception.diagnosis)
-        self.assertFalse(os.path.exists(host.slot_dir("A")))
+        self.assertFalse(os.path.exists(host.deployment.slot_dir("A")))
 
     def test_a_leftover_build_that_cannot_be_removed_is_named(self):
         host = agent.Agent(make_request(self.root))
-        target = host.slot_dir("A")
+        target = host.deployment.slot_dir("A")
         os.makedirs(os.path.join(target, "venv"))
-        host.installer = lambda: None
-        host.run = lambda argv: self.fail("nothing is installed over a leftover: %r" % (argv,))
+        host.builder.installer = lambda: None
+        host.builder.run = lambda argv: self.fail("nothing is installed over a leftover: %r" % (argv,))
         original = agent.remove_tree
         agent.remove_tree = lambda path: None  # as `rm -rf` does on a folder it may not remove
         try:
             with self.assertRaises(agent.StepFailed) as raised:
-                host.build("A", target)
+                host.builder.build("A", target)
         finally:
             agent.remove_tree = original
         self.assertEqual(raised.exception.code, "install")
@@ -509,47 +519,47 @@ class PrepareTests(TestCase):
         request = make_request(self.root)
         request["slots"]["A"]["build"] = "c" * 64
         host = agent.Agent(request)
-        old = os.path.join(host.slots_dir, "A-" + "d" * 64)
+        old = os.path.join(host.deployment.slots_dir, "A-" + "d" * 64)
         os.makedirs(old)
         agent.write_atomically(os.path.join(old, "manifest.json"), json.dumps(
             {"fingerprint": "d" * 64, "build": "c" * 64, "pins": [], "servedAt": "2026-11-20T10:00:00Z"}))
-        os.symlink(os.path.basename(old), host.slot_link("A"))
-        host.build = lambda slot, target: self.fail("installed again")
-        self.assertTrue(host.prepare("A"))
-        manifest = agent.Agent.read_manifest(host.slot_link("A"))
+        os.symlink(os.path.basename(old), host.deployment.slot_link("A"))
+        host.builder.build = lambda slot, target: self.fail("installed again")
+        self.assertTrue(host.builder.prepare("A"))
+        manifest = agent.read_manifest(host.deployment.slot_link("A"))
         self.assertEqual((manifest["fingerprint"], manifest["build"]), (FINGERPRINT_A, "c" * 64))
         self.assertNotIn("servedAt", manifest)
-        self.assertEqual(os.readlink(host.slot_link("A")), os.path.basename(old))
-        self.assertIn("only program settings changed", host.output[0])
-        with open(host.conf_path("A")) as handle:
+        self.assertEqual(os.readlink(host.deployment.slot_link("A")), os.path.basename(old))
+        self.assertIn("only program settings changed", host.deployment.output[0])
+        with open(host.deployment.conf_path("A")) as handle:
             self.assertIn(old + "/venv/bin/hello-service", handle.read())
 
     def test_a_missing_env_file_fails_prepare_naming_it(self):
         request = make_request(self.root)
         request["slots"]["A"]["spec"]["programs"][0]["settings"] = {"envFile": os.path.join(self.root, "nope.env")}
         host = agent.Agent(request)
-        os.makedirs(host.slot_dir("A"))
-        host.write_manifest("A", host.slot_dir("A"), "uv")
+        os.makedirs(host.deployment.slot_dir("A"))
+        host.builder.write_manifest("A", host.deployment.slot_dir("A"), "uv")
         with self.assertRaises(agent.StepFailed) as raised:
-            host.prepare("A")
+            host.builder.prepare("A")
         self.assertEqual(raised.exception.code, "envFile")
         self.assertIn(os.path.join(self.root, "nope.env") + " does not exist on this host", str(raised.exception))
-        self.assertFalse(os.path.exists(host.conf_path("A")))
+        self.assertFalse(os.path.exists(host.deployment.conf_path("A")))
 
     def test_prepare_reuses_an_equal_build_relinks_and_keeps_the_build_before(self):
         host = agent.Agent(make_request(self.root))
-        os.makedirs(host.slot_dir("A"))
-        host.write_manifest("A", host.slot_dir("A"), "pip")
+        os.makedirs(host.deployment.slot_dir("A"))
+        host.builder.write_manifest("A", host.deployment.slot_dir("A"), "pip")
         for age, name in ((300, "A-old1"), (200, "A-old2"), (100, "B-other")):
-            os.makedirs(os.path.join(host.slots_dir, name))
+            os.makedirs(os.path.join(host.deployment.slots_dir, name))
             moment = time.time() - age
-            os.utime(os.path.join(host.slots_dir, name), (moment, moment))
+            os.utime(os.path.join(host.deployment.slots_dir, name), (moment, moment))
         reply = agent.handle(make_request(self.root, steps=[{"action": "prepare", "slot": "A"}]))
         self.assertTrue(reply["ok"], reply)
         self.assertIn("already built, reusing it", reply["steps"][0]["output"][0])
-        self.assertEqual(os.readlink(host.slot_link("A")), "A-" + FINGERPRINT_A)
-        self.assertEqual(sorted(os.listdir(host.slots_dir)), sorted(["A", "A-" + FINGERPRINT_A, "A-old2", "B-other"]))
-        self.assertTrue(os.path.exists(host.conf_path("A")))
+        self.assertEqual(os.readlink(host.deployment.slot_link("A")), "A-" + FINGERPRINT_A)
+        self.assertEqual(sorted(os.listdir(host.deployment.slots_dir)), sorted(["A", "A-" + FINGERPRINT_A, "A-old2", "B-other"]))
+        self.assertTrue(os.path.exists(host.deployment.conf_path("A")))
         self.assertEqual(reply["observation"]["slots"]["A"]["manifest"]["fingerprint"], FINGERPRINT_A)
         self.assertTrue(reply["steps"][0]["changed"])
         again = agent.handle(make_request(self.root, steps=[{"action": "prepare", "slot": "A"}]))
@@ -564,14 +574,14 @@ class HookTests(TestCase):
         if settings:
             request["slots"]["A"]["spec"]["programs"][0]["settings"] = settings
         host = agent.Agent(request)
-        target = host.slot_dir("A")
+        target = host.deployment.slot_dir("A")
         os.makedirs(os.path.join(target, "venv", "bin"))
         path = os.path.join(target, "venv", "bin", "migrate")
         with open(path, "w") as handle:
             handle.write(script)
         os.chmod(path, 0o755)
-        host.write_manifest("A", target, "uv")
-        os.symlink(os.path.basename(target), host.slot_link("A"))
+        host.builder.write_manifest("A", target, "uv")
+        os.symlink(os.path.basename(target), host.deployment.slot_link("A"))
         return request, target
 
     def test_before_switch_runs_in_the_venv_with_the_program_environment(self):
@@ -630,14 +640,14 @@ class HookTests(TestCase):
             with open(os.path.join(target, "venv", "bin", "collectstatic"), "w") as handle:
                 handle.write("#!/bin/sh\necho no STATIC_ROOT\nexit 1\n")
             os.chmod(os.path.join(target, "venv", "bin", "collectstatic"), 0o755)
-            host.write_manifest(slot, target, "uv")
-        host.build = build
+            host.builder.write_manifest(slot, target, "uv")
+        host.builder.build = build
         with self.assertRaises(agent.StepFailed) as raised:
-            host.prepare("A")
+            host.builder.prepare("A")
         self.assertEqual(raised.exception.code, "hook")
         self.assertIn("no STATIC_ROOT", str(raised.exception))
-        self.assertFalse(os.path.exists(host.slot_dir("A")))
-        self.assertFalse(os.path.lexists(host.slot_link("A")))
+        self.assertFalse(os.path.exists(host.deployment.slot_dir("A")))
+        self.assertFalse(os.path.lexists(host.deployment.slot_link("A")))
 
 
 class LogsAndExecTests(TestCase):
@@ -646,10 +656,9 @@ class LogsAndExecTests(TestCase):
     def run_agent(self, request):
         import subprocess
         encoded = base64.b64encode(json.dumps(request).encode()).decode()
-        script = ("import importlib.util, sys\n"
-                  "spec = importlib.util.spec_from_file_location('pinwheel_agent', %r)\n"
-                  "agent = importlib.util.module_from_spec(spec); spec.loader.exec_module(agent)\n"
-                  "agent.main(sys.argv[1])\n" % AGENT_PATH)
+        script = ("import sys\nagent = {'__name__': 'pinwheel_agent'}\n"
+                  "exec(compile(open(%r).read(), 'pinwheel_agent.py', 'exec'), agent)\n"
+                  "agent['main'](sys.argv[1])\n" % PAYLOAD_PATH)
         return subprocess.run([sys.executable, "-B", "-c", script, encoded], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, universal_newlines=True, timeout=20)
 
@@ -657,11 +666,11 @@ class LogsAndExecTests(TestCase):
         request = make_request(self.root)
         request["slots"]["A"]["spec"]["programs"][0]["settings"] = {"environment": {"HELLO_GREETING": "hi {slot} {port}"}}
         host = agent.Agent(request)
-        target = host.slot_dir("A")
+        target = host.deployment.slot_dir("A")
         os.makedirs(os.path.join(target, "venv", "bin"))
         os.symlink(sys.executable, os.path.join(target, "venv", "bin", "python"))
-        host.write_manifest("A", target, "uv")
-        os.symlink(os.path.basename(target), host.slot_link("A"))
+        host.builder.write_manifest("A", target, "uv")
+        os.symlink(os.path.basename(target), host.deployment.slot_link("A"))
         return request, target
 
     def test_exec_passes_every_argument_verbatim_with_the_program_environment(self):
@@ -686,15 +695,15 @@ class LogsAndExecTests(TestCase):
     def test_logs_prints_the_last_lines_of_each_process_after_its_header(self):
         request, _ = self.prepared()
         host = agent.Agent(request)
-        os.makedirs(host.log_dir)
+        os.makedirs(host.deployment.log_dir)
         for name, lines in (("hello-web-A_8100", ["one", "two", "three"]), ("hello-worker-A_0", ["tick"])):
-            with open(os.path.join(host.log_dir, name + ".log"), "w") as handle:
+            with open(os.path.join(host.deployment.log_dir, name + ".log"), "w") as handle:
                 handle.write("".join(line + "\n" for line in lines))
         request.update(action="logs", logs={"slots": ["A"], "programs": [], "lines": 2, "follow": False})
         completed = self.run_agent(request)
         self.assertEqual(completed.returncode, 0, completed.stderr)  # hello-web-A_8101.log, not there yet, is left out
-        self.assertIn("==> %s/hello-web-A_8100.log <==\ntwo\nthree\n" % host.log_dir, completed.stdout)
-        self.assertIn("==> %s/hello-worker-A_0.log <==\ntick\n" % host.log_dir, completed.stdout)
+        self.assertIn("==> %s/hello-web-A_8100.log <==\ntwo\nthree\n" % host.deployment.log_dir, completed.stdout)
+        self.assertIn("==> %s/hello-worker-A_0.log <==\ntick\n" % host.deployment.log_dir, completed.stdout)
         request["logs"]["programs"] = ["nothing"]
         self.assertIn('"code": "notPrepared"', self.run_agent(request).stdout)
 
@@ -745,7 +754,7 @@ class LightModuleTests(TestCase):
                   "exec(compile(open(sys.argv[1]).read(), 'pinwheel_agent.py', 'exec'), module)\n"
                   "module['SYSTEM_PATH'] = (%r,) + module['SYSTEM_PATH']\n" % FAKE_SYSTEM +
                   "module['main'](sys.argv[2])\nprint(sorted(set(sys.modules) - before))\n")
-        completed = subprocess.run([sys.executable, "-I", "-S", "-c", script, AGENT_PATH, encoded], env=environment,
+        completed = subprocess.run([sys.executable, "-I", "-S", "-c", script, PAYLOAD_PATH, encoded], env=environment,
                                    stdout=subprocess.PIPE, universal_newlines=True, check=True)
         reply = json.loads(completed.stdout.split(agent.MARKER, 1)[1].splitlines()[0])
         return reply, completed.stdout.strip().splitlines()[-1]
@@ -770,7 +779,7 @@ class LightModuleTests(TestCase):
         os.chmod(os.path.join(tools, "uv"), 0o755)
         request = make_request(self.root, steps=[{"action": "prepare", "slot": "A"}, {"action": "start", "slot": "A"}])
         request["slots"]["A"]["spec"]["python"] = sys.executable
-        slots = agent.Agent(request).slots_dir
+        slots = agent.Agent(request).deployment.slots_dir
         for age, name in ((300, "A-old1"), (200, "A-old2")):
             os.makedirs(os.path.join(slots, name, "venv"))
             os.utime(os.path.join(slots, name), (time.time() - age, time.time() - age))
@@ -1039,9 +1048,9 @@ class HealthCheckTests(TestCase):
     def test_full_observation_reuses_what_the_check_just_saw(self):
         """Nothing is asked twice: the observation that ends the request takes slot A's health from the check."""
         host = agent.Agent(make_request(self.root))
-        os.makedirs(host.slot_dir("A"))
-        host.write_manifest("A", host.slot_dir("A"), "uv")
-        os.symlink(os.path.basename(host.slot_dir("A")), host.slot_link("A"))
+        os.makedirs(host.deployment.slot_dir("A"))
+        host.builder.write_manifest("A", host.deployment.slot_dir("A"), "uv")
+        os.symlink(os.path.basename(host.deployment.slot_dir("A")), host.deployment.slot_link("A"))
         for full in (False, True):
             asked = []
             with web_server([200, 503], asked=asked) as port:
@@ -1055,12 +1064,12 @@ class HealthCheckTests(TestCase):
     def test_what_was_seen_expires_when_processes_change_or_time_passes(self):
         host = agent.Agent(make_request(self.root))
         kept = (host.supervisord.generation, time.monotonic(), ["problem"])
-        self.assertEqual(host.seen(kept), (["problem"],))
+        self.assertEqual(host.health.seen(kept), (["problem"],))
         host.supervisord.generation += 1
-        self.assertIsNone(host.seen(kept))
+        self.assertIsNone(host.health.seen(kept))
         stale = (host.supervisord.generation, time.monotonic() - agent.SEEN_FOR_SECONDS - 1, [])
-        self.assertIsNone(host.seen(stale))
-        self.assertIsNone(host.seen(None))
+        self.assertIsNone(host.health.seen(stale))
+        self.assertIsNone(host.health.seen(None))
 
     def test_a_process_starting_for_its_startsecs_counts_as_running(self):
         spec = slot_spec("A", web_ports=[8100])
@@ -1093,14 +1102,14 @@ class HealthCheckTests(TestCase):
         """A run cut short after the slot's link moved and before supervisord loaded the new section leaves the old
         processes RUNNING and healthy: they are STALE, so the planner starts the slot again."""
         host = agent.Agent(make_request(self.root))
-        spec = host.spec("A")
+        spec = host.deployment.spec("A")
         now = agent.uptime()
         manifest = {"fingerprint": FINGERPRINT_A, "builtAt": agent.built_at()}
         started = {"hello-web-A": [now - 100, now + 1], "hello-worker-A": [now + 1]}
-        self.assertEqual(host.stale_groups(spec, manifest, started), {"hello-web-A"})
-        self.assertEqual(host.stale_groups(spec, {"fingerprint": FINGERPRINT_A}, started), set())
+        self.assertEqual(agent.stale_groups(spec, manifest, started), {"hello-web-A"})
+        self.assertEqual(agent.stale_groups(spec, {"fingerprint": FINGERPRINT_A}, started), set())
         # Another boot: everything started after it.
-        self.assertEqual(host.stale_groups(spec, {"builtAt": {"boot": "another", "uptime": now}}, started), set())
+        self.assertEqual(agent.stale_groups(spec, {"builtAt": {"boot": "another", "uptime": now}}, started), set())
         states = {"hello-web-A": ["RUNNING", "RUNNING"], "hello-worker-A": ["RUNNING"]}
         processes = agent.settled(spec, states, {}, {"hello-web-A"})
         self.assertEqual(processes["hello-web-A"], ["STALE", "STALE"])
@@ -1109,14 +1118,14 @@ class HealthCheckTests(TestCase):
 
     def test_the_next_check_comes_when_startsecs_are_up_or_soon_after_a_start(self):
         host = agent.Agent(make_request(self.root, health={"retries": 40, "interval": "250ms"}))
-        spec = host.spec("A")
+        spec = host.deployment.spec("A")
         host.supervisord.starting = {"hello-worker-A": [0.9]}
-        self.assertAlmostEqual(host.pause_before_next_check(spec, 0.5), 0.12)
+        self.assertAlmostEqual(host.health.pause_before_next_check(spec, 0.5), 0.12)
         host.supervisord.starting = {"hello-worker-A": [0.1]}
-        self.assertEqual(host.pause_before_next_check(spec, 0.5), 0.25)
+        self.assertEqual(host.health.pause_before_next_check(spec, 0.5), 0.25)
         host.supervisord.starting = {}
-        self.assertEqual(host.pause_before_next_check(spec, 0.5), agent.FIRST_CHECKS_PAUSE)
-        self.assertEqual(host.pause_before_next_check(spec, 3.0), 0.25)
+        self.assertEqual(host.health.pause_before_next_check(spec, 0.5), agent.FIRST_CHECKS_PAUSE)
+        self.assertEqual(host.health.pause_before_next_check(spec, 3.0), 0.25)
 
     def test_check_fails_with_code_health_when_the_slot_never_answers_ok(self):
         with web_server([503]) as port:
@@ -1165,15 +1174,15 @@ class StepTests(TestCase):
             request["slots"]["A"]["spec"]["programs"][0]["ports"] = [port]
             request["slots"]["A"]["spec"]["programs"][0]["processes"] = 1
             host = agent.Agent(request)
-            os.makedirs(host.slot_dir("A"))
-            host.write_manifest("A", host.slot_dir("A"), "uv")
-            os.makedirs(host.slots_dir, exist_ok=True)
-            os.symlink(os.path.basename(host.slot_dir("A")), host.slot_link("A"))
+            os.makedirs(host.deployment.slot_dir("A"))
+            host.builder.write_manifest("A", host.deployment.slot_dir("A"), "uv")
+            os.makedirs(host.deployment.slots_dir, exist_ok=True)
+            os.symlink(os.path.basename(host.deployment.slot_dir("A")), host.deployment.slot_link("A"))
             reply = agent.handle(request)
             self.assertEqual(reply["steps"][-1]["code"], "notServed", reply)
             request["steps"] = [{"action": "route", "slot": "A"}]
             self.assertTrue(agent.handle(request)["ok"])
-            self.assertIn("servedAt", host.read_manifest(host.slot_dir("A")))
+            self.assertIn("servedAt", agent.read_manifest(host.deployment.slot_dir("A")))
             request["steps"] = [{"action": "verify", "slot": "A"}]
             reply = agent.handle(request)
             self.assertTrue(reply["ok"], reply)
@@ -1261,7 +1270,7 @@ class StepTests(TestCase):
     def test_upstream_file_with_the_probe(self):
         request = make_request("/srv/pinwheel")
         request["settings"]["nginx"]["probe"] = "127.0.0.1:19123"
-        self.assertEqual(agent.Agent(request).upstream_text("B"), golden("nginx-upstream-B-probe.conf"))
+        self.assertEqual(agent.Agent(request).router.upstream_text("B"), golden("nginx-upstream-B-probe.conf"))
 
 
 class HostIntegrityTests(TestCase):
@@ -1374,7 +1383,7 @@ class HostIntegrityTests(TestCase):
         host = agent.Agent(request)
         if os.geteuid() != 0:
             self.skipTest("runuser is only used by root")
-        argv, environment, _ = host.as_program("A", "web", target, ["hello-service"], {}, "exec")
+        argv, environment, _ = host.hooks.as_program("A", "web", target, ["hello-service"], {}, "exec")
         self.assertTrue(argv[0].startswith("/") and argv[0] != os.path.join(target, "venv", "bin", "runuser"), argv)
         self.assertEqual(os.path.dirname(argv[0]) in agent.SYSTEM_PATH, True, argv)
         self.assertTrue(environment["PATH"].startswith(os.path.join(target, "venv", "bin")))
@@ -1546,8 +1555,7 @@ class CodeContractTests(unittest.TestCase):
 
     def code_arguments(self):
         import ast
-        with open(AGENT_PATH) as handle:
-            tree = ast.parse(handle.read())
+        tree = ast.parse(payload.source())
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue

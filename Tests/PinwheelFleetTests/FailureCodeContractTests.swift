@@ -5,7 +5,8 @@ import Testing
 @testable import PinwheelFleet
 
 /// The agent's failure codes and Swift's ``FailureCode`` are one vocabulary: the agent's tables (`STEP_CODES`,
-/// `REPLY_CODES`), printed by python3 from the very source the binary embeds, match the enum's cases one to one.
+/// `REPLY_CODES`, in `agent_wire.py`), printed by python3 from the very payload the binary sends (its modules
+/// joined), match the enum's cases one to one.
 /// (The agent's own tests check that every code it sends is in its tables.)
 @Suite("the agent's failure codes and Swift's agree")
 struct FailureCodeContractTests {

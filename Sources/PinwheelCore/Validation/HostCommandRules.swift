@@ -4,8 +4,8 @@
 /// shell command lines: words of plain characters separated by spaces, an optional `sudo` (with `-n`), then one of
 /// the programs the command exists for, and no path inside the host's deploy root (where packages, which a commit
 /// also chooses, put files: an nginx config there could load a module). `supervisor.ctl` may only add `-c FILE` and
-/// `-s URL`. The host agent checks the same again (`command_words` in `pinwheel_agent.py`) and runs them only in
-/// requests that change something; observing never runs them.
+/// `-s URL`. The host agent checks the same again (`command_words` in the agent's `agent_commands.py`) and runs
+/// them only in requests that change something; observing never runs them.
 public enum HostCommandRules {
     /// The programs each command may run.
     public static let programs: [String: [String]] = [
