@@ -776,6 +776,7 @@ def validate(request):
             raise BadRequest("request.artifacts has %r" % (slot,))
         for index, artifact in enumerate(artifacts):
             check_artifact(artifact, "artifacts.%s[%d]" % (slot, index))
+    check_shipped_uv(request)
     if request["action"] == "receive":
         for index, piece in enumerate(field(request, "receive", list, "request")):
             place = "receive[%d]" % index
@@ -1011,6 +1012,98 @@ class ArtifactStore:
         return path
 
 
+# ---- the host's platform and a shipped uv (`source: {ship: {uv: ...}}`) ---------------------------------------------
+
+
+def host_platform():
+    """What the controller needs to ship this host only what it can install: the machine (`uname -m`), the C library
+    (`glibc` with its version, or `musl`), and whether the host has a uv of its own (it keeps using it). Cheap: no
+    process is started."""
+    libc = version = None
+    try:
+        found = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        found = ""
+    if found.startswith("glibc "):
+        libc, version = "glibc", found.split(" ", 1)[1]
+    else:
+        try:
+            libc = "musl" if any(name.startswith("ld-musl-") for name in os.listdir("/lib")) else None
+        except OSError:
+            pass
+    return {"machine": os.uname().machine, "libc": libc, "libcVersion": version, "uv": Agent.installer() is not None}
+
+
+def check_shipped_uv(request):
+    """`uv` of a request: uv's wheel, an artifact entry named `uv-<version>-...whl`."""
+    uv = field(request, "uv", dict, "request", optional=True)
+    if uv is None:
+        return
+    check_artifact(uv, "uv")
+    if not (uv["name"].startswith("uv-") and uv["name"].endswith(".whl")):
+        raise BadRequest("uv.name %r is not a uv wheel's file name" % uv["name"][:80])
+
+
+class ShippedUV:
+    """The uv binary of a wheel the controller shipped: unpacked once, next to the wheel in the artifact store, as
+    `<sha256>.uv` (the wheel's hash, checked first; the binary's own hash checked against the wheel's RECORD; written
+    with an exclusive, no-follow open, mode 700, and renamed into place only when whole). A binary already there is
+    used when it is the SSH user's own file that no one else may write."""
+
+    LIMIT = 256 << 20
+
+    def __init__(self, root):
+        self.store = ArtifactStore(root)
+
+    def binary(self, slot, artifact):
+        self.store.ensure()
+        path = self.store.path(artifact["sha256"]) + ".uv"
+        try:
+            status = os.lstat(path)
+            if ArtifactStore.owned_file(status) and not status.st_mode & 0o022 and status.st_mode & 0o100:
+                return path
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        wheel = self.store.checked(slot, artifact)
+        import zipfile
+        try:
+            with zipfile.ZipFile(wheel) as archive:
+                members = [info for info in archive.infolist() if info.filename.endswith(".data/scripts/uv")
+                           and info.filename.count("/") == 2 and info.filename.startswith("uv-")]
+                records = [info for info in archive.infolist() if info.filename.endswith(".dist-info/RECORD")]
+                if len(members) != 1 or len(records) != 1 or members[0].file_size > self.LIMIT:
+                    raise StepFailed("install", "%s holds no single uv binary; ship a uv wheel from PyPI" % artifact["name"])
+                record = archive.read(records[0]).decode("utf-8", "replace")
+                data = archive.read(members[0])
+        except (OSError, zipfile.BadZipFile) as error:
+            raise StepFailed("install", "%s: cannot unpack uv: %s" % (artifact["name"], error))
+        expected = None
+        for line in record.splitlines():
+            parts = line.rsplit(",", 2)
+            if len(parts) == 3 and parts[0] == members[0].filename and parts[1].startswith("sha256="):
+                expected = parts[1][len("sha256="):]
+        digest = new_sha256()
+        digest.update(data)
+        actual = binascii.b2a_base64(digest.digest()).decode().strip().rstrip("=").replace("+", "-").replace("/", "_")
+        if actual != expected:
+            raise StepFailed("install", "%s: its uv binary does not match the wheel's RECORD; nothing of it was used" %
+                             artifact["name"])
+        temporary = "%s.%d" % (path, os.getpid())
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o700)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view):]
+            os.fchmod(handle, 0o700)
+        finally:
+            os.close(handle)
+        os.replace(temporary, path)
+        return path
+
+
 class Agent:
     """Carries out one request's steps on this host and observes it; decides nothing."""
 
@@ -1033,6 +1126,7 @@ class Agent:
         self.full_observation = bool(request.get("fullObservation"))
         self.hooks = request.get("hooks") or {}
         self.artifacts = request.get("artifacts") or {}
+        self.shipped_uv = request.get("uv")
         self.output = []
         self.measured = {}
         self.supervisord = Supervisor(self.supervisor_settings["ctl"], os.path.join(settings["root"], ".pinwheel"),
@@ -1169,6 +1263,7 @@ class Agent:
             result["slots"][slot] = {"manifest": manifest, "processes": processes,
                                      "healthy": manifest is not None and not problems, "problems": problems}
         result["routed"], result["routedFingerprint"] = self.read_upstream()
+        result["platform"] = host_platform()
         return result
 
     def read_upstream(self):
@@ -1284,10 +1379,13 @@ class Agent:
                 where = ["--no-index", "--find-links", source["wheelhouse"]]
             hashes = ["--require-hashes"] if spec["hashed"] else []
             uv = self.installer()
+            # A host without a uv of its own builds with the one the controller shipped, when it shipped one.
+            shipped = not uv and self.shipped_uv and ShippedUV(self.root).binary(slot, self.shipped_uv)
+            uv = uv or shipped
             started = time.monotonic()
             bytecode = ""
             if uv:
-                installer = "uv"
+                installer = "uv (shipped %s)" % self.shipped_uv["name"] if shipped else "uv"
                 self.checked([uv, "venv", "--quiet", "--python", spec["python"], venv], "creating the virtualenv")
                 # The agent compiles, so that a release keeps the bytecode of every file the running builds already
                 # have: in this process when the slot's interpreter is this one, else with the slot's interpreter,
@@ -2298,7 +2396,8 @@ def handle(request):
         if request["action"] == "artifacts":
             result = reply(True)
             result["missing"] = ArtifactStore(agent.root).missing(
-                [artifact for slot in sorted(agent.artifacts) for artifact in agent.artifacts[slot]])
+                [artifact for slot in sorted(agent.artifacts) for artifact in agent.artifacts[slot]] +
+                ([agent.shipped_uv] if agent.shipped_uv else []))
             return result
         if request["action"] == "receive":
             ArtifactStore(agent.root).receive(request["receive"])
