@@ -34,6 +34,7 @@ public struct HostAgent: Sendable {
                              detail: reply.error.map { HostText.bounded($0, limit: HostText.detailLimit, newlines: true) },
                              reported: FailureCode(reply.code ?? "internal"))
         }
+        if let shipper { await shipper.note(observation.platform, of: host.name) }
         return observation
     }
 
@@ -118,7 +119,10 @@ public struct HostAgent: Sendable {
             var shipped: ShipReport?
             do {
                 request.artifacts = try await shippedArtifacts(for: steps)
-                if let artifacts = request.artifacts { shipped = try await ship(artifacts, timeout: timeout) }
+                if let artifacts = request.artifacts {
+                    request.uv = try await shipper?.uvWheel(for: await shipper?.platform(of: host.name))
+                    shipped = try await ship(artifacts, uv: request.uv, timeout: timeout)
+                }
             } catch let error as ShipError {
                 let step = steps.first { if case .prepare = $0 { return true } else { return false } }
                 result.error = HostFailure(.install, step: step?.description, message: "shipping the slot's files failed: \(error)")
@@ -137,6 +141,7 @@ public struct HostAgent: Sendable {
                     + (shipped.resumed > 0 ? ", \(shipped.resumed) continued from a partial file" : ""), at: 0)
             }
             result.observation = reply.observation
+            if let shipper, let observation = reply.observation { await shipper.note(observation.platform, of: host.name) }
             if !reply.ok {
                 result.error = Self.failure(of: reply, outcomes: result.outcomes)
             }

@@ -5,13 +5,15 @@ public enum PackageSource: Sendable, Hashable, Codable, CustomStringConvertible 
     /// A folder of wheels on each host, for hosts without network access.
     case wheelhouse(String)
     /// Artifacts the controller gets once, keeps by hash and sends each host over SSH: hosts need no index at all.
-    case ship(ShipOrigin)
+    /// With `uv` (an exact version, `ship: {…, uv: 0.13.9}`), a host without a uv of its own is sent uv's wheel for
+    /// its platform from the same origin too, and builds its slots with it.
+    case ship(ShipOrigin, uv: String? = nil)
 
     public var description: String {
         switch self {
         case let .index(url): return "index \(url)"
         case let .wheelhouse(path): return "wheelhouse \(path)"
-        case let .ship(origin): return "shipped by the controller from \(origin)"
+        case let .ship(origin, uv): return "shipped by the controller from \(origin)" + (uv.map { ", with uv \($0)" } ?? "")
         }
     }
 
@@ -19,6 +21,7 @@ public enum PackageSource: Sendable, Hashable, Codable, CustomStringConvertible 
         case index
         case wheelhouse
         case ship
+        case uv
     }
 
     public init(from decoder: any Decoder) throws {
@@ -26,7 +29,7 @@ public enum PackageSource: Sendable, Hashable, Codable, CustomStringConvertible 
         if let url = try container.decodeIfPresent(String.self, forKey: .index) {
             self = .index(url)
         } else if let origin = try container.decodeIfPresent(ShipOrigin.self, forKey: .ship) {
-            self = .ship(origin)
+            self = .ship(origin, uv: try container.decodeIfPresent(String.self, forKey: .uv))
         } else {
             self = .wheelhouse(try container.decode(String.self, forKey: .wheelhouse))
         }
@@ -37,7 +40,9 @@ public enum PackageSource: Sendable, Hashable, Codable, CustomStringConvertible 
         switch self {
         case let .index(url): try container.encode(url, forKey: .index)
         case let .wheelhouse(path): try container.encode(path, forKey: .wheelhouse)
-        case let .ship(origin): try container.encode(origin, forKey: .ship)
+        case let .ship(origin, uv):
+            try container.encode(origin, forKey: .ship)
+            try container.encodeIfPresent(uv, forKey: .uv)
         }
     }
 }

@@ -106,7 +106,7 @@ struct EnvironmentParser {
             return .index(url)
         }
         if let shipNode = fields["ship"] {
-            return parseShip(shipNode).map(PackageSource.ship)
+            return parseShip(shipNode)
         }
         guard let wheelNode = fields["wheelhouse"], let path = reader.string(wheelNode, "`source.wheelhouse`") else { return nil }
         guard ValueRules.isAbsolutePath(path) else {
@@ -126,9 +126,23 @@ struct EnvironmentParser {
         return url
     }
 
-    /// `ship: {index: URL}` or `ship: {wheels: /path/on/the/controller}`.
-    private func parseShip(_ node: Node) -> ShipOrigin? {
-        guard let fields = reader.mapping(node, "`source.ship`", optional: ["index", "wheels"]) else { return nil }
+    /// `ship: {index: URL}` or `ship: {wheels: /path/on/the/controller}`, and optionally `uv: VERSION`.
+    private func parseShip(_ node: Node) -> PackageSource? {
+        guard let fields = reader.mapping(node, "`source.ship`", optional: ["index", "wheels", "uv"]) else { return nil }
+        var uv: String?
+        if let uvNode = fields["uv"] {
+            guard let version = reader.string(uvNode, "`source.ship.uv`") else { return nil }
+            guard ValueRules.isExactUVVersion(version) else {
+                reader.error("`source.ship.uv` must be an exact uv version (digits and dots), found `\(Quote.excerpt(version))`",
+                             at: uvNode, hint: "for example `uv: 0.13.9`; quote it when YAML would read it as a number")
+                return nil
+            }
+            uv = version
+        }
+        return parseShipOrigin(fields, node).map { PackageSource.ship($0, uv: uv) }
+    }
+
+    private func parseShipOrigin(_ fields: Fields, _ node: Node) -> ShipOrigin? {
         switch (fields["index"], fields["wheels"]) {
         case (nil, nil):
             reader.error("`source.ship` must set `index` (the package index the controller reaches) or `wheels` (a folder of "

@@ -6,12 +6,16 @@ public struct HostObservation: Sendable, Hashable, Codable {
     public var routed: Slot?
     /// The fingerprint of the slot the upstream file was written for.
     public var routedFingerprint: String?
+    /// The host's machine, C library and whether it has uv, for shipping (`source: {ship: …}`); nil from an agent
+    /// that does not say.
+    public var platform: HostPlatform?
 
     public init(slots: PerSlot<SlotObservation> = PerSlot(a: SlotObservation(), b: SlotObservation()),
-                routed: Slot? = nil, routedFingerprint: String? = nil) {
+                routed: Slot? = nil, routedFingerprint: String? = nil, platform: HostPlatform? = nil) {
         self.slots = slots
         self.routed = routed
         self.routedFingerprint = routedFingerprint
+        self.platform = platform
     }
 }
 

@@ -1,8 +1,9 @@
 /// Which of a pin's files the controller ships: the lock names every artifact of a release by hash (a wheel per
 /// platform, the sdist); a host installs one of them.
 ///
-/// A pure wheel (`py3-none-any`) serves every host, so it is shipped alone; without one, every listed wheel is (the
-/// installer on the host picks the one its platform takes); only without any wheel is the sdist shipped.
+/// A pure wheel (`py3-none-any`) serves every host, so it is the only file fetched; without one, every listed wheel
+/// and the sdist are fetched into the controller's cache, and each host is sent only what it can install
+/// (``forHost(_:platform:)``): the wheels its platform takes, the sdist only when none does.
 public enum ArtifactChoice {
     /// A file name's kind of artifact.
     public enum Kind: Sendable, Equatable {
@@ -45,8 +46,21 @@ public enum ArtifactChoice {
         let pure = matching.filter { Kind(of: $0.name) == .pureWheel }
         if !pure.isEmpty { return [pure[0]] }
         let wheels = matching.filter { Kind(of: $0.name) == .wheel }
-        if !wheels.isEmpty { return wheels }
-        return Array(matching.prefix(1))
+        return wheels + matching.filter { Kind(of: $0.name) == .sdist }.prefix(1)
+    }
+
+    /// Of one pin's files (as ``choose(for:from:)`` chose them), those to send a host of `platform`: a pure wheel
+    /// alone; else the wheels the platform takes, and only when it takes none, the sdist (built on the host). A host
+    /// whose platform is unknown gets every wheel (the sdist only without any), as its installer picks; a host that
+    /// takes none of the wheels and has no sdist to build gets every wheel too, so its installer names what it lacks.
+    public static func forHost(_ files: [ShippedArtifact], platform: HostPlatform?) -> [ShippedArtifact] {
+        if let pure = files.first(where: { Kind(of: $0.name) == .pureWheel }) { return [pure] }
+        let wheels = files.filter { Kind(of: $0.name) == .wheel }
+        let sdist = files.filter { Kind(of: $0.name) == .sdist }.prefix(1)
+        guard let platform else { return wheels.isEmpty ? Array(sdist) : wheels }
+        let taken = wheels.filter { platform.accepts(wheel: $0.name) }
+        if !taken.isEmpty { return taken }
+        return sdist.isEmpty ? wheels : Array(sdist)
     }
 
     /// The pin's SHA-256 hashes in lowercase hex (`sha256:…` entries; other algorithms cannot be checked here).

@@ -56,6 +56,14 @@ public enum ValueRules {
         }
     }
 
+    /// An exact uv release version (`0.13.9`): two to four dot-separated numbers, as uv's releases are numbered, so
+    /// the shipped installer is one auditable file.
+    public static func isExactUVVersion(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return (2...4).contains(parts.count) && text.utf8.count <= 32
+            && parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { (48...57).contains($0) } }
+    }
+
     /// An absolute path on a host, made of characters that need no quoting and with no `..` component.
     public static func isAbsolutePath(_ text: String) -> Bool {
         text.hasPrefix("/") && isPathText(text)

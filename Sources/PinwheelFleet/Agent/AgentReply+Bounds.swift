@@ -48,6 +48,7 @@ extension HostObservation {
     func bounded() -> HostObservation {
         var observation = self
         observation.routedFingerprint = routedFingerprint.map(HostReplyBounds.string)
+        observation.platform = platform?.checked()
         for slot in Slot.allCases {
             var state = observation.slots[slot]
             state.problems = HostReplyBounds.lines(state.problems)

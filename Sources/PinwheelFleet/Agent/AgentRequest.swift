@@ -68,6 +68,9 @@ struct AgentRequest: Encodable, Sendable {
     /// The files each shipped slot (`source: {ship: …}`) installs, by slot name: asked about (`artifacts`), and linked
     /// into the build's find-links folder (`execute`).
     var artifacts: [String: [ShippedArtifact]]?
+    /// uv's wheel for this host (`ship: {uv: …}`, a host with no uv of its own): asked about and shipped with the
+    /// artifacts, and unpacked into the host's store to build the prepared slots.
+    var uv: ShippedArtifact?
     /// With `receive`: what to write.
     var receive: [Piece]?
 

@@ -131,3 +131,63 @@ class ArtifactStore:
             raise StepFailed("install", "slot %s: the host's copy of %s hashes to %s, not the lock's %s; it was removed "
                              "and is shipped again at the next apply" % (slot, artifact["name"], actual, artifact["sha256"]))
         return path
+
+
+class ShippedUV:
+    """The uv binary of a wheel the controller shipped: unpacked once, next to the wheel in the artifact store, as
+    `<sha256>.uv` (the wheel's hash, checked first; the binary's own hash checked against the wheel's RECORD; written
+    with an exclusive, no-follow open, mode 700, and renamed into place only when whole). A binary already there is
+    used when it is the SSH user's own file that no one else may write."""
+
+    LIMIT = 256 << 20
+
+    def __init__(self, root):
+        self.store = ArtifactStore(root)
+
+    def binary(self, slot, artifact):
+        self.store.ensure()
+        path = self.store.path(artifact["sha256"]) + ".uv"
+        try:
+            status = os.lstat(path)
+            if ArtifactStore.owned_file(status) and not status.st_mode & 0o022 and status.st_mode & 0o100:
+                return path
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        wheel = self.store.checked(slot, artifact)
+        import zipfile
+        try:
+            with zipfile.ZipFile(wheel) as archive:
+                members = [info for info in archive.infolist() if info.filename.endswith(".data/scripts/uv")
+                           and info.filename.count("/") == 2 and info.filename.startswith("uv-")]
+                records = [info for info in archive.infolist() if info.filename.endswith(".dist-info/RECORD")]
+                if len(members) != 1 or len(records) != 1 or members[0].file_size > self.LIMIT:
+                    raise StepFailed("install", "%s holds no single uv binary; ship a uv wheel from PyPI" % artifact["name"])
+                record = archive.read(records[0]).decode("utf-8", "replace")
+                data = archive.read(members[0])
+        except (OSError, zipfile.BadZipFile) as error:
+            raise StepFailed("install", "%s: cannot unpack uv: %s" % (artifact["name"], error))
+        expected = None
+        for line in record.splitlines():
+            parts = line.rsplit(",", 2)
+            if len(parts) == 3 and parts[0] == members[0].filename and parts[1].startswith("sha256="):
+                expected = parts[1][len("sha256="):]
+        digest = new_sha256()
+        digest.update(data)
+        actual = binascii.b2a_base64(digest.digest()).decode().strip().rstrip("=").replace("+", "-").replace("/", "_")
+        if actual != expected:
+            raise StepFailed("install", "%s: its uv binary does not match the wheel's RECORD; nothing of it was used" %
+                             artifact["name"])
+        temporary = "%s.%d" % (path, os.getpid())
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o700)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view):]
+            os.fchmod(handle, 0o700)
+        finally:
+            os.close(handle)
+        os.replace(temporary, path)
+        return path

@@ -8,7 +8,7 @@ from agent_wire import StepFailed
 from agent_system import DISK_FULL, built_at, find_program, remove_tree, run_command, utc_now, write_atomically
 from agent_commands import install_environment
 from agent_deployment import Part, manifest_text
-from agent_artifacts import ArtifactStore
+from agent_artifacts import ArtifactStore, ShippedUV
 from agent_programs import settings_of
 from agent_bytecode import BytecodeFormat, compile_bytecode
 
@@ -24,6 +24,7 @@ class Builder(Part):
         self.slots_dir = deployment.slots_dir
         self.commit = deployment.commit
         self.artifacts = deployment.artifacts
+        self.shipped_uv = deployment.shipped_uv
         self.supervisord = supervisord
         self.programs = programs
         self.hooks = hooks
@@ -127,10 +128,13 @@ class Builder(Part):
                 where = ["--no-index", "--find-links", source["wheelhouse"]]
             hashes = ["--require-hashes"] if spec["hashed"] else []
             uv = self.installer()
+            # A host without a uv of its own builds with the one the controller shipped, when it shipped one.
+            shipped = not uv and self.shipped_uv and ShippedUV(self.root).binary(slot, self.shipped_uv)
+            uv = uv or shipped
             started = time.monotonic()
             bytecode = ""
             if uv:
-                installer = "uv"
+                installer = "uv (shipped %s)" % self.shipped_uv["name"] if shipped else "uv"
                 self.checked([uv, "venv", "--quiet", "--python", spec["python"], venv], "creating the virtualenv")
                 # The agent compiles, so that a release keeps the bytecode of every file the running builds already
                 # have: in this process when the slot's interpreter is this one, else with the slot's interpreter,
@@ -248,3 +252,22 @@ class Builder(Part):
                 builds.append((os.path.getmtime(path), path))
         for _, path in sorted(builds, reverse=True)[1:]:
             remove_tree(path)
+
+
+def host_platform():
+    """What the controller needs to ship this host only what it can install: the machine (`uname -m`), the C library
+    (`glibc` with its version, or `musl`), and whether the host has a uv of its own (it keeps using it). Cheap: no
+    process is started."""
+    libc = version = None
+    try:
+        found = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        found = ""
+    if found.startswith("glibc "):
+        libc, version = "glibc", found.split(" ", 1)[1]
+    else:
+        try:
+            libc = "musl" if any(name.startswith("ld-musl-") for name in os.listdir("/lib")) else None
+        except OSError:
+            pass
+    return {"machine": os.uname().machine, "libc": libc, "libcVersion": version, "uv": Builder.installer() is not None}

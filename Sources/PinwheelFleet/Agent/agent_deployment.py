@@ -29,6 +29,7 @@ class Deployment:
         self.full_observation = bool(request.get("fullObservation"))
         self.hooks = request.get("hooks") or {}
         self.artifacts = request.get("artifacts") or {}
+        self.shipped_uv = request.get("uv")
         self.output = []
         self.measured = {}
 

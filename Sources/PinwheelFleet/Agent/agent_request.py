@@ -46,6 +46,7 @@ def validate(request):
             raise BadRequest("request.artifacts has %r" % (slot,))
         for index, artifact in enumerate(artifacts):
             check_artifact(artifact, "artifacts.%s[%d]" % (slot, index))
+    check_shipped_uv(request)
     if request["action"] == "receive":
         for index, piece in enumerate(field(request, "receive", list, "request")):
             place = "receive[%d]" % index
@@ -152,3 +153,13 @@ def safe_artifact_name(name):
 
 def is_sha256(text):
     return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def check_shipped_uv(request):
+    """`uv` of a request: uv's wheel, an artifact entry named `uv-<version>-...whl`."""
+    uv = field(request, "uv", dict, "request", optional=True)
+    if uv is None:
+        return
+    check_artifact(uv, "uv")
+    if not (uv["name"].startswith("uv-") and uv["name"].endswith(".whl")):
+        raise BadRequest("uv.name %r is not a uv wheel's file name" % uv["name"][:80])

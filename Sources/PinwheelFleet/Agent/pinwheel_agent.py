@@ -68,7 +68,7 @@ from agent_hooks import Hooks
 from agent_logs import Logs
 from agent_routing import Router
 from agent_health import Health
-from agent_building import Builder
+from agent_building import Builder, host_platform
 from agent_lock import HostLock
 
 
@@ -89,6 +89,7 @@ class Agent:
         self.deployment = Deployment(request)
         self.root = self.deployment.root
         self.artifacts = self.deployment.artifacts
+        self.shipped_uv = self.deployment.shipped_uv
         self.full_observation = self.deployment.full_observation
         self.supervisord = Supervisor(self.deployment.supervisor_settings["ctl"],
                                       os.path.join(self.deployment.root, ".pinwheel"),
@@ -109,7 +110,9 @@ class Agent:
         return getattr(getattr(self, STEP_OWNERS[action]), action)
 
     def observe(self, probe=True):
-        return self.health.observe(probe)
+        result = self.health.observe(probe)
+        result["platform"] = host_platform()
+        return result
 
     def fence(self, record):
         return self.host_lock.fence(record)
@@ -195,7 +198,8 @@ def handle(request):
         if request["action"] == "artifacts":
             result = reply(True)
             result["missing"] = ArtifactStore(agent.root).missing(
-                [artifact for slot in sorted(agent.artifacts) for artifact in agent.artifacts[slot]])
+                [artifact for slot in sorted(agent.artifacts) for artifact in agent.artifacts[slot]] +
+                ([agent.shipped_uv] if agent.shipped_uv else []))
             return result
         if request["action"] == "receive":
             ArtifactStore(agent.root).receive(request["receive"])

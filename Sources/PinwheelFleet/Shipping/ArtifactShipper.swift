@@ -29,32 +29,93 @@ public actor ArtifactShipper {
 
     /// Every pin of each slot file (each marker's alternative too: the host's installer picks among them).
     public let pins: PerSlot<[Pin]>
+    /// The exact uv version shipped to hosts that have none (`ship: {uv: …}`); nil: hosts without uv use pip.
+    public let uv: String?
+    /// What each host reported of its platform in its last observation, by host name.
+    private var platforms: [String: HostPlatform] = [:]
+    /// uv's wheel for each platform (by ``uvKey(_:)``), found and fetched once.
+    private var uvWheels: [String: Task<Located, any Error>] = [:]
 
-    public init(cache: ArtifactCache, origin: ShipOrigin, pins: PerSlot<[Pin]>, timeout: TimeInterval = 60) {
+    public init(cache: ArtifactCache, origin: ShipOrigin, pins: PerSlot<[Pin]>, uv: String? = nil, timeout: TimeInterval = 60) {
         self.cache = cache
         self.origin = origin
         self.pins = pins
+        self.uv = uv
         self.timeout = timeout
     }
 
     /// The shipper for `environment` when its source is `ship`, keeping its files in `cache`.
     public static func of(_ environment: Environment, cache: ArtifactCache) -> ArtifactShipper? {
-        guard case let .ship(origin) = environment.source else { return nil }
-        return ArtifactShipper(cache: cache, origin: origin, pins: PerSlot(a: environment.slots.a.pins, b: environment.slots.b.pins))
+        guard case let .ship(origin, uv) = environment.source else { return nil }
+        return ArtifactShipper(cache: cache, origin: origin, pins: PerSlot(a: environment.slots.a.pins, b: environment.slots.b.pins),
+                               uv: uv)
     }
 
-    /// The files `slot` installs, each in the cache and checked by hash.
-    public func artifacts(for slot: Slot) async throws -> [ShippedArtifact] {
-        try await artifacts(for: pins[slot])
+    /// Keeps what `host` reported of its platform, for the files it is sent next.
+    public func note(_ platform: HostPlatform?, of host: String) {
+        platforms[host] = platform?.checked()
     }
 
-    /// The files to ship for `pins`, each in the cache and checked by hash.
-    public func artifacts(for pins: [Pin]) async throws -> [ShippedArtifact] {
+    /// What `host` last reported of its platform; nil when it never did (or said nothing usable).
+    public func platform(of host: String) -> HostPlatform? {
+        platforms[host]
+    }
+
+    /// The files `slot` installs on a host of `platform` (every pin's files when it is unknown), each in the cache
+    /// and checked by hash.
+    public func artifacts(for slot: Slot, platform: HostPlatform? = nil) async throws -> [ShippedArtifact] {
+        try await artifacts(for: pins[slot], platform: platform)
+    }
+
+    /// The files to ship for `pins` to a host of `platform`, each in the cache and checked by hash.
+    public func artifacts(for pins: [Pin], platform: HostPlatform? = nil) async throws -> [ShippedArtifact] {
         var result: [ShippedArtifact] = []
         for pin in pins {
-            result += try await located(pin).map(\.artifact)
+            result += ArtifactChoice.forHost(try await located(pin).map(\.artifact), platform: platform)
         }
         return result
+    }
+
+    /// uv's wheel for a host of `platform`, when `ship: {uv: …}` asks for it and the host has no uv of its own; nil
+    /// otherwise. Found on the origin once per platform (its SHA-256 the one the index's page names, or the folder
+    /// file's own), kept in the cache and checked like any shipped file.
+    public func uvWheel(for platform: HostPlatform?) async throws -> ShippedArtifact? {
+        guard let uv, let platform, !platform.uv else { return nil }
+        let key = Self.uvKey(platform)
+        if let task = uvWheels[key] { return try await task.value.artifact }
+        let task = Task { try await self.resolveUV(version: uv, platform: platform) }
+        uvWheels[key] = task
+        do {
+            return try await task.value.artifact
+        } catch {
+            uvWheels[key] = nil
+            throw error
+        }
+    }
+
+    static func uvKey(_ platform: HostPlatform) -> String {
+        "\(platform.machine)-\(platform.libc ?? "unknown")-\(platform.libcVersion ?? "unknown")"
+    }
+
+    private func resolveUV(version: String, platform: HostPlatform) async throws -> Located {
+        let project = Pin(name: "uv", version: version, hashes: [])
+        let candidates = try await offer(for: project)
+        guard let chosen = UVWheelChoice.choose(version: version, from: candidates, platform: platform) else {
+            throw ShipError.origin("uv \(version): the \(origin) offers no uv wheel for \(platform) (a host without uv of its own "
+                                   + "needs one); add it (`pip download uv==\(version) --no-deps --only-binary :all: "
+                                   + "--platform <tag>`) or install uv on that host")
+        }
+        var located = Located(artifact: ShippedArtifact(name: chosen.name, sha256: chosen.sha256, size: 0), location: chosen.location)
+        let entry = cache.read(chosen.sha256)
+        let data: Data
+        if case let .present(cached) = entry {
+            data = cached
+        } else {
+            data = try await refetch(located, after: entry)
+        }
+        checked.insert(chosen.sha256)
+        located.artifact.size = data.count
+        return located
     }
 
     /// The bytes of `artifact`, from the cache; a copy that no longer matches its hash is fetched again, or the error
@@ -77,6 +138,9 @@ public actor ArtifactShipper {
         var result: [String: String] = [:]
         for task in resolving.values {
             for entry in (try? await task.value) ?? [] { result[entry.artifact.sha256] = entry.location }
+        }
+        for task in uvWheels.values {
+            if let entry = try? await task.value { result[entry.artifact.sha256] = entry.location }
         }
         return result
     }

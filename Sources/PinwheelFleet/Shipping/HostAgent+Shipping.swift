@@ -13,29 +13,33 @@ extension HostAgent {
         var resumed = 0
     }
 
-    /// The files the shipped slots among `steps`' prepares install, by slot name; nil when no step prepares one.
+    /// The files the shipped slots among `steps`' prepares install on this host (by the platform it reported), by
+    /// slot name; nil when no step prepares one.
     func shippedArtifacts(for steps: [HostPlan.Step]) async throws -> [String: [ShippedArtifact]]? {
         guard let shipper else { return nil }
+        let platform = await shipper.platform(of: host.name)
         var result: [String: [ShippedArtifact]] = [:]
         for step in steps {
             guard case let .prepare(slot) = step, case .ship = target.slots[slot].spec.source else { continue }
-            result[slot.rawValue] = try await shipper.artifacts(for: slot)
+            result[slot.rawValue] = try await shipper.artifacts(for: slot, platform: platform)
         }
         return result.isEmpty ? nil : result
     }
 
-    /// Asks the host which of `artifacts` it lacks (one round trip) and sends those (in round trips of at most
-    /// ``shipBatchBytes``), each continuing the host's partial file from the size the host has.
-    func ship(_ artifacts: [String: [ShippedArtifact]], timeout: Duration) async throws -> ShipReport {
+    /// Asks the host which of `artifacts` (and `uv`'s wheel) it lacks (one round trip) and sends those (in round
+    /// trips of at most ``shipBatchBytes``), each continuing the host's partial file from the size the host has.
+    func ship(_ artifacts: [String: [ShippedArtifact]], uv: ShippedArtifact? = nil, timeout: Duration) async throws -> ShipReport {
         guard let shipper else { return ShipReport() }
         var ask = AgentRequest(.artifacts, target: target, commit: commit, epoch: epoch)
         ask.artifacts = artifacts
+        ask.uv = uv
         let answer = try await send(ask, timeout: timeout)
         guard answer.ok else {
             throw ShipError.host("the host could not say which files it has: \(answer.error ?? answer.code ?? "no reason")")
         }
         var wanted: [String: ShippedArtifact] = [:]
         for artifact in artifacts.values.joined() { wanted[artifact.sha256] = artifact }
+        if let uv { wanted[uv.sha256] = uv }
         var report = ShipReport()
         var batch: [AgentRequest.Piece] = []
         var batchBytes = 0
