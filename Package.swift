@@ -230,6 +230,9 @@ let package = Package(
                 // A real HTTP server that receives the controller's notifications.
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                // The control server whose push webhook wakes the controller, as `watch` runs it.
+                "PinwheelWebhooks",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // What real fleets do to a rollout (sshd down, killed or frozen, broken nginx, missing versions, two runs at

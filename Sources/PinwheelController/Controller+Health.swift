@@ -12,8 +12,8 @@ extension Controller {
 
     public func health() -> Health {
         let results = publisher.all.mapValues(\.result.rawValue)
-        let status = failedPolls > 0 || results.values.contains { $0 != EnvironmentStatus.Result.converged.rawValue } ? "degraded" : "ok"
-        return Health(status: status, lastPoll: lastPoll, lastError: lastError, environments: results)
+        let status = polls.failures > 0 || results.values.contains { $0 != EnvironmentStatus.Result.converged.rawValue } ? "degraded" : "ok"
+        return Health(status: status, lastPoll: polls.lastPoll, lastError: polls.lastError, environments: results)
     }
 
     /// The last status recorded for each environment, by name (what `/api/v1/environments` answers).

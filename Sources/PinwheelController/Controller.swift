@@ -1,4 +1,3 @@
-import CMalloc
 import Foundation
 import Logging
 import PinwheelCore
@@ -14,7 +13,9 @@ import PinwheelReleases
 public actor Controller {
     public let configuration: ControllerConfiguration
     let logger: Logger
-    private let wakeup = Wakeup()
+    private let wakeup: Wakeup
+    /// The waits between polls, and the memory given back now and then.
+    private var pacing: LoopPacing
 
     private(set) var repository: WatchedRepository?
     /// The branch tip last read.
@@ -22,18 +23,19 @@ public actor Controller {
     /// What was last carried out for each environment: its desired state and the commit it came from.
     private(set) var applied: [String: (environment: Environment, commit: ObjectID)] = [:]
     /// The reconcile running for each environment: each environment rolls out on its own task, so one
-    /// environment's slow or unreachable hosts never delay another's. A newer commit may stop it (``preempts``).
+    /// environment's slow or unreachable hosts never delay another's. A newer commit may stop it
+    /// (``EnvironmentPoll/preempts(_:name:at:loader:applied:repository:)``).
     private var running: [String: RunningRollout] = [:]
-    private(set) var lastPoll: Date?
+    /// The last successful poll, the failures since, the last error.
+    private(set) var polls = PollRecord()
     private var lastDriftCheck = ContinuousClock.now
-    private var lastMemoryRelease = ContinuousClock.now
-    private(set) var lastError: String?
-    private(set) var failedPolls = 0
     private var stopping = false
     private var forceNextPoll = false
     private let metrics: ControllerMetrics
     /// Decides whether a commit is applied, waits, or is refused (see ``AdmissionGate``).
     let admission: AdmissionGate
+    /// What each environment does with a new tip: reconcile, hold, record invalid, or preempt a rollout.
+    private let environmentPoll: EnvironmentPoll
     /// The one writer to the config repository: statuses and reverts.
     let publisher: StatusPublisher
     /// The rollouts under way and each environment's recent history, for the status page and the API.
@@ -76,6 +78,10 @@ public actor Controller {
         let notifier = notifier ?? Notifier(logger: logger, metrics: metrics, secrets: configuration.knownSecrets)
         self.notifier = notifier
         notifications = RolloutNotifications(notifier: notifier, configuration: configuration)
+        environmentPoll = EnvironmentPoll(admission: admission, publisher: publisher, notifications: notifications, logger: logger)
+        let wakeup = Wakeup()
+        self.wakeup = wakeup
+        pacing = LoopPacing(interval: configuration.interval, wakeup: wakeup, heartbeat: heartbeat)
     }
 
     // MARK: The loop
@@ -93,40 +99,14 @@ public actor Controller {
             if ContinuousClock.now - lastDriftCheck >= configuration.driftInterval {
                 await checkDrift()
             }
-            releaseFreeMemory()
-            // Back off while the remote is unreachable: 2, 4, 8 ... intervals, at most a minute.
-            let factor = failedPolls == 0 ? 1 : min(1 << min(failedPolls, 6), 12)
-            await pause(min(configuration.interval * factor, max(configuration.interval, .seconds(60))))
+            pacing.releaseFreeMemory()
+            await pacing.pause(pacing.delay(failedPolls: polls.failures), isStopping: { [weak self] in await self?.stopping ?? true },
+                               summary: { [weak self] in await self?.health().summary() ?? "" })
         }
         for rollout in running.values { await rollout.task.value }
         // Notifications still queued get a few seconds; a receiver that is down does not hold the shutdown.
         _ = await notifier.settle(timeout: .seconds(5))
         logger.info("stopped")
-    }
-
-    /// At most once a minute, gives the memory the allocator holds free back to the system. A rollout's peak (agent
-    /// replies, plans, status files) is freed when it ends, but glibc keeps the freed pages in its arenas; over months
-    /// the resident memory would follow the peaks rather than what the controller uses.
-    private func releaseFreeMemory() {
-        guard ContinuousClock.now - lastMemoryRelease >= .seconds(60) else { return }
-        lastMemoryRelease = ContinuousClock.now
-        pw_heap_release_free_memory()
-    }
-
-    /// Waits for the next poll, or less when woken; with a heartbeat, in pieces no longer than its interval with a
-    /// beat after each, so a loop that waits (as it should) keeps the watchdog fed.
-    private func pause(_ duration: Duration) async {
-        guard let heartbeat else {
-            _ = await wakeup.wait(timeout: duration)
-            return
-        }
-        let end = ContinuousClock.now + duration
-        while !stopping {
-            let left = end - ContinuousClock.now
-            guard left > .zero else { return }
-            if await wakeup.wait(timeout: min(left, heartbeat.interval)) { return }
-            heartbeat.beat(.waiting(summary: health().summary()))
-        }
     }
 
     /// Polls at once (a push webhook arrived).
@@ -156,25 +136,20 @@ public actor Controller {
     /// each on its own task.
     public func poll() async {
         let started = ContinuousClock.now
-        defer { metrics.polled(duration: ContinuousClock.now - started, failed: failedPolls > 0) }
+        defer { metrics.polled(duration: ContinuousClock.now - started, failed: polls.failures > 0) }
         let repository: WatchedRepository
         do {
             repository = try await openRepository()
         } catch {
-            return noteFailure("cannot open the config repository: \(error)")
+            return polls.failed("cannot open the config repository: \(error)", logger: logger)
         }
         let tip: ObjectID
         do {
             tip = try await repository.fetch()
         } catch {
-            return noteFailure("the config repository is unreachable, keeping the last applied state: \(error)")
+            return polls.failed("the config repository is unreachable, keeping the last applied state: \(error)", logger: logger)
         }
-        if failedPolls > 0 {
-            logger.info("the config repository is reachable again")
-        }
-        failedPolls = 0
-        lastError = nil
-        lastPoll = Date()
+        polls.succeeded(logger: logger)
         do {
             if let merged = try repository.compactIfNeeded() {
                 logger.debug("compacted the cache clone", metadata: ["packs": "\(merged)"])
@@ -199,26 +174,14 @@ public actor Controller {
         return opened
     }
 
-    private func noteFailure(_ message: String) {
-        failedPolls += 1
-        if lastError != message || failedPolls == 1 {
-            logger.error("\(message)", metadata: ["attempt": "\(failedPolls)"])
-        }
-        lastError = message
-    }
-
     private func reconcileAll(at tip: ObjectID, repository: WatchedRepository) async {
         let source = repository.source(at: tip)
         let loader = ConfigLoader(source: source)
         let names: [String]
         do {
-            let all = try loader.environmentNames()
-            names = configuration.environments.isEmpty ? all : configuration.environments.filter(all.contains)
-            for missing in configuration.environments where !all.contains(missing) {
-                logger.warning("no such environment at this commit", metadata: ["env": "\(missing)", "commit": "\(tip.short)"])
-            }
+            names = try environmentPoll.environments(at: tip, loader: loader, watched: configuration.environments)
         } catch {
-            return noteFailure("cannot read \(tip.short): \(error)")
+            return polls.failed("cannot read \(tip.short): \(error)", logger: logger)
         }
         await coordination?.track(names)
         for name in names {
@@ -229,44 +192,20 @@ public actor Controller {
             if let current = running[name] {
                 // It is rolling out an earlier commit: a newer commit admission would apply stops it at its next safe
                 // point and reconciles now; any other waits for the next poll after the rollout ends.
-                guard await preempts(current, name: name, at: tip, loader: loader, repository: repository),
+                guard await environmentPoll.preempts(current, name: name, at: tip, loader: loader, applied: applied[name],
+                                                     repository: repository),
                       running[name] == nil else { continue }
             }
-            let report: ConfigReport
-            do {
-                report = try loader.load([name])
-            } catch {
-                logger.error("cannot read the environment", metadata: ["env": "\(name)", "error": "\(error)"])
-                continue
+            if let desired = await environmentPoll.decide(name, at: tip, loader: loader, applied: applied[name], repository: repository) {
+                await start(desired, commit: tip, source: source, repository: repository)
             }
-            guard let desired = report.environments[name], !report.hasErrors else {
-                await publisher.publishInvalid(name, commit: tip, diagnostics: report.diagnostics, applied: applied[name]?.commit,
-                                               repository: repository)
-                continue
-            }
-            let previousStatus = await publisher.latest(name, repository: repository)
-            let recorded = previousStatus?.result ?? .converged
-            if let previous = applied[name], previous.environment == desired,
-               recorded != .invalid, recorded != .waiting, recorded != .refused {
-                await admission.settled(name)
-                continue
-            }
-            if let hold = await admission.check(desired, commit: tip, status: previousStatus, applied: applied[name],
-                                                repository: repository) {
-                if let status = hold.status {
-                    await publisher.publish(status, repository: repository)
-                    if let kind = hold.notify {
-                        notifications.notify(kind, status: status, environment: desired, repository: repository, once: hold.once)
-                    }
-                }
-                continue
-            }
-            await start(desired, commit: tip, source: source, repository: repository)
         }
     }
 
-    /// Starts reconciling `desired` on its own task (see ``EnvironmentRollout``).
-    private func start(_ desired: Environment, commit: ObjectID, source: any ConfigSource, repository: WatchedRepository) async {
+    /// Starts reconciling `desired` on its own task (see ``EnvironmentRollout``): every host, or only the hosts a drift
+    /// check found behind (`drift.only`), leaving the others as it says.
+    private func start(_ desired: Environment, commit: ObjectID, source: any ConfigSource, repository: WatchedRepository,
+                       drift: DriftCheck.Reconcile = DriftCheck.Reconcile()) async {
         // With coordination, every request carries the lease's epoch: the hosts' fence refuses it once another
         // replica has taken the environment over.
         var held: Int64?
@@ -279,6 +218,7 @@ public actor Controller {
         do {
             agents = try hostAgents.agents(for: desired, source: source, commit: commit.hex)
             for index in agents.indices { agents[index].epoch = epoch }
+            if let only = drift.only { agents.removeAll { !only.contains($0.host.name) } }
         } catch {
             logger.error("cannot reach the hosts", metadata: ["env": "\(desired.name)", "commit": "\(commit.short)",
                                                              "error": "\(error)"])
@@ -288,7 +228,8 @@ public actor Controller {
         let rollout = EnvironmentRollout(desired: desired, commit: commit, agents: agents, repository: repository,
                                          publisher: publisher, notifications: notifications, metrics: metrics,
                                          progress: progress, logger: logger,
-                                         isStopping: { [weak self] in await self?.shouldStop(desired.name, epoch: epoch) ?? true })
+                                         isStopping: { [weak self] in await self?.shouldStop(desired.name, epoch: epoch) ?? true },
+                                         kept: drift.kept)
         let task = Task {
             await rollout.run()
             await self.finished(desired.name)
@@ -336,52 +277,24 @@ public actor Controller {
 
     // MARK: Drift
 
-    /// Observes every applied environment's hosts; `drift: heal` reconciles what drifted, `report` records it.
-    /// Environments that are rolling out are left alone.
+    /// Observes every applied environment's hosts (see ``DriftCheck``) and reconciles what it says: hosts behind the
+    /// applied commit in any drift mode, drifted ones under `drift: heal`. Environments that are rolling out are left
+    /// alone.
     public func checkDrift() async {
         lastDriftCheck = ContinuousClock.now
         guard let repository else { return }
-        let check = DriftCheck(agents: hostAgents)
+        let check = DriftCheck(agents: hostAgents, publisher: publisher, notifications: notifications, metrics: metrics, logger: logger)
         for (name, state) in applied.sorted(by: { $0.key < $1.key }) {
             if stopping { return }
             // Each environment's check is bounded by the SSH deadlines, but many of them one after another may not
             // be: each one finished is progress, so the watchdog hears of it.
             heartbeat?.beat(.progressed(summary: health().summary()))
-            let last = publisher.status(of: name)
-            guard running[name] == nil, last?.result != .halted, last?.result != .invalid else { continue }
+            guard running[name] == nil else { continue }
             if let coordination, await coordination.epoch(for: name) == nil { continue }
             let source = repository.source(at: state.commit)
-            let drifted = await check.drifted(state.environment, commit: state.commit, source: source)
-            guard !drifted.isEmpty else { continue }
-            let hosts = drifted.map(\.host)
-            // Hosts the rollout never reached (down, skipped for a fault of their own) are behind, not drifted: they
-            // get the commit in any drift mode. Drift that is also there is handled as the policy says, below.
-            if hosts.allSatisfy({ DriftCheck.isBehind($0, status: last) }) {
-                logger.info("hosts behind the applied commit: reconciling them",
-                            metadata: ["env": "\(name)", "commit": "\(state.commit.short)", "hosts": "\(hosts.sorted().joined(separator: ","))"])
-                await start(state.environment, commit: state.commit, source: source, repository: repository)
-                continue
-            }
-            metrics.driftDetected(environment: name, hosts: hosts.count)
-            logger.warning("drift", metadata: ["env": "\(name)", "commit": "\(state.commit.short)",
-                                               "hosts": "\(hosts.sorted().joined(separator: ","))",
-                                               "drift": "\(state.environment.policy.drift.rawValue)"])
-            notifications.notifyDrift(state.environment, commit: state.commit, hosts: drifted, repository: repository)
-            if state.environment.policy.drift == .heal {
-                await start(state.environment, commit: state.commit, source: source, repository: repository)
-            } else if let status = publisher.status(of: name) {
-                await publisher.publish(DriftCheck.reported(status, hosts: hosts, commit: state.commit), repository: repository)
-            }
+            guard let reconcile = await check.run(state.environment, commit: state.commit, source: source, repository: repository)
+            else { continue }
+            await start(state.environment, commit: state.commit, source: source, repository: repository, drift: reconcile)
         }
-    }
-
-    // MARK: Helpers
-
-    static func now() -> String {
-        ISO8601DateFormatter().string(from: Date())
-    }
-
-    static func seconds(_ duration: Duration) -> String {
-        String(format: "%.2f", duration.inSeconds)
     }
 }

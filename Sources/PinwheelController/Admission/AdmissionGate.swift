@@ -24,7 +24,7 @@ actor AdmissionGate {
     /// Environments whose desired commit waits for a deploy window or a promotion: every poll looks again.
     private(set) var waiting: Set<String> = []
     /// Admission's verdict on `desired` at `commit`, with nothing logged, published or remembered as waiting: what
-    /// preemption asks of a commit that arrives while a rollout runs (``Controller/preempts``).
+    /// preemption asks of a commit that arrives while a rollout runs (``EnvironmentPoll/preempts(_:name:at:loader:applied:repository:)``).
     func verdict(_ desired: Environment, commit: ObjectID, status: EnvironmentStatus?,
                  applied: (environment: Environment, commit: ObjectID)?, repository: WatchedRepository) async -> AdmissionVerdict {
         let last = lastApplied(desired.name, applied: applied, status: status, repository: repository)

@@ -24,6 +24,9 @@ struct EnvironmentRollout: Sendable {
     let isStopping: @Sendable () async -> Bool
     /// The newer commit that preempted this rollout (its task cancelled), once one has.
     let supersession = RunningRollout.Supersession()
+    /// The hosts it leaves alone when it reconciles only the hosts behind (a drift check under `drift: report`): its
+    /// status keeps their last entries and reports their drift. Nil: it reconciles every host the agents reach.
+    var kept: DriftTriage.Kept?
 
     /// Rolls out, records how it ended, and returns the status published.
     @discardableResult
@@ -99,6 +102,7 @@ struct EnvironmentRollout: Sendable {
         if !report.analyses.isEmpty { status.analysis = report.analyses }
         // A failed analysis is the stage's, not one host's: it is the status's reason unless a host's failure is.
         if let reason = outcome.reason, reason.code == "analysis" { status.cause = reason }
+        if let kept { status = DriftTriage.keeping(kept, in: status, commit: commit.short) }
         if outcome.result == .halted, !report.stoppedEarly {
             // Never retried by the controller by itself, also after a restart: a new commit is a new decision.
             status.quarantined = [commit.hex]
@@ -126,6 +130,7 @@ struct EnvironmentRollout: Sendable {
         status.applied = commit.hex
         status.superseded = .init(by: newer.hex, stage: interruption.stage?.name, switched: interruption.switched,
                                   untouched: interruption.pending)
+        if let kept { status = DriftTriage.keeping(kept, in: status, commit: commit.short) }
         await publisher.publish(status, repository: repository)
         progress.end(desired.name)
         notifications.notify(.superseded, status: status, environment: desired, repository: repository, report: report)
