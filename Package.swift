@@ -96,8 +96,12 @@ let package = Package(
             dependencies: [
                 "PinwheelCore",
                 "PinwheelProcess",
+                // A resident agent's session: a long-lived ssh client written to and read from while it runs.
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                systemPackage,
             ],
-            resources: [.embedInCode("Agent/pinwheel_agent.py"), .embedInCode("Doctor/pinwheel_doctor.py")]
+            resources: [.embedInCode("Agent/pinwheel_agent.py"), .embedInCode("Agent/pinwheel_resident.py"),
+                        .embedInCode("Doctor/pinwheel_doctor.py")]
         ),
         // The engine behind `apply`, `watch` and `plan`: observes hosts, plans, and carries the rollout machine's
         // decisions out on them through host agents; it knows no transport.
