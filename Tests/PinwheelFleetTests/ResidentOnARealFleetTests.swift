@@ -27,35 +27,6 @@ struct ResidentOnARealFleetTests {
         return HostAgent(target: environment.target(for: host), python: environment.python, transport: transport, commit: nil)
     }
 
-    /// The resident agent processes running under this fleet's sshds (found by their command line, whose program is
-    /// the loop's source, and an ancestor whose command line names the fleet's folder).
-    static func residentAgents(of fleet: TestFleet) -> [pid_t] {
-        let marker = "Pinwheel's resident agent loop"
-        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid_t($0) }
-        return pids.filter { pid in
-            guard commandLine(pid).contains(marker) else { return false }
-            var current = pid
-            for _ in 0..<8 {
-                guard let parent = parent(of: current), parent > 1 else { return false }
-                if commandLine(parent).contains(fleet.directory) { return true }
-                current = parent
-            }
-            return false
-        }
-    }
-
-    static func commandLine(_ pid: pid_t) -> String {
-        (FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")).map { String(decoding: $0, as: UTF8.self) } ?? ""
-    }
-
-    static func parent(of pid: pid_t) -> pid_t? {
-        guard let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return nil }
-        let text = String(decoding: stat, as: UTF8.self)
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        return fields.count > 1 ? pid_t(fields[1]) : nil
-    }
-
     static func until(_ condition: () async -> Bool, within: Duration = .seconds(15)) async -> Bool {
         let deadline = ContinuousClock.now + within
         while ContinuousClock.now < deadline {
@@ -73,7 +44,7 @@ struct ResidentOnARealFleetTests {
                                                  commit: nil).reconcile().hosts
         #expect(deploy.map(\.outcome) == [.changed, .changed], "\(deploy.map { $0.error?.message ?? "" })")
         _ = try await fleet.waitUntilServing("hello-service 1.0.0")
-        let agents = Self.residentAgents(of: fleet)
+        let agents = fleet.residentAgents()
         #expect(agents.count == 2, "one agent process per host: \(agents)")
 
         // A release, then nothing to do: every round trip on the same two processes.
@@ -89,11 +60,11 @@ struct ResidentOnARealFleetTests {
                                                commit: nil).reconcile().hosts
         #expect(noop.map(\.outcome) == [.converged, .converged], "\(noop.map { $0.error?.message ?? "" })")
         #expect(await sessions.started == 2, "no session was started after the first two")
-        #expect(Set(Self.residentAgents(of: fleet)) == Set(agents), "the same agent processes served every round trip")
+        #expect(Set(fleet.residentAgents()) == Set(agents), "the same agent processes served every round trip")
 
         let clients = await sessions.processIDs
         await sessions.closeAll()
-        #expect(await Self.until { Self.residentAgents(of: fleet).isEmpty }, "closing ends the hosts' agents")
+        #expect(await Self.until { fleet.residentAgents().isEmpty }, "closing ends the hosts' agents")
         #expect(clients.allSatisfy { kill($0, 0) != 0 }, "and the ssh clients")
     }
 
@@ -103,15 +74,15 @@ struct ResidentOnARealFleetTests {
         let sessions = ResidentSessions()
         let agent = try Self.agent(fleet, sessions)
         #expect(try await agent.observe().routed == .a)
-        let first = Self.residentAgents(of: fleet)
+        let first = fleet.residentAgents()
         #expect(first.count == 1)
 
         // The host's agent process dies while idle: the next observation gets a fresh session, unnoticed.
         for pid in first { kill(pid, SIGKILL) }
         #expect(try await agent.observe().routed == .a)
         // A switch too (it is never re-sent blindly: the dead session is noticed before it is written).
-        #expect(await Self.until { Self.residentAgents(of: fleet).count == 1 })
-        for pid in Self.residentAgents(of: fleet) { kill(pid, SIGKILL) }
+        #expect(await Self.until { fleet.residentAgents().count == 1 })
+        for pid in fleet.residentAgents() { kill(pid, SIGKILL) }
         try await Task.sleep(for: .milliseconds(500))
         let switched = await agent.execute([.route(.a)])
         #expect(switched.ok, "\(String(describing: switched.error))")
@@ -122,7 +93,7 @@ struct ResidentOnARealFleetTests {
         #expect(await sessions.started >= 3)
         #expect(await sessions.count == 1)
         await sessions.closeAll()
-        #expect(await Self.until { Self.residentAgents(of: fleet).isEmpty })
+        #expect(await Self.until { fleet.residentAgents().isEmpty })
     }
 
     @Test func aRequestPastItsDeadlineIsATimeoutAsToday() async throws {
@@ -153,6 +124,6 @@ struct ResidentOnARealFleetTests {
         #expect(try await resident.observe().routed == .a)
         #expect(await sessions.started == 2)
         await sessions.closeAll()
-        #expect(await Self.until { Self.residentAgents(of: fleet).isEmpty }, "no agent is left on the host")
+        #expect(await Self.until { fleet.residentAgents().isEmpty }, "no agent is left on the host")
     }
 }
