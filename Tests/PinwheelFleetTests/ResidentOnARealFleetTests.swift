@@ -126,4 +126,32 @@ struct ResidentOnARealFleetTests {
         await sessions.closeAll()
         #expect(await Self.until { fleet.residentAgents().isEmpty }, "no agent is left on the host")
     }
+
+    @Test func aHostWhoseSSHDGoesDownIsUnreachableAsTodayAndComesBackOnAFreshSession() async throws {
+        let fleet = try await TestFleet.start(hosts: 1, first: Self.first)
+        _ = try await fleet.apply()
+        let sessions = ResidentSessions()
+        let resident = try Self.agent(fleet, sessions)
+        let oneShot = try Self.agent(fleet, nil)
+        _ = try await resident.observe()
+
+        // sshd stops and drops its sessions (and the agent they run): both paths report the same code.
+        try await fleet.stopHost(0)
+        var codes: [FleetError.Code] = []
+        for agent in [resident, oneShot] {
+            do {
+                _ = try await agent.observe(timeout: .seconds(30))
+                Issue.record("a host without sshd answered")
+            } catch let error as FleetError {
+                codes.append(error.code)
+            }
+        }
+        #expect(codes == [.unreachable, .unreachable], "\(codes)")
+        #expect(fleet.residentAgents().isEmpty)
+
+        try await fleet.startHost(0)
+        #expect(try await resident.observe().routed == .a)
+        #expect(fleet.residentAgents().count == 1)
+        await sessions.closeAll()
+    }
 }

@@ -72,8 +72,19 @@ final class ResidentSession: Sendable {
     private let shared: Shared
     private let runner: Task<Void, Never>
 
+    /// A session writes to an ssh client that may have died (its host went down): that must be an error on the
+    /// write, not SIGPIPE's default, which ends the whole controller. Ignored once, only if nobody chose otherwise
+    /// (as the git side does for libssh2).
+    private static let brokenPipesIgnored: Void = {
+        var current = sigaction()
+        if sigaction(SIGPIPE, nil, &current) == 0, current.__sigaction_handler.sa_handler == nil {
+            signal(SIGPIPE, SIG_IGN)
+        }
+    }()
+
     /// Starts `ssh arguments` (whose remote command is ``ResidentScript/command(python:)``) and sends it the agent.
     init(path: String = "/usr/bin/ssh", arguments: [String], agentFrame: [UInt8] = ResidentScript.agentFrame) {
+        Self.brokenPipesIgnored
         let (jobs, continuation) = AsyncStream.makeStream(of: Job.self)
         let shared = Shared(jobs: continuation)
         self.shared = shared
