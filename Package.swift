@@ -96,8 +96,11 @@ let package = Package(
             dependencies: [
                 "PinwheelCore",
                 "PinwheelProcess",
+                // A resident agent's session: a long-lived ssh client written to and read from while it runs.
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                systemPackage,
             ],
-            // The host agent's modules, joined into one program text by `AgentScript` (in its order), and the doctor.
+            // The host agent's modules, joined into one program text by `AgentScript` (in its order), the resident agent's loop (`ResidentScript`), and the doctor.
             resources: [
                 .embedInCode("Agent/agent_wire.py"),
                 .embedInCode("Agent/agent_system.py"),
@@ -115,6 +118,7 @@ let package = Package(
                 .embedInCode("Agent/agent_building.py"),
                 .embedInCode("Agent/agent_lock.py"),
                 .embedInCode("Agent/pinwheel_agent.py"),
+                .embedInCode("Agent/pinwheel_resident.py"),
                 .embedInCode("Doctor/pinwheel_doctor.py"),
             ]
         ),

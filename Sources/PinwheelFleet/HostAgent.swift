@@ -165,6 +165,10 @@ public struct HostAgent: Sendable {
     }
 
     func send(_ request: AgentRequest, timeout: Duration) async throws -> AgentReply {
+        if let resident = transport as? ResidentTransport,
+           let reply = try await resident.send(request, python: python, timeout: timeout) {
+            return try speaksOurProtocol(reply)
+        }
         var output = try await transport.run(python: python, script: try request.script(.cached), timeout: timeout)
         if output.standardOutput.hasPrefix(AgentRequest.missingAgent) {
             // The host's first round trip with this version of the agent: again, with the agent, which it keeps.
@@ -176,6 +180,11 @@ public struct HostAgent: Sendable {
             throw FleetError(.agent, "\(host.name): the agent gave no answer (exit \(output.status)); is `\(python)` a Python 3 interpreter on the host?",
                              detail: HostText.bounded(detail, limit: HostText.detailLimit, keepingEnd: true, newlines: true))
         }
+        return try speaksOurProtocol(reply)
+    }
+
+    /// The reply, when the agent that gave it speaks this pinwheel's protocol.
+    private func speaksOurProtocol(_ reply: AgentReply) throws -> AgentReply {
         guard reply.protocol == AgentRequest.protocolVersion else {
             throw FleetError(.protocolMismatch, "\(host.name): the host agent speaks protocol \(reply.protocol.map(String.init) ?? "1"), "
                 + "this pinwheel speaks protocol \(AgentRequest.protocolVersion): a stale compiled agent on the host?",

@@ -20,19 +20,29 @@ public struct TransportAgentFactory: HostAgentFactory {
     public var limit: ConnectionLimit?
     /// Where shipped artifacts are kept (`source: {ship: …}`); nil for ``ArtifactCache/defaultFolder()``.
     public var artifactCache: ArtifactCache?
+    /// With `watch`: each SSH host's resident agent, kept between round trips (see ``ResidentTransport``); nil for a
+    /// new agent process per round trip.
+    public var resident: ResidentSessions?
 
-    public init(controlDirectory: String, trust: LocalFileTrust, limit: ConnectionLimit? = nil, artifactCache: ArtifactCache? = nil) {
+    public init(controlDirectory: String, trust: LocalFileTrust, limit: ConnectionLimit? = nil, artifactCache: ArtifactCache? = nil,
+                resident: ResidentSessions? = nil) {
         self.controlDirectory = controlDirectory
         self.trust = trust
         self.limit = limit
         self.artifactCache = artifactCache
+        self.resident = resident
     }
 
     public func agents(for environment: Environment, source: any ConfigSource, commit: String?) throws -> [HostAgent] {
         var transports = try TransportFactory.transports(for: environment, source: source, controlDirectory: controlDirectory,
                                                          trust: trust)
-        if let limit {
-            transports = transports.mapValues { LimitedTransport($0, limit: limit) }
+        let limit = self.limit
+        let resident = self.resident
+        transports = transports.mapValues { (transport: any Transport) -> any Transport in
+            var base = transport
+            if let limit { base = LimitedTransport(transport, limit: limit) }
+            guard let resident, let ssh = transport as? SSHTransport else { return base }
+            return ResidentTransport(ssh, base: base, sessions: resident, limit: limit)
         }
         return HostAgent.agents(for: environment, transports: transports, commit: commit, artifactCache: artifactCache)
     }

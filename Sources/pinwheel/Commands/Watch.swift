@@ -63,6 +63,10 @@ struct Watch: AsyncParsableCommand {
                                valueName: "count"))
     var maxConnections = ControllerConfiguration.defaultMaxConnections
 
+    @Flag(name: .customLong("one-shot-agents"),
+          help: "Start a new agent process on a host for each round trip, instead of keeping one per host while watch runs.")
+    var oneShotAgents = false
+
     @Option(help: ArgumentHelp("Where the cache clone lives (default ~/.cache/pinwheel/...).", valueName: "path"))
     var cache: String?
 
@@ -217,8 +221,12 @@ struct Watch: AsyncParsableCommand {
         let coordinated = try await coordinationOptions.keeper(logger: Logger(label: "pinwheel.coordination"))
         configuration.knownSecrets += [coordinated?.password].compactMap { $0 }.filter { !$0.isEmpty }
         let systemd = SystemdNotifier(environment: ProcessInfo.processInfo.environment, waitsForListener: listen != nil)
+        // One resident agent per SSH host while watch runs (as many at most as round trips may be open at once),
+        // all ended when it stops.
+        let resident = oneShotAgents ? nil : ResidentSessions(capacity: configuration.maxConnections)
         let agents = TransportAgentFactory(controlDirectory: configuration.controlDirectory, trust: configuration.localFileTrust,
-                                           limit: ConnectionLimit(configuration.maxConnections), artifactCache: artifacts.cache)
+                                           limit: ConnectionLimit(configuration.maxConnections), artifactCache: artifacts.cache,
+                                           resident: resident)
         let controller = Controller(configuration: configuration, logger: logger, heartbeat: systemd?.heartbeat(), agents: agents,
                                     coordination: coordinated?.keeper)
         // The keeper first: a graceful stop ends the services in reverse order, so the controller's steps finish
@@ -265,7 +273,13 @@ struct Watch: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await resident?.closeAll()
+            throw error
+        }
+        await resident?.closeAll()
     }
 
     /// `/api/v1/environments`: every environment's last status, rollout under way and recent history.

@@ -1,0 +1,17 @@
+import Foundation
+
+/// The resident agent loop (`pinwheel_resident.py`), embedded like the agent: run on the host with `-c`, so its
+/// standard input carries frames from the first byte, it receives the agent's source once and answers one framed
+/// request after another.
+enum ResidentScript {
+    static let source = String(decoding: PackageResources.pinwheel_resident_py, as: UTF8.self)
+
+    /// The agent's source as the loop's first frame.
+    static let agentFrame = AgentFrame.encode(Array(AgentScript.source.utf8))
+
+    /// The remote command (it passes through the login shell: every word is quoted). `-I -S`, as for a one-shot agent:
+    /// neither the environment nor site-packages can change what runs.
+    static func command(python: String) -> String {
+        "exec \(SSHTransport.quote(python)) -I -S -c \(SSHTransport.quote(source))"
+    }
+}
