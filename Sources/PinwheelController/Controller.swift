@@ -26,6 +26,8 @@ public actor Controller {
     /// environment's slow or unreachable hosts never delay another's. A newer commit may stop it
     /// (``EnvironmentPoll/preempts(_:name:at:loader:applied:repository:)``).
     private var running: [String: RunningRollout] = [:]
+    /// The status branch's tip when the other replicas' statuses were last read (``refreshPeerStatuses(_:)``).
+    var peerStatusTip: ObjectID?
     /// The last successful poll, the failures since, the last error.
     private(set) var polls = PollRecord()
     private var lastDriftCheck = ContinuousClock.now
@@ -50,7 +52,7 @@ public actor Controller {
     private let hostAgents: any HostAgentFactory
     /// Several controllers sharing the fleet (`watch --coordination`): which environments this replica may act on,
     /// under which epoch. Nil when it runs alone, which changes nothing.
-    private let coordination: LeaseKeeper?
+    let coordination: LeaseKeeper?
 
     /// - Parameter metrics: where the controller's metrics go; the bootstrapped metrics system by default.
     /// - Parameter notifier: delivers notifications; one posting over HTTP(S) with the default retries by default.
@@ -150,6 +152,7 @@ public actor Controller {
             return polls.failed("the config repository is unreachable, keeping the last applied state: \(error)", logger: logger)
         }
         polls.succeeded(logger: logger)
+        await refreshPeerStatuses(repository)
         do {
             if let merged = try repository.compactIfNeeded() {
                 logger.debug("compacted the cache clone", metadata: ["packs": "\(merged)"])

@@ -131,9 +131,10 @@ extension Repository {
                 "not present locally", "fast forward", "fast-forward",
                 // Another push updated the ref between the server's check and its write: git's receive-pack answers
                 // `failed to update ref` (`cannot lock ref …: is at … but expected …`), libgit2's local transport that
-                // the old value does not match. The same race, lost by a little: rebuilt and pushed again.
+                // the old value does not match, or, while the other writer still holds the ref's lock file, that it
+                // failed to write the reference. The same race, lost by a little: rebuilt and pushed again.
                 "failed to update ref", "cannot lock ref", "failed to lock", "incorrect old value",
-                "old reference value does not match"].contains { lower.contains($0) }
+                "old reference value does not match", "failed to write reference"].contains { lower.contains($0) }
     }
 
     /// The error for a failed network call: a callback's own error first, then a

@@ -13,7 +13,7 @@ import Testing
             "failed to update ref",
             "cannot lock ref 'refs/heads/pinwheel/status': is at 3f2a1c9 but expected 8b0d4e2",
             "failed to lock", "incorrect old value provided",
-            "old reference value does not match",
+            "old reference value does not match", "failed to write reference",
         ] {
             #expect(Repository.looksNonFastForward(answer), "\(answer)")
         }

@@ -81,6 +81,13 @@ public actor LeaseKeeper {
         self.epoch(for: environment) == epoch
     }
 
+    /// The environments there are that this replica does not act on now: another replica's, or nobody's yet; nil
+    /// before the controller has said which environments there are.
+    public func othersEnvironments() -> [String]? {
+        let time = now()
+        return tracked.map { $0.filter { holdings[$0]?.mayAct(at: time) != true }.sorted() }
+    }
+
     /// The environments there are: the keeper competes for exactly these.
     public func track(_ environments: [String]) {
         let names = Set(environments)

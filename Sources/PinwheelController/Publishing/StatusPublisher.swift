@@ -57,6 +57,13 @@ final class StatusPublisher: Sendable {
         return read
     }
 
+    /// Replaces what it remembers of `name` with the newest status on the status branch (believed as after a
+    /// restart): for an environment another replica owns, whose statuses this one never writes.
+    func reread(_ name: String, repository: WatchedRepository) async {
+        let read = await readBack(name, repository: repository)
+        statuses.withLock { $0[name] = read }
+    }
+
     private func readBack(_ name: String, repository: WatchedRepository) async -> EnvironmentStatus? {
         guard let verifier else { return try? repository.latestStatus(of: name) }
         let read: StatusBranch.TrustedRead?
