@@ -17,6 +17,7 @@ import socket
 import tempfile
 import threading
 import unittest
+import unittest.mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOCTOR_PATH = os.path.join(HERE, "..", "..", "Sources", "PinwheelFleet", "Doctor", "pinwheel_doctor.py")
@@ -118,6 +119,50 @@ class DoctorTests(unittest.TestCase):
         self.assertFalse(python["ok"])
         self.assertIn("cannot import venv", python["detail"])
         self.assertIn("python3-venv", python["fix"])
+
+    def fake_python(self, pip=None, ensurepip=False):
+        """An interpreter whose pip is `pip` (a version, or None: no pip) and that has ensurepip or not."""
+        pip_answer = "echo %s; exit %d" % (pip, 0 if pip and tuple(int(p) for p in pip.split(".")[:2]) >= (22, 3) else 1) \
+            if pip else "echo \"No module named 'pip'\"; exit 1"
+        return write(os.path.join(self.root, "bin", "python-%s-%s" % (pip, ensurepip)),
+                     "#!/bin/sh\ncase \"$3\" in\n  *ensurepip*) exit %d;;\n  *pip*) %s;;\nesac\nexit 0\n" % (
+                         0 if ensurepip else 1, pip_answer), 0o755)
+
+    def installer(self, python, shipped_uv=None):
+        report = doctor.Report()
+        doctor.check_installer(report, python, shipped_uv, "installer")
+        return checks({"checks": report.checks})["installer"]
+
+    def test_without_uv_the_interpreters_own_pip_installs_and_needs_no_ensurepip(self):
+        check = self.installer(self.fake_python(pip="24.0"))
+        self.assertTrue(check["ok"], check)
+        self.assertIn("pip 24.0", check["detail"])
+        self.assertIn("no ensurepip is needed", check["detail"])
+
+    def test_without_uv_an_old_pip_needs_ensurepip_for_each_venv(self):
+        self.assertTrue(self.installer(self.fake_python(pip="21.3", ensurepip=True))["ok"])
+        check = self.installer(self.fake_python(pip="21.3"))
+        self.assertFalse(check["ok"])
+        self.assertIn("no pip 22.3 or later", check["detail"])
+        self.assertIn("python3-pip", check["fix"])
+        self.assertIn("ship", check["fix"])
+
+    def test_without_uv_nor_pip_nor_ensurepip_nothing_can_install(self):
+        check = self.installer(self.fake_python())
+        self.assertFalse(check["ok"])
+        self.assertIn("lacks", check["detail"])
+
+    def test_a_shipped_uv_needs_no_pip_on_the_host(self):
+        check = self.installer(self.fake_python(), shipped_uv="0.9.2")
+        self.assertTrue(check["ok"], check)
+        self.assertIn("ships uv 0.9.2", check["detail"])
+        request = Host(self.root).request(python=self.fake_python())
+        request["shippedUV"] = "0.9.2"
+        with unittest.mock.patch.object(doctor, "has_uv", lambda: None):
+            reply = checks(doctor.handle(request))
+        self.assertIn("ships uv 0.9.2", reply["uv"]["detail"])
+        self.assertTrue(reply["installer"]["ok"], reply["installer"])
+        self.assertTrue(reply["python"]["ok"], reply["python"])
 
     def test_supervisords_socket_is_checked_as_the_agent_reaches_it(self):
         host = Host(self.root)

@@ -21,10 +21,18 @@ struct DoctorRequest: Encodable, Sendable {
     /// Whether the agent verifies a switch through Pinwheel's probe: only when a web program has a health check for
     /// the probe to proxy to (and `nginx.probe` is not off, which the settings say).
     var probed: Bool
+    /// The uv the controller ships to hosts without one (`source: {ship: {…, uv: VERSION}}`): such a host needs no pip.
+    var shippedUV: String?
 
     struct Interpreter: Encodable, Sendable, Equatable {
         var name: String
         var path: String
+    }
+
+    /// The uv version `environment` ships, if any.
+    static func shippedUV(of environment: Environment) -> String? {
+        guard case let .ship(_, uv) = environment.source else { return nil }
+        return uv
     }
 
     /// The environment's interpreter and each slot's own one that differs from it.

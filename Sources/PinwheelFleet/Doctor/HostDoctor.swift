@@ -25,7 +25,8 @@ public struct HostDoctor: Sendable {
         let request = DoctorRequest(app: environment.app, environment: environment.name, python: environment.python,
                                     interpreters: DoctorRequest.interpreters(of: environment), settings: host.settings,
                                     slotBytes: slotBytes,
-                                    probed: environment.programs.contains { $0.isWeb && $0.health != nil })
+                                    probed: environment.programs.contains { $0.isWeb && $0.health != nil },
+                                    shippedUV: DoctorRequest.shippedUV(of: environment))
         do {
             let script = try request.script()
             let started = Date().timeIntervalSince1970

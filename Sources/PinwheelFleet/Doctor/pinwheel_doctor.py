@@ -133,8 +133,9 @@ def has_uv():
         (p for p in ("/usr/local/bin/uv", os.path.expanduser("~/.local/bin/uv")) if os.access(p, os.X_OK)), None)
 
 
-def check_python(report, python, uv, name="python"):
-    """The interpreter `python` exists and has venv (and ensurepip, without uv); `name` says whose it is."""
+def check_python(report, python, uv, name="python", shipped_uv=None):
+    """The interpreter `python` exists and has venv, and without uv on the host a way to install; `name` says whose
+    it is."""
     if not (os.path.isfile(python) and os.access(python, os.X_OK)):
         found = which("python3")
         return report.add(name, False, "the interpreter %s does not exist on this host%s" % (
@@ -148,20 +149,44 @@ def check_python(report, python, uv, name="python"):
     version = output.strip()
     report.add(name, True, "%s is Python %s with venv" % (python, version))
     if not uv:
-        # Without uv the venv is made by `python -m venv`, which needs ensurepip (Debian's python3-venv).
-        code, output = run([python, "-I", "-c", "import ensurepip"])
-        report.add(name.replace("python", "ensurepip", 1), code == 0, "%s %s ensurepip, which `python -m venv` needs without uv" % (
-            python, "has" if code == 0 else "lacks"),
-            "sudo apt-get install python3-venv (or install uv, which needs no ensurepip)")
+        check_installer(report, python, shipped_uv, name.replace("python", "installer", 1))
     return True
 
 
-def check_uv(report):
+# The interpreter's own pip drives venvs made --without-pip (`pip --python`) from this version on, as the agent does.
+PIP_DRIVES_VENVS = (22, 3)
+
+
+def check_installer(report, python, shipped_uv, name):
+    """How a host without uv installs a slot with `python`, as the agent chooses: a uv the controller ships, else the
+    interpreter's own pip (22.3 or later) driving each venv made --without-pip, else a pip that ensurepip copies into
+    each venv."""
+    if shipped_uv:
+        return report.add(name, True, "the controller ships uv %s to this host (`ship: {uv: ...}`): %s needs only "
+                                      "venv" % (shipped_uv, python))
+    code, output = run([python, "-I", "-c", "import sys, pip; print(pip.__version__); sys.exit(tuple(int(part) for "
+                                            "part in pip.__version__.split('.')[:2]) < %r)" % (PIP_DRIVES_VENVS,)])
+    if code == 0:
+        return report.add(name, True, "%s's pip %s installs into each slot's venv (made --without-pip); no ensurepip "
+                                      "is needed" % (python, last_lines(output, 1)))
+    code, _ = run([python, "-I", "-c", "import ensurepip"])
+    return report.add(name, code == 0, "%s has no pip %d.%d or later, so each venv gets a pip of its own from "
+                                       "ensurepip, which it %s" % ((python,) + PIP_DRIVES_VENVS +
+                                                                   ("has" if code == 0 else "lacks",)),
+                      "sudo apt-get install python3-pip (a pip 22.3 or later drives every venv) or python3-venv "
+                      "(ensurepip); or install uv on the host, or have the controller ship it "
+                      "(`source: {ship: {..., uv: VERSION}}`)")
+
+
+def check_uv(report, shipped_uv=None):
     uv = has_uv()
     if uv:
         code, output = run([uv, "--version"])
         report.add("uv", code == 0, "%s: %s" % (uv, output.strip() or "exit %d" % code),
                    "reinstall uv (https://docs.astral.sh/uv/)", optional=True)
+    elif shipped_uv:
+        report.add("uv", True, "uv is not installed: the controller ships uv %s with the artifacts" % shipped_uv,
+                   optional=True)
     else:
         report.add("uv", False, "uv is not installed: slots are installed with pip, which is slower",
                    "curl -LsSf https://astral.sh/uv/install.sh | sudo env UV_INSTALL_DIR=/usr/local/bin sh",
@@ -582,10 +607,11 @@ def examine(request):
     now = time.time()
     report = Report()
     settings = request["settings"]
-    uv = check_uv(report)
+    shipped_uv = request.get("shippedUV")
+    uv = check_uv(report, shipped_uv)
     # The environment's interpreter, then each slot's own one when it has another (`slots: {B: {python: ...}}`).
     for interpreter in request.get("interpreters") or [{"name": "python", "path": request["python"]}]:
-        check_python(report, interpreter["path"], uv, interpreter["name"])
+        check_python(report, interpreter["path"], uv, interpreter["name"], shipped_uv)
     check_supervisor(report, settings["supervisor"], request["app"], request["environment"])
     check_nginx(report, settings["nginx"], request["app"])
     check_switch(report, settings["nginx"], request["app"], request.get("probed", True))

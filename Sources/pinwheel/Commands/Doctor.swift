@@ -9,9 +9,9 @@ struct Doctor: AsyncParsableCommand {
         discussion: """
             One round trip per host, all at once, over a new SSH connection each (no master connection is reused, so \
             the key and the login are really checked), host keys checked as always: SSH with the configured user and \
-            key, the interpreter and venv (ensurepip without uv), uv (optional), supervisord, supervisorctl, its \
-            include folder and `[include]` lines, nginx, `nginx -t`, the upstream folder and the upstream file's \
-            include in the http block, the switch's verification through nginx's probe, disk space for two slots \
+            key, the interpreter and venv (without uv: a pip to install with, or the uv the controller ships), uv \
+            (optional), supervisord, supervisorctl, its include folder and `[include]` lines, nginx, `nginx -t`, \
+            the upstream folder and the upstream file's include in the http block, the switch's verification through nginx's probe, disk space for two slots \
             (twice the largest build on the host, at least twice --slot-size), the root folder, clock skew. For each \
             problem it prints the command that fixes it. Changes nothing on the hosts. --verbose prints every check, \
             --json the checks as data.
