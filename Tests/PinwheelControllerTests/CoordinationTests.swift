@@ -108,16 +108,6 @@ struct CoordinationTests {
         throw ShellFailure("no pair of names splits the environments")
     }
 
-    /// Waits until `condition` holds, at most `timeout`.
-    static func eventually(_ timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws -> Bool {
-        let end = ContinuousClock.now + timeout
-        while ContinuousClock.now < end {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return try await condition()
-    }
-
     @Test func twoReplicasSplitTheEnvironmentsAndEachIsActedOnByOne() async throws {
         let world = try await world()
         defer { world.server.stop() }
@@ -125,14 +115,14 @@ struct CoordinationTests {
         let metrics = TestMetrics()
         let a = try world.replica(nameA, metrics: metrics)
         let b = try world.replica(nameB)
-        let converged = try await Self.eventually {
+        let converged = try await eventually(within: .seconds(30)) {
             try Self.environments.allSatisfy { try world.status($0)?.result == .converged }
         }
         #expect(converged, "\(world.log)")
         // /metrics says what replica A holds, how old each lease is, and that the store answers.
         // Eventually, not after a fixed wait: on a loaded machine a renewal can be missed and the lease taken again.
         let ownedByA = Rendezvous.assignment(of: Self.environments, among: [nameA, nameB])
-        let heldAsAssigned = try await Self.eventually(.seconds(20)) {
+        let heldAsAssigned = await eventually(within: .seconds(20)) {
             // A gauge not reported yet is looked at again, not a failure.
             Self.environments.allSatisfy { environment in
                 (try? metrics.expectGauge("pinwheel_lease_held", [("environment", environment)]))?.lastValue
@@ -142,7 +132,7 @@ struct CoordinationTests {
         #expect(heldAsAssigned, "replica A's pinwheel_lease_held never matched the assignment \(ownedByA)")
         // Once every lease is held (one handed over between replicas is released first, its age then the time since
         // 1970), each is younger than its duration.
-        let ages = try await Self.eventually(.seconds(20)) {
+        let ages = await eventually(within: .seconds(20)) {
             Self.environments.allSatisfy { environment in
                 guard let age = (try? metrics.expectGauge("pinwheel_lease_age_seconds", [("environment", environment)]))?.lastValue
                 else { return false }
@@ -162,14 +152,14 @@ struct CoordinationTests {
         #expect(world.fleet.agents.exchanges.allSatisfy { $0.epoch != nil })
         // Between them they hold every environment, never one twice (a loaded machine may delay a renewal: looked at
         // until both hold theirs).
-        let split = try await Self.eventually(.seconds(10)) {
+        let split = await eventually(within: .seconds(10)) {
             let heldA = await a.keeper.snapshot().held
             let heldB = await b.keeper.snapshot().held
             #expect(Set(heldA.keys).isDisjoint(with: heldB.keys))
             return Set(heldA.keys).union(heldB.keys) == Set(Self.environments)
         }
         #expect(split)
-        let leasedAsAssigned = try await Self.eventually(.seconds(10)) {
+        let leasedAsAssigned = await eventually(within: .seconds(10)) {
             let leases = await a.keeper.snapshot().leases
             return leases.map(\.environment) == Self.environments.sorted() && leases.allSatisfy { $0.holder == expected[$0.environment] }
         }
@@ -179,7 +169,7 @@ struct CoordinationTests {
         for environment in Self.environments {
             _ = try await world.release(environment, "hello-service==1.1.0")
         }
-        let released = try await Self.eventually {
+        let released = try await eventually(within: .seconds(30)) {
             try Self.environments.allSatisfy { environment in
                 let status = try world.status(environment)
                 return status?.result == .converged && status?.pins == ["hello-service==1.1.0"]
@@ -203,7 +193,7 @@ struct CoordinationTests {
         }
         // Each replica's page and API show every environment, the other replica's too, each with its owner and its
         // newest status (read back from the status branch, which the other replica moved).
-        let shownEverywhere = try await Self.eventually {
+        let shownEverywhere = await eventually(within: .seconds(30)) {
             for replica in [a, b] {
                 await replica.controller.poll()
                 let shown = await replica.controller.overview()
@@ -225,7 +215,7 @@ struct CoordinationTests {
         let (nameA, nameB) = try Self.splittingNames()
         let a = try world.replica(nameA)
         let b = try world.replica(nameB)
-        let converged = try await Self.eventually {
+        let converged = try await eventually(within: .seconds(30)) {
             try Self.environments.allSatisfy { try world.status($0)?.result == .converged }
         }
         #expect(converged, "\(world.log)")
@@ -237,14 +227,14 @@ struct CoordinationTests {
         let mark = world.fleet.agents.exchanges.count
         let release = try await world.release(environment, "hello-service==1.1.0")
         // The canary switched; the pause before the second host is under way.
-        let canary = try await Self.eventually { hosts.contains { $0.routed == .b } }
+        let canary = await eventually(within: .seconds(30)) { hosts.contains { $0.routed == .b } }
         #expect(canary, "\(world.log)")
         #expect(hosts.filter { $0.routed == .b }.count == 1)
         await a.crash()
         let crashed = ContinuousClock.now
         // The other replica takes the environment over after the lease ends, with a higher epoch, and finishes the
         // rollout from what the hosts say: both hosts on the release.
-        let finished = try await Self.eventually {
+        let finished = try await eventually(within: .seconds(30)) {
             let status = try world.status(environment)
             return status?.applied == release && status?.result == .converged && status?.owner?.replica == nameB
         }
@@ -272,18 +262,18 @@ struct CoordinationTests {
         let world = try await world(pause: "3s")
         defer { world.server.stop() }
         let replica = try world.replica("solo")
-        let converged = try await Self.eventually {
+        let converged = try await eventually(within: .seconds(30)) {
             try Self.environments.allSatisfy { try world.status($0)?.result == .converged }
         }
         #expect(converged, "\(world.log)")
         let hosts = world.hosts("fleet")
         let release = try await world.release("fleet", "hello-service==1.1.0")
-        let canary = try await Self.eventually { hosts.contains { $0.routed == .b } }
+        let canary = await eventually(within: .seconds(30)) { hosts.contains { $0.routed == .b } }
         #expect(canary, "\(world.log)")
         // The database stops answering in the pause: the replica stops acting at its renew deadline, before its
         // lease could end; the rollout stops where it is and the hosts keep serving.
         world.server.pause()
-        let stopped = try await Self.eventually(.seconds(5)) { await replica.keeper.epoch(for: "fleet") == nil }
+        let stopped = await eventually(within: .seconds(5)) { await replica.keeper.epoch(for: "fleet") == nil }
         #expect(stopped)
         let mark = world.fleet.agents.exchanges.count
         try await Task.sleep(for: .seconds(4))
@@ -293,7 +283,7 @@ struct CoordinationTests {
         #expect(world.log.contains("stopped acting on the environment"))
         // It returns: the replica takes its leases again and finishes the release.
         world.server.resume()
-        let finished = try await Self.eventually {
+        let finished = try await eventually(within: .seconds(30)) {
             try world.status("fleet")?.applied == release && world.status("fleet")?.result == .converged
         }
         #expect(finished, "\(world.log)")
@@ -311,7 +301,7 @@ struct CoordinationTests {
         defer { world.server.stop() }
         let (nameA, nameB) = try Self.splittingNames()
         let a = try world.replica(nameA, timing: timing)
-        let converged = try await Self.eventually {
+        let converged = try await eventually(within: .seconds(30)) {
             try Self.environments.allSatisfy { try world.status($0)?.result == .converged }
         }
         #expect(converged, "\(world.log)")
@@ -325,12 +315,12 @@ struct CoordinationTests {
 
             """)
         _ = try await world.release(moving, "hello-service==1.1.0")
-        let canary = try await Self.eventually { hosts.contains { $0.routed == .b } }
+        let canary = await eventually(within: .seconds(30)) { hosts.contains { $0.routed == .b } }
         #expect(canary, "\(world.log)")
         let before = try #require(await a.keeper.epoch(for: moving))
         let joined = ContinuousClock.now
         let b = try world.replica(nameB, timing: timing)
-        let takenOver = try await Self.eventually(.seconds(25)) { await b.keeper.epoch(for: moving) != nil }
+        let takenOver = await eventually(within: .seconds(25)) { await b.keeper.epoch(for: moving) != nil }
         #expect(takenOver, "\(world.log)")
         #expect(ContinuousClock.now - joined < timing.duration.duration, "taken over before the lease could lapse")
         #expect(await a.keeper.epoch(for: moving) == nil)

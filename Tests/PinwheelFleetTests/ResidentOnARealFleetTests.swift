@@ -27,15 +27,6 @@ struct ResidentOnARealFleetTests {
         return HostAgent(target: environment.target(for: host), python: environment.python, transport: transport, commit: nil)
     }
 
-    static func until(_ condition: () async -> Bool, within: Duration = .seconds(15)) async -> Bool {
-        let deadline = ContinuousClock.now + within
-        while ContinuousClock.now < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return await condition()
-    }
-
     @Test func reconcilesConvergeOverOneAgentProcessPerHost() async throws {
         let fleet = try await TestFleet.start(hosts: 2, first: Self.first)
         let sessions = ResidentSessions()
@@ -64,7 +55,7 @@ struct ResidentOnARealFleetTests {
 
         let clients = await sessions.processIDs
         await sessions.closeAll()
-        #expect(await Self.until { fleet.residentAgents().isEmpty }, "closing ends the hosts' agents")
+        #expect(await eventually { fleet.residentAgents().isEmpty }, "closing ends the hosts' agents")
         #expect(clients.allSatisfy { kill($0, 0) != 0 }, "and the ssh clients")
     }
 
@@ -81,7 +72,7 @@ struct ResidentOnARealFleetTests {
         for pid in first { kill(pid, SIGKILL) }
         #expect(try await agent.observe().routed == .a)
         // A switch too (it is never re-sent blindly: the dead session is noticed before it is written).
-        #expect(await Self.until { fleet.residentAgents().count == 1 })
+        #expect(await eventually { fleet.residentAgents().count == 1 })
         for pid in fleet.residentAgents() { kill(pid, SIGKILL) }
         try await Task.sleep(for: .milliseconds(500))
         let switched = await agent.execute([.route(.a)])
@@ -93,7 +84,7 @@ struct ResidentOnARealFleetTests {
         #expect(await sessions.started >= 3)
         #expect(await sessions.count == 1)
         await sessions.closeAll()
-        #expect(await Self.until { fleet.residentAgents().isEmpty })
+        #expect(await eventually { fleet.residentAgents().isEmpty })
     }
 
     @Test func aRequestPastItsDeadlineIsATimeoutAsToday() async throws {
@@ -124,7 +115,7 @@ struct ResidentOnARealFleetTests {
         #expect(try await resident.observe().routed == .a)
         #expect(await sessions.started == 2)
         await sessions.closeAll()
-        #expect(await Self.until { fleet.residentAgents().isEmpty }, "no agent is left on the host")
+        #expect(await eventually { fleet.residentAgents().isEmpty }, "no agent is left on the host")
     }
 
     @Test func aHostWhoseSSHDGoesDownIsUnreachableAsTodayAndComesBackOnAFreshSession() async throws {

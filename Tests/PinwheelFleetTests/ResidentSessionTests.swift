@@ -1,5 +1,6 @@
 import Foundation
 import PinwheelCore
+import PinwheelTestSupport
 import Testing
 @testable import PinwheelFleet
 
@@ -37,15 +38,6 @@ struct ResidentSessionTests {
 
     static func exists(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 || errno != ESRCH }
 
-    static func until(_ condition: () -> Bool, within: Duration = .seconds(10)) async -> Bool {
-        let deadline = ContinuousClock.now + within
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
-    }
-
     @Test func oneProcessAnswersRequestAfterRequestWithTheAgentsOwnReplies() async throws {
         let session = Self.session()
         let request = Array(#"{"protocol": 2, "action": "observe"}"#.utf8)
@@ -70,7 +62,7 @@ struct ResidentSessionTests {
         let outcome = await session.send(Array(#"{"sleep": 30}"#.utf8), timeout: .milliseconds(300))
         #expect(outcome == .timedOut)
         #expect(ContinuousClock.now - started < .seconds(10), "the deadline, not the agent, ended the wait")
-        #expect(await Self.until { !session.isAlive })
+        #expect(await eventually { !session.isAlive })
         let after = await session.send(Array(#"{"sleep": 0}"#.utf8), timeout: .seconds(5))
         guard case let .ended(_, _, delivered) = after, !delivered else {
             Issue.record("a killed session takes no request: \(after)")
@@ -79,7 +71,7 @@ struct ResidentSessionTests {
         await session.close()
         // Here the loop is this process's child, so killing it ends the agent too (over ssh the host's may finish its
         // request, as a one-shot agent's does).
-        #expect(await Self.until { !Self.exists(pid_t(agent)) })
+        #expect(await eventually { !Self.exists(pid_t(agent)) })
     }
 
     @Test func anAgentKilledWhileIdleIsNoticedBeforeTheNextRequest() async throws {
@@ -87,7 +79,7 @@ struct ResidentSessionTests {
         let first = try #require(Self.json(await session.send(Array("{}".utf8), timeout: .seconds(30))))
         let agent = try #require(first["pid"] as? Int)
         kill(pid_t(agent), SIGKILL)
-        #expect(await Self.until { !session.isAlive }, "its output ended: the session is known dead while idle")
+        #expect(await eventually { !session.isAlive }, "its output ended: the session is known dead while idle")
         let outcome = await session.send(Array("{}".utf8), timeout: .seconds(5))
         guard case let .ended(_, _, delivered) = outcome else {
             Issue.record("no answer from a dead session: \(outcome)")
@@ -111,7 +103,7 @@ struct ResidentSessionTests {
         let third = try #require(await sessions.checkout("c") { Self.session(agent: Self.sleepy) })
         #expect(await sessions.count == 2)
         #expect(await sessions.checkout("d") { Self.session(agent: Self.sleepy) } == nil, "every session busy at the cap")
-        #expect(await Self.until { !first.session.isAlive }, "the evicted session is ended")
+        #expect(await eventually { !first.session.isAlive }, "the evicted session is ended")
         for session in [second.session, third.session] {
             #expect(Self.json(await session.send(Array("{}".utf8), timeout: .seconds(30))) != nil)
         }
@@ -132,7 +124,7 @@ struct ResidentSessionTests {
         #expect(Self.json(await taken.session.send(Array("{}".utf8), timeout: .seconds(30))) != nil)
         await sessions.checkin("a", taken.session)
         let pid = try #require(taken.session.processID)
-        #expect(await Self.until({ !Self.exists(pid) }, within: .seconds(10)), "an idle session is ended by itself")
+        #expect(await eventually(within: .seconds(10)) { !Self.exists(pid) }, "an idle session is ended by itself")
         #expect(await sessions.count == 0)
         await sessions.closeAll()
     }

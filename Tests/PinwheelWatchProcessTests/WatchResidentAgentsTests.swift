@@ -8,15 +8,6 @@ import Testing
 struct WatchResidentAgentsTests {
     static let first = 118
 
-    static func until(_ condition: () -> Bool, within: Duration = .seconds(15)) async -> Bool {
-        let deadline = ContinuousClock.now + within
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return condition()
-    }
-
     @Test func oneAgentPerHostWhileWatchRunsAndNoneAfterItStops() async throws {
         let fleet = try await TestFleet.start(hosts: 2, first: Self.first)
         let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
@@ -31,7 +22,7 @@ struct WatchResidentAgentsTests {
         watcher.signal(SIGTERM)
         watcher.process.waitUntilExit()
         #expect(watcher.process.terminationStatus == 0, "\(watcher.text)")
-        #expect(await Self.until { fleet.residentAgents().isEmpty }, "no agent is left on a host")
+        #expect(await eventually { fleet.residentAgents().isEmpty }, "no agent is left on a host")
         #expect(clients.allSatisfy { kill($0, 0) != 0 }, "no ssh client is left")
 
         let oneShot = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache",
