@@ -184,7 +184,11 @@ public struct EnvironmentHistory: Encodable, Sendable {
         }
         // The branch's commits and the applied ones it lost, newest first (ties keep the branch's order first).
         var dated = zip(commits, entries).map { (date: $0.committer.date, entry: $1) }
-        dated += try rewrittenAway(records, in: repository, tip: tip, listed: Set(commits.map(\.id.hex)), since: since)
+        // When the branch's list was cut at `limit`, an entry older than its oldest commit would be cut too: those
+        // records need no walk to learn whether the branch still has them.
+        let cutoff = commits.count >= limit ? commits.last?.committer.date : nil
+        dated += try rewrittenAway(records, in: repository, tip: tip, listed: Set(commits.map(\.id.hex)), since: since,
+                                   olderThanShown: cutoff)
         let ordered = dated.enumerated().sorted { x, y in
             x.element.date != y.element.date ? x.element.date > y.element.date : x.offset < y.offset
         }
@@ -196,22 +200,27 @@ public struct EnvironmentHistory: Encodable, Sendable {
     /// degraded, halted, superseded) that the branch no longer has: a force-push or a rebase took them out of its history, but
     /// the hosts ran them, so the audit keeps them. The commit's author and summary when the repository still has
     /// the object (a cache clone does), else what the status records say.
+    ///
+    /// `olderThanShown`: entries dated before it are not shown anyway, so the walk that tells whether the branch
+    /// still has their commit is skipped.
     static func rewrittenAway(_ records: [String: [(commit: CommitInfo, record: StatusRecord)]], in repository: Repository,
-                              tip: ObjectID, listed: Set<String>, since: Date?) throws -> [(date: Date, entry: Entry)] {
+                              tip: ObjectID, listed: Set<String>, since: Date?,
+                              olderThanShown: Date? = nil) throws -> [(date: Date, entry: Entry)] {
         let appliedResults: Set<String> = ["converged", "progressing", "degraded", "halted", "superseded"]
         var entries: [(date: Date, entry: Entry)] = []
         for (desired, statuses) in records where !listed.contains(desired) {
             guard statuses.contains(where: { appliedResults.contains($0.record.result) }),
                   let id = ObjectID(hex: desired), let newest = statuses.first else { continue }
             if let since, newest.commit.committer.date < since { continue }
-            let onBranch = id == tip || repository.contains(id) && ((try? repository.isDescendant(tip, of: id)) ?? false)
+            // Placed where it was first applied in time (its own commit date when the repository still has it).
+            let commit = repository.contains(id) ? try? repository.commitInfo(id) : nil
+            let date = commit?.committer.date ?? statuses.last?.commit.committer.date ?? newest.commit.committer.date
+            if let olderThanShown, date < olderThanShown { continue }
+            let onBranch = id == tip || commit != nil && ((try? repository.isDescendant(tip, of: id)) ?? false)
             if onBranch { continue }
             let applied = statuses.map { Applied($0.commit, $0.record) }
             var entry: Entry
-            // Placed where it was first applied in time (its own commit date when the repository still has it).
-            var date = statuses.last?.commit.committer.date ?? newest.commit.committer.date
-            if repository.contains(id), let commit = try? repository.commitInfo(id) {
-                date = commit.committer.date
+            if let commit {
                 entry = Entry(commit: desired, summary: commit.summary, author: Person(commit.author), committer: Person(commit.committer),
                               changes: [], applied: applied,
                               approvals: Approvals.parse(message: commit.message, isMerge: commit.parents.count > 1,
