@@ -41,7 +41,9 @@ public final class WatchProcess {
         }
     }
 
+    /// Sends `signal` while the process runs (never to a process ID it no longer owns).
     public func signal(_ signal: Int32) {
+        guard process.isRunning else { return }
         kill(process.processIdentifier, signal)
     }
 }

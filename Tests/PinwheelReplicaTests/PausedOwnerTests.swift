@@ -5,15 +5,36 @@ import PinwheelCore
 import PinwheelTestSupport
 import Testing
 
-/// Two `pinwheel watch` replicas on a real loopback fleet sharing a real PostgreSQL: the owner is frozen (SIGSTOP) in
-/// the middle of a rollout, past its lease; the other takes the environment over under a higher epoch and finishes the
-/// rollout; the frozen one, woken (SIGCONT), stops acting — it records nothing more, and the hosts' fence holds the
-/// new owner's epoch.
-@Suite("Paused owner (two watch processes)", .serialized, .tags(.fleet))
+/// Two `pinwheel watch` replicas on a real loopback fleet sharing a real PostgreSQL: the owner is killed (SIGKILL) or
+/// frozen (SIGSTOP) in the middle of a rollout, past its lease; the other takes the environment over under a higher
+/// epoch and finishes the rollout; a frozen one, woken (SIGCONT), stops acting — it records nothing more, and the
+/// hosts' fence holds the new owner's epoch.
+@Suite("Owner killed or paused (two watch processes)", .serialized, .tags(.fleet))
 struct PausedOwnerTests {
     static let first = 145
 
-    @Test func aFrozenOwnerIsTakenOverAndStopsActingWhenItWakes() async throws {
+    /// A fleet whose policy paces the release (one host per batch, 6 s pauses), a PostgreSQL, and two `watch`
+    /// replicas with short leases (3 s / 2 s / 500 ms): the owner, which rendezvous gives `fleet` to, has applied the
+    /// first commit; the standby runs.
+    struct Scene {
+        let fleet: TestFleet
+        let config: ConfigRemote
+        let server: PostgresServer
+        let names: (owner: String, standby: String)
+        let owner: WatchProcess
+        let standby: WatchProcess
+
+        func stop() {
+            owner.signal(SIGCONT)
+            for replica in [owner, standby] {
+                replica.signal(SIGKILL)
+                replica.process.waitUntilExit()
+            }
+            server.stop()
+        }
+    }
+
+    static func scene() async throws -> Scene {
         let fleet = try await TestFleet.start(hosts: 2, first: Self.first)
         try fleet.write("Policies/local.yaml", """
             rollout: {prepare: 20, canary: 1, batch: 1, pause: 6s, maxFailures: 0, onFailure: halt}
@@ -23,23 +44,65 @@ struct PausedOwnerTests {
             """)
         let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
         let server = try PostgresServer()
-        defer { server.stop() }
         // Names rendezvous gives `fleet` to the first of, when both are alive.
         let names = try #require((0..<100).lazy.map { ("owner-\($0)", "standby-\($0)") }
             .first { Rendezvous.owner(of: "fleet", among: [$0.0, $0.1]) == $0.0 })
         let coordination = ["--coordination", server.url, "--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms"]
         let password = ["PINWHEEL_COORDINATION_PASSWORD": server.password]
         let owner = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache-owner",
-                                                  log: "\(fleet.directory)/owner.log", extra: coordination + ["--replica", names.0],
-                                                  environment: password)
-        defer { owner.signal(SIGCONT); owner.signal(SIGKILL); owner.process.waitUntilExit() }
+                                     log: "\(fleet.directory)/owner.log", extra: coordination + ["--replica", names.0],
+                                     environment: password)
         try await owner.waitFor("status committed", timeout: .seconds(120))
         let standby = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache-standby",
-                                                    log: "\(fleet.directory)/standby.log", extra: coordination + ["--replica", names.1],
-                                                    environment: password)
-        defer { standby.signal(SIGKILL); standby.process.waitUntilExit() }
+                                       log: "\(fleet.directory)/standby.log", extra: coordination + ["--replica", names.1],
+                                       environment: password)
         try await standby.waitFor("msg=watching", timeout: .seconds(30))
         try await Task.sleep(for: .seconds(1))
+        return Scene(fleet: fleet, config: config, server: server, names: (names.0, names.1), owner: owner, standby: standby)
+    }
+
+    /// Every status was recorded under an epoch no lower than the one before it, and the history shows both owners.
+    static func expectTheStatusHistoryShowsTheTakeover(_ scene: Scene) async throws {
+        let epochs = try await scene.config.inRemote(["log", "--reverse", "--format=%(trailers:key=Pinwheel-Epoch,valueonly,separator=)", "pinwheel/status"])
+            .split(separator: "\n").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+        #expect(epochs == epochs.sorted() && epochs.contains(1) && epochs.contains(2), "\(epochs)")
+        let owners = try await scene.config.inRemote(["log", "--format=%(trailers:key=Pinwheel-Replica,valueonly)", "pinwheel/status"])
+        #expect(owners.contains(scene.names.owner) && owners.contains(scene.names.standby), "\(owners)")
+    }
+
+    /// SIGKILL, as when the owner's machine dies after the canary of a paced release: the standby takes the
+    /// environment over once the lease ends, under epoch 2, and finishes the rollout; every host's fence holds the new
+    /// owner's epoch, so no host was acted on by two owners at once.
+    @Test func aKilledOwnerIsTakenOverAndItsHalfDoneRolloutFinished() async throws {
+        let scene = try await Self.scene()
+        defer { scene.stop() }
+        let (fleet, config, owner, standby) = (scene.fleet, scene.config, scene.owner, scene.standby)
+        try fleet.setPins(.b, "hello-service==1.1.0")
+        try fleet.setActive(.b)
+        let mark = owner.mark
+        let release = try await config.commitAndPush("fleet: release 1.1.0")
+        try await owner.waitFor("pausing between batches", after: mark, timeout: .seconds(90))
+        owner.signal(SIGKILL)
+        owner.process.waitUntilExit()
+
+        try await standby.waitFor("acquired the lease", timeout: .seconds(30))
+        try await standby.waitFor("converged at \(release.prefix(7))", timeout: .seconds(90))
+        let bodies = try await fleet.waitUntilServing("hello-service 1.1.0")
+        #expect(bodies.allSatisfy { $0.hasPrefix("hello-service 1.1.0") }, "\(bodies)")
+        let status = try #require(try config.status(of: "fleet"))
+        #expect(status.desired == release && status.result == .converged)
+        #expect(status.owner?.replica == scene.names.standby && status.owner?.epoch == 2, "\(String(describing: status.owner))")
+        for index in 0..<fleet.hosts {
+            let fence = try String(contentsOfFile: "\(fleet.hostFolder(index))/srv/fleet/fence", encoding: .utf8)
+            #expect(fence.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "host \(index)'s fence: \(fence)")
+        }
+        try await Self.expectTheStatusHistoryShowsTheTakeover(scene)
+    }
+
+    @Test func aFrozenOwnerIsTakenOverAndStopsActingWhenItWakes() async throws {
+        let scene = try await Self.scene()
+        defer { scene.stop() }
+        let (fleet, config, owner, standby, names) = (scene.fleet, scene.config, scene.owner, scene.standby, scene.names)
 
         try fleet.setPins(.b, "hello-service==1.1.0")
         try fleet.setActive(.b)
@@ -54,7 +117,7 @@ struct PausedOwnerTests {
         let bodies = try await fleet.waitUntilServing("hello-service 1.1.0")
         #expect(bodies.allSatisfy { $0.hasPrefix("hello-service 1.1.0") }, "\(bodies)")
         let status = try #require(try config.status(of: "fleet"))
-        #expect(status.owner?.replica == names.1 && status.owner?.epoch == 2, "\(String(describing: status.owner))")
+        #expect(status.owner?.replica == names.standby && status.owner?.epoch == 2, "\(String(describing: status.owner))")
 
         // Woken, the old owner finds its renew deadline long past: it stops acting before anything else and records
         // nothing under its old epoch. Alive again, rendezvous gives it the environment back: it may take it only
@@ -80,12 +143,6 @@ struct PausedOwnerTests {
         for index in 0..<fleet.hosts {
             #expect(try await fleet.get(index).body.hasPrefix("hello-service 1.1.0"))
         }
-        // Every status was recorded under an epoch no lower than the one before it.
-        let epochs = try await config.inRemote(["log", "--reverse", "--format=%(trailers:key=Pinwheel-Epoch,valueonly,separator=)", "pinwheel/status"])
-            .split(separator: "\n").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
-        #expect(epochs == epochs.sorted() && epochs.contains(1) && epochs.contains(2), "\(epochs)")
-        // The status history shows the takeover.
-        let owners = try await config.inRemote(["log", "--format=%(trailers:key=Pinwheel-Replica,valueonly)", "pinwheel/status"])
-        #expect(owners.contains(names.0) && owners.contains(names.1), "\(owners)")
+        try await Self.expectTheStatusHistoryShowsTheTakeover(scene)
     }
 }
