@@ -159,8 +159,8 @@ struct FaultInjectionTests {
         #expect(plans[0].before?.slots[.b].problems.contains { $0.contains("runs a build older than the slot's") } == true)
         #expect(plans[1].plan?.isEmpty == true)
         let reports = try await fleet.apply()
-        let output = reports[0].phases.flatMap { $0.outcomes.flatMap(\.output) }
-        #expect(output.contains { $0.hasPrefix("restarting hello-web-B") }, "\(output)")
+        let outcomes = reports[0].phases.flatMap(\.outcomes)
+        #expect(outcomes.contains { $0.step == .start(.b) && $0.ok && $0.changed }, "slot B's processes restarted: \(outcomes.map(\.step))")
         #expect(reports.allSatisfy { $0.outcome != .failed }, "\(reports.map { $0.error?.message ?? "" })")
         #expect(try await fleet.reconciler().plan().allSatisfy { $0.plan?.isEmpty == true })
     }
