@@ -388,6 +388,16 @@ class BytecodeTests(unittest.TestCase):
                 self.assertEqual(ours, handle.read())
 
 
+class HostPlatformTests(unittest.TestCase):
+    def test_the_agents_interpreter_is_reported_with_the_machine(self):
+        platform = building.host_platform()
+        self.assertEqual(platform["machine"], os.uname().machine)
+        self.assertEqual(platform["implementation"], sys.implementation.name)
+        self.assertEqual(platform["python"], "%d.%d" % sys.version_info[:2])
+        self.assertIn(platform["libc"], ("glibc", "musl", None))
+        json.dumps(platform)  # it travels in the observation as it is
+
+
 class BuilderTests(TestCase):
     def builder(self):
         return building.Builder(self.deployment, None, programs.Programs(self.deployment, None),

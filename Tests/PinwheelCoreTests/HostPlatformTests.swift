@@ -67,6 +67,41 @@ struct HostPlatformTests {
         #expect(ArtifactChoice.forHost([arm], platform: Self.glibc236) == [arm])
     }
 
+    @Test func withTheInterpreterKnownOnlyTheWheelsItInstallsAreSent() {
+        var cp312 = Self.glibc236
+        cp312.implementation = "cpython"
+        cp312.python = "3.12"
+        let x86 = Self.file("mini-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", "1")
+        let x86Other = Self.file("mini-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", "2")
+        let abi3 = Self.file("mini-1.0-cp38-abi3-manylinux_2_17_x86_64.whl", "3")
+        let sdist = Self.file("mini-1.0.tar.gz", "5")
+        #expect(ArtifactChoice.forHost([x86, x86Other, sdist], platform: cp312) == [x86])
+        #expect(ArtifactChoice.forHost([x86Other, abi3, sdist], platform: cp312) == [abi3])
+        // Only the interpreter the agent runs on is known: a slot on another one is judged by its platform alone.
+        #expect(ArtifactChoice.forHost([x86, x86Other], platform: cp312.withoutInterpreter) == [x86, x86Other])
+        // None for this interpreter: the sdist, built there.
+        #expect(ArtifactChoice.forHost([x86Other, sdist], platform: cp312) == [sdist])
+    }
+
+    @Test func pythonAndABITagsAreJudgedAsPipDoes() {
+        var host = Self.glibc236
+        host.implementation = "cpython"
+        host.python = "3.11"
+        let platform = "manylinux_2_17_x86_64"
+        for (tags, taken) in [("cp311-cp311", true), ("cp311-cp311d", true), ("cp311-none", true), ("cp312-cp312", false),
+                              ("cp310-cp310", false), ("cp37-abi3", true), ("cp311-abi3", true), ("cp312-abi3", false),
+                              ("py3-none", true), ("py311-none", true), ("py39-none", true), ("py312-none", false),
+                              ("py2-none", false), ("py2.py3-none", true), ("pp310-pypy310_pp73", false),
+                              ("cp27-cp27mu", false), ("graalpy311-graalpy242_311_native", false), ("xx1-yy", true)] {
+            #expect(host.accepts(wheel: "mini-1.0-\(tags)-\(platform).whl") == taken, "\(tags)")
+        }
+        // Another implementation, or none reported (an older agent): the platform alone decides.
+        host.implementation = "pypy"
+        #expect(host.accepts(wheel: "mini-1.0-cp312-cp312-\(platform).whl"))
+        host.implementation = nil
+        #expect(host.accepts(wheel: "mini-1.0-cp312-cp312-\(platform).whl"))
+    }
+
     @Test func whatAHostReportsIsCheckedBeforeUse() throws {
         #expect(HostPlatform(machine: "x86_64; rm -rf /").checked() == nil)
         #expect(HostPlatform(machine: String(repeating: "a", count: 40)).checked() == nil)
@@ -76,6 +111,11 @@ struct HostPlatformTests {
         // It travels in the observation as the agent writes it.
         let json = #"{"machine": "aarch64", "libc": "glibc", "libcVersion": "2.36", "uv": false}"#
         #expect(try JSONDecoder().decode(HostPlatform.self, from: Data(json.utf8)) == Self.arm)
+        let withPython = #"{"machine": "aarch64", "libc": "glibc", "libcVersion": "2.36", "uv": false, "implementation": "cpython", "python": "3.11"}"#
+        let decoded = try JSONDecoder().decode(HostPlatform.self, from: Data(withPython.utf8))
+        #expect(decoded.implementation == "cpython" && decoded.python == "3.11")
+        let oddPython = HostPlatform(machine: "x86_64", implementation: "c python", python: "3.x").checked()
+        #expect(oddPython?.implementation == nil && oddPython?.python == nil)
     }
 
     static func candidate(_ name: String) -> ArtifactChoice.Candidate {

@@ -13,16 +13,32 @@ public struct HostPlatform: Sendable, Hashable, Codable, CustomStringConvertible
     public var libcVersion: String?
     /// Whether the host has a uv of its own (it keeps using it).
     public var uv: Bool
+    /// The environment's interpreter, the one the agent runs on: its implementation (`sys.implementation.name`,
+    /// `cpython`) and `major.minor` (`3.11`); nil when the agent did not say (an older agent).
+    public var implementation: String?
+    public var python: String?
 
-    public init(machine: String, libc: String? = nil, libcVersion: String? = nil, uv: Bool = false) {
+    public init(machine: String, libc: String? = nil, libcVersion: String? = nil, uv: Bool = false,
+                implementation: String? = nil, python: String? = nil) {
         self.machine = machine
         self.libc = libc
         self.libcVersion = libcVersion
         self.uv = uv
+        self.implementation = implementation
+        self.python = python
     }
 
     public var description: String {
-        [machine, libc, libcVersion].compactMap { $0 }.joined(separator: " ")
+        [machine, libc, libcVersion, implementation, python].compactMap { $0 }.joined(separator: " ")
+    }
+
+    /// This platform for a slot whose interpreter is not the agent's (`slots: {B: {python: …}}`): what it says of the
+    /// interpreter does not hold for that slot's wheels.
+    public var withoutInterpreter: HostPlatform {
+        var result = self
+        result.implementation = nil
+        result.python = nil
+        return result
     }
 
     /// This platform when every value is one a real host reports, with the values that are not dropped; nil when the
@@ -32,6 +48,8 @@ public struct HostPlatform: Sendable, Hashable, Codable, CustomStringConvertible
         var result = self
         if let libc, libc != "glibc" && libc != "musl" { result.libc = nil }
         if let libcVersion, Self.version(libcVersion) == nil { result.libcVersion = nil }
+        if let implementation, !Self.isTag(implementation) { result.implementation = nil }
+        if let python, Self.version(python) == nil { result.python = nil }
         return result
     }
 

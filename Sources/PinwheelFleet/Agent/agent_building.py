@@ -256,8 +256,9 @@ class Builder(Part):
 
 def host_platform():
     """What the controller needs to ship this host only what it can install: the machine (`uname -m`), the C library
-    (`glibc` with its version, or `musl`), and whether the host has a uv of its own (it keeps using it). Cheap: no
-    process is started."""
+    (`glibc` with its version, or `musl`), whether the host has a uv of its own (it keeps using it), and the
+    interpreter the agent runs on, the environment's (its implementation and `major.minor`). Cheap: no process is
+    started."""
     libc = version = None
     try:
         found = os.confstr("CS_GNU_LIBC_VERSION") or ""
@@ -270,4 +271,5 @@ def host_platform():
             libc = "musl" if any(name.startswith("ld-musl-") for name in os.listdir("/lib")) else None
         except OSError:
             pass
-    return {"machine": os.uname().machine, "libc": libc, "libcVersion": version, "uv": Builder.installer() is not None}
+    return {"machine": os.uname().machine, "libc": libc, "libcVersion": version, "uv": Builder.installer() is not None,
+            "implementation": sys.implementation.name, "python": "%d.%d" % sys.version_info[:2]}

@@ -36,7 +36,13 @@ public actor ArtifactShipper {
     /// uv's wheel for each platform (by ``uvKey(_:)``), found and fetched once.
     private var uvWheels: [String: Task<Located, any Error>] = [:]
 
-    public init(cache: ArtifactCache, origin: ShipOrigin, pins: PerSlot<[Pin]>, uv: String? = nil, timeout: TimeInterval = 60) {
+    /// Whether each slot runs on the environment's interpreter, the one the agent runs on and reports (a slot with a
+    /// `python:` of its own does not).
+    public let agentsInterpreter: PerSlot<Bool>
+
+    public init(cache: ArtifactCache, origin: ShipOrigin, pins: PerSlot<[Pin]>, uv: String? = nil, timeout: TimeInterval = 60,
+                agentsInterpreter: PerSlot<Bool> = PerSlot(a: true, b: true)) {
+        self.agentsInterpreter = agentsInterpreter
         self.cache = cache
         self.origin = origin
         self.pins = pins
@@ -48,7 +54,8 @@ public actor ArtifactShipper {
     public static func of(_ environment: Environment, cache: ArtifactCache) -> ArtifactShipper? {
         guard case let .ship(origin, uv) = environment.source else { return nil }
         return ArtifactShipper(cache: cache, origin: origin, pins: PerSlot(a: environment.slots.a.pins, b: environment.slots.b.pins),
-                               uv: uv)
+                               uv: uv, agentsInterpreter: PerSlot(a: environment.python(of: .a) == environment.python,
+                                                                  b: environment.python(of: .b) == environment.python))
     }
 
     /// Keeps what `host` reported of its platform, for the files it is sent next.
@@ -62,9 +69,9 @@ public actor ArtifactShipper {
     }
 
     /// The files `slot` installs on a host of `platform` (every pin's files when it is unknown), each in the cache
-    /// and checked by hash.
+    /// and checked by hash. A slot on an interpreter of its own is not judged by the agent's interpreter.
     public func artifacts(for slot: Slot, platform: HostPlatform? = nil) async throws -> [ShippedArtifact] {
-        try await artifacts(for: pins[slot], platform: platform)
+        try await artifacts(for: pins[slot], platform: agentsInterpreter[slot] ? platform : platform?.withoutInterpreter)
     }
 
     /// The files to ship for `pins` to a host of `platform`, each in the cache and checked by hash.
