@@ -83,6 +83,27 @@ struct HostPlatformTests {
         #expect(ArtifactChoice.forHost([x86Other, sdist], platform: cp312) == [sdist])
     }
 
+    @Test func anAlternativeOfAMarkerSplitPinForAnotherInterpreterOrMachineIsNotShipped() {
+        func pin(_ version: String, _ marker: String?) -> Pin {
+            Pin(name: "numpy", version: version, hashes: ["sha256:" + String(repeating: "a", count: 64)], marker: marker)
+        }
+        let old = pin("1.26.4", "python_version < '3.12'")
+        let new = pin("2.1.0", "python_version >= '3.12'")
+        let windows = pin("0.4.6", "sys_platform == 'win32'")
+        let arm = pin("1.0", "platform_machine == 'aarch64'")
+        let pypy = pin("2.0", "implementation_name == 'pypy'")
+        let plain = pin("3.0", nil)
+        let all = [old, new, windows, arm, pypy, plain]
+        var host = Self.glibc236
+        host.implementation = "cpython"
+        host.python = "3.11"
+        #expect(ArtifactChoice.pins(all, for: host) == [old, plain])
+        // The interpreter not known (a slot on its own, an older agent): what depends on it stays, the host decides.
+        #expect(ArtifactChoice.pins(all, for: host.withoutInterpreter) == [old, new, pypy, plain])
+        // Nothing known of the host: it runs Linux.
+        #expect(ArtifactChoice.pins(all, for: nil) == [old, new, arm, pypy, plain])
+    }
+
     @Test func pythonAndABITagsAreJudgedAsPipDoes() {
         var host = Self.glibc236
         host.implementation = "cpython"

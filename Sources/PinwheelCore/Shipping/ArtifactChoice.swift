@@ -63,6 +63,15 @@ public enum ArtifactChoice {
         return sdist.isEmpty ? wheels : Array(sdist)
     }
 
+    /// Of a slot's pins, those a host of `platform` installs: a pin whose marker is false there (the alternative of a
+    /// marker-split pin for another interpreter, machine or system) is not shipped; one whose marker depends on what
+    /// is not known is, and the host's installer decides. Nothing known of the host: only Linux is.
+    public static func pins(_ pins: [Pin], for platform: HostPlatform?) -> [Pin] {
+        let facts = platform?.markerFacts
+            ?? MarkerFacts(python: nil, values: [.osName: "posix", .sysPlatform: "linux", .platformSystem: "Linux"])
+        return pins.filter { $0.applies(facts) != false }
+    }
+
     /// The pin's SHA-256 hashes in lowercase hex (`sha256:…` entries; other algorithms cannot be checked here).
     public static func sha256s(of pin: Pin) -> [String] {
         pin.hashes.compactMap { hash in

@@ -32,6 +32,21 @@ public struct HostPlatform: Sendable, Hashable, Codable, CustomStringConvertible
         [machine, libc, libcVersion, implementation, python].compactMap { $0 }.joined(separator: " ")
     }
 
+    /// What this host is known to be, for a pin's markers: Linux, its machine, and its interpreter when known (its
+    /// implementation and `major.minor`), so an alternative of a marker-split pin meant for another interpreter or
+    /// machine is not shipped to it.
+    public var markerFacts: MarkerFacts {
+        var values: [Marker.Variable: String] = [.osName: "posix", .sysPlatform: "linux", .platformSystem: "Linux",
+                                                 .platformMachine: machine]
+        var version: [Int]?
+        if implementation == "cpython" {
+            values[.implementationName] = "cpython"
+            values[.platformPythonImplementation] = "CPython"
+        }
+        if let python, let (major, minor) = Self.version(python) { version = [major, minor] }
+        return MarkerFacts(python: version, values: values)
+    }
+
     /// This platform for a slot whose interpreter is not the agent's (`slots: {B: {python: …}}`): what it says of the
     /// interpreter does not hold for that slot's wheels.
     public var withoutInterpreter: HostPlatform {

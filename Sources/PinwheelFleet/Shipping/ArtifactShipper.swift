@@ -71,7 +71,8 @@ public actor ArtifactShipper {
     /// The files `slot` installs on a host of `platform` (every pin's files when it is unknown), each in the cache
     /// and checked by hash. A slot on an interpreter of its own is not judged by the agent's interpreter.
     public func artifacts(for slot: Slot, platform: HostPlatform? = nil) async throws -> [ShippedArtifact] {
-        try await artifacts(for: pins[slot], platform: agentsInterpreter[slot] ? platform : platform?.withoutInterpreter)
+        let platform = agentsInterpreter[slot] ? platform : platform?.withoutInterpreter
+        return try await artifacts(for: ArtifactChoice.pins(pins[slot], for: platform), platform: platform)
     }
 
     /// The files to ship for `pins` to a host of `platform`, each in the cache and checked by hash.
