@@ -243,7 +243,11 @@ class BuildFileTests(TestCase):
         self.assertEqual(read["pins"], ["hello-service==1.0.0", "hello-worker==2.1.0"])
         self.assertEqual(read["commit"], "3f2a")
         self.assertEqual(read["installer"], "uv")
+        self.assertEqual(read["bytecode"], {"by": "installer"})
         self.assertRegex(read["preparedAt"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        compiled = {"by": "agent", "tag": "cpython-311", "compiled": 3, "reused": 9}
+        self.assertEqual(host.builder.write_manifest("A", self.root, "uv", compiled)["bytecode"], compiled)
+        self.assertEqual(agent.read_manifest(self.root)["bytecode"], compiled)
 
     def test_missing_or_corrupt_manifest_reads_as_none(self):
         self.assertIsNone(agent.read_manifest(self.root))

@@ -21,6 +21,19 @@ struct PerSlotPythonOnARealFleetTests {
         }
     }
 
+    /// The bytecode tag (`sys.implementation.cache_tag`, `cpython-312`) of the interpreter at `path`.
+    static func cacheTag(of path: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["-I", "-c", "import sys; print(sys.implementation.cache_tag)"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     @Test func upgradingPythonIsAReleaseAndSwitchingBackARollback() async throws {
         guard let other = Self.otherInterpreter() else {
             Issue.record("this test needs a second Python 3 (pyenv's under ~/.pyenv/versions) besides /usr/bin/python3")
@@ -35,10 +48,15 @@ struct PerSlotPythonOnARealFleetTests {
         try fleet.setActive(.b)
         let reports = try await fleet.apply()
         #expect(reports.allSatisfy { $0.outcome == .changed }, "\(reports.map { $0.error?.message ?? "" })")
-        // The slot's own interpreter compiled its bytecode, the agent having asked it for its format (uv did not).
-        for report in reports {
-            let output = report.phases.flatMap(\.outcomes).flatMap(\.output)
-            #expect(output.contains { $0.contains("slot B: built") && $0.contains("bytecode of") }, "\(output)")
+        // The agent compiled the slot's bytecode in its own interpreter's format, having asked it (uv did not): the
+        // build's manifest says so.
+        let tag = try Self.cacheTag(of: other)
+        for index in 0..<fleet.hosts {
+            let path = "\(fleet.hostFolder(index))/srv/fleet/slots/B/manifest.json"
+            let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+            let bytecode = try #require(manifest["bytecode"] as? [String: Any], "\(manifest)")
+            #expect(bytecode["by"] as? String == "agent" && bytecode["tag"] as? String == tag, "\(bytecode)")
+            #expect((bytecode["compiled"] as? Int ?? 0) > 0, "\(bytecode)")
         }
         let prefix = URL(fileURLWithPath: other).deletingLastPathComponent().deletingLastPathComponent().path
         for index in 0..<fleet.hosts {

@@ -133,6 +133,9 @@ class Builder(Part):
             uv = uv or shipped
             started = time.monotonic()
             bytecode = ""
+            # Who compiled the build's bytecode, for its manifest: the agent, in this interpreter format (its
+            # `cache_tag`, with what it compiled and what it took from the running builds), or the installer.
+            compiled_by = {"by": "installer"}
             if uv:
                 installer = "uv (shipped %s)" % self.shipped_uv["name"] if shipped else "uv"
                 self.checked([uv, "venv", "--quiet", "--python", spec["python"], venv], "creating the virtualenv")
@@ -147,6 +150,7 @@ class Builder(Part):
                 if form:
                     reused, compiled = compile_bytecode(venv, self.earlier_venvs(slot, target), form)
                     bytecode = "; bytecode of %d files compiled, of %d taken from the running builds" % (compiled, reused)
+                    compiled_by = {"by": "agent", "tag": form.tag, "compiled": compiled, "reused": reused}
             else:
                 installer = "pip"
                 arguments = ["install", "--quiet", "--no-input", "--disable-pip-version-check", "--no-deps"] + hashes + \
@@ -160,7 +164,7 @@ class Builder(Part):
                 else:
                     self.checked([spec["python"], "-m", "venv", venv], "creating the virtualenv")
                     self.checked([os.path.join(venv, "bin", "python"), "-m", "pip"] + arguments, "installing the pins")
-            self.write_manifest(slot, target, installer)
+            self.write_manifest(slot, target, installer, compiled_by)
             self.say("slot %s: built %s with %s in %.1fs%s" % (slot, os.path.basename(target), installer,
                                                                time.monotonic() - started, bytecode))
         except BaseException:
@@ -219,7 +223,7 @@ class Builder(Part):
         if code != 0:
             raise StepFailed("install", "%s failed (exit %d):\n%s" % (what, code, text.strip()[-4000:]))
 
-    def write_manifest(self, slot, target, installer):
+    def write_manifest(self, slot, target, installer, bytecode=None):
         """Written last, so a build is only taken for complete when it has one."""
         manifest = {
             "fingerprint": self.fingerprint(slot),
@@ -228,6 +232,7 @@ class Builder(Part):
             "commit": self.commit,
             "preparedAt": utc_now(),
             "installer": installer,
+            "bytecode": bytecode or {"by": "installer"},
             # The SHA-256 of each shipped file the build installed from (`source: {ship: ...}`).
             "artifacts": sorted(artifact["sha256"] for artifact in self.artifacts.get(slot) or []),
             # When this build (with these settings) was made: a process that started before it runs an older one.
