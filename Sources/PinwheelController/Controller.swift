@@ -26,8 +26,8 @@ public actor Controller {
     /// environment's slow or unreachable hosts never delay another's. A newer commit may stop it
     /// (``EnvironmentPoll/preempts(_:name:at:loader:applied:repository:)``).
     private var running: [String: RunningRollout] = [:]
-    /// The status branch's tip when the other replicas' statuses were last read (``refreshPeerStatuses(_:)``).
-    var peerStatusTip: ObjectID?
+    /// What was last read of the other replicas' statuses (``refreshPeerStatuses(_:)``).
+    var peerStatuses = PeerStatusReads()
     /// The last successful poll, the failures since, the last error.
     private(set) var polls = PollRecord()
     private var lastDriftCheck = ContinuousClock.now
@@ -261,6 +261,9 @@ public actor Controller {
             return true
         case let .lost(name, _):
             applied[name] = nil
+            // Another replica records its statuses from now on: they are read back from the status branch.
+            publisher.forget(name)
+            peerStatuses.forget(name)
             guard let current = running[name] else { return true }
             current.task.cancel()
             // Its lease is released once the rollout has stopped at its safe point, not left to lapse.

@@ -109,6 +109,12 @@ public final class WatchedRepository: @unchecked Sendable {
         return try await StatusBranch.trustedStatus(of: environment, at: tip, in: repository, verifier: verifier)
     }
 
+    /// The id of `environment`'s status file in the status branch's commit `tip`, nil when it has none: equal ids,
+    /// the same status, so nothing to read again.
+    public func statusFileID(of environment: String, at tip: ObjectID) -> ObjectID? {
+        try? repository.treeID(of: EnvironmentStatus.path(of: environment), at: tip)
+    }
+
     /// The status branch's tip as last fetched, nil before the first status.
     public func statusTip() throws -> ObjectID? {
         try repository.referenceTarget(statusRef)
