@@ -87,6 +87,20 @@ struct ResidentOnARealFleetTests {
         #expect(await eventually { fleet.residentAgents().isEmpty })
     }
 
+    /// What each agent's observation failed with, in order; one that answered is recorded as `unexpected`.
+    static func failures(of agents: [HostAgent], timeout: Duration, _ unexpected: Comment) async throws -> [FleetError] {
+        var errors: [FleetError] = []
+        for agent in agents {
+            do {
+                _ = try await agent.observe(timeout: timeout)
+                Issue.record(unexpected)
+            } catch let error as FleetError {
+                errors.append(error)
+            }
+        }
+        return errors
+    }
+
     @Test func aRequestPastItsDeadlineIsATimeoutAsToday() async throws {
         let fleet = try await TestFleet.start(hosts: 1, first: Self.first)
         _ = try await fleet.apply()
@@ -97,15 +111,7 @@ struct ResidentOnARealFleetTests {
         _ = try await oneShot.observe()
 
         try await fleet.freezeHost(0)
-        var errors: [FleetError] = []
-        for agent in [resident, oneShot] {
-            do {
-                _ = try await agent.observe(timeout: .seconds(2))
-                Issue.record("a frozen host answered")
-            } catch let error as FleetError {
-                errors.append(error)
-            }
-        }
+        let errors = try await Self.failures(of: [resident, oneShot], timeout: .seconds(2), "a frozen host answered")
         try await fleet.thawHost(0)
         #expect(errors.map(\.code) == [.timeout, .timeout])
         #expect(errors.first?.message == errors.last?.message, "the same words: \(errors.map(\.message))")
@@ -128,15 +134,8 @@ struct ResidentOnARealFleetTests {
 
         // sshd stops and drops its sessions (and the agent they run): both paths report the same code.
         try await fleet.stopHost(0)
-        var codes: [FleetError.Code] = []
-        for agent in [resident, oneShot] {
-            do {
-                _ = try await agent.observe(timeout: .seconds(30))
-                Issue.record("a host without sshd answered")
-            } catch let error as FleetError {
-                codes.append(error.code)
-            }
-        }
+        let codes = try await Self.failures(of: [resident, oneShot], timeout: .seconds(30), "a host without sshd answered")
+            .map(\.code)
         #expect(codes == [.unreachable, .unreachable], "\(codes)")
         #expect(fleet.residentAgents().isEmpty)
 

@@ -24,6 +24,16 @@ struct PausedOwnerTests {
         let owner: WatchProcess
         let standby: WatchProcess
 
+        /// Pushes 1.1.0 into slot B and waits for the owner to pause after the release's canary; the release's commit.
+        func releaseUntilTheOwnerPauses() async throws -> String {
+            try fleet.setPins(.b, "hello-service==1.1.0")
+            try fleet.setActive(.b)
+            let mark = owner.mark
+            let release = try await config.commitAndPush("fleet: release 1.1.0")
+            try await owner.waitFor("pausing between batches", after: mark, timeout: .seconds(90))
+            return release
+        }
+
         func stop() {
             owner.signal(SIGCONT)
             for replica in [owner, standby] {
@@ -77,11 +87,7 @@ struct PausedOwnerTests {
         let scene = try await Self.scene()
         defer { scene.stop() }
         let (fleet, config, owner, standby) = (scene.fleet, scene.config, scene.owner, scene.standby)
-        try fleet.setPins(.b, "hello-service==1.1.0")
-        try fleet.setActive(.b)
-        let mark = owner.mark
-        let release = try await config.commitAndPush("fleet: release 1.1.0")
-        try await owner.waitFor("pausing between batches", after: mark, timeout: .seconds(90))
+        let release = try await scene.releaseUntilTheOwnerPauses()
         owner.signal(SIGKILL)
         owner.process.waitUntilExit()
 
@@ -104,11 +110,7 @@ struct PausedOwnerTests {
         defer { scene.stop() }
         let (fleet, config, owner, standby, names) = (scene.fleet, scene.config, scene.owner, scene.standby, scene.names)
 
-        try fleet.setPins(.b, "hello-service==1.1.0")
-        try fleet.setActive(.b)
-        let mark = owner.mark
-        let release = try await config.commitAndPush("fleet: release 1.1.0")
-        try await owner.waitFor("pausing between batches", after: mark, timeout: .seconds(90))
+        let release = try await scene.releaseUntilTheOwnerPauses()
         owner.signal(SIGSTOP)
 
         // The standby takes over once the lease ends, under epoch 2, and finishes the rollout.
