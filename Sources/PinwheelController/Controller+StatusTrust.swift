@@ -1,4 +1,5 @@
 import Logging
+import PinwheelCore
 import PinwheelReleases
 
 extension Controller {
@@ -18,16 +19,16 @@ extension Controller {
     /// Says at startup whom the status branch is trusted from.
     func logStatusTrust() {
         if let key = configuration.statusSigningKey {
-            logger.info("statuses are signed with the controller's key; only statuses it signed are believed",
-                        metadata: ["key": "\(StatusSigner(key: key).name)", "trusted": "\(configuration.statusPublicKeys.count)"])
+            logger.log(.statusTrust, .info, "statuses are signed with the controller's key; only statuses it signed are believed",
+                       ["trust": "signed", "key": "\(StatusSigner(key: key).name)", "trusted": "\(configuration.statusPublicKeys.count)"])
         } else if configuration.verifiesStatuses {
-            logger.warning("statuses are committed unsigned, but only those signed by a trusted status key are believed",
-                           metadata: ["trusted": "\(configuration.trustedStatusKeys.count)"])
+            logger.log(.statusTrust, .warning, "statuses are committed unsigned, but only those signed by a trusted status key are believed",
+                       ["trust": "verified", "trusted": "\(configuration.trustedStatusKeys.count)"])
         } else {
-            logger.warning("""
+            logger.log(.statusTrust, .warning, """
                 the status branch is trusted unsigned: whoever can push it can change what the controller believes was \
                 applied or quarantined after a restart; give watch --status-signing-key
-                """)
+                """, ["trust": "unsigned"])
         }
     }
 }

@@ -90,7 +90,7 @@ public actor Controller {
 
     /// Runs until `stop()`: poll, reconcile what changed, check drift now and then, wait for the interval or a wake-up.
     public func run() async {
-        logger.info("watching", metadata: ["repository": "\(RemoteURL.redacted(configuration.repository))", "branch": "\(configuration.branch)",
+        logger.log(.watching, .info, "watching", ["repository": "\(RemoteURL.redacted(configuration.repository))", "branch": "\(configuration.branch)",
                                            "interval": "\(configuration.interval)"])
         logStatusTrust()
         await coordination?.onChange { [weak self] change in await self?.ownershipChanged(change) ?? true }
@@ -108,7 +108,7 @@ public actor Controller {
         for rollout in running.values { await rollout.task.value }
         // Notifications still queued get a few seconds; a receiver that is down does not hold the shutdown.
         _ = await notifier.settle(timeout: .seconds(5))
-        logger.info("stopped")
+        logger.log(.stopped, .info, "stopped")
     }
 
     /// Polls at once (a push webhook arrived).
@@ -120,7 +120,7 @@ public actor Controller {
     public func stop() {
         guard !stopping else { return }
         stopping = true
-        logger.info("stopping: the current host steps finish, no new step starts")
+        logger.log(.stopping, .info, "stopping: the current host steps finish, no new step starts")
         heartbeat?.beat(.stopping(summary: "stopping: the current host steps finish"))
         wakeup.signal()
     }
@@ -164,7 +164,7 @@ public actor Controller {
         guard tip != lastTip || forceNextPoll || waiting else { return }
         forceNextPoll = false
         if tip != lastTip {
-            logger.info("new commit", metadata: ["commit": "\(tip.short)"])
+            logger.log(.commitSeen, .info, "new commit", ["commit": "\(tip.hex)"])
         }
         await reconcileAll(at: tip, repository: repository)
         lastTip = tip
@@ -223,8 +223,9 @@ public actor Controller {
             for index in agents.indices { agents[index].epoch = epoch }
             if let only = drift.only { agents.removeAll { !only.contains($0.host.name) } }
         } catch {
-            logger.error("cannot reach the hosts", metadata: ["env": "\(desired.name)", "commit": "\(commit.short)",
-                                                             "error": "\(error)"])
+            logger.log(.hostsUnavailable, .error, "cannot reach the hosts", [
+                "env": "\(desired.name)", "commit": "\(commit.short)", "code": "\((error as? FleetError)?.code.description ?? "internal")",
+                "error": "\(error)"])
             return
         }
         applied[desired.name] = (desired, commit)

@@ -12,14 +12,14 @@ struct PollRecord: Sendable {
     mutating func failed(_ message: String, logger: Logger) {
         failures += 1
         if lastError != message || failures == 1 {
-            logger.error("\(message)", metadata: ["attempt": "\(failures)"])
+            logger.log(.repositoryUnreachable, .error, "\(message)", ["attempt": "\(failures)"])
         }
         lastError = message
     }
 
     mutating func succeeded(logger: Logger, at time: Date = Date()) {
         if failures > 0 {
-            logger.info("the config repository is reachable again")
+            logger.log(.repositoryReachable, .info, "the config repository is reachable again")
         }
         failures = 0
         lastError = nil

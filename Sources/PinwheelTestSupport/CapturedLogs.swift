@@ -1,4 +1,5 @@
 import Logging
+import PinwheelCore
 import Synchronization
 
 /// Log lines kept in memory, so tests can check what the controller did and in which order.
@@ -16,6 +17,12 @@ public final class CapturedLogs: Sendable {
     public var all: [Entry] { entries.withLock { $0 } }
 
     public var messages: [String] { all.map(\.message) }
+
+    /// The lines whose ``ControllerEvent`` code (the `event` field) is `event`: what tests look for instead of a
+    /// message's wording.
+    public func events(_ event: ControllerEvent) -> [Entry] {
+        all.filter { $0.metadata["event"] == event.rawValue }
+    }
 
     public func logger(_ label: String = "test") -> Logger {
         Logger(label: label) { _ in Handler(logs: self) }

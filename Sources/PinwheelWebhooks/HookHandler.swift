@@ -40,6 +40,9 @@ struct HookHandler: Sendable {
                 logger.warning("webhook ignored: a delivery seen before", metadata: metadata)
                 return Self.text(.ok, "ignored: this delivery was seen before")
             }
+            // The controller's `webhook.accepted` event code (``ControllerEvent`` in PinwheelCore, which this module
+            // does not depend on).
+            metadata["event"] = "webhook.accepted"
             logger.notice("webhook accepted: \(reason)", metadata: metadata)
             await onPush(WebhookEvent(form: form, reason: reason, branch: branch, deliveryID: delivery))
             return Self.text(.accepted, "accepted: \(reason)")

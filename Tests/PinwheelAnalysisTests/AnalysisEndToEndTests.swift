@@ -79,7 +79,7 @@ struct AnalysisEndToEndTests {
                                                     log: "\(fleet.directory)/watch.log",
                                                     extra: ["--listen", "127.0.0.1:\(port)", "--prometheus", prometheus.url.absoluteString])
         defer { watcher.signal(SIGTERM); watcher.process.waitUntilExit() }
-        try await watcher.waitFor("status committed", timeout: .seconds(90))
+        try await watcher.waitFor(.statusCommitted, timeout: .seconds(90))
         let traffic = Traffic()
         traffic.start((0..<3).map(fleet.address))
         defer { traffic.stop() }
@@ -96,7 +96,7 @@ struct AnalysisEndToEndTests {
         try fleet.setActive(.b)
         var mark = watcher.mark
         let bad = try await config.commitAndPush("fleet: release hello-service 6.6.6")
-        try await watcher.waitFor("halted at \(bad.prefix(7))", after: mark, timeout: .seconds(60))
+        try await watcher.waitFor(.statusCommitted, after: mark, timeout: .seconds(60), where: ["result": "halted", "commit": bad])
         try await config.pull()
         let halted = try #require(try config.status(of: "fleet", branch: EnvironmentStatus.defaultBranch))
         #expect(halted.desired == bad && halted.result == .halted)
@@ -106,13 +106,13 @@ struct AnalysisEndToEndTests {
         #expect(halted.cause?.code == "analysis")
 
         // The revert converges; then 1.1.0 passes its analysis after the canary and the batch.
-        try await watcher.waitFor("converged at \(halted.revert!.prefix(7))", after: mark, timeout: .seconds(60))
+        try await watcher.waitFor(.statusCommitted, after: mark, timeout: .seconds(60), where: ["result": "converged", "commit": halted.revert!])
         try await config.pull()
         try fleet.setPins(.b, metricsPins("1.1.0"))
         try fleet.setActive(.b)
         mark = watcher.mark
         let good = try await config.commitAndPush("fleet: release hello-service 1.1.0")
-        try await watcher.waitFor("converged at \(good.prefix(7))", after: mark, timeout: .seconds(90))
+        try await watcher.waitFor(.statusCommitted, after: mark, timeout: .seconds(90), where: ["result": "converged", "commit": good])
         let passed = try #require(try config.status(of: "fleet"))
         #expect(passed.analysis?.map(\.stage) == ["canary", "batch 1"])
         #expect(passed.analysis?.allSatisfy { $0.verdict == .passed } == true, "\(String(describing: passed.analysis))")
@@ -124,11 +124,11 @@ struct AnalysisEndToEndTests {
         try fleet.setActive(.a)
         mark = watcher.mark
         try await config.commitAndPush("fleet: release hello-service 2.0.0")
-        try await watcher.waitFor("analysis held", after: mark, timeout: .seconds(60))
+        let held = try await watcher.waitFor(.analysisHeld, after: mark, timeout: .seconds(60))
+        #expect(held?["stage"] == "canary" && held?["reason"]?.isEmpty == false, "\(String(describing: held))")
         try await Task.sleep(for: .seconds(5))
-        let held = watcher.since(mark)
-        #expect(!held.contains("stage=\"batch 1\""), "never promoted while held: \(held.suffix(3000))")
-        #expect(held.contains("did not answer"), "\(held.suffix(3000))")
+        #expect(watcher.events(.stageStarted, since: mark, where: ["stage": "batch 1"]).isEmpty,
+                "never promoted while held: \(watcher.events(since: mark).suffix(20))")
         let served = try await Shell.run("curl", ["-s", "--max-time", "3", "http://\(fleet.address(2))/"])
         #expect(served.standardOutput.contains("1.1.0"), "the last host still serves 1.1.0: \(served.standardOutput)")
     }

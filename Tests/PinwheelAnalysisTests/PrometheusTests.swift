@@ -20,7 +20,7 @@ struct PrometheusTests {
         let watcher = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache",
                                                     log: "\(fleet.directory)/watch.log", extra: ["--listen", "127.0.0.1:\(port)"])
         defer { watcher.signal(SIGTERM); watcher.process.waitUntilExit() }
-        try await watcher.waitFor("status committed", timeout: .seconds(90))
+        try await watcher.waitFor(.statusCommitted, timeout: .seconds(90))
 
         let prometheus = try PrometheusServer(scraping: ["127.0.0.1:\(port)"], ruleFiles: [Self.alertRules], in: "\(fleet.directory)/prometheus")
         defer { prometheus.stop() }
@@ -29,7 +29,7 @@ struct PrometheusTests {
         try fleet.setActive(.b)
         let mark = watcher.mark
         let release = try await config.commitAndPush("fleet: release hello-service 1.1.0")
-        try await watcher.waitFor("converged at \(release.prefix(7))", after: mark, timeout: .seconds(60))
+        try await watcher.waitFor(.statusCommitted, after: mark, timeout: .seconds(60), where: ["result": "converged", "commit": release])
 
         // The controller's last status, as JSON, beside the metrics.
         let one = try await Shell.run("curl", ["-s", "--max-time", "3", "http://127.0.0.1:\(port)/api/v1/environments/fleet"])

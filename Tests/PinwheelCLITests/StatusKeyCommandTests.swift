@@ -78,11 +78,10 @@ struct StatusKeyCommandTests {
 
         let signing = try WatchProcess(remote: config.remote, allow: place.path, cache: place.path + "/cache",
                                                     log: place.path + "/signed.log", extra: ["--status-signing-key", own])
-        try await signing.waitFor("status committed")
+        try await signing.waitFor(.statusCommitted)
         signing.signal(SIGTERM)
         signing.process.waitUntilExit()
-        #expect(signing.text.contains("statuses are signed with the controller's key") && signing.text.contains("key=controller"),
-                "\(signing.text)")
+        #expect(signing.events(.statusTrust).map { [$0["trust"], $0["key"]] } == [["signed", "controller"]], "\(signing.text)")
         #expect(!signing.text.contains(keys.path), "the key's folder is never logged")
         let signers = keys.path + "/status_signers"
         let publicKey = try String(contentsOfFile: own + ".pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
@@ -94,7 +93,7 @@ struct StatusKeyCommandTests {
 
         let unsigned = try WatchProcess(remote: config.remote, allow: place.path, cache: place.path + "/cache2",
                                                      log: place.path + "/unsigned.log")
-        try await unsigned.waitFor("the status branch is trusted unsigned")
+        try await unsigned.waitFor(.statusTrust, where: ["trust": "unsigned"])
         unsigned.signal(SIGTERM)
         unsigned.process.waitUntilExit()
     }

@@ -64,9 +64,9 @@ struct TrustBoundaryTests {
             watcher.signal(SIGTERM)
             watcher.process.waitUntilExit()
         }
-        try await watcher.waitFor("--allow-local-hosts", timeout: .seconds(60))
-        #expect(watcher.text.contains("cannot reach the hosts"), "\(watcher.text)")
-        #expect(watcher.text.contains("host \(fleet.name(0)) has"), "\(watcher.text)")
+        let refused = try await watcher.waitFor(.hostsUnavailable, timeout: .seconds(60), where: ["code": "localHostRefused"])
+        #expect(refused?["error"]?.contains(fleet.name(0)) == true, "names the host: \(watcher.text)")
+        #expect(refused?["error"]?.contains("--allow-local-hosts") == true, "names the option that allows it: \(watcher.text)")
         #expect(!FileManager.default.fileExists(atPath: controllerRoot), "nothing ran on the controller")
     }
 

@@ -100,7 +100,7 @@ struct ControllerAnalysisTests {
         let query = try #require(source.asked.withLock { $0.first })
         #expect(query.contains(#"environment="fleet""#) && query.contains(#"host=~"web-01""#), "\(query)")
         #expect(try world.metrics.expectCounter("pinwheel_analysis_verdicts_total", [("environment", "fleet"), ("verdict", "failed")]).totalValue == 1)
-        #expect(world.logs.all.contains { $0.message == "bake ended" && $0.metadata["verdict"] == "failed" && $0.metadata["stage"] == "canary" })
+        #expect(world.logs.events(.analysisFinished).contains { $0.metadata["verdict"] == "failed" && $0.metadata["stage"] == "canary" })
 
         // The revert applies at the next poll: back to 1.0.0 everywhere, nothing baked (a rollback is fast).
         await world.pollAndSettle()
@@ -140,11 +140,11 @@ struct ControllerAnalysisTests {
         await world.controller.poll()
         // Well past the bake and every interval: still at the canary.
         let deadline = ContinuousClock.now + .seconds(20)
-        while !world.logs.messages.contains(where: { $0.hasPrefix("analysis held") }), ContinuousClock.now < deadline {
+        while world.logs.events(.analysisHeld).isEmpty, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
         }
         try await Task.sleep(for: .seconds(3))
-        let held = world.logs.all.filter { $0.message.hasPrefix("analysis held") }
+        let held = world.logs.events(.analysisHeld)
         #expect(held.count == 1, "said once, not at every interval")
         #expect(held.first?.metadata["metric"] == "error-ratio")
         #expect(held.first?.metadata["reason"]?.contains("the query answered nothing") == true)
@@ -180,7 +180,7 @@ struct ControllerAnalysisTests {
         let release = try await config.commitAndPush("fleet: release hello-service 1.1.0")
         await controller.poll()
         let deadline = ContinuousClock.now + .seconds(20)
-        while !logs.messages.contains(where: { $0.hasPrefix("analysis held") }), ContinuousClock.now < deadline {
+        while logs.events(.analysisHeld).isEmpty, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
         }
         try await Task.sleep(for: .seconds(3))

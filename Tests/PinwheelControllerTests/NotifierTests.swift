@@ -84,7 +84,7 @@ struct NotifierTests {
         #expect(metrics.counterTotal(label: "pinwheel_notifications_total") == 3)
         #expect(try metrics.expectCounter("pinwheel_notifications_total", [("result", "delivered"), ("type", "webhook")]).totalValue == 1)
         #expect(try metrics.expectCounter("pinwheel_notifications_total", [("result", "retried"), ("type", "webhook")]).totalValue == 2)
-        let warnings = logs.all.filter { $0.message == "notification not delivered: retrying" }
+        let warnings = logs.events(.notificationRetrying)
         #expect(warnings.map { $0.metadata["error"] } == ["HTTP 500", "HTTP 503"])
         #expect(warnings.first?.metadata["receiver"] == "https://hooks.example.com")
         #expect(!logs.all.contains { "\($0.message) \($0.metadata)".contains("SECRETTOKEN") }, "the URL's secret part is never logged")
@@ -101,8 +101,8 @@ struct NotifierTests {
         #expect(await wire.bodies.count == 5)
         #expect(await wire.sleeps == [.seconds(1), .seconds(2), .seconds(4)])
         #expect(try metrics.expectCounter("pinwheel_notifications_total", [("result", "failed"), ("type", "webhook")]).totalValue == 2)
-        #expect(logs.all.contains { $0.message == "notification not delivered: giving up" && $0.metadata["attempt"] == "4" })
-        #expect(logs.all.contains { $0.message == "notification refused by its receiver: not retried" && $0.metadata["error"] == "HTTP 404" })
+        #expect(logs.events(.notificationFailed).contains { $0.metadata["attempt"] == "4" })
+        #expect(logs.events(.notificationRefused).contains { $0.metadata["error"] == "HTTP 404" })
     }
 
     @Test func aFullQueueDropsTheOldestAndCountsIt() async throws {
@@ -148,7 +148,7 @@ struct NotifierTests {
                                 readURL: { try NotificationURL.read($0, environment: [:]) })
         notifier.send(Self.event(), to: [Self.target])
         #expect(await notifier.settle(timeout: .seconds(10)))
-        let line = try #require(logs.all.first { $0.message == "notification not sent" })
+        let line = try #require(logs.events(.notificationFailed).first)
         #expect(line.metadata["error"] == "env HOOK_URL is not set in the controller's environment")
         #expect(line.metadata["target"] == "webhook (env HOOK_URL)")
         #expect(try metrics.expectCounter("pinwheel_notifications_total", [("result", "failed"), ("type", "webhook")]).totalValue == 1)

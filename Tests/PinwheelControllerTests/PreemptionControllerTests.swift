@@ -74,7 +74,7 @@ struct PreemptionControllerTests {
         #expect(try await world.mainTip() == revert)
         let messages = try await world.statusMessages()
         #expect(messages.contains { $0.hasPrefix("fleet: superseded at \(release.prefix(7))") }, "\(messages)")
-        #expect(world.logs.messages.contains { $0.contains("preempts the rollout") })
+        #expect(!world.logs.events(.rolloutPreempted).isEmpty)
         let superseded1 = [("environment", "fleet"), ("result", "superseded")]
         #expect(try world.metrics.expectCounter("pinwheel_rollouts_total", superseded1).totalValue == 1)
     }
@@ -100,7 +100,7 @@ struct PreemptionControllerTests {
         let released = try #require(statuses.first { $0.desired == release })
         #expect(released.result == .converged)
         #expect(!statuses.contains { $0.result == .superseded })
-        #expect(world.logs.messages.contains { $0.contains("does not stop the rollout") })
+        #expect(!world.logs.events(.rolloutKept).isEmpty)
         // Once the rollout ended, the invalid commit is looked at: recorded invalid, nothing applied.
         await world.pollAndSettle()
         #expect(try world.status()?.desired == invalid)

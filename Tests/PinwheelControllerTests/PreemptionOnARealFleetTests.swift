@@ -67,6 +67,6 @@ struct PreemptionOnARealFleetTests {
         #expect(superseded.superseded?.switched == [fleet.name(0)])
         #expect(superseded.superseded?.untouched == [fleet.name(1), fleet.name(2)])
         #expect(superseded.quarantined.isEmpty)
-        #expect(logs.messages.contains { $0.contains("preempts the rollout") })
+        #expect(!logs.events(.rolloutPreempted).isEmpty)
     }
 }

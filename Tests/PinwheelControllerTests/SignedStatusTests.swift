@@ -135,8 +135,8 @@ struct SignedStatusTests {
         #expect(refused.applied == start, "the last applied commit is the one the controller signed for")
         #expect(world.fleet.agents.exchanges(since: mark).isEmpty, "no host was touched")
         #expect(world.fleet.slot(0) == "A")
-        let warning = try #require(logs.all.first { $0.level == .warning && $0.message.hasPrefix("status not believed") })
-        #expect(warning.message.contains("the newest status (\(forged.prefix(7))) is not the controller's (unsigned)"), "\(warning.message)")
+        let warning = try #require(logs.events(.statusDisbelieved).first { $0.level == .warning })
+        #expect(warning.metadata["status"] == String(forged.prefix(7)), "\(warning.metadata)")
         #expect(warning.metadata["env"] == world.fleet.environmentName)
 
         // git sees the same: the controller's statuses good, the forgery not signed.
@@ -178,7 +178,7 @@ struct SignedStatusTests {
         await world.pollAndSettle(restarted)
         #expect(world.fleet.agents.exchanges(since: mark).isEmpty, "the quarantined release reached no host")
         #expect(world.fleet.slot(0) == "A")
-        #expect(logs.all.contains { $0.message.hasPrefix("status not believed") })
+        #expect(!logs.events(.statusDisbelieved).isEmpty)
         #expect(await restarted.overview(of: world.fleet.environmentName)?.statusWarning?.contains("is not the controller's") == true,
                 "the page and the API say so")
 

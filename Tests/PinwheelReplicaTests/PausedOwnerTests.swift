@@ -30,7 +30,7 @@ struct PausedOwnerTests {
             try fleet.setActive(.b)
             let mark = owner.mark
             let release = try await config.commitAndPush("fleet: release 1.1.0")
-            try await owner.waitFor("pausing between batches", after: mark, timeout: .seconds(90))
+            try await owner.waitFor(.stageStarted, after: mark, timeout: .seconds(90), where: ["stage": "pause"])
             return release
         }
 
@@ -62,11 +62,11 @@ struct PausedOwnerTests {
         let owner = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache-owner",
                                      log: "\(fleet.directory)/owner.log", extra: coordination + ["--replica", names.0],
                                      environment: password)
-        try await owner.waitFor("status committed", timeout: .seconds(120))
+        try await owner.waitFor(.statusCommitted, timeout: .seconds(120))
         let standby = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache-standby",
                                        log: "\(fleet.directory)/standby.log", extra: coordination + ["--replica", names.1],
                                        environment: password)
-        try await standby.waitFor("msg=watching", timeout: .seconds(30))
+        try await standby.waitFor(.watching, timeout: .seconds(30))
         try await Task.sleep(for: .seconds(1))
         return Scene(fleet: fleet, config: config, server: server, names: (names.0, names.1), owner: owner, standby: standby)
     }
@@ -91,8 +91,8 @@ struct PausedOwnerTests {
         owner.signal(SIGKILL)
         owner.process.waitUntilExit()
 
-        try await standby.waitFor("acquired the lease", timeout: .seconds(30))
-        try await standby.waitFor("converged at \(release.prefix(7))", timeout: .seconds(90))
+        try await standby.waitFor(.leaseAcquired, timeout: .seconds(30))
+        try await standby.waitFor(.statusCommitted, timeout: .seconds(90), where: ["result": "converged", "commit": release])
         let bodies = try await fleet.waitUntilServing("hello-service 1.1.0")
         #expect(bodies.allSatisfy { $0.hasPrefix("hello-service 1.1.0") }, "\(bodies)")
         let status = try #require(try config.status(of: "fleet"))
@@ -114,8 +114,8 @@ struct PausedOwnerTests {
         owner.signal(SIGSTOP)
 
         // The standby takes over once the lease ends, under epoch 2, and finishes the rollout.
-        try await standby.waitFor("acquired the lease", timeout: .seconds(30))
-        try await standby.waitFor("converged at \(release.prefix(7))", timeout: .seconds(90))
+        try await standby.waitFor(.leaseAcquired, timeout: .seconds(30))
+        try await standby.waitFor(.statusCommitted, timeout: .seconds(90), where: ["result": "converged", "commit": release])
         let bodies = try await fleet.waitUntilServing("hello-service 1.1.0")
         #expect(bodies.allSatisfy { $0.hasPrefix("hello-service 1.1.0") }, "\(bodies)")
         let status = try #require(try config.status(of: "fleet"))
@@ -126,21 +126,19 @@ struct PausedOwnerTests {
         // through the store, under a new, higher epoch once the standby has handed it over.
         let woken = owner.mark
         owner.signal(SIGCONT)
-        try await owner.waitFor("stopped acting on the environment", after: woken, timeout: .seconds(20))
+        try await owner.waitFor(.leaseLost, after: woken, timeout: .seconds(20), where: ["env": "fleet"])
         try await Task.sleep(for: .seconds(3))
-        let after = owner.since(woken)
-        let stopped = try #require(after.range(of: "stopped acting on the environment"))
-        for action in ["msg=switching", "status committed", "msg=observing"] {
-            if let acted = after.range(of: action) {
-                #expect(acted.lowerBound > stopped.lowerBound, "\(action) before it stopped:\n\(after)")
-            }
+        let after = owner.events(since: woken)
+        let stopped = try #require(after.firstIndex { $0["event"] == ControllerEvent.leaseLost.rawValue })
+        let acted = after.prefix(stopped).filter {
+            [ControllerEvent.stageStarted, .hostFinished, .statusCommitted].map(\.rawValue).contains($0["event"] ?? "")
         }
+        #expect(acted.isEmpty, "acted before it stopped: \(acted)")
         // Nothing recorded under the old epoch: a status it commits after waking comes only under a lease it acquired
-        // anew (its cancelled rollout either records nothing or is refused: "not recording the status").
-        if let committed = after.range(of: "status committed") {
-            let reacquired = after.range(of: "acquired the lease")
-            #expect(reacquired.map { $0.lowerBound < committed.lowerBound } == true,
-                    "a status committed before it took the lease again:\n\(after)")
+        // anew (its cancelled rollout either records nothing or is refused: `status.notRecorded`).
+        if let committed = after.firstIndex(where: { $0["event"] == ControllerEvent.statusCommitted.rawValue }) {
+            let reacquired = after.firstIndex { $0["event"] == ControllerEvent.leaseAcquired.rawValue }
+            #expect(reacquired.map { $0 < committed } == true, "a status committed before it took the lease again: \(after)")
         }
         for index in 0..<fleet.hosts {
             #expect(try await fleet.get(index).body.hasPrefix("hello-service 1.1.0"))

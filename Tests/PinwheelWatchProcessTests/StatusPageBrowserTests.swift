@@ -46,7 +46,7 @@ struct StatusPageBrowserTests {
         let watcher = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache",
                                                     log: "\(fleet.directory)/watch.log", extra: ["--listen", "127.0.0.1:\(port)"])
         defer { watcher.signal(SIGTERM); watcher.process.waitUntilExit() }
-        try await watcher.waitFor("status committed", timeout: .seconds(90))
+        try await watcher.waitFor(.statusCommitted, timeout: .seconds(90))
         let browser = Browser(directory: fleet.directory)
         let url = "http://127.0.0.1:\(port)/"
 
@@ -56,7 +56,7 @@ struct StatusPageBrowserTests {
         let release = try await config.commitAndPush("fleet: release hello-service 1.1.0")
 
         // Mid-rollout: the canary is switched and the rollout pauses before the first batch.
-        try await watcher.waitFor("pausing between batches", after: mark, timeout: .seconds(60))
+        try await watcher.waitFor(.stageStarted, after: mark, timeout: .seconds(60), where: ["stage": "pause"])
         let api = try await Shell.run("curl", ["-s", "--max-time", "3", "http://127.0.0.1:\(port)/api/v1/environments/fleet"])
         let live = try JSONSerialization.jsonObject(with: Data(api.standardOutput.utf8)) as? [String: Any]
         let progress = live?["progress"] as? [String: Any]
@@ -81,7 +81,7 @@ struct StatusPageBrowserTests {
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), "not a PNG")
         #expect(png.count > 20_000, "a page with three hosts is more than a blank PNG: \(png.count) bytes")
 
-        try await watcher.waitFor("converged at \(release.prefix(7))", after: mark, timeout: .seconds(90))
+        try await watcher.waitFor(.statusCommitted, after: mark, timeout: .seconds(90), where: ["result": "converged", "commit": release])
         let dom = try await browser.dom(url)
         #expect(dom.contains(#"<section class="environment" id="env-fleet" data-result="converged">"#), "\(dom)")
         #expect(dom.contains(#"<code class="desired" title="\#(release)">\#(release.prefix(7))</code>"#), "\(dom)")

@@ -24,14 +24,14 @@ struct WatchProcessTests {
         let (fleet, config) = try await setUp(pause: "8s")
         let cache = "\(fleet.directory)/cache"
         let first = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: cache, log: "\(fleet.directory)/watch1.log")
-        try await first.waitFor("status committed", timeout: .seconds(90))
+        try await first.waitFor(.statusCommitted, timeout: .seconds(90))
 
         try fleet.setPins(.b, "hello-service==1.1.0")
         try fleet.setActive(.b)
         let mark = first.mark
         let release = try await config.commitAndPush("fleet: release 1.1.0")
         // Kill it after the canary switched, in the pause before the next batch.
-        try await first.waitFor("pausing between batches", after: mark)
+        try await first.waitFor(.stageStarted, after: mark, where: ["stage": "pause"])
         first.signal(SIGKILL)
         first.process.waitUntilExit()
         #expect(first.process.terminationReason == .uncaughtSignal)
@@ -48,33 +48,34 @@ struct WatchProcessTests {
         }
         let upstream = (try? String(contentsOfFile: "\(fleet.hostFolder(0))/nginx/pinwheel/hello.conf", encoding: .utf8)) ?? ""
         #expect(serving.filter { $0.hasPrefix("hello-service 1.1.0") }.count == 1,
-                "only the canary had switched: \(serving)\n\(upstream)\n\(first.since(mark))")
+                "only the canary had switched: \(serving)\n\(upstream)\n\(first.events(since: mark))")
 
         let second = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: cache, log: "\(fleet.directory)/watch2.log")
         defer { second.signal(SIGKILL); second.process.waitUntilExit() }
-        try await second.waitFor("converged at \(release.prefix(7))")
+        try await second.waitFor(.statusCommitted, where: ["result": "converged", "commit": release])
         let bodies = try await fleet.waitUntilServing("hello-service 1.1.0")
         #expect(bodies.allSatisfy { $0.hasPrefix("hello-service 1.1.0") }, "\(bodies)")
         // It observed and carried on: the canary needed nothing more.
-        #expect(second.text.contains("hosts=2/3"), "\(second.text)")
+        #expect(!second.events(.planned, where: ["hosts": "2/3"]).isEmpty, "\(second.text)")
     }
 
     @Test func sigtermFinishesTheStepUnderWayAndStops() async throws {
         let (fleet, config) = try await setUp(pause: "8s")
         let watcher = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log")
-        try await watcher.waitFor("status committed", timeout: .seconds(90))
+        try await watcher.waitFor(.statusCommitted, timeout: .seconds(90))
         try fleet.setPins(.b, "hello-service==1.1.0")
         try fleet.setActive(.b)
         let mark = watcher.mark
         try await config.commitAndPush("fleet: release 1.1.0")
-        try await watcher.waitFor("pausing between batches", after: mark)
+        try await watcher.waitFor(.stageStarted, after: mark, where: ["stage": "pause"])
         let signalled = ContinuousClock.now
         watcher.signal(SIGTERM)
         watcher.process.waitUntilExit()
         #expect(ContinuousClock.now - signalled < .seconds(10))
         #expect(watcher.process.terminationStatus == 0, "\(watcher.text)")
-        #expect(watcher.text.contains("msg=stopped"))
-        #expect(!watcher.since(mark).contains("batch 1"), "no new step after the signal:\n\(watcher.text)")
+        #expect(!watcher.events(.stopped).isEmpty, "\(watcher.text)")
+        #expect(watcher.events(.stageStarted, since: mark, where: ["stage": "batch 1"]).isEmpty,
+                "no new step after the signal:\n\(watcher.text)")
         for index in 0..<fleet.hosts {
             #expect(try await fleet.get(index).status == 200)
         }
@@ -85,18 +86,22 @@ struct WatchProcessTests {
     @Test func applyFollowsThePolicyOneHostAtATime() async throws {
         let (fleet, _) = try await setUp(pause: "2s")
         let started = ContinuousClock.now
-        let apply = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config] + fleet.allowIdentityArguments)
+        let apply = try CLIRunner.run(["apply", "fleet", "--repo", fleet.config, "--json"] + fleet.allowIdentityArguments)
         #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
         #expect(ContinuousClock.now - started >= .seconds(4), "two pauses of 2 s")
         let names = (0..<fleet.hosts).map(fleet.name)
-        let lines = apply.stderr.split(separator: "\n").map(String.init)
-            .filter { $0.hasPrefix("switch (") || $0.hasPrefix("pause ") }
-        #expect(lines == [
-            "switch (canary): \(names[0])", "pause 2s before the next batch",
-            "switch (batch 1): \(names[1])", "pause 2s before the next batch",
-            "switch (batch 2): \(names[2])",
-        ], "\(apply.stderr)")
-        #expect(apply.stderr.contains("canary 1, batches of 1, pause 2s"))
+        let stages = apply.stdout.split(separator: "\n").compactMap { line -> String? in
+            guard let event = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  event["event"] as? String == "stage.started", let stage = event["stage"] as? String,
+                  !["prepare", "observe", "idle"].contains(stage) else { return nil }
+            let hosts = (event["hosts"] as? [String] ?? []).joined(separator: ",")
+            return stage == "pause" ? "pause \(event["seconds"] as? Double ?? 0)" : "\(stage): \(hosts)"
+        }
+        #expect(stages == [
+            "canary: \(names[0])", "pause 2.0",
+            "batch 1: \(names[1])", "pause 2.0",
+            "batch 2: \(names[2])",
+        ], "\(apply.stdout)")
     }
 
     /// `apply --timings` prints, after the summary, each action it ran with its wall time and the slowest host's
@@ -152,11 +157,11 @@ struct WatchProcessTests {
 
         let watcher = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache", log: "\(fleet.directory)/watch.log",
                                   environment: ["TMPDIR": temporary])
-        try await watcher.waitFor("status committed", timeout: .seconds(90))
+        try await watcher.waitFor(.statusCommitted, timeout: .seconds(90))
         try fleet.setActive(.b)
         let mark = watcher.mark
         try await config.commitAndPush("fleet: switch to B")
-        try await watcher.waitFor("status committed", after: mark, timeout: .seconds(60))
+        try await watcher.waitFor(.statusCommitted, after: mark, timeout: .seconds(60))
         let pid = watcher.process.processIdentifier
         func ownFolders(_ pid: Int32) throws -> [String] {
             try FileManager.default.contentsOfDirectory(atPath: controlDirectory).filter { $0.hasPrefix("known-hosts-\(pid)-") }
@@ -177,7 +182,7 @@ struct WatchProcessTests {
                                   interval: "1h", extra: ["--listen", "127.0.0.1:\(port)", "--webhook-secret-env", "PINWHEEL_TEST_SECRET"],
                                   environment: ["PINWHEEL_TEST_SECRET": "s3cret-for-tests"])
         defer { watcher.signal(SIGTERM); watcher.process.waitUntilExit() }
-        try await watcher.waitFor("status committed", timeout: .seconds(90))
+        try await watcher.waitFor(.statusCommitted, timeout: .seconds(90))
 
         let health = try await Shell.run("curl", ["-s", "--max-time", "3", "http://127.0.0.1:\(port)/healthz"])
         let report = try #require(try JSONSerialization.jsonObject(with: Data(health.standardOutput.utf8)) as? [String: Any])
@@ -194,7 +199,7 @@ struct WatchProcessTests {
                                                     "-H", "Authorization: Bearer s3cret-for-tests", "-d", "{\"ref\": \"refs/heads/main\"}",
                                                     "http://127.0.0.1:\(port)/hooks/generic"])
         #expect(accepted.standardOutput == "202")
-        try await watcher.waitFor("converged at \(flip.prefix(7))", after: mark, timeout: .seconds(30))
+        try await watcher.waitFor(.statusCommitted, after: mark, timeout: .seconds(30), where: ["result": "converged", "commit": flip])
         #expect(!watcher.text.contains("s3cret-for-tests"), "the secret never reaches the log")
     }
 }

@@ -13,7 +13,7 @@ struct WatchResidentAgentsTests {
         let config = try await ConfigRemote(from: fleet.config, in: fleet.directory)
         let watcher = try WatchProcess(remote: config.remote, allow: fleet.directory, cache: "\(fleet.directory)/cache",
                                                     log: "\(fleet.directory)/watch.log")
-        try await watcher.waitFor("status committed", timeout: .seconds(90))
+        try await watcher.waitFor(.statusCommitted, timeout: .seconds(90))
         _ = try await fleet.waitUntilServing("hello-service 1.0.0")
         #expect(fleet.residentAgents().count == 2, "one agent process per host: \(fleet.residentAgents())")
         let clients = TestFleet.children(of: watcher.process.processIdentifier)

@@ -81,36 +81,38 @@ actor AdmissionGate {
         var held = EnvironmentStatus.held(name, commit: commit, result: verdict.decision == .wait ? .waiting : .refused,
                                    message: verdict.message, previous: status)
         held.reason = reason.rawValue
+        let heldLog = log.with([
+            "event": "\(ControllerEvent.admissionHeld.rawValue)", "reason": "\(reason.rawValue)", "decision": "\(verdict.decision.rawValue)"])
         switch reason {
         case .quarantined:
             waiting.remove(name)
             if skippedQuarantined.insert("\(name) \(commit.hex)").inserted {
-                log.warning("quarantined: its rollout halted, it is not retried; push a new commit to try again")
+                heldLog.warning("quarantined: its rollout halted, it is not retried; push a new commit to try again")
             }
             return Hold(status: nil)
         case .historyRewritten:
             waiting.remove(name)
-            log.error("refused: history rewritten", metadata: ["applied": "\(lastShort)"])
+            heldLog.error("refused: history rewritten", metadata: ["applied": "\(lastShort)"])
             return Hold(status: held, notify: .refused, once: "refused \(commit.hex)")
         case .noTrustedKeys, .notCommitted, .unverifiedCommits, .signaturesUnchecked:
             waiting.remove(name)
-            log.error("refused: unverified commits", metadata: ["applied": "\(lastShort)"])
+            heldLog.error("refused: unverified commits", metadata: ["applied": "\(lastShort)"])
             return Hold(status: held)
         case .promotionWaiting, .promotionUnreadable:
             if waiting.insert(name).inserted {
-                log.info("waiting for the promotion", metadata: ["message": "\(verdict.message)"])
+                heldLog.info("waiting for the promotion", metadata: ["message": "\(verdict.message)"])
             }
             return Hold(status: held)
         case .promotionRefused:
             // Looked at again every poll: a later staging run of the same pins is a new decision.
             if waiting.insert(name).inserted {
-                log.error("refused: the promotion's source halted on these pins", metadata: ["message": "\(verdict.message)"])
+                heldLog.error("refused: the promotion's source halted on these pins", metadata: ["message": "\(verdict.message)"])
             }
             return Hold(status: held)
         case .windowClosed, .frozen:
             let first = waiting.insert(name).inserted
             if first {
-                log.info("waiting for the deploy window", metadata: ["message": "\(verdict.message)"])
+                heldLog.info("waiting for the deploy window", metadata: ["message": "\(verdict.message)"])
             }
             return Hold(status: held, notify: first ? .waiting : nil, once: "waiting \(commit.hex)")
         }

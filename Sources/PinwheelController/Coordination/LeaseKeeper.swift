@@ -120,7 +120,7 @@ public actor LeaseKeeper {
     /// Runs until `stop()` or cancellation: the store's connection pool, the renew loop and the watchdog; then
     /// releases what it holds and leaves the store.
     public func run() async {
-        logger.info("coordinating", metadata: ["store": "\(store.settings.shown)", "lease": "\(timing.duration)",
+        logger.log(.coordinationJoined, .info, "coordinating", ["store": "\(store.settings.shown)", "lease": "\(timing.duration)",
                                                "renewDeadline": "\(timing.renewDeadline)", "retry": "\(timing.retryPeriod)"])
         let store = store
         // The pool runs on a detached task: PostgresNIO's pool ends itself at a service group's graceful shutdown,
@@ -231,7 +231,7 @@ public actor LeaseKeeper {
         do {
             guard let record = try await store.acquire(environment, holder: replica, duration: timing.duration) else { return }
             holdings[environment] = LeaseHolding(environment: environment, epoch: record.epoch, timing: timing, acquiredAt: sent)
-            logger.info("acquired the lease", metadata: ["env": "\(environment)", "epoch": "\(record.epoch)"])
+            logger.log(.leaseAcquired, .info, "acquired the lease", ["env": "\(environment)", "epoch": "\(record.epoch)"])
             _ = await listener?(.gained(environment: environment, epoch: record.epoch))
         } catch {
             logger.warning("could not acquire the lease", metadata: ["env": "\(environment)", "error": "\(error)"])
@@ -243,7 +243,7 @@ public actor LeaseKeeper {
     /// at its safe point (``stopped(_:)``); should that never come, the lease lapses by itself.
     private func handOver(_ environment: String, reason: String) async {
         guard let holding = holdings.removeValue(forKey: environment) else { return }
-        logger.info("handing the environment over", metadata: ["env": "\(environment)", "epoch": "\(holding.epoch)", "reason": "\(reason)"])
+        logger.log(.leaseHandedOver, .info, "handing the environment over", ["env": "\(environment)", "epoch": "\(holding.epoch)", "reason": "\(reason)"])
         let idle = await listener?(.lost(environment: environment, reason: reason)) ?? true
         guard idle else {
             draining[environment] = holding.epoch
@@ -264,7 +264,7 @@ public actor LeaseKeeper {
         do {
             // Only this holder's row at this epoch: a lease taken over in the meantime is left alone.
             try await store.release(environment, holder: replica, epoch: epoch)
-            logger.info("released the lease", metadata: ["env": "\(environment)", "epoch": "\(epoch)"])
+            logger.log(.leaseReleased, .info, "released the lease", ["env": "\(environment)", "epoch": "\(epoch)"])
         } catch {
             logger.warning("could not release the lease; it lapses by itself", metadata: ["env": "\(environment)", "error": "\(error)"])
         }
@@ -272,7 +272,7 @@ public actor LeaseKeeper {
 
     private func lose(_ environment: String, reason: String) async {
         guard let holding = holdings.removeValue(forKey: environment) else { return }
-        logger.warning("stopped acting on the environment", metadata: ["env": "\(environment)", "epoch": "\(holding.epoch)",
+        logger.log(.leaseLost, .warning, "stopped acting on the environment", ["env": "\(environment)", "epoch": "\(holding.epoch)",
                                                                         "reason": "\(reason)"])
         _ = await listener?(.lost(environment: environment, reason: reason))
     }
@@ -313,8 +313,8 @@ public actor LeaseKeeper {
     private func unreachable(_ error: any Error) {
         let message = "\(error)"
         if storeProblem != message {
-            logger.error("the coordination store does not answer; environments are acted on only until their renew deadline",
-                         metadata: ["error": "\(message)"])
+            logger.log(.coordinationUnreachable, .error,
+                       "the coordination store does not answer; environments are acted on only until their renew deadline", ["error": "\(message)"])
         }
         storeProblem = message
         metrics.update(snapshot(), now: Date())

@@ -72,7 +72,7 @@ public final class Notifier: Sendable {
         }
         for (target, old) in dropped {
             metrics.notification(result: .dropped, format: target.format)
-            logger.warning("notification dropped: the queue is full", metadata: metadata(old, target))
+            logger.log(.notificationDropped, .warning, "notification dropped: the queue is full", metadata(old, target))
         }
         for target in started {
             Task { await self.drain(target) }
@@ -116,7 +116,7 @@ public final class Notifier: Sendable {
             url = try readURL(target.url)
         } catch {
             metadata["error"] = "\(error)"
-            logger.error("notification not sent", metadata: metadata)
+            logger.log(.notificationFailed, .error, "notification not sent", metadata)
             metrics.notification(result: .failed, format: target.format)
             return
         }
@@ -139,18 +139,18 @@ public final class Notifier: Sendable {
             case let .failed(reason):
                 metadata["error"] = "\(reason)"
                 metrics.notification(result: .failed, format: target.format)
-                logger.error("notification refused by its receiver: not retried", metadata: metadata)
+                logger.log(.notificationRefused, .error, "notification refused by its receiver: not retried", metadata)
                 return
             case let .retry(reason):
                 metadata["error"] = "\(reason)"
                 guard let delay = retry.delay(after: attempt) else {
                     metrics.notification(result: .failed, format: target.format)
-                    logger.error("notification not delivered: giving up", metadata: metadata)
+                    logger.log(.notificationFailed, .error, "notification not delivered: giving up", metadata)
                     return
                 }
                 metrics.notification(result: .retried, format: target.format)
                 metadata["retry"] = "\(delay)"
-                logger.warning("notification not delivered: retrying", metadata: metadata)
+                logger.log(.notificationRetrying, .warning, "notification not delivered: retrying", metadata)
                 await sleep(delay)
                 attempt += 1
             }

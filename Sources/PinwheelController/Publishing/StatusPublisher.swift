@@ -76,7 +76,7 @@ final class StatusPublisher: Sendable {
         guard let read else { return nil }
         if let warning = read.warning {
             warnings.withLock { $0[name] = warning }
-            logger.warning("status not believed: \(warning)", metadata: [
+            logger.log(.statusDisbelieved, .warning, "status not believed: \(warning)", [
                 "env": "\(name)", "status": "\(read.disbelieved.first?.commit.short ?? "")",
                 "believed": "\(read.commit?.short ?? "none")"])
         }
@@ -89,8 +89,8 @@ final class StatusPublisher: Sendable {
         var status = status
         if let stamp {
             guard let owner = await stamp(status.environment) else {
-                logger.warning("not recording the status: this replica no longer holds the environment's lease",
-                               metadata: ["env": "\(status.environment)", "summary": "\(status.summary)"])
+                logger.log(.statusNotRecorded, .warning, "not recording the status: this replica no longer holds the environment's lease",
+                           ["env": "\(status.environment)", "summary": "\(status.summary)"])
                 return
             }
             status.owner = owner
@@ -117,22 +117,23 @@ final class StatusPublisher: Sendable {
             let commit = try await repository.writeStatus(status)
             statuses.withLock { $0[status.environment] = status }
             if verifier != nil { warnings.withLock { $0[status.environment] = nil } }
-            logger.info("status committed", metadata: ["env": "\(status.environment)", "status": "\(commit.short)",
-                                                       "summary": "\(status.summary)"])
+            logger.log(.statusCommitted, .info, "status committed", [
+                "env": "\(status.environment)", "status": "\(commit.short)", "result": "\(status.result.rawValue)",
+                "commit": "\(status.desired)", "summary": "\(status.summary)"])
         } catch let fenced as StatusFenced {
             // The new owner records what it sees; what this replica remembers is stale from now on.
             statuses.withLock { $0[status.environment] = nil }
-            logger.warning("not recording the status: a later owner recorded one", metadata: [
+            logger.log(.statusNotRecorded, .warning, "not recording the status: a later owner recorded one", [
                 "env": "\(status.environment)", "owner": "\(fenced.recorded.replica)", "epoch": "\(fenced.recorded.epoch)"])
         } catch {
-            logger.error("could not commit the status", metadata: ["env": "\(status.environment)", "error": "\(error)"])
+            logger.log(.statusFailed, .error, "could not commit the status", ["env": "\(status.environment)", "error": "\(error)"])
         }
     }
 
     /// Records that the config at `commit` is not valid for `name` (nothing applied), with its diagnostics.
     func publishInvalid(_ name: String, commit: ObjectID, diagnostics: [Diagnostic], applied: ObjectID?,
                         repository: WatchedRepository) async {
-        logger.error("invalid config: nothing applied", metadata: ["env": "\(name)", "commit": "\(commit.short)",
+        logger.log(.configInvalid, .error, "invalid config: nothing applied", ["env": "\(name)", "commit": "\(commit.short)",
                                                                    "errors": "\(diagnostics.count)"])
         for diagnostic in diagnostics.prefix(20) {
             logger.error("\(diagnostic)", metadata: ["env": "\(name)"])
@@ -162,7 +163,7 @@ final class StatusPublisher: Sendable {
         var revert: ObjectID?
         do {
             revert = try await repository.revert(ReleaseRevert(environment: environment, target: offending, halt: halt))
-            log.warning("reverted the release", metadata: ["reverted": "\(offending.id.short)", "revert": "\(revert?.short ?? "")"])
+            log.log(.reverted, .warning, "reverted the release", ["reverted": "\(offending.id.short)", "revert": "\(revert?.short ?? "")"])
         } catch {
             log.error("could not revert the release: nothing was committed", metadata: ["error": "\(error)"])
         }

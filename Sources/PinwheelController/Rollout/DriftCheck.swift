@@ -38,7 +38,7 @@ struct DriftCheck: Sendable {
         }
         if !triage.drifted.isEmpty {
             metrics.driftDetected(environment: name, hosts: triage.drifted.count)
-            logger.warning("drift", metadata: ["env": "\(name)", "commit": "\(commit.short)",
+            logger.log(.driftFound, .warning, "drift", ["env": "\(name)", "commit": "\(commit.short)",
                                                "hosts": "\(triage.drifted.joined(separator: ","))",
                                                "drift": "\(environment.policy.drift.rawValue)"])
             let drifted = Set(triage.drifted)

@@ -78,10 +78,10 @@ struct EnvironmentPoll: Sendable {
         case .keep(.sameCommit):
             return false
         case let .keep(why):
-            log.info("a newer commit does not stop the rollout: \(why); it is looked at when the rollout ends")
+            log.log(.rolloutKept, .info, "a newer commit does not stop the rollout: \(why); it is looked at when the rollout ends")
             return false
         case .preempt:
-            log.warning("a newer commit preempts the rollout: it stops at its next safe point, then the newer commit reconciles")
+            log.log(.rolloutPreempted, .warning, "a newer commit preempts the rollout: it stops at its next safe point, then the newer commit reconciles")
             let started = ContinuousClock.now
             await current.supersede(by: tip)
             log.info("the preempted rollout stopped", metadata: ["seconds": "\(Controller.seconds(ContinuousClock.now - started))"])

@@ -20,10 +20,15 @@ public struct MarkerFacts: Sendable, Hashable {
     /// Nothing known: every marker that reads a variable is undecided.
     public static let nothing = MarkerFacts(python: nil, values: [:])
 
+    /// What every Pinwheel host is: Linux (`os_name`, `sys_platform`, `platform_system`).
+    public static let linuxValues: [Marker.Variable: String] = [.osName: "posix", .sysPlatform: "linux", .platformSystem: "Linux"]
+
+    /// A Linux host, nothing more known.
+    public static let linux = MarkerFacts(python: nil, values: linuxValues)
+
     /// A Linux host running `interpreter` (an absolute path from `python:`).
     public static func linux(interpreter: String) -> MarkerFacts {
-        MarkerFacts(python: version(ofInterpreter: interpreter),
-                    values: [.osName: "posix", .sysPlatform: "linux", .platformSystem: "Linux"])
+        MarkerFacts(python: version(ofInterpreter: interpreter), values: linuxValues)
     }
 
     /// `3.12` or `3.12.4`, when the version is known.

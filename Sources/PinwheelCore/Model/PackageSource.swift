@@ -9,6 +9,12 @@ public enum PackageSource: Sendable, Hashable, Codable, CustomStringConvertible 
     /// its platform from the same origin too, and builds its slots with it.
     case ship(ShipOrigin, uv: String? = nil)
 
+    /// The uv version shipped to hosts that have none (`ship: {…, uv: …}`); nil for any other source.
+    public var shippedUV: String? {
+        guard case let .ship(_, uv) = self else { return nil }
+        return uv
+    }
+
     public var description: String {
         switch self {
         case let .index(url): return "index \(url)"

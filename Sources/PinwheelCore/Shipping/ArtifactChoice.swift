@@ -67,8 +67,7 @@ public enum ArtifactChoice {
     /// marker-split pin for another interpreter, machine or system) is not shipped; one whose marker depends on what
     /// is not known is, and the host's installer decides. Nothing known of the host: only Linux is.
     public static func pins(_ pins: [Pin], for platform: HostPlatform?) -> [Pin] {
-        let facts = platform?.markerFacts
-            ?? MarkerFacts(python: nil, values: [.osName: "posix", .sysPlatform: "linux", .platformSystem: "Linux"])
+        let facts = platform?.markerFacts ?? .linux
         return pins.filter { $0.applies(facts) != false }
     }
 

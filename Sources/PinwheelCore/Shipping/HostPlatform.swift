@@ -36,8 +36,8 @@ public struct HostPlatform: Sendable, Hashable, Codable, CustomStringConvertible
     /// implementation and `major.minor`), so an alternative of a marker-split pin meant for another interpreter or
     /// machine is not shipped to it.
     public var markerFacts: MarkerFacts {
-        var values: [Marker.Variable: String] = [.osName: "posix", .sysPlatform: "linux", .platformSystem: "Linux",
-                                                 .platformMachine: machine]
+        var values = MarkerFacts.linuxValues
+        values[.platformMachine] = machine
         var version: [Int]?
         if implementation == "cpython" {
             values[.implementationName] = "cpython"

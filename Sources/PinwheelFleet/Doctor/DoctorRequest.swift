@@ -29,12 +29,6 @@ struct DoctorRequest: Encodable, Sendable {
         var path: String
     }
 
-    /// The uv version `environment` ships, if any.
-    static func shippedUV(of environment: Environment) -> String? {
-        guard case let .ship(_, uv) = environment.source else { return nil }
-        return uv
-    }
-
     /// The environment's interpreter and each slot's own one that differs from it.
     static func interpreters(of environment: Environment) -> [Interpreter] {
         var result = [Interpreter(name: "python", path: environment.python)]

@@ -26,7 +26,7 @@ public struct HostDoctor: Sendable {
                                     interpreters: DoctorRequest.interpreters(of: environment), settings: host.settings,
                                     slotBytes: slotBytes,
                                     probed: environment.programs.contains { $0.isWeb && $0.health != nil },
-                                    shippedUV: DoctorRequest.shippedUV(of: environment))
+                                    shippedUV: environment.source.shippedUV)
         do {
             let script = try request.script()
             let started = Date().timeIntervalSince1970
