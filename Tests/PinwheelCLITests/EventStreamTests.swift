@@ -1,4 +1,5 @@
 import Foundation
+import PinwheelCore
 import PinwheelTestSupport
 import Testing
 
@@ -79,7 +80,7 @@ struct EventStreamTests {
         watch.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         try watch.run()
         let deadline = ContinuousClock.now + .seconds(90)
-        while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(#""msg":"status committed""#),
+        while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(#""event":"status.committed""#),
               ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -89,13 +90,13 @@ struct EventStreamTests {
         let entries = try objects(text)
         #expect(entries.count > 3)
         #expect(entries.allSatisfy { $0["time"] is String && $0["level"] is String && $0["msg"] is String })
-        let committed = try #require(entries.first { $0["msg"] as? String == "status committed" }, "\(text)")
+        let committed = try #require(entries.first { $0["event"] as? String == ControllerEvent.statusCommitted.rawValue }, "\(text)")
         #expect(committed["env"] as? String == "fleet")
-        #expect(entries.last?["msg"] as? String == "stopped")
+        #expect(entries.last?["event"] as? String == ControllerEvent.stopped.rawValue)
         // --notify reached the controller: the rollout's events went to the target, whose variable is not set.
-        let notSent = entries.filter { $0["msg"] as? String == "notification not sent" }
-        #expect(notSent.contains { $0["event"] as? String == "started" })
-        #expect(notSent.contains { $0["event"] as? String == "converged" })
+        let notSent = entries.filter { $0["event"] as? String == ControllerEvent.notificationFailed.rawValue }
+        #expect(notSent.contains { $0["notification"] as? String == "started" })
+        #expect(notSent.contains { $0["notification"] as? String == "converged" })
         #expect(notSent.allSatisfy { $0["target"] as? String == "webhook (env PINWHEEL_TEST_UNSET_HOOK)"
                 && $0["error"] as? String == "env PINWHEEL_TEST_UNSET_HOOK is not set in the controller's environment" })
         #expect(watch.terminationStatus == 0)

@@ -7,6 +7,7 @@ extension Logger {
     func log(_ event: ControllerEvent, _ level: Logger.Level = .info, _ message: @autoclosure () -> Logger.Message,
              _ metadata: Logger.Metadata = [:], file: String = #fileID, function: String = #function, line: UInt = #line) {
         var metadata = metadata
+        assert(metadata["event"] == nil, "`event` is the line's ControllerEvent code; name this field otherwise")
         metadata["event"] = "\(event.rawValue)"
         log(level: level, message(), metadata: metadata, file: file, function: function, line: line)
     }

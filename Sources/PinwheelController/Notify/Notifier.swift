@@ -158,7 +158,7 @@ public final class Notifier: Sendable {
     }
 
     private func metadata(_ event: NotificationEvent, _ target: NotifyTarget) -> Logger.Metadata {
-        ["target": "\(target)", "event": "\(event.event.rawValue)", "env": "\(event.environment)",
+        ["target": "\(target)", "notification": "\(event.event.rawValue)", "env": "\(event.environment)",
          "commit": "\(event.commit.prefix(7))"]
     }
 }
