@@ -14,6 +14,11 @@ public enum ProcessRunner {
 
     public static func run(_ path: String, _ arguments: [String], input: String, timeout: Duration,
                     environment: [String: String] = [:]) async throws -> ProcessOutput {
+        try await run(path, arguments, input: ProcessInput(input), timeout: timeout, environment: environment)
+    }
+
+    public static func run(_ path: String, _ arguments: [String], input: ProcessInput, timeout: Duration,
+                    environment: [String: String] = [:]) async throws -> ProcessOutput {
         try await withThrowingTaskGroup(of: ProcessOutput?.self) { group in
             group.addTask {
                 var options = PlatformOptions()
@@ -57,7 +62,7 @@ public enum ProcessRunner {
 
     /// Runs a local program with input on stdin and hands over each line of its output and errors as it comes;
     /// cancelling the task ends the program. Returns its exit status (128 + the signal when a signal ended it).
-    public static func stream(_ path: String, _ arguments: [String], input: String,
+    public static func stream(_ path: String, _ arguments: [String], input: ProcessInput,
                               line: @escaping @Sendable (_ text: String, _ isError: Bool) async -> Void) async throws -> Int32 {
         var options = PlatformOptions()
         options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
@@ -106,13 +111,22 @@ public enum ProcessRunner {
 
     /// A read-only descriptor of a file holding `text`, already unlinked so nothing is left behind.
     public static func inputFile(_ text: String) throws -> FileDescriptor {
+        try inputFile(ProcessInput(text))
+    }
+
+    /// A read-only descriptor of a file holding `input`'s parts one after another, already unlinked. Each part is
+    /// written from its own storage, never copied: a part shared by many runs stays one copy.
+    public static func inputFile(_ input: ProcessInput) throws -> FileDescriptor {
         var template = Array((NSTemporaryDirectory() + "/pinwheel-input.XXXXXX").utf8CString)
         let fd = mkstemp(&template)
         guard fd >= 0 else { throw ProcessError(.io, "cannot create a temporary file: \(String(cString: strerror(errno)))") }
         unlink(template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
         let descriptor = FileDescriptor(rawValue: fd)
         do {
-            _ = try descriptor.writeAll(Array(text.utf8))
+            for part in input.parts {
+                let written = try part.utf8.withContiguousStorageIfAvailable { try descriptor.writeAll($0) }
+                if written == nil { _ = try descriptor.writeAll(Array(part.utf8)) }
+            }
             _ = try descriptor.seek(offset: 0, from: .start)
         } catch {
             try? descriptor.close()

@@ -1,6 +1,7 @@
 import Foundation
 import PinwheelCore
 import PinwheelFleet
+import PinwheelProcess
 import Synchronization
 
 /// One host in memory that answers the host agent's requests as the agent (`Agent/pinwheel_agent.py`, which joins
@@ -126,7 +127,7 @@ public final class InMemoryHost: Transport, Sendable {
 
     // MARK: Transport
 
-    public func run(python: String, script: String, timeout: Duration) async throws -> CommandOutput {
+    public func run(python: String, script: ProcessInput, timeout: Duration) async throws -> CommandOutput {
         switch reachability {
         case .down:
             throw FleetError(.unreachable, "\(name) is unreachable: ssh: connect to host \(name) port 22: Connection refused")
@@ -136,6 +137,7 @@ public final class InMemoryHost: Transport, Sendable {
         case .up:
             break
         }
+        let script = script.text
         let withSource = !script.contains("SOURCE = \"\"\n")
         let knew = state.withLock { state in
             defer { if withSource { state.hasAgent = true } }
@@ -160,11 +162,11 @@ public final class InMemoryHost: Transport, Sendable {
         return CommandOutput(status: 0, standardOutput: "PINWHEEL-RESULT \(reply.json())\n", standardError: "")
     }
 
-    public func stream(python: String, script: String, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 {
+    public func stream(python: String, script: ProcessInput, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 {
         throw FleetError(.agent, "\(name): an in-memory host has no logs and runs no commands")
     }
 
-    public func interactive(python: String, script: String) async throws -> Int32 {
+    public func interactive(python: String, script: ProcessInput) async throws -> Int32 {
         throw FleetError(.agent, "\(name): an in-memory host has no terminal")
     }
 

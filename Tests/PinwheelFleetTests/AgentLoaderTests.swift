@@ -1,5 +1,6 @@
 import Foundation
 import PinwheelCore
+import PinwheelProcess
 import PinwheelTestSupport
 import Synchronization
 import Testing
@@ -20,18 +21,18 @@ final class AgentLoaderTests {
         let scripts = Mutex<[String]>([])
         let local = LocalTransport()
 
-        func run(python: String, script: String, timeout: Duration) async throws -> CommandOutput {
-            scripts.withLock { $0.append(script) }
+        func run(python: String, script: ProcessInput, timeout: Duration) async throws -> CommandOutput {
+            scripts.withLock { $0.append(script.text) }
             return try await local.run(python: python, script: script, timeout: timeout)
         }
 
-        func stream(python: String, script: String, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 {
-            scripts.withLock { $0.append(script) }
+        func stream(python: String, script: ProcessInput, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 {
+            scripts.withLock { $0.append(script.text) }
             return try await local.stream(python: python, script: script, line: line)
         }
 
-        func interactive(python: String, script: String) async throws -> Int32 {
-            scripts.withLock { $0.append(script) }
+        func interactive(python: String, script: ProcessInput) async throws -> Int32 {
+            scripts.withLock { $0.append(script.text) }
             return try await local.interactive(python: python, script: script)
         }
     }
@@ -87,8 +88,27 @@ final class AgentLoaderTests {
         #expect(scripts[3].contains(AgentScript.encodedSource), "a corrupt compiled agent is replaced, not run")
     }
 
+    /// Every host's program shares one copy of the agent's source: a part of its own, `AgentScript.encodedSource`'s
+    /// own storage, between the loader's two halves; the host reads the parts as one text.
+    @Test func theSourceIsOnePartEveryHostShares() throws {
+        let request = AgentRequest(.observe, target: target(root: folder.path), commit: nil)
+        let script = try request.script(.withSource)
+        #expect(script.parts.count == 3)
+        #expect(script.parts[0].hasSuffix("\nSOURCE = \"") && script.parts[2].hasPrefix("\"\ndef owned("))
+        let storage = script.parts[1].utf8.withContiguousStorageIfAvailable { $0.baseAddress }
+        #expect(storage != nil && storage == AgentScript.encodedSource.utf8.withContiguousStorageIfAvailable { $0.baseAddress })
+        #expect(try request.script(.cached).text.contains("\nSOURCE = \"\"\ndef owned("))
+    }
+
+    /// The input file holds the parts one after another, as the joined text would.
+    @Test func theInputFileHoldsThePartsInOrder() throws {
+        let input = ProcessInput(parts: ["a = \"", String(repeating: "é", count: 70_000), "\"\n", ""])
+        let file = FileHandle(fileDescriptor: try ProcessRunner.inputFile(input).rawValue, closeOnDealloc: true)
+        #expect(try file.readToEnd() == Data(input.text.utf8))
+    }
+
     @Test func theInteractiveLoaderExplainsAHostWithoutTheAgent() throws {
-        let script = try AgentRequest(.observe, target: target(root: folder.path), commit: nil).script(.cachedOnly)
+        let script = try AgentRequest(.observe, target: target(root: folder.path), commit: nil).script(.cachedOnly).text
         #expect(!script.contains(AgentScript.encodedSource))
         #expect(script.contains("run `pinwheel plan` and try again"))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import PinwheelProcess
 import Synchronization
 import Testing
 @testable import PinwheelFleet
@@ -12,16 +13,16 @@ struct ConnectionLimitTests {
         let open = Mutex(0)
         let most = Mutex(0)
 
-        func run(python: String, script: String, timeout: Duration) async throws -> CommandOutput {
+        func run(python: String, script: ProcessInput, timeout: Duration) async throws -> CommandOutput {
             let now = open.withLock { $0 += 1; return $0 }
             most.withLock { $0 = max($0, now) }
             try await Task.sleep(for: .milliseconds(5))
             open.withLock { $0 -= 1 }
-            return CommandOutput(status: 0, standardOutput: script, standardError: "")
+            return CommandOutput(status: 0, standardOutput: script.text, standardError: "")
         }
 
-        func stream(python: String, script: String, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 { 0 }
-        func interactive(python: String, script: String) async throws -> Int32 { 0 }
+        func stream(python: String, script: ProcessInput, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 { 0 }
+        func interactive(python: String, script: ProcessInput) async throws -> Int32 { 0 }
     }
 
     @Test func roundTripsNeverExceedTheCapAndAllRun() async throws {
@@ -44,11 +45,11 @@ struct ConnectionLimitTests {
 
     @Test func aFailedRoundTripGivesItsPlaceBack() async throws {
         struct Failing: Transport {
-            func run(python: String, script: String, timeout: Duration) async throws -> CommandOutput {
+            func run(python: String, script: ProcessInput, timeout: Duration) async throws -> CommandOutput {
                 throw FleetError(.unreachable, "down")
             }
-            func stream(python: String, script: String, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 { 0 }
-            func interactive(python: String, script: String) async throws -> Int32 { 0 }
+            func stream(python: String, script: ProcessInput, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 { 0 }
+            func interactive(python: String, script: ProcessInput) async throws -> Int32 { 0 }
         }
         let limit = ConnectionLimit(1)
         let failing = LimitedTransport(Failing(), limit: limit)

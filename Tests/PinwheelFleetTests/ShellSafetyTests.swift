@@ -97,7 +97,7 @@ final class ShellSafetyTests {
 
     @Test func requestsReachTheHostAsBase64() throws {
         let environment = hostileEnvironment()
-        let script = try AgentRequest(.observe, target: environment.target(for: environment.hosts[0]), commit: nil).script()
+        let script = try AgentRequest(.observe, target: environment.target(for: environment.hosts[0]), commit: nil).script().text
         #expect(script.contains("REQUEST = \""))
         #expect(!script.contains("touch"), "no config text appears in the program itself")
     }

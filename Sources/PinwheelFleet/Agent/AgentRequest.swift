@@ -1,5 +1,6 @@
 import Foundation
 import PinwheelCore
+import PinwheelProcess
 
 /// What the host agent is asked to do: the plan steps and the host's resolved desired state, as the Codable values
 /// Swift already has, so the agent and the planner can never disagree on a field.
@@ -116,7 +117,11 @@ struct AgentRequest: Encodable, Sendable {
     /// written with an exclusive, no-follow open beside its name and renamed into place, and only into a folder that
     /// passes the same checks, in a deploy root that only the SSH user or root may write (the agent then refuses a
     /// deploy root that does not, saying why).
-    func script(_ loading: Loading = .withSource) throws -> String {
+    ///
+    /// The text comes in three parts, the loader up to the agent's source, the source (empty unless `withSource`) and
+    /// the rest of the loader, which the host reads as one text: the source is then ``AgentScript/encodedSource``
+    /// itself, one copy for every host, not a copy joined into each host's text (see ``ProcessInput``).
+    func script(_ loading: Loading = .withSource) throws -> ProcessInput {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let request = try encoder.encode(self).base64EncodedString()
@@ -150,7 +155,7 @@ struct AgentRequest: Encodable, Sendable {
                     sys.exit("pinwheel: the host has no compiled agent of this version; run `pinwheel plan` and try again")
                 """
         }
-        return """
+        let opening = """
             import binascii, marshal, os, sys
             try:
                 from _sha2 import sha256
@@ -162,7 +167,10 @@ struct AgentRequest: Encodable, Sendable {
             REQUEST = "\(request)"
             CACHE = binascii.a2b_base64("\(cache)").decode("utf-8")
             DIGEST = "\(AgentScript.digest)"
-            SOURCE = "\(loading == .withSource ? AgentScript.encodedSource : "")"
+            SOURCE = "
+            """
+        let closing = """
+            "
             def owned(status, kind):
                 return status.st_mode & 0o170000 == kind and status.st_uid == os.geteuid() and not status.st_mode & 0o022
             def safe_root():
@@ -191,5 +199,6 @@ struct AgentRequest: Encodable, Sendable {
             agent["main"](REQUEST)
 
             """
+        return ProcessInput(parts: [opening, loading == .withSource ? AgentScript.encodedSource : "", closing])
     }
 }

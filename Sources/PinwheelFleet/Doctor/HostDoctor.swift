@@ -1,5 +1,6 @@
 import Foundation
 import PinwheelCore
+import PinwheelProcess
 
 /// Checks what one host needs for Pinwheel, in one round trip over its transport (host keys checked as always),
 /// and says how to fix what is missing.
@@ -28,7 +29,7 @@ public struct HostDoctor: Sendable {
                                     probed: environment.programs.contains { $0.isWeb && $0.health != nil },
                                     shippedUV: environment.source.shippedUV)
         do {
-            let script = try request.script()
+            let script = ProcessInput(try request.script())
             let started = Date().timeIntervalSince1970
             var output = try await transport.run(python: environment.python, script: script, timeout: timeout)
             var reply = DoctorReply.parse(output.standardOutput)

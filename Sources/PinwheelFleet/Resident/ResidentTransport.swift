@@ -1,5 +1,6 @@
 import Foundation
 import PinwheelCore
+import PinwheelProcess
 
 /// An SSH host reached through a resident agent (``ResidentSessions``) for requests answered in one reply (observe,
 /// execute, shipping), and through `base` — today's one-shot round trip — for everything else (`logs`, `exec`, a
@@ -22,15 +23,15 @@ public struct ResidentTransport: Transport {
         self.limit = limit
     }
 
-    public func run(python: String, script: String, timeout: Duration) async throws -> CommandOutput {
+    public func run(python: String, script: ProcessInput, timeout: Duration) async throws -> CommandOutput {
         try await base.run(python: python, script: script, timeout: timeout)
     }
 
-    public func stream(python: String, script: String, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 {
+    public func stream(python: String, script: ProcessInput, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 {
         try await base.stream(python: python, script: script, line: line)
     }
 
-    public func interactive(python: String, script: String) async throws -> Int32 {
+    public func interactive(python: String, script: ProcessInput) async throws -> Int32 {
         try await base.interactive(python: python, script: script)
     }
 

@@ -1,3 +1,5 @@
+import PinwheelProcess
+
 /// A cap on the round trips one process has open at once, across every environment it reconciles: forty
 /// environments rolling out together wait for each other's connections instead of starting thousands of ssh
 /// processes. First come, first served.
@@ -57,15 +59,15 @@ public struct LimitedTransport: Transport {
         self.limit = limit
     }
 
-    public func run(python: String, script: String, timeout: Duration) async throws -> CommandOutput {
+    public func run(python: String, script: ProcessInput, timeout: Duration) async throws -> CommandOutput {
         try await limit.withPlace { try await base.run(python: python, script: script, timeout: timeout) }
     }
 
-    public func stream(python: String, script: String, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 {
+    public func stream(python: String, script: ProcessInput, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 {
         try await limit.withPlace { try await base.stream(python: python, script: script, line: line) }
     }
 
-    public func interactive(python: String, script: String) async throws -> Int32 {
+    public func interactive(python: String, script: ProcessInput) async throws -> Int32 {
         try await limit.withPlace { try await base.interactive(python: python, script: script) }
     }
 }

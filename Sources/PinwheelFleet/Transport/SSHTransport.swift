@@ -1,5 +1,6 @@
 import Foundation
 import PinwheelCore
+import PinwheelProcess
 import Synchronization
 
 /// Runs the agent over the system's OpenSSH client.
@@ -55,7 +56,7 @@ public struct SSHTransport: Transport {
         return String(ContentDigest.hex(of: material).prefix(24))
     }
 
-    public func interactive(python: String, script: String) async throws -> Int32 {
+    public func interactive(python: String, script: ProcessInput) async throws -> Int32 {
         try RuntimeFolder.prepare(controlDirectory)
         // A TTY on the host, and the script in the command line: standard input is the person's.
         let command = "exec \(Self.quote(python)) -I -S -c \(Self.quote(Self.interactiveProgram(script)))"
@@ -119,7 +120,7 @@ public struct SSHTransport: Transport {
         return arguments
     }
 
-    public func stream(python: String, script: String, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 {
+    public func stream(python: String, script: ProcessInput, line: @escaping @Sendable (OutputLine) async -> Void) async throws -> Int32 {
         try RuntimeFolder.prepare(controlDirectory)
         let errors = Mutex<[String]>([])
         let status = try await CommandRunner.stream("/usr/bin/ssh", arguments(python: python), input: script) { output in
@@ -132,7 +133,7 @@ public struct SSHTransport: Transport {
         return status
     }
 
-    public func run(python: String, script: String, timeout: Duration) async throws -> CommandOutput {
+    public func run(python: String, script: ProcessInput, timeout: Duration) async throws -> CommandOutput {
         try RuntimeFolder.prepare(controlDirectory)
         let output: CommandOutput
         do {
