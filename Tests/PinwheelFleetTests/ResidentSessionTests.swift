@@ -90,7 +90,7 @@ struct ResidentSessionTests {
     }
 
     @Test func theSessionsKeepOnePerKeyBusyOnesAreNotSharedAndTheCapHolds() async throws {
-        let sessions = ResidentSessions(capacity: 2, idleTimeout: .seconds(60))
+        let sessions = ResidentSessions(capacity: 2, idleTimeout: .seconds(60), evictionAge: .zero)
         let first = try #require(await sessions.checkout("a") { Self.session(agent: Self.sleepy) })
         #expect(first.fresh)
         #expect(await sessions.checkout("a") { Self.session(agent: Self.sleepy) } == nil, "busy: the one-shot path")
@@ -116,6 +116,24 @@ struct ResidentSessionTests {
         #expect(pids.allSatisfy { !Self.exists($0) }, "closing ends every process")
         #expect(await sessions.checkout("a") { Self.session(agent: Self.sleepy) } == nil, "closed: the one-shot path")
         #expect(await sessions.started == 3)
+    }
+
+    /// More hosts than the cap, swept again and again (200 hosts, 64 sessions): a session the sweep just used is not
+    /// evicted to make room, so the hosts beyond the cap take the one-shot path instead of each starting a session that
+    /// the next host's request ends; one idle for the eviction age makes room.
+    @Test func aSessionJustUsedIsNotEvictedForAnotherHost() async throws {
+        let sessions = ResidentSessions(capacity: 1, idleTimeout: .seconds(60), evictionAge: .milliseconds(500))
+        let first = try #require(await sessions.checkout("a") { Self.session(agent: Self.sleepy) })
+        await sessions.checkin("a", first.session)
+        #expect(await sessions.checkout("b") { Self.session(agent: Self.sleepy) } == nil, "a was just used: b goes one shot")
+        #expect(await sessions.count == 1 && first.session.isAlive)
+        try await Task.sleep(for: .milliseconds(600))
+        let second = try #require(await sessions.checkout("b") { Self.session(agent: Self.sleepy) }, "a idle long enough")
+        #expect(second.fresh)
+        #expect(await eventually { !first.session.isAlive }, "the evicted session is ended")
+        await sessions.checkin("b", second.session)
+        #expect(await sessions.started == 2)
+        await sessions.closeAll()
     }
 
     @Test func idleSessionsAreClosedAfterTheirTimeout() async throws {

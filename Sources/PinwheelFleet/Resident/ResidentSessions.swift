@@ -1,6 +1,8 @@
 /// The resident agent sessions of one controller: at most one per host (by its SSH trust and interpreter), each
 /// handed to one request at a time, closed after ``idleTimeout`` without a request, and never more than ``capacity``
-/// at once (the least recently used idle one makes room; with none idle, a request takes the one-shot path). A
+/// at once (the least recently used one idle for at least ``evictionAge`` makes room; with none, a request takes the
+/// one-shot path, so a fleet larger than the cap keeps the sessions it has and sends the other hosts' requests one
+/// shot each, instead of starting and ending a session for every round trip of every sweep). A
 /// request that finds its host's session busy (two environments on one host) takes the one-shot path too, so
 /// nothing ever waits for another environment's long step. ``closeAll()`` ends every session when the controller
 /// stops: no ssh client or host agent is left behind.
@@ -9,9 +11,12 @@ public actor ResidentSessions {
     /// controller may run at once.
     public static let defaultCapacity = 64
     public static let defaultIdleTimeout = Duration.seconds(300)
+    /// Longer than a reconcile's sweep over the hosts takes: a session its sweep used is not evicted by the same sweep.
+    public static let defaultEvictionAge = Duration.seconds(60)
 
     public nonisolated let capacity: Int
     public nonisolated let idleTimeout: Duration
+    public nonisolated let evictionAge: Duration
 
     private struct Entry {
         var session: ResidentSession
@@ -25,9 +30,11 @@ public actor ResidentSessions {
     /// Sessions started so far, for tests and the benchmark.
     public private(set) var started = 0
 
-    public init(capacity: Int = ResidentSessions.defaultCapacity, idleTimeout: Duration = ResidentSessions.defaultIdleTimeout) {
+    public init(capacity: Int = ResidentSessions.defaultCapacity, idleTimeout: Duration = ResidentSessions.defaultIdleTimeout,
+                evictionAge: Duration = ResidentSessions.defaultEvictionAge) {
         self.capacity = max(1, capacity)
         self.idleTimeout = idleTimeout
+        self.evictionAge = evictionAge
     }
 
     /// Sessions open now.
@@ -37,7 +44,8 @@ public actor ResidentSessions {
     public var processIDs: [Int32] { entries.values.compactMap { $0.session.processID } }
 
     /// The session for `key`, now this caller's, and whether it was just started; nil when the request should take
-    /// the one-shot path (the session is busy, every session is busy at the cap, or the sessions are closed).
+    /// the one-shot path (the session is busy, no session at the cap has been idle for ``evictionAge``, or the
+    /// sessions are closed).
     func checkout(_ key: String, start: @Sendable () -> ResidentSession) -> (session: ResidentSession, fresh: Bool)? {
         guard !closed else { return nil }
         startReaper()
@@ -53,7 +61,8 @@ public actor ResidentSessions {
             retire(entry.session)
         }
         if entries.count >= capacity {
-            guard let oldest = entries.filter({ !$0.value.busy }).min(by: { $0.value.lastUsed < $1.value.lastUsed }) else {
+            let evictable = entries.filter { !$0.value.busy && now - $0.value.lastUsed >= evictionAge }
+            guard let oldest = evictable.min(by: { $0.value.lastUsed < $1.value.lastUsed }) else {
                 return nil
             }
             entries[oldest.key] = nil
