@@ -31,22 +31,29 @@ public enum ProcessRunner {
                 // Standard input comes from an unlinked temporary file, not a pipe that Subprocess writes: a child
                 // that exits before reading (ssh to a host that is down) must not leave a writer behind.
                 let stdin = try inputFile(input)
+                // Output and errors through pipes of our own, read only when readable (see ``PipeReader``).
+                let output = try PipeReader()
+                let errors = try PipeReader()
                 let result = try await Subprocess.run(
                     .path(FilePath(path)),
                     arguments: Arguments(arguments),
                     environment: .inherit.updating(variables),
                     platformOptions: options,
                     input: .fileDescriptor(stdin, closeAfterSpawningProcess: true),
-                    output: .string(limit: outputLimit),
-                    error: .string(limit: outputLimit)
-                )
+                    output: .fileDescriptor(output.writeEnd, closeAfterSpawningProcess: true),
+                    error: .fileDescriptor(errors.writeEnd, closeAfterSpawningProcess: true)
+                ) { _ in
+                    async let standardOutput = output.collect(limit: outputLimit)
+                    async let standardError = errors.collect(limit: outputLimit)
+                    return try await (standardOutput, standardError)
+                }
                 let status: Int32
                 switch result.terminationStatus {
                 case let .exited(code): status = code
                 case let .signaled(signal): status = 128 + signal
                 }
-                return ProcessOutput(status: status, standardOutput: result.standardOutput,
-                                     standardError: result.standardError)
+                return ProcessOutput(status: status, standardOutput: result.closureResult.0,
+                                     standardError: result.closureResult.1)
             }
             group.addTask {
                 try await Task.sleep(for: timeout)

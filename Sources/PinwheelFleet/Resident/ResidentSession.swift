@@ -1,5 +1,6 @@
 import Foundation
 import PinwheelCore
+import PinwheelProcess
 import Subprocess
 import Synchronization
 #if canImport(System)
@@ -132,11 +133,17 @@ final class ResidentSession: Sendable {
         var unanswered: [(job: Job, delivered: Bool)] = []
         var status: Int32?
         do {
+            // Output and errors through pipes of our own, read only when readable: an idle session holds no read
+            // buffer (see ``PipeReader``).
+            let output = try PipeReader()
+            let errors = try PipeReader()
             let result = try await Subprocess.run(
-                .path(FilePath(path)), arguments: Arguments(arguments), platformOptions: options,
-                input: .inputWriter, output: .sequence, error: .sequence
+                .path(FilePath(path)), arguments: Arguments(arguments), platformOptions: options, input: .inputWriter,
+                output: .fileDescriptor(output.writeEnd, closeAfterSpawningProcess: true),
+                error: .fileDescriptor(errors.writeEnd, closeAfterSpawningProcess: true)
             ) { execution in
-                await serve(execution, agentFrame: agentFrame, jobs: jobs, shared: shared)
+                await serve(execution.processIdentifier, writer: execution.standardInputWriter, output: output.chunks,
+                            errors: errors.chunks, agentFrame: agentFrame, jobs: jobs, shared: shared)
             }
             unanswered = result.closureResult
             switch result.terminationStatus {
@@ -168,26 +175,22 @@ final class ResidentSession: Sendable {
 
     /// Sends the agent, then each job's request, and hands each reply to its job; returns the job the session ended
     /// under without an answer (and whether its request was written whole).
-    private static func serve(_ execution: Execution<CustomWriteInput, SequenceOutput, SequenceOutput>, agentFrame: [UInt8],
-                              jobs: AsyncStream<Job>, shared: Shared) async -> [(job: Job, delivered: Bool)] {
-        shared.state.withLock { $0.process = execution.processIdentifier }
-        let writer = execution.standardInputWriter
+    private static func serve(_ process: ProcessIdentifier, writer: StandardInputWriter, output: AsyncStream<[UInt8]>,
+                              errors: AsyncStream<[UInt8]>, agentFrame: [UInt8], jobs: AsyncStream<Job>,
+                              shared: Shared) async -> [(job: Job, delivered: Bool)] {
+        shared.state.withLock { $0.process = process }
         let (events, eventInput) = AsyncStream.makeStream(of: Event.self)
-        let output = execution.standardOutput
-        let errorOutput = execution.standardError
         return await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                do {
-                    for try await buffer in errorOutput {
-                        buffer.withUnsafeBytes { shared.keepErrors($0) }
-                    }
-                } catch {}
+                for await chunk in errors {
+                    chunk.withUnsafeBytes { shared.keepErrors($0) }
+                }
             }
             group.addTask {
                 var reader = AgentFrameReader(limit: UntrustedText.replyLimit)
                 do {
-                    for try await buffer in output {
-                        buffer.withUnsafeBytes { reader.append($0) }
+                    for await chunk in output {
+                        chunk.withUnsafeBytes { reader.append($0) }
                         while let frame = try reader.next() { eventInput.yield(.frame(frame)) }
                     }
                     eventInput.yield(.ended)
