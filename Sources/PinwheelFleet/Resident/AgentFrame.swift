@@ -58,7 +58,9 @@ public struct AgentFrameReader: Sendable {
         let payload = Array(buffer[(start + 4)..<(start + 4 + length)])
         start += 4 + length
         if start == buffer.count {
-            buffer.removeAll(keepingCapacity: buffer.count <= 1 << 16)
+            // Nothing kept between replies: a session waits idle far longer than it reads, and 64 of them each keeping
+            // the room of their largest reply add up.
+            buffer = []
             start = 0
         }
         return payload
