@@ -1,10 +1,11 @@
 import Foundation
+import PinwheelCore
 import PinwheelFleet
 
 extension Controller {
     /// The time a status, an event or a progress line records: now, in ISO 8601.
     static func now() -> String {
-        ISO8601DateFormatter().string(from: Date())
+        Timestamp.string(from: Date())
     }
 
     /// A duration as the logs write it, in seconds with two decimals.

@@ -66,7 +66,7 @@ public struct PromoteCommit: Sendable {
         }
         if let halt = PromotionGate.halt(of: candidate, in: history) {
             throw OperationError(.refused, "\(source) halted on these pins (\(candidate)) at "
-                                 + "\(ISO8601DateFormatter().string(from: halt.time)), commit \(halt.desired.prefix(10)); "
+                                 + "\(Timestamp.string(from: halt.time)), commit \(halt.desired.prefix(10)); "
                                  + "nothing was committed. Promote pins \(source) runs converged: fix the release there first")
         }
         if let gate = target.policy.promotion, gate.from == source {

@@ -353,7 +353,7 @@ public struct CoordinationSnapshot: Sendable, Hashable, Encodable {
         try container.encodeIfPresent(storeProblem, forKey: .storeProblem)
         try container.encode(held, forKey: .held)
         try container.encode(leases.map { LeaseView(environment: $0.environment, holder: $0.holder, epoch: $0.epoch,
-                                                    renewedAt: ISO8601DateFormatter().string(from: $0.renewedAt)) },
+                                                    renewedAt: Timestamp.string(from: $0.renewedAt)) },
                              forKey: .leases)
     }
 

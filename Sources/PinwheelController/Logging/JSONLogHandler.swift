@@ -32,9 +32,7 @@ public struct JSONLogHandler: LogHandler {
 
     /// One event as a JSON object on one line (no newline at the end).
     public static func line(time: Date, level: Logger.Level, message: String, metadata: [String: String]) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        var fields = [("time", formatter.string(from: time)), ("level", level.rawValue), ("msg", message)]
+        var fields = [("time", Timestamp.precise(time)), ("level", level.rawValue), ("msg", message)]
         for key in metadata.keys.sorted() {
             let name = ["time", "level", "msg"].contains(key) ? "meta.\(key)" : key
             fields.append((name, metadata[key]!))

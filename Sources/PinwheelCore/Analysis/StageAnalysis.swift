@@ -59,7 +59,7 @@ public struct StageAnalysis: Sendable, Hashable, Codable {
     }
 
     static func timestamp(_ date: Date) -> String {
-        ISO8601DateFormatter().string(from: date)
+        Timestamp.string(from: date)
     }
 }
 

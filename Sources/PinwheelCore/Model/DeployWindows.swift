@@ -164,6 +164,6 @@ public struct DeployWindows: Sendable, Hashable, Codable {
         guard let opensAt else {
             return "waiting: no window opens within 8 days (\(rule))"
         }
-        return "waiting for the window at \(ISO8601DateFormatter().string(from: opensAt)) (\(rule))"
+        return "waiting for the window at \(Timestamp.string(from: opensAt)) (\(rule))"
     }
 }

@@ -49,7 +49,7 @@ public enum PromotionGate {
 
         /// A status as committed to the status branch; nil when its time cannot be read.
         public init?(_ status: EnvironmentStatus) {
-            guard let time = ISO8601DateFormatter().date(from: status.time) else { return nil }
+            guard let time = Timestamp.date(from: status.time) else { return nil }
             self.init(time: time, result: status.result, ran: Pins(pins: status.pins, python: status.python),
                       healthy: !status.hosts.isEmpty && status.healthyHosts == status.hosts.count, desired: status.desired)
         }
@@ -108,7 +108,7 @@ public enum PromotionGate {
     }
 
     static func stamp(_ date: Date) -> String {
-        ISO8601DateFormatter().string(from: date)
+        Timestamp.string(from: date)
     }
 
     static func duration(_ seconds: TimeInterval) -> String {

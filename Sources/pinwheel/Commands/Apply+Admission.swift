@@ -75,7 +75,7 @@ extension Apply {
             message += " (applied from the work tree, with uncommitted changes on top of \(overriding.commit.short))"
         }
         var status = EnvironmentStatus(environment: desired, commit: overriding.commit.hex, result: report.outcome.result,
-                                       message: message, time: ISO8601DateFormatter().string(from: Date()),
+                                       message: message, time: Timestamp.string(from: Date()),
                                        observations: report.observations, errors: errors)
         status.applied = overriding.commit.hex
         status.quarantined = admission.status?.quarantined ?? []

@@ -50,7 +50,7 @@ struct ApplyAdmission {
             if let warning = read?.warning, !quiet {
                 StandardError.write("apply: \(desired.name): \(warning)")
             }
-            status = read?.believed(desired.name, time: ISO8601DateFormatter().string(from: Date()))
+            status = read?.believed(desired.name, time: Timestamp.string(from: Date()))
         } else if let repository {
             do {
                 status = try RecordedStatus.read(desired.name, in: repository, branch: statusBranch).status

@@ -245,7 +245,7 @@ struct Watch: AsyncParsableCommand {
                 onPush: { event in controller.trigger(event.reason) },
                 health: {
                     let health = await controller.health()
-                    return HealthReport(status: health.status, lastPoll: health.lastPoll.map { ISO8601DateFormatter().string(from: $0) },
+                    return HealthReport(status: health.status, lastPoll: health.lastPoll.map { Timestamp.string(from: $0) },
                                         lastError: health.lastError.map { RemoteURL.redacted($0) }, environments: health.environments)
                 },
                 metrics: {

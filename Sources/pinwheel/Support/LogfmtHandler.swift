@@ -24,9 +24,7 @@ struct LogfmtHandler: LogHandler {
     }
 
     private static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+        Timestamp.precise(Date())
     }
 
     /// A value as logfmt writes it: bare when it is plain printable ASCII, else quoted with `\\` and `"` escaped and
