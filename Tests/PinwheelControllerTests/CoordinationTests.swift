@@ -230,8 +230,10 @@ struct CoordinationTests {
         let canary = await eventually(within: .seconds(30)) { hosts.contains { $0.routed == .b } }
         #expect(canary, "\(world.log)")
         #expect(hosts.filter { $0.routed == .b }.count == 1)
-        await a.crash()
+        // From before the crash: the lease runs from the last renewal, at most a retry period before the keeper stops,
+        // and `crash()` returns only once the controller's step under way has finished, which may take seconds.
         let crashed = ContinuousClock.now
+        await a.crash()
         // The other replica takes the environment over after the lease ends, with a higher epoch, and finishes the
         // rollout from what the hosts say: both hosts on the release.
         let finished = try await eventually(within: .seconds(30)) {
