@@ -20,3 +20,10 @@ void pw_heap_release_free_memory(void)
 	malloc_trim(0);
 #endif
 }
+
+void pw_heap_use_one_arena(void)
+{
+#if defined(__GLIBC__)
+	mallopt(M_ARENA_MAX, 1);
+#endif
+}

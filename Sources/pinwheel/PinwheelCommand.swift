@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMalloc
 import Foundation
 
 /// The `pinwheel` command: GitOps for fleets of Linux hosts running Python web services.
@@ -21,6 +22,8 @@ struct PinwheelCommand: AsyncParsableCommand {
 @main
 enum Main {
     static func main() async {
+        // Before any thread allocates: one allocator arena for the whole process (see the function).
+        pw_heap_use_one_arena()
         do {
             var command = try PinwheelCommand.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
