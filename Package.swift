@@ -38,6 +38,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         // Leases and heartbeats for several controllers (`watch --coordination postgres://…`).
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // The controller's few HTTP requests (an index page, a Prometheus query, a notification) without
+        // FoundationNetworking, which loads libcurl and its TLS and Kerberos libraries into every process.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
     ],
     targets: [
         // libgit2 from the system (Debian: libgit2-dev 1.5.1).
@@ -95,6 +100,7 @@ let package = Package(
             name: "PinwheelFleet",
             dependencies: [
                 "PinwheelCore",
+                "PinwheelHTTP",
                 "PinwheelProcess",
                 // A resident agent's session: a long-lived ssh client written to and read from while it runs.
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -122,6 +128,16 @@ let package = Package(
                 .embedInCode("Doctor/pinwheel_doctor.py"),
             ]
         ),
+        // The controller's HTTP client (index pages, Prometheus queries, notifications): an edge, over AsyncHTTPClient.
+        .target(
+            name: "PinwheelHTTP",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // The engine behind `apply`, `watch` and `plan`: observes hosts, plans, and carries the rollout machine's
         // decisions out on them through host agents; it knows no transport.
         .target(
@@ -139,6 +155,7 @@ let package = Package(
                 "PinwheelEngine",
                 "PinwheelFleet",
                 "PinwheelGit",
+                "PinwheelHTTP",
                 "PinwheelReleases",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -213,6 +230,15 @@ let package = Package(
         // Fixtures/ holds real lock files written by uv, read by the tests from their source folder.
         .testTarget(name: "PinwheelCoreTests", dependencies: ["PinwheelCore"], exclude: ["Fixtures"]),
         .testTarget(name: "PinwheelGitTests", dependencies: ["PinwheelGit"]),
+        .testTarget(
+            name: "PinwheelHTTPTests",
+            dependencies: [
+                "PinwheelHTTP", "PinwheelTestSupport",
+                // A real HTTP server to ask.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Helpers the test targets share: a real loopback fleet, temporary folders, running commands.
         .target(
             name: "PinwheelTestSupport",

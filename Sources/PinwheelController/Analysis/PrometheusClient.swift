@@ -1,8 +1,6 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import PinwheelCore
+import PinwheelHTTP
 
 /// Instant queries against the operator's Prometheus (`GET /api/v1/query`), for metric analysis.
 ///
@@ -44,21 +42,19 @@ public struct PrometheusClient: MetricQuerying {
         var components = URLComponents(url: base.appendingPathComponent("api/v1/query"), resolvingAgainstBaseURL: false)
         components?.queryItems = [URLQueryItem(name: "query", value: query)]
         guard let url = components?.url else { throw Failure(description: "cannot make a query URL from \(shown)") }
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        request.setValue("pinwheel", forHTTPHeaderField: "User-Agent")
-        if let bearerToken { request.setValue("Bearer \(bearerToken)", forHTTPHeaderField: "Authorization") }
-        let session = URLSession(configuration: .ephemeral)
-        defer { session.finishTasksAndInvalidate() }
-        let data: Data
-        let response: URLResponse
+        let answer: HTTPFetch.Response
         do {
-            (data, response) = try await session.data(for: request)
+            var headers = [(name: "Accept", value: "application/json")]
+            if let bearerToken { headers.append((name: "Authorization", value: "Bearer \(bearerToken)")) }
+            answer = try await HTTPFetch.send(.get, to: url, headers: headers, timeout: .milliseconds(Int64(timeout * 1000)),
+                                              limit: Self.maximumAnswer)
+        } catch let error where error.reason == .tooLarge {
+            throw Failure(description: "\(shown) answered more than a megabyte")
         } catch {
-            throw Failure(description: "\(shown) did not answer (\(HTTPPoster.reason(error)))")
+            throw Failure(description: "\(shown) did not answer (\(error))")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard data.count <= Self.maximumAnswer else { throw Failure(description: "\(shown) answered more than a megabyte") }
+        let data = Data(answer.body)
+        let status = answer.status
         return try Self.value(in: data, status: status, from: shown)
     }
 

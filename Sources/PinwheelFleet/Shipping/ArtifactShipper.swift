@@ -1,8 +1,6 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import PinwheelCore
+import PinwheelHTTP
 
 /// Gets each slot's exact artifacts once, from the index the controller reaches or a wheel folder on its machine, into
 /// the ``ArtifactCache``, and hands them to the agents of one environment, which send each host what it lacks.
@@ -20,6 +18,11 @@ public actor ArtifactShipper {
     /// What the index was asked, for the benchmark and the tests: one count per URL.
     public private(set) var requests: [String: Int] = [:]
     private let timeout: TimeInterval
+    /// The largest index page read (a project's page on PyPI lists every file of every release: a few megabytes).
+    static let pageLimit = 64 << 20
+    /// The largest file fetched (the largest wheels, with GPU libraries inside, are a few gigabytes at most; a
+    /// buffer holds less than 4 GiB).
+    static let artifactLimit = Int(UInt32.max) - 1
 
     /// A file and where it came from, so a corrupt cached copy can be fetched again.
     struct Located: Codable, Sendable, Hashable {
@@ -217,7 +220,7 @@ public actor ArtifactShipper {
         let data: Data
         switch origin {
         case .index:
-            data = try await get(entry.location, what: entry.artifact.name)
+            data = try await get(entry.location, what: entry.artifact.name, limit: Self.artifactLimit)
         case .folder:
             guard let read = FileManager.default.contents(atPath: entry.location) else {
                 throw ShipError.origin("\(entry.artifact.name): cannot read \(entry.location) in the wheel folder")
@@ -233,7 +236,7 @@ public actor ArtifactShipper {
         switch origin {
         case let .index(url):
             let page = SimpleIndexPage.pageURL(index: url, project: pin.name)
-            let html = try await get(page, what: "the index page of \(pin.name)")
+            let html = try await get(page, what: "the index page of \(pin.name)", limit: Self.pageLimit)
             return SimpleIndexPage.candidates(html: String(decoding: html, as: UTF8.self), pageURL: page)
         case let .folder(path):
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else {
@@ -249,24 +252,19 @@ public actor ArtifactShipper {
         }
     }
 
-    private func get(_ address: String, what: String) async throws -> Data {
+    private func get(_ address: String, what: String, limit: Int) async throws -> Data {
         guard let url = URL(string: address), url.scheme == "http" || url.scheme == "https" else {
             throw ShipError.origin("\(what): `\(address)` is not an http(s) URL")
         }
         requests[address, default: 0] += 1
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.setValue("text/html", forHTTPHeaderField: "Accept")
-        let session = URLSession(configuration: .ephemeral)
-        defer { session.finishTasksAndInvalidate() }
+        let answer: HTTPFetch.Response
         do {
-            let (data, response) = try await session.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            guard status == 200 else { throw ShipError.origin("\(what): \(address) answered HTTP \(status)") }
-            return data
-        } catch let error as ShipError {
-            throw error
+            answer = try await HTTPFetch.send(.get, to: url, headers: [("Accept", "text/html")],
+                                              timeout: .milliseconds(Int64(timeout * 1000)), limit: limit)
         } catch {
-            throw ShipError.origin("\(what): the controller cannot get \(address): \(error.localizedDescription)")
+            throw ShipError.origin("\(what): the controller cannot get \(address): \(error)")
         }
+        guard answer.status == 200 else { throw ShipError.origin("\(what): \(address) answered HTTP \(answer.status)") }
+        return Data(answer.body)
     }
 }
