@@ -50,8 +50,11 @@ public struct ResidentTransport: Transport {
         let host = ssh.host
         for attempt in 0..<2 {
             try RuntimeFolder.prepare(ssh.controlDirectory)
-            let arguments = ssh.arguments(command: ResidentScript.command(python: python), terminal: false)
-            guard let taken = await sessions.checkout(key, start: { ResidentSession(arguments: arguments) }) else {
+            let ssh = self.ssh
+            // The ssh command line is made only when a session starts, not for every request to an open one.
+            guard let taken = await sessions.checkout(key, start: {
+                ResidentSession(arguments: ssh.arguments(command: ResidentScript.command(python: python), terminal: false))
+            }) else {
                 return nil
             }
             let (session, fresh) = taken
