@@ -9,7 +9,7 @@
 public actor ResidentSessions {
     /// The default cap: `--max-connections`' default, so the sessions kept open never outnumber the round trips the
     /// controller may run at once.
-    public static let defaultCapacity = 64
+    public static let defaultCapacity = 128
     public static let defaultIdleTimeout = Duration.seconds(300)
     /// Longer than a reconcile's sweep over the hosts takes: a session its sweep used is not evicted by the same sweep.
     public static let defaultEvictionAge = Duration.seconds(60)
