@@ -58,8 +58,7 @@ public enum HTTPFetch {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let user { request.setBasicAuth(username: user, password: password ?? "") }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let whole = TimeAmount.nanoseconds(Int64(clamping: timeout.components.seconds) * 1_000_000_000
-                                           + timeout.components.attoseconds / 1_000_000_000)
+        let whole = TimeAmount(timeout)
         let sent = request
         do {
             return try await withDeadline(timeout) {
