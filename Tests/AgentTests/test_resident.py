@@ -6,6 +6,7 @@ requests are ones the agent answers before touching a deploy root (malformed one
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -117,6 +118,7 @@ class ResidentLoopTests(unittest.TestCase):
 
     def test_observing_an_empty_root_through_the_loop(self):
         root = tempfile.mkdtemp(prefix="pinwheel-resident-")
+        self.addCleanup(shutil.rmtree, root, ignore_errors=True)
         os.chmod(root, 0o755)
         spec = {"python": sys.executable, "pins": [], "programs": [], "fingerprint": "f"}
         request = {"protocol": 2, "action": "observe", "steps": [], "environment": "e", "app": "a",
